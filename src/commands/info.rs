@@ -1,0 +1,195 @@
+//! `toolmark info`: what an image is and what it holds, layer by layer.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::{Outcome, EXIT_FAILURE};
+use crate::disk::{self, FsKind, Partition, Scheme};
+use crate::evidence::{ContainerKind, Evidence, EwfDetails, ReadAt, Window};
+use crate::ntfs::Volume;
+
+/// Everything `info` reports about one image.
+#[derive(Serialize)]
+pub struct ImageInfo {
+    /// Path given.
+    pub path: PathBuf,
+    /// Container format.
+    pub container: ContainerKind,
+    /// Files making up the image.
+    pub segments: Vec<PathBuf>,
+    /// Media size in bytes.
+    pub media_size: u64,
+    /// E01 metadata and stored hashes.
+    pub ewf: Option<EwfDetails>,
+    /// Partition table type.
+    pub scheme: Scheme,
+    /// Partitions (or the whole image as one volume).
+    pub partitions: Vec<PartitionInfo>,
+    /// Partition table problems.
+    pub warnings: Vec<String>,
+}
+
+/// A partition and, for NTFS, its volume facts.
+#[derive(Serialize)]
+pub struct PartitionInfo {
+    /// The partition as the table describes it.
+    #[serde(flatten)]
+    pub partition: Partition,
+    /// NTFS details, when the partition holds a readable NTFS volume.
+    pub ntfs: Option<NtfsInfo>,
+    /// Why the NTFS volume could not be opened, if it could not.
+    pub error: Option<String>,
+}
+
+/// Facts about an NTFS volume.
+#[derive(Serialize)]
+pub struct NtfsInfo {
+    /// Volume label.
+    pub label: Option<String>,
+    /// 64-bit serial, hex.
+    pub serial: String,
+    /// Bytes per cluster.
+    pub cluster_size: u64,
+    /// Bytes per MFT record.
+    pub record_size: u64,
+    /// Volume size from the boot sector.
+    pub volume_size: u64,
+    /// MFT record slots.
+    pub mft_records: u64,
+}
+
+/// Collects the facts about one image.
+pub fn describe(path: &Path) -> anyhow::Result<ImageInfo> {
+    let evidence = Evidence::open(path)?;
+    let layout = disk::scan(&evidence).with_context(|| path.display().to_string())?;
+    let partitions = layout
+        .partitions
+        .iter()
+        .map(|p| {
+            let (ntfs, error) = if p.fs == FsKind::Ntfs {
+                let window: Arc<dyn ReadAt> =
+                    Arc::new(Window::new(evidence.data(), p.offset, p.length));
+                match Volume::open(window) {
+                    Ok(v) => (Some(ntfs_info(&v)), None),
+                    Err(e) => (None, Some(e.to_string())),
+                }
+            } else {
+                (None, None)
+            };
+            PartitionInfo {
+                partition: p.clone(),
+                ntfs,
+                error,
+            }
+        })
+        .collect();
+    Ok(ImageInfo {
+        path: path.to_path_buf(),
+        container: evidence.kind(),
+        segments: evidence.segments().to_vec(),
+        media_size: evidence.len(),
+        ewf: evidence.ewf().cloned(),
+        scheme: layout.scheme,
+        partitions,
+        warnings: layout.warnings,
+    })
+}
+
+fn ntfs_info(v: &Volume) -> NtfsInfo {
+    let boot = v.boot();
+    NtfsInfo {
+        label: v.label().map(str::to_string),
+        serial: format!("{:016X}", boot.serial),
+        cluster_size: boot.cluster_size,
+        record_size: boot.record_size,
+        volume_size: boot.volume_size(),
+        mft_records: v.record_count(),
+    }
+}
+
+/// Runs `toolmark info`.
+pub fn run(images: &[PathBuf], json: bool) -> Outcome {
+    let mut failed = false;
+    let mut reports = Vec::new();
+    for path in images {
+        match describe(path) {
+            Ok(info) if json => reports.push(info),
+            Ok(info) => print_text(&info),
+            Err(e) => {
+                eprintln!("toolmark: error: {e:#}");
+                failed = true;
+            }
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(if failed {
+        ExitCode::from(EXIT_FAILURE)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_text(info: &ImageInfo) {
+    println!("{}", info.path.display());
+    println!("  container:   {}", info.container);
+    println!("  segments:    {}", info.segments.len());
+    for s in &info.segments {
+        println!("    {}", s.display());
+    }
+    println!("  media size:  {} bytes", info.media_size);
+    if let Some(ewf) = &info.ewf {
+        let show = |label: &str, value: &Option<String>| {
+            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                println!("  {label:<12} {v}");
+            }
+        };
+        show("stored MD5:", &ewf.stored_md5);
+        show("stored SHA1:", &ewf.stored_sha1);
+        show("case:", &ewf.case_number);
+        show("evidence:", &ewf.evidence_number);
+        show("examiner:", &ewf.examiner);
+        show("description:", &ewf.description);
+        show("notes:", &ewf.notes);
+        show("acquired:", &ewf.acquiry_date);
+        show("software:", &ewf.acquiry_software);
+        println!("  chunk size:  {}", ewf.chunk_size);
+    }
+    println!("  partitions:  {} ({})", info.partitions.len(), info.scheme);
+    for p in &info.partitions {
+        let part = &p.partition;
+        println!(
+            "    {}: offset {} length {} type {}{}{}",
+            part.number,
+            part.offset,
+            part.length,
+            part.type_description.trim(),
+            part.name
+                .as_deref()
+                .map(|n| format!(" name \"{n}\""))
+                .unwrap_or_default(),
+            if part.logical { " (logical)" } else { "" },
+        );
+        if let Some(n) = &p.ntfs {
+            println!(
+                "       NTFS label \"{}\" serial {} cluster {} record {} size {} MFT records {}",
+                n.label.as_deref().unwrap_or(""),
+                n.serial,
+                n.cluster_size,
+                n.record_size,
+                n.volume_size,
+                n.mft_records
+            );
+        } else if let Some(e) = &p.error {
+            println!("       NTFS unreadable: {e}");
+        }
+    }
+    for w in &info.warnings {
+        println!("  warning: {w}");
+    }
+}

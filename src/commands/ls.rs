@@ -1,0 +1,210 @@
+//! `toolmark ls`: directory listings with full paths, like `fls -p`.
+//!
+//! Each line is `type<TAB>record-sequence<TAB>size<TAB>path`: type `d` or `r`
+//! (prefixed `*` for deleted), the MFT record the name points to, the logical size,
+//! and the path from the volume root with named streams as `path:stream`.
+//! Control characters in names are escaped so one name is always one line.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::{open_volume, Outcome, EXIT_FAILURE};
+use crate::ntfs::{known, FileEntry, Volume};
+
+/// Deepest directory nesting followed when rebuilding a deleted file's path.
+const MAX_DEPTH: usize = 256;
+
+/// Runs `toolmark ls`.
+pub fn run(
+    image: &Path,
+    path: &str,
+    volume: Option<usize>,
+    recursive: bool,
+    deleted: bool,
+) -> Outcome {
+    let opened = open_volume(image, volume)?;
+    let v = &opened.volume;
+    let start = v.lookup(path)?;
+    let prefix: Vec<&str> = path
+        .split(['/', '\\'])
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    let prefix = prefix.join("/");
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut problems = Vec::new();
+    if start.is_directory {
+        let mut visited = HashSet::from([start.record]);
+        let dir_prefix = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{prefix}/")
+        };
+        walk(
+            v,
+            &start,
+            &dir_prefix,
+            recursive,
+            &mut visited,
+            &mut out,
+            &mut problems,
+        )?;
+    } else {
+        print_file(&mut out, &start, &prefix, false)?;
+    }
+    if deleted {
+        list_deleted(v, &prefix, &mut out)?;
+    }
+    out.flush()?;
+    for p in &problems {
+        eprintln!("toolmark: warning: {p}");
+    }
+    Ok(if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILURE)
+    })
+}
+
+fn walk(
+    v: &Volume,
+    dir: &FileEntry,
+    prefix: &str,
+    recursive: bool,
+    visited: &mut HashSet<u64>,
+    out: &mut impl Write,
+    problems: &mut Vec<String>,
+) -> io::Result<()> {
+    let (mut entries, damage) = match v.read_dir(dir) {
+        Ok(found) => found,
+        Err(e) => {
+            problems.push(format!("{prefix}: {e}"));
+            return Ok(());
+        }
+    };
+    problems.extend(damage.into_iter().map(|d| format!("{prefix}: {d}")));
+    entries.retain(|e| crate::ntfs::is_listed_name(e, dir.record));
+    entries.sort_by(|a, b| a.name.name.cmp(&b.name.name));
+    for entry in entries {
+        let Some(file) = v.entry_is_live(&entry) else {
+            continue;
+        };
+        let path = format!("{prefix}{}", entry.name.name);
+        print_file(out, &file, &path, false)?;
+        if recursive && file.is_directory && visited.insert(file.record) {
+            walk(
+                v,
+                &file,
+                &format!("{path}/"),
+                recursive,
+                visited,
+                out,
+                problems,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn print_file(out: &mut impl Write, file: &FileEntry, path: &str, deleted: bool) -> io::Result<()> {
+    let mark = if deleted { "*" } else { "" };
+    let id = format!("{}-{}", file.record, file.sequence);
+    let shown = escape(path);
+    if file.is_directory {
+        writeln!(out, "{mark}d\t{id}\t0\t{shown}")?;
+    }
+    for stream in file.streams() {
+        if stream.name.is_empty() {
+            if !file.is_directory {
+                writeln!(out, "{mark}r\t{id}\t{}\t{shown}", stream.size)?;
+            }
+        } else {
+            writeln!(
+                out,
+                "{mark}r\t{id}\t{}\t{shown}:{}",
+                stream.size,
+                escape(&stream.name)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Deleted files: records not in use that still carry a name. Their paths are
+/// rebuilt from the parent references in `$FILE_NAME`; a parent that no longer
+/// exists puts them under `$OrphanFiles`, as The Sleuth Kit does.
+fn list_deleted(v: &Volume, prefix: &str, out: &mut impl Write) -> io::Result<()> {
+    let mut dirs: HashMap<u64, String> = HashMap::new();
+    for number in 0..v.record_count() {
+        let Ok(file) = v.file(number) else { continue };
+        if file.in_use {
+            continue;
+        }
+        let Some(name) = file.best_name() else {
+            continue;
+        };
+        let parent = dir_path(v, name.parent, name.parent_sequence, &mut dirs, 0);
+        let path = if parent.is_empty() {
+            name.name.clone()
+        } else {
+            format!("{parent}/{}", name.name)
+        };
+        if path.starts_with(prefix) {
+            print_file(out, &file, &path, true)?;
+        }
+    }
+    Ok(())
+}
+
+fn dir_path(
+    v: &Volume,
+    record: u64,
+    sequence: u16,
+    cache: &mut HashMap<u64, String>,
+    depth: usize,
+) -> String {
+    if record == known::ROOT {
+        return String::new();
+    }
+    if let Some(p) = cache.get(&record) {
+        return p.clone();
+    }
+    let path = match v.file(record) {
+        Ok(dir)
+            if dir.in_use && dir.is_directory && dir.sequence == sequence && depth < MAX_DEPTH =>
+        {
+            match dir.best_name() {
+                Some(name) => {
+                    let parent = dir_path(v, name.parent, name.parent_sequence, cache, depth + 1);
+                    if parent.is_empty() {
+                        name.name.clone()
+                    } else {
+                        format!("{parent}/{}", name.name)
+                    }
+                }
+                None => "$OrphanFiles".to_string(),
+            }
+        }
+        _ => "$OrphanFiles".to_string(),
+    };
+    cache.insert(record, path.clone());
+    path
+}
+
+/// Escapes control characters so a hostile name cannot forge extra lines.
+fn escape(name: &str) -> String {
+    if !name.chars().any(char::is_control) {
+        return name.to_string();
+    }
+    name.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}

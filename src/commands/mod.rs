@@ -1,0 +1,98 @@
+//! The subcommands' logic; `main.rs` only parses arguments and calls these.
+
+pub mod cat;
+pub mod info;
+pub mod ls;
+pub mod verify;
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::disk::{self, DiskLayout, FsKind};
+use crate::evidence::{Evidence, ReadAt, Window};
+use crate::ntfs::Volume;
+
+/// Exit status for bad arguments.
+pub const EXIT_USAGE: u8 = 1;
+/// Exit status of `verify` when a stored hash does not match.
+pub const EXIT_MISMATCH: u8 = 1;
+/// Exit status when something could not be read.
+pub const EXIT_FAILURE: u8 = 2;
+
+/// What a command reports back to `main`.
+pub type Outcome = anyhow::Result<ExitCode>;
+
+/// Turns a command's result into the process exit status, printing errors as one
+/// line (the chain of causes joined with `: `).
+pub fn exit(result: Outcome) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "toolmark: error: {e:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<io::Error>())
+        .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
+}
+
+/// An image opened down to one NTFS volume.
+pub struct OpenedVolume {
+    /// The image.
+    pub evidence: Evidence,
+    /// The partition layout.
+    pub layout: DiskLayout,
+    /// The volume's number in the layout.
+    pub number: usize,
+    /// The volume.
+    pub volume: Volume,
+}
+
+/// Opens `image` and the NTFS volume `number` (default: the first NTFS volume).
+pub fn open_volume(image: &Path, number: Option<usize>) -> anyhow::Result<OpenedVolume> {
+    use anyhow::Context;
+    let evidence = Evidence::open(image)?;
+    let layout = disk::scan(&evidence).with_context(|| image.display().to_string())?;
+    let part = match number {
+        Some(n) => layout
+            .partitions
+            .iter()
+            .find(|p| p.number == n)
+            .with_context(|| format!("{}: no volume {n}", image.display()))?,
+        None => layout
+            .partitions
+            .iter()
+            .find(|p| p.fs == FsKind::Ntfs)
+            .with_context(|| {
+                format!(
+                    "{}: no NTFS volume found ({} partition(s), {} table; boot sectors not NTFS)",
+                    image.display(),
+                    layout.partitions.len(),
+                    layout.scheme
+                )
+            })?,
+    };
+    let window: Arc<dyn ReadAt> = Arc::new(Window::new(evidence.data(), part.offset, part.length));
+    let volume = Volume::open(window).with_context(|| {
+        format!(
+            "{}: volume {} at byte {}",
+            image.display(),
+            part.number,
+            part.offset
+        )
+    })?;
+    let number = part.number;
+    Ok(OpenedVolume {
+        evidence,
+        layout,
+        number,
+        volume,
+    })
+}

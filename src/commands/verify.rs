@@ -1,0 +1,58 @@
+//! `toolmark verify`: recompute the media hashes and compare with the stored ones.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{Outcome, EXIT_MISMATCH};
+use crate::evidence::{hex, Evidence, ReadAt};
+
+/// Runs `toolmark verify`; exit status 1 when a stored hash does not match.
+pub fn run(image: &Path, quiet: bool) -> Outcome {
+    let evidence = Evidence::open(image)?;
+    let bar = ProgressBar::new(evidence.len());
+    if quiet {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    } else {
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    }
+    let hashes = evidence.hash_media(&mut |done| bar.set_position(done))?;
+    bar.finish_and_clear();
+    let md5 = hex(&hashes.md5);
+    let sha1 = hex(&hashes.sha1);
+    println!("{}", image.display());
+    println!("  computed MD5:  {md5}");
+    println!("  computed SHA1: {sha1}");
+    let stored = evidence.ewf();
+    let checks = [
+        ("MD5", stored.and_then(|e| e.stored_md5.clone()), md5),
+        ("SHA1", stored.and_then(|e| e.stored_sha1.clone()), sha1),
+    ];
+    let mut compared = 0;
+    let mut mismatch = false;
+    for (name, stored, computed) in checks {
+        if let Some(stored) = stored {
+            compared += 1;
+            let ok = stored.eq_ignore_ascii_case(&computed);
+            mismatch |= !ok;
+            println!(
+                "  stored {name:<5}  {stored}  {}",
+                if ok { "match" } else { "MISMATCH" }
+            );
+        }
+    }
+    if compared == 0 {
+        println!("  no stored hashes in this image: nothing to compare");
+    }
+    Ok(if mismatch {
+        ExitCode::from(EXIT_MISMATCH)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

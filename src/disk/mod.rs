@@ -1,0 +1,188 @@
+//! Volume systems: find the partitions of a disk and say which hold NTFS.
+//!
+//! A disk image may carry an MBR (with extended/logical partitions), a GPT behind a
+//! protective MBR, or no table at all (a volume image). Every value read from a
+//! table is checked against the image size before use; a table that points outside
+//! the image is reported, not followed.
+
+mod gpt;
+mod mbr;
+
+use std::fmt;
+
+use crate::evidence::ReadAt;
+
+/// Sector size assumed for partition tables (4Kn disks are tried for GPT too).
+pub const SECTOR: u64 = 512;
+
+/// Which table described a partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scheme {
+    /// Classic DOS partition table, including logical partitions in EBRs.
+    Mbr,
+    /// GUID partition table.
+    Gpt,
+    /// No partition table: the image is one volume.
+    None,
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Scheme::Mbr => "MBR",
+            Scheme::Gpt => "GPT",
+            Scheme::None => "none",
+        })
+    }
+}
+
+/// File system found at the start of a partition, from its boot sector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FsKind {
+    /// NTFS (`NTFS    ` OEM id).
+    Ntfs,
+    /// FAT12/16/32 or exFAT.
+    Fat,
+    /// Something else, or unreadable.
+    Unknown,
+}
+
+/// One partition (or the whole image, for a bare volume).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Partition {
+    /// 1-based number in table order, as `--volume N` selects it.
+    pub number: usize,
+    /// Byte offset in the image.
+    pub offset: u64,
+    /// Length in bytes.
+    pub length: u64,
+    /// Type as the table gives it (`0x07`, a GPT type GUID and its name).
+    pub type_description: String,
+    /// GPT partition name, if any.
+    pub name: Option<String>,
+    /// True for logical partitions inside an MBR extended partition.
+    pub logical: bool,
+    /// File system detected from the partition's first sector.
+    pub fs: FsKind,
+}
+
+/// Everything found about a disk's layout.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DiskLayout {
+    /// The table that was used.
+    pub scheme: Scheme,
+    /// Partitions in table order.
+    pub partitions: Vec<Partition>,
+    /// Problems seen in the tables that did not stop the scan.
+    pub warnings: Vec<String>,
+}
+
+/// Why no layout could be determined.
+#[derive(Debug, thiserror::Error)]
+pub enum DiskError {
+    /// Reading the image failed.
+    #[error("reading partition tables: {0}")]
+    Io(#[from] std::io::Error),
+    /// A table exists but nothing usable could be read from it.
+    #[error("{0}")]
+    Damaged(String),
+}
+
+/// Reads the partition layout of `disk`.
+pub fn scan(disk: &dyn ReadAt) -> Result<DiskLayout, DiskError> {
+    let mut first = [0u8; SECTOR as usize];
+    disk.read_exact_at(&mut first, 0)?;
+    // A volume boot record at sector 0 means there is no partition table: its boot
+    // code occupies the bytes where MBR entries would be, and must not be read as
+    // entries.
+    if detect_fs(&first) != FsKind::Unknown {
+        return Ok(bare_volume(disk, &first));
+    }
+    if !mbr::has_boot_signature(&first) {
+        return Err(DiskError::Damaged(
+            "no partition table and no file system boot sector at offset 0".into(),
+        ));
+    }
+    let mut warnings = Vec::new();
+    let entries = mbr::primary_entries(&first);
+    if entries.iter().any(|e| e.kind == mbr::GPT_PROTECTIVE) {
+        let (mut parts, gpt_warnings) = gpt::read(disk)?;
+        warnings.extend(gpt_warnings);
+        finish(disk, &mut parts, &mut warnings);
+        return Ok(DiskLayout {
+            scheme: Scheme::Gpt,
+            partitions: parts,
+            warnings,
+        });
+    }
+    let mut parts = mbr::read(disk, &first, &mut warnings)?;
+    finish(disk, &mut parts, &mut warnings);
+    Ok(DiskLayout {
+        scheme: Scheme::Mbr,
+        partitions: parts,
+        warnings,
+    })
+}
+
+fn bare_volume(disk: &dyn ReadAt, boot: &[u8]) -> DiskLayout {
+    DiskLayout {
+        scheme: Scheme::None,
+        partitions: vec![Partition {
+            number: 1,
+            offset: 0,
+            length: disk.len(),
+            type_description: "whole image".into(),
+            name: None,
+            logical: false,
+            fs: detect_fs(boot),
+        }],
+        warnings: Vec::new(),
+    }
+}
+
+/// Numbers the partitions, drops those wholly outside the image, clamps the rest
+/// and detects each one's file system.
+fn finish(disk: &dyn ReadAt, parts: &mut Vec<Partition>, warnings: &mut Vec<String>) {
+    let size = disk.len();
+    parts.retain(|p| {
+        let inside = p.offset < size && p.length > 0;
+        if !inside {
+            warnings.push(format!(
+                "partition at byte {} ({} bytes) lies outside the {size}-byte image; ignored",
+                p.offset, p.length
+            ));
+        }
+        inside
+    });
+    for (index, part) in parts.iter_mut().enumerate() {
+        part.number = index + 1;
+        if part.offset.saturating_add(part.length) > size {
+            warnings.push(format!(
+                "partition {} runs past the end of the image; truncated to what exists",
+                part.number
+            ));
+            part.length = size - part.offset;
+        }
+        let mut boot = [0u8; SECTOR as usize];
+        part.fs = match disk.read_exact_at(&mut boot, part.offset) {
+            Ok(()) => detect_fs(&boot),
+            Err(_) => FsKind::Unknown,
+        };
+    }
+}
+
+/// Identifies a file system from its boot sector's OEM id and signature.
+pub fn detect_fs(boot: &[u8]) -> FsKind {
+    match boot.get(3..11) {
+        Some(b"NTFS    ") => FsKind::Ntfs,
+        Some(b"EXFAT   ") => FsKind::Fat,
+        _ if matches!(boot.get(54..59), Some(b"FAT12" | b"FAT16"))
+            || boot.get(82..87) == Some(b"FAT32") =>
+        {
+            FsKind::Fat
+        }
+        _ => FsKind::Unknown,
+    }
+}

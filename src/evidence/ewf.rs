@@ -1,0 +1,226 @@
+//! Expert Witness Format (E01) through the `ewf` crate, plus the checks it leaves out.
+//!
+//! The crate reads chunks and stored hashes well, but it opens a set with its last
+//! segments missing, or cut short, without complaint and then fails (or reads
+//! zeros) deep inside a later read. Before handing a set to it we walk the section
+//! chain of every segment: each must be intact, every segment but the last must end
+//! in a `next` section and the last in `done`. That turns "missing E03" and
+//! "truncated E04" into one clear error at open time.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use super::{EvidenceError, ReadAt};
+
+/// EWF v1 (`EVF`) and logical (`LVF`) signatures; EWF2 (`EVF2`) as well.
+const SIGNATURES: [&[u8]; 3] = [
+    b"EVF\x09\x0d\x0a\xff\x00",
+    b"LVF\x09\x0d\x0a\xff\x00",
+    b"EVF2\x0d\x0a\x81\x00",
+];
+
+/// Size of the EWF v1 file header and of a section descriptor.
+const FILE_HEADER_LEN: u64 = 13;
+const SECTION_DESCRIPTOR_LEN: u64 = 76;
+/// A bound on sections per segment so a looping chain cannot spin forever.
+const MAX_SECTIONS: usize = 1 << 20;
+
+/// True if `magic` starts an EWF segment.
+pub fn is_ewf_signature(magic: &[u8]) -> bool {
+    SIGNATURES.iter().any(|s| magic.starts_with(s))
+}
+
+/// Case metadata and hashes stored in the E01 by the acquisition tool.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct EwfDetails {
+    /// Stored MD5 of the media, hex.
+    pub stored_md5: Option<String>,
+    /// Stored SHA-1 of the media, hex.
+    pub stored_sha1: Option<String>,
+    /// Case number.
+    pub case_number: Option<String>,
+    /// Evidence number.
+    pub evidence_number: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Examiner name.
+    pub examiner: Option<String>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Acquisition software.
+    pub acquiry_software: Option<String>,
+    /// Acquisition date as stored.
+    pub acquiry_date: Option<String>,
+    /// Bytes per chunk.
+    pub chunk_size: u64,
+    /// Sectors the acquisition tool could not read.
+    pub acquisition_error_ranges: usize,
+}
+
+/// The `ewf` reader behind our `ReadAt`.
+pub struct EwfImage {
+    reader: ewf::EwfReader,
+}
+
+impl ReadAt for EwfImage {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        self.reader.read_at(buf, offset).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("E01 offset {offset}: {e}"),
+            )
+        })
+    }
+
+    fn len(&self) -> u64 {
+        self.reader.total_size()
+    }
+}
+
+/// Opens an E01 set from its first segment after checking every segment's structure.
+pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), EvidenceError> {
+    let fail = |reason: String| EvidenceError::Ewf {
+        path: first.to_path_buf(),
+        reason,
+    };
+    let segments = segment_set(first).map_err(|e| fail(e.to_string()))?;
+    let is_v1 = {
+        let mut magic = [0u8; 8];
+        let file = File::open(first).map_err(|source| EvidenceError::Io {
+            path: first.to_path_buf(),
+            source,
+        })?;
+        file.read_exact_at(&mut magic, 0)
+            .map_err(|e| fail(format!("cannot read signature: {e}")))?;
+        !magic.starts_with(SIGNATURES[2])
+    };
+    if is_v1 {
+        let last = segments.len() - 1;
+        for (index, segment) in segments.iter().enumerate() {
+            check_segment_chain(segment, index == last).map_err(fail)?;
+        }
+    }
+    let reader = ewf::EwfReader::open_segments(&segments).map_err(|e| fail(e.to_string()))?;
+    let chunk_size = reader.chunk_size();
+    let covered = (reader.chunk_count() as u64).saturating_mul(chunk_size);
+    if chunk_size == 0 || covered < reader.total_size() {
+        return Err(fail(format!(
+            "chunk table covers {covered} bytes but the media is {} bytes: segments missing or truncated",
+            reader.total_size()
+        )));
+    }
+    let meta = reader.metadata().clone();
+    let hashes = reader.stored_hashes();
+    let details = EwfDetails {
+        stored_md5: hashes.md5.map(|h| super::hex(&h)),
+        stored_sha1: hashes.sha1.map(|h| super::hex(&h)),
+        case_number: meta.case_number,
+        evidence_number: meta.evidence_number,
+        description: meta.description,
+        examiner: meta.examiner,
+        notes: meta.notes,
+        acquiry_software: meta.acquiry_software,
+        acquiry_date: meta.acquiry_date,
+        chunk_size,
+        acquisition_error_ranges: reader.acquisition_errors().len(),
+    };
+    Ok((EwfImage { reader }, details, segments))
+}
+
+/// The segment files of the set `first` starts: `.E01 … .E99`, then `.EAA … .EZZ`
+/// (same for `.L01`, `.Ex01`), stopping at the first name that does not exist.
+fn segment_set(first: &Path) -> io::Result<Vec<PathBuf>> {
+    let ext = first.extension().and_then(|e| e.to_str()).unwrap_or("");
+    // `E01` keeps one letter of prefix, EWF2's `Ex01` keeps two.
+    let prefix = match ext.len() {
+        3 | 4 if ext.is_ascii() => &ext[..ext.len() - 2],
+        _ => return Ok(vec![first.to_path_buf()]),
+    };
+    let upper = ext.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+    let mut set = vec![first.to_path_buf()];
+    for number in 2..=(99 + 26 * 26) {
+        let suffix = segment_suffix(number, upper);
+        let candidate = first.with_extension(format!("{prefix}{suffix}"));
+        if !candidate.is_file() {
+            break;
+        }
+        set.push(candidate);
+    }
+    Ok(set)
+}
+
+/// `2 -> "02"`, `99 -> "99"`, `100 -> "AA"`, … as EnCase numbers segments.
+fn segment_suffix(number: usize, upper: bool) -> String {
+    if number <= 99 {
+        return format!("{number:02}");
+    }
+    let n = number - 100;
+    let base = if upper { b'A' } else { b'a' };
+    let hi = base + (n / 26 % 26) as u8;
+    let lo = base + (n % 26) as u8;
+    String::from_utf8_lossy(&[hi, lo]).into_owned()
+}
+
+/// Walks the section descriptors of one EWF v1 segment and checks how it ends.
+fn check_segment_chain(path: &Path, is_last: bool) -> Result<(), String> {
+    let name = path.display();
+    let file = File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let size = file.metadata().map_err(|e| format!("{name}: {e}"))?.len();
+    let mut offset = FILE_HEADER_LEN;
+    for _ in 0..MAX_SECTIONS {
+        if offset + SECTION_DESCRIPTOR_LEN > size {
+            return Err(format!(
+                "{name}: segment truncated: section at offset {offset} lies past the end of the file ({size} bytes)"
+            ));
+        }
+        let mut descriptor = [0u8; SECTION_DESCRIPTOR_LEN as usize];
+        file.read_exact_at(&mut descriptor, offset)
+            .map_err(|e| format!("{name}: {e}"))?;
+        let kind = section_type(&descriptor);
+        let next = u64::from_le_bytes(descriptor[16..24].try_into().unwrap_or_default());
+        match kind.as_str() {
+            "done" if is_last => return Ok(()),
+            "done" => {
+                return Err(format!(
+                    "{name}: segment ends the set ('done') but more segments follow"
+                ))
+            }
+            "next" if is_last => {
+                return Err(format!(
+                    "{name}: segment set incomplete: this segment says another follows, but it is missing"
+                ))
+            }
+            "next" => return Ok(()),
+            _ => {}
+        }
+        if next <= offset {
+            return Err(format!(
+                "{name}: damaged section chain: '{kind}' at offset {offset} points back to {next}"
+            ));
+        }
+        offset = next;
+    }
+    Err(format!("{name}: too many sections"))
+}
+
+fn section_type(descriptor: &[u8]) -> String {
+    let raw = descriptor.get(..16).unwrap_or_default();
+    let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+    String::from_utf8_lossy(&raw[..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suffixes_follow_encase_numbering() {
+        assert_eq!(segment_suffix(2, true), "02");
+        assert_eq!(segment_suffix(99, true), "99");
+        assert_eq!(segment_suffix(100, true), "AA");
+        assert_eq!(segment_suffix(101, false), "ab");
+        assert_eq!(segment_suffix(126, true), "BA");
+    }
+}

@@ -1,0 +1,248 @@
+//! Evidence containers: one `Evidence` type over raw/dd, split raw and E01 images.
+//!
+//! Everything above this layer sees a flat, read-only byte range with positional,
+//! thread-safe reads. The container format is detected from the bytes of the first
+//! file (an EWF signature, else raw); split sets are found from the first segment's
+//! name. Short reads never turn into silent zeros: a read that cannot be satisfied
+//! from the container is an error naming the offset.
+
+mod ewf;
+mod raw;
+mod segments;
+mod window;
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use self::ewf::EwfDetails;
+pub use self::window::{ReadSeekAdapter, Window};
+
+/// Positional reads over a byte range: the one interface every layer reads through.
+pub trait ReadAt: Send + Sync {
+    /// Reads up to `buf.len()` bytes at `offset`; returns fewer only at the end.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+
+    /// Length of the range in bytes.
+    fn len(&self) -> u64;
+
+    /// True if the range is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Fills `buf` completely from `offset`, or fails with `UnexpectedEof` naming
+    /// the range that could not be read.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let at = offset + done as u64;
+            let n = self.read_at(&mut buf[done..], at)?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "read of {} bytes at offset {offset} passes the end ({})",
+                        buf.len(),
+                        self.len()
+                    ),
+                ));
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// The container format of an evidence image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainerKind {
+    /// A single raw/dd file.
+    Raw,
+    /// Raw image split into numbered pieces (`.001`, `.000`, `.aa`, ...).
+    SplitRaw,
+    /// Expert Witness Format (EnCase `.E01`, possibly many segments).
+    Ewf,
+}
+
+impl fmt::Display for ContainerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ContainerKind::Raw => "raw",
+            ContainerKind::SplitRaw => "split raw",
+            ContainerKind::Ewf => "EWF (E01)",
+        })
+    }
+}
+
+/// Why an evidence image could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    /// The file system refused access to one of the image files.
+    #[error("{path}: {source}")]
+    Io {
+        /// File that failed.
+        path: PathBuf,
+        /// Underlying error.
+        source: io::Error,
+    },
+    /// The image or a segment is empty.
+    #[error("{0}: file is empty")]
+    Empty(PathBuf),
+    /// The EWF container is damaged or incomplete.
+    #[error("{path}: {reason}")]
+    Ewf {
+        /// First segment of the set.
+        path: PathBuf,
+        /// What is wrong, in words.
+        reason: String,
+    },
+}
+
+/// An opened, read-only evidence image.
+pub struct Evidence {
+    path: PathBuf,
+    kind: ContainerKind,
+    segments: Vec<PathBuf>,
+    data: Arc<dyn ReadAt>,
+    ewf: Option<EwfDetails>,
+}
+
+impl Evidence {
+    /// Opens an image given its (first) file, detecting the container from its bytes.
+    pub fn open(path: &Path) -> Result<Evidence, EvidenceError> {
+        let io_err = |source| EvidenceError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut magic = [0u8; 8];
+        let read = read_prefix(path, &mut magic).map_err(io_err)?;
+        if read == 0 {
+            return Err(EvidenceError::Empty(path.to_path_buf()));
+        }
+        if ewf::is_ewf_signature(&magic[..read]) {
+            let (reader, details, segments) = ewf::open(path)?;
+            return Ok(Evidence {
+                path: path.to_path_buf(),
+                kind: ContainerKind::Ewf,
+                segments,
+                data: Arc::new(reader),
+                ewf: Some(details),
+            });
+        }
+        let segment_paths = segments::split_raw_set(path).map_err(io_err)?;
+        let kind = if segment_paths.len() > 1 {
+            ContainerKind::SplitRaw
+        } else {
+            ContainerKind::Raw
+        };
+        let data = raw::RawImage::open(&segment_paths)?;
+        Ok(Evidence {
+            path: path.to_path_buf(),
+            kind,
+            segments: segment_paths,
+            data: Arc::new(data),
+            ewf: None,
+        })
+    }
+
+    /// The path the image was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A short name for the image: the first file's name without extension.
+    pub fn name(&self) -> String {
+        self.path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "image".to_string())
+    }
+
+    /// The container format.
+    pub fn kind(&self) -> ContainerKind {
+        self.kind
+    }
+
+    /// Every file of the image, in order.
+    pub fn segments(&self) -> &[PathBuf] {
+        &self.segments
+    }
+
+    /// EWF metadata and stored hashes, for E01 images.
+    pub fn ewf(&self) -> Option<&EwfDetails> {
+        self.ewf.as_ref()
+    }
+
+    /// Shared handle to the image bytes, for windows onto volumes.
+    pub fn data(&self) -> Arc<dyn ReadAt> {
+        Arc::clone(&self.data)
+    }
+
+    /// Recomputes MD5 and SHA-1 over the whole media, calling `progress` with the
+    /// number of bytes hashed so far.
+    pub fn hash_media(&self, progress: &mut dyn FnMut(u64)) -> io::Result<MediaHashes> {
+        use md5::Digest;
+        let mut md5 = md5::Md5::new();
+        let mut sha1 = sha1::Sha1::new();
+        let mut buf = vec![0u8; 4 << 20];
+        let len = self.data.len();
+        let mut offset = 0u64;
+        while offset < len {
+            let want = (len - offset).min(buf.len() as u64) as usize;
+            self.data.read_exact_at(&mut buf[..want], offset)?;
+            md5.update(&buf[..want]);
+            sha1.update(&buf[..want]);
+            offset += want as u64;
+            progress(offset);
+        }
+        Ok(MediaHashes {
+            md5: md5.finalize().into(),
+            sha1: sha1.finalize().into(),
+        })
+    }
+}
+
+impl ReadAt for Evidence {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        self.data.read_at(buf, offset)
+    }
+
+    fn len(&self) -> u64 {
+        self.data.len()
+    }
+}
+
+/// Digests of the media bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MediaHashes {
+    /// MD5 of the media.
+    pub md5: [u8; 16],
+    /// SHA-1 of the media.
+    pub sha1: [u8; 20],
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn read_prefix(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut done = 0;
+    while done < buf.len() {
+        let n = file.read(&mut buf[done..])?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+    }
+    Ok(done)
+}

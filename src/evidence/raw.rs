@@ -1,0 +1,112 @@
+//! Raw and split-raw images, memory-mapped.
+//!
+//! Each piece is mapped read-only; a read that spans pieces is served from each in
+//! turn. The map is the fastest way to serve the many small random reads NTFS
+//! metadata needs while letting the kernel cache what is hot.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+use super::{EvidenceError, ReadAt};
+
+/// One or more raw files presented as one byte range.
+pub struct RawImage {
+    pieces: Vec<Mmap>,
+    /// Start offset of each piece in the whole image; same length as `pieces`.
+    starts: Vec<u64>,
+    len: u64,
+}
+
+impl RawImage {
+    /// Maps every piece, in order, checking that all but the last are the same size
+    /// (a shorter middle piece means a truncated copy, which would shift every byte
+    /// after it).
+    pub fn open(paths: &[PathBuf]) -> Result<RawImage, EvidenceError> {
+        let mut pieces = Vec::with_capacity(paths.len());
+        let mut starts = Vec::with_capacity(paths.len());
+        let mut len = 0u64;
+        for (index, path) in paths.iter().enumerate() {
+            let map = map_file(path)?;
+            let size = map.len() as u64;
+            if let Some(first) = pieces.first().map(|m: &Mmap| m.len() as u64) {
+                let is_last = index + 1 == paths.len();
+                if (!is_last && size != first) || (is_last && size > first) {
+                    return Err(EvidenceError::Io {
+                        path: path.clone(),
+                        source: io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!(
+                                "split segment is {size} bytes but the first is {first}: \
+                                 segment truncated or from another set"
+                            ),
+                        ),
+                    });
+                }
+            }
+            starts.push(len);
+            len += size;
+            pieces.push(map);
+        }
+        Ok(RawImage {
+            pieces,
+            starts,
+            len,
+        })
+    }
+}
+
+fn map_file(path: &Path) -> Result<Mmap, EvidenceError> {
+    let file = File::open(path).map_err(|source| EvidenceError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let size = file
+        .metadata()
+        .map_err(|source| EvidenceError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
+    if size == 0 {
+        return Err(EvidenceError::Empty(path.to_path_buf()));
+    }
+    // SAFETY: the file is opened read-only and evidence is never written while we
+    // hold it; a concurrent truncation by another process is outside our control,
+    // as it is for every tool that maps images.
+    unsafe { Mmap::map(&file) }.map_err(|source| EvidenceError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+impl ReadAt for RawImage {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let mut done = 0usize;
+        let mut at = offset;
+        while done < buf.len() && at < self.len {
+            // The piece holding `at`: the last one starting at or before it.
+            let index = self.starts.partition_point(|&s| s <= at).saturating_sub(1);
+            let (Some(piece), Some(&start)) = (self.pieces.get(index), self.starts.get(index))
+            else {
+                break;
+            };
+            let within = (at - start) as usize;
+            let available = piece.get(within..).unwrap_or_default();
+            let n = available.len().min(buf.len() - done);
+            if n == 0 {
+                break;
+            }
+            buf[done..done + n].copy_from_slice(&available[..n]);
+            done += n;
+            at += n as u64;
+        }
+        Ok(done)
+    }
+
+    fn len(&self) -> u64 {
+        self.len
+    }
+}

@@ -1,0 +1,10 @@
+//! toolmark: find the traces of attacker lateral-movement tools in Windows disk images.
+//!
+//! The layers follow the data: [`evidence`] turns image files into bytes, [`disk`]
+//! finds the volumes in them, [`ntfs`] reads files out of a volume. Each layer only
+//! talks to the next through a small interface, so each can be tested alone.
+
+pub mod commands;
+pub mod disk;
+pub mod evidence;
+pub mod ntfs;

@@ -1,0 +1,318 @@
+//! Reading an attribute's value: resident bytes, or runs of clusters that may be
+//! sparse, partly initialised, or LZNT1-compressed.
+//!
+//! `Stream` implements [`ReadAt`], so a file inside a volume is read exactly like an
+//! image. Sparse runs and the area past the initialised size read as zeros without
+//! touching the disk or allocating their size; a cluster no run maps is an error,
+//! never silent zeros.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use super::attribute::{Attribute, Body, FLAG_COMPRESSED, FLAG_ENCRYPTED};
+use super::lznt1;
+use super::runs::Run;
+use crate::evidence::ReadAt;
+
+/// Largest compression unit accepted (Windows uses 16 clusters of at most 4 KiB).
+const MAX_UNIT_BYTES: u64 = 1 << 20;
+
+/// One piece of a stream's byte range, for callers that want to skip sparse parts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Extent {
+    /// Offset in the stream.
+    pub offset: u64,
+    /// Length in bytes.
+    pub length: u64,
+    /// True if the piece is unallocated and reads as zeros.
+    pub sparse: bool,
+}
+
+enum Content {
+    Resident(Vec<u8>),
+    Runs {
+        runs: Vec<Run>,
+        compression: Option<Compression>,
+    },
+}
+
+struct Compression {
+    unit_clusters: u64,
+    /// The last unit decompressed, so sequential reads decompress each unit once.
+    cache: Mutex<Option<(u64, Arc<Vec<u8>>)>>,
+}
+
+/// The value of one attribute (e.g. a file's `$DATA`, or a named stream).
+pub struct Stream {
+    volume: Arc<dyn ReadAt>,
+    cluster_size: u64,
+    size: u64,
+    initialized: u64,
+    encrypted: bool,
+    content: Content,
+}
+
+impl Stream {
+    /// Builds a stream from the extents of one attribute (same type and name),
+    /// which may come from several MFT records.
+    pub fn from_extents(
+        volume: Arc<dyn ReadAt>,
+        cluster_size: u64,
+        extents: &[&Attribute],
+    ) -> Result<Stream, String> {
+        let first = extents.first().ok_or("attribute has no extents")?;
+        let encrypted = first.flags & FLAG_ENCRYPTED != 0;
+        if let Body::Resident(value) = &first.body {
+            return Ok(Stream {
+                volume,
+                cluster_size,
+                size: value.len() as u64,
+                initialized: value.len() as u64,
+                encrypted,
+                content: Content::Resident(value.clone()),
+            });
+        }
+        let mut pieces: Vec<_> = extents
+            .iter()
+            .filter_map(|a| match &a.body {
+                Body::NonResident(n) => Some(n),
+                Body::Resident(_) => None,
+            })
+            .collect();
+        pieces.sort_by_key(|n| n.first_vcn);
+        let head = pieces
+            .first()
+            .filter(|n| n.first_vcn == 0)
+            .ok_or("no extent starts at cluster 0")?;
+        let (size, initialized) = (head.data_size, head.initialized_size.min(head.data_size));
+        let compression = if first.flags & FLAG_COMPRESSED != 0 && head.compression_unit > 0 {
+            let unit_clusters = 1u64
+                .checked_shl(u32::from(head.compression_unit))
+                .filter(|&c| c.saturating_mul(cluster_size) <= MAX_UNIT_BYTES)
+                .ok_or_else(|| {
+                    format!(
+                        "compression unit 2^{} clusters too large",
+                        head.compression_unit
+                    )
+                })?;
+            Some(Compression {
+                unit_clusters,
+                cache: Mutex::new(None),
+            })
+        } else {
+            None
+        };
+        let mut runs: Vec<Run> = Vec::new();
+        for piece in pieces {
+            let expected = runs.last().map_or(0, |r| r.vcn + r.clusters);
+            if piece.first_vcn != expected {
+                return Err(format!(
+                    "attribute extents leave a gap: expected cluster {expected}, next extent starts at {}",
+                    piece.first_vcn
+                ));
+            }
+            runs.extend_from_slice(&piece.runs);
+        }
+        Ok(Stream {
+            volume,
+            cluster_size,
+            size,
+            initialized,
+            encrypted,
+            content: Content::Runs { runs, compression },
+        })
+    }
+
+    /// True if the value is LZNT1-compressed on disk (reads return it decompressed).
+    pub fn is_compressed(&self) -> bool {
+        matches!(
+            &self.content,
+            Content::Runs {
+                compression: Some(_),
+                ..
+            }
+        )
+    }
+
+    /// True if the value is EFS-encrypted (reads return the ciphertext).
+    pub fn is_encrypted(&self) -> bool {
+        self.encrypted
+    }
+
+    /// Which parts of the stream hold data and which are sparse, in order.
+    pub fn extents(&self) -> Vec<Extent> {
+        let Content::Runs { runs, .. } = &self.content else {
+            return vec![Extent {
+                offset: 0,
+                length: self.size,
+                sparse: false,
+            }];
+        };
+        let mut out: Vec<Extent> = Vec::new();
+        for run in runs {
+            let offset = run.vcn.saturating_mul(self.cluster_size);
+            if offset >= self.size {
+                break;
+            }
+            let length = run
+                .clusters
+                .saturating_mul(self.cluster_size)
+                .min(self.size - offset);
+            let sparse = run.lcn.is_none();
+            match out.last_mut() {
+                Some(last) if last.sparse == sparse && last.offset + last.length == offset => {
+                    last.length += length
+                }
+                _ => out.push(Extent {
+                    offset,
+                    length,
+                    sparse,
+                }),
+            }
+        }
+        out
+    }
+
+    fn read_runs(&self, runs: &[Run], buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let want = (self.size - offset).min(buf.len() as u64) as usize;
+        let cs = self.cluster_size;
+        let mut done = 0usize;
+        while done < want {
+            let pos = offset + done as u64;
+            if pos >= self.initialized {
+                buf[done..want].fill(0);
+                done = want;
+                break;
+            }
+            let vcn = pos / cs;
+            let run = find_run(runs, vcn).ok_or_else(|| unmapped(vcn))?;
+            let run_end = (run.vcn + run.clusters).saturating_mul(cs);
+            let n = ((run_end - pos).min(self.initialized - pos) as usize).min(want - done);
+            match run.lcn {
+                None => buf[done..done + n].fill(0),
+                Some(lcn) => {
+                    let at = lcn
+                        .checked_mul(cs)
+                        .and_then(|b| b.checked_add(pos - run.vcn * cs))
+                        .ok_or_else(|| unmapped(vcn))?;
+                    self.volume.read_exact_at(&mut buf[done..done + n], at)?;
+                }
+            }
+            done += n;
+        }
+        Ok(done)
+    }
+
+    fn read_compressed(
+        &self,
+        runs: &[Run],
+        compression: &Compression,
+        buf: &mut [u8],
+        offset: u64,
+    ) -> io::Result<usize> {
+        let want = (self.size - offset).min(buf.len() as u64) as usize;
+        let unit_bytes = compression.unit_clusters * self.cluster_size;
+        let mut done = 0usize;
+        while done < want {
+            let pos = offset + done as u64;
+            let unit = pos / unit_bytes;
+            let data = self.unit(runs, compression, unit)?;
+            let within = (pos - unit * unit_bytes) as usize;
+            let n = (data.len() - within).min(want - done);
+            buf[done..done + n].copy_from_slice(&data[within..within + n]);
+            done += n;
+        }
+        Ok(done)
+    }
+
+    /// One compression unit's uncompressed bytes. A unit whose clusters are all
+    /// allocated is stored as is; one that ends in sparse clusters holds LZNT1 data
+    /// in its allocated head; an all-sparse unit is zeros.
+    fn unit(&self, runs: &[Run], compression: &Compression, unit: u64) -> io::Result<Arc<Vec<u8>>> {
+        let mut cache = compression.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((cached, data)) = cache.as_ref() {
+            if *cached == unit {
+                return Ok(Arc::clone(data));
+            }
+        }
+        let cs = self.cluster_size;
+        let first_vcn = unit * compression.unit_clusters;
+        let mut allocated: Vec<u64> = Vec::new();
+        let mut sparse = 0u64;
+        for vcn in first_vcn..first_vcn + compression.unit_clusters {
+            match find_run(runs, vcn) {
+                Some(Run {
+                    lcn: Some(lcn),
+                    vcn: start,
+                    ..
+                }) => allocated.push(lcn + (vcn - start)),
+                _ => sparse += 1,
+            }
+        }
+        let unit_bytes = (compression.unit_clusters * cs) as usize;
+        let mut stored = vec![0u8; allocated.len() * cs as usize];
+        for (i, lcn) in allocated.iter().enumerate() {
+            let at = lcn.checked_mul(cs).ok_or_else(|| unmapped(first_vcn))?;
+            let slot = i * cs as usize;
+            self.volume
+                .read_exact_at(&mut stored[slot..slot + cs as usize], at)?;
+        }
+        let data = if sparse == 0 {
+            stored
+        } else if allocated.is_empty() {
+            vec![0u8; unit_bytes]
+        } else {
+            let mut out = vec![0u8; unit_bytes];
+            lznt1::decompress(&stored, &mut out).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("LZNT1 compression unit {unit}: {e}"),
+                )
+            })?;
+            out
+        };
+        let data = Arc::new(data);
+        *cache = Some((unit, Arc::clone(&data)));
+        Ok(data)
+    }
+}
+
+impl ReadAt for Stream {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        if offset >= self.size || buf.is_empty() {
+            return Ok(0);
+        }
+        match &self.content {
+            Content::Resident(value) => {
+                let start = offset as usize;
+                let n = (value.len() - start).min(buf.len());
+                buf[..n].copy_from_slice(&value[start..start + n]);
+                Ok(n)
+            }
+            Content::Runs {
+                runs,
+                compression: None,
+            } => self.read_runs(runs, buf, offset),
+            Content::Runs {
+                runs,
+                compression: Some(c),
+            } => self.read_compressed(runs, c, buf, offset),
+        }
+    }
+
+    fn len(&self) -> u64 {
+        self.size
+    }
+}
+
+fn find_run(runs: &[Run], vcn: u64) -> Option<Run> {
+    let index = runs.partition_point(|r| r.vcn + r.clusters <= vcn);
+    runs.get(index).filter(|r| r.vcn <= vcn).copied()
+}
+
+fn unmapped(vcn: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("no data run maps virtual cluster {vcn} (run list shorter than the stream)"),
+    )
+}

@@ -1,0 +1,512 @@
+//! One NTFS volume: the MFT, the upcase table, path lookup and directory listing.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::attribute::{kind, Attribute, Body, NAMESPACE_DOS};
+use super::boot::BootSector;
+use super::file::FileEntry;
+use super::index::{self, IndexEntry};
+use super::known;
+use super::le::Fields;
+use super::record::Record;
+use super::stream::Stream;
+use super::NtfsError;
+use crate::evidence::ReadAt;
+
+/// Most extension records one file may pull in through its attribute list.
+const MAX_EXTENSION_RECORDS: usize = 4096;
+
+/// An opened NTFS volume.
+pub struct Volume {
+    data: Arc<dyn ReadAt>,
+    boot: BootSector,
+    mft: Stream,
+    upcase: Vec<u16>,
+    label: Option<String>,
+    warnings: Vec<String>,
+}
+
+impl Volume {
+    /// Opens the NTFS volume that `data` holds (exactly the partition's bytes).
+    pub fn open(data: Arc<dyn ReadAt>) -> Result<Volume, NtfsError> {
+        let mut sector = [0u8; 512];
+        data.read_exact_at(&mut sector, 0)?;
+        let boot = BootSector::parse(&sector)?;
+        let mft = bootstrap_mft(&data, &boot)?;
+        let mut volume = Volume {
+            data,
+            boot,
+            mft,
+            upcase: Vec::new(),
+            label: None,
+            warnings: Vec::new(),
+        };
+        match volume.read_upcase() {
+            Ok(table) => volume.upcase = table,
+            Err(e) => volume.warnings.push(format!(
+                "$UpCase unreadable ({e}); names compared with Unicode upper case"
+            )),
+        }
+        volume.label = volume.read_label();
+        Ok(volume)
+    }
+
+    /// Boot-sector geometry.
+    pub fn boot(&self) -> &BootSector {
+        &self.boot
+    }
+
+    /// Volume label from `$Volume`, if set.
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    /// Problems met while opening that did not stop it.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The `$MFT` as a byte stream (every record, in use or not).
+    pub fn mft_stream(&self) -> &Stream {
+        &self.mft
+    }
+
+    /// Number of record slots in the MFT.
+    pub fn record_count(&self) -> u64 {
+        self.mft.len() / self.boot.record_size
+    }
+
+    /// One MFT record with fixups applied.
+    pub fn record(&self, number: u64) -> Result<Record, NtfsError> {
+        let size = self.boot.record_size;
+        let offset = number
+            .checked_mul(size)
+            .filter(|&o| o < self.mft.len())
+            .ok_or_else(|| NtfsError::Record {
+                record: number,
+                reason: format!("beyond the MFT ({} records)", self.record_count()),
+            })?;
+        let mut raw = vec![0u8; size as usize];
+        self.mft.read_exact_at(&mut raw, offset)?;
+        Record::from_raw(number, raw).map_err(|reason| NtfsError::Record {
+            record: number,
+            reason,
+        })
+    }
+
+    /// A file: its base record plus the extension records its attribute list names.
+    pub fn file(&self, number: u64) -> Result<FileEntry, NtfsError> {
+        let base = self.record(number)?;
+        let mut problems = Vec::new();
+        let mut attributes = Vec::new();
+        for attr in base.attributes() {
+            match attr {
+                Ok(a) => attributes.push(a),
+                Err(e) => problems.push(e),
+            }
+        }
+        let list = attributes
+            .iter()
+            .find(|a| a.kind == kind::ATTRIBUTE_LIST)
+            .cloned();
+        if let Some(list) = list {
+            let mut extra = self.extension_attributes(&base, &list, &mut problems);
+            attributes.append(&mut extra);
+        }
+        Ok(FileEntry::new(&base, attributes, problems))
+    }
+
+    fn extension_attributes(
+        &self,
+        base: &Record,
+        list: &Attribute,
+        problems: &mut Vec<String>,
+    ) -> Vec<Attribute> {
+        let value = match attribute_value(&self.data, self.boot.cluster_size, list) {
+            Ok(v) => v,
+            Err(e) => {
+                problems.push(format!("attribute list: {e}"));
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for entry in attribute_list_records(&value) {
+            if entry == base.number || !seen.insert(entry) {
+                continue;
+            }
+            if seen.len() > MAX_EXTENSION_RECORDS {
+                problems.push("attribute list names too many records".into());
+                break;
+            }
+            match self.record(entry) {
+                Ok(ext) if ext.base_record() == base.number => {
+                    for attr in ext.attributes() {
+                        match attr {
+                            Ok(a) => out.push(a),
+                            Err(e) => problems.push(e),
+                        }
+                    }
+                }
+                Ok(_) => problems.push(format!("extension record {entry} belongs to another file")),
+                Err(e) => problems.push(e.to_string()),
+            }
+        }
+        out
+    }
+
+    /// A stream of a file: `name` empty for the unnamed `$DATA`.
+    pub fn stream(&self, file: &FileEntry, name: &str) -> Result<Stream, NtfsError> {
+        let extents = file.extents(kind::DATA, name);
+        if extents.is_empty() {
+            return Err(NtfsError::NoSuchStream {
+                path: format!("record {}", file.record),
+                stream: name.to_string(),
+            });
+        }
+        Stream::from_extents(Arc::clone(&self.data), self.boot.cluster_size, &extents).map_err(
+            |reason| NtfsError::Record {
+                record: file.record,
+                reason,
+            },
+        )
+    }
+
+    /// The names in a directory (all namespaces; DOS 8.3 aliases included) and the
+    /// damage met reading its index.
+    pub fn read_dir(&self, dir: &FileEntry) -> Result<(Vec<IndexEntry>, Vec<String>), NtfsError> {
+        let mut entries = Vec::new();
+        let mut problems = Vec::new();
+        let roots = dir.extents(kind::INDEX_ROOT, "$I30");
+        let root = roots
+            .first()
+            .and_then(|a| a.resident_value())
+            .ok_or_else(|| NtfsError::NotADirectory(format!("record {}", dir.record)))?;
+        if let Err(e) = index::root_entries(root, &mut entries) {
+            problems.push(format!("index root: {e}"));
+        }
+        let allocation = dir.extents(kind::INDEX_ALLOCATION, "$I30");
+        if !allocation.is_empty() {
+            let block_size = Fields(root)
+                .u32(8)
+                .map_or(self.boot.index_record_size, u64::from);
+            let bitmap = dir
+                .extents(kind::BITMAP, "$I30")
+                .first()
+                .and_then(|a| attribute_value(&self.data, self.boot.cluster_size, a).ok());
+            match Stream::from_extents(Arc::clone(&self.data), self.boot.cluster_size, &allocation)
+            {
+                Ok(stream) if (512..=65536).contains(&block_size) => index::allocation_entries(
+                    &stream,
+                    bitmap.as_deref(),
+                    block_size,
+                    &mut entries,
+                    &mut problems,
+                ),
+                Ok(_) => problems.push(format!("index block size {block_size} invalid")),
+                Err(e) => problems.push(format!("index allocation: {e}")),
+            }
+        }
+        Ok((entries, problems))
+    }
+
+    /// Looks a path up from the root, case-insensitively as Windows does, with `/` or
+    /// `\` separators (`Windows/System32/config/SYSTEM`).
+    pub fn lookup(&self, path: &str) -> Result<FileEntry, NtfsError> {
+        let mut current = self.file(known::ROOT)?;
+        let mut walked = String::new();
+        for component in path
+            .split(['/', '\\'])
+            .filter(|c| !c.is_empty() && *c != ".")
+        {
+            if !walked.is_empty() {
+                walked.push('/');
+            }
+            walked.push_str(component);
+            if !current.is_directory {
+                return Err(NtfsError::NotADirectory(walked));
+            }
+            let (entries, _) = self.read_dir(&current)?;
+            let wanted = self.fold(component);
+            let hit = entries
+                .iter()
+                .filter(|e| e.record != current.record)
+                .find(|e| self.fold(&e.name.name) == wanted)
+                .ok_or_else(|| NtfsError::NotFound(walked.clone()))?;
+            let next = self.file(hit.record)?;
+            if !next.in_use || next.sequence != hit.sequence {
+                return Err(NtfsError::NotFound(format!(
+                    "{walked} (index entry points to a reused or deleted record)"
+                )));
+            }
+            current = next;
+        }
+        Ok(current)
+    }
+
+    /// Opens `path`'s stream `stream` (empty for the file's content).
+    pub fn open_stream(&self, path: &str, stream: &str) -> Result<Stream, NtfsError> {
+        let file = self.lookup(path)?;
+        self.stream(&file, stream).map_err(|e| match e {
+            NtfsError::NoSuchStream { stream, .. } => NtfsError::NoSuchStream {
+                path: path.to_string(),
+                stream,
+            },
+            other => other,
+        })
+    }
+
+    /// The change journal `$Extend/$UsnJrnl:$J`, if the volume keeps one. Its head
+    /// is sparse: use [`Stream::extents`] to read only the allocated part.
+    pub fn usn_journal(&self) -> Result<Option<Stream>, NtfsError> {
+        match self.open_stream("$Extend/$UsnJrnl", "$J") {
+            Ok(s) => Ok(Some(s)),
+            Err(NtfsError::NotFound(_) | NtfsError::NoSuchStream { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Calls `visit(first_cluster, count)` for each run of unallocated clusters, in
+    /// order, reading `$Bitmap` a block at a time.
+    pub fn for_each_unallocated_run(
+        &self,
+        mut visit: impl FnMut(u64, u64),
+    ) -> Result<(), NtfsError> {
+        let bitmap_file = self.file(known::BITMAP)?;
+        let bitmap = self.stream(&bitmap_file, "")?;
+        let total = self.boot.total_clusters();
+        let mut block = vec![0u8; 1 << 20];
+        let mut run: Option<(u64, u64)> = None;
+        let mut offset = 0u64;
+        while offset < bitmap.len() && offset * 8 < total {
+            let n = (bitmap.len() - offset).min(block.len() as u64) as usize;
+            bitmap.read_exact_at(&mut block[..n], offset)?;
+            for (i, &byte) in block[..n].iter().enumerate() {
+                let base = (offset + i as u64) * 8;
+                for bit in 0..8u64 {
+                    let cluster = base + bit;
+                    if cluster >= total {
+                        break;
+                    }
+                    let free = byte & (1 << bit) == 0;
+                    run = match (run, free) {
+                        (Some((start, count)), true) => Some((start, count + 1)),
+                        (None, true) => Some((cluster, 1)),
+                        (Some((start, count)), false) => {
+                            visit(start, count);
+                            None
+                        }
+                        (None, false) => None,
+                    };
+                }
+            }
+            offset += n as u64;
+        }
+        if let Some((start, count)) = run {
+            visit(start, count);
+        }
+        Ok(())
+    }
+
+    /// Case-folds a name with the volume's own `$UpCase` table.
+    pub fn fold(&self, name: &str) -> Vec<u16> {
+        name.encode_utf16()
+            .map(|u| match self.upcase.get(usize::from(u)) {
+                Some(&upper) => upper,
+                None => char::from_u32(u32::from(u))
+                    .and_then(|c| c.to_uppercase().next())
+                    .and_then(|c| u16::try_from(u32::from(c)).ok())
+                    .unwrap_or(u),
+            })
+            .collect()
+    }
+
+    /// True if a directory entry names the current version of a live file.
+    pub fn entry_is_live(&self, entry: &IndexEntry) -> Option<FileEntry> {
+        let file = self.file(entry.record).ok()?;
+        (file.in_use && file.sequence == entry.sequence).then_some(file)
+    }
+
+    fn read_upcase(&self) -> Result<Vec<u16>, NtfsError> {
+        let file = self.file(known::UPCASE)?;
+        let stream = self.stream(&file, "")?;
+        if stream.len() != 131_072 {
+            return Err(NtfsError::Record {
+                record: known::UPCASE,
+                reason: format!("$UpCase is {} bytes, expected 131072", stream.len()),
+            });
+        }
+        let mut raw = vec![0u8; 131_072];
+        stream.read_exact_at(&mut raw, 0)?;
+        Ok(raw
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect())
+    }
+
+    fn read_label(&self) -> Option<String> {
+        let file = self.file(known::VOLUME).ok()?;
+        let value = file
+            .extents(kind::VOLUME_NAME, "")
+            .first()?
+            .resident_value()?
+            .to_vec();
+        let label = super::le::utf16_lossy(&value);
+        (!label.is_empty()).then_some(label)
+    }
+}
+
+/// Whether a directory entry should be shown: DOS 8.3 aliases and the root's
+/// self-reference are not separate files.
+pub fn is_listed_name(entry: &IndexEntry, dir_record: u64) -> bool {
+    entry.name.namespace != NAMESPACE_DOS && entry.record != dir_record
+}
+
+/// The whole value of a (small) attribute, resident or not.
+fn attribute_value(
+    data: &Arc<dyn ReadAt>,
+    cluster_size: u64,
+    attr: &Attribute,
+) -> Result<Vec<u8>, String> {
+    if let Body::Resident(v) = &attr.body {
+        return Ok(v.clone());
+    }
+    let stream = Stream::from_extents(Arc::clone(data), cluster_size, &[attr])?;
+    // Attribute lists and index bitmaps are small; a huge one is damage.
+    if stream.len() > 16 << 20 {
+        return Err(format!(
+            "attribute of {} bytes is implausibly large",
+            stream.len()
+        ));
+    }
+    let mut value = vec![0u8; stream.len() as usize];
+    stream
+        .read_exact_at(&mut value, 0)
+        .map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
+/// Record numbers an `$ATTRIBUTE_LIST` value refers to, in order.
+fn attribute_list_records(value: &[u8]) -> Vec<u64> {
+    attribute_list_entries(value)
+        .into_iter()
+        .map(|e| e.record)
+        .collect()
+}
+
+struct ListEntry {
+    kind: u32,
+    name: String,
+    record: u64,
+}
+
+fn attribute_list_entries(value: &[u8]) -> Vec<ListEntry> {
+    let f = Fields(value);
+    let mut out = Vec::new();
+    let mut offset = 0usize;
+    while offset + 26 <= value.len() {
+        let length = usize::from(f.u16(offset + 4).unwrap_or(0));
+        if length < 26 || offset + length > value.len() {
+            break;
+        }
+        let name_len = usize::from(f.u8(offset + 6).unwrap_or(0));
+        let name_off = usize::from(f.u8(offset + 7).unwrap_or(0));
+        out.push(ListEntry {
+            kind: f.u32(offset).unwrap_or(0),
+            name: f.utf16(offset + name_off, name_len).unwrap_or_default(),
+            record: f.u64(offset + 16).unwrap_or(0) & 0x0000_FFFF_FFFF_FFFF,
+        });
+        offset += length;
+    }
+    out
+}
+
+/// Builds the `$MFT` stream from record 0, following its attribute list when the
+/// MFT is fragmented enough that its `$DATA` extents live in extension records
+/// (which are themselves found through the extents known so far).
+fn bootstrap_mft(data: &Arc<dyn ReadAt>, boot: &BootSector) -> Result<Stream, NtfsError> {
+    let fail = |reason: String| NtfsError::Record { record: 0, reason };
+    let mut raw = vec![0u8; boot.record_size as usize];
+    let at = boot.mft_lcn.saturating_mul(boot.cluster_size);
+    data.read_exact_at(&mut raw, at)?;
+    let record = Record::from_raw(0, raw).map_err(|e| fail(format!("$MFT record: {e}")))?;
+    let attributes: Vec<Attribute> = record
+        .attributes()
+        .into_iter()
+        .filter_map(Result::ok)
+        .collect();
+    let mut extents: Vec<Attribute> = attributes
+        .iter()
+        .filter(|a| a.kind == kind::DATA && a.name.is_empty())
+        .cloned()
+        .collect();
+    let build = |extents: &[Attribute]| {
+        let refs: Vec<&Attribute> = extents.iter().collect();
+        Stream::from_extents(Arc::clone(data), boot.cluster_size, &refs)
+    };
+    let Some(list) = attributes.iter().find(|a| a.kind == kind::ATTRIBUTE_LIST) else {
+        return build(&extents).map_err(fail);
+    };
+    let value = attribute_value(data, boot.cluster_size, list).map_err(fail)?;
+    let mut pending: Vec<u64> = attribute_list_entries(&value)
+        .into_iter()
+        .filter(|e| e.kind == kind::DATA && e.name.is_empty() && e.record != 0)
+        .map(|e| e.record)
+        .collect();
+    pending.dedup();
+    // Each pass reads the extension records reachable with the extents known so
+    // far; a pass that reaches none means the list is damaged.
+    while !pending.is_empty() {
+        let partial = partial_mft(data, boot, &extents).map_err(fail)?;
+        let before = pending.len();
+        pending.retain(|&number| {
+            let offset = number.saturating_mul(boot.record_size);
+            let mut raw = vec![0u8; boot.record_size as usize];
+            if partial.read_exact_at(&mut raw, offset).is_err() {
+                return true;
+            }
+            if let Ok(ext) = Record::from_raw(number, raw) {
+                extents.extend(
+                    ext.attributes()
+                        .into_iter()
+                        .filter_map(Result::ok)
+                        .filter(|a| a.kind == kind::DATA && a.name.is_empty()),
+                );
+            }
+            false
+        });
+        if pending.len() == before {
+            return Err(fail(format!(
+                "$MFT attribute list names records {pending:?} that no known extent reaches"
+            )));
+        }
+    }
+    build(&extents).map_err(fail)
+}
+
+/// A stream over the `$MFT` extents known so far, readable up to where they reach.
+fn partial_mft(
+    data: &Arc<dyn ReadAt>,
+    boot: &BootSector,
+    extents: &[Attribute],
+) -> Result<Stream, String> {
+    let mut sorted: Vec<&Attribute> = extents.iter().collect();
+    sorted.sort_by_key(|a| match &a.body {
+        Body::NonResident(n) => n.first_vcn,
+        Body::Resident(_) => 0,
+    });
+    // Keep the contiguous prefix starting at VCN 0; later pieces wait for the gap.
+    let mut prefix = Vec::new();
+    let mut next_vcn = 0u64;
+    for attr in sorted {
+        if let Body::NonResident(n) = &attr.body {
+            if n.first_vcn != next_vcn {
+                break;
+            }
+            next_vcn = n.runs.last().map_or(next_vcn, |r| r.vcn + r.clusters);
+            prefix.push(attr);
+        }
+    }
+    Stream::from_extents(Arc::clone(data), boot.cluster_size, &prefix)
+}
