@@ -29,7 +29,7 @@ pub struct FileEntry {
 pub struct StreamInfo {
     /// Stream name; empty for the unnamed data.
     pub name: String,
-    /// Logical size in bytes (0 for index streams).
+    /// Logical size in bytes (for a named index, the size of its root).
     pub size: u64,
     /// True for `$DATA` streams, false for named indexes.
     pub is_data: bool,
@@ -113,7 +113,8 @@ impl FileEntry {
                         _ => None,
                     })
                     .unwrap_or(n.data_size),
-                _ => 0,
+                Body::Resident(v) => v.len() as u64,
+                Body::NonResident(_) => 0,
             };
             out.push(StreamInfo {
                 name: attr.name.clone(),

@@ -156,9 +156,14 @@ impl Volume {
         out
     }
 
-    /// A stream of a file: `name` empty for the unnamed `$DATA`.
+    /// A stream of a file: `name` empty for the unnamed `$DATA`. A name with no
+    /// `$DATA` but a named index (`$Secure:$SDH`) gives that index root's raw value,
+    /// as The Sleuth Kit's `icat` does.
     pub fn stream(&self, file: &FileEntry, name: &str) -> Result<Stream, NtfsError> {
-        let extents = file.extents(kind::DATA, name);
+        let mut extents = file.extents(kind::DATA, name);
+        if extents.is_empty() && !name.is_empty() && name != "$I30" {
+            extents = file.extents(kind::INDEX_ROOT, name);
+        }
         if extents.is_empty() {
             return Err(NtfsError::NoSuchStream {
                 path: format!("record {}", file.record),

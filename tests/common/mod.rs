@@ -1,0 +1,201 @@
+//! Shared helpers for the end-to-end tests: where the corpus and built images are,
+//! how to run toolmark and the independent oracles, and how to read their output.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// Project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared corpus: `$TOOLMARK_CORPUS`, else `../shared/corpus` beside the project.
+pub fn corpus() -> PathBuf {
+    let dir = std::env::var_os("TOOLMARK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/corpus"));
+    assert!(
+        dir.join("MANIFEST.tsv").is_file(),
+        "corpus not found at {} (set TOOLMARK_CORPUS)",
+        dir.display()
+    );
+    dir
+}
+
+/// Scratch space under target/ that survives between runs (a cache, not evidence).
+pub fn cache_dir(name: &str) -> PathBuf {
+    let dir = root().join("target").join(name);
+    std::fs::create_dir_all(&dir).expect("create cache dir");
+    dir
+}
+
+/// The toolmark binary built for this test run.
+pub fn toolmark() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_toolmark"));
+    cmd.env("RUST_BACKTRACE", "1");
+    cmd
+}
+
+/// Runs a command and returns its output; panics with its stderr if it fails.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// An independent tool from a Debian package; fails the test if it is missing.
+pub fn oracle(program: &str, package: &str) -> Command {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "oracle `{program}` missing: apt-get install {package}"
+    );
+    Command::new(program)
+}
+
+/// The test images made by images/build.sh (built once, then cached by the script).
+pub fn built_images() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = root().join("target/images");
+            let status = Command::new("bash")
+                .arg(root().join("images/build.sh"))
+                .arg(corpus())
+                .arg(&out)
+                .status()
+                .expect("run images/build.sh");
+            assert!(status.success(), "images/build.sh failed: {status}");
+            out
+        })
+        .clone()
+}
+
+/// The gzip/tar-packed NTFS samples of the corpus, unpacked once into target/.
+pub fn unpacked_samples() -> Vec<PathBuf> {
+    static UNPACKED: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    UNPACKED
+        .get_or_init(|| {
+            let src = corpus().join("images/ntfs-samples");
+            let dest = cache_dir("corpus-unpacked");
+            let mut images = Vec::new();
+            let mut names: Vec<_> = std::fs::read_dir(&src)
+                .expect("read ntfs-samples")
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            names.sort();
+            for packed in names {
+                let name = packed.file_name().unwrap().to_string_lossy().into_owned();
+                if let Some(stem) = name.strip_suffix(".raw.gz") {
+                    let target = dest.join(format!("{stem}.raw"));
+                    if !target.is_file() {
+                        let tmp = dest.join(format!("{stem}.raw.partial"));
+                        let file = std::fs::File::create(&tmp).unwrap();
+                        let status = Command::new("gzip")
+                            .arg("-dc")
+                            .arg(&packed)
+                            .stdout(file)
+                            .status()
+                            .unwrap();
+                        assert!(status.success(), "gunzip {name}");
+                        std::fs::rename(&tmp, &target).unwrap();
+                    }
+                    images.push(target);
+                } else if name.ends_with(".tgz") {
+                    let target = dest.join("ntfs.raw");
+                    if !target.is_file() {
+                        run_ok(
+                            Command::new("tar")
+                                .arg("-xzSf")
+                                .arg(&packed)
+                                .arg("-C")
+                                .arg(&dest),
+                        );
+                    }
+                    images.push(target);
+                }
+            }
+            images
+        })
+        .clone()
+}
+
+/// Byte offset of the first NTFS volume, as `toolmark info --json` reports it.
+pub fn first_ntfs_offset(image: &Path) -> u64 {
+    let out = run_ok(toolmark().arg("info").arg("--json").arg(image));
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    info[0]["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["fs"] == "ntfs")
+        .and_then(|p| p["offset"].as_u64())
+        .unwrap_or_else(|| panic!("no NTFS volume in {}", image.display()))
+}
+
+/// One allocated entry of `fls -r -p`: its `inode-type-id` address and path.
+#[derive(Clone, Debug)]
+pub struct FlsEntry {
+    /// `d/d`, `r/r`, ...
+    pub kind: String,
+    /// Metadata address as icat takes it.
+    pub address: String,
+    /// Path from the volume root.
+    pub path: String,
+}
+
+/// Allocated entries listed by The Sleuth Kit, without its virtual `$OrphanFiles`.
+pub fn fls_entries(image: &Path, offset: u64) -> Vec<FlsEntry> {
+    let out = run_ok(
+        oracle("fls", "sleuthkit")
+            .args(["-r", "-p", "-o"])
+            .arg((offset / 512).to_string())
+            .arg(image),
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (head, path) = line.split_once('\t')?;
+            let mut parts = head.split_whitespace();
+            let kind = parts.next()?.to_string();
+            let next = parts.next()?;
+            if next == "*" {
+                return None; // deleted
+            }
+            let address = next.trim_end_matches(':').to_string();
+            (!path.starts_with("$OrphanFiles")).then(|| FlsEntry {
+                kind,
+                address,
+                path: path.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Paths toolmark lists for the first NTFS volume (allocated only).
+pub fn toolmark_paths(image: &Path) -> BTreeSet<String> {
+    let out = run_ok(toolmark().args(["ls", "-r"]).arg(image));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.splitn(4, '\t').nth(3).map(str::to_string))
+        .collect()
+}
+
+/// SHA-256 of bytes, hex.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
