@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
 use serde::Serialize;
 
 use super::{Outcome, EXIT_FAILURE};
@@ -31,6 +30,8 @@ pub struct ImageInfo {
     pub partitions: Vec<PartitionInfo>,
     /// Partition table problems.
     pub warnings: Vec<String>,
+    /// Why the partition layout could not be read, if it could not.
+    pub error: Option<String>,
 }
 
 /// A partition and, for NTFS, its volume facts.
@@ -65,7 +66,17 @@ pub struct NtfsInfo {
 /// Collects the facts about one image.
 pub fn describe(path: &Path) -> anyhow::Result<ImageInfo> {
     let evidence = Evidence::open(path)?;
-    let layout = disk::scan(&evidence).with_context(|| path.display().to_string())?;
+    let (layout, error) = match disk::scan(&evidence) {
+        Ok(layout) => (layout, None),
+        Err(e) => (
+            disk::DiskLayout {
+                scheme: Scheme::None,
+                partitions: Vec::new(),
+                warnings: Vec::new(),
+            },
+            Some(e.to_string()),
+        ),
+    };
     let partitions = layout
         .partitions
         .iter()
@@ -96,6 +107,7 @@ pub fn describe(path: &Path) -> anyhow::Result<ImageInfo> {
         scheme: layout.scheme,
         partitions,
         warnings: layout.warnings,
+        error,
     })
 }
 
@@ -117,8 +129,17 @@ pub fn run(images: &[PathBuf], json: bool) -> Outcome {
     let mut reports = Vec::new();
     for path in images {
         match describe(path) {
-            Ok(info) if json => reports.push(info),
-            Ok(info) => print_text(&info),
+            Ok(info) => {
+                if let Some(e) = &info.error {
+                    eprintln!("toolmark: error: {}: {e}", path.display());
+                    failed = true;
+                }
+                if json {
+                    reports.push(info);
+                } else {
+                    print_text(&info);
+                }
+            }
             Err(e) => {
                 eprintln!("toolmark: error: {e:#}");
                 failed = true;

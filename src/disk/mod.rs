@@ -101,9 +101,11 @@ pub fn scan(disk: &dyn ReadAt) -> Result<DiskLayout, DiskError> {
         return Ok(bare_volume(disk, &first));
     }
     if !mbr::has_boot_signature(&first) {
-        return Err(DiskError::Damaged(
-            "no partition table and no file system boot sector at offset 0".into(),
-        ));
+        let mut layout = bare_volume(disk, &first);
+        layout
+            .warnings
+            .push("no partition table and no known file system boot sector at offset 0".into());
+        return Ok(layout);
     }
     let mut warnings = Vec::new();
     let entries = mbr::primary_entries(&first);
