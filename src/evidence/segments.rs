@@ -20,8 +20,7 @@ pub fn split_raw_set(first: &Path) -> io::Result<Vec<PathBuf>> {
         return Ok(vec![first.to_path_buf()]);
     };
     let mut pieces = vec![first.to_path_buf()];
-    loop {
-        let Some(next) = counter.next() else { break };
+    while let Some(next) = counter.next() {
         let candidate = first.with_extension(next.render());
         if !candidate.is_file() {
             break;

@@ -73,7 +73,7 @@ pub fn allocation_entries(
     let blocks = allocation.len() / block_size;
     let mut block = vec![0u8; block_size as usize];
     for index in 0..blocks {
-        let in_use = bitmap.map_or(true, |b| {
+        let in_use = bitmap.is_none_or(|b| {
             b.get((index / 8) as usize)
                 .is_some_and(|byte| byte & (1 << (index % 8)) != 0)
         });
