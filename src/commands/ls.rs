@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::{open_volume, Outcome, EXIT_FAILURE};
-use crate::ntfs::{known, FileEntry, Volume};
+use crate::ntfs::{known, FileEntry, IndexEntry, Volume};
 
 /// Deepest directory nesting followed when rebuilding a deleted file's path.
 const MAX_DEPTH: usize = 256;
@@ -68,6 +68,9 @@ pub fn run(
     })
 }
 
+/// Depth-first, pre-order like `fls -r`, with an explicit stack so a hostile image
+/// with extremely deep nesting cannot overflow ours, and a visited set so a
+/// directory that contains its own ancestor is listed once.
 fn walk(
     v: &Volume,
     dir: &FileEntry,
@@ -77,35 +80,43 @@ fn walk(
     out: &mut impl Write,
     problems: &mut Vec<String>,
 ) -> io::Result<()> {
+    let mut pending: Vec<(IndexEntry, String)> = Vec::new();
+    push_children(v, dir, prefix, &mut pending, problems);
+    while let Some((entry, path)) = pending.pop() {
+        let Some(file) = v.entry_is_live(&entry) else {
+            continue;
+        };
+        print_file(out, &file, &path, false)?;
+        if recursive && file.is_directory && visited.insert(file.record) {
+            push_children(v, &file, &format!("{path}/"), &mut pending, problems);
+        }
+    }
+    Ok(())
+}
+
+/// Pushes the listed names of `dir` onto `pending` so they pop in name order; the
+/// records are read only when popped, so the stack holds names, not files.
+fn push_children(
+    v: &Volume,
+    dir: &FileEntry,
+    prefix: &str,
+    pending: &mut Vec<(IndexEntry, String)>,
+    problems: &mut Vec<String>,
+) {
     let (mut entries, damage) = match v.read_dir(dir) {
         Ok(found) => found,
         Err(e) => {
             problems.push(format!("{prefix}: {e}"));
-            return Ok(());
+            return;
         }
     };
     problems.extend(damage.into_iter().map(|d| format!("{prefix}: {d}")));
     entries.retain(|e| crate::ntfs::is_listed_name(e, dir.record));
-    entries.sort_by(|a, b| a.name.name.cmp(&b.name.name));
+    entries.sort_by(|a, b| b.name.name.cmp(&a.name.name));
     for entry in entries {
-        let Some(file) = v.entry_is_live(&entry) else {
-            continue;
-        };
         let path = format!("{prefix}{}", entry.name.name);
-        print_file(out, &file, &path, false)?;
-        if recursive && file.is_directory && visited.insert(file.record) {
-            walk(
-                v,
-                &file,
-                &format!("{path}/"),
-                recursive,
-                visited,
-                out,
-                problems,
-            )?;
-        }
+        pending.push((entry, path));
     }
-    Ok(())
 }
 
 fn print_file(out: &mut impl Write, file: &FileEntry, path: &str, deleted: bool) -> io::Result<()> {

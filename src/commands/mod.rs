@@ -66,18 +66,32 @@ pub fn open_volume(image: &Path, number: Option<usize>) -> anyhow::Result<Opened
             .iter()
             .find(|p| p.number == n)
             .with_context(|| format!("{}: no volume {n}", image.display()))?,
-        None => layout
-            .partitions
-            .iter()
-            .find(|p| p.fs == FsKind::Ntfs)
-            .with_context(|| {
-                format!(
-                    "{}: no NTFS volume found ({} partition(s), {} table; boot sectors not NTFS)",
+        None => match layout.partitions.iter().find(|p| p.fs == FsKind::Ntfs) {
+            Some(p) => p,
+            None => {
+                let reasons: Vec<String> = layout
+                    .partitions
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "partition {}: {}",
+                            p.number,
+                            disk::explain_unknown_fs(&evidence, p)
+                        )
+                    })
+                    .collect();
+                anyhow::bail!(
+                    "{}: no NTFS volume found ({} table; {})",
                     image.display(),
-                    layout.partitions.len(),
-                    layout.scheme
-                )
-            })?,
+                    layout.scheme,
+                    if reasons.is_empty() {
+                        "no partitions".to_string()
+                    } else {
+                        reasons.join("; ")
+                    }
+                );
+            }
+        },
     };
     let window: Arc<dyn ReadAt> = Arc::new(Window::new(evidence.data(), part.offset, part.length));
     let volume = Volume::open(window).with_context(|| {

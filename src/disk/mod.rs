@@ -188,3 +188,24 @@ pub fn detect_fs(boot: &[u8]) -> FsKind {
         _ => FsKind::Unknown,
     }
 }
+
+/// Says why a partition shows no file system, for error messages: a zeroed first
+/// sector, and whether NTFS's backup boot sector survives at the partition's end.
+pub fn explain_unknown_fs(disk: &dyn ReadAt, part: &Partition) -> String {
+    let mut boot = [0u8; SECTOR as usize];
+    let first = match disk.read_exact_at(&mut boot, part.offset) {
+        Ok(()) if boot.iter().all(|&b| b == 0) => "its boot sector is zeroed".to_string(),
+        Ok(()) => "its boot sector is not NTFS".to_string(),
+        Err(e) => format!("its boot sector is unreadable ({e})"),
+    };
+    let mut backup = [0u8; SECTOR as usize];
+    let last = part.offset + part.length.saturating_sub(SECTOR);
+    let has_backup = part.length >= 2 * SECTOR
+        && disk.read_exact_at(&mut backup, last).is_ok()
+        && detect_fs(&backup) == FsKind::Ntfs;
+    if has_backup {
+        format!("{first}; an NTFS backup boot sector survives at byte {last}")
+    } else {
+        first
+    }
+}
