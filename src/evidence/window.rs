@@ -98,3 +98,19 @@ impl<T: ReadAt + ?Sized> ReadAt for &T {
         (**self).len()
     }
 }
+
+/// An image held in memory (tests, carved buffers).
+impl ReadAt for Vec<u8> {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.len());
+        let n = (self.len() - start).min(buf.len());
+        buf[..n].copy_from_slice(&self[start..start + n]);
+        Ok(n)
+    }
+
+    fn len(&self) -> u64 {
+        self.len() as u64
+    }
+}

@@ -8,6 +8,7 @@
 use super::attribute::FileName;
 use super::le::Fields;
 use super::record::apply_fixups;
+use super::stream::Stream;
 use crate::evidence::ReadAt;
 
 /// Entry flag: this is the last entry of the node (it carries no key).
@@ -64,13 +65,15 @@ pub fn root_entries(value: &[u8], out: &mut Vec<IndexEntry>) -> Result<(), Strin
 
 /// Entries of every in-use `INDX` block of an `$INDEX_ALLOCATION` stream.
 pub fn allocation_entries(
-    allocation: &dyn ReadAt,
+    allocation: &Stream,
     bitmap: Option<&[u8]>,
     block_size: u64,
     out: &mut Vec<IndexEntry>,
     problems: &mut Vec<String>,
 ) {
-    let blocks = allocation.len() / block_size;
+    // Only blocks the run list maps can exist; a damaged size must not make us
+    // try (and report) billions of unreadable blocks.
+    let blocks = allocation.mapped_len() / block_size;
     let mut block = vec![0u8; block_size as usize];
     for index in 0..blocks {
         let in_use = bitmap.is_none_or(|b| {

@@ -139,6 +139,20 @@ impl Stream {
         self.encrypted
     }
 
+    /// Bytes the run list maps (allocated or sparse), which damaged metadata can
+    /// make smaller than the stated size; reads past it fail.
+    pub fn mapped_len(&self) -> u64 {
+        match &self.content {
+            Content::Resident(v) => v.len() as u64,
+            Content::Runs { runs, .. } => runs
+                .last()
+                .map_or(0, |r| {
+                    (r.vcn + r.clusters).saturating_mul(self.cluster_size)
+                })
+                .min(self.size),
+        }
+    }
+
     /// Which parts of the stream hold data and which are sparse, in order.
     pub fn extents(&self) -> Vec<Extent> {
         let Content::Runs { runs, .. } = &self.content else {
@@ -216,7 +230,8 @@ impl Stream {
         while done < want {
             let pos = offset + done as u64;
             let unit = pos / unit_bytes;
-            let data = self.unit(runs, compression, unit)?;
+            let unit_data = self.unit(runs, compression, unit)?;
+            let data: &[u8] = &unit_data;
             let within = (pos - unit * unit_bytes) as usize;
             let n = (data.len() - within).min(want - done);
             buf[done..done + n].copy_from_slice(&data[within..within + n]);
