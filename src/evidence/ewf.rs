@@ -88,9 +88,9 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
     let segments = segment_set(first).map_err(|e| fail(e.to_string()))?;
     let is_v1 = {
         let mut magic = [0u8; 8];
-        let file = File::open(first).map_err(|source| EvidenceError::Io {
+        let file = File::open(first).map_err(|error| EvidenceError::Io {
             path: first.to_path_buf(),
-            source,
+            error,
         })?;
         file.read_exact_at(&mut magic, 0)
             .map_err(|e| fail(format!("cannot read signature: {e}")))?;
@@ -165,7 +165,10 @@ fn segment_suffix(number: usize, upper: bool) -> String {
 
 /// Walks the section descriptors of one EWF v1 segment and checks how it ends.
 fn check_segment_chain(path: &Path, is_last: bool) -> Result<(), String> {
-    let name = path.display();
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let file = File::open(path).map_err(|e| format!("{name}: {e}"))?;
     let size = file.metadata().map_err(|e| format!("{name}: {e}"))?.len();
     let mut offset = FILE_HEADER_LEN;
@@ -189,7 +192,7 @@ fn check_segment_chain(path: &Path, is_last: bool) -> Result<(), String> {
             }
             "next" if is_last => {
                 return Err(format!(
-                    "{name}: segment set incomplete: this segment says another follows, but it is missing"
+                    "segment set incomplete: {name} says another segment follows, but it is missing"
                 ))
             }
             "next" => return Ok(()),

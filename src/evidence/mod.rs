@@ -81,12 +81,12 @@ impl fmt::Display for ContainerKind {
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
     /// The file system refused access to one of the image files.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// File that failed.
         path: PathBuf,
-        /// Underlying error.
-        source: io::Error,
+        /// Underlying error (in the message, so not also chained as a source).
+        error: io::Error,
     },
     /// The image or a segment is empty.
     #[error("{0}: file is empty")]
@@ -113,9 +113,9 @@ pub struct Evidence {
 impl Evidence {
     /// Opens an image given its (first) file, detecting the container from its bytes.
     pub fn open(path: &Path) -> Result<Evidence, EvidenceError> {
-        let io_err = |source| EvidenceError::Io {
+        let io_err = |error| EvidenceError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         };
         let mut magic = [0u8; 8];
         let read = read_prefix(path, &mut magic).map_err(io_err)?;

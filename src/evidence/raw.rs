@@ -36,7 +36,7 @@ impl RawImage {
                 if (!is_last && size != first) || (is_last && size > first) {
                     return Err(EvidenceError::Io {
                         path: path.clone(),
-                        source: io::Error::new(
+                        error: io::Error::new(
                             io::ErrorKind::InvalidData,
                             format!(
                                 "split segment is {size} bytes but the first is {first}: \
@@ -59,15 +59,15 @@ impl RawImage {
 }
 
 fn map_file(path: &Path) -> Result<Mmap, EvidenceError> {
-    let file = File::open(path).map_err(|source| EvidenceError::Io {
+    let file = File::open(path).map_err(|error| EvidenceError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let size = file
         .metadata()
-        .map_err(|source| EvidenceError::Io {
+        .map_err(|error| EvidenceError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?
         .len();
     if size == 0 {
@@ -76,9 +76,9 @@ fn map_file(path: &Path) -> Result<Mmap, EvidenceError> {
     // SAFETY: the file is opened read-only and evidence is never written while we
     // hold it; a concurrent truncation by another process is outside our control,
     // as it is for every tool that maps images.
-    unsafe { Mmap::map(&file) }.map_err(|source| EvidenceError::Io {
+    unsafe { Mmap::map(&file) }.map_err(|error| EvidenceError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 
