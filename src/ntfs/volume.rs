@@ -459,6 +459,7 @@ fn bootstrap_mft(data: &Arc<dyn ReadAt>, boot: &BootSector) -> Result<Stream, Nt
         .filter(|e| e.kind == kind::DATA && e.name.is_empty() && e.record != 0)
         .map(|e| e.record)
         .collect();
+    pending.sort_unstable();
     pending.dedup();
     // Each pass reads the extension records reachable with the extents known so
     // far; a pass that reaches none means the list is damaged.

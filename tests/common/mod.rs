@@ -199,3 +199,15 @@ pub fn sha256(bytes: &[u8]) -> String {
     let digest = sha2::Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Asserts two path sets are equal, printing only the differences.
+pub fn assert_same_paths(ours: &BTreeSet<String>, expected: &BTreeSet<String>, context: &str) {
+    let missing: Vec<_> = expected.difference(ours).take(20).collect();
+    let extra: Vec<_> = ours.difference(expected).take(20).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{context}: {} expected, {} listed; missing {missing:?}; extra {extra:?}",
+        expected.len(),
+        ours.len()
+    );
+}
