@@ -1,0 +1,3 @@
+//! What toolmark pulls out of a Windows volume, and which parser reads each artifact.
+
+pub mod evtx;
