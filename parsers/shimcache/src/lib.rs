@@ -20,8 +20,11 @@
 //! | 10 | header size 0x30, count @0x24 | tag `10ts`, checksum, record size, path length, path, last modified, data size u32, data |
 //! | 10 Creators+, 11 | header size 0x34, count @0x28 | as Windows 10 |
 //!
-//! Paths are kept as stored (including any `\??\` prefix). Unused space after the
-//! entries is zero.
+//! Paths are kept as stored (including any `\??\` prefix). On Windows 10 and later a
+//! packaged (Store) app is recorded not by path but by its identity: tab-separated
+//! fields starting with eight hex digits, e.g.
+//! `0000000b<TAB>...<TAB>8664<TAB>windows.immersivecontrolpanel<TAB>cw5n1h2txyewy<TAB>neutral`.
+//! Unused space after the entries is zero.
 //!
 //! Sources: Andrew Davis (Mandiant), "Leveraging the Application Compatibility Cache
 //! in Forensic Investigations" (2012) and its ShimCacheParser; Eric Zimmerman's
