@@ -43,7 +43,7 @@ pub(crate) fn step(
     loop {
         *pos = skip_zero_words(bytes, *pos);
         let rest = bytes.get(*pos..).unwrap_or_default();
-        let offset = base + *pos as u64;
+        let offset = base.saturating_add(*pos as u64);
         let Some((length, major)) = first_word(rest).map(split_prefix) else {
             if rest.is_empty() {
                 return Step::End;
@@ -136,7 +136,7 @@ fn damaged_run(
     *pos = next;
     counts.damaged += 1;
     Step::Item(Err(RecordError::Damaged {
-        offset: base + start as u64,
+        offset: base.saturating_add(start as u64),
         length: (next - start) as u64,
         reason,
     }))

@@ -65,7 +65,7 @@ impl<R: Read> UsnStream<R> {
     /// source ends.
     fn refill(&mut self) -> Result<(), RecordError> {
         self.buffer.copy_within(self.pos..self.filled, 0);
-        self.base += self.pos as u64;
+        self.base = self.base.saturating_add(self.pos as u64);
         self.filled -= self.pos;
         self.pos = 0;
         while self.filled < self.buffer.len() {
@@ -80,7 +80,7 @@ impl<R: Read> UsnStream<R> {
                 Err(source) => {
                     self.source_done = true;
                     return Err(RecordError::Io {
-                        offset: self.base + self.filled as u64,
+                        offset: self.base.saturating_add(self.filled as u64),
                         source,
                     });
                 }

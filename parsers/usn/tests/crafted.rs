@@ -100,3 +100,31 @@ fn stream_reports_read_errors() {
         [Err(RecordError::Io { offset: 0, .. })]
     ));
 }
+
+#[test]
+fn offsets_near_the_end_of_u64_do_not_overflow() {
+    let j = record(2, 0, "edge");
+    let items: Vec<_> = usn::records(&j, u64::MAX - 8).collect();
+    assert_eq!(items.len(), 1);
+    let streamed: Vec<_> = usn::UsnStream::with_block_size(j.as_slice(), u64::MAX - 8, 8).collect();
+    assert_eq!(streamed.len(), 1);
+}
+
+#[test]
+fn damage_across_a_block_end_is_two_spots_then_resync() {
+    let mut j = record(2, 0, "a"); // 64 bytes
+                                   // The buffer holds one block plus one maximal record (8 + 4096 bytes here), so
+                                   // this run of garbage crosses the first buffer's end.
+    j.extend([0xAB; 4160]);
+    j.extend(record(2, 0, "b"));
+    let mut stream = usn::UsnStream::with_block_size(j.as_slice(), 0, 8);
+    let items: Vec<_> = stream.by_ref().collect();
+    let names: Vec<_> = items
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|r| r.file_name.as_str())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(stream.counts().damaged, 2);
+    assert_eq!(usn::records(&j, 0).filter(Result::is_err).count(), 1);
+}
