@@ -113,6 +113,11 @@ fn matches_fsutil_readjournal() {
     assert_eq!(walk.counts().skipped_v4, expected_v4 as u64, "V4 records");
     assert_eq!(walk.counts().damaged, 0);
     assert!(after.iter().all(|r| r.usn >= next_usn));
+    assert!(
+        ours.iter()
+            .all(|r| r.offset % 4096 + u64::from(r.record_length) <= 4096),
+        "a record crosses a 4 KiB page"
+    );
     assert_eq!(
         after.len(),
         3,
