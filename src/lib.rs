@@ -9,3 +9,4 @@ pub mod commands;
 pub mod disk;
 pub mod evidence;
 pub mod ntfs;
+pub mod output;
