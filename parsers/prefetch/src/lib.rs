@@ -47,7 +47,9 @@ pub struct Prefetch {
     /// How many times the executable ran, as Windows counted it.
     pub run_count: u32,
     /// Last run times that are set, newest first: one slot in versions 17 and 23,
-    /// eight from version 26 on.
+    /// eight from version 26 on. Windows writes them roughly newest first but not
+    /// strictly (runs seconds apart can be swapped; 48 corpus files have such a
+    /// pair), so they are sorted here and `last_run_times[0]` is the latest run.
     pub last_run_times: Vec<Filetime>,
     /// The volumes the program touched.
     pub volumes: Vec<Volume>,
@@ -172,7 +174,7 @@ fn parse_scca(bytes: &[u8]) -> Result<Prefetch, Error> {
     })
 }
 
-/// The set last-run times, in file order (Windows keeps the newest first).
+/// The set last-run times, newest first.
 fn last_run_times(file: Reader<'_>, layout: &Layout) -> Result<Vec<Filetime>, Error> {
     let mut times = Vec::with_capacity(layout.last_run_slots);
     for slot in 0..layout.last_run_slots {
@@ -181,6 +183,7 @@ fn last_run_times(file: Reader<'_>, layout: &Layout) -> Result<Vec<Filetime>, Er
             times.push(time);
         }
     }
+    times.sort_unstable_by(|a, b| b.cmp(a));
     Ok(times)
 }
 

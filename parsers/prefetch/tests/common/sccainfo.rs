@@ -122,15 +122,19 @@ pub fn differences(ours: &prefetch::Prefetch, theirs: &SccaInfo) -> Vec<String> 
         ours.run_count.to_string(),
         theirs.run_count.to_string(),
     );
-    let times: Vec<String> = ours
+    // sccainfo prints file order, we sort newest first: compare as multisets.
+    let mut times: Vec<String> = ours
         .last_run_times
         .iter()
         .map(|t| format_time(*t))
         .collect();
+    let mut their_times = theirs.last_run_times.clone();
+    times.sort();
+    their_times.sort();
     check(
         "last run times",
         format!("{times:?}"),
-        format!("{:?}", theirs.last_run_times),
+        format!("{their_times:?}"),
     );
     check(
         "filenames",
