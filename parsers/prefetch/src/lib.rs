@@ -3,7 +3,7 @@
 //! directories it loaded in its first seconds.
 //!
 //! Supported: SCCA format versions 17 (XP/2003), 23 (Vista/7), 26 (8.x/2012),
-//! 30 (Windows 10/11, both file-information variants, see [`layout`](self)) and
+//! 30 (Windows 10/11, both file-information variants, see the README) and
 //! 31 (Windows 11 22H2+), plain or wrapped in a `MAM\x04` container compressed with
 //! LZXPRESS Huffman, which this crate decompresses itself ([`decompress`]).
 //!
