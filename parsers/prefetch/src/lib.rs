@@ -129,31 +129,13 @@ fn parse_scca(bytes: &[u8]) -> Result<Prefetch, Error> {
             Vec::new()
         }
     };
-    let mut volumes = Vec::new();
-    for index in 0..volume_count {
-        match volumes::read_volume(file, volumes_offset, layout.volume_entry_len, index) {
-            Ok(volume) => volumes.push(volume),
-            Err(e) => {
-                let entry_missing = matches!(
-                    e,
-                    Error::Truncated {
-                        what: "volume information entry",
-                        ..
-                    }
-                );
-                damaged.push(Error::Damaged {
-                    what: "volume",
-                    index,
-                    source: Box::new(e),
-                });
-                // Past the end of the file no later entry can exist either; stop
-                // so a huge count from a damaged header costs nothing.
-                if entry_missing {
-                    break;
-                }
-            }
-        }
-    }
+    let volumes = volumes::read_volumes(
+        file,
+        volumes_offset,
+        volume_count,
+        layout.volume_entry_len,
+        &mut damaged,
+    );
     let directories = volumes
         .iter()
         .flat_map(|v| v.directories.iter().cloned())

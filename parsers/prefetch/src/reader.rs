@@ -16,6 +16,11 @@ impl<'a> Reader<'a> {
         Reader { bytes }
     }
 
+    /// Length of the underlying data.
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
     /// `len` bytes at `offset`, or `Truncated` naming `what`.
     pub(crate) fn slice(
         &self,

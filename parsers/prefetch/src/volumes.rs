@@ -13,23 +13,46 @@ use filetime::Filetime;
 use crate::reader::{utf16le, Reader};
 use crate::{Error, Volume};
 
-/// Reads entry `index` of the volume section that starts at `section` in `file`.
-pub(crate) fn read_volume(
+/// Reads `count` entries of the volume section at `section`. An entry that cannot
+/// be read is recorded in `damaged`; reading stops at the first entry that lies
+/// (partly) outside the file, since no later one can be inside it, so a huge count
+/// from a damaged header costs nothing.
+pub(crate) fn read_volumes(
     file: Reader<'_>,
     section: usize,
+    count: usize,
     entry_len: usize,
-    index: usize,
-) -> Result<Volume, Error> {
-    let entry = index
-        .checked_mul(entry_len)
-        .and_then(|o| o.checked_add(section))
-        .ok_or(Error::Truncated {
-            what: "volume information entry",
-            offset: usize::MAX,
-            needed: entry_len,
-            available: 0,
-        })?;
-    file.slice(entry, entry_len, "volume information entry")?;
+    damaged: &mut Vec<Error>,
+) -> Vec<Volume> {
+    let mut volumes = Vec::new();
+    for index in 0..count {
+        let entry = index
+            .checked_mul(entry_len)
+            .and_then(|o| o.checked_add(section))
+            .unwrap_or(usize::MAX);
+        let result = file
+            .slice(entry, entry_len, "volume information entry")
+            .and_then(|_| read_volume(file, section, entry));
+        match result {
+            Ok(volume) => volumes.push(volume),
+            Err(e) => {
+                let outside = entry.saturating_add(entry_len) > file.len();
+                damaged.push(Error::Damaged {
+                    what: "volume",
+                    index,
+                    source: Box::new(e),
+                });
+                if outside {
+                    break;
+                }
+            }
+        }
+    }
+    volumes
+}
+
+/// Reads the volume entry at `entry`; its offsets are relative to `section`.
+fn read_volume(file: Reader<'_>, section: usize, entry: usize) -> Result<Volume, Error> {
     let path_offset = file.usize_at(entry, "volume device path offset")?;
     let path_units = file.usize_at(entry + 4, "volume device path length")?;
     let created: Filetime = file.filetime_at(entry + 8, "volume creation time")?;
