@@ -359,6 +359,34 @@ mod tests {
         ));
     }
 
+    /// Literal `a` (symbol 97) and match symbol 271 (no offset bits, length
+    /// nibble 15) get one-bit codes, so canonical order makes them `0` and `1`.
+    fn two_symbol_table() -> Vec<u8> {
+        let mut table = vec![0u8; 256];
+        table[97 / 2] = 0x10; // odd symbols use the high nibble
+        table[271 / 2] = 0x10;
+        table
+    }
+
+    #[test]
+    fn long_match_lengths_use_the_byte_then_word_escape() {
+        // Bits "0" (literal a) then "1" (match); then, from the byte stream after
+        // the two preloaded words: 255 = "16-bit length follows", 300 as u16.
+        // MS-XCA: 300 - 15 + 15 + 3 = 303 bytes at distance 1.
+        let mut stream = two_symbol_table();
+        stream.extend_from_slice(&[0x00, 0x40, 0x00, 0x00, 0xFF, 0x2C, 0x01]);
+        assert_eq!(decompress(&stream, 304).unwrap(), vec![b'a'; 304]);
+    }
+
+    #[test]
+    fn a_match_before_any_output_is_rejected() {
+        // Bit "1" first: a match with nothing to copy from.
+        let mut stream = two_symbol_table();
+        stream.extend_from_slice(&[0x00, 0x80, 0x00, 0x00, 0x05]);
+        let err = decompress(&stream, 30).unwrap_err();
+        assert!(matches!(err, Error::CorruptStream { .. }), "{err}");
+    }
+
     #[test]
     fn zero_length_output_needs_no_input() {
         assert_eq!(decompress(&[], 0).unwrap(), Vec::<u8>::new());
