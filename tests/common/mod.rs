@@ -66,10 +66,14 @@ pub fn oracle(program: &str, package: &str) -> Command {
 }
 
 /// The test images made by images/build.sh (built once, then cached by the script).
+/// `TOOLMARK_IMAGES` points at an already built set instead.
 pub fn built_images() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
+            if let Some(dir) = std::env::var_os("TOOLMARK_IMAGES") {
+                return PathBuf::from(dir);
+            }
             let out = root().join("target/images");
             let status = Command::new("bash")
                 .arg(root().join("images/build.sh"))
@@ -186,7 +190,17 @@ pub fn fls_entries(image: &Path, offset: u64) -> Vec<FlsEntry> {
 
 /// Paths toolmark lists for the first NTFS volume (allocated only).
 pub fn toolmark_paths(image: &Path) -> BTreeSet<String> {
-    let out = run_ok(toolmark().args(["ls", "-r"]).arg(image));
+    toolmark_paths_of(image, None)
+}
+
+/// Paths toolmark lists for volume `volume` (default: the first NTFS volume).
+pub fn toolmark_paths_of(image: &Path, volume: Option<usize>) -> BTreeSet<String> {
+    let mut cmd = toolmark();
+    cmd.args(["ls", "-r"]).arg(image);
+    if let Some(v) = volume {
+        cmd.arg("--volume").arg(v.to_string());
+    }
+    let out = run_ok(&mut cmd);
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| l.splitn(4, '\t').nth(3).map(str::to_string))
