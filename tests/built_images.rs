@@ -235,7 +235,7 @@ fn verify_passes_on_the_e01_and_matches_the_raw_disk() {
 fn damaged_variants_fail_with_one_clear_line() {
     let cases = [
         ("damaged/win10-aptsim-truncated.E01", "segment truncated"),
-        ("damaged/win10-aptsim-missing-E02.E01", "missing"),
+        ("damaged/win10-aptsim-missing-E02.E01", "segment win10-aptsim-missing-E02.E02 is missing"),
         (
             "damaged/win10-aptsim-zeroed-boot.raw",
             "boot sector is zeroed",

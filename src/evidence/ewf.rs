@@ -139,16 +139,31 @@ fn segment_set(first: &Path) -> io::Result<Vec<PathBuf>> {
         _ => return Ok(vec![first.to_path_buf()]),
     };
     let upper = ext.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+    let name = |number| first.with_extension(format!("{prefix}{}", segment_suffix(number, upper)));
+    let last_number = 99 + 26 * 26;
     let mut set = vec![first.to_path_buf()];
-    for number in 2..=(99 + 26 * 26) {
-        let suffix = segment_suffix(number, upper);
-        let candidate = first.with_extension(format!("{prefix}{suffix}"));
-        if !candidate.is_file() {
-            break;
-        }
-        set.push(candidate);
+    let mut number = 2;
+    while number <= last_number && name(number).is_file() {
+        set.push(name(number));
+        number += 1;
+    }
+    // A later segment beyond a gap means one in the middle is missing; say which.
+    if let Some(later) = (number + 1..=(number + 8).min(last_number)).find(|&n| name(n).is_file()) {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "segment {} is missing ({} exists)",
+                file_name(&name(number)),
+                file_name(&name(later))
+            ),
+        ));
     }
     Ok(set)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// `2 -> "02"`, `99 -> "99"`, `100 -> "AA"`, … as EnCase numbers segments.
