@@ -328,6 +328,23 @@ with open(path, "r+b") as f:
         f.seek(lba * 512 + 16)
         f.write(bytes(b ^ 0xFF for b in crc))
 EOF
+    check_damage "$d"
+}
+
+# Each damage must be visible to an independent tool, or the variant tests nothing.
+check_damage() { # damaged-dir
+    local d=$1 f
+    for f in win10-aptsim-truncated win10-aptsim-missing-E02; do
+        if ewfverify -q "$d/$f.E01" >/dev/null 2>&1; then die "ewfverify accepts the damaged set $f"; fi
+    done
+    if fsstat -o "$W_PART_START" "$d/win10-aptsim-zeroed-boot.raw" >/dev/null 2>&1; then
+        die "fsstat still finds a file system behind the zeroed boot sector"
+    fi
+    [[ $(dd if="$d/win10-aptsim-zeroed-boot.raw" bs=512 skip=$(( W_PART_START + W_PART_SECTORS - 1 )) count=1 status=none | head -c 11 | tail -c 8) == "NTFS    " ]] \
+        || die "backup NTFS boot sector missing in the zeroed-boot variant"
+    # gdisk checks both header CRCs; with both bad it finds no GPT and lists no partition.
+    [[ $(sgdisk -p "$d/win10-aptsim-corrupt-gpt.raw" 2>&1 | awk '/^Number/ { t = 1; next } t && NF' | wc -l) == 0 ]] \
+        || die "sgdisk still reads a GPT from the corrupt-gpt variant"
 }
 
 # ------------------------------------------------------------------ verification
@@ -397,6 +414,19 @@ mbr_layout() { # raw
     mmls -B "$1" | awk '$3 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+:[0-9]+$/ { n++; d = $7; for (i = 8; i <= NF; i++) d = d " " $i; printf "partition%d_mmls_slot=%s\npartition%d_start_sector=%d\npartition%d_sectors=%d\npartition%d_type=%s\n", n, $2, n, $3, n, $5, n, d }'
     fsstat -o "$M_FAT_START" "$1" | awk -F': ' '$1 == "Volume ID" { print "fat_volume_id=" $2 } $1 == "File System Type" { sub(/ +$/, "", $2); print "fat_type=" $2 }'
     fsstat -o "$M_LOG_START" "$1" | awk -F': ' '$1 == "Volume Serial Number" { print "logical_ntfs_volume_serial=" $2 } $1 == "Volume Name" { print "logical_ntfs_label=" $2 }'
+}
+
+# Whole-image hashes are informational: the build is byte-identical on the reference
+# machine, but another mkntfs/ntfs-3g version may lay clusters out differently while
+# every file fact above still holds, so a difference is reported, not fatal.
+check_bytes() { # image committed-hash-file
+    local got
+    got=$(sha256sum <"$1" | cut -d' ' -f1)
+    if [[ ${TOOLMARK_IMAGES_WRITE_EXPECTED:-} == 1 ]]; then
+        echo "$got  ${1##*/}" >"$2"
+    elif [[ ! -f $2 || $(cut -d' ' -f1 <"$2") != "$got" ]]; then
+        log "NOTE: ${1##*/} is not byte-identical to the reference build (sha256 $got); its file facts do match"
+    fi
 }
 
 check_fls_everywhere() { # build-dir
@@ -474,6 +504,9 @@ main() {
     mbr_layout "$BUILD/mbr-logical.raw" >"$BUILD/mbr.layout"
     compare_expected "$BUILD/win10.layout" "$HERE/expected/win10-aptsim.layout"
     compare_expected "$BUILD/mbr.layout" "$HERE/expected/mbr-logical.layout"
+
+    check_bytes "$BUILD/win10-aptsim.raw" "$HERE/expected/win10-aptsim.raw.sha256"
+    check_bytes "$BUILD/mbr-logical.raw" "$HERE/expected/mbr-logical.raw.sha256"
 
     log "damaged variants"
     build_damaged "$BUILD"

@@ -21,7 +21,7 @@ import struct
 import sys
 
 # 2022-03-01 08:00:00 UTC (the SOFTWARE hive's InstallDate) as a FILETIME: the journal id.
-USN_JOURNAL_ID = 132905376000000000
+USN_JOURNAL_ID = 132905952000000000
 
 
 class Lcg:
