@@ -153,12 +153,12 @@ cleanup() {
 put_u64_le() { # file offset hex16(big-endian text)
     local hex=$3 le=""
     for i in 14 12 10 8 6 4 2 0; do le+="\\x${hex:$i:2}"; done
-    printf "$le" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+    printf '%b' "$le" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
-make_ntfs() { # file sectors label serial partition-start
+make_ntfs() { # file sectors label partition-start
     truncate -s $(( $2 * 512 )) "$1"
-    TZ=UTC ft mkntfs -q -F -Q -T -c 4096 -s 512 -H 255 -S 63 -p "$5" -L "$3" "$1" >/dev/null 2>&1 \
+    TZ=UTC ft mkntfs -q -F -Q -T -c 4096 -s 512 -H 255 -S 63 -p "$4" -L "$3" "$1" >/dev/null 2>&1 \
         || die "mkntfs failed on $1"
 }
 
@@ -205,7 +205,7 @@ win10_places() {
 
 build_win10_volume() { # volume-file
     local vol=$1 empty="$BUILD/empty" m="$BUILD/mnt" path src
-    make_ntfs "$vol" "$W_PART_SECTORS" Windows "$W_SERIAL" "$W_PART_START"
+    make_ntfs "$vol" "$W_PART_SECTORS" Windows "$W_PART_START"
     # ntfs-3g's FUSE side refuses to create files in system folders ($Extend is MFT
     # record 11), ntfscp does not: it makes $UsnJrnl with its $J and $Max streams.
     # $J is filled later through the mount so that its head becomes a sparse run.
@@ -269,7 +269,7 @@ EOF
     truncate -s $(( M_FAT_SECTORS * 512 )) "$fat"
     TZ=UTC ft mkfs.fat --invariant -F 16 -i 544D4B46 -n TOOLMARK -h "$M_FAT_START" "$fat" >/dev/null \
         || die "mkfs.fat failed"
-    make_ntfs "$ntfs" "$M_LOG_SECTORS" Data "$M_SERIAL" "$M_LOG_START"
+    make_ntfs "$ntfs" "$M_LOG_SECTORS" Data "$M_LOG_START"
     mount_ntfs "$ntfs" "$BUILD/mnt"
     while IFS=$'\t' read -r kind path src; do
         case $kind in
