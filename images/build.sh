@@ -68,6 +68,8 @@ istat sleuthkit
 fsstat sleuthkit
 regfinfo libregf-utils
 flock util-linux
+mountpoint util-linux
+mmd mtools
 sha256sum coreutils
 EOF
     [[ -x $PY ]] || missing+=("$PY (Debian package python3)")
