@@ -232,6 +232,9 @@ build_win10_volume() { # volume-file
     done <"$BUILD/win10.places"
     # Windows marks the journal hidden + system (+ archive, sparse).
     setfattr -n system.ntfs_attrib_be -v 0x00000226 "$m/\$Extend/\$UsnJrnl"
+    # A deleted tool: its MFT record is freed but keeps its name, as after `del`.
+    printf 'MZ deleted attacker tool, kept for toolmark ls --deleted\n' >"$m/Users/analyst/Downloads/mimikatz.exe"
+    rm "$m/Users/analyst/Downloads/mimikatz.exe"
     umount_ntfs
     set_ntfs_serial "$vol" "$W_PART_SECTORS" "$W_SERIAL"
 }

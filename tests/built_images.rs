@@ -235,7 +235,10 @@ fn verify_passes_on_the_e01_and_matches_the_raw_disk() {
 fn damaged_variants_fail_with_one_clear_line() {
     let cases = [
         ("damaged/win10-aptsim-truncated.E01", "segment truncated"),
-        ("damaged/win10-aptsim-missing-E02.E01", "segment win10-aptsim-missing-E02.E02 is missing"),
+        (
+            "damaged/win10-aptsim-missing-E02.E01",
+            "segment win10-aptsim-missing-E02.E02 is missing",
+        ),
         (
             "damaged/win10-aptsim-zeroed-boot.raw",
             "boot sector is zeroed",
@@ -287,4 +290,35 @@ fn usn_journal_extents_skip_the_sparse_head() {
         "200 MiB hole, as images/README.md states"
     );
     assert!(extents.iter().skip(1).any(|e| !e.sparse));
+}
+
+/// A deleted file keeps its name in its freed MFT record: `ls --deleted` shows it
+/// as The Sleuth Kit's `fls -d` does, and plain `ls` does not.
+#[test]
+fn deleted_files_are_listed_only_when_asked() {
+    let raw = image("win10-aptsim.raw");
+    let offset = first_ntfs_offset(&raw);
+    let fls = run_ok(
+        oracle("fls", "sleuthkit")
+            .args(["-r", "-p", "-d", "-o"])
+            .arg((offset / 512).to_string())
+            .arg(&raw),
+    )
+    .stdout;
+    let deleted_by_fls: BTreeSet<String> = String::from_utf8_lossy(&fls)
+        .lines()
+        .filter_map(|l| l.split_once('\t').map(|(_, p)| p.to_string()))
+        .filter(|p| !p.starts_with("$OrphanFiles/"))
+        .collect();
+    assert!(deleted_by_fls.contains("Users/analyst/Downloads/mimikatz.exe"));
+    for form in win10_forms() {
+        let out = run_ok(toolmark().args(["ls", "-r", "--deleted"]).arg(&form)).stdout;
+        let ours: BTreeSet<String> = String::from_utf8_lossy(&out)
+            .lines()
+            .filter(|l| l.starts_with('*'))
+            .filter_map(|l| l.splitn(4, '\t').nth(3).map(str::to_string))
+            .collect();
+        assert_same_paths(&ours, &deleted_by_fls, &form.display().to_string());
+        assert!(!toolmark_paths(&form).contains("Users/analyst/Downloads/mimikatz.exe"));
+    }
 }

@@ -162,8 +162,10 @@ fn segment_set(first: &Path) -> io::Result<Vec<PathBuf>> {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// `2 -> "02"`, `99 -> "99"`, `100 -> "AA"`, … as EnCase numbers segments.
