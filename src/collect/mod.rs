@@ -1,3 +1,5 @@
 //! What toolmark pulls out of a Windows volume, and which parser reads each artifact.
 
 pub mod evtx;
+pub mod mft;
+pub mod source;

@@ -27,6 +27,21 @@ pub use index::IndexEntry;
 pub use stream::{Extent, Stream};
 pub use volume::{is_listed_name, Volume};
 
+/// Parses one raw MFT record (fixups not yet applied) on its own, without
+/// following an attribute list: what a `$MFT` extracted from a system yields.
+pub fn parse_record(number: u64, raw: Vec<u8>) -> Result<FileEntry, String> {
+    let record = record::Record::from_raw(number, raw)?;
+    let mut problems = Vec::new();
+    let mut attributes = Vec::new();
+    for attr in record.attributes() {
+        match attr {
+            Ok(a) => attributes.push(a),
+            Err(e) => problems.push(e),
+        }
+    }
+    Ok(FileEntry::new(&record, attributes, problems))
+}
+
 /// Record numbers of the metadata files toolmark reads.
 pub mod known {
     /// `$MFT`.

@@ -1,0 +1,181 @@
+//! Every record of a `$MFT` stream, with its full path rebuilt from the parent
+//! references of `$FILE_NAME`.
+//!
+//! Two passes over the stream: the first remembers every directory's name and
+//! parent (a few dozen bytes per directory), the second emits one row per record.
+//! Memory stays proportional to the number of directories, not of files. A name
+//! whose parent is gone or reused (sequence mismatch) is placed under
+//! `$OrphanFiles`, as The Sleuth Kit does.
+
+use std::collections::HashMap;
+
+use crate::evidence::ReadAt;
+use crate::ntfs::{known, parse_record, Extent, FileEntry};
+
+/// Records read per block.
+const RECORDS_PER_BLOCK: u64 = 1024;
+/// Deepest directory nesting followed when building a path.
+const MAX_DEPTH: usize = 512;
+
+/// One MFT record with its path.
+pub struct MftRow {
+    /// The parsed record.
+    pub entry: FileEntry,
+    /// Full path from the volume root (`/`-separated), or empty for unnamed records.
+    pub path: String,
+}
+
+/// What a pass over the MFT saw.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MftStats {
+    /// Records emitted.
+    pub records: u64,
+    /// Slots that were never used (no `FILE` signature, all zeros).
+    pub empty: u64,
+    /// Records that failed to parse (torn writes, `BAAD`, garbage).
+    pub damaged: u64,
+}
+
+/// Directory names by record: `(sequence, parent, parent sequence, name)`.
+#[derive(Default)]
+pub struct DirectoryMap {
+    dirs: HashMap<u64, (u16, u64, u16, String)>,
+    paths: HashMap<u64, String>,
+}
+
+impl DirectoryMap {
+    /// The path of directory `record` if it is the current version (`sequence`).
+    pub fn path_of(&mut self, record: u64, sequence: u16) -> String {
+        self.resolve(record, Some(sequence), 0)
+    }
+
+    fn resolve(&mut self, record: u64, sequence: Option<u16>, depth: usize) -> String {
+        if record == known::ROOT {
+            return String::new();
+        }
+        let Some((seq, parent, parent_seq, name)) = self.dirs.get(&record).cloned() else {
+            return "$OrphanFiles".into();
+        };
+        if sequence.is_some_and(|s| s != seq) || depth > MAX_DEPTH {
+            return "$OrphanFiles".into();
+        }
+        if let Some(p) = self.paths.get(&record) {
+            return p.clone();
+        }
+        let parent_path = self.resolve(parent, Some(parent_seq), depth + 1);
+        let path = join(&parent_path, &name);
+        self.paths.insert(record, path.clone());
+        path
+    }
+}
+
+fn join(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// Reads the directory map (first pass).
+pub fn directory_map(data: &dyn ReadAt, extents: &[Extent]) -> DirectoryMap {
+    let mut map = DirectoryMap::default();
+    for_each_record(data, extents, &mut |entry| {
+        if let Ok(entry) = entry {
+            if entry.in_use && entry.is_directory {
+                if let Some(name) = entry.best_name() {
+                    map.dirs.insert(
+                        entry.record,
+                        (
+                            entry.sequence,
+                            name.parent,
+                            name.parent_sequence,
+                            name.name.clone(),
+                        ),
+                    );
+                }
+            }
+        }
+    });
+    map
+}
+
+/// Emits every record with its path (second pass); damaged records go to `on_error`.
+pub fn walk(
+    data: &dyn ReadAt,
+    extents: &[Extent],
+    dirs: &mut DirectoryMap,
+    on_row: &mut dyn FnMut(MftRow),
+    on_error: &mut dyn FnMut(u64, String),
+) -> MftStats {
+    let mut stats = MftStats::default();
+    for_each_record(data, extents, &mut |entry| match entry {
+        Ok(entry) => {
+            stats.records += 1;
+            let path = match entry.best_name() {
+                Some(name) if entry.record == known::ROOT => name.name.clone(),
+                Some(name) => {
+                    let parent = dirs.path_of(name.parent, name.parent_sequence);
+                    join(&parent, &name.name)
+                }
+                None => String::new(),
+            };
+            on_row(MftRow { entry, path });
+        }
+        Err((_, None)) => stats.empty += 1,
+        Err((record, Some(reason))) => {
+            stats.damaged += 1;
+            on_error(record, reason);
+        }
+    });
+    stats
+}
+
+type RecordResult = Result<FileEntry, (u64, Option<String>)>;
+
+/// Calls `visit` for every record slot of the allocated extents. Record size comes
+/// from the first record's header (1024 or 4096 on real volumes).
+fn for_each_record(data: &dyn ReadAt, extents: &[Extent], visit: &mut dyn FnMut(RecordResult)) {
+    let Some(size) = record_size(data) else {
+        return;
+    };
+    let mut block = vec![0u8; (size * RECORDS_PER_BLOCK) as usize];
+    for extent in extents.iter().filter(|e| !e.sparse) {
+        let first = extent.offset.div_ceil(size);
+        let end = (extent.offset + extent.length) / size;
+        let mut number = first;
+        while number < end {
+            let count = (end - number).min(RECORDS_PER_BLOCK);
+            let bytes = (count * size) as usize;
+            if let Err(e) = data.read_exact_at(&mut block[..bytes], number * size) {
+                visit(Err((number, Some(format!("unreadable: {e}")))));
+                number += count;
+                continue;
+            }
+            for (i, raw) in block[..bytes].chunks_exact(size as usize).enumerate() {
+                let record = number + i as u64;
+                if !raw.starts_with(b"FILE") {
+                    let reason = if raw.starts_with(b"BAAD") {
+                        Some("marked BAAD (torn write detected by Windows)".to_string())
+                    } else if raw.iter().all(|&b| b == 0) {
+                        None
+                    } else {
+                        Some("no FILE signature".to_string())
+                    };
+                    visit(Err((record, reason)));
+                    continue;
+                }
+                visit(parse_record(record, raw.to_vec()).map_err(|e| (record, Some(e))));
+            }
+            number += count;
+        }
+    }
+}
+
+fn record_size(data: &dyn ReadAt) -> Option<u64> {
+    let mut header = [0u8; 0x20];
+    data.read_exact_at(&mut header, 0).ok()?;
+    let size = u64::from(u32::from_le_bytes(header[0x1C..0x20].try_into().ok()?));
+    (header.starts_with(b"FILE") && size.is_power_of_two() && (256..=65536).contains(&size))
+        .then_some(size)
+}

@@ -1,0 +1,172 @@
+//! Where a Windows volume's files come from: an NTFS volume inside an image, or a
+//! directory laid out like one (a KAPE or Velociraptor triage collection, or a
+//! mounted copy). Both answer the same questions, case-insensitively as Windows
+//! does, so the collectors do not care which they read.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use crate::evidence::ReadAt;
+use crate::ntfs::{is_listed_name, Extent, Stream, Volume};
+
+/// One name in a directory.
+#[derive(Clone, Debug)]
+pub struct DirItem {
+    /// Name as stored.
+    pub name: String,
+    /// True for directories.
+    pub is_dir: bool,
+}
+
+/// A file opened for reading, with the parts that hold data (sparse parts skipped).
+pub struct OpenFile {
+    /// The bytes.
+    pub data: Arc<dyn ReadAt>,
+    /// Allocated and sparse extents, in order.
+    pub extents: Vec<Extent>,
+}
+
+/// A Windows volume to collect from.
+pub enum Source {
+    /// An NTFS volume inside an image.
+    Ntfs(Arc<Volume>),
+    /// A directory tree on the analyst's machine.
+    Directory(PathBuf),
+}
+
+impl Source {
+    /// The names in `dir` (volume-relative, `/`-separated, any case).
+    pub fn list(&self, dir: &str) -> Result<Vec<DirItem>, String> {
+        match self {
+            Source::Ntfs(volume) => {
+                let file = volume.lookup(dir).map_err(|e| e.to_string())?;
+                let (entries, _) = volume.read_dir(&file).map_err(|e| e.to_string())?;
+                Ok(entries
+                    .iter()
+                    .filter(|e| is_listed_name(e, file.record))
+                    .filter_map(|e| {
+                        volume.entry_is_live(e).map(|f| DirItem {
+                            name: e.name.name.clone(),
+                            is_dir: f.is_directory,
+                        })
+                    })
+                    .collect())
+            }
+            Source::Directory(root) => {
+                let path = resolve(root, dir)?;
+                let mut items = Vec::new();
+                for entry in fs::read_dir(&path).map_err(|e| format!("{}: {e}", path.display()))? {
+                    let entry = entry.map_err(|e| e.to_string())?;
+                    // Symlinks are not followed: a collection must not lead us out of it.
+                    let kind = entry.file_type().map_err(|e| e.to_string())?;
+                    if kind.is_symlink() {
+                        continue;
+                    }
+                    items.push(DirItem {
+                        name: entry.file_name().to_string_lossy().into_owned(),
+                        is_dir: kind.is_dir(),
+                    });
+                }
+                Ok(items)
+            }
+        }
+    }
+
+    /// Opens a file (`path:stream` for a named stream on NTFS).
+    pub fn open(&self, path: &str) -> Result<OpenFile, String> {
+        match self {
+            Source::Ntfs(volume) => {
+                let (file, stream) = match path.rsplit_once(':') {
+                    Some((f, s)) if !f.is_empty() => (f, s),
+                    _ => (path, ""),
+                };
+                let stream: Stream = volume
+                    .open_stream(file, stream)
+                    .map_err(|e| e.to_string())?;
+                let extents = stream.extents();
+                Ok(OpenFile {
+                    data: Arc::new(stream),
+                    extents,
+                })
+            }
+            Source::Directory(root) => {
+                // Collections store `$J` of `$Extend/$UsnJrnl:$J` as a plain file.
+                let plain = path.replace(':', "_");
+                let resolved = resolve(root, path).or_else(|_| resolve(root, &plain))?;
+                let data = crate::evidence::Evidence::open(&resolved).map_err(|e| e.to_string())?;
+                let length = data.len();
+                Ok(OpenFile {
+                    data: Arc::new(data),
+                    extents: vec![Extent {
+                        offset: 0,
+                        length,
+                        sparse: false,
+                    }],
+                })
+            }
+        }
+    }
+
+    /// The `$MFT` as a byte stream, if this source has it.
+    pub fn mft(&self) -> Option<OpenFile> {
+        match self {
+            Source::Ntfs(volume) => {
+                let stream = volume.mft_stream();
+                let extents = stream.extents();
+                let data = volume.open_stream("$MFT", "").ok()?;
+                Some(OpenFile {
+                    data: Arc::new(data),
+                    extents,
+                })
+            }
+            Source::Directory(_) => self.open("$MFT").ok(),
+        }
+    }
+
+    /// The change journal `$Extend/$UsnJrnl:$J` (a collection may keep it as
+    /// `$Extend/$J` or `$Extend/$UsnJrnl_$J`).
+    pub fn usn_journal(&self) -> Option<OpenFile> {
+        ["$Extend/$UsnJrnl:$J", "$Extend/$J"]
+            .iter()
+            .find_map(|p| self.open(p).ok())
+    }
+}
+
+/// Resolves a volume path under `root` case-insensitively, refusing anything that
+/// would leave `root` (`..`, absolute components, symlinks).
+fn resolve(root: &Path, path: &str) -> Result<PathBuf, String> {
+    let mut current = root.to_path_buf();
+    for part in path
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != ".")
+    {
+        if Path::new(part)
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return Err(format!("{path}: path component '{part}' not allowed"));
+        }
+        let exact = current.join(part);
+        let next = if exact.symlink_metadata().is_ok() {
+            exact
+        } else {
+            let wanted = part.to_lowercase();
+            fs::read_dir(&current)
+                .map_err(|e| format!("{}: {e}", current.display()))?
+                .filter_map(Result::ok)
+                .find(|e| e.file_name().to_string_lossy().to_lowercase() == wanted)
+                .map(|e| e.path())
+                .ok_or_else(|| format!("not found: {path}"))?
+        };
+        if next
+            .symlink_metadata()
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false)
+        {
+            return Err(format!("{path}: symbolic links are not followed"));
+        }
+        current = next;
+    }
+    Ok(current)
+}
