@@ -55,6 +55,34 @@ enum Command {
         #[arg(long)]
         stream: Option<String>,
     },
+    /// Extract every artifact of every image into CSV (per image and rolled up).
+    Scan {
+        /// Images (first segment), triage directories laid out like a Windows volume,
+        /// or directories holding images.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// Output directory: OUT/<image>/*.csv, and roll-ups in OUT/ for a batch.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Threads in all (images and artifacts in parallel); default: all cores.
+        #[arg(short, long)]
+        jobs: Option<usize>,
+        /// Artifacts to collect, comma-separated: evtx, prefetch, mft, usn (default all).
+        #[arg(long)]
+        artifacts: Option<String>,
+        /// Add the SHA-256 of each image to manifest.json.
+        #[arg(long)]
+        hash: bool,
+        /// Write cells as found, without neutralising spreadsheet formulas.
+        #[arg(long)]
+        raw_cells: bool,
+        /// No progress and no summary.
+        #[arg(short, long, conflicts_with = "verbose")]
+        quiet: bool,
+        /// A summary line per image as it finishes.
+        #[arg(short, long)]
+        verbose: bool,
+    },
     /// Recompute an image's MD5/SHA-1 and compare them with the hashes stored in it.
     Verify {
         /// Image file.
@@ -93,6 +121,25 @@ fn main() -> ExitCode {
             stream,
         } => commands::cat::run(&image, &path, volume, stream.as_deref()),
         Command::Verify { image, quiet } => commands::verify::run(&image, quiet),
+        Command::Scan {
+            images,
+            out,
+            jobs,
+            artifacts,
+            hash,
+            raw_cells,
+            quiet,
+            verbose,
+        } => commands::scan::run(
+            &images,
+            &out,
+            jobs,
+            artifacts.as_deref(),
+            hash,
+            raw_cells,
+            quiet,
+            verbose,
+        ),
     };
     commands::exit(result)
 }

@@ -2,4 +2,6 @@
 
 pub mod evtx;
 pub mod mft;
+pub mod rows;
+pub mod run;
 pub mod source;

@@ -94,10 +94,11 @@ impl Source {
                 // Collections store `$J` of `$Extend/$UsnJrnl:$J` as a plain file.
                 let plain = path.replace(':', "_");
                 let resolved = resolve(root, path).or_else(|_| resolve(root, &plain))?;
-                let data = crate::evidence::Evidence::open(&resolved).map_err(|e| e.to_string())?;
+                let data =
+                    crate::evidence::open_plain_file(&resolved).map_err(|e| e.to_string())?;
                 let length = data.len();
                 Ok(OpenFile {
-                    data: Arc::new(data),
+                    data,
                     extents: vec![Extent {
                         offset: 0,
                         length,

@@ -246,6 +246,21 @@ impl ReadAt for Evidence {
     }
 }
 
+/// Opens one ordinary file (an artifact in a triage collection) for positional
+/// reads: no container detection, no split-set search; empty files are allowed.
+pub fn open_plain_file(path: &Path) -> Result<Arc<dyn ReadAt>, EvidenceError> {
+    let size = std::fs::metadata(path)
+        .map_err(|error| EvidenceError::Io {
+            path: path.to_path_buf(),
+            error,
+        })?
+        .len();
+    if size == 0 {
+        return Ok(Arc::new(Vec::<u8>::new()));
+    }
+    Ok(Arc::new(raw::RawImage::open(&[path.to_path_buf()])?))
+}
+
 /// Digests of the media bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MediaHashes {

@@ -1,7 +1,13 @@
-//! CSV output: one writer type for every table, with spreadsheet-safe cells.
+//! CSV output: one writer type for every table, with spreadsheet-safe cells, the
+//! column sets, and the sorted timeline.
 
 mod cell;
+mod image;
+pub mod schema;
 mod table;
+mod timeline;
 
 pub use cell::neutralise;
+pub use image::{header, ImageOutput, TABLES};
 pub use table::{Table, TableError};
+pub use timeline::{Timeline, TimelineRow};

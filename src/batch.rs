@@ -1,0 +1,361 @@
+//! Many images in parallel: naming, progress, failure isolation and roll-ups.
+//!
+//! Each image is scanned into `OUT/<name>/`; one image failing (or even panicking
+//! in a parser) is recorded and the others go on. With more than one image the
+//! per-image tables are rolled up into `OUT/` with the same schemas: plain
+//! concatenation, except the timeline, which is merged to stay sorted.
+
+use std::collections::{BTreeMap, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::collect::run::{scan_image, ImageReport, ScanOptions};
+use crate::output::{header, schema, Table, TABLES};
+
+/// How chatty the batch is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Nothing but errors.
+    Quiet,
+    /// Progress bars on a terminal.
+    Normal,
+    /// Also one summary line per image.
+    Verbose,
+}
+
+/// The outcome of a batch.
+#[derive(Debug, Serialize)]
+pub struct BatchReport {
+    /// One report per image, in input order.
+    pub images: Vec<ImageReport>,
+    /// Rows per roll-up file (batches of more than one image).
+    pub rollup_rows: BTreeMap<String, u64>,
+}
+
+impl BatchReport {
+    /// True if every image opened and nothing went to errors.csv.
+    pub fn all_clean(&self) -> bool {
+        self.images.iter().all(|r| !r.failed && r.errors == 0)
+    }
+}
+
+/// Expands the inputs: a triage directory (it has a `Windows` folder or a `$MFT`)
+/// is one input; any other directory stands for the images in it, first segments
+/// only.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.is_dir() && !is_triage_directory(input) {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(input)
+                .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+                .unwrap_or_default();
+            files.sort();
+            out.extend(files.into_iter().filter(|p| {
+                (p.is_file() && !is_later_segment(p)) || (p.is_dir() && is_triage_directory(p))
+            }));
+        } else {
+            out.push(input.clone());
+        }
+    }
+    out
+}
+
+fn is_triage_directory(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries.filter_map(Result::ok).any(|e| {
+                let name = e.file_name().to_string_lossy().to_ascii_lowercase();
+                name == "windows" || name == "$mft"
+            })
+        })
+        .unwrap_or(false)
+}
+
+/// `.E02`.., `.002`.., `.ab`..: pieces opened through the first piece of their set,
+/// recognised by that first piece existing beside them.
+fn is_later_segment(path: &Path) -> bool {
+    let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+        return false;
+    };
+    let lower = ext.to_ascii_lowercase();
+    let first_exists = |candidates: &[String]| {
+        candidates.iter().any(|c| {
+            *c != ext
+                && (path.with_extension(c).is_file()
+                    || path.with_extension(c.to_uppercase()).is_file())
+        })
+    };
+    let bytes = lower.as_bytes();
+    if bytes.len() == 3 && matches!(bytes[0], b'e' | b'l') {
+        let prefix = &lower[..1];
+        return lower != format!("{prefix}01") && first_exists(&[format!("{prefix}01")]);
+    }
+    if !lower.is_empty() && bytes.iter().all(u8::is_ascii_digit) {
+        // `.000` starts a set; `.001` starts one unless a `.000` exists.
+        let width = lower.len();
+        let zero = format!("{:0width$}", 0);
+        let one = format!("{:0width$}", 1);
+        return match lower.parse::<u64>() {
+            Ok(0) | Err(_) => false,
+            Ok(1) => first_exists(&[zero]),
+            Ok(_) => first_exists(&[zero, one]),
+        };
+    }
+    if bytes.len() == 2 && bytes.iter().all(u8::is_ascii_lowercase) {
+        return lower != "aa" && first_exists(&["aa".to_string()]);
+    }
+    false
+}
+
+/// A folder name for the image: its file name without extension (or the folder's
+/// name), with anything but letters, digits, `-`, `_` and `.` replaced, never `.`
+/// or `..`, made unique within the batch.
+fn output_name(input: &Path, taken: &mut HashSet<String>) -> String {
+    let raw = if input.is_dir() {
+        input.file_name()
+    } else {
+        input.file_stem()
+    }
+    .map(|s| s.to_string_lossy().into_owned())
+    .unwrap_or_default();
+    let mut name: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.trim_matches('.').is_empty() {
+        name = "image".into();
+    }
+    let mut unique = name.clone();
+    let mut n = 2;
+    while !taken.insert(unique.clone()) {
+        unique = format!("{name}-{n}");
+        n += 1;
+    }
+    unique
+}
+
+/// Scans every input into `out`, `jobs` threads in all.
+pub fn run(
+    inputs: &[PathBuf],
+    out: &Path,
+    jobs: usize,
+    options: &ScanOptions,
+    verbosity: Verbosity,
+) -> Result<BatchReport, String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut taken = HashSet::new();
+    let named: Vec<(PathBuf, String)> = inputs
+        .iter()
+        .map(|p| (p.clone(), output_name(p, &mut taken)))
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let multi = MultiProgress::with_draw_target(if verbosity == Verbosity::Quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    });
+    let overall = multi.add(ProgressBar::new(named.len() as u64));
+    overall.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} images {elapsed_precise}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let images: Vec<ImageReport> = pool.install(|| {
+        named
+            .par_iter()
+            .map(|(input, name)| {
+                let line = multi.add(ProgressBar::new_spinner());
+                line.enable_steady_tick(Duration::from_millis(200));
+                line.set_message(format!("{name}: scanning {}", input.display()));
+                let dir = out.join(name);
+                let report =
+                    catch_unwind(AssertUnwindSafe(|| scan_image(input, name, &dir, options)))
+                        .unwrap_or_else(|panic| {
+                            let what = panic
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                                .unwrap_or_default();
+                            Err(format!("internal error (panic): {what}"))
+                        })
+                        .unwrap_or_else(|e| failed_report(input, name, &dir, &e));
+                line.finish_and_clear();
+                multi.remove(&line);
+                overall.inc(1);
+                if verbosity == Verbosity::Verbose {
+                    let _ = multi.println(summary(&report));
+                }
+                report
+            })
+            .collect()
+    });
+    overall.finish_and_clear();
+    let rollup_rows = if images.len() > 1 {
+        roll_up(out, &images)?
+    } else {
+        BTreeMap::new()
+    };
+    let report = BatchReport {
+        images,
+        rollup_rows,
+    };
+    let manifest = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("manifest.json"), manifest).map_err(|e| e.to_string())?;
+    Ok(report)
+}
+
+/// The report (and an errors.csv) for an image whose scan could not even start.
+fn failed_report(input: &Path, name: &str, dir: &Path, error: &str) -> ImageReport {
+    let _ = std::fs::create_dir_all(dir);
+    if let Ok(mut table) = Table::create(&dir.join("errors.csv"), &schema::ERRORS, false) {
+        let _ = table.row(&[name, "", &input.display().to_string(), "scan", error]);
+        let _ = table.finish();
+    }
+    ImageReport {
+        image: name.to_string(),
+        input: input.to_path_buf(),
+        container: String::new(),
+        segments: Vec::new(),
+        media_size: 0,
+        sha256: None,
+        host: name.to_string(),
+        volumes: Vec::new(),
+        rows: BTreeMap::from([("errors".to_string(), 1)]),
+        errors: 1,
+        failed: true,
+        seconds: 0.0,
+        toolmark_version: env!("CARGO_PKG_VERSION").to_string(),
+    }
+}
+
+fn summary(report: &ImageReport) -> String {
+    let rows: Vec<String> = report
+        .rows
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    format!(
+        "{}: {}{} in {:.1}s ({})",
+        report.image,
+        if report.failed { "FAILED, " } else { "" },
+        rows.join(", "),
+        report.seconds,
+        report.host
+    )
+}
+
+/// Writes OUT/<table>.csv for every table from the images' own files.
+fn roll_up(out: &Path, images: &[ImageReport]) -> Result<BTreeMap<String, u64>, String> {
+    let mut counts = BTreeMap::new();
+    let names: Vec<&str> = TABLES.iter().copied().chain(["errors"]).collect();
+    for name in names {
+        let head = if name == "errors" {
+            schema::ERRORS.to_vec()
+        } else {
+            header(name)
+        };
+        // Cells were already neutralised in the per-image files: copy them verbatim.
+        let mut table = Table::create(&out.join(format!("{name}.csv")), &head, true)
+            .map_err(|e| e.to_string())?;
+        for image in images {
+            let path = out.join(&image.image).join(format!("{name}.csv"));
+            let Ok(mut reader) = csv::Reader::from_path(&path) else {
+                continue;
+            };
+            for record in reader.records() {
+                let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
+                table
+                    .row(&record.iter().collect::<Vec<_>>())
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        counts.insert(name.to_string(), table.finish().map_err(|e| e.to_string())?);
+    }
+    counts.insert("timeline".into(), merge_timelines(out, images)?);
+    Ok(counts)
+}
+
+/// Merges the images' sorted timelines into one sorted OUT/timeline.csv.
+fn merge_timelines(out: &Path, images: &[ImageReport]) -> Result<u64, String> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut readers: Vec<csv::StringRecordsIntoIter<std::fs::File>> = images
+        .iter()
+        .filter_map(|i| csv::Reader::from_path(out.join(&i.image).join("timeline.csv")).ok())
+        .map(|r| r.into_records())
+        .collect();
+    let mut table = Table::create(&out.join("timeline.csv"), &schema::TIMELINE, true)
+        .map_err(|e| e.to_string())?;
+    let mut heap = BinaryHeap::new();
+    for (i, reader) in readers.iter_mut().enumerate() {
+        if let Some(Ok(r)) = reader.next() {
+            heap.push(Reverse((
+                r.iter().map(str::to_string).collect::<Vec<_>>(),
+                i,
+            )));
+        }
+    }
+    while let Some(Reverse((row, i))) = heap.pop() {
+        table.row(&row).map_err(|e| e.to_string())?;
+        if let Some(next) = readers[i].next() {
+            let next = next.map_err(|e| e.to_string())?;
+            heap.push(Reverse((next.iter().map(str::to_string).collect(), i)));
+        }
+    }
+    table.finish().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_segments_are_not_inputs() {
+        let dir = std::env::temp_dir().join(format!("tm-batch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let names = [
+            "d.E01", "d.E02", "d.EAA", "s.001", "s.002", "z.000", "z.001", "x.aa", "x.ab", "y.dd",
+            "y.ab", "w.raw",
+        ];
+        for name in names {
+            std::fs::write(dir.join(name), b"x").unwrap();
+        }
+        let later: Vec<&str> = names
+            .into_iter()
+            .filter(|n| is_later_segment(&dir.join(n)))
+            .collect();
+        assert_eq!(later, ["d.E02", "d.EAA", "s.002", "z.001", "x.ab"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn output_names_stay_inside_and_unique() {
+        let mut taken = HashSet::new();
+        assert_eq!(
+            output_name(Path::new("/x/disk one.E01"), &mut taken),
+            "disk_one"
+        );
+        assert_eq!(
+            output_name(Path::new("/y/disk one.E01"), &mut taken),
+            "disk_one-2"
+        );
+        assert_eq!(output_name(Path::new("/z/...E01"), &mut taken), "image");
+        assert_eq!(
+            output_name(Path::new(r"..\..\evil.E01"), &mut taken),
+            ".._.._evil"
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! From parsed artifacts to table rows and timeline entries.
+
+use filetime::Filetime;
+
+use super::evtx::EventRecord;
+use super::mft::MftRow;
+use crate::output::schema::EVTX_FIELDS;
+use crate::output::ImageOutput;
+
+/// Writes one event record to evtx.csv and the timeline.
+pub fn event(out: &ImageOutput, volume: &str, file: &str, record: &EventRecord) {
+    let mut cells = vec![
+        file.to_string(),
+        record.channel.clone(),
+        record.provider.clone(),
+        record.event_id.to_string(),
+        record.record_id.to_string(),
+        record.time.clone(),
+        record.computer.clone(),
+        record.level.clone(),
+        record.user_sid.clone(),
+    ];
+    cells.extend(
+        EVTX_FIELDS
+            .iter()
+            .map(|f| record.field(f).unwrap_or_default().to_string()),
+    );
+    cells.push(record.fields_json());
+    cells.push("false".into());
+    cells.push(String::new());
+    out.row("evtx", volume, cells);
+    let summary: Vec<String> = record
+        .fields
+        .iter()
+        .take(6)
+        .map(|(n, v)| format!("{n}={}", truncate(v, 80)))
+        .collect();
+    out.event(
+        volume,
+        &record.time,
+        "Event Recorded",
+        format!(
+            "{} {} {}",
+            record.channel,
+            record.event_id,
+            summary.join(" ")
+        ),
+        "evtx",
+        file,
+        format!("record {}", record.record_id),
+    );
+}
+
+/// Writes one Prefetch file to prefetch.csv and a timeline entry per run time.
+pub fn prefetch(out: &ImageOutput, volume: &str, path: &str, pf: &prefetch::Prefetch) {
+    let mut cells = vec![
+        path.to_string(),
+        pf.executable.clone(),
+        format!("{:08X}", pf.hash),
+        pf.version.to_string(),
+        pf.run_count.to_string(),
+    ];
+    for slot in 0..8 {
+        cells.push(
+            pf.last_run_times
+                .get(slot)
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        );
+    }
+    let volumes: Vec<String> = pf
+        .volumes
+        .iter()
+        .map(|v| {
+            format!(
+                "{} serial {:08X} created {}",
+                v.device_path, v.serial, v.created
+            )
+        })
+        .collect();
+    cells.push(volumes.join(" | "));
+    cells.push(pf.files.len().to_string());
+    cells.push(pf.files.join(" | "));
+    cells.push(pf.directories.join(" | "));
+    cells.push(pf.was_compressed.to_string());
+    cells.push(
+        pf.damaged
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    out.row("prefetch", volume, cells);
+    for (i, time) in pf.last_run_times.iter().enumerate() {
+        out.event(
+            volume,
+            &time.to_string(),
+            if i == 0 { "Last Run" } else { "Previous Run" },
+            format!("{} ran (run count {})", pf.executable, pf.run_count),
+            "prefetch",
+            path,
+            format!("run {}", i + 1),
+        );
+    }
+}
+
+/// Writes one MFT record to mft.csv and its $SI/$FN times to the timeline.
+pub fn mft(out: &ImageOutput, volume: &str, row: &MftRow) {
+    let e = &row.entry;
+    let si = e.standard_information.unwrap_or_default();
+    let fname = e.best_name();
+    let ft = |v: u64| Filetime(v).to_string();
+    let streams = e.streams();
+    let size = streams
+        .iter()
+        .find(|s| s.is_data && s.name.is_empty())
+        .map_or(0, |s| s.size);
+    let ads: Vec<String> = streams
+        .iter()
+        .filter(|s| !s.name.is_empty())
+        .map(|s| format!("{}:{}", s.name, s.size))
+        .collect();
+    let names: Vec<String> = e.names.iter().map(|n| n.name.clone()).collect();
+    let cells = vec![
+        e.record.to_string(),
+        e.sequence.to_string(),
+        e.in_use.to_string(),
+        e.is_directory.to_string(),
+        row.path.clone(),
+        size.to_string(),
+        ft(si.created),
+        ft(si.modified),
+        ft(si.mft_modified),
+        ft(si.accessed),
+        fname.map(|n| ft(n.created)).unwrap_or_default(),
+        fname.map(|n| ft(n.modified)).unwrap_or_default(),
+        fname.map(|n| ft(n.mft_modified)).unwrap_or_default(),
+        fname.map(|n| ft(n.accessed)).unwrap_or_default(),
+        attribute_names(si.attributes),
+        names.join(" | "),
+        ads.join(" | "),
+        e.names.len().to_string(),
+        e.problems.join("; "),
+    ];
+    out.row("mft", volume, cells);
+    if row.path.is_empty() {
+        return;
+    }
+    let state = if e.in_use { "" } else { " (deleted)" };
+    for (time, desc) in [
+        (si.created, "$SI Creation Time"),
+        (si.modified, "$SI Modification Time"),
+        (si.mft_modified, "$SI MFT Entry Modification Time"),
+        (si.accessed, "$SI Last Access Time"),
+    ] {
+        let when = Filetime(time).to_string();
+        out.event(
+            volume,
+            &when,
+            desc,
+            format!("{}{state}", row.path),
+            "mft",
+            "$MFT",
+            format!("record {}", e.record),
+        );
+    }
+    if let Some(n) = fname {
+        out.event(
+            volume,
+            &Filetime(n.created).to_string(),
+            "$FN Creation Time",
+            format!("{}{state}", row.path),
+            "mft",
+            "$MFT",
+            format!("record {}", e.record),
+        );
+    }
+}
+
+/// Writes one change-journal record to usn.csv and the timeline.
+pub fn usn(out: &ImageOutput, volume: &str, record: &usn::UsnRecord, parent_path: &str) {
+    let time = record.timestamp.to_string();
+    let cells = vec![
+        record.usn.to_string(),
+        time.clone(),
+        record.file_reference.to_string(),
+        record.parent_reference.to_string(),
+        parent_path.to_string(),
+        record.file_name.clone(),
+        record.reason_names(),
+        record.attribute_names(),
+        record.source_info_names(),
+        record.security_id.to_string(),
+        format!("{}.{}", record.major_version, record.minor_version),
+        record.offset.to_string(),
+    ];
+    out.row("usn", volume, cells);
+    let path = if parent_path.is_empty() {
+        record.file_name.clone()
+    } else {
+        format!("{parent_path}/{}", record.file_name)
+    };
+    out.event(
+        volume,
+        &time,
+        "Change Journal Entry",
+        format!("{path} {}", record.reason_names()),
+        "usn",
+        "$Extend/$UsnJrnl:$J",
+        format!("usn {}", record.usn),
+    );
+}
+
+/// Names of the file attribute flags Windows shows (`READONLY|HIDDEN|...`).
+fn attribute_names(value: u32) -> String {
+    usn::attribute_names(value)
+}
+
+fn truncate(value: &str, max: usize) -> String {
+    match value.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &value[..at]),
+        None => value.to_string(),
+    }
+}

@@ -1,0 +1,385 @@
+//! Scanning one image (or one triage directory): find its Windows volumes, run
+//! every collector, write the tables, and say what was found and what failed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::evtx::read_log;
+use super::mft::{directory_map, walk, DirectoryMap};
+use super::rows;
+use super::source::{OpenFile, Source};
+use crate::disk::{self, FsKind};
+use crate::evidence::{Evidence, ReadAt, ReadSeekAdapter, Window};
+use crate::ntfs::Volume;
+use crate::output::ImageOutput;
+
+/// Largest Prefetch file read (real ones are under 1 MiB).
+const MAX_PREFETCH_BYTES: u64 = 16 << 20;
+
+/// Which artifacts to collect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Artifacts {
+    /// Event logs.
+    pub evtx: bool,
+    /// Prefetch files.
+    pub prefetch: bool,
+    /// Every `$MFT` record.
+    pub mft: bool,
+    /// The `$UsnJrnl:$J` change journal.
+    pub usn: bool,
+}
+
+impl Artifacts {
+    /// Every artifact toolmark knows.
+    pub const ALL: Artifacts = Artifacts {
+        evtx: true,
+        prefetch: true,
+        mft: true,
+        usn: true,
+    };
+
+    /// Parses a comma-separated list (`evtx,prefetch`).
+    pub fn parse(list: &str) -> Result<Artifacts, String> {
+        let mut set = Artifacts {
+            evtx: false,
+            prefetch: false,
+            mft: false,
+            usn: false,
+        };
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match name.to_ascii_lowercase().as_str() {
+                "evtx" => set.evtx = true,
+                "prefetch" => set.prefetch = true,
+                "mft" => set.mft = true,
+                "usn" => set.usn = true,
+                "all" => set = Artifacts::ALL,
+                other => {
+                    return Err(format!(
+                        "unknown artifact '{other}' (known: evtx, prefetch, mft, usn)"
+                    ))
+                }
+            }
+        }
+        Ok(set)
+    }
+}
+
+/// How to scan.
+#[derive(Clone, Copy, Debug)]
+pub struct ScanOptions {
+    /// What to collect.
+    pub artifacts: Artifacts,
+    /// Write cells as they are, without formula neutralisation.
+    pub raw_cells: bool,
+    /// Hash the image (SHA-256 of the media) into the manifest.
+    pub hash: bool,
+}
+
+/// What `manifest.json` records about one image.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImageReport {
+    /// Name used for the output folder and in every row.
+    pub image: String,
+    /// Path given on the command line.
+    pub input: PathBuf,
+    /// `raw`, `split_raw`, `ewf` or `directory`.
+    pub container: String,
+    /// Files making up the image.
+    pub segments: Vec<PathBuf>,
+    /// Media size in bytes (0 for directories).
+    pub media_size: u64,
+    /// SHA-256 of the media, with `--hash`.
+    pub sha256: Option<String>,
+    /// Host name written in every row.
+    pub host: String,
+    /// Volumes scanned.
+    pub volumes: Vec<String>,
+    /// Rows per output file.
+    pub rows: BTreeMap<String, u64>,
+    /// Rows in errors.csv.
+    pub errors: u64,
+    /// True when the image could not be opened at all.
+    pub failed: bool,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// toolmark version.
+    pub toolmark_version: String,
+}
+
+/// One Windows volume to collect from, with its label for the `volume` column.
+struct Target {
+    label: String,
+    source: Source,
+}
+
+/// Scans `input` into `out_dir`; never fails as a whole: problems go to errors.csv
+/// and the report says whether the image could be opened.
+pub fn scan_image(
+    input: &Path,
+    name: &str,
+    out_dir: &Path,
+    options: &ScanOptions,
+) -> Result<ImageReport, String> {
+    let started = Instant::now();
+    let mut report = ImageReport {
+        image: name.to_string(),
+        input: input.to_path_buf(),
+        container: String::new(),
+        segments: Vec::new(),
+        media_size: 0,
+        sha256: None,
+        host: name.to_string(),
+        volumes: Vec::new(),
+        rows: BTreeMap::new(),
+        errors: 0,
+        failed: false,
+        seconds: 0.0,
+        toolmark_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let out = ImageOutput::create(out_dir, name, &report.host, options.raw_cells)?;
+    let targets = match open_targets(input, &out, &mut report, options) {
+        Ok(t) => t,
+        Err(e) => {
+            out.error("", &input.display().to_string(), "open", &e);
+            report.failed = true;
+            Vec::new()
+        }
+    };
+    report.volumes = targets.iter().map(|t| t.label.clone()).collect();
+    targets
+        .par_iter()
+        .for_each(|t| collect_volume(t, &out, options));
+    let counts = out.finish()?;
+    report.errors = counts.get("errors").copied().unwrap_or(0);
+    report.rows = counts;
+    report.seconds = started.elapsed().as_secs_f64();
+    let manifest = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+    std::fs::write(out_dir.join("manifest.json"), manifest).map_err(|e| e.to_string())?;
+    Ok(report)
+}
+
+fn open_targets(
+    input: &Path,
+    out: &ImageOutput,
+    report: &mut ImageReport,
+    options: &ScanOptions,
+) -> Result<Vec<Target>, String> {
+    if input.is_dir() {
+        report.container = "directory".into();
+        return Ok(vec![Target {
+            label: "1".into(),
+            source: Source::Directory(input.to_path_buf()),
+        }]);
+    }
+    let evidence = Evidence::open(input).map_err(|e| e.to_string())?;
+    report.container = match evidence.kind() {
+        crate::evidence::ContainerKind::Raw => "raw",
+        crate::evidence::ContainerKind::SplitRaw => "split_raw",
+        crate::evidence::ContainerKind::Ewf => "ewf",
+    }
+    .into();
+    report.segments = evidence.segments().to_vec();
+    report.media_size = evidence.len();
+    if options.hash {
+        report.sha256 = Some(sha256_media(&evidence).map_err(|e| format!("hashing: {e}"))?);
+    }
+    let layout = disk::scan(&evidence).map_err(|e| e.to_string())?;
+    let mut targets = Vec::new();
+    for part in layout.partitions.iter().filter(|p| p.fs == FsKind::Ntfs) {
+        let window: Arc<dyn ReadAt> =
+            Arc::new(Window::new(evidence.data(), part.offset, part.length));
+        match Volume::open(window) {
+            Ok(volume) => targets.push(Target {
+                label: part.number.to_string(),
+                source: Source::Ntfs(Arc::new(volume)),
+            }),
+            Err(e) => out.error(&part.number.to_string(), "", "volume", &e.to_string()),
+        }
+    }
+    if targets.is_empty() {
+        let reasons: Vec<String> = layout
+            .partitions
+            .iter()
+            .map(|p| {
+                format!(
+                    "partition {}: {}",
+                    p.number,
+                    disk::explain_unknown_fs(&evidence, p)
+                )
+            })
+            .collect();
+        return Err(format!("no readable NTFS volume ({})", reasons.join("; ")));
+    }
+    Ok(targets)
+}
+
+fn sha256_media(evidence: &Evidence) -> std::io::Result<String> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 4 << 20];
+    let mut offset = 0;
+    while offset < evidence.len() {
+        let n = (evidence.len() - offset).min(buf.len() as u64) as usize;
+        evidence.read_exact_at(&mut buf[..n], offset)?;
+        hasher.update(&buf[..n]);
+        offset += n as u64;
+    }
+    Ok(crate::evidence::hex(&hasher.finalize()))
+}
+
+/// One unit of parallel work inside a volume.
+enum Job {
+    EventLog(String),
+    Prefetch(String),
+    FileSystem,
+}
+
+fn collect_volume(target: &Target, out: &ImageOutput, options: &ScanOptions) {
+    let mut jobs = Vec::new();
+    let list = |dir: &str, ext: &str| -> Vec<String> {
+        match target.source.list(dir) {
+            Ok(items) => items
+                .into_iter()
+                .filter(|i| !i.is_dir && i.name.to_ascii_lowercase().ends_with(ext))
+                .map(|i| format!("{dir}/{}", i.name))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    };
+    if options.artifacts.evtx {
+        jobs.extend(
+            list("Windows/System32/winevt/Logs", ".evtx")
+                .into_iter()
+                .map(Job::EventLog),
+        );
+        jobs.extend(
+            list("Windows/System32/config", ".evtx")
+                .into_iter()
+                .map(Job::EventLog),
+        );
+    }
+    if options.artifacts.prefetch {
+        jobs.extend(
+            list("Windows/Prefetch", ".pf")
+                .into_iter()
+                .map(Job::Prefetch),
+        );
+    }
+    if options.artifacts.mft || options.artifacts.usn {
+        jobs.push(Job::FileSystem);
+    }
+    // Largest units first keeps both cores busy to the end.
+    jobs.sort_by_key(|j| match j {
+        Job::FileSystem => 0,
+        Job::EventLog(_) => 1,
+        Job::Prefetch(_) => 2,
+    });
+    jobs.par_iter().for_each(|job| match job {
+        Job::EventLog(path) => event_log(target, out, path),
+        Job::Prefetch(path) => prefetch_file(target, out, path),
+        Job::FileSystem => file_system(target, out, options),
+    });
+}
+
+fn event_log(target: &Target, out: &ImageOutput, path: &str) {
+    let volume = &target.label;
+    let file = match target.source.open(path) {
+        Ok(f) => f,
+        Err(e) => return out.error(volume, path, "evtx", &e),
+    };
+    let reader = ReadSeekAdapter::new(file.data);
+    let mut failures = Vec::new();
+    let result = read_log(
+        reader,
+        1,
+        &mut |record| rows::event(out, volume, path, &record),
+        &mut |e| failures.push(e),
+    );
+    match result {
+        Ok(_) => {
+            for e in failures {
+                out.error(volume, path, "evtx record", &e);
+            }
+        }
+        Err(e) => out.error(volume, path, "evtx", &e),
+    }
+}
+
+fn prefetch_file(target: &Target, out: &ImageOutput, path: &str) {
+    let volume = &target.label;
+    let bytes = match target
+        .source
+        .open(path)
+        .and_then(|f| read_all(&f, MAX_PREFETCH_BYTES))
+    {
+        Ok(b) => b,
+        Err(e) => return out.error(volume, path, "prefetch", &e),
+    };
+    match prefetch::parse(&bytes) {
+        Ok(pf) => rows::prefetch(out, volume, path, &pf),
+        Err(e) => out.error(volume, path, "prefetch", &e.to_string()),
+    }
+}
+
+fn read_all(file: &OpenFile, limit: u64) -> Result<Vec<u8>, String> {
+    let len = file.data.len();
+    if len > limit {
+        return Err(format!(
+            "{len} bytes is more than the {limit} a file of this kind can have"
+        ));
+    }
+    let mut bytes = vec![0u8; len as usize];
+    file.data
+        .read_exact_at(&mut bytes, 0)
+        .map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// `$MFT` then `$UsnJrnl:$J`, sharing the directory map that gives journal records
+/// their parent path.
+fn file_system(target: &Target, out: &ImageOutput, options: &ScanOptions) {
+    let volume = &target.label;
+    let mut dirs = DirectoryMap::default();
+    if let Some(mft) = target.source.mft() {
+        dirs = directory_map(mft.data.as_ref(), &mft.extents);
+        if options.artifacts.mft {
+            walk(
+                mft.data.as_ref(),
+                &mft.extents,
+                &mut dirs,
+                &mut |row| rows::mft(out, volume, &row),
+                &mut |record, e| out.error(volume, &format!("$MFT record {record}"), "mft", &e),
+            );
+        }
+    } else if options.artifacts.mft {
+        out.error(volume, "$MFT", "mft", "no $MFT in this source");
+    }
+    if !options.artifacts.usn {
+        return;
+    }
+    let Some(journal) = target.source.usn_journal() else {
+        return;
+    };
+    for extent in journal.extents.iter().filter(|e| !e.sparse) {
+        let window = Window::new(Arc::clone(&journal.data), extent.offset, extent.length);
+        let mut stream = usn::UsnStream::new(ReadSeekAdapter::new(window), extent.offset);
+        for record in stream.by_ref() {
+            match record {
+                Ok(r) => {
+                    let parent = if r.parent_reference.is_ntfs() {
+                        dirs.path_of(r.parent_reference.entry(), r.parent_reference.sequence())
+                    } else {
+                        String::new()
+                    };
+                    rows::usn(out, volume, &r, &parent);
+                }
+                Err(e) => out.error(volume, "$Extend/$UsnJrnl:$J", "usn", &e.to_string()),
+            }
+        }
+    }
+}

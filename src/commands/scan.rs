@@ -1,0 +1,71 @@
+//! `toolmark scan`: every artifact of every image into CSV.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::{Outcome, EXIT_FAILURE, EXIT_USAGE};
+use crate::batch::{self, Verbosity};
+use crate::collect::run::{Artifacts, ScanOptions};
+
+/// Runs `toolmark scan`; exit 0 when everything was read, 2 when anything failed.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    images: &[PathBuf],
+    out: &Path,
+    jobs: Option<usize>,
+    artifacts: Option<&str>,
+    hash: bool,
+    raw_cells: bool,
+    quiet: bool,
+    verbose: bool,
+) -> Outcome {
+    let artifacts = match artifacts.map(Artifacts::parse).transpose() {
+        Ok(a) => a.unwrap_or(Artifacts::ALL),
+        Err(e) => {
+            eprintln!("toolmark: error: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let inputs = batch::expand_inputs(images);
+    if inputs.is_empty() {
+        eprintln!("toolmark: error: no images found in the given paths");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let verbosity = if quiet {
+        Verbosity::Quiet
+    } else if verbose {
+        Verbosity::Verbose
+    } else if std::io::stderr().is_terminal() {
+        Verbosity::Normal
+    } else {
+        Verbosity::Quiet
+    };
+    let options = ScanOptions {
+        artifacts,
+        raw_cells,
+        hash,
+    };
+    let report = batch::run(&inputs, out, jobs, &options, verbosity).map_err(anyhow::Error::msg)?;
+    if !quiet {
+        for image in &report.images {
+            let errors = if image.failed {
+                "FAILED to open".to_string()
+            } else {
+                format!("{} errors", image.errors)
+            };
+            let rows = ["evtx", "prefetch", "mft", "usn"]
+                .iter()
+                .map(|t| format!("{t} {}", image.rows.get(*t).copied().unwrap_or(0)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            println!("{}: {rows}; {errors}", image.image);
+        }
+    }
+    Ok(if report.all_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILURE)
+    })
+}

@@ -1,0 +1,159 @@
+//! Everything written for one image: its tables, errors.csv and the timeline.
+//! Shared by the collector threads; each table is behind its own lock.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::schema::{self, ERRORS};
+use super::table::Table;
+use super::timeline::{Timeline, TimelineRow};
+
+/// The per-artifact tables, by file stem.
+pub const TABLES: [&str; 4] = ["evtx", "prefetch", "mft", "usn"];
+
+/// Where one image's rows go.
+pub struct ImageOutput {
+    dir: PathBuf,
+    /// Image name written in every row.
+    pub image: String,
+    /// Host name written in every row.
+    pub host: String,
+    tables: BTreeMap<&'static str, Mutex<Table>>,
+    errors: Mutex<Table>,
+    timeline: Timeline,
+    write_failures: Mutex<Vec<String>>,
+}
+
+impl ImageOutput {
+    /// Creates `dir` and every table in it (all of them, even if they stay empty,
+    /// so roll-ups and spreadsheets always find the same files).
+    pub fn create(
+        dir: &Path,
+        image: &str,
+        host: &str,
+        raw_cells: bool,
+    ) -> Result<ImageOutput, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut tables = BTreeMap::new();
+        for name in TABLES {
+            let header = header(name);
+            let table = Table::create(&dir.join(format!("{name}.csv")), &header, raw_cells)
+                .map_err(|e| e.to_string())?;
+            tables.insert(name, Mutex::new(table));
+        }
+        let errors = Table::create(&dir.join("errors.csv"), &ERRORS, raw_cells)
+            .map_err(|e| e.to_string())?;
+        Ok(ImageOutput {
+            dir: dir.to_path_buf(),
+            image: image.to_string(),
+            host: host.to_string(),
+            tables,
+            errors: Mutex::new(errors),
+            timeline: Timeline::new(dir, raw_cells),
+            write_failures: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The output directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes a row to table `name`; `cells` are the columns after the context.
+    pub fn row(&self, name: &'static str, volume: &str, cells: Vec<String>) {
+        let Some(table) = self.tables.get(name) else {
+            return;
+        };
+        let mut row = Vec::with_capacity(cells.len() + 3);
+        row.push(self.image.clone());
+        row.push(self.host.clone());
+        row.push(volume.to_string());
+        row.extend(cells);
+        let mut table = table.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = table.row(&row) {
+            self.write_failures
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(e.to_string());
+        }
+    }
+
+    /// Records something that could not be read; the scan goes on.
+    pub fn error(&self, volume: &str, path: &str, stage: &str, error: &str) {
+        let row = [self.image.as_str(), volume, path, stage, error];
+        let mut table = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = table.row(&row) {
+            self.write_failures
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(e.to_string());
+        }
+    }
+
+    /// Adds a timeline row: `time`, what the time means, a one-line message, the
+    /// artifact kind, the file it came from and a reference into the artifact's table.
+    #[allow(clippy::too_many_arguments)]
+    pub fn event(
+        &self,
+        volume: &str,
+        time: &str,
+        desc: &str,
+        message: String,
+        artifact: &str,
+        file: &str,
+        reference: String,
+    ) {
+        let row: TimelineRow = vec![
+            time.to_string(),
+            desc.to_string(),
+            message,
+            self.image.clone(),
+            self.host.clone(),
+            volume.to_string(),
+            artifact.to_string(),
+            file.to_string(),
+            reference,
+        ];
+        self.timeline.push(row);
+    }
+
+    /// Flushes every table and writes the sorted timeline; returns row counts by
+    /// file name (`errors` and `timeline` included).
+    pub fn finish(self) -> Result<BTreeMap<String, u64>, String> {
+        let mut counts = BTreeMap::new();
+        for (name, table) in self.tables {
+            let rows = table
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .finish()
+                .map_err(|e| e.to_string())?;
+            counts.insert(name.to_string(), rows);
+        }
+        let errors = self.errors.into_inner().unwrap_or_else(|p| p.into_inner());
+        counts.insert("errors".into(), errors.finish().map_err(|e| e.to_string())?);
+        counts.insert("timeline".into(), self.timeline.finish()?);
+        let failures = self
+            .write_failures
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(first) = failures.first() {
+            return Err(format!(
+                "{} rows could not be written, first: {first}",
+                failures.len()
+            ));
+        }
+        Ok(counts)
+    }
+}
+
+/// The header of table `name`.
+pub fn header(name: &str) -> Vec<&'static str> {
+    match name {
+        "evtx" => schema::evtx_header(),
+        "prefetch" => schema::with_context(&schema::PREFETCH),
+        "mft" => schema::with_context(&schema::MFT),
+        "usn" => schema::with_context(&schema::USN),
+        _ => schema::CONTEXT.to_vec(),
+    }
+}

@@ -1,0 +1,150 @@
+//! The column sets of every table toolmark writes. Every row starts with the
+//! image, host and volume it came from, so per-image files and batch roll-ups have
+//! the same schema.
+
+/// Columns every table starts with.
+pub const CONTEXT: [&str; 3] = ["image", "host", "volume"];
+
+/// Event fields that lateral-movement analysis filters on, as columns of evtx.csv
+/// (Security, System, TaskScheduler and Sysmon names). Every field is also in
+/// `event_data`.
+pub const EVTX_FIELDS: [&str; 28] = [
+    "SubjectUserName",
+    "SubjectDomainName",
+    "TargetUserName",
+    "TargetDomainName",
+    "LogonType",
+    "IpAddress",
+    "IpPort",
+    "WorkstationName",
+    "AuthenticationPackageName",
+    "ProcessName",
+    "NewProcessName",
+    "ParentProcessName",
+    "CommandLine",
+    "ServiceName",
+    "ImagePath",
+    "ShareName",
+    "RelativeTargetName",
+    "TaskName",
+    "Image",
+    "ParentImage",
+    "TargetImage",
+    "GrantedAccess",
+    "TargetFilename",
+    "TargetObject",
+    "Details",
+    "Hashes",
+    "ParentCommandLine",
+    "User",
+];
+
+/// evtx.csv after the context columns and before the fixed fields.
+pub const EVTX_HEAD: [&str; 9] = [
+    "file",
+    "channel",
+    "provider",
+    "event_id",
+    "record_id",
+    "time",
+    "computer",
+    "level",
+    "user_sid",
+];
+
+/// evtx.csv after the fixed fields.
+pub const EVTX_TAIL: [&str; 3] = ["event_data", "carved", "offset"];
+
+/// prefetch.csv after the context columns.
+pub const PREFETCH: [&str; 19] = [
+    "path",
+    "executable",
+    "hash",
+    "version",
+    "run_count",
+    "last_run_1",
+    "last_run_2",
+    "last_run_3",
+    "last_run_4",
+    "last_run_5",
+    "last_run_6",
+    "last_run_7",
+    "last_run_8",
+    "volumes",
+    "files_count",
+    "files",
+    "directories",
+    "compressed",
+    "damaged",
+];
+
+/// mft.csv after the context columns.
+pub const MFT: [&str; 19] = [
+    "record",
+    "sequence",
+    "in_use",
+    "is_directory",
+    "path",
+    "size",
+    "si_created",
+    "si_modified",
+    "si_mft_modified",
+    "si_accessed",
+    "fn_created",
+    "fn_modified",
+    "fn_mft_modified",
+    "fn_accessed",
+    "si_attributes",
+    "names",
+    "streams",
+    "link_count",
+    "problems",
+];
+
+/// usn.csv after the context columns.
+pub const USN: [&str; 12] = [
+    "usn",
+    "time",
+    "file_reference",
+    "parent_reference",
+    "parent_path",
+    "name",
+    "reasons",
+    "attributes",
+    "source_info",
+    "security_id",
+    "version",
+    "offset",
+];
+
+/// timeline.csv: Timesketch's required columns first, then where the row came from.
+pub const TIMELINE: [&str; 9] = [
+    "datetime",
+    "timestamp_desc",
+    "message",
+    "image",
+    "host",
+    "volume",
+    "artifact",
+    "source_file",
+    "reference",
+];
+
+/// errors.csv: one row per thing that could not be read.
+pub const ERRORS: [&str; 5] = ["image", "volume", "path", "stage", "error"];
+
+/// The full header of a table: context columns plus `rest`.
+pub fn with_context(rest: &[&'static str]) -> Vec<&'static str> {
+    CONTEXT.iter().chain(rest).copied().collect()
+}
+
+/// The full evtx.csv header.
+pub fn evtx_header() -> Vec<&'static str> {
+    CONTEXT
+        .iter()
+        .chain(&EVTX_HEAD)
+        .chain(&EVTX_FIELDS)
+        .chain(&EVTX_TAIL)
+        .copied()
+        .collect()
+}
