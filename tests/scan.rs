@@ -1,0 +1,339 @@
+//! `toolmark scan` end to end on the built images and on triage directories,
+//! checked against libevtx, The Sleuth Kit, the USN parser on the loose journal, and
+//! the roll-up arithmetic.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+fn scan(inputs: &[PathBuf], out: &Path, extra: &[&str]) -> std::process::Output {
+    let _ = std::fs::remove_dir_all(out);
+    toolmark()
+        .arg("scan")
+        .args(inputs)
+        .arg("-o")
+        .arg(out)
+        .args(["--jobs", "2", "-q"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader =
+        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+fn column(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
+/// Scans the three containers of win10-aptsim once for all tests that need it.
+fn scanned_win10() -> PathBuf {
+    static DONE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        let images = built_images();
+        let out = cache_dir("scan-win10");
+        let inputs = [
+            images.join("win10-aptsim.raw"),
+            images.join("win10-aptsim.split.001"),
+            images.join("win10-aptsim.E01"),
+        ];
+        let result = scan(&inputs, &out, &[]);
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        out
+    })
+    .clone()
+}
+
+#[test]
+fn raw_split_and_e01_give_identical_tables() {
+    let out = scanned_win10();
+    for table in ["evtx", "prefetch", "mft", "usn", "timeline"] {
+        let mut contents = Vec::new();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        let names: Vec<String> = manifest["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["image"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            ["win10-aptsim", "win10-aptsim.split", "win10-aptsim-2"]
+        );
+        for image in &names {
+            let (header, mut rows) = read_csv(&out.join(image).join(format!("{table}.csv")));
+            // The image (and, without a SYSTEM hive reader yet, host) columns name
+            // the container; everything else must be identical.
+            let drop: Vec<usize> = ["image", "host"]
+                .iter()
+                .map(|c| column(&header, c))
+                .collect();
+            for row in &mut rows {
+                for &i in drop.iter().rev() {
+                    row.remove(i);
+                }
+            }
+            // Collectors run in parallel, so row order within a table may differ.
+            rows.sort();
+            contents.push(rows);
+        }
+        assert!(!contents[0].is_empty(), "{table} is empty");
+        for (other, form) in [(1, "split"), (2, "E01")] {
+            let first_difference = contents[0]
+                .iter()
+                .zip(&contents[other])
+                .find(|(a, b)| a != b);
+            assert!(
+                contents[0].len() == contents[other].len() && first_difference.is_none(),
+                "{table}: raw ({} rows) vs {form} ({} rows), first difference {first_difference:?}",
+                contents[0].len(),
+                contents[other].len()
+            );
+        }
+    }
+}
+
+#[test]
+fn evtx_rows_per_file_equal_evtxinfo() {
+    let out = scanned_win10();
+    let (header, rows) = read_csv(&out.join("win10-aptsim/evtx.csv"));
+    let file = column(&header, "file");
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for row in &rows {
+        let name = row[file].rsplit('/').next().unwrap().to_string();
+        *counts.entry(name).or_default() += 1;
+    }
+    let logs = corpus().join("hosts/win10-aptsim/Windows/System32/winevt/Logs");
+    let mut compared = 0;
+    for entry in std::fs::read_dir(&logs).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let out = run_ok(oracle("evtxinfo", "libevtx-utils").arg(&path));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let expected: usize = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Number of records"))
+            .and_then(|v| v.trim_start_matches([' ', '\t', ':']).trim().parse().ok())
+            .unwrap();
+        assert_eq!(counts.get(&name).copied().unwrap_or(0), expected, "{name}");
+        compared += 1;
+    }
+    assert_eq!(compared, 94);
+}
+
+#[test]
+fn prefetch_rows_equal_sccainfo() {
+    let out = scanned_win10();
+    let (header, rows) = read_csv(&out.join("win10-aptsim/prefetch.csv"));
+    assert_eq!(
+        rows.len(),
+        191,
+        "images/expected/win10-aptsim.layout prefetch_count"
+    );
+    let (path, exe, count) = (
+        column(&header, "path"),
+        column(&header, "executable"),
+        column(&header, "run_count"),
+    );
+    let pf_dir = corpus().join("hosts/win10-aptsim/Windows/Prefetch");
+    for row in rows.iter().step_by(10) {
+        let name = row[path].rsplit('/').next().unwrap();
+        let info = run_ok(oracle("sccainfo", "libscca-utils").arg(pf_dir.join(name))).stdout;
+        let info = String::from_utf8_lossy(&info);
+        let field = |key: &str| {
+            info.lines()
+                .find_map(|l| l.trim().strip_prefix(key))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(row[exe], field("Executable filename"), "{name}");
+        assert_eq!(row[count], field("Run count"), "{name}");
+    }
+}
+
+#[test]
+fn mft_paths_equal_fls_and_usn_count_equals_the_loose_journal() {
+    let out = scanned_win10();
+    let (header, rows) = read_csv(&out.join("win10-aptsim/mft.csv"));
+    let (path, in_use) = (column(&header, "path"), column(&header, "in_use"));
+    let ours: BTreeSet<String> = rows
+        .iter()
+        .filter(|r| r[in_use] == "true" && !r[path].is_empty() && r[path] != ".")
+        .map(|r| r[path].clone())
+        .collect();
+    let raw = built_images().join("win10-aptsim.raw");
+    let expected: BTreeSet<String> = fls_entries(&raw, first_ntfs_offset(&raw))
+        .into_iter()
+        .map(|e| e.path.split(':').next().unwrap().to_string())
+        .collect();
+    // fls lists streams (`$Secure:$SDS`) where mft.csv has one row per file.
+    assert_same_paths(&ours, &expected, "mft.csv in-use paths vs fls");
+
+    let journal = std::fs::read(corpus().join("hosts/win10-aptsim/$Extend/$J")).unwrap();
+    let loose = usn::records(&journal, 0).filter(|r| r.is_ok()).count();
+    let (_, rows) = read_csv(&out.join("win10-aptsim/usn.csv"));
+    assert_eq!(rows.len(), loose);
+}
+
+#[test]
+fn a_batch_with_damaged_images_finishes_and_rolls_up() {
+    let images = built_images();
+    let dir = cache_dir("scan-batch-inputs");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // Eight inputs: three containers of one disk, the MBR disk and four damaged sets.
+    let link = |from: &Path| {
+        let to = dir.join(from.file_name().unwrap());
+        std::os::unix::fs::symlink(from, to).unwrap();
+    };
+    for name in [
+        "win10-aptsim.raw",
+        "win10-aptsim.E01",
+        "win10-aptsim.E02",
+        "win10-aptsim.E03",
+        "mbr-logical.raw",
+    ] {
+        link(&images.join(name));
+    }
+    for i in 1..=5 {
+        link(&images.join(format!("win10-aptsim.split.{i:03}")));
+    }
+    for entry in std::fs::read_dir(images.join("damaged")).unwrap() {
+        link(&entry.unwrap().path());
+    }
+    let out = cache_dir("scan-batch");
+    let result = scan(&[dir.clone()], &out, &["--artifacts", "evtx,prefetch,mft"]);
+    assert_eq!(
+        result.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let reports = manifest["images"].as_array().unwrap();
+    assert_eq!(reports.len(), 8);
+    let failed: BTreeSet<&str> = reports
+        .iter()
+        .filter(|r| r["failed"] == true)
+        .map(|r| r["image"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        failed,
+        BTreeSet::from([
+            "win10-aptsim-corrupt-gpt",
+            "win10-aptsim-missing-E02",
+            "win10-aptsim-truncated",
+            "win10-aptsim-zeroed-boot",
+        ])
+    );
+    for table in ["evtx", "prefetch", "mft", "errors", "timeline"] {
+        let (_, rolled) = read_csv(&out.join(format!("{table}.csv")));
+        let sum: usize = reports
+            .iter()
+            .map(|r| {
+                let path = out
+                    .join(r["image"].as_str().unwrap())
+                    .join(format!("{table}.csv"));
+                if path.exists() {
+                    read_csv(&path).1.len()
+                } else {
+                    0
+                }
+            })
+            .sum();
+        assert_eq!(rolled.len(), sum, "{table}");
+    }
+    let (header, errors) = read_csv(&out.join("errors.csv"));
+    let image = column(&header, "image");
+    for name in &failed {
+        assert!(
+            errors.iter().any(|r| r[image] == *name),
+            "{name} not in errors.csv"
+        );
+    }
+}
+
+/// A triage directory whose event log carries a formula in an event field, and
+/// whose name tries to climb out of the output folder.
+#[test]
+fn formulas_are_neutralised_and_outputs_stay_inside() {
+    let root = cache_dir("scan-triage");
+    let _ = std::fs::remove_dir_all(&root);
+    let triage = root.join(r"..\..\evil");
+    let logs = triage.join("Windows/System32/winevt/Logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let source = corpus().join("evtx/attack/T1021.002-SMB Windows Admin Shares/ID4688,4697,5140-5145 PSexec remote execution + admin share.evtx");
+    let mut bytes = std::fs::read(source).unwrap();
+    // Overwrite a UTF-16 value of the same length in place (the evtx crate does not
+    // need the record checksums to match).
+    let utf16 = |s: &str| {
+        s.encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect::<Vec<u8>>()
+    };
+    let needle = utf16("C:\\Windows\\System32\\");
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle.as_slice())
+        .expect("path in log");
+    let formula = utf16("=cmd|' /C calc'!A0  ");
+    bytes[at..at + formula.len()].copy_from_slice(&formula);
+    std::fs::write(logs.join("Security.evtx"), &bytes).unwrap();
+
+    let out = root.join("out");
+    let before: BTreeSet<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let result = scan(&[triage.clone()], &out, &[]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let after: BTreeSet<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(after.difference(&before).collect::<Vec<_>>(), vec![&out]);
+    let folders: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(folders, vec![".._.._evil".to_string()]);
+
+    let (_, rows) = read_csv(&out.join(".._.._evil/evtx.csv"));
+    assert!(!rows.is_empty());
+    let cells: Vec<&String> = rows.iter().flatten().collect();
+    assert!(
+        cells.iter().any(|c| c.starts_with("'=cmd|' /C calc'!A0")),
+        "planted value not found"
+    );
+    assert!(cells.iter().all(|c| !c.starts_with('=')));
+    // Inside the JSON cell the formula is data, not a cell start.
+    assert!(cells.iter().any(|c| c.contains("=cmd|' /C calc'!A0")));
+}
