@@ -2,6 +2,8 @@
 //! hive through our reader.
 #![allow(dead_code)]
 
+pub mod regfexport;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
