@@ -1,8 +1,8 @@
 //! Replaying transaction logs into a dirty primary hive, producing the bytes Windows
 //! would have after loading it. Which log applies follows Suhanov's specification
 //! ("Dirty state of a hive", "Multiple transaction log files"): a new-format pair is
-//! replayed entry by entry from the primary's secondary sequence number, taking each
-//! next sequence number from whichever log holds it (LOG1 first); for old-format
+//! replayed entry by entry from the primary's secondary sequence number on, as one
+//! chain of consecutive sequence numbers across both logs; for old-format
 //! logs, the first log whose base block is complete and matches the primary's
 //! last-written time is applied. A dirty hive whose logs are missing or unusable is
 //! returned unchanged, with the reason in the report: a partial hive is still
@@ -175,7 +175,7 @@ fn replay_new(
     replay: &mut Replay,
     report: &mut RecoveryReport,
 ) -> std::result::Result<(), String> {
-    let mut expected = base.secondary_sequence;
+    let mut start = base.secondary_sequence;
     if !base.checksum_ok {
         // The primary's base block is unusable: take the log's copy (first sector).
         let (which, log, lb) = logs
@@ -187,9 +187,16 @@ fn replay_new(
         report.problems.push(format!(
             "primary base block checksum wrong; restored from {which:?}"
         ));
-        expected = lb.secondary_sequence;
+        start = lb.secondary_sequence;
     }
-    let mut entries = Vec::new();
+    // Entries older than the primary's secondary sequence number were already
+    // written to it. The rest form one chain: the log holding the lowest remaining
+    // number goes first, each entry must continue the previous one, and the other log
+    // may continue the chain. The chain may start above the secondary number: after
+    // a "partial reconcile" Windows rotated the logs twice and wrote the missing
+    // entries to the primary without updating its base block (Suhanov, "Missing log
+    // entries for a dirty primary file"), so starting late is right, not damage.
+    let mut chains = Vec::new();
     for (which, log, lb) in logs {
         if !lb.checksum_ok {
             report
@@ -199,30 +206,49 @@ fn replay_new(
         }
         let (found, stop) = new_log::entries(log, *which);
         report.problems.extend(stop);
-        entries.extend(found);
+        let current: Vec<_> = found.into_iter().filter(|e| e.sequence >= start).collect();
+        if !current.is_empty() {
+            chains.push(current);
+        }
     }
-    let mut last = None;
-    while let Some(entry) = entries.iter().find(|e| e.sequence == expected) {
-        replay.grow_to_hive_bins(entry.hive_bins_data_size)?;
-        for (offset, data) in &entry.pages {
-            let pos = BASE_BLOCK_SIZE.saturating_add(*offset);
-            if offset.saturating_add(data.len()) > entry.hive_bins_data_size as usize {
-                return Err(format!(
-                    "{:?}: entry {} writes past its hive bins data size",
-                    entry.log, entry.sequence
-                ));
+    chains.sort_by_key(|c| c.first().map(|e| e.sequence));
+    let mut last: Option<(u32, u32, u32)> = None;
+    'logs: for chain in &chains {
+        for entry in chain {
+            match last {
+                None if entry.sequence != start => report.problems.push(format!(
+                    "log entries {start}..{} are missing (partial reconcile); replay starts at {}",
+                    entry.sequence - 1,
+                    entry.sequence
+                )),
+                Some((prev, _, _)) if Some(entry.sequence) != prev.checked_add(1) => {
+                    report.problems.push(format!(
+                        "{:?}: entry {} does not follow {prev}; replay stops",
+                        entry.log, entry.sequence
+                    ));
+                    break 'logs;
+                }
+                _ => {}
             }
-            replay.write(pos, data)?;
+            replay.grow_to_hive_bins(entry.hive_bins_data_size)?;
+            for (offset, data) in &entry.pages {
+                if offset.saturating_add(data.len()) > entry.hive_bins_data_size as usize {
+                    return Err(format!(
+                        "{:?}: entry {} writes past its hive bins data size",
+                        entry.log, entry.sequence
+                    ));
+                }
+                replay.write(BASE_BLOCK_SIZE.saturating_add(*offset), data)?;
+            }
+            if !report.logs_applied.contains(&entry.log) {
+                report.logs_applied.push(entry.log);
+            }
+            report.entries_applied += 1;
+            last = Some((entry.sequence, entry.flags, entry.hive_bins_data_size));
         }
-        if !report.logs_applied.contains(&entry.log) {
-            report.logs_applied.push(entry.log);
-        }
-        report.entries_applied += 1;
-        last = Some((entry.sequence, entry.flags, entry.hive_bins_data_size));
-        expected = expected.wrapping_add(1);
     }
     let (sequence, flags, size) =
-        last.ok_or_else(|| format!("no log entry has the expected sequence number {expected}"))?;
+        last.ok_or_else(|| format!("no log entry has a sequence number of {start} or more"))?;
     report.format = Some(LogFormat::New);
     let b = &mut replay.bytes;
     put_u32(b, OFF_PRIMARY_SEQ, sequence);
