@@ -121,19 +121,24 @@ def hvle(seq, pages):
     h2 = marvin(head + struct.pack('<Q', h1))
     return head + struct.pack('<QQ', h1, h2) + body
 
-os.makedirs(OUT, exist_ok=True)
-clean = basic()
-write('clean', base_block(1, 1, 4096) + clean)
-write('big_data', base_block(1, 1, 4096) + basic(big=True))
-write('utf16_names', base_block(1, 1, 4096) + basic(utf16=True))
-write('ri_loop', base_block(1, 1, 4096) + basic(loop_ri=True))
-write('truncated', (base_block(1, 1, 4096) + clean)[:4096 + 200])
-write('bad_checksum', bytes(base_block(1, 1, 4096)[:508]) + b'\0\0\0\0' + bytes(3584) + clean)
-# Dirty primary (sequence 2 vs 1) followed by a new-format log of one entry.
-dirty = base_block(2, 1, 4096) + bytes(4096)
-log = bytes(base_block(2, 1, 4096, file_type=6)[:512]) + hvle(1, [(0, bytes(clean))])
-write('dirty_new', dirty)
-write('dirty_new.LOG1', log)
-# Old-format log: DIRT vector with all 8 pages dirty, then the pages.
-old = bytes(base_block(2, 2, 4096, file_type=1)[:512]) + (b'DIRT' + b'\xff').ljust(512, b'\0') + bytes(clean)
-write('dirty_old.LOG1', old)
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    clean = basic()
+    write('clean', base_block(1, 1, 4096) + clean)
+    write('big_data', base_block(1, 1, 4096) + basic(big=True))
+    write('utf16_names', base_block(1, 1, 4096) + basic(utf16=True))
+    write('ri_loop', base_block(1, 1, 4096) + basic(loop_ri=True))
+    write('truncated', (base_block(1, 1, 4096) + clean)[:4096 + 200])
+    write('bad_checksum', bytes(base_block(1, 1, 4096)[:508]) + b'\0\0\0\0' + bytes(3584) + clean)
+    # Dirty primary (sequence 2 vs 1) followed by a new-format log of one entry.
+    dirty = base_block(2, 1, 4096) + bytes(4096)
+    log = bytes(base_block(2, 1, 4096, file_type=6)[:512]) + hvle(1, [(0, bytes(clean))])
+    write('dirty_new', dirty)
+    write('dirty_new.LOG1', log)
+    # Old-format log: DIRT vector with all 8 pages dirty, then the pages.
+    old = bytes(base_block(2, 2, 4096, file_type=1)[:512]) + (b'DIRT' + b'\xff').ljust(512, b'\0') + bytes(clean)
+    write('dirty_old.LOG1', old)
+
+
+if __name__ == '__main__':
+    main()

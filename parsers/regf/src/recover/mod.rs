@@ -223,7 +223,7 @@ fn replay_new(
                 )),
                 Some((prev, _, _)) if Some(entry.sequence) != prev.checked_add(1) => {
                     report.problems.push(format!(
-                        "{:?}: entry {} does not follow {prev}; replay stops",
+                        "{:?}: entry {} is not the successor of {prev} (stale or missing); replay ends there",
                         entry.log, entry.sequence
                     ));
                     break 'logs;
