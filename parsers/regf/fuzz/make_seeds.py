@@ -92,6 +92,20 @@ def basic(loop_ri=False, big=False, utf16=False):
     b.close()
     return b.data
 
+def ri_repeat():
+    """An index root listing one 10-entry leaf 100 times: 1000 subkeys claimed in a
+    4096-byte bin that can hold at most 512 cells."""
+    b = Bin()
+    root_off = b.cell(bytes(100))
+    child = b.cell(nk('Child', root_off))
+    leaf = b.cell(struct.pack('<2sH', b'li', 10) + struct.pack('<I', child) * 10)
+    sub = b.cell(struct.pack('<2sH', b'ri', 100) + struct.pack('<I', leaf) * 100)
+    root = nk('ROOT', 0, nsub=1000, sublist=sub, flags=0x24)
+    struct.pack_into('<i', b.data, root_off, -104)
+    b.data[root_off + 4:root_off + 4 + len(root)] = root
+    b.close()
+    return b.data
+
 def write(name, data):
     with open(os.path.join(OUT, name), 'wb') as f:
         f.write(data)
@@ -128,6 +142,7 @@ def main():
     write('big_data', base_block(1, 1, 4096) + basic(big=True))
     write('utf16_names', base_block(1, 1, 4096) + basic(utf16=True))
     write('ri_loop', base_block(1, 1, 4096) + basic(loop_ri=True))
+    write('ri_repeat', base_block(1, 1, 4096) + ri_repeat())
     write('truncated', (base_block(1, 1, 4096) + clean)[:4096 + 200])
     write('bad_checksum', bytes(base_block(1, 1, 4096)[:508]) + b'\0\0\0\0' + bytes(3584) + clean)
     # Dirty primary (sequence 2 vs 1) followed by a new-format log of one entry.

@@ -29,6 +29,12 @@ impl<'a> Cells<'a> {
         }
     }
 
+    /// Length of the hive bins data; no list or value can legitimately need more
+    /// entries or bytes than this.
+    pub(crate) fn len(&self) -> usize {
+        self.data.len()
+    }
+
     /// The payload of the allocated cell at `offset` (without the size field).
     pub(crate) fn get(&self, offset: u32, what: &'static str) -> Result<View<'a>> {
         let start = offset as usize;

@@ -63,7 +63,18 @@ pub enum Error {
         /// The depth limit.
         limit: usize,
     },
-    /// A key path given to `open_key` was empty after splitting.
+    /// A subkey list names more keys than the hive has room for (a list repeated
+    /// through an index root).
+    #[error(
+        "subkey list at offset {offset:#x} exceeds {limit} entries, more than the hive can hold"
+    )]
+    ListTooLong {
+        /// The list cell where the limit was hit.
+        offset: u32,
+        /// The limit (hive bins data size / 8).
+        limit: usize,
+    },
+    /// A key path given to `open_key` nests deeper than any key can.
     #[error("invalid key path {0:?}")]
     BadPath(String),
 }

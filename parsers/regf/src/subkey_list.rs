@@ -54,6 +54,12 @@ fn collect_at_depth(
         if signature == b"ri" {
             collect_at_depth(cells, target, out, depth + 1)?;
         } else {
+            // An index root repeating one big list could otherwise multiply a small
+            // hive into billions of entries; real key nodes need 8+ bytes each.
+            let limit = cells.len() / 8;
+            if out.len() >= limit {
+                return Err(Error::ListTooLong { offset, limit });
+            }
             out.push(target);
         }
     }

@@ -193,7 +193,7 @@ fn big_data(cells: &Cells<'_>, db: &View<'_>, size: usize) -> Result<Vec<u8>> {
     let segments = usize::from(db.u16(2)?);
     let list = cells.get(db.u32(4)?, "big data segment list")?;
     // Bound the allocation by what the hive can actually hold.
-    let mut out = Vec::with_capacity(size.min(list.bytes().len().saturating_mul(BIG_DATA_SEGMENT)));
+    let mut out = Vec::with_capacity(size.min(cells.len()));
     for i in 0..segments {
         if out.len() >= size {
             break;

@@ -58,6 +58,15 @@ fn self_referencing_index_root_is_cut_off() {
 }
 
 #[test]
+fn repeated_lists_are_capped() {
+    let hive = Hive::from_bytes(seed("ri_repeat")).unwrap();
+    assert!(matches!(
+        hive.root().unwrap().subkeys(),
+        Err(Error::ListTooLong { limit: 512, .. })
+    ));
+}
+
+#[test]
 fn crafted_logs_replay() {
     let dirty = seed("dirty_new");
     assert!(Hive::from_bytes(dirty.clone()).unwrap().is_dirty());
