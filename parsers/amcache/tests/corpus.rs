@@ -1,9 +1,12 @@
 //! Every Amcache hive of the corpus, replayed with its logs, against `regfexport`'s
 //! dump of the same replayed bytes: entry counts per kind equal the number of entry
 //! keys regfexport lists, and 20 entries per hive carry exactly the values regfexport
-//! prints for their key (dates converted independently with jiff). The dirty Win10
-//! hive must show entries that exist only after replay.
+//! prints for their key (dates converted independently with jiff) and the key
+//! LastWrite time `hivexml` prints (to the second). Dirty hives must show entries
+//! that exist only after replay.
 
+#[path = "../../regf/tests/common/hivexml.rs"]
+mod hivexml;
 #[path = "../../regf/tests/common/regfexport.rs"]
 mod regfexport;
 
@@ -149,6 +152,11 @@ fn check_hive(rel: &str) -> Vec<Entry> {
     ));
     std::fs::write(&tmp, &rec.bytes).expect("temp hive");
     let exported = regfexport::parse(&regfexport::run(&tmp));
+    let mtimes: BTreeMap<String, String> = hivexml::run(&tmp)
+        .1
+        .into_iter()
+        .map(|n| (n.path, n.mtime))
+        .collect();
     let _ = std::fs::remove_file(&tmp);
 
     let hive = regf::Hive::from_bytes(rec.bytes).expect("hive");
@@ -184,6 +192,12 @@ fn check_hive(rel: &str) -> Vec<Entry> {
             .unwrap_or_else(|| panic!("{rel}: {} not in regfexport", e.key_path));
         assert_eq!(*kind, e.kind);
         check_entry(e, values);
+        assert_eq!(
+            Some(&hivexml::seconds(e.key_last_written)),
+            mtimes.get(&e.key_path),
+            "{rel}: {} LastWrite vs hivexml",
+            e.key_path
+        );
     }
     parsed.entries
 }

@@ -2,6 +2,7 @@
 //! hive through our reader.
 #![allow(dead_code)]
 
+pub mod hivexml;
 pub mod regfexport;
 
 use std::collections::BTreeMap;
