@@ -124,7 +124,10 @@ pub fn recover(primary: &[u8], log1: Option<&[u8]>, log2: Option<&[u8]>) -> Resu
     let mut new_logs = Vec::new();
     let mut old_logs = Vec::new();
     for (which, log) in [(LogFile::Log1, log1), (LogFile::Log2, log2)] {
-        let Some(log) = log else { continue };
+        // Windows leaves an unused log empty; that is no problem worth reporting.
+        let Some(log) = log.filter(|l| !l.is_empty()) else {
+            continue;
+        };
         match BaseBlock::parse(log) {
             Ok(lb) if lb.file_type == 6 => new_logs.push((which, log, lb)),
             Ok(lb) if lb.file_type == 1 || lb.file_type == 2 => old_logs.push((which, log, lb)),
