@@ -1,0 +1,119 @@
+//! The hive: base block + hive bins data, and navigation from the root key.
+
+use std::collections::HashSet;
+
+use crate::base_block::{BaseBlock, BASE_BLOCK_SIZE};
+use crate::cell::Cells;
+use crate::error::{Error, Result};
+use crate::key::Key;
+
+/// Windows refuses keys nested deeper than 512 levels; so do we, which also keeps a
+/// hostile hive from making a walk run forever.
+pub const MAX_KEY_DEPTH: usize = 512;
+
+/// A registry hive held in memory, read-only.
+#[derive(Debug, Clone)]
+pub struct Hive {
+    bytes: Vec<u8>,
+    base: BaseBlock,
+}
+
+impl Hive {
+    /// Takes a whole primary hive file. Only the base block signature is required;
+    /// a dirty or wrongly checksummed hive still opens (see [`crate::recover`] to
+    /// replay its logs first).
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
+        let base = BaseBlock::parse(&bytes)?;
+        if bytes.len() < BASE_BLOCK_SIZE {
+            return Err(Error::Truncated {
+                what: "base block",
+                offset: 0,
+                needed: BASE_BLOCK_SIZE as u64,
+                available: bytes.len() as u64,
+            });
+        }
+        Ok(Hive { bytes, base })
+    }
+
+    /// The parsed base block.
+    pub fn base_block(&self) -> &BaseBlock {
+        &self.base
+    }
+
+    /// True when the base block says the file misses logged changes.
+    pub fn is_dirty(&self) -> bool {
+        self.base.is_dirty()
+    }
+
+    /// The whole file as given.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub(crate) fn cells(&self) -> Cells<'_> {
+        Cells::new(&self.bytes, self.base.hive_bins_data_size)
+    }
+
+    /// The root key.
+    pub fn root(&self) -> Result<Key<'_>> {
+        Key::at(self, self.base.root_cell_offset)
+    }
+
+    /// Opens a key by path relative to the root, case-insensitively; `\` and `/` both
+    /// separate components and empty components are ignored (`""` is the root).
+    pub fn open_key(&self, path: &str) -> Result<Option<Key<'_>>> {
+        let mut key = self.root()?;
+        for (depth, component) in path
+            .split(['\\', '/'])
+            .filter(|c| !c.is_empty())
+            .enumerate()
+        {
+            if depth >= MAX_KEY_DEPTH {
+                return Err(Error::BadPath(path.to_owned()));
+            }
+            match key.subkey(component)? {
+                Some(next) => key = next,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(key))
+    }
+
+    /// Visits every key depth-first (parents before children, subkeys in stored
+    /// order) with its path relative to the root (`""` for the root, components joined
+    /// by `\`). A subtree that cannot be read is skipped and its error returned; a key
+    /// reached twice (a loop) or nested deeper than [`MAX_KEY_DEPTH`] is not entered.
+    pub fn walk<'h>(&'h self, mut visit: impl FnMut(&str, &Key<'h>)) -> Result<Vec<Error>> {
+        let root = self.root()?;
+        let mut problems = Vec::new();
+        let mut seen = HashSet::new();
+        let mut stack = vec![(String::new(), root, 0usize)];
+        while let Some((path, key, depth)) = stack.pop() {
+            if !seen.insert(key.offset()) {
+                continue;
+            }
+            visit(&path, &key);
+            if depth >= MAX_KEY_DEPTH {
+                problems.push(Error::TooDeep {
+                    offset: key.offset(),
+                    limit: MAX_KEY_DEPTH,
+                });
+                continue;
+            }
+            match key.subkeys() {
+                Ok(children) => {
+                    for child in children.into_iter().rev() {
+                        let child_path = if path.is_empty() {
+                            child.name()
+                        } else {
+                            format!("{path}\\{}", child.name())
+                        };
+                        stack.push((child_path, child, depth + 1));
+                    }
+                }
+                Err(e) => problems.push(e),
+            }
+        }
+        Ok(problems)
+    }
+}

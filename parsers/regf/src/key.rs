@@ -1,0 +1,159 @@
+//! Key nodes (`nk` cells).
+//!
+//! Layout of the cell payload: `nk` (0), flags (2), last written FILETIME (4), access
+//! bits (12), parent (16), subkey count (20), volatile subkey count (24), subkey list
+//! offset (28), volatile subkey list offset (32, meaningless on disk), value count
+//! (36), value list offset (40), security offset (44), class name offset (48), five
+//! size hints (52..72), key name length (72), class name length (74), key name (76).
+//! Flag 0x0020 means the name is stored one byte per character.
+
+use crate::bytes::View;
+use crate::cell::NO_CELL;
+use crate::error::Result;
+use crate::hive::Hive;
+use crate::subkey_list;
+use crate::text;
+use crate::value::Value;
+use filetime::Filetime;
+
+const FLAG_COMPRESSED_NAME: u16 = 0x0020;
+const NAME_OFFSET: usize = 76;
+
+/// One registry key, borrowed from its [`Hive`].
+#[derive(Clone, Copy, Debug)]
+pub struct Key<'h> {
+    hive: &'h Hive,
+    offset: u32,
+    nk: View<'h>,
+}
+
+impl<'h> Key<'h> {
+    /// Reads the key node at cell `offset`.
+    pub(crate) fn at(hive: &'h Hive, offset: u32) -> Result<Self> {
+        let nk = hive.cells().get(offset, "key node")?;
+        nk.expect_signature("nk")?;
+        // Validate the name now so accessors below cannot fail.
+        let name_len = usize::from(nk.u16(72)?);
+        nk.slice(NAME_OFFSET, name_len)?;
+        nk.u32(48)?;
+        Ok(Key { hive, offset, nk })
+    }
+
+    /// Cell offset of this key node (relative to the hive bins data); unique per key.
+    pub fn offset(&self) -> u32 {
+        self.offset
+    }
+
+    fn field(&self, off: usize) -> u32 {
+        // Every field below 76 was checked in `at` (the name follows them).
+        self.nk.u32(off).unwrap_or(0)
+    }
+
+    /// Key node flags (0x0004 root, 0x0010 symbolic link, 0x0020 ASCII name...).
+    pub fn flags(&self) -> u16 {
+        self.nk.u16(2).unwrap_or(0)
+    }
+
+    /// The key's name, decoded from ASCII (Latin-1) or UTF-16LE.
+    pub fn name(&self) -> String {
+        let len = usize::from(self.nk.u16(72).unwrap_or(0));
+        let raw = self.nk.slice(NAME_OFFSET, len).unwrap_or(&[]);
+        if self.flags() & FLAG_COMPRESSED_NAME != 0 {
+            text::latin1(raw)
+        } else {
+            text::utf16le(raw)
+        }
+    }
+
+    /// When the key (its name, values or subkey set) was last changed.
+    pub fn last_written(&self) -> Filetime {
+        Filetime::from_raw(self.nk.u64(4).unwrap_or(0))
+    }
+
+    /// Cell offset of the parent key node.
+    pub fn parent_offset(&self) -> u32 {
+        self.field(16)
+    }
+
+    /// The class name, if the key has one (UTF-16LE; some tools hide data here).
+    pub fn class_name(&self) -> Result<Option<String>> {
+        let offset = self.field(48);
+        let len = usize::from(self.nk.u16(74).unwrap_or(0));
+        if offset == NO_CELL || len == 0 {
+            return Ok(None);
+        }
+        let cell = self.hive.cells().get(offset, "class name")?;
+        Ok(Some(text::utf16le(cell.slice(0, len)?)))
+    }
+
+    /// Number of (non-volatile) subkeys the node claims.
+    pub fn subkey_count(&self) -> u32 {
+        self.field(20)
+    }
+
+    /// Number of values the node claims.
+    pub fn value_count(&self) -> u32 {
+        self.field(36)
+    }
+
+    /// Cell offsets of the subkey nodes, in stored (sorted) order.
+    fn subkey_offsets(&self) -> Result<Vec<u32>> {
+        let list = self.field(28);
+        let mut out = Vec::new();
+        if self.subkey_count() != 0 && list != NO_CELL {
+            subkey_list::collect(&self.hive.cells(), list, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// The subkeys (stable ones only; volatile keys never reach the file).
+    pub fn subkeys(&self) -> Result<Vec<Key<'h>>> {
+        self.subkey_offsets()?
+            .into_iter()
+            .map(|off| Key::at(self.hive, off))
+            .collect()
+    }
+
+    /// The subkey called `name` (case-insensitive), if any.
+    pub fn subkey(&self, name: &str) -> Result<Option<Key<'h>>> {
+        for off in self.subkey_offsets()? {
+            let key = Key::at(self.hive, off)?;
+            if text::eq_ignore_case(&key.name(), name) {
+                return Ok(Some(key));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Cell offsets of the values, from the value list cell.
+    fn value_offsets(&self) -> Result<Vec<u32>> {
+        let count = self.value_count() as usize;
+        let list = self.field(40);
+        if count == 0 || list == NO_CELL {
+            return Ok(Vec::new());
+        }
+        let cell = self.hive.cells().get(list, "value list")?;
+        // Bounded by the cell's own size, whatever the count claims.
+        let available = cell.bytes().len() / 4;
+        (0..count.min(available)).map(|i| cell.u32(i * 4)).collect()
+    }
+
+    /// All values of the key, in stored order.
+    pub fn values(&self) -> Result<Vec<Value<'h>>> {
+        self.value_offsets()?
+            .into_iter()
+            .map(|off| Value::at(self.hive, off))
+            .collect()
+    }
+
+    /// The value called `name` (case-insensitive; `""` is the default value).
+    pub fn value(&self, name: &str) -> Result<Option<Value<'h>>> {
+        for off in self.value_offsets()? {
+            let value = Value::at(self.hive, off)?;
+            if text::eq_ignore_case(&value.name(), name) {
+                return Ok(Some(value));
+            }
+        }
+        Ok(None)
+    }
+}
