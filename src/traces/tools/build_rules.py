@@ -130,6 +130,9 @@ TOOLS = {
 DROP_FIELDS = {"TokenElevationType", "MandatoryLabel", "CurrentDirectory", "IntegrityLevel", "User", "ParentUser",
                "SourceUser", "TargetUser", "ImpersonationLevel", "GroupMembership", "LogonHours", "Initiated",
                "SourcePort", "SourceAddress", "TargetUserSid", "DestAddress", "SourceHostname", "DestinationHostname", "DnsHostName"}
+# Reason spellings in the extraction that are not USN_REASON names (sheet shorthand).
+REASON_FIX = {"DATA": [], "DATA_EXTEND_DATA_OVERWRITE": ["DATA_EXTEND", "DATA_OVERWRITE"], "DELETE": ["FILE_DELETE"],
+              "RENAME": ["RENAME_OLD_NAME", "RENAME_NEW_NAME"]}
 EMPTY_VALUES = {"*", "*\\*", "* *", "* * *", ""}
 # Events whose ID alone says nothing about a tool.
 NEEDS_FIELDS = {("Microsoft-Windows-Sysmon/Operational", n) for n in (1, 3, 5, 7, 8, 9, 10, 11, 12, 13, 17, 18, 23)} | {
@@ -244,7 +247,8 @@ def convert(e):
                 if v in EMPTY_VALUES:
                     continue
             fields[k] = v
-        t.update(artifact="evtx", channel=e["channel"], event_id=e["event_id"])
+        channel = "Security" if e["channel"] == "Microsoft-Windows-Security-Auditing" else e["channel"]
+        t.update(artifact="evtx", channel=channel, event_id=e["event_id"])
         if e["event_id"] == 4689 and "Status" in fields:
             if fields["Status"] == "0x0":
                 t["success"] = True
@@ -297,7 +301,7 @@ def convert(e):
         name = basename(subst(name.split(" -> ")[0]))
         if not is_informative(name) and "{exe}" not in name:
             return None
-        reasons = sorted({r for s in e.get("reason_sets") or [] for r in s} - {"CLOSE"})
+        reasons = sorted({c for s in e.get("reason_sets") or [] for r in s for c in REASON_FIX.get(r, [r])} - {"CLOSE"})
         t.update(artifact="usn", name=name)
         if reasons:
             t["reasons"] = reasons
