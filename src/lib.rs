@@ -8,3 +8,4 @@ pub mod commands;
 pub mod disk;
 pub mod evidence;
 pub mod ntfs;
+pub mod traces;
