@@ -94,7 +94,7 @@ TOOLS = {
                        note="A Python script: the interpreter is generic, so the specific traces are the script name and the local shell the test opened."),
     "out_minidump": dict(exes=[("powershell.exe", S, False)], tokens=["lsass_*.dmp", "Out-Minidump"], extra=[SCRIPT_BLOCK("Out-Minidump")]),
     "overpass_the_hash": dict(exes=[("mimikatz.exe", S, True), ("rubeus.exe", S, True)], tokens=["sekurlsa::pth", "asktgt"]),
-    "pass_the_prt": dict(exes=[("mimikatz.exe", S, True), ("dsregcmd.exe", S, False)], tokens=["sekurlsa::cloudap", "cloudapkd", "prt"]),
+    "pass_the_prt": dict(exes=[("mimikatz.exe", S, True), ("dsregcmd.exe", S, False)], tokens=["sekurlsa::cloudap", "cloudapkd"]),
     "powermemory": dict(exes=[("powershell.exe", S, False), ("cdb.exe", S, False), ("msdsc.exe", DC, True), ("wmiprvse.exe", DC, False)],
                         tokens=["msdsc", "RWMC", "lsass.dmp"]),
     "powermemory_key6": dict(exes=[("powershell.exe", S, False), ("create-tgsinmemory.ps1", S, True)], tokens=["Create-TGSInMemory", "PowerMemory"]),
@@ -178,8 +178,14 @@ def logging_of(e):
     raise SystemExit(f"unmapped requires value: {req!r}")
 
 
+# Values that belong to the JPCERT lab rather than to the tool, made generic.
+LAB_VALUES = [(r"(?i)\bou=bstest\b", "OU=*"), (r"(?i)^(?:[A-Z]:)?\\temp\\Logs\\", "*\\")]
+
+
 def subst(v):
     v = v.replace("{tool_exe}", "{exe}").replace("{tool_path}", "{path}").replace("<Hash>", "*")
+    for rx, repl in LAB_VALUES:
+        v = re.sub(rx, lambda _m, r=repl: r, v)
     if v.endswith("..."):
         v = v[:-3] + "*"
     return v
@@ -319,9 +325,17 @@ def low_value(t):
     return False
 
 
+def fold(v):
+    """Matching is case-insensitive, so duplicates are found case-insensitively too."""
+    if isinstance(v, list):
+        return tuple(fold(x) for x in v)
+    return v.lower() if isinstance(v, str) else v
+
+
 def key_of(t):
-    f = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in t.get("fields", {}).items()))
-    return tuple((k, v if not isinstance(v, list) else tuple(v)) for k, v in sorted(t.items()) if k not in ("fields", "strength", "logging", "success")) + (f,)
+    f = tuple(sorted((k, fold(v)) for k, v in t.get("fields", {}).items()))
+    skip = ("fields", "strength", "logging", "success", "note")
+    return tuple((k, fold(v)) for k, v in sorted(t.items()) if k not in skip) + (f,)
 
 
 def build_tool(tool):
@@ -382,7 +396,7 @@ def drop_supersets(traces):
                 if o["event_id"] != t["event_id"] or o["strength"] != t["strength"] or bool(o.get("success")) != bool(t.get("success")):
                     continue
                 of, tf = o["fields"], t["fields"]
-                if len(of) < len(tf) and all(k in tf and tf[k] == v for k, v in of.items()):
+                if len(of) < len(tf) and all(k in tf and fold(tf[k]) == fold(v) for k, v in of.items()):
                     redundant = True
                     break
         if not redundant:
