@@ -261,6 +261,41 @@ fn psexec_service_and_prefetch_anchors() {
 }
 
 #[test]
+fn success_indicators_keep_their_status() {
+    let kb = kb();
+    let psexec = tool(&kb, "psexec");
+    let ok = |t: &Trace, event: u32, name: &str| {
+        t.success
+            && matches!(&t.artifact, Artifact::Evtx { event_id, fields, .. }
+                if *event_id == event && fields.get(name).is_some_and(|g| g.iter().any(|g| g.matches("0x0"))))
+    };
+    assert!(
+        psexec.traces.iter().any(|t| ok(t, 4689, "Status")),
+        "psexec 4689 Status 0x0"
+    );
+    assert!(
+        tool(&kb, "bits").traces.iter().any(|t| ok(t, 60, "hr")),
+        "BITS 60 hr 0x0"
+    );
+    for tool in &kb.tools {
+        for t in tool.traces.iter().filter(|t| t.success) {
+            let Artifact::Evtx { fields, .. } = &t.artifact else {
+                panic!(
+                    "{} line {}: success trace on a non-event artifact",
+                    tool.id, t.line
+                );
+            };
+            assert!(
+                fields.contains_key("Status") || fields.contains_key("hr"),
+                "{} line {}: success trace without a status field",
+                tool.id,
+                t.line
+            );
+        }
+    }
+}
+
+#[test]
 fn wevtutil_log_clear_events() {
     let facts = facts();
     let kb = kb();

@@ -256,9 +256,11 @@ def convert(e):
         channel = "Security" if e["channel"] == "Microsoft-Windows-Security-Auditing" else e["channel"]
         t.update(artifact="evtx", channel=channel, event_id=e["event_id"])
         if e["event_id"] == 4689 and "Status" in fields:
+            # exit code 0 is the sheets' usual success test; other codes belong to the lab run
             if fields["Status"] == "0x0":
                 t["success"] = True
-            del fields["Status"]
+            else:
+                del fields["Status"]
         if e["channel"] == "Microsoft-Windows-Bits-Client/Operational" and e["event_id"] == 60 and fields.get("hr") == "0x0":
             t["success"] = True
         if not fields and (e["channel"], e["event_id"]) in NEEDS_FIELDS:
