@@ -79,7 +79,8 @@ TOOLS = {
     "ms15_078": dict(exes=[], tokens=[], note="Exploit binaries are renamed freely: traces written with {exe}/{path} need the name seen on the host."),
     "mstsc": dict(exes=[("mstsc.exe", S, True), ("rdpclip.exe", D, True), ("tstheme.exe", D, True)],
                   tokens=["mstsc", "Terminal Server Client", "Default.rdp", "bcache", "TERMSRV/", "RDP-Tcp", "rdpclip", "tstheme", "RemoteDesktop"],
-                  events=[("Microsoft-Windows-TerminalServices-*", None)]),
+                  events=[("Microsoft-Windows-TerminalServices-*", None)],
+                  demote=["mstsc.exe", "mstscax.dll", "tstheme.exe"]),
     "net_use": dict(exes=[("net.exe", S, False), ("net1.exe", S, False)], tokens=["net use", "net.exe use", "net1 use"],
                     note="net.exe serves many purposes; only its command line (use \\\\host\\share) is specific, so anchors need process auditing or Sysmon."),
     "net_user": dict(exes=[("net.exe", S, False), ("net1.exe", S, False)], tokens=["net user", "net1 user", "net group", "net1 group", "net.exe user"],
@@ -133,7 +134,7 @@ DROP_FIELDS = {"TokenElevationType", "MandatoryLabel", "CurrentDirectory", "Inte
 # Reason spellings in the extraction that are not USN_REASON names (sheet shorthand).
 REASON_FIX = {"DATA": [], "DATA_EXTEND_DATA_OVERWRITE": ["DATA_EXTEND", "DATA_OVERWRITE"], "DELETE": ["FILE_DELETE"],
               "RENAME": ["RENAME_OLD_NAME", "RENAME_NEW_NAME"]}
-EMPTY_VALUES = {"*", "*\\*", "* *", "* * *", ""}
+EMPTY_VALUES = {"*", "*\\*", "* *", "* * *", "", "ja-JP"}  # ja-JP: the lab's locale
 # Events whose ID alone says nothing about a tool.
 NEEDS_FIELDS = {("Microsoft-Windows-Sysmon/Operational", n) for n in (1, 3, 5, 7, 8, 9, 10, 11, 12, 13, 17, 18, 23)} | {
     ("Security", n) for n in (4624, 4634, 4648, 4656, 4658, 4660, 4663, 4672, 4673, 4674, 4688, 4689, 4703, 5140, 5145, 5154, 5156, 5158)}
@@ -235,6 +236,12 @@ def is_anchor(t, cfg, tool_has_exe_placeholder):
             if chm and (ev is None or ev == t["event_id"]):
                 return True
     return False
+
+
+def demoted(t, cfg):
+    """Values that contain a tool token but are also touched by ordinary maintenance."""
+    vals = {v.lower() for v in values_of(t)}
+    return any(d.lower() in vals for d in cfg.get("demote", []))
 
 
 def convert(e):
@@ -354,7 +361,7 @@ def build_tool(tool):
         t = convert(e)
         if t is None:
             continue
-        anchor = is_anchor(t, cfg, True)
+        anchor = is_anchor(t, cfg, True) and not demoted(t, cfg)
         if t.get("success"):
             if not anchor:
                 continue
@@ -364,6 +371,16 @@ def build_tool(tool):
         if e["tier"] != "key" and t["strength"] != "anchor":
             continue
         if t["strength"] == "supporting" and low_value(t):
+            continue
+        if t["artifact"] == "usn":
+            # reasons are alternatives, so rows for the same file name merge into one
+            k = key_of({x: y for x, y in t.items() if x != "reasons"}) + (t["strength"],)
+            if k in out:
+                merged = sorted(set(out[k].get("reasons", [])) | set(t.get("reasons", [])))
+                if merged:
+                    out[k]["reasons"] = merged
+                continue
+            out[k] = t
             continue
         k = key_of(t)
         if k in out:
