@@ -213,6 +213,19 @@ fn success_traces_are_supporting_and_placeholders_are_known() {
         for exe in &tool.specific_executables {
             assert!(tool.executables.contains(exe), "{}: {exe}", tool.id);
         }
+        // A placeholder with no known name can only be resolved by the analyst: the
+        // tool must say so in its note.
+        let uses_placeholder = tool
+            .traces
+            .iter()
+            .any(|t| t.artifact.globs().iter().any(|g| g.has_placeholder()));
+        if uses_placeholder && tool.specific_executables.is_empty() {
+            assert!(
+                tool.note.is_some(),
+                "{}: placeholders without names or note",
+                tool.id
+            );
+        }
     }
 }
 

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 # specific to the tool (case-insensitive, matched against the item's match values), channels or
 # (channel, event id) pairs that are anchors for this tool, and an optional note (our words).
 S, D, DC = "source", "destination", "dc"
+POWERSHELL = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
 
 
 def SCRIPT_BLOCK(word):
@@ -57,7 +58,7 @@ TOOLS = {
                     note="A built-in administration command: its own process and Prefetch records are the only specific traces."),
     "fakewpad": dict(exes=[], tokens=["proxy.log", "wpad.dat"],
                      note="The sheets do not name the binary; the proxy log it writes is the specific trace on the relay host."),
-    "find_gpopasswords": dict(exes=[("powershell.exe", S, False), ("find-gpopasswords.ps1", S, True)], tokens=["GPPDataReport", "Find-GPOPasswords"]),
+    "find_gpopasswords": dict(exes=[("powershell.exe", S, False), ("find-gpopasswords.ps1", S, True)], placeholder_is=POWERSHELL, tokens=["GPPDataReport", "Find-GPOPasswords"]),
     "get_gpppassword": dict(exes=[("powershell.exe", S, False), ("get-gpppassword.ps1", S, True)], tokens=["Get-GPPPassword", "GPPPassword", "Groups.xml"],
                             extra=[SCRIPT_BLOCK("Get-GPPPassword")],
                             note="Runs inside powershell.exe; besides the script block, only the read of Groups.xml in SYSVOL points at it."),
@@ -93,7 +94,7 @@ TOOLS = {
     "ntlmrelayx": dict(exes=[("python.exe", S, False), ("telnet.exe", S, False), ("ntlmrelayx.py", S, True)], tokens=["ntlmrelayx", "127.0.0.1 11000", "11000"],
                        extra=[COMMAND_LINE("ntlmrelayx")],
                        note="A Python script: the interpreter is generic, so the specific traces are the script name and the local shell the test opened."),
-    "out_minidump": dict(exes=[("powershell.exe", S, False)], tokens=["lsass_*.dmp", "Out-Minidump"], extra=[SCRIPT_BLOCK("Out-Minidump")]),
+    "out_minidump": dict(exes=[("powershell.exe", S, False)], placeholder_is=POWERSHELL, tokens=["lsass_*.dmp", "Out-Minidump"], extra=[SCRIPT_BLOCK("Out-Minidump")]),
     "overpass_the_hash": dict(exes=[("mimikatz.exe", S, True), ("rubeus.exe", S, True)], tokens=["sekurlsa::pth", "asktgt"]),
     "pass_the_prt": dict(exes=[("mimikatz.exe", S, True), ("dsregcmd.exe", S, False)], tokens=["sekurlsa::cloudap", "cloudapkd"]),
     "powermemory": dict(exes=[("powershell.exe", S, False), ("cdb.exe", S, False), ("msdsc.exe", DC, True), ("wmiprvse.exe", DC, False)],
@@ -238,6 +239,22 @@ def is_anchor(t, cfg, tool_has_exe_placeholder):
     return False
 
 
+def bind_placeholder(e, full_path):
+    """For tools run inside a generic host program, the sheet's tool placeholder names that host."""
+    exe = basename(full_path)
+
+    def bind(v):
+        if isinstance(v, str):
+            return v.replace("{tool_path}", full_path).replace("{tool_exe}", exe)
+        if isinstance(v, list):
+            return [bind(x) for x in v]
+        if isinstance(v, dict):
+            return {k: bind(x) for k, x in v.items()}
+        return v
+
+    return {k: bind(v) for k, v in e.items()}
+
+
 def demoted(t, cfg):
     """Values that contain a tool token but are also touched by ordinary maintenance."""
     vals = {v.lower() for v in values_of(t)}
@@ -357,6 +374,8 @@ def build_tool(tool):
             items += [dict(e, event_id=i) for i in ids]
         else:
             items.append(e)
+    if cfg.get("placeholder_is"):
+        items = [bind_placeholder(e, cfg["placeholder_is"]) for e in items]
     for e in items:
         t = convert(e)
         if t is None:
