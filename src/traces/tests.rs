@@ -589,3 +589,26 @@ fn load_path_reports_missing_file() {
     assert!(matches!(err, RulesError::Io { .. }));
     assert!(err.problems().is_empty());
 }
+
+/// The shipped rules are exactly what the generator makes from the facts, so hand
+/// review lives in one place (the generator's TOOLS table) and cannot drift.
+#[test]
+fn embedded_rules_are_regenerated_output() {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/traces/tools/build_rules.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(facts_path())
+        .output()
+        .unwrap_or_else(|e| panic!("python3 is needed to run {}: {e}", script.display()));
+    assert!(
+        out.status.success(),
+        "generator failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let generated = String::from_utf8(out.stdout).expect("generator writes UTF-8");
+    assert!(
+        generated == EMBEDDED_RULES,
+        "src/traces/rules.toml differs from the generator's output; run \
+         python3 src/traces/tools/build_rules.py > src/traces/rules.toml"
+    );
+}
