@@ -11,3 +11,4 @@ pub mod disk;
 pub mod evidence;
 pub mod ntfs;
 pub mod output;
+pub mod traces;

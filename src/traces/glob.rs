@@ -1,0 +1,264 @@
+//! Case-insensitive wildcard patterns used by every trace rule.
+//!
+//! Two wildcards exist: `*` matches any run of characters (also none, also path
+//! separators) and `?` matches exactly one character. Everything else is literal,
+//! including `[`, `]` and `{`…`}` (registry GUIDs such as `{CEBFF5CD-…}` appear in
+//! rules as written). Comparison folds case the way Windows names do in practice:
+//! per character, with Unicode simple lower-casing.
+//!
+//! Two placeholders stand for the tool's own file and are resolved by the matcher,
+//! not here: `{exe}` (a file name such as `psexec.exe`) and `{path}` (that file at
+//! any location). A brace pair that holds only lower-case letters or `_` is read as a
+//! placeholder, so an unknown one (for example a leftover `{tool_exe}`) is an error
+//! rather than a literal that silently never matches.
+
+use std::fmt;
+
+/// The placeholder for the tool's executable file name.
+pub const EXE_PLACEHOLDER: &str = "{exe}";
+/// The placeholder for the tool's executable at any path.
+pub const PATH_PLACEHOLDER: &str = "{path}";
+
+/// Why a pattern was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GlobError {
+    /// The pattern is the empty string, which would only match empty values.
+    #[error("empty pattern")]
+    Empty,
+    /// The pattern contains a control character (tab, newline, NUL …).
+    #[error("control character U+{code:04X} at character {index}")]
+    ControlChar {
+        /// Code point of the offending character.
+        code: u32,
+        /// Its position in the pattern (0-based, in characters).
+        index: usize,
+    },
+    /// A `{name}` that is neither `{exe}` nor `{path}`.
+    #[error("unknown placeholder {{{name}}}; only {{exe}} and {{path}} exist")]
+    UnknownPlaceholder {
+        /// The name between the braces.
+        name: String,
+    },
+}
+
+/// A compiled case-insensitive wildcard pattern.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Glob {
+    source: String,
+    folded: Vec<char>,
+    has_placeholder: bool,
+}
+
+impl fmt::Debug for Glob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Glob({:?})", self.source)
+    }
+}
+
+impl fmt::Display for Glob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+impl Glob {
+    /// Checks and compiles `pattern`.
+    pub fn new(pattern: &str) -> Result<Self, GlobError> {
+        if pattern.is_empty() {
+            return Err(GlobError::Empty);
+        }
+        if let Some((index, c)) = pattern.chars().enumerate().find(|(_, c)| c.is_control()) {
+            return Err(GlobError::ControlChar {
+                code: u32::from(c),
+                index,
+            });
+        }
+        let mut has_placeholder = false;
+        for name in placeholder_names(pattern) {
+            match name {
+                "exe" | "path" => has_placeholder = true,
+                other => {
+                    return Err(GlobError::UnknownPlaceholder {
+                        name: other.to_string(),
+                    })
+                }
+            }
+        }
+        Ok(Self {
+            source: pattern.to_string(),
+            folded: fold(pattern),
+            has_placeholder,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// True when the pattern holds `{exe}` or `{path}` and so needs [`Glob::resolve`]
+    /// before it can say anything about a record.
+    pub fn has_placeholder(&self) -> bool {
+        self.has_placeholder
+    }
+
+    /// Replaces the placeholders: `{exe}` by `exe` and `{path}` by `*\exe`. With no
+    /// name known (`None`) both become `*`, which keeps the rest of the pattern useful.
+    pub fn resolve(&self, exe: Option<&str>) -> Glob {
+        if !self.has_placeholder {
+            return self.clone();
+        }
+        let (exe_text, path_text) = match exe {
+            Some(name) => (name.to_string(), format!("*\\{name}")),
+            None => ("*".to_string(), "*".to_string()),
+        };
+        let source = self
+            .source
+            .replace(PATH_PLACEHOLDER, &path_text)
+            .replace(EXE_PLACEHOLDER, &exe_text);
+        Glob {
+            folded: fold(&source),
+            source,
+            has_placeholder: false,
+        }
+    }
+
+    /// Whether `text` matches the whole pattern, ignoring case. Placeholders, if still
+    /// present, are compared literally.
+    pub fn matches(&self, text: &str) -> bool {
+        wildcard_match(&self.folded, &fold(text))
+    }
+}
+
+/// Names inside `{…}` pairs that look like placeholders (only `a`-`z` and `_`).
+fn placeholder_names(pattern: &str) -> impl Iterator<Item = &str> {
+    pattern.split('{').skip(1).filter_map(|rest| {
+        let name = rest.split('}').next()?;
+        let closed = rest.len() > name.len();
+        let looks_like =
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        (closed && looks_like).then_some(name)
+    })
+}
+
+fn fold(s: &str) -> Vec<char> {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// Greedy wildcard match with single-point backtracking to the last `*`: linear in
+/// practice and never worse than pattern × text.
+fn wildcard_match(pattern: &[char], text: &[char]) -> bool {
+    let (mut p, mut t) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == '?' || c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p.min(pattern.len())..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pattern: &str, text: &str) -> bool {
+        Glob::new(pattern).unwrap().matches(text)
+    }
+
+    #[test]
+    fn literal_is_case_insensitive_and_whole() {
+        assert!(m("PSEXESVC", "psexesvc"));
+        assert!(m("C:\\Windows\\PSEXESVC.exe", "c:\\windows\\psexesvc.EXE"));
+        assert!(!m("PSEXESVC", "PSEXESVC2"));
+        assert!(!m("PSEXESVC", "xPSEXESVC"));
+    }
+
+    #[test]
+    fn star_spans_any_run_including_separators() {
+        assert!(m("PSEXESVC.EXE-*.pf", "PSEXESVC.EXE-AD70946C.pf"));
+        assert!(m("*\\AAA.AAA", "\\Users\\x\\AAA.AAA"));
+        assert!(m("*", ""));
+        assert!(m("a*", "a"));
+        assert!(m(
+            "*ntdsutil* ifm*",
+            "\"C:\\Windows\\system32\\ntdsutil.exe\" \"ac i ntds\" ifm \"create full c:\\x\" q q"
+        ));
+        assert!(!m("*ntdsutil* ifm*", "ntdsutil snapshot"));
+        assert!(m("a*b*c", "aXbYbZc"));
+        assert!(!m("a*b*c", "aXbYbZ"));
+    }
+
+    #[test]
+    fn question_mark_is_exactly_one_character() {
+        assert!(m("net?.exe", "net1.exe"));
+        assert!(!m("net?.exe", "net.exe"));
+        assert!(!m("net?.exe", "net12.exe"));
+    }
+
+    #[test]
+    fn backtracking_after_a_false_start() {
+        assert!(m("*PSEXESVC-*-*-stdin", "\\PSEXESVC-HOST-1234-stdin"));
+        assert!(m("*ab", "aaab"));
+        assert!(m("*a?b", "xxa_a_b"));
+        assert!(!m("*a?b", "xxab"));
+    }
+
+    #[test]
+    fn non_ascii_folds() {
+        assert!(m("ÄRGER*", "ärger.txt"));
+    }
+
+    #[test]
+    fn braces_that_are_not_placeholders_are_literal() {
+        let g = Glob::new("Count\\{CEBFF5CD-ACE2-4F4F-9178-9926F41749EA}\\*").unwrap();
+        assert!(!g.has_placeholder());
+        assert!(g.matches("count\\{cebff5cd-ace2-4f4f-9178-9926f41749ea}\\x"));
+        assert!(Glob::new("TCP Query User{*}*").is_ok());
+    }
+
+    #[test]
+    fn refuses_bad_patterns() {
+        assert_eq!(Glob::new(""), Err(GlobError::Empty));
+        assert_eq!(
+            Glob::new("a\tb"),
+            Err(GlobError::ControlChar { code: 9, index: 1 })
+        );
+        assert_eq!(
+            Glob::new("{tool_exe}-*.pf"),
+            Err(GlobError::UnknownPlaceholder {
+                name: "tool_exe".into()
+            })
+        );
+    }
+
+    #[test]
+    fn placeholders_resolve() {
+        let g = Glob::new("{exe}-*.pf").unwrap();
+        assert!(g.has_placeholder());
+        assert!(g
+            .resolve(Some("PSEXEC.EXE"))
+            .matches("PSEXEC.EXE-0123ABCD.pf"));
+        assert!(!g.resolve(Some("psexec.exe")).matches("CMD.EXE-0123ABCD.pf"));
+        let p = Glob::new("{path} -accepteula *").unwrap();
+        let r = p.resolve(Some("psexec.exe"));
+        assert_eq!(r.as_str(), "*\\psexec.exe -accepteula *");
+        assert!(r.matches("C:\\tools\\PsExec.exe -accepteula \\\\host cmd"));
+        assert!(p.resolve(None).matches("anything -accepteula x"));
+    }
+}

@@ -1,0 +1,542 @@
+#!/usr/bin/env python3
+"""Regenerate src/traces/rules.toml from the research extraction in ../shared/jpcert/traces.toml.
+
+The input is read at run time (it is not part of the project). Only facts are carried over:
+identifiers, event IDs, field values, paths, registry keys. Tool names and aliases are names.
+Everything that decides what a trace *means* for us (which items are anchors, which
+executables are tool-specific, the per-tool notes) lives in TOOLS below and is our own.
+
+Usage: python3 src/traces/tools/build_rules.py [path/to/traces.toml] > src/traces/rules.toml
+Environment: TOOLMARK_SHARED overrides the shared directory (default <repo>/../shared).
+"""
+
+import os
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+# Per tool: executables (lower case name, role, tool-specific?), substrings that make an item
+# specific to the tool (case-insensitive, matched against the item's match values), channels or
+# (channel, event id) pairs that are anchors for this tool, and an optional note (our words).
+S, D, DC = "source", "destination", "dc"
+POWERSHELL = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
+
+
+def SCRIPT_BLOCK(word):
+    """A PowerShell 4104 record whose script text names the tool (PowerShell 5 logs such blocks by default)."""
+    return {"role": S, "strength": "anchor", "logging": "default", "artifact": "evtx",
+            "channel": "Microsoft-Windows-PowerShell/Operational", "event_id": 4104,
+            "fields": {"ScriptBlockText": f"*{word}*"},
+            "note": "the sheets list 4104 without its text; the script name in the text is our inference"}
+
+
+def COMMAND_LINE(word):
+    """A process start whose command line names the tool's script (needs Sysmon)."""
+    return {"role": S, "strength": "anchor", "logging": "sysmon", "artifact": "evtx",
+            "channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1,
+            "fields": {"CommandLine": f"*{word}*"},
+            "note": "the sheets mask the interpreter's command line; the script name in it is our inference"}
+TOOLS = {
+    "acehash": dict(exes=[], tokens=[], note="The sheets do not name the binary: traces written with {exe}/{path} need the name the attacker used."),
+    "azurehound": dict(exes=[("azurehound.exe", S, True)], tokens=["azurehound"]),
+    "badsuccessor": dict(exes=[("sharpsuccessor.exe", D, True), ("rubeus.exe", S, True)], tokens=["/dmsa", "/impersonate:", "tgtdeleg"]),
+    "beginx": dict(exes=[("netsh.exe", D, False), ("cmd.exe", S, False)], tokens=["name=Trend"],
+                   note="Sample names differ; besides {exe}/{path}, only the firewall rule name used by the tested sample is specific."),
+    "bits": dict(exes=[("powershell.exe", S, False)], tokens=["BIT*.tmp", "BitsTransfer"],
+                 events=[("Microsoft-Windows-Bits-Client/Operational", None)],
+                 note="Windows Update also uses BITS: Bits-Client job events are anchors for the technique, not proof of an attacker."),
+    "csvde": dict(exes=[("csvde.exe", DC, True)], tokens=["csvde", "csv*.tmp"]),
+    "dcdiag": dict(exes=[("dcdiag.exe", DC, True)], tokens=["dcdiag"],
+                   note="A built-in administration command: its own process and Prefetch records are the only specific traces."),
+    "dcshadow": dict(exes=[("mimikatz.exe", S, True)], tokens=["lsadump::dcshadow"]),
+    "dcsync": dict(exes=[("mimikatz.exe", S, True)], tokens=["lsadump::dcsync"]),
+    "diamond_ticket": dict(exes=[("rubeus.exe", S, True)], tokens=["diamond"]),
+    "dsquery": dict(exes=[("dsquery.exe", DC, True)], tokens=["dsquery"],
+                    note="A built-in administration command: its own process and Prefetch records are the only specific traces."),
+    "fakewpad": dict(exes=[], tokens=["proxy.log", "wpad.dat"],
+                     note="The sheets do not name the binary; the proxy log it writes is the specific trace on the relay host."),
+    "find_gpopasswords": dict(exes=[("powershell.exe", S, False), ("find-gpopasswords.ps1", S, True)], placeholder_is=POWERSHELL, tokens=["GPPDataReport", "Find-GPOPasswords"]),
+    "get_gpppassword": dict(exes=[("powershell.exe", S, False), ("get-gpppassword.ps1", S, True)], tokens=["Get-GPPPassword", "GPPPassword", "Groups.xml"],
+                            extra=[SCRIPT_BLOCK("Get-GPPPassword")],
+                            note="Runs inside powershell.exe; besides the script block, only the read of Groups.xml in SYSVOL points at it."),
+    "golden_ticket": dict(exes=[("mimikatz.exe", S, True)], tokens=["kerberos::golden", "kerberos::ptt", ".kirbi"]),
+    "gsecdump": dict(exes=[("gsecdump.exe", S, True), ("g64-7a3.exe", S, True)], tokens=["gsecdump", "g64-7a3"]),
+    "htran": dict(exes=[("htran.exe", S, True)], tokens=["htran", "-tran "]),
+    "invoke_mimikatz": dict(exes=[("powershell.exe", S, False), ("wsmprovhost.exe", D, False)], tokens=["Invoke-Mimikatz", "mimikatz"],
+                            extra=[SCRIPT_BLOCK("Invoke-Mimikatz")],
+                            note="Runs inside powershell.exe: the logged script block is the only specific trace."),
+    "klist_purge": dict(exes=[("klist.exe", S, True)], tokens=["klist"],
+                        note="A built-in command: klist.exe's own process and Prefetch records are the specific traces."),
+    "ldifde": dict(exes=[("ldifde.exe", S, True)], tokens=["ldifde"]),
+    "lslsass": dict(exes=[("lslsass.exe", S, True)], tokens=["lslsass"]),
+    "mimikatz_lsadump_sam": dict(exes=[("mimikatz.exe", S, True)], tokens=["lsadump::sam"]),
+    "mimikatz_sekurlsa_logonpasswords": dict(exes=[("mimikatz.exe", S, True)], tokens=["sekurlsa::logonpasswords"]),
+    "mimikatz_sekurlsa_tickets": dict(exes=[("mimikatz.exe", S, True)], tokens=["sekurlsa::tickets", ".kirbi"]),
+    "ms14_058": dict(exes=[], tokens=[], note="Exploit binaries are renamed freely: traces written with {exe}/{path} need the name seen on the host."),
+    "ms14_068": dict(exes=[("ms14-068.exe", S, True), ("mimikatz.exe", S, True)], tokens=["TGT_", ".ccache", "kerberos::ptc", "ms14-068"]),
+    "ms15_078": dict(exes=[], tokens=[], note="Exploit binaries are renamed freely: traces written with {exe}/{path} need the name seen on the host."),
+    "mstsc": dict(exes=[("mstsc.exe", S, True), ("rdpclip.exe", D, True), ("tstheme.exe", D, True)],
+                  tokens=["mstsc", "Terminal Server Client", "Default.rdp", "bcache", "TERMSRV/", "RDP-Tcp", "rdpclip", "tstheme", "RemoteDesktop"],
+                  events=[("Microsoft-Windows-TerminalServices-*", None)],
+                  demote=["mstsc.exe", "mstscax.dll", "tstheme.exe"]),
+    "net_use": dict(exes=[("net.exe", S, False), ("net1.exe", S, False)], tokens=["net use", "net.exe use", "net1 use"],
+                    note="net.exe serves many purposes; only its command line (use \\\\host\\share) is specific, so anchors need process auditing or Sysmon."),
+    "net_user": dict(exes=[("net.exe", S, False), ("net1.exe", S, False)], tokens=["net user", "net1 user", "net group", "net1 group", "net.exe user"],
+                     note="net.exe serves many purposes; only its command line (user/group /add /delete /domain) is specific, so anchors need process auditing or Sysmon."),
+    "nltest": dict(exes=[("nltest.exe", S, True)], tokens=["nltest"],
+                   note="A built-in command: nltest.exe's own process and Prefetch records are the specific traces."),
+    "nmap": dict(exes=[("nmap.exe", S, True)], tokens=["nmap", "npcap", "winpcap"]),
+    "ntdsutil": dict(exes=[("ntdsutil.exe", DC, True), ("vssvc.exe", DC, False)], tokens=["ntdsutil", "$SNAP_"],
+                     note="A built-in command run on the DC (Prefetch is off by default on servers): the ifm command line is the strongest trace."),
+    "ntlmrelayx": dict(exes=[("python.exe", S, False), ("telnet.exe", S, False), ("ntlmrelayx.py", S, True)], tokens=["ntlmrelayx", "127.0.0.1 11000", "11000"],
+                       extra=[COMMAND_LINE("ntlmrelayx")],
+                       note="A Python script: the interpreter is generic, so the specific traces are the script name and the local shell the test opened."),
+    "out_minidump": dict(exes=[("powershell.exe", S, False)], placeholder_is=POWERSHELL, tokens=["lsass_*.dmp", "Out-Minidump"], extra=[SCRIPT_BLOCK("Out-Minidump")]),
+    "overpass_the_hash": dict(exes=[("mimikatz.exe", S, True), ("rubeus.exe", S, True)], tokens=["sekurlsa::pth", "asktgt"]),
+    "pass_the_prt": dict(exes=[("mimikatz.exe", S, True), ("dsregcmd.exe", S, False)], tokens=["sekurlsa::cloudap", "cloudapkd"]),
+    "powermemory": dict(exes=[("powershell.exe", S, False), ("cdb.exe", S, False), ("msdsc.exe", DC, True), ("wmiprvse.exe", DC, False)],
+                        tokens=["msdsc", "RWMC", "lsass.dmp"]),
+    "powermemory_key6": dict(exes=[("powershell.exe", S, False), ("create-tgsinmemory.ps1", S, True)], tokens=["Create-TGSInMemory", "PowerMemory"]),
+    "psexec": dict(exes=[("psexec.exe", S, True), ("psexec64.exe", S, True), ("psexesvc.exe", D, True)],
+                   tokens=["PSEXESVC", "Sysinternals\\PsExec", "PSEXEC-"]),
+    "pwdump7": dict(exes=[("pwdump7.exe", S, True)], tokens=["pwdump"]),
+    "pwdump8": dict(exes=[("pwdump8.exe", S, True)], tokens=["pwdump"]),
+    "pwdumpx": dict(exes=[("pwdumpx.exe", S, True), ("dumpsvc.exe", D, True)], tokens=["PWDumpX", "DumpSvc", "DumpExt", "PWHashes"]),
+    "quarkspwdump": dict(exes=[("quarkspwdump.exe", S, True)], tokens=["quarks", "SAM-*.dmp"]),
+    "remotelogin_mimikatz": dict(exes=[("mimikatz.exe", S, True), ("cmd.exe", S, False), ("wmic.exe", S, False)], tokens=["sekurlsa::pth"]),
+    "remotelogin_wce": dict(exes=[("wce.exe", S, True), ("wmiprvse.exe", D, False)], tokens=["wceaux", "WCESERVICE"]),
+    "schtasks": dict(exes=[("schtasks.exe", S, True), ("taskeng.exe", D, False), ("taskhostw.exe", D, False)], tokens=["schtasks"],
+                     note="Task registration on the destination (TaskScheduler 106, Security 4698, TaskCache) is kept as supporting: Windows registers tasks routinely."),
+    "sdb_uac_bypass": dict(exes=[("sdbinst.exe", S, True), ("cmd.exe", S, False)], tokens=["sdbinst", ".sdb", "AppCompatFlags\\Custom", "InstalledSDB"]),
+    "sdelete": dict(exes=[("sdelete.exe", S, True), ("sdelete64.exe", S, True)], tokens=["AAA.AAA", "ZZZ.ZZZ", "Sysinternals\\SDelete", "sdelete"]),
+    "sharphound": dict(exes=[("sharphound.exe", S, True)], tokens=["sharphound", "bloodhound"]),
+    "silver_ticket": dict(exes=[("mimikatz.exe", S, True)], tokens=["kerberos::golden", "kerberos::ptt", ".kirbi"]),
+    "timestomp": dict(exes=[("timestomp.exe", S, True)], tokens=["timestomp"]),
+    "vssadmin": dict(exes=[("vssadmin.exe", DC, True), ("vssvc.exe", DC, False), ("cmd.exe", DC, False)], tokens=["vssadmin", "ntds.dit"]),
+    "wce": dict(exes=[("wce.exe", S, True)], tokens=["wceaux", "WCESERVICE"]),
+    "webbrowserpassview": dict(exes=[("webbrowserpassview.exe", S, True)], tokens=["webbrowserpassview"]),
+    "wevtutil": dict(exes=[("wevtutil.exe", S, True)], tokens=["wevtutil"], events=[("Security", 1102), ("*", 104), ("System", 104)]),
+    "winrm": dict(exes=[("cscript.exe", S, False), ("powershell.exe", S, False), ("wmiprvse.exe", D, False), ("wsmprovhost.exe", D, True)],
+                  tokens=["winrm.vbs", "wsmprovhost", "WSMAN"], events=[("Microsoft-Windows-WinRM/Operational", None)],
+                  note="WinRM/Operational events and wsmprovhost.exe also appear for any PowerShell remoting session."),
+    "winrs": dict(exes=[("winrs.exe", S, True), ("winrshost.exe", D, True)], tokens=["winrs"]),
+    "wmic": dict(exes=[("wmic.exe", S, True), ("wmiprvse.exe", D, False)], tokens=["wmic"]),
+    "wmiexec_vbs": dict(exes=[("cscript.exe", S, False), ("cmd.exe", D, False), ("net.exe", S, False), ("wmiexec.vbs", S, True)], tokens=["WMI_SHARE", "wmiexec", "wmi.dll"],
+                        note="Every binary involved is built in; the share it creates and the output file it writes in the Windows temp folder are the specific traces."),
+}
+
+# Fields that describe the test session rather than the tool, or that only exist in rendered form.
+DROP_FIELDS = {"TokenElevationType", "MandatoryLabel", "CurrentDirectory", "IntegrityLevel", "User", "ParentUser",
+               "SourceUser", "TargetUser", "ImpersonationLevel", "GroupMembership", "LogonHours", "Initiated",
+               "SourcePort", "SourceAddress", "TargetUserSid", "DestAddress", "SourceHostname", "DestinationHostname", "DnsHostName"}
+# Reason spellings in the extraction that are not USN_REASON names (sheet shorthand).
+REASON_FIX = {"DATA": [], "DATA_EXTEND_DATA_OVERWRITE": ["DATA_EXTEND", "DATA_OVERWRITE"], "DELETE": ["FILE_DELETE"],
+              "RENAME": ["RENAME_OLD_NAME", "RENAME_NEW_NAME"]}
+EMPTY_VALUES = {"*", "*\\*", "* *", "* * *", "", "ja-JP"}  # ja-JP: the lab's locale
+# Events whose ID alone says nothing about a tool.
+NEEDS_FIELDS = {("Microsoft-Windows-Sysmon/Operational", n) for n in (1, 3, 5, 7, 8, 9, 10, 11, 12, 13, 17, 18, 23)} | {
+    ("Security", n) for n in (4624, 4634, 4648, 4656, 4658, 4660, 4663, 4672, 4673, 4674, 4688, 4689, 4703, 5140, 5145, 5154, 5156, 5158)}
+HIVES = {"SYSTEM": "SYSTEM", "SOFTWARE": "SOFTWARE", "SAM": "SAM", "SECURITY": "SECURITY", "NTUSER.DAT": "NTUSER", "UsrClass.dat": "USRCLASS"}
+KNOWN_SUBCATEGORY = {
+    "Process Creation": "process_creation", "Process Termination": "process_termination", "File Share": "file_share",
+    "Detailed File Share": "detailed_file_share", "Filtering Platform Connection": "filtering_platform_connection",
+    "Sensitive Privilege Use": "sensitive_privilege_use", "Token Right Adjusted": "token_right_adjusted",
+    "SAM or Directory Service Access": "sam", "Directory Service Access": "directory_service_access",
+    "Directory Service Changes": "directory_service_changes", "Filtering Platform Policy Change": "filtering_platform_policy_change",
+    "Group Membership": "group_membership", "Other Logon/Logoff Events": "other_logon_logoff_events",
+    "Security System Extension": "security_system_extension", "Other Object Access Events": "other_object_access_events",
+    "DPAPI Activity": "dpapi_activity", "File System + SACL": "file_system",
+    "Authorization Policy Change or object access + SACL": "authorization_policy_change",
+}
+
+
+def logging_of(e):
+    req = e.get("requires")
+    if req is None:
+        return "default"
+    low = req.lower()
+    if low.startswith("none"):
+        return "default"
+    if low == "sysmon":
+        return "sysmon"
+    if low == "powershell module logging":
+        return "powershell:module_logging"
+    if low.startswith("audit:"):
+        sub = req[len("audit:"):].strip()
+        if sub == "File System/Registry/Kernel Object + SACL":
+            f = e.get("fields", {})
+            ot = str(f.get("ObjectType", "")).lower()
+            name = str(f.get("ObjectName", "")).lower()
+            if ot == "key" or name.startswith("\\registry"):
+                return "audit:registry"
+            if ot == "process":
+                return "audit:kernel_object"
+            return "audit:file_system"
+        if sub in KNOWN_SUBCATEGORY:
+            return "audit:" + KNOWN_SUBCATEGORY[sub]
+    raise SystemExit(f"unmapped requires value: {req!r}")
+
+
+# Values that belong to the JPCERT lab rather than to the tool, made generic.
+LAB_VALUES = [(r"(?i)\bou=bstest\b", "OU=*"), (r"(?i)^(?:[A-Z]:)?\\temp\\Logs\\", "*\\")]
+
+
+def subst(v):
+    v = v.replace("{tool_exe}", "{exe}").replace("{tool_path}", "{path}").replace("<Hash>", "*")
+    for rx, repl in LAB_VALUES:
+        v = re.sub(rx, lambda _m, r=repl: r, v)
+    if v.endswith("..."):
+        v = v[:-3] + "*"
+    return v
+
+
+def norm_cs(key):
+    return re.sub(r"(?i)(CurrentControlSet|ControlSet\d{3})", "ControlSet*", key)
+
+
+def strip_volume(p):
+    return re.sub(r"^(?:[A-Za-z*]:)", "", p)
+
+
+def basename(p):
+    return re.split(r"[\\/]", p)[-1]
+
+
+def is_informative(v):
+    return bool(re.search(r"[A-Za-z0-9]", v.replace("{exe}", "").replace("{path}", "")))
+
+
+def values_of(t):
+    out = []
+    for k in ("channel", "pattern", "key", "value", "data", "path", "name", "exe", "image_path"):
+        if isinstance(t.get(k), str):
+            out.append(t[k])
+    for v in t.get("fields", {}).values():
+        out += v if isinstance(v, list) else [v]
+    return out
+
+
+def is_anchor(t, cfg, tool_has_exe_placeholder):
+    vals = " | ".join(values_of(t)).lower()
+    if "{exe}" in vals or "{path}" in vals:
+        return True
+    for tok in cfg.get("tokens", []):
+        tok = tok.lower()
+        if "*" in tok:
+            rx = ".*".join(re.escape(p) for p in tok.split("*"))
+            if re.search(rx, vals):
+                return True
+        elif tok in vals:
+            return True
+    if t["artifact"] == "evtx":
+        for ch, ev in cfg.get("events", []):
+            chm = ch == "*" and t["channel"] == "*" or (ch.endswith("*") and t["channel"].startswith(ch[:-1])) or ch == t["channel"]
+            if chm and (ev is None or ev == t["event_id"]):
+                return True
+    return False
+
+
+def bind_placeholder(e, full_path):
+    """For tools run inside a generic host program, the sheet's tool placeholder names that host."""
+    exe = basename(full_path)
+
+    def bind(v):
+        if isinstance(v, str):
+            return v.replace("{tool_path}", full_path).replace("{tool_exe}", exe)
+        if isinstance(v, list):
+            return [bind(x) for x in v]
+        if isinstance(v, dict):
+            return {k: bind(x) for k, x in v.items()}
+        return v
+
+    return {k: bind(v) for k, v in e.items()}
+
+
+def demoted(t, cfg):
+    """Values that contain a tool token but are also touched by ordinary maintenance."""
+    vals = {v.lower() for v in values_of(t)}
+    return any(d.lower() in vals for d in cfg.get("demote", []))
+
+
+def convert(e):
+    """One sheet item -> one of our traces (without strength), or None when it carries nothing to match."""
+    a = e["artifact"]
+    t = {"role": e["host"], "logging": logging_of(e)}
+    if a == "evtx":
+        fields = {}
+        for k, v in (e.get("fields") or {}).items():
+            if k in DROP_FIELDS or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", k):
+                continue
+            if isinstance(v, list):
+                v = [subst(str(x)) for x in v]
+            else:
+                v = subst(str(v))
+                if v in EMPTY_VALUES:
+                    continue
+            fields[k] = v
+        channel = "Security" if e["channel"] == "Microsoft-Windows-Security-Auditing" else e["channel"]
+        t.update(artifact="evtx", channel=channel, event_id=e["event_id"])
+        if e["event_id"] == 4689 and "Status" in fields:
+            # exit code 0 is the sheets' usual success test; other codes belong to the lab run
+            if fields["Status"] == "0x0":
+                t["success"] = True
+            else:
+                del fields["Status"]
+        if e["channel"] == "Microsoft-Windows-Bits-Client/Operational" and e["event_id"] == 60 and fields.get("hr") == "0x0":
+            t["success"] = True
+        if not fields and (e["channel"], e["event_id"]) in NEEDS_FIELDS:
+            return None
+        t["fields"] = fields
+        return t
+    if a == "prefetch":
+        pat = basename(subst(e.get("file") or e.get("path", "")))
+        if not is_informative(pat.replace(".pf", "")) and "{exe}" not in pat:
+            return None
+        t.update(artifact="prefetch", pattern=pat)
+        return t
+    if a == "registry":
+        hp = e.get("hive_path")
+        if not hp or e.get("hive") not in HIVES:
+            return None
+        if "\\UserAssist\\" in hp or "\\bam\\" in hp.lower():
+            return None  # derived from the executables instead
+        key = norm_cs(subst(hp))
+        data = e.get("data")
+        data = subst(str(data)) if data is not None else None
+        descriptive = data is None or data.startswith("(") or ": " in data or "multiple" in data or "run time" in data
+        t.update(artifact="registry", hive=HIVES[e["hive"]])
+        if data == "(Key)" or (descriptive and data != "(no value set)"):
+            t["key"] = key
+        else:
+            head, _, last = key.rpartition("\\")
+            t["key"], t["value"] = head, last
+            if data != "(no value set)" and is_informative(data):
+                m = re.fullmatch(r"0x([0-9A-Fa-f]{8})", data)
+                t["data"] = str(int(m.group(1), 16)) if m else data
+        return t
+    if a in ("file", "mft"):
+        p = e.get("path") or e.get("file")
+        if not p:
+            return None
+        p = strip_volume(subst(p))
+        if not is_informative(basename(p)) and "{exe}" not in p:
+            return None
+        t.update(artifact=a, path=p)
+        return t
+    if a == "usn":
+        name = e.get("file")
+        if not name:
+            return None
+        name = basename(subst(name.split(" -> ")[0]))
+        if not is_informative(name) and "{exe}" not in name:
+            return None
+        reasons = sorted({c for s in e.get("reason_sets") or [] for r in s for c in REASON_FIX.get(r, [r])} - {"CLOSE"})
+        t.update(artifact="usn", name=name)
+        if reasons:
+            t["reasons"] = reasons
+        return t
+    if a == "amcache":
+        return None  # derived from the executables instead
+    raise SystemExit(f"unknown artifact {a}")
+
+
+def low_value(t):
+    """Supporting file-system rows that name no file with an extension say nothing on their own."""
+    if t["artifact"] in ("usn", "mft", "file"):
+        name = basename(t.get("name") or t.get("path"))
+        return "." not in name or name.startswith("*.")
+    return False
+
+
+def fold(v):
+    """Matching is case-insensitive, so duplicates are found case-insensitively too."""
+    if isinstance(v, list):
+        return tuple(fold(x) for x in v)
+    return v.lower() if isinstance(v, str) else v
+
+
+def key_of(t):
+    f = tuple(sorted((k, fold(v)) for k, v in t.get("fields", {}).items()))
+    skip = ("fields", "strength", "logging", "success", "note")
+    return tuple((k, fold(v)) for k, v in sorted(t.items()) if k not in skip) + (f,)
+
+
+def build_tool(tool):
+    cfg = TOOLS[tool["id"]]
+    out = {}
+    items = []
+    for e in tool["evidence"]:
+        ids = e.get("event_id")
+        if isinstance(ids, list):
+            items += [dict(e, event_id=i) for i in ids]
+        else:
+            items.append(e)
+    if cfg.get("placeholder_is"):
+        items = [bind_placeholder(e, cfg["placeholder_is"]) for e in items]
+    for e in items:
+        t = convert(e)
+        if t is None:
+            continue
+        anchor = is_anchor(t, cfg, True) and not demoted(t, cfg)
+        if t.get("success"):
+            if not anchor:
+                continue
+            t["strength"] = "supporting"
+        else:
+            t["strength"] = "anchor" if anchor else "supporting"
+        if e["tier"] != "key" and t["strength"] != "anchor":
+            continue
+        if t["strength"] == "supporting" and low_value(t):
+            continue
+        if t["artifact"] == "usn":
+            # reasons are alternatives, so rows for the same file name merge into one
+            k = key_of({x: y for x, y in t.items() if x != "reasons"}) + (t["strength"],)
+            if k in out:
+                merged = sorted(set(out[k].get("reasons", [])) | set(t.get("reasons", [])))
+                if merged:
+                    out[k]["reasons"] = merged
+                continue
+            out[k] = t
+            continue
+        k = key_of(t)
+        if k in out:
+            if t["strength"] == "anchor":
+                out[k]["strength"] = "anchor"
+            continue
+        out[k] = t
+        if t["artifact"] == "evtx" and t["event_id"] == 7045 and "ServiceName" in t["fields"]:
+            svc = {"role": t["role"], "logging": "default", "artifact": "service", "name": t["fields"]["ServiceName"],
+                   "strength": t["strength"]}
+            if "ImagePath" in t["fields"]:
+                svc["image_path"] = t["fields"]["ImagePath"]
+            out.setdefault(key_of(svc), svc)
+    for t in cfg.get("extra", []):
+        out.setdefault(key_of(t), dict(t))
+    traces = drop_supersets(list(out.values()))
+    traces += execution_traces(tool, cfg, traces)
+    order = {"source": 0, "destination": 1, "dc": 2}
+    traces.sort(key=lambda t: (order[t["role"]], t["strength"] != "anchor", t["artifact"]))
+    return traces
+
+
+def drop_supersets(traces):
+    """An evtx trace whose field set contains another trace's fields matches a subset of its records."""
+    keep = []
+    for t in traces:
+        redundant = False
+        if t["artifact"] == "evtx":
+            for o in traces:
+                if o is t or o["artifact"] != "evtx" or o["role"] != t["role"] or o["channel"] != t["channel"]:
+                    continue
+                if o["event_id"] != t["event_id"] or o["strength"] != t["strength"] or bool(o.get("success")) != bool(t.get("success")):
+                    continue
+                of, tf = o["fields"], t["fields"]
+                if len(of) < len(tf) and all(k in tf and fold(tf[k]) == fold(v) for k, v in of.items()):
+                    redundant = True
+                    break
+        if not redundant:
+            keep.append(t)
+    return keep
+
+
+def execution_traces(tool, cfg, existing):
+    """Program-execution records (Prefetch, Amcache, ShimCache, BAM, UserAssist) for each executable."""
+    out = []
+    uses_placeholder = any("{exe}" in v or "{path}" in v for t in existing for v in values_of(t))
+    names = [(n, r, s) for n, r, s in cfg["exes"]]
+    if uses_placeholder and not any(s for _, _, s in names):
+        names.append(("{exe}", S, True))
+    have_pf = {t["pattern"].lower() for t in existing if t["artifact"] == "prefetch"}
+    for name, role, specific in names:
+        if not (name.endswith(".exe") or name == "{exe}"):
+            continue
+        strength = "anchor" if specific else "supporting"
+        pf = name.upper() + "-*.pf" if name != "{exe}" else "{exe}-*.pf"
+        if pf.lower() not in have_pf and ("{exe}-*.pf" not in have_pf or not specific or name == "{exe}"):
+            out.append({"role": role, "strength": strength, "logging": "default", "artifact": "prefetch", "pattern": pf})
+        for art in ("amcache", "shimcache", "bam", "userassist"):
+            out.append({"role": role, "strength": strength, "logging": "default", "artifact": art, "exe": name})
+    return out
+
+
+def q(s):
+    if "'" not in s and "\n" not in s:
+        return "'" + s + "'"
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def qv(v):
+    if isinstance(v, list):
+        return "[" + ", ".join(q(x) for x in v) + "]"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    return q(v)
+
+
+def qk(k):
+    return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else q(k)
+
+
+FIELD_ORDER = ["role", "strength", "logging", "success", "artifact", "channel", "event_id", "fields", "pattern", "hive",
+               "key", "value", "data", "path", "name", "image_path", "command", "reasons", "exe", "note"]
+
+
+def emit(tools):
+    w = []
+    w.append("# toolmark trace rules: what each lateral-movement tool leaves on a Windows host.")
+    w.append("# Generated by src/traces/tools/build_rules.py from the facts in ../shared/jpcert/traces.toml")
+    w.append("# (identifiers, event IDs, field values, paths and keys observed in JPCERT/CC's Tool Analysis")
+    w.append("# Result Sheets), then reviewed. Format and semantics: src/traces/README.md.")
+    w.append("")
+    w.append("format = 1")
+    for tool in tools:
+        cfg = TOOLS[tool["id"]]
+        traces = build_tool(tool)
+        exes = sorted({n for n, _, _ in cfg["exes"]})
+        specific = sorted({n for n, _, s in cfg["exes"] if s})
+        w.append("")
+        w.append("[[tool]]")
+        w.append(f"id = {q(tool['id'])}")
+        w.append(f"name = {q(tool['name'])}")
+        w.append(f"category = {q(tool['category'])}")
+        w.append(f"executables = {qv(exes)}")
+        w.append(f"specific_executables = {qv(specific)}")
+        w.append(f"aliases = {qv(tool['aliases'])}")
+        if cfg.get("note"):
+            w.append(f"note = {q(cfg['note'])}")
+        for t in traces:
+            w.append("")
+            w.append("[[tool.trace]]")
+            for k in FIELD_ORDER:
+                if k not in t:
+                    continue
+                v = t[k]
+                if k == "fields":
+                    inner = ", ".join(f"{qk(fk)} = {qv(fv)}" for fk, fv in v.items())
+                    w.append(f"fields = {{ {inner} }}")
+                else:
+                    w.append(f"{k} = {qv(v)}")
+    return "\n".join(w) + "\n"
+
+
+def main():
+    if len(sys.argv) > 1:
+        src = Path(sys.argv[1])
+    else:
+        shared = Path(os.environ.get("TOOLMARK_SHARED", ROOT.parent / "shared"))
+        src = shared / "jpcert" / "traces.toml"
+    data = tomllib.loads(src.read_text(encoding="utf-8"))
+    tools = data["tool"]
+    missing = [t["id"] for t in tools if t["id"] not in TOOLS]
+    if missing:
+        raise SystemExit(f"no configuration for tools: {missing}")
+    sys.stdout.write(emit(tools))
+
+
+if __name__ == "__main__":
+    main()
