@@ -226,7 +226,11 @@ fn a_batch_with_damaged_images_finishes_and_rolls_up() {
         link(&entry.unwrap().path());
     }
     let out = cache_dir("scan-batch");
-    let result = scan(&[dir.clone()], &out, &["--artifacts", "evtx,prefetch,mft"]);
+    let result = scan(
+        std::slice::from_ref(&dir),
+        &out,
+        &["--artifacts", "evtx,prefetch,mft"],
+    );
     assert_eq!(
         result.status.code(),
         Some(2),
@@ -310,7 +314,7 @@ fn formulas_are_neutralised_and_outputs_stay_inside() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    let result = scan(&[triage.clone()], &out, &[]);
+    let result = scan(std::slice::from_ref(&triage), &out, &[]);
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     let after: BTreeSet<PathBuf> = std::fs::read_dir(&root)
