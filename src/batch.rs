@@ -225,19 +225,10 @@ fn failed_report(input: &Path, name: &str, dir: &Path, error: &str) -> ImageRepo
         let _ = table.finish();
     }
     ImageReport {
-        image: name.to_string(),
-        input: input.to_path_buf(),
-        container: String::new(),
-        segments: Vec::new(),
-        media_size: 0,
-        sha256: None,
-        host: name.to_string(),
-        volumes: Vec::new(),
         rows: BTreeMap::from([("errors".to_string(), 1)]),
         errors: 1,
         failed: true,
-        seconds: 0.0,
-        toolmark_version: env!("CARGO_PKG_VERSION").to_string(),
+        ..ImageReport::new(input, name)
     }
 }
 

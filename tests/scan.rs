@@ -341,3 +341,65 @@ fn formulas_are_neutralised_and_outputs_stay_inside() {
     // Inside the JSON cell the formula is data, not a cell start.
     assert!(cells.iter().any(|c| c.contains("=cmd|' /C calc'!A0")));
 }
+
+/// `--hash` puts the media SHA-256 and every collected file's SHA-256 in the
+/// manifest; they equal `sha256sum` of the raw disk and the committed file facts.
+#[test]
+fn hash_lists_media_and_every_collected_file() {
+    let images = built_images();
+    let out = cache_dir("scan-hash");
+    let result = scan(
+        &[images.join("win10-aptsim.E01")],
+        &out,
+        &["--hash", "--artifacts", "evtx,prefetch,usn"],
+    );
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("win10-aptsim/manifest.json")).unwrap())
+            .unwrap();
+    let sha256sum =
+        run_ok(std::process::Command::new("sha256sum").arg(images.join("win10-aptsim.raw"))).stdout;
+    let media = String::from_utf8_lossy(&sha256sum)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(manifest["sha256"], media.as_str());
+    let facts = std::fs::read_to_string(root().join("images/expected/win10-aptsim.tsv")).unwrap();
+    let expected: BTreeMap<&str, &str> = facts
+        .lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            (cols.len() == 3).then(|| (cols[0], cols[2]))
+        })
+        .collect();
+    let files = manifest["files"].as_array().unwrap();
+    // The $MFT is read for the journal's parent paths even when not tabulated.
+    assert_eq!(
+        files.len(),
+        94 + 191 + 2,
+        "logs, prefetch, $MFT and the journal"
+    );
+    let raw = images.join("win10-aptsim.raw");
+    let mft = run_ok(
+        oracle("icat", "sleuthkit")
+            .arg("-o")
+            .arg((first_ntfs_offset(&raw) / 512).to_string())
+            .arg(&raw)
+            .arg("0"),
+    )
+    .stdout;
+    for file in files {
+        let path = file["path"].as_str().unwrap();
+        let want = if path == "$MFT" {
+            sha256(&mft)
+        } else {
+            expected[path].to_string()
+        };
+        assert_eq!(file["sha256"], want.as_str(), "{path}");
+    }
+}

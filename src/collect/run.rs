@@ -16,7 +16,7 @@ use super::source::{OpenFile, Source};
 use crate::disk::{self, FsKind};
 use crate::evidence::{Evidence, ReadAt, ReadSeekAdapter, Window};
 use crate::ntfs::Volume;
-use crate::output::ImageOutput;
+use crate::output::{sha256_of, CollectedFile, ImageOutput};
 
 /// Largest Prefetch file read (real ones are under 1 MiB).
 const MAX_PREFETCH_BYTES: u64 = 16 << 20;
@@ -103,12 +103,36 @@ pub struct ImageReport {
     pub rows: BTreeMap<String, u64>,
     /// Rows in errors.csv.
     pub errors: u64,
+    /// Every file artifacts were read from (SHA-256 with `--hash`).
+    pub files: Vec<CollectedFile>,
     /// True when the image could not be opened at all.
     pub failed: bool,
     /// Wall time in seconds.
     pub seconds: f64,
     /// toolmark version.
     pub toolmark_version: String,
+}
+
+impl ImageReport {
+    /// An empty report for `input` scanned as `name`.
+    pub fn new(input: &Path, name: &str) -> ImageReport {
+        ImageReport {
+            image: name.to_string(),
+            input: input.to_path_buf(),
+            container: String::new(),
+            segments: Vec::new(),
+            media_size: 0,
+            sha256: None,
+            host: name.to_string(),
+            volumes: Vec::new(),
+            rows: BTreeMap::new(),
+            errors: 0,
+            files: Vec::new(),
+            failed: false,
+            seconds: 0.0,
+            toolmark_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
 }
 
 /// One Windows volume to collect from, with its label for the `volume` column.
@@ -126,22 +150,8 @@ pub fn scan_image(
     options: &ScanOptions,
 ) -> Result<ImageReport, String> {
     let started = Instant::now();
-    let mut report = ImageReport {
-        image: name.to_string(),
-        input: input.to_path_buf(),
-        container: String::new(),
-        segments: Vec::new(),
-        media_size: 0,
-        sha256: None,
-        host: name.to_string(),
-        volumes: Vec::new(),
-        rows: BTreeMap::new(),
-        errors: 0,
-        failed: false,
-        seconds: 0.0,
-        toolmark_version: env!("CARGO_PKG_VERSION").to_string(),
-    };
-    let out = ImageOutput::create(out_dir, name, &report.host, options.raw_cells)?;
+    let mut report = ImageReport::new(input, name);
+    let out = ImageOutput::create(out_dir, name, &report.host, options.raw_cells, options.hash)?;
     let targets = match open_targets(input, &out, &mut report, options) {
         Ok(t) => t,
         Err(e) => {
@@ -154,7 +164,8 @@ pub fn scan_image(
     targets
         .par_iter()
         .for_each(|t| collect_volume(t, &out, options));
-    let counts = out.finish()?;
+    let (counts, files) = out.finish()?;
+    report.files = files;
     report.errors = counts.get("errors").copied().unwrap_or(0);
     report.rows = counts;
     report.seconds = started.elapsed().as_secs_f64();
@@ -186,7 +197,7 @@ fn open_targets(
     report.segments = evidence.segments().to_vec();
     report.media_size = evidence.len();
     if options.hash {
-        report.sha256 = Some(sha256_media(&evidence).map_err(|e| format!("hashing: {e}"))?);
+        report.sha256 = Some(sha256_of(&evidence).map_err(|e| format!("hashing: {e}"))?);
     }
     let layout = disk::scan(&evidence).map_err(|e| e.to_string())?;
     let mut targets = Vec::new();
@@ -216,20 +227,6 @@ fn open_targets(
         return Err(format!("no readable NTFS volume ({})", reasons.join("; ")));
     }
     Ok(targets)
-}
-
-fn sha256_media(evidence: &Evidence) -> std::io::Result<String> {
-    use sha2::Digest;
-    let mut hasher = sha2::Sha256::new();
-    let mut buf = vec![0u8; 4 << 20];
-    let mut offset = 0;
-    while offset < evidence.len() {
-        let n = (evidence.len() - offset).min(buf.len() as u64) as usize;
-        evidence.read_exact_at(&mut buf[..n], offset)?;
-        hasher.update(&buf[..n]);
-        offset += n as u64;
-    }
-    Ok(crate::evidence::hex(&hasher.finalize()))
 }
 
 /// One unit of parallel work inside a volume.
@@ -292,6 +289,7 @@ fn event_log(target: &Target, out: &ImageOutput, path: &str) {
         Ok(f) => f,
         Err(e) => return out.error(volume, path, "evtx", &e),
     };
+    out.collected(volume, path, file.data.as_ref());
     let reader = ReadSeekAdapter::new(file.data);
     let mut failures = Vec::new();
     let result = read_log(
@@ -320,6 +318,7 @@ fn prefetch_file(target: &Target, out: &ImageOutput, path: &str) {
         Ok(b) => b,
         Err(e) => return out.error(volume, path, "prefetch", &e),
     };
+    out.collected(volume, path, &bytes);
     match prefetch::parse(&bytes) {
         Ok(pf) => rows::prefetch(out, volume, path, &pf),
         Err(e) => out.error(volume, path, "prefetch", &e.to_string()),
@@ -346,6 +345,7 @@ fn file_system(target: &Target, out: &ImageOutput, options: &ScanOptions) {
     let volume = &target.label;
     let mut dirs = DirectoryMap::default();
     if let Some(mft) = target.source.mft() {
+        out.collected(volume, "$MFT", mft.data.as_ref());
         dirs = directory_map(mft.data.as_ref(), &mft.extents);
         if options.artifacts.mft {
             walk(
@@ -365,6 +365,7 @@ fn file_system(target: &Target, out: &ImageOutput, options: &ScanOptions) {
     let Some(journal) = target.source.usn_journal() else {
         return;
     };
+    out.collected(volume, "$Extend/$UsnJrnl:$J", journal.data.as_ref());
     for extent in journal.extents.iter().filter(|e| !e.sparse) {
         let window = Window::new(Arc::clone(&journal.data), extent.offset, extent.length);
         let mut stream = usn::UsnStream::new(ReadSeekAdapter::new(window), extent.offset);

@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use serde::Serialize;
+
 use super::schema::{self, ERRORS};
 use super::table::Table;
 use super::timeline::{Timeline, TimelineRow};
+use crate::evidence::ReadAt;
 
 /// The per-artifact tables, by file stem.
 pub const TABLES: [&str; 4] = ["evtx", "prefetch", "mft", "usn"];
@@ -23,6 +26,21 @@ pub struct ImageOutput {
     errors: Mutex<Table>,
     timeline: Timeline,
     write_failures: Mutex<Vec<String>>,
+    hash_files: bool,
+    files: Mutex<Vec<CollectedFile>>,
+}
+
+/// A file an artifact was read from, as manifest.json lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CollectedFile {
+    /// Volume label.
+    pub volume: String,
+    /// Path in the volume (`path:stream` for streams).
+    pub path: String,
+    /// Logical size in bytes.
+    pub size: u64,
+    /// SHA-256 of the logical content (sparse parts as zeros), with `--hash`.
+    pub sha256: Option<String>,
 }
 
 impl ImageOutput {
@@ -33,6 +51,7 @@ impl ImageOutput {
         image: &str,
         host: &str,
         raw_cells: bool,
+        hash_files: bool,
     ) -> Result<ImageOutput, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut tables = BTreeMap::new();
@@ -52,6 +71,8 @@ impl ImageOutput {
             errors: Mutex::new(errors),
             timeline: Timeline::new(dir, raw_cells),
             write_failures: Mutex::new(Vec::new()),
+            hash_files,
+            files: Mutex::new(Vec::new()),
         })
     }
 
@@ -118,9 +139,34 @@ impl ImageOutput {
         self.timeline.push(row);
     }
 
+    /// Lists a file that artifacts were read from, hashing it when asked to.
+    pub fn collected(&self, volume: &str, path: &str, data: &dyn ReadAt) {
+        let sha256 = if self.hash_files {
+            match sha256_of(data) {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    self.error(volume, path, "hash", &e.to_string());
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let file = CollectedFile {
+            volume: volume.to_string(),
+            path: path.to_string(),
+            size: data.len(),
+            sha256,
+        };
+        self.files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(file);
+    }
+
     /// Flushes every table and writes the sorted timeline; returns row counts by
-    /// file name (`errors` and `timeline` included).
-    pub fn finish(self) -> Result<BTreeMap<String, u64>, String> {
+    /// file name (`errors` and `timeline` included) and the collected files.
+    pub fn finish(self) -> Result<(BTreeMap<String, u64>, Vec<CollectedFile>), String> {
         let mut counts = BTreeMap::new();
         for (name, table) in self.tables {
             let rows = table
@@ -143,8 +189,25 @@ impl ImageOutput {
                 failures.len()
             ));
         }
-        Ok(counts)
+        let mut files = self.files.into_inner().unwrap_or_else(|p| p.into_inner());
+        files.sort_by(|a, b| (&a.volume, &a.path).cmp(&(&b.volume, &b.path)));
+        Ok((counts, files))
     }
+}
+
+/// SHA-256 of a whole byte range, read in large blocks.
+pub fn sha256_of(data: &dyn ReadAt) -> std::io::Result<String> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut offset = 0u64;
+    while offset < data.len() {
+        let n = (data.len() - offset).min(buf.len() as u64) as usize;
+        data.read_exact_at(&mut buf[..n], offset)?;
+        hasher.update(&buf[..n]);
+        offset += n as u64;
+    }
+    Ok(crate::evidence::hex(&hasher.finalize()))
 }
 
 /// The header of table `name`.

@@ -8,6 +8,6 @@ mod table;
 mod timeline;
 
 pub use cell::neutralise;
-pub use image::{header, ImageOutput, TABLES};
+pub use image::{header, sha256_of, CollectedFile, ImageOutput, TABLES};
 pub use table::{Table, TableError};
 pub use timeline::{Timeline, TimelineRow};
