@@ -83,6 +83,15 @@ enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// List the tools, categories and trace counts of the knowledge base.
+    Rules {
+        /// Validate this rules file instead (errors are reported by line).
+        #[arg(long, value_name = "FILE")]
+        check: Option<PathBuf>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Recompute an image's MD5/SHA-1 and compare them with the hashes stored in it.
     Verify {
         /// Image file.
@@ -121,6 +130,7 @@ fn main() -> ExitCode {
             stream,
         } => commands::cat::run(&image, &path, volume, stream.as_deref()),
         Command::Verify { image, quiet } => commands::verify::run(&image, quiet),
+        Command::Rules { check, json } => commands::rules::run(check.as_deref(), json),
         Command::Scan {
             images,
             out,

@@ -3,6 +3,7 @@
 pub mod cat;
 pub mod info;
 pub mod ls;
+pub mod rules;
 pub mod scan;
 pub mod verify;
 
