@@ -4,6 +4,8 @@
 //! finds the volumes in them, [`ntfs`] reads files out of a volume. Each layer only
 //! talks to the next through a small interface, so each can be tested alone.
 
+#![warn(missing_docs)]
+
 pub mod batch;
 pub mod collect;
 pub mod commands;
