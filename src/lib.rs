@@ -1,8 +1,11 @@
 //! toolmark: find the traces of attacker lateral-movement tools in Windows disk images.
 //!
 //! The layers follow the data: [`evidence`] turns image files into bytes, [`disk`]
-//! finds the volumes in them, [`ntfs`] reads files out of a volume. Each layer only
-//! talks to the next through a small interface, so each can be tested alone.
+//! finds the volumes in them, [`ntfs`] reads files out of a volume, [`collect`] picks
+//! the artifacts of a Windows volume and runs the parsers of `parsers/` on them,
+//! [`output`] writes the CSV tables, [`batch`] runs many images in parallel, and
+//! [`traces`] holds what each attacker tool leaves behind. Each layer only talks to
+//! the next through a small interface, so each can be tested alone.
 
 #![warn(missing_docs)]
 
