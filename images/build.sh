@@ -25,6 +25,12 @@ FAKE_NOW="2022-03-11 12:00:00"                 # every timestamp written into th
 HOST="$CORPUS/hosts/win10-aptsim"
 APPCOMPAT="$CORPUS/registry/appcompatcache/Win10/Win10.bin"
 PSEXEC_EVTX="$CORPUS/evtx/attack/EVTX_full_APT_attack_steps/ID11,13,17,18-PSexec as system execution.evtx"
+# Logs written to the volume and deleted again, so their chunks lie in unallocated
+# clusters for carving tests (images/README.md, "Deleted").
+DELETED_LOGS=(
+    "$CORPUS/evtx/attack/T1053.005-Scheduled Task/ID4698-4699-Fast created & deleted task by ATexec (susp. arg.).evtx"
+    "$CORPUS/evtx/attack/T1070.001-Clear Windows event logs/ID104-1102-Event log cleared.evtx"
+)
 
 W_DISK_MIB=320                                  # win10-aptsim: GPT, one NTFS partition
 W_DISK_GUID=8D3B5A1E-6F2C-4B7D-9A01-7C4E2F10A5B3
@@ -89,7 +95,7 @@ EOF
 inputs_listing() {
     # Names and sizes of every corpus input (not their bytes: hashing 80 MB on every
     # cached call would cost more than it saves; MANIFEST.tsv pins the bytes).
-    for f in "$APPCOMPAT" "$PSEXEC_EVTX"; do
+    for f in "$APPCOMPAT" "$PSEXEC_EVTX" "${DELETED_LOGS[@]}"; do
         [[ -f $f ]] || die "corpus file missing: $f"
         stat -c '%n %s' "$f"
     done
@@ -235,6 +241,16 @@ build_win10_volume() { # volume-file
     # A deleted tool: its MFT record is freed but keeps its name, as after `del`.
     printf 'MZ deleted attacker tool, kept for toolmark ls --deleted\n' >"$m/Users/analyst/Downloads/mimikatz.exe"
     rm "$m/Users/analyst/Downloads/mimikatz.exe"
+    # Deleted event logs: written whole, then removed; ntfs-3g frees the clusters
+    # without wiping them, as Windows does.
+    mkdir -p "$m/Users/analyst/AppData/Local/Temp"
+    local i=0
+    for src in "${DELETED_LOGS[@]}"; do
+        i=$((i + 1))
+        cp "$src" "$m/Users/analyst/AppData/Local/Temp/old$i.evtx"
+    done
+    sync
+    rm "$m"/Users/analyst/AppData/Local/Temp/old*.evtx
     umount_ntfs
     set_ntfs_serial "$vol" "$W_PART_SECTORS" "$W_SERIAL"
 }

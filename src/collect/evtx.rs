@@ -9,7 +9,9 @@
 
 use std::io::{Read, Seek};
 
-use evtx::{EvtxParser, ParserSettings};
+use std::sync::Arc;
+
+use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
 use serde_json::{Map, Value};
 
 /// One event record.
@@ -83,6 +85,37 @@ pub fn read_log<R: Read + Seek + Send>(
     let mut stats = LogStats::default();
     for record in parser.records_json_value() {
         match record {
+            Ok(r) => {
+                stats.records += 1;
+                on_record(flatten(r.event_record_id, r.timestamp, &r.data));
+            }
+            Err(e) => {
+                stats.errors += 1;
+                on_error(e.to_string());
+            }
+        }
+    }
+    Ok(stats)
+}
+
+/// Parses one 64 KiB chunk found outside any log file (carved). The chunk must
+/// pass both CRC checks; its records are rendered with the templates it holds.
+pub fn read_chunk(
+    data: Vec<u8>,
+    on_record: &mut dyn FnMut(EventRecord),
+    on_error: &mut dyn FnMut(String),
+) -> Result<LogStats, String> {
+    let mut chunk =
+        EvtxChunkData::new(data, true).map_err(|e| format!("not an intact chunk: {e}"))?;
+    let settings = Arc::new(
+        ParserSettings::new()
+            .num_threads(1)
+            .separate_json_attributes(true),
+    );
+    let mut parsed = chunk.parse(settings).map_err(|e| format!("chunk: {e}"))?;
+    let mut stats = LogStats::default();
+    for record in parsed.iter() {
+        match record.and_then(|r| r.into_json_value()) {
             Ok(r) => {
                 stats.records += 1;
                 on_record(flatten(r.event_record_id, r.timestamp, &r.data));

@@ -7,8 +7,24 @@ use super::mft::MftRow;
 use crate::output::schema::EVTX_FIELDS;
 use crate::output::ImageOutput;
 
-/// Writes one event record to evtx.csv and the timeline.
-pub fn event(out: &ImageOutput, volume: &str, file: &str, record: &EventRecord) {
+/// Where a carved record was found, and whether a live log still has it.
+#[derive(Clone, Copy, Debug)]
+pub struct Carved {
+    /// Byte offset of its chunk in the volume.
+    pub offset: u64,
+    /// A record with the same channel, id, time and fields was read from a live log.
+    pub live_copy: bool,
+}
+
+/// Writes one event record to evtx.csv and the timeline; `carved` is set for
+/// records recovered from unallocated space.
+pub fn event(
+    out: &ImageOutput,
+    volume: &str,
+    file: &str,
+    record: &EventRecord,
+    carved: Option<Carved>,
+) {
     let mut cells = vec![
         file.to_string(),
         record.channel.clone(),
@@ -26,8 +42,9 @@ pub fn event(out: &ImageOutput, volume: &str, file: &str, record: &EventRecord) 
             .map(|f| record.field(f).unwrap_or_default().to_string()),
     );
     cells.push(record.fields_json());
-    cells.push("false".into());
-    cells.push(String::new());
+    cells.push(carved.is_some().to_string());
+    cells.push(carved.map(|c| c.offset.to_string()).unwrap_or_default());
+    cells.push(carved.map(|c| c.live_copy.to_string()).unwrap_or_default());
     out.row("evtx", volume, cells);
     let summary: Vec<String> = record
         .fields
@@ -38,7 +55,11 @@ pub fn event(out: &ImageOutput, volume: &str, file: &str, record: &EventRecord) 
     out.event(
         volume,
         &record.time,
-        "Event Recorded",
+        if carved.is_some() {
+            "Event Recorded (carved)"
+        } else {
+            "Event Recorded"
+        },
         format!(
             "{} {} {}",
             record.channel,

@@ -32,6 +32,8 @@ pub struct Artifacts {
     pub mft: bool,
     /// The `$UsnJrnl:$J` change journal.
     pub usn: bool,
+    /// Event-log chunks carved from unallocated clusters.
+    pub carve: bool,
 }
 
 impl Artifacts {
@@ -41,6 +43,7 @@ impl Artifacts {
         prefetch: true,
         mft: true,
         usn: true,
+        carve: true,
     };
 
     /// Parses a comma-separated list (`evtx,prefetch`).
@@ -50,6 +53,7 @@ impl Artifacts {
             prefetch: false,
             mft: false,
             usn: false,
+            carve: false,
         };
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match name.to_ascii_lowercase().as_str() {
@@ -57,10 +61,11 @@ impl Artifacts {
                 "prefetch" => set.prefetch = true,
                 "mft" => set.mft = true,
                 "usn" => set.usn = true,
+                "carve" => set.carve = true,
                 "all" => set = Artifacts::ALL,
                 other => {
                     return Err(format!(
-                        "unknown artifact '{other}' (known: evtx, prefetch, mft, usn)"
+                        "unknown artifact '{other}' (known: evtx, prefetch, mft, usn, carve)"
                     ))
                 }
             }
@@ -276,14 +281,82 @@ fn collect_volume(target: &Target, out: &ImageOutput, options: &ScanOptions) {
         Job::EventLog(_) => 1,
         Job::Prefetch(_) => 2,
     });
+    let live = LiveRecords::default();
+    let remember = options.artifacts.carve.then_some(&live);
     jobs.par_iter().for_each(|job| match job {
-        Job::EventLog(path) => event_log(target, out, path),
+        Job::EventLog(path) => event_log(target, out, path, remember),
         Job::Prefetch(path) => prefetch_file(target, out, path),
         Job::FileSystem => file_system(target, out, options),
     });
+    if options.artifacts.carve {
+        carve_event_logs(target, out, &live);
+    }
 }
 
-fn event_log(target: &Target, out: &ImageOutput, path: &str) {
+/// Keys of the records read from live logs, so carved copies can be told apart
+/// from records that exist nowhere else.
+#[derive(Default)]
+struct LiveRecords(std::sync::Mutex<std::collections::HashSet<RecordKey>>);
+
+/// Channel, record id, time and a hash of the fields: what makes two copies of a
+/// record the same record.
+type RecordKey = (String, u64, String, u64);
+
+fn record_key(record: &super::evtx::EventRecord) -> RecordKey {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    record.fields.hash(&mut hasher);
+    (
+        record.channel.clone(),
+        record.record_id,
+        record.time.clone(),
+        hasher.finish(),
+    )
+}
+
+impl LiveRecords {
+    fn insert(&self, record: &super::evtx::EventRecord) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(record_key(record));
+    }
+
+    fn contains(&self, record: &super::evtx::EventRecord) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&record_key(record))
+    }
+}
+
+/// Event-log chunks from the volume's unallocated clusters, parsed and written with
+/// `carved = true`; records seen in live logs are marked `live_copy`.
+fn carve_event_logs(target: &Target, out: &ImageOutput, live: &LiveRecords) {
+    let Source::Ntfs(volume) = &target.source else {
+        return;
+    };
+    let label = &target.label;
+    let mut on_chunk = |offset: u64, chunk: Vec<u8>| {
+        let mut on_record = |record: super::evtx::EventRecord| {
+            let carved = rows::Carved {
+                offset,
+                live_copy: live.contains(&record),
+            };
+            rows::event(out, label, "(unallocated)", &record, Some(carved));
+        };
+        let place = format!("unallocated chunk at volume offset {offset}");
+        let mut on_error = |e: String| out.error(label, &place, "carve", &e);
+        if let Err(e) = super::evtx::read_chunk(chunk, &mut on_record, &mut on_error) {
+            out.error(label, &place, "carve", &e);
+        }
+    };
+    if let Err(e) = super::carve::unallocated_chunks(volume, &mut on_chunk) {
+        out.error(label, "$Bitmap", "carve", &e.to_string());
+    }
+}
+
+fn event_log(target: &Target, out: &ImageOutput, path: &str, live: Option<&LiveRecords>) {
     let volume = &target.label;
     let file = match target.source.open(path) {
         Ok(f) => f,
@@ -295,7 +368,12 @@ fn event_log(target: &Target, out: &ImageOutput, path: &str) {
     let result = read_log(
         reader,
         1,
-        &mut |record| rows::event(out, volume, path, &record),
+        &mut |record| {
+            if let Some(live) = live {
+                live.insert(&record);
+            }
+            rows::event(out, volume, path, &record, None)
+        },
         &mut |e| failures.push(e),
     );
     match result {

@@ -52,6 +52,11 @@ impl Volume {
         Ok(volume)
     }
 
+    /// The volume's bytes (for whole-volume passes such as carving).
+    pub fn bytes(&self) -> Arc<dyn ReadAt> {
+        Arc::clone(&self.data)
+    }
+
     /// Boot-sector geometry.
     pub fn boot(&self) -> &BootSector {
         &self.boot

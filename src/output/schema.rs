@@ -52,8 +52,10 @@ pub const EVTX_HEAD: [&str; 9] = [
     "user_sid",
 ];
 
-/// evtx.csv after the fixed fields.
-pub const EVTX_TAIL: [&str; 3] = ["event_data", "carved", "offset"];
+/// evtx.csv after the fixed fields: all fields as JSON, and for records carved
+/// from unallocated space their chunk's volume offset and whether a live log
+/// still holds the same record.
+pub const EVTX_TAIL: [&str; 4] = ["event_data", "carved", "offset", "live_copy"];
 
 /// prefetch.csv after the context columns.
 pub const PREFETCH: [&str; 19] = [

@@ -225,3 +225,84 @@ pub fn assert_same_paths(ours: &BTreeSet<String>, expected: &BTreeSet<String>, c
         ours.len()
     );
 }
+
+/// One record as evtxexport prints it.
+#[derive(Debug, Default)]
+pub struct Exported {
+    /// Event number (the record id).
+    pub number: u64,
+    /// Written time as evtxexport prints it.
+    pub written: String,
+    /// Computer name.
+    pub computer: String,
+    /// Source (provider or event source) name.
+    pub source: String,
+    /// Event id without qualifiers.
+    pub event_id: u32,
+    /// The strings (event data values) in order.
+    pub strings: Vec<String>,
+}
+
+/// Every record libevtx's `evtxexport` prints for a log.
+pub fn evtxexport(path: &Path) -> Vec<Exported> {
+    let out = oracle("evtxexport", "libevtx-utils")
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut records = Vec::new();
+    let mut current: Option<Exported> = None;
+    for line in text.lines() {
+        // Lines are `Key<TABs>: value`; values may contain colons themselves.
+        let Some((key, value)) = line.split_once("\t: ") else {
+            // A multi-line value continues on lines of its own.
+            if let Some(last) = current.as_mut().and_then(|r| r.strings.last_mut()) {
+                last.push('\n');
+                last.push_str(line);
+            }
+            continue;
+        };
+        let (key, value) = (key.trim(), value.trim());
+        match key {
+            "Event number" => {
+                records.extend(current.take());
+                current = Some(Exported {
+                    number: value.parse().unwrap(),
+                    ..Default::default()
+                });
+            }
+            _ => {
+                let Some(r) = current.as_mut() else { continue };
+                match key {
+                    "Written time" => r.written = value.to_string(),
+                    "Computer name" => r.computer = value.to_string(),
+                    "Source name" => r.source = value.to_string(),
+                    "Event identifier" => {
+                        let hex = value
+                            .split_whitespace()
+                            .next()
+                            .unwrap()
+                            .trim_start_matches("0x");
+                        r.event_id = u32::from_str_radix(hex, 16).unwrap() & 0xFFFF;
+                    }
+                    k if k.starts_with("String") => r.strings.push(value.to_string()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    records.extend(current);
+    records
+}
+
+/// `Apr 21, 2021 09:40:32.342440500 UTC` -> `2021-04-21T09:40:32.3424405Z`.
+pub fn iso_from_evtxexport(text: &str) -> String {
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let month = months.iter().position(|m| *m == parts[0]).unwrap() + 1;
+    let day: u32 = parts[1].trim_end_matches(',').parse().unwrap();
+    let (hms, frac) = parts[3].split_once('.').unwrap();
+    format!("{}-{month:02}-{day:02}T{hms}.{}Z", parts[2], &frac[..7])
+}
