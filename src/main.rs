@@ -67,12 +67,17 @@ enum Command {
         /// Threads in all (images and artifacts in parallel); default: all cores.
         #[arg(short, long)]
         jobs: Option<usize>,
-        /// Artifacts to collect, comma-separated: evtx, prefetch, mft, usn (default all).
+        /// Artifacts to collect, comma-separated: evtx, prefetch, mft, usn, carve
+        /// (event-log chunks in unallocated clusters); default all.
         #[arg(long)]
         artifacts: Option<String>,
-        /// Add the SHA-256 of each image to manifest.json.
+        /// Add the SHA-256 of each image and of every collected file to manifest.json.
         #[arg(long)]
         hash: bool,
+        /// Carve event-log chunks from the whole image (also allocated and
+        /// unpartitioned space) instead of the unallocated clusters only.
+        #[arg(long)]
+        carve_all: bool,
         /// Write cells as found, without neutralising spreadsheet formulas.
         #[arg(long)]
         raw_cells: bool,
@@ -137,6 +142,7 @@ fn main() -> ExitCode {
             jobs,
             artifacts,
             hash,
+            carve_all,
             raw_cells,
             quiet,
             verbose,
@@ -146,6 +152,7 @@ fn main() -> ExitCode {
             jobs,
             artifacts.as_deref(),
             hash,
+            carve_all,
             raw_cells,
             quiet,
             verbose,

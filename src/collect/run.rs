@@ -9,6 +9,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::carve::CarveStats;
 use super::evtx::read_log;
 use super::mft::{directory_map, walk, DirectoryMap};
 use super::rows;
@@ -83,6 +84,9 @@ pub struct ScanOptions {
     pub raw_cells: bool,
     /// Hash the image (SHA-256 of the media) into the manifest.
     pub hash: bool,
+    /// Carve the whole image (allocated, unallocated and unpartitioned bytes)
+    /// instead of the volumes' unallocated clusters only.
+    pub carve_all: bool,
 }
 
 /// What `manifest.json` records about one image.
@@ -110,6 +114,8 @@ pub struct ImageReport {
     pub errors: u64,
     /// Every file artifacts were read from (SHA-256 with `--hash`).
     pub files: Vec<CollectedFile>,
+    /// Carving passes: what was scanned, what was found, how fast.
+    pub carving: Vec<CarveStats>,
     /// True when the image could not be opened at all.
     pub failed: bool,
     /// Wall time in seconds.
@@ -133,6 +139,7 @@ impl ImageReport {
             rows: BTreeMap::new(),
             errors: 0,
             files: Vec::new(),
+            carving: Vec::new(),
             failed: false,
             seconds: 0.0,
             toolmark_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -166,9 +173,27 @@ pub fn scan_image(
         }
     };
     report.volumes = targets.iter().map(|t| t.label.clone()).collect();
-    targets
+    let live = LiveRecords::default();
+    report.carving = targets
         .par_iter()
-        .for_each(|t| collect_volume(t, &out, options));
+        .filter_map(|t| collect_volume(t, &out, options, &live))
+        .collect();
+    if options.carve_all && !input.is_dir() {
+        match Evidence::open(input) {
+            Ok(evidence) => {
+                let sink = chunk_sink(&out, "image", "(image)", &live);
+                report
+                    .carving
+                    .push(super::carve::all_chunks(&evidence, &sink));
+            }
+            Err(e) => out.error(
+                "image",
+                &input.display().to_string(),
+                "carve",
+                &e.to_string(),
+            ),
+        }
+    }
     let (counts, files) = out.finish()?;
     report.files = files;
     report.errors = counts.get("errors").copied().unwrap_or(0);
@@ -241,7 +266,12 @@ enum Job {
     FileSystem,
 }
 
-fn collect_volume(target: &Target, out: &ImageOutput, options: &ScanOptions) {
+fn collect_volume(
+    target: &Target,
+    out: &ImageOutput,
+    options: &ScanOptions,
+    live: &LiveRecords,
+) -> Option<CarveStats> {
     let mut jobs = Vec::new();
     let list = |dir: &str, ext: &str| -> Vec<String> {
         match target.source.list(dir) {
@@ -281,16 +311,16 @@ fn collect_volume(target: &Target, out: &ImageOutput, options: &ScanOptions) {
         Job::EventLog(_) => 1,
         Job::Prefetch(_) => 2,
     });
-    let live = LiveRecords::default();
-    let remember = options.artifacts.carve.then_some(&live);
+    let remember = (options.artifacts.carve || options.carve_all).then_some(live);
     jobs.par_iter().for_each(|job| match job {
         Job::EventLog(path) => event_log(target, out, path, remember),
         Job::Prefetch(path) => prefetch_file(target, out, path),
         Job::FileSystem => file_system(target, out, options),
     });
-    if options.artifacts.carve {
-        carve_event_logs(target, out, &live);
+    if options.artifacts.carve && !options.carve_all {
+        return carve_event_logs(target, out, live);
     }
+    None
 }
 
 /// Keys of the records read from live logs, so carved copies can be told apart
@@ -330,29 +360,42 @@ impl LiveRecords {
     }
 }
 
-/// Event-log chunks from the volume's unallocated clusters, parsed and written with
-/// `carved = true`; records seen in live logs are marked `live_copy`.
-fn carve_event_logs(target: &Target, out: &ImageOutput, live: &LiveRecords) {
-    let Source::Ntfs(volume) = &target.source else {
-        return;
-    };
-    let label = &target.label;
-    let mut on_chunk = |offset: u64, chunk: Vec<u8>| {
+/// A sink for carved chunks: parses each one and writes its records with
+/// `carved = true`, marking those a live log also holds.
+fn chunk_sink<'a>(
+    out: &'a ImageOutput,
+    label: &'a str,
+    file: &'a str,
+    live: &'a LiveRecords,
+) -> impl Fn(u64, Vec<u8>) + Sync + 'a {
+    move |offset: u64, chunk: Vec<u8>| {
         let mut on_record = |record: super::evtx::EventRecord| {
             let carved = rows::Carved {
                 offset,
                 live_copy: live.contains(&record),
             };
-            rows::event(out, label, "(unallocated)", &record, Some(carved));
+            rows::event(out, label, file, &record, Some(carved));
         };
-        let place = format!("unallocated chunk at volume offset {offset}");
+        let place = format!("{file} chunk at offset {offset}");
         let mut on_error = |e: String| out.error(label, &place, "carve", &e);
         if let Err(e) = super::evtx::read_chunk(chunk, &mut on_record, &mut on_error) {
             out.error(label, &place, "carve", &e);
         }
+    }
+}
+
+/// Event-log chunks from the volume's unallocated clusters.
+fn carve_event_logs(target: &Target, out: &ImageOutput, live: &LiveRecords) -> Option<CarveStats> {
+    let Source::Ntfs(volume) = &target.source else {
+        return None;
     };
-    if let Err(e) = super::carve::unallocated_chunks(volume, &mut on_chunk) {
-        out.error(label, "$Bitmap", "carve", &e.to_string());
+    let sink = chunk_sink(out, &target.label, "(unallocated)", live);
+    match super::carve::unallocated_chunks(volume, &sink) {
+        Ok(stats) => Some(stats),
+        Err(e) => {
+            out.error(&target.label, "$Bitmap", "carve", &e.to_string());
+            None
+        }
     }
 }
 

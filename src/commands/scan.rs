@@ -16,6 +16,7 @@ pub fn run(
     jobs: Option<usize>,
     artifacts: Option<&str>,
     hash: bool,
+    carve_all: bool,
     raw_cells: bool,
     quiet: bool,
     verbose: bool,
@@ -46,6 +47,7 @@ pub fn run(
         artifacts,
         raw_cells,
         hash,
+        carve_all,
     };
     let report = batch::run(&inputs, out, jobs, &options, verbosity).map_err(anyhow::Error::msg)?;
     if !quiet {

@@ -32,6 +32,13 @@ pub trait ReadAt: Send + Sync {
         self.len() == 0
     }
 
+    /// The bytes `offset .. offset + len` in place, when the source holds them in
+    /// memory as one piece (a memory-mapped raw image): whole-image passes then
+    /// scan without copying. `None` means "use `read_at`".
+    fn slice(&self, _offset: u64, _len: usize) -> Option<&[u8]> {
+        None
+    }
+
     /// Fills `buf` completely from `offset`, or fails with `UnexpectedEof` naming
     /// the range that could not be read.
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
@@ -239,6 +246,10 @@ impl Evidence {
 impl ReadAt for Evidence {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         self.data.read_at(buf, offset)
+    }
+
+    fn slice(&self, offset: u64, len: usize) -> Option<&[u8]> {
+        self.data.slice(offset, len)
     }
 
     fn len(&self) -> u64 {

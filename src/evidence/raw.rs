@@ -109,4 +109,15 @@ impl ReadAt for RawImage {
     fn len(&self) -> u64 {
         self.len
     }
+
+    fn slice(&self, offset: u64, len: usize) -> Option<&[u8]> {
+        let index = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .checked_sub(1)?;
+        let within = usize::try_from(offset - self.starts.get(index)?).ok()?;
+        self.pieces
+            .get(index)?
+            .get(within..within.checked_add(len)?)
+    }
 }

@@ -42,6 +42,13 @@ impl ReadAt for Window {
     fn len(&self) -> u64 {
         self.len
     }
+
+    fn slice(&self, offset: u64, len: usize) -> Option<&[u8]> {
+        if offset.checked_add(len as u64)? > self.len {
+            return None;
+        }
+        self.inner.slice(self.offset + offset, len)
+    }
 }
 
 /// A cursor over any `ReadAt`, for APIs that take `Read + Seek`.
@@ -87,6 +94,10 @@ impl<T: ReadAt + ?Sized> ReadAt for Arc<T> {
     fn len(&self) -> u64 {
         (**self).len()
     }
+
+    fn slice(&self, offset: u64, len: usize) -> Option<&[u8]> {
+        (**self).slice(offset, len)
+    }
 }
 
 impl<T: ReadAt + ?Sized> ReadAt for &T {
@@ -96,6 +107,10 @@ impl<T: ReadAt + ?Sized> ReadAt for &T {
 
     fn len(&self) -> u64 {
         (**self).len()
+    }
+
+    fn slice(&self, offset: u64, len: usize) -> Option<&[u8]> {
+        (**self).slice(offset, len)
     }
 }
 
