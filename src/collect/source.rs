@@ -115,9 +115,8 @@ impl Source {
             Source::Ntfs(volume) => {
                 let stream = volume.mft_stream();
                 let extents = stream.extents();
-                let data = volume.open_stream("$MFT", "").ok()?;
                 Some(OpenFile {
-                    data: Arc::new(data),
+                    data: stream,
                     extents,
                 })
             }

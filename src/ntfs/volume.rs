@@ -21,7 +21,7 @@ const MAX_EXTENSION_RECORDS: usize = 4096;
 pub struct Volume {
     data: Arc<dyn ReadAt>,
     boot: BootSector,
-    mft: Stream,
+    mft: Arc<Stream>,
     upcase: Vec<u16>,
     label: Option<String>,
     warnings: Vec<String>,
@@ -37,7 +37,7 @@ impl Volume {
         let mut volume = Volume {
             data,
             boot,
-            mft,
+            mft: Arc::new(mft),
             upcase: Vec::new(),
             label: None,
             warnings: Vec::new(),
@@ -73,8 +73,8 @@ impl Volume {
     }
 
     /// The `$MFT` as a byte stream (every record, in use or not).
-    pub fn mft_stream(&self) -> &Stream {
-        &self.mft
+    pub fn mft_stream(&self) -> Arc<Stream> {
+        Arc::clone(&self.mft)
     }
 
     /// Number of record slots in the MFT.
