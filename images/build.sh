@@ -238,19 +238,18 @@ build_win10_volume() { # volume-file
     done <"$BUILD/win10.places"
     # Windows marks the journal hidden + system (+ archive, sparse).
     setfattr -n system.ntfs_attrib_be -v 0x00000226 "$m/\$Extend/\$UsnJrnl"
-    # A deleted tool: its MFT record is freed but keeps its name, as after `del`.
-    printf 'MZ deleted attacker tool, kept for toolmark ls --deleted\n' >"$m/Users/analyst/Downloads/mimikatz.exe"
-    rm "$m/Users/analyst/Downloads/mimikatz.exe"
-    # Deleted event logs: written whole, then removed; ntfs-3g frees the clusters
-    # without wiping them, as Windows does.
+    # A deleted tool and deleted event logs: written whole, then removed (all
+    # written before any is removed, so no freed MFT record is reused). ntfs-3g
+    # frees the records and clusters without wiping them, as Windows does.
     mkdir -p "$m/Users/analyst/AppData/Local/Temp"
+    printf 'MZ deleted attacker tool, kept for toolmark ls --deleted\n' >"$m/Users/analyst/Downloads/mimikatz.exe"
     local i=0
     for src in "${DELETED_LOGS[@]}"; do
         i=$((i + 1))
         cp "$src" "$m/Users/analyst/AppData/Local/Temp/old$i.evtx"
     done
     sync
-    rm "$m"/Users/analyst/AppData/Local/Temp/old*.evtx
+    rm "$m/Users/analyst/Downloads/mimikatz.exe" "$m"/Users/analyst/AppData/Local/Temp/old*.evtx
     umount_ntfs
     set_ntfs_serial "$vol" "$W_PART_SECTORS" "$W_SERIAL"
 }

@@ -310,7 +310,16 @@ fn deleted_files_are_listed_only_when_asked() {
         .filter_map(|l| l.split_once('\t').map(|(_, p)| p.to_string()))
         .filter(|p| !p.starts_with("$OrphanFiles/"))
         .collect();
-    assert!(deleted_by_fls.contains("Users/analyst/Downloads/mimikatz.exe"));
+    for deleted in [
+        "Users/analyst/Downloads/mimikatz.exe",
+        "Users/analyst/AppData/Local/Temp/old1.evtx",
+        "Users/analyst/AppData/Local/Temp/old2.evtx",
+    ] {
+        assert!(
+            deleted_by_fls.contains(deleted),
+            "{deleted}: {deleted_by_fls:?}"
+        );
+    }
     for form in win10_forms() {
         let out = run_ok(toolmark().args(["ls", "-r", "--deleted"]).arg(&form)).stdout;
         let ours: BTreeSet<String> = String::from_utf8_lossy(&out)
