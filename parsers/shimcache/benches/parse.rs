@@ -1,7 +1,6 @@
 //! Throughput of `shimcache::parse` over every corpus blob.
 //! Run: `cargo bench -p toolmark-shimcache`.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 const BLOBS: &[&str] = &[
@@ -16,14 +15,8 @@ const BLOBS: &[&str] = &[
 ];
 
 fn main() {
-    let root = std::env::var_os("TOOLMARK_CORPUS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
     for name in BLOBS {
-        let path = root.join("registry/appcompatcache").join(name);
-        let blob = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("corpus file {} missing: {e}", path.display()));
+        let blob = testkit::read_corpus(&format!("registry/appcompatcache/{name}"));
         let rounds = 2000u32;
         let start = Instant::now();
         let mut entries = 0;
