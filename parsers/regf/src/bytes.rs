@@ -80,3 +80,9 @@ impl<'a> View<'a> {
         }
     }
 }
+
+/// Fails with [`Error::Truncated`] (at offset 0) unless `data` holds at least `needed`
+/// bytes; for whole buffers whose minimum size is known before any field is read.
+pub(crate) fn require_len(data: &[u8], needed: usize, what: &'static str) -> Result<()> {
+    View::new(data, 0, what).slice(0, needed).map(drop)
+}

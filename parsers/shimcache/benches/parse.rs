@@ -3,20 +3,12 @@
 
 use std::time::Instant;
 
-const BLOBS: &[&str] = &[
-    "WinXP/WinXPx86.bin",
-    "Win2008/Win2k8Standard.bin",
-    "Win7/win7x86.bin",
-    "Win7/win7x64.bin",
-    "Win8.0/Win80.bin",
-    "Win8.1/Win81.bin",
-    "Win10/Win10.bin",
-    "Win10/Win10Creators.bin",
-];
+#[path = "../tests/common/blobs.rs"]
+mod blobs;
 
 fn main() {
-    for name in BLOBS {
-        let blob = testkit::read_corpus(&format!("registry/appcompatcache/{name}"));
+    for name in blobs::BLOBS {
+        let blob = testkit::read_corpus(name);
         let rounds = 2000u32;
         let start = Instant::now();
         let mut entries = 0;

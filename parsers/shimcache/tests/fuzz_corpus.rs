@@ -3,6 +3,9 @@
 //! overwrites (testkit's `Mutator`) of every corpus blob. Nothing may panic and no
 //! entry may start past the blob end.
 
+#[path = "common/blobs.rs"]
+mod blobs;
+
 use std::path::Path;
 
 fn check(data: &[u8]) {
@@ -19,23 +22,12 @@ fn seeds_do_not_panic() {
 
 #[test]
 fn mutated_corpus_blobs_do_not_panic() {
-    let names = [
-        "WinXP/WinXPx86.bin",
-        "Win2008/Win2k8Standard.bin",
-        "Win7/win7x86.bin",
-        "Win7/win7x64.bin",
-        "Win8.0/Win80.bin",
-        "Win8.1/Win81.bin",
-        "Win10/Win10.bin",
-        "Win10/Win10Creators.bin",
-    ];
     // Damage concentrated on the headers and first entries, where it matters.
     let mut mutator = testkit::Mutator::new(0x0005_41AC_ACE0)
         .focus(1024)
         .max_flips(24);
-    for name in names {
-        let path = format!("registry/appcompatcache/{name}");
-        mutator.run(&path, &testkit::read_corpus(&path), 400, check);
+    for path in blobs::BLOBS {
+        mutator.run(path, &testkit::read_corpus(path), 400, check);
     }
-    assert_eq!(mutator.cases(), 8 * 400);
+    assert_eq!(mutator.cases(), blobs::BLOBS.len() * 400);
 }
