@@ -1,18 +1,13 @@
 //! Replays and parses every Amcache hive of the corpus repeatedly; prints entries per
 //! second and MB/s (hive + log bytes in). Run: `cargo bench -p toolmark-amcache`.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 /// A primary hive and its optional .LOG1/.LOG2.
 type HiveFiles = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
 
 fn main() {
-    let corpus = std::env::var_os("TOOLMARK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-        });
+    let corpus = testkit::corpus();
     let hives = [
         "registry/amcache/Win10-RathbunVM/Amcache.hve",
         "registry/amcache/Win11-RathbunVM/Amcache.hve",
@@ -24,9 +19,7 @@ fn main() {
     let inputs: Vec<HiveFiles> = hives
         .iter()
         .map(|rel| {
-            let path = corpus.join(rel);
-            let primary =
-                std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let primary = testkit::read_corpus(rel);
             let log = |ext: &str| std::fs::read(corpus.join(format!("{rel}.{ext}"))).ok();
             (primary, log("LOG1"), log("LOG2"))
         })

@@ -11,22 +11,10 @@ mod hivexml;
 mod regfexport;
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
 
 use amcache::{Entry, EntryKind, Filetime};
 use regfexport::{ExportedValue, Printed};
-
-fn corpus() -> PathBuf {
-    std::env::var_os("TOOLMARK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    let path = corpus().join(rel);
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("corpus file {} is required: {e}", path.display()))
-}
+use testkit::{corpus, read_corpus};
 
 fn read_optional(rel: &str) -> Option<Vec<u8>> {
     std::fs::read(corpus().join(rel)).ok()
@@ -34,7 +22,7 @@ fn read_optional(rel: &str) -> Option<Vec<u8>> {
 
 /// Replays the hive at `rel` with its logs, if it has any.
 fn replayed(rel: &str) -> regf::Recovered {
-    let primary = read(rel);
+    let primary = read_corpus(rel);
     let log1 = read_optional(&format!("{rel}.LOG1"));
     let log2 = read_optional(&format!("{rel}.LOG2"));
     regf::recover(&primary, log1.as_deref(), log2.as_deref()).expect("recover")
@@ -206,7 +194,7 @@ fn check_hive(rel: &str) -> Vec<Entry> {
 /// the unreplayed primary: (new key paths, changed or new records).
 fn only_after_replay(rel: &str, after: &[Entry]) -> (usize, usize) {
     let before =
-        amcache::parse(&regf::Hive::from_bytes(read(rel)).expect("hive")).expect("amcache");
+        amcache::parse(&regf::Hive::from_bytes(read_corpus(rel)).expect("hive")).expect("amcache");
     let known: HashSet<&str> = before.entries.iter().map(|e| e.key_path.as_str()).collect();
     let new_keys = after
         .iter()

@@ -13,7 +13,7 @@ fn every_corpus_prefetch_file_parses() {
     let mut versions = BTreeMap::new();
     let mut compressed = 0usize;
     for path in common::prefetch_files() {
-        let name = common::short(&path);
+        let name = testkit::short(&path);
         let bytes = std::fs::read(&path).expect("read corpus file");
         let pf = prefetch::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(pf.damaged.is_empty(), "{name}: {:?}", pf.damaged);
@@ -64,7 +64,7 @@ fn newer_volume_paths_agree_with_volume_fields() {
         for volume in &pf.volumes {
             if let Some(inner) = volume.device_path.strip_prefix("\\VOLUME{") {
                 let expected = format!("{:016x}-{:08x}}}", volume.created.raw(), volume.serial);
-                assert_eq!(inner, expected, "{}", common::short(&path));
+                assert_eq!(inner, expected, "{}", testkit::short(&path));
                 checked += 1;
             }
         }
@@ -74,7 +74,7 @@ fn newer_volume_paths_agree_with_volume_fields() {
 
 #[test]
 fn a_non_prefetch_file_is_rejected_with_what_was_expected() {
-    let bytes = std::fs::read(common::corpus_path(common::NOT_A_PREFETCH)).unwrap();
+    let bytes = std::fs::read(testkit::corpus_path(common::NOT_A_PREFETCH)).unwrap();
     let err = prefetch::parse(&bytes).unwrap_err();
     assert!(
         matches!(err, prefetch::Error::NotPrefetch { .. }),

@@ -1,13 +1,12 @@
 //! Robustness without cargo-fuzz: every seed in `fuzz/corpus/parse/` and a few
-//! thousand deterministic truncations, bit flips and field overwrites of real
-//! corpus files go through the same entry points as the fuzz target; none may
+//! thousand deterministic truncations, bit flips and field overwrites (testkit's
+//! `Mutator`) of real corpus files go through the same entry points as the fuzz target; none may
 //! panic. The seeds made by `fuzz/make_seeds.py` from the format description are
 //! also checked for the values that script wrote, and the plain ones against
 //! sccainfo, so the crafted v17..v31 layouts have an independent reader too.
 
 mod common;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use prefetch::{Error, Filetime};
@@ -30,21 +29,9 @@ fn all_entry_points(data: &[u8]) {
     }
 }
 
-fn no_panic(what: &str, data: &[u8]) {
-    if catch_unwind(AssertUnwindSafe(|| all_entry_points(data))).is_err() {
-        panic!("panic on {what}");
-    }
-}
-
 #[test]
 fn every_seed_goes_through_without_panic() {
-    let mut count = 0;
-    for entry in std::fs::read_dir(seeds_dir()).expect("fuzz seed directory") {
-        let path = entry.unwrap().path();
-        no_panic(&path.display().to_string(), &std::fs::read(&path).unwrap());
-        count += 1;
-    }
-    assert!(count >= 15, "only {count} seeds");
+    testkit::check_seeds(&seeds_dir(), 15, all_entry_points);
 }
 
 #[test]
@@ -142,72 +129,20 @@ fn damaged_seeds_give_the_right_errors() {
     }
 }
 
-/// xorshift64*: deterministic, so a failure names a reproducible case.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-fn mutate(rng: &mut Rng, data: &[u8]) -> Vec<u8> {
-    let mut out = data.to_vec();
-    match rng.below(3) {
-        0 => out.truncate(rng.below(out.len())),
-        1 => {
-            for _ in 0..1 + rng.below(8) {
-                let bit = rng.below(out.len() * 8);
-                if let Some(byte) = out.get_mut(bit / 8) {
-                    *byte ^= 1 << (bit % 8);
-                }
-            }
-        }
-        _ => {
-            // Offsets and counts are u32s: try the values that break arithmetic.
-            let value = [0u32, 1, 0x7FFF_FFFF, 0xFFFF_FFFF, rng.next() as u32][rng.below(5)];
-            let at = rng.below(out.len().saturating_sub(4));
-            if let Some(field) = out.get_mut(at..at + 4) {
-                field.copy_from_slice(&value.to_le_bytes());
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn mutated_corpus_files_never_panic() {
     let files = common::prefetch_files();
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut cases = 0usize;
-    for round in 0..4 {
-        for (i, path) in files.iter().enumerate() {
-            let original = std::fs::read(path).unwrap();
-            // Mutate the compressed file (decompressor) and, for MAM files, the
-            // decompressed SCCA bytes too (parser behind a valid decompression).
-            let mut targets = vec![original.clone()];
-            if original.starts_with(b"MAM") {
-                targets.push(prefetch::decompress(&original).unwrap());
-            }
-            for (t, target) in targets.iter().enumerate() {
-                let mutated = mutate(&mut rng, target);
-                no_panic(
-                    &format!(
-                        "round {round} file {i} target {t} ({})",
-                        common::short(path)
-                    ),
-                    &mutated,
-                );
-                cases += 1;
-            }
+    let mut mutator = testkit::Mutator::new(0x9E37_79B9_7F4A_7C15).max_flips(8);
+    for path in &files {
+        let original = std::fs::read(path).unwrap();
+        let name = testkit::short(path);
+        // Mutate the compressed file (decompressor) and, for MAM files, the
+        // decompressed SCCA bytes too (parser behind a valid decompression).
+        mutator.run(&name, &original, 4, all_entry_points);
+        if original.starts_with(b"MAM") {
+            let plain = prefetch::decompress(&original).unwrap();
+            mutator.run(&format!("{name} decompressed"), &plain, 4, all_entry_points);
         }
     }
-    assert!(cases > 5000, "{cases} cases");
+    assert!(mutator.cases() > 5000, "{} cases", mutator.cases());
 }

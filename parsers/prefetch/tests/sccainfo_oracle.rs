@@ -16,12 +16,12 @@ fn fields_equal_sccainfo_for_every_file_it_supports() {
     for path in &files {
         let bytes = std::fs::read(path).expect("read corpus file");
         let ours =
-            prefetch::parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", common::short(path)));
+            prefetch::parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", testkit::short(path)));
         match common::sccainfo::run(path) {
             Ok(theirs) => {
                 compared += 1;
                 for diff in common::sccainfo::differences(&ours, &theirs) {
-                    mismatches.push(format!("{}: {diff}", common::short(path)));
+                    mismatches.push(format!("{}: {diff}", testkit::short(path)));
                 }
             }
             Err(stderr) => {
@@ -30,9 +30,9 @@ fn fields_equal_sccainfo_for_every_file_it_supports() {
                     31,
                     "sccainfo failed on a version {} file {}: {stderr}",
                     ours.version,
-                    common::short(path)
+                    testkit::short(path)
                 );
-                skipped.push(common::short(path));
+                skipped.push(testkit::short(path));
             }
         }
     }

@@ -11,13 +11,13 @@ use std::path::Path;
 
 fn parse(path: &Path) -> prefetch::Prefetch {
     prefetch::parse(&std::fs::read(path).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", common::short(path)))
+        .unwrap_or_else(|e| panic!("{}: {e}", testkit::short(path)))
 }
 
 #[test]
 fn mam_reference_parses_and_equals_sccainfo() {
     let reference =
-        common::corpus_path("prefetch/win11-mam-reference/KAPE.EXE-07476F82-decompressed");
+        testkit::corpus_path("prefetch/win11-mam-reference/KAPE.EXE-07476F82-decompressed");
     let ours = parse(&reference);
     assert!(!ours.was_compressed);
     let theirs = common::sccainfo::run(&reference).expect("sccainfo reads the reference");
@@ -31,7 +31,7 @@ fn mam_reference_parses_and_equals_sccainfo() {
     // The corpus README promises the compressed twin only "if present"; it is not
     // in this corpus (see README.md of this crate for the manual check we did).
     // When a corpus ships it, it must decompress to exactly the reference.
-    let twin = common::corpus_dir().join("prefetch/artemis/win11/KAPE.EXE-07476F82.pf");
+    let twin = testkit::corpus().join("prefetch/artemis/win11/KAPE.EXE-07476F82.pf");
     if twin.exists() {
         let plain = prefetch::decompress(&std::fs::read(&twin).unwrap()).unwrap();
         assert!(
@@ -50,7 +50,7 @@ fn mam_reference_parses_and_equals_sccainfo() {
 fn plaso_version_31_sample_matches_plaso_expectations() {
     // Expected values from plaso's tests/parsers/winprefetch.py,
     // testParse31TruncatedFilename, for this very file.
-    let pf = parse(&common::corpus_path(
+    let pf = parse(&testkit::corpus_path(
         "prefetch/plaso/winprefetch/AM_DELTA_PATCH_1.443.990.0.EX-7037CF86.pf",
     ));
     assert!(pf.was_compressed);
@@ -71,12 +71,12 @@ fn plaso_version_31_sample_matches_plaso_expectations() {
 
 #[test]
 fn win11_v31_folder_files_are_version_31_and_consistent() {
-    let dir = common::corpus_path("prefetch/win11-v31");
+    let dir = testkit::corpus_path("prefetch/win11-v31");
     let mut count = 0usize;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let pf = parse(&path);
-        let name = common::short(&path);
+        let name = testkit::short(&path);
         assert_eq!(pf.version, 31, "{name}");
         assert!(
             !pf.was_compressed,

@@ -2,19 +2,9 @@
 //! Win10 Amcache logs, repeatedly; prints records (keys + values) per second and MB/s.
 //! Run: `cargo bench -p toolmark-regf`.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-fn corpus() -> PathBuf {
-    std::env::var_os("TOOLMARK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    let path = corpus().join(rel);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use testkit::read_corpus;
 
 fn walk(bytes: &[u8]) -> usize {
     let hive = regf::Hive::from_bytes(bytes.to_vec()).expect("hive");
@@ -41,7 +31,7 @@ fn main() {
         "registry/amcache/plaso-dirty-nologs/Amcache.hve",
     ]
     .iter()
-    .map(|rel| read(rel))
+    .map(|rel| read_corpus(rel))
     .collect();
     let bytes: usize = hives.iter().map(Vec::len).sum();
     let rounds = 10;
@@ -59,9 +49,9 @@ fn main() {
 
     let base = "registry/amcache/Win10-RathbunVM/Amcache.hve";
     let (primary, log1, log2) = (
-        read(base),
-        read(&format!("{base}.LOG1")),
-        read(&format!("{base}.LOG2")),
+        read_corpus(base),
+        read_corpus(&format!("{base}.LOG1")),
+        read_corpus(&format!("{base}.LOG2")),
     );
     let input = primary.len() + log1.len() + log2.len();
     let start = Instant::now();

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use crate::base_block::{BaseBlock, BASE_BLOCK_SIZE};
+use crate::bytes::require_len;
 use crate::cell::Cells;
 use crate::error::{Error, Result};
 use crate::key::Key;
@@ -24,14 +25,7 @@ impl Hive {
     /// replay its logs first).
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self> {
         let base = BaseBlock::parse(&bytes)?;
-        if bytes.len() < BASE_BLOCK_SIZE {
-            return Err(Error::Truncated {
-                what: "base block",
-                offset: 0,
-                needed: BASE_BLOCK_SIZE as u64,
-                available: bytes.len() as u64,
-            });
-        }
+        require_len(&bytes, BASE_BLOCK_SIZE, "base block")?;
         Ok(Hive { bytes, base })
     }
 

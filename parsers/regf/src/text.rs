@@ -1,32 +1,15 @@
 //! Name and string decoding. Key and value names are stored either "compressed" (one
 //! byte per character; Windows zero-extends each byte to a UTF-16 code unit, i.e.
-//! Latin-1) or as UTF-16LE. Unpaired surrogates become U+FFFD rather than an error,
-//! because a name we cannot decode perfectly is still worth reporting.
+//! Latin-1) or as UTF-16LE, decoded by [`binview::utf16le`]: unpaired surrogates become
+//! U+FFFD rather than an error, because a name we cannot decode perfectly is still
+//! worth reporting.
 
 /// Decodes a one-byte-per-character (Latin-1) name.
 pub(crate) fn latin1(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| char::from(b)).collect()
 }
 
-/// Decodes UTF-16LE, ignoring a trailing odd byte.
-pub(crate) fn utf16le(bytes: &[u8]) -> String {
-    let units = bytes
-        .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
-    char::decode_utf16(units)
-        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
-}
-
-/// Decodes a UTF-16LE string value up to its first NUL (what the Win32 API returns
-/// to programs; bytes after the terminator are slack, not part of the value).
-pub(crate) fn utf16le_until_nul(bytes: &[u8]) -> String {
-    let end = bytes
-        .chunks_exact(2)
-        .position(|pair| pair == [0, 0])
-        .map_or(bytes.len(), |units| units * 2);
-    utf16le(bytes.get(..end).unwrap_or(bytes))
-}
+pub(crate) use binview::{utf16le, utf16le_until_nul};
 
 /// Splits a REG_MULTI_SZ payload into its strings. The list ends at the first empty
 /// string (two NULs in a row) or at the end of the data, as in the Win32 API.
@@ -34,10 +17,7 @@ pub(crate) fn multi_sz(bytes: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = bytes;
     while !rest.is_empty() {
-        let end = rest
-            .chunks_exact(2)
-            .position(|pair| pair == [0, 0])
-            .map_or(rest.len(), |units| units * 2);
+        let end = binview::utf16le_len_before_nul(rest);
         if end == 0 {
             break;
         }

@@ -10,9 +10,9 @@
 
 use std::borrow::Cow;
 
-use crate::bytes::View;
+use crate::bytes::{require_len, View};
 use crate::cell::Cells;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::hive::Hive;
 use crate::text;
 
@@ -202,14 +202,7 @@ fn big_data(cells: &Cells<'_>, db: &View<'_>, size: usize) -> Result<Vec<u8>> {
         let want = (size - out.len()).min(BIG_DATA_SEGMENT);
         out.extend_from_slice(segment.slice(0, want)?);
     }
-    if out.len() < size {
-        return Err(Error::Truncated {
-            what: "big data",
-            offset: 0,
-            needed: size as u64,
-            available: out.len() as u64,
-        });
-    }
+    require_len(&out, size, "big data")?;
     Ok(out)
 }
 

@@ -1,8 +1,6 @@
 //! The hand-made hives of fuzz/corpus/hive (built by fuzz/make_seeds.py from the
 //! format description) decode to what the generator put in them.
 
-mod common;
-
 use regf::{recover, Error, Hive, LogFormat, ValueData, ValueType};
 
 fn seed(name: &str) -> Vec<u8> {

@@ -5,12 +5,12 @@
 mod common;
 
 use common::hivexml::{self, seconds};
-use common::{corpus, read};
 use regf::Hive;
+use testkit::read_corpus;
 
 fn check(rel: &str) {
-    let (hive_mtime, theirs) = hivexml::run(&corpus().join(rel));
-    let hive = Hive::from_bytes(read(rel)).expect("hive");
+    let (hive_mtime, theirs) = hivexml::run(&testkit::corpus_path(rel));
+    let hive = Hive::from_bytes(read_corpus(rel)).expect("hive");
     assert_eq!(
         seconds(hive.base_block().last_written),
         hive_mtime,

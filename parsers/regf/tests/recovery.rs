@@ -10,13 +10,14 @@
 
 mod common;
 
-use common::{dump, read};
+use common::dump;
 use regf::{recover, Hive, LogFile, LogFormat};
+use testkit::read_corpus;
 
 fn replay(dir: &str, name: &str) -> (Vec<u8>, regf::Recovered) {
-    let primary = read(&format!("registry/dirty/{dir}/{name}"));
-    let log1 = read(&format!("registry/dirty/{dir}/{name}.LOG1"));
-    let log2 = read(&format!("registry/dirty/{dir}/{name}.LOG2"));
+    let primary = read_corpus(&format!("registry/dirty/{dir}/{name}"));
+    let log1 = read_corpus(&format!("registry/dirty/{dir}/{name}.LOG1"));
+    let log2 = read_corpus(&format!("registry/dirty/{dir}/{name}.LOG2"));
     let rec = recover(&primary, Some(&log1), Some(&log2)).expect("recover");
     (primary, rec)
 }
@@ -40,8 +41,10 @@ fn new_format_replay_matches_windows10() {
     assert_eq!(rec.report.logs_applied, vec![LogFile::Log1, LogFile::Log2]);
     let ours = Hive::from_bytes(rec.bytes).unwrap();
     assert!(!ours.is_dirty());
-    let windows =
-        Hive::from_bytes(read("registry/dirty/NewDirtyHive1/RecoveredHive_Windows10")).unwrap();
+    let windows = Hive::from_bytes(read_corpus(
+        "registry/dirty/NewDirtyHive1/RecoveredHive_Windows10",
+    ))
+    .unwrap();
     assert_same_tree(&ours, &windows);
     // The comparison can fail: the unreplayed primary differs from Windows' result.
     let before = Hive::from_bytes(primary).unwrap();
@@ -64,8 +67,10 @@ fn old_format_replay_matches_windows7() {
     assert_eq!(rec.report.logs_applied, vec![LogFile::Log1]);
     let ours = Hive::from_bytes(rec.bytes).unwrap();
     assert!(!ours.is_dirty());
-    let windows =
-        Hive::from_bytes(read("registry/dirty/OldDirtyHive/RecoveredHive_Windows7")).unwrap();
+    let windows = Hive::from_bytes(read_corpus(
+        "registry/dirty/OldDirtyHive/RecoveredHive_Windows7",
+    ))
+    .unwrap();
     assert_same_tree(&ours, &windows);
     let before = Hive::from_bytes(primary).unwrap();
     assert!(before.is_dirty());
@@ -113,7 +118,7 @@ fn bad_logs_leave_the_primary_unchanged_and_say_why() {
 
 #[test]
 fn dirty_hive_without_logs_is_reported() {
-    let primary = read("registry/amcache/plaso-dirty-nologs/Amcache.hve");
+    let primary = read_corpus("registry/amcache/plaso-dirty-nologs/Amcache.hve");
     let rec = recover(&primary, None, None).unwrap();
     assert!(rec.report.was_dirty);
     assert!(rec.bytes == primary);

@@ -7,8 +7,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::regfexport::{self, ExportedValue, Printed};
-use common::{corpus, read};
 use regf::{Hive, ValueData, ValueType};
+use testkit::read_corpus;
 
 /// The raw bytes of one value as `hivexget` (libhivex-bin) prints them.
 fn hivex_value(file: &Path, key_path: &str, name: &str) -> Vec<u8> {
@@ -135,8 +135,8 @@ fn differs(v: &regf::Value<'_>, t: &ExportedValue, path: &Path, key_path: &str) 
 }
 
 fn check(rel: &str) -> (usize, usize) {
-    let path = corpus().join(rel);
-    let counts = compare(&path, read(rel));
+    let path = testkit::corpus_path(rel);
+    let counts = compare(&path, read_corpus(rel));
     eprintln!(
         "{rel}: {} keys, {} values agree with regfexport",
         counts.0, counts.1
@@ -185,9 +185,9 @@ fn our_replayed_hives() {
     ] {
         let base = format!("registry/dirty/{dir}/{name}");
         let rec = regf::recover(
-            &read(&base),
-            Some(&read(&format!("{base}.LOG1"))),
-            Some(&read(&format!("{base}.LOG2"))),
+            &read_corpus(&base),
+            Some(&read_corpus(&format!("{base}.LOG1"))),
+            Some(&read_corpus(&format!("{base}.LOG2"))),
         )
         .expect("recover");
         let tmp: PathBuf =

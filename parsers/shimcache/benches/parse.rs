@@ -1,29 +1,14 @@
 //! Throughput of `shimcache::parse` over every corpus blob.
 //! Run: `cargo bench -p toolmark-shimcache`.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-const BLOBS: &[&str] = &[
-    "WinXP/WinXPx86.bin",
-    "Win2008/Win2k8Standard.bin",
-    "Win7/win7x86.bin",
-    "Win7/win7x64.bin",
-    "Win8.0/Win80.bin",
-    "Win8.1/Win81.bin",
-    "Win10/Win10.bin",
-    "Win10/Win10Creators.bin",
-];
+#[path = "../tests/common/blobs.rs"]
+mod blobs;
 
 fn main() {
-    let root = std::env::var_os("TOOLMARK_CORPUS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
-    for name in BLOBS {
-        let path = root.join("registry/appcompatcache").join(name);
-        let blob = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("corpus file {} missing: {e}", path.display()));
+    for name in blobs::BLOBS {
+        let blob = testkit::read_corpus(name);
         let rounds = 2000u32;
         let start = Instant::now();
         let mut entries = 0;

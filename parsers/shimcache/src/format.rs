@@ -1,6 +1,6 @@
 //! Which Windows wrote a blob, told from the blob alone.
 
-use crate::view::View;
+use binview::View;
 
 /// The AppCompatCache layouts, by the Windows versions that write them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -52,7 +52,7 @@ pub(crate) enum Family {
 /// by the header size in the first u32 (0x30/0x34 on Windows 10) or by the entry tag
 /// right after the 128-byte header (Windows 8.x).
 pub(crate) fn family(blob: &[u8]) -> Option<Family> {
-    let view = View(blob);
+    let view = View::new(blob);
     let first = view.u32_at(0)?;
     match first {
         XP_MAGIC => return Some(Family::Xp),
@@ -61,13 +61,17 @@ pub(crate) fn family(blob: &[u8]) -> Option<Family> {
         _ => {}
     }
     let tagged_after = |header_len: usize, tag: [u8; 4]| {
-        blob.len() == header_len || view.tag_at(header_len) == Some(tag)
+        blob.len() == header_len || view.array::<4>(header_len) == Some(tag)
     };
     match first {
         0x30 if tagged_after(0x30, TAG_10TS) => Some(Family::Tagged(Format::Win10)),
         0x34 if tagged_after(0x34, TAG_10TS) => Some(Family::Tagged(Format::Win10Creators)),
-        _ if view.tag_at(WIN8_HEADER_LEN) == Some(TAG_00TS) => Some(Family::Tagged(Format::Win80)),
-        _ if view.tag_at(WIN8_HEADER_LEN) == Some(TAG_10TS) => Some(Family::Tagged(Format::Win81)),
+        _ if view.array::<4>(WIN8_HEADER_LEN) == Some(TAG_00TS) => {
+            Some(Family::Tagged(Format::Win80))
+        }
+        _ if view.array::<4>(WIN8_HEADER_LEN) == Some(TAG_10TS) => {
+            Some(Family::Tagged(Format::Win81))
+        }
         _ => None,
     }
 }

@@ -36,7 +36,6 @@ mod error;
 mod format;
 mod table;
 mod tagged;
-mod view;
 
 use filetime::Filetime;
 
@@ -105,7 +104,7 @@ pub fn parse(blob: &[u8]) -> Result<ShimCache> {
         Some(format::Family::Win7) => table::parse_win7(blob),
         Some(format::Family::Tagged(format)) => tagged::parse(blob, format),
         None => Err(Error::UnknownFormat {
-            first_u32: view::View(blob).u32_at(0).unwrap_or(0),
+            first_u32: binview::View::new(blob).u32_at(0).unwrap_or(0),
             len: blob.len(),
         }),
     }

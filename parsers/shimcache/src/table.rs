@@ -3,8 +3,8 @@
 //! the entry itself (XP) or elsewhere in the blob at an offset the entry gives.
 
 use crate::format::Format;
-use crate::view::View;
 use crate::{Entry, Error, Result, ShimCache};
+use binview::View;
 
 const XP_HEADER_LEN: usize = 400;
 const XP_SLOT_LEN: usize = 552;
@@ -48,7 +48,7 @@ pub(crate) fn parse_nt52_vista(blob: &[u8]) -> Result<ShimCache> {
     let entry_len = if is_64bit { 32 } else { 24 };
     let tail = if is_64bit { 24 } else { 16 };
     let is_vista = (0..count as usize)
-        .map_while(|i| View(blob).u32_at(NT52_HEADER_LEN + i * entry_len + tail))
+        .map_while(|i| View::new(blob).u32_at(NT52_HEADER_LEN + i * entry_len + tail))
         .all(|low| low <= MAX_PLAUSIBLE_INSERT_FLAGS);
     let (entries, problems) = read_table(blob, NT52_HEADER_LEN, entry_len, count, |entry| {
         let base = counted_path_entry(blob, entry, is_64bit)?;
@@ -103,7 +103,7 @@ pub(crate) fn parse_win7(blob: &[u8]) -> Result<ShimCache> {
 /// The header as a view, or the error for a blob shorter than it.
 fn header(blob: &[u8], needed: usize) -> Result<View<'_>> {
     match blob.get(..needed) {
-        Some(bytes) => Ok(View(bytes)),
+        Some(bytes) => Ok(View::new(bytes)),
         None => Err(Error::TruncatedHeader {
             len: blob.len(),
             needed,
@@ -115,7 +115,7 @@ fn header(blob: &[u8], needed: usize) -> Result<View<'_>> {
 /// bytes before a u64 path offset; 32-bit entries have the (never zero, since paths
 /// follow the table) u32 path offset in those bytes.
 fn is_64bit_table(blob: &[u8], header_len: usize, count: u32) -> bool {
-    count > 0 && View(blob).u32_at(header_len + 4) == Some(0)
+    count > 0 && View::new(blob).u32_at(header_len + 4) == Some(0)
 }
 
 /// Reads `count` entries of `entry_len` bytes after the header with `read`, which
@@ -137,7 +137,7 @@ fn read_table(
     for (index, offset) in (0..room.min(count as usize)).map(|i| (i, header_len + i * entry_len)) {
         let position = index as u32;
         let bytes = blob.get(offset..offset + entry_len).unwrap_or_default();
-        match read(View(bytes)) {
+        match read(View::new(bytes)) {
             Ok(entry) => entries.push(Entry {
                 position,
                 offset,
@@ -163,7 +163,7 @@ fn counted_path_entry(blob: &[u8], entry: View<'_>, is_64bit: bool) -> Result<En
         (entry.u32_at(4).map(|o| o as usize), 8)
     };
     let path = path_offset
-        .and_then(|offset| View(blob).utf16_at(offset, usize::from(path_len)))
+        .and_then(|offset| View::new(blob).utf16_at(offset, usize::from(path_len)))
         .ok_or("path lies outside the blob")?;
     Ok(Entry {
         path,

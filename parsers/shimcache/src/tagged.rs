@@ -3,8 +3,8 @@
 //! follow each other without gaps; the unused end of the value is zero.
 
 use crate::format::{Format, TAG_00TS, TAG_10TS, WIN8_HEADER_LEN};
-use crate::view::View;
 use crate::{Entry, Error, Result, ShimCache};
+use binview::View;
 
 /// Tag, checksum, record size.
 const RECORD_PREFIX_LEN: usize = 12;
@@ -27,13 +27,13 @@ pub(crate) fn parse(blob: &[u8], format: Format) -> Result<ShimCache> {
             needed: header_len,
         });
     }
-    let view = View(blob);
+    let view = View::new(blob);
     let header_entry_count = count_at.and_then(|at| view.u32_at(at));
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     let mut offset = header_len;
     let mut position = 0u32;
-    while let Some(found) = view.tag_at(offset) {
+    while let Some(found) = view.array::<4>(offset) {
         if found != tag {
             if found != [0; 4] {
                 problems.push(Error::BadSignature {
@@ -58,7 +58,7 @@ pub(crate) fn parse(blob: &[u8], format: Format) -> Result<ShimCache> {
             offset = blob.len();
             break;
         };
-        match read_record(View(record), format) {
+        match read_record(View::new(record), format) {
             Ok(entry) => entries.push(Entry {
                 position,
                 offset,

@@ -13,8 +13,6 @@
 //! - an independent Python reading (run by `python3`) of every entry of the 2008 blob
 //!   and of the Windows 10 Creators blob, which that suite does not cover.
 
-mod common;
-
 use std::process::Command;
 
 use shimcache::{Format, ShimCache};
@@ -22,7 +20,7 @@ use shimcache::{Format, ShimCache};
 const DIR: &str = "registry/appcompatcache";
 
 fn parse(name: &str) -> (Vec<u8>, ShimCache) {
-    let blob = common::read_corpus(&format!("{DIR}/{name}"));
+    let blob = testkit::read_corpus(&format!("{DIR}/{name}"));
     let cache = shimcache::parse(&blob).unwrap_or_else(|e| panic!("{name}: {e}"));
     (blob, cache)
 }
@@ -246,7 +244,7 @@ else:
 "#;
 
 fn python_entries(kind: &str, name: &str) -> Vec<(String, u64, u64)> {
-    let path = common::corpus_path(&format!("{DIR}/{name}"));
+    let path = testkit::corpus_path(&format!("{DIR}/{name}"));
     let output = Command::new("python3")
         .args(["-c", PYTHON_READERS, kind])
         .arg(&path)

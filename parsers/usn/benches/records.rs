@@ -1,15 +1,7 @@
 //! Throughput of the slice walk and the streaming reader over the corpus journals.
 //! Run: `cargo bench -p toolmark-usn`.
 
-use std::path::PathBuf;
 use std::time::Instant;
-
-fn corpus() -> PathBuf {
-    std::env::var_os("TOOLMARK_CORPUS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    )
-}
 
 fn report(what: &str, bytes: usize, records: u64, rounds: u32, seconds: f64) {
     let total = f64::from(rounds);
@@ -36,9 +28,7 @@ fn main() {
         "hosts/win10-aptsim/$Extend/$J",
         "ntfs/dfir_ntfs/usnjrnlj.bin",
     ] {
-        let path = corpus().join(name);
-        let data = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("corpus file {} missing: {e}", path.display()));
+        let data = testkit::read_corpus(name);
         let rounds = (200_000_000 / data.len().max(1)).clamp(3, 2000) as u32;
 
         let start = Instant::now();

@@ -31,7 +31,6 @@ mod record;
 mod scan;
 mod slice;
 mod stream;
-mod view;
 
 pub use error::RecordError;
 pub use flags::{attribute_names, reason_names, source_info_names};

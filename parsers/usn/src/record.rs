@@ -23,7 +23,7 @@ use std::fmt;
 use filetime::Filetime;
 
 use crate::flags;
-use crate::view::View;
+use binview::View;
 
 /// Size of the V4 fixed part (header, references, USN, reason, source, extent counts).
 const V4_FIXED_LEN: u32 = 56;
@@ -166,7 +166,7 @@ pub(crate) fn header_problem(length: u32, major: u16) -> Option<&'static str> {
 /// inside the record (the caller reports that as damage).
 pub(crate) fn parse_v2_v3(bytes: &[u8], major: u16, offset: u64) -> Option<UsnRecord> {
     let layout = if major == 3 { &V3 } else { &V2 };
-    let view = View(bytes);
+    let view = View::new(bytes);
     let reference = |at: usize| {
         if layout.reference_is_128 {
             view.u128_at(at)
@@ -194,17 +194,8 @@ pub(crate) fn parse_v2_v3(bytes: &[u8], major: u16, offset: u64) -> Option<UsnRe
         source_info: view.u32_at(layout.reason + 4)?,
         security_id: view.u32_at(layout.reason + 8)?,
         file_attributes: view.u32_at(layout.reason + 12)?,
-        file_name: decode_utf16le(name_bytes),
+        file_name: binview::utf16le(name_bytes),
     })
-}
-
-fn decode_utf16le(bytes: &[u8]) -> String {
-    let units = bytes
-        .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
-    char::decode_utf16(units)
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
 }
 
 #[cfg(test)]

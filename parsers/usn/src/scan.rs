@@ -9,7 +9,7 @@
 
 use crate::error::RecordError;
 use crate::record::{header_problem, parse_v2_v3, UsnRecord};
-use crate::view::View;
+use binview::View;
 
 /// Counts of what the walk stepped over rather than returned.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -85,7 +85,7 @@ pub(crate) fn step(
 
 /// The first 8 bytes as a little-endian word, if there are 8.
 fn first_word(rest: &[u8]) -> Option<u64> {
-    View(rest).u64_at(0)
+    View::new(rest).u64_at(0)
 }
 
 /// Record length (low 32 bits) and major version (next 16 bits) of a header word.

@@ -10,8 +10,6 @@
 //! - the stream's buffer stays far below the journal's size, and the stream (with the
 //!   default and with a tiny odd block size) yields exactly what the slice walk yields.
 
-mod common;
-
 use std::fs::File;
 use std::process::Command;
 
@@ -39,7 +37,7 @@ print(n, first, last)
 "#;
 
 fn python_walk() -> (u64, u64, u64) {
-    let path = common::corpus_path(J);
+    let path = testkit::corpus_path(J);
     let output = Command::new("python3")
         .arg("-c")
         .arg(PYTHON_WALK)
@@ -57,7 +55,7 @@ fn python_walk() -> (u64, u64, u64) {
 
 #[test]
 fn streams_the_win10_journal_in_bounded_memory() {
-    let path = common::corpus_path(J);
+    let path = testkit::corpus_path(J);
     let file = File::open(&path)
         .unwrap_or_else(|e| panic!("corpus file {} is required: {e}", path.display()));
     let size = file.metadata().unwrap().len();
@@ -115,7 +113,7 @@ fn streams_the_win10_journal_in_bounded_memory() {
 
 #[test]
 fn stream_and_slice_agree_even_with_tiny_blocks() {
-    let data = common::read_corpus(J);
+    let data = testkit::read_corpus(J);
     let slice: Vec<_> = usn::records(&data, 0).map(|r| r.unwrap()).collect();
     for block in [usn::DEFAULT_BLOCK_SIZE, 1000] {
         let stream = usn::UsnStream::with_block_size(data.as_slice(), 0, block);

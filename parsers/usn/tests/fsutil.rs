@@ -16,8 +16,6 @@
 //!   records written after fsutil ran. Those must all lie at or past Next USN.
 //! - V4 records appear in the listing with their own blocks; we skip and count them.
 
-mod common;
-
 use std::collections::HashMap;
 
 /// One fsutil record block as key -> value.
@@ -95,8 +93,8 @@ fn fsutil_seconds(value: &str) -> i64 {
 
 #[test]
 fn matches_fsutil_readjournal() {
-    let data = common::read_corpus("ntfs/dfir_ntfs/usnjrnlj.bin");
-    let listing = common::read_corpus("ntfs/dfir_ntfs/usnjrnlj.fsutil.txt");
+    let data = testkit::read_corpus("ntfs/dfir_ntfs/usnjrnlj.bin");
+    let listing = testkit::read_corpus("ntfs/dfir_ntfs/usnjrnlj.fsutil.txt");
     let (header, blocks) = parse_listing(&String::from_utf8_lossy(&listing));
     let next_usn: u64 = field(&header, "Next USN").parse().unwrap();
 
@@ -176,7 +174,7 @@ fn matches_fsutil_readjournal() {
 #[test]
 fn spot_check_first_record() {
     // Read by hand from fsutil's first block: "New folder", entry 0x28 seq 1, parent 5-5.
-    let data = common::read_corpus("ntfs/dfir_ntfs/usnjrnlj.bin");
+    let data = testkit::read_corpus("ntfs/dfir_ntfs/usnjrnlj.bin");
     let first = usn::records(&data, 0).next().unwrap().unwrap();
     assert_eq!(first.file_name, "New folder");
     assert_eq!(first.file_reference.to_string(), "40-1");

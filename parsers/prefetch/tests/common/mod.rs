@@ -1,35 +1,10 @@
-//! Shared by the integration tests and the benchmark: where the corpus is and which
-//! of its files are Prefetch files. Missing corpus folders panic with a clear
-//! message, so a test can never pass by reading nothing.
+//! Shared by the integration tests and the benchmark: which corpus files are Prefetch
+//! files (the corpus itself is found by testkit). Missing corpus folders panic with a
+//! clear message, so a test can never pass by reading nothing.
 
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::path::{Path, PathBuf};
-
-/// `$TOOLMARK_CORPUS`, else `<workspace>/../shared/corpus`.
-pub fn corpus_dir() -> PathBuf {
-    let dir = match std::env::var_os("TOOLMARK_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    assert!(
-        dir.is_dir(),
-        "test corpus not found at {} (set TOOLMARK_CORPUS)",
-        dir.display()
-    );
-    dir
-}
-
-/// A corpus sub-folder that must exist.
-pub fn corpus_path(relative: &str) -> PathBuf {
-    let path = corpus_dir().join(relative);
-    assert!(
-        path.exists(),
-        "corpus file or folder {} is missing",
-        path.display()
-    );
-    path
-}
 
 /// The non-Prefetch file the corpus keeps to test rejection.
 pub const NOT_A_PREFETCH: &str = "prefetch/ez/Bad/notAPrefetch.pf";
@@ -38,12 +13,12 @@ pub const NOT_A_PREFETCH: &str = "prefetch/ez/Bad/notAPrefetch.pf";
 /// Prefetch folder, sorted, excluding the deliberately bad one.
 pub fn prefetch_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
-    collect_pf(&corpus_path("prefetch"), &mut files);
+    collect_pf(&testkit::corpus_path("prefetch"), &mut files);
     collect_pf(
-        &corpus_path("hosts/win10-aptsim/Windows/Prefetch"),
+        &testkit::corpus_path("hosts/win10-aptsim/Windows/Prefetch"),
         &mut files,
     );
-    let bad = corpus_path(NOT_A_PREFETCH);
+    let bad = testkit::corpus_path(NOT_A_PREFETCH);
     files.retain(|f| *f != bad);
     files.sort();
     assert!(
@@ -67,14 +42,6 @@ fn collect_pf(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
-}
-
-/// The corpus-relative name of `path`, for messages.
-pub fn short(path: &Path) -> String {
-    path.strip_prefix(corpus_dir())
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }
 
 pub mod sccainfo;

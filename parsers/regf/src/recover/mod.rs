@@ -16,8 +16,8 @@ use crate::base_block::{
     put_u32, reseal, BaseBlock, BASE_BLOCK_SIZE, OFF_FILE_TYPE, OFF_FLAGS, OFF_HBINS_SIZE,
     OFF_PRIMARY_SEQ, OFF_SECONDARY_SEQ,
 };
-use crate::bytes::View;
-use crate::error::{Error, Result};
+use crate::bytes::{require_len, View};
+use crate::error::Result;
 use filetime::Filetime;
 
 /// Where a replayed log came from.
@@ -103,14 +103,7 @@ impl Replay {
 /// [`RecoveryReport::problems`] and the best available bytes are returned.
 pub fn recover(primary: &[u8], log1: Option<&[u8]>, log2: Option<&[u8]>) -> Result<Recovered> {
     let base = BaseBlock::parse(primary)?;
-    if primary.len() < BASE_BLOCK_SIZE {
-        return Err(Error::Truncated {
-            what: "primary hive",
-            offset: 0,
-            needed: BASE_BLOCK_SIZE as u64,
-            available: primary.len() as u64,
-        });
-    }
+    require_len(primary, BASE_BLOCK_SIZE, "primary hive")?;
     let mut report = RecoveryReport::default();
     let unchanged = |report| Recovered {
         bytes: primary.to_vec(),

@@ -1,26 +1,11 @@
-//! Shared helpers for the integration tests: corpus location and a full dump of a
-//! hive through our reader.
+//! Shared helpers for the integration tests: a full dump of a hive through our
+//! reader, and the oracle runners (the corpus itself is found by testkit).
 #![allow(dead_code)]
 
 pub mod hivexml;
 pub mod regfexport;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-
-/// The corpus root: `$TOOLMARK_CORPUS` or `<workspace>/../shared/corpus`.
-pub fn corpus() -> PathBuf {
-    std::env::var_os("TOOLMARK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"))
-}
-
-/// Reads a corpus file, failing the test with a clear message if it is missing.
-pub fn read(rel: &str) -> Vec<u8> {
-    let path = corpus().join(rel);
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("corpus file {} is required: {e}", path.display()))
-}
 
 /// One value as our reader sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
