@@ -18,6 +18,7 @@
 //! buffer the caller passes, with no allocation per byte; the caller reads the
 //! image in large aligned blocks and passes overlapping windows.
 
+use binview::View;
 use memchr::memmem;
 
 /// Bytes in an EVTX chunk.
@@ -118,18 +119,16 @@ pub fn find_records(buf: &[u8], base: u64) -> Vec<Record> {
     const FT_2100: u64 = 0x0234_0F8E_4420_0000;
     memmem::find_iter(buf, RECORD_MAGIC)
         .filter_map(|at| {
-            let header = buf.get(at..at + 24)?;
-            let size = u32::from_le_bytes(header[4..8].try_into().ok()?);
+            let view = View::new(buf.get(at..)?);
+            let size = view.u32_at(4)?;
             let len = size as usize;
-            if !(MIN_RECORD..=CHUNK_SIZE - CHUNK_HEADER_SIZE).contains(&len) {
+            if !(MIN_RECORD..=CHUNK_SIZE - CHUNK_HEADER_SIZE).contains(&len)
+                || view.u32_at(len - 4)? != size
+            {
                 return None;
             }
-            let tail = buf.get(at + len - 4..at + len)?;
-            if u32::from_le_bytes(tail.try_into().ok()?) != size {
-                return None;
-            }
-            let written = u64::from_le_bytes(header[16..24].try_into().ok()?);
-            let record_id = u64::from_le_bytes(header[8..16].try_into().ok()?);
+            let written = view.u64_at(16)?;
+            let record_id = view.u64_at(8)?;
             (FT_1990..FT_2100).contains(&written).then_some(Record {
                 offset: base + at as u64,
                 size,
