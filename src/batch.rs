@@ -232,6 +232,8 @@ fn failed_report(input: &Path, name: &str, dir: &Path, error: &str) -> ImageRepo
         media_size: 0,
         sha256: None,
         host: name.to_string(),
+        host_facts: Default::default(),
+        hives: Vec::new(),
         volumes: Vec::new(),
         rows: BTreeMap::from([("errors".to_string(), 1)]),
         errors: 1,

@@ -2,6 +2,7 @@
 
 pub mod evtx;
 pub mod mft;
+pub mod registry;
 pub mod rows;
 pub mod run;
 pub mod source;
