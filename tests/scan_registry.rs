@@ -517,3 +517,188 @@ fn registry_csv_lists_rule_keys_found_and_missing() {
         assert_eq!(t.cell(row, "data"), rid, "{account}");
     }
 }
+
+/// Writes a triage directory whose hives hivex makes (python3-hivex, through
+/// images/hives.py's `write_hive`), covering what the built image lacks: a second
+/// control set chosen by `Select`, BAM, shares, Run keys, an XP UserAssist record,
+/// MountPoints2, a UsrClass.dat and a dirty hive without logs. Prints the expected
+/// facts as JSON; times are converted to text by Python's datetime.
+const CRAFT: &str = r#"
+import datetime, json, os, struct, sys
+sys.path.insert(0, sys.argv[1])
+from hives import write_hive, sz, expand_sz, multi_sz, dword, binary
+root = sys.argv[2]
+def ft(dt):
+    delta = dt - datetime.datetime(1601, 1, 1, tzinfo=datetime.timezone.utc)
+    return (delta.days * 86400 + delta.seconds) * 10**7 + delta.microseconds * 10
+def iso(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+ran = datetime.datetime(2023, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.timezone.utc)
+xp_ran = datetime.datetime(2009, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+def path(p):
+    full = os.path.join(root, *p.split("/"))
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    return full
+sid = "S-1-5-21-1-2-3-1001"
+exe = "\\Device\\HarddiskVolume2\\Windows\\System32\\cmd.exe"
+write_hive(path("Windows/System32/config/SYSTEM"), "SYSTEM", {
+    "Select": {"Current": dword(2)},
+    "ControlSet001\\Control\\ComputerName\\ComputerName": {"ComputerName": sz("OLD-NAME")},
+    "ControlSet001\\Services\\OnlyInOldSet": {"ImagePath": expand_sz("old.exe")},
+    "ControlSet002\\Control\\ComputerName\\ComputerName": {"ComputerName": sz("TRIAGE-HOST")},
+    "ControlSet002\\Services\\Evil": {"ImagePath": expand_sz("C:\\evil.exe"), "Start": dword(2), "Type": dword(0x10)},
+    "ControlSet002\\Services\\LanmanServer\\Shares": {"Data": multi_sz("Path=C:\\Data", "Permissions=0")},
+    "ControlSet002\\Services\\bam\\State\\UserSettings\\" + sid: {
+        exe: binary(struct.pack("<Q", ft(ran)) + bytes(16)),
+        "Version": dword(1),
+        "SequenceNumber": dword(9),
+    },
+})
+write_hive(path("Windows/System32/config/SOFTWARE"), "SOFTWARE", {
+    "Microsoft\\Windows\\CurrentVersion\\Run": {"Updater": sz("C:\\evil.exe -q")},
+})
+ua = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\UserAssist\\{75048700-EF1F-11D0-9888-006097DEACF9}\\Count"
+write_hive(path("Users/bob/NTUSER.DAT"), "ntuser.dat", {
+    ua: {"HRZR_EHACNGU:P:\\gbbyf\\kpbcl.rkr": binary(struct.pack("<IIQ", 1, 7, ft(xp_ran)))},
+    "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\MountPoints2\\##fileserver#share": {},
+    "Software\\Microsoft\\Windows\\CurrentVersion\\RunOnce": {"Once": sz("cmd /c x")},
+})
+write_hive(path("Users/bob/AppData/Local/Microsoft/Windows/UsrClass.dat"), "UsrClass.dat", {
+    "Local Settings\\Software\\Microsoft\\Windows\\Shell\\MuiCache": {
+        "C:\\Tools\\psexec.exe.FriendlyAppName": sz("Execute processes remotely"),
+    },
+})
+# SECURITY: written, then marked dirty (primary sequence != secondary) with a
+# recomputed base block checksum, and no .LOG1/.LOG2 beside it.
+security = path("Windows/System32/config/SECURITY")
+write_hive(security, "SECURITY", {"Policy": {}})
+data = bytearray(open(security, "rb").read())
+seq = struct.unpack_from("<I", data, 4)[0]
+struct.pack_into("<I", data, 4, seq + 1)
+check = 0
+for i in range(0, 508, 4):
+    check ^= struct.unpack_from("<I", data, i)[0]
+check = {0: 1, 0xFFFFFFFF: 0xFFFFFFFE}.get(check, check)
+struct.pack_into("<I", data, 508, check)
+open(security, "wb").write(bytes(data))
+print(json.dumps({"sid": sid, "exe": exe, "ran": iso(ran), "xp_ran": iso(xp_ran)}))
+"#;
+
+#[test]
+fn a_triage_directory_with_crafted_hives() {
+    let dir = cache_dir("scan-registry-triage");
+    let _ = std::fs::remove_dir_all(&dir);
+    let collection = dir.join("host1");
+    std::fs::create_dir_all(&collection).unwrap();
+    let out = run_ok(
+        Command::new("/usr/bin/python3")
+            .arg("-c")
+            .arg(CRAFT)
+            .arg(root().join("images"))
+            .arg(&collection),
+    );
+    let expected: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out_dir = dir.join("out");
+    let result = toolmark()
+        .arg("scan")
+        .arg(&collection)
+        .arg("-o")
+        .arg(&out_dir)
+        .args(["-q", "--artifacts", "registry,shimcache,amcache"])
+        .output()
+        .unwrap();
+    // The dirty SECURITY hive without logs is an error: exit status 2.
+    assert_eq!(
+        result.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let scanned = out_dir.join("host1");
+    let read = |name: &str| Table::read(&scanned.join(format!("{name}.csv")));
+    let errors = read("errors");
+    assert_eq!(errors.rows.len(), 1, "{:?}", errors.rows);
+    assert_eq!(errors.cell(&errors.rows[0], "stage"), "registry");
+    assert_eq!(
+        errors.cell(&errors.rows[0], "path"),
+        "Windows/System32/config/SECURITY"
+    );
+    assert!(errors.cell(&errors.rows[0], "error").contains("dirty"));
+
+    // Select\Current = 2: the host and the services come from ControlSet002.
+    let services = read("services");
+    assert!(services
+        .rows
+        .iter()
+        .all(|r| services.cell(r, "host") == "TRIAGE-HOST"));
+    let names: BTreeSet<&str> = services
+        .rows
+        .iter()
+        .map(|r| services.cell(r, "name"))
+        .collect();
+    assert_eq!(names, BTreeSet::from(["Evil", "LanmanServer", "bam"]));
+    let evil = services.select("name", "Evil");
+    assert_eq!(services.cell(evil[0], "start_type"), "automatic");
+    assert_eq!(services.cell(evil[0], "control_set"), "ControlSet002");
+
+    let bam = read("bam");
+    assert_eq!(bam.rows.len(), 1, "Version/SequenceNumber are not entries");
+    let row = &bam.rows[0];
+    assert_eq!(bam.cell(row, "sid"), expected["sid"]);
+    assert_eq!(bam.cell(row, "path"), expected["exe"]);
+    assert_eq!(bam.cell(row, "last_execution"), expected["ran"]);
+
+    let ua = read("userassist");
+    assert_eq!(ua.rows.len(), 1);
+    let row = &ua.rows[0];
+    assert_eq!(ua.cell(row, "name"), "UEME_RUNPATH:C:\\tools\\xcopy.exe");
+    assert_eq!(ua.cell(row, "run_count"), "2", "XP counts from 5");
+    assert_eq!(ua.cell(row, "last_run"), expected["xp_ran"]);
+    assert_eq!(ua.cell(row, "layout"), "xp");
+    assert_eq!(ua.cell(row, "user"), "bob");
+
+    let reg = read("registry");
+    let kind = |k: &str| reg.select("kind", k);
+    let runs: BTreeSet<(&str, &str)> = kind("run_key")
+        .iter()
+        .map(|r| (reg.cell(r, "value_name"), reg.cell(r, "data")))
+        .collect();
+    assert_eq!(
+        runs,
+        BTreeSet::from([("Updater", "C:\\evil.exe -q"), ("Once", "cmd /c x")])
+    );
+    let shares = kind("share");
+    assert_eq!(shares.len(), 1);
+    assert_eq!(reg.cell(shares[0], "data"), "Path=C:\\Data | Permissions=0");
+    let mounts = kind("mountpoints2");
+    assert_eq!(mounts.len(), 1);
+    assert!(reg
+        .cell(mounts[0], "key_path")
+        .ends_with("##fileserver#share"));
+    let mui: Vec<_> = kind("rule")
+        .into_iter()
+        .filter(|r| reg.cell(r, "found") == "true" && reg.cell(r, "value_name").contains("psexec"))
+        .collect();
+    assert_eq!(
+        mui.len(),
+        1,
+        "the psexec MuiCache rule matches in UsrClass.dat"
+    );
+    assert_eq!(
+        reg.cell(mui[0], "hive_file"),
+        "Users/bob/AppData/Local/Microsoft/Windows/UsrClass.dat"
+    );
+    assert_eq!(reg.cell(mui[0], "user"), "bob");
+    assert_eq!(reg.cell(mui[0], "data"), "Execute processes remotely");
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(scanned.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["host"], "TRIAGE-HOST");
+    let security = manifest["hives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["path"] == "Windows/System32/config/SECURITY")
+        .unwrap();
+    assert_eq!(security["dirty"], true);
+}

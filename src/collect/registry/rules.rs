@@ -17,6 +17,7 @@ use crate::traces::{self, Artifact, Glob, Hive};
 use super::keys::{find_keys, key_row, value_row, KeyRow, KeyWriter};
 use super::load::{Hives, LoadedHive};
 use super::value::render;
+use crate::collect::rows::truncate;
 
 /// One thing to look for, after placeholder resolution.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -127,7 +128,7 @@ fn look_up(hive: &LoadedHive, target: &Target) -> Vec<KeyRow> {
     let wanted_data = target
         .data
         .as_ref()
-        .map(|d| format!("; data wanted: {d}"))
+        .map(|d| format!("; data wanted: {}", truncate(d, MAX_NOTE_PATTERN)))
         .unwrap_or_default();
     let missing = |note: &str| KeyRow {
         kind: "rule",
@@ -182,3 +183,7 @@ fn look_up(hive: &LoadedHive, target: &Target) -> Vec<KeyRow> {
     }
     rows
 }
+
+/// Longest data pattern quoted in a note (some rules quote whole service
+/// descriptions).
+const MAX_NOTE_PATTERN: usize = 120;
