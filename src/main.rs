@@ -67,7 +67,8 @@ enum Command {
         /// Threads in all (images and artifacts in parallel); default: all cores.
         #[arg(short, long)]
         jobs: Option<usize>,
-        /// Artifacts to collect, comma-separated: evtx, prefetch, mft, usn (default all).
+        /// Artifacts to collect, comma-separated: evtx, prefetch, mft, usn, registry,
+        /// amcache, shimcache (default all).
         #[arg(long)]
         artifacts: Option<String>,
         /// Add the SHA-256 of each image to manifest.json.
