@@ -702,3 +702,51 @@ fn a_triage_directory_with_crafted_hives() {
         .unwrap();
     assert_eq!(security["dirty"], true);
 }
+
+#[test]
+fn registry_rows_reach_the_timeline_with_their_times() {
+    let timeline = table("timeline");
+    let per_artifact = |artifact: &str, desc: &str| {
+        timeline
+            .rows
+            .iter()
+            .filter(|r| {
+                timeline.cell(r, "artifact") == artifact
+                    && timeline.cell(r, "timestamp_desc") == desc
+            })
+            .map(|r| timeline.cell(r, "datetime").to_string())
+            .collect::<Vec<_>>()
+    };
+    let times = |name: &str, column: &str| {
+        let t = table(name);
+        let mut v: Vec<String> = t
+            .rows
+            .iter()
+            .map(|r| t.cell(r, column).to_string())
+            .filter(|c| !c.is_empty())
+            .collect();
+        v.sort();
+        v
+    };
+    for (artifact, desc, column) in [
+        (
+            "amcache",
+            "Amcache Entry Key Last Written",
+            "key_last_write",
+        ),
+        (
+            "shimcache",
+            "File Last Modified (ShimCache)",
+            "last_modified",
+        ),
+        ("userassist", "Last Run (UserAssist)", "last_run"),
+        ("services", "Service Key Last Written", "key_last_write"),
+        ("tasks", "Task Created", "created"),
+    ] {
+        let mut ours = per_artifact(artifact, desc);
+        ours.sort();
+        let expected = times(artifact, column);
+        assert!(!expected.is_empty(), "{artifact}: no times");
+        assert_eq!(ours, expected, "{artifact}");
+    }
+}
