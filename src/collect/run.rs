@@ -177,38 +177,7 @@ pub fn scan_image(
             Vec::new()
         }
     };
-    let wanted = Wanted {
-        registry: options.artifacts.registry,
-        amcache: options.artifacts.amcache,
-    };
-    targets
-        .par_iter_mut()
-        .for_each(|t| t.hives = registry::load(&t.source, wanted));
-    for t in &targets {
-        for (path, problem) in &t.hives.problems {
-            pending.push((
-                t.label.clone(),
-                path.clone(),
-                "registry".into(),
-                problem.clone(),
-            ));
-        }
-        report
-            .hives
-            .extend(t.hives.replays.iter().map(|r| HiveReplay {
-                volume: t.label.clone(),
-                ..r.clone()
-            }));
-    }
-    // The first volume whose SYSTEM hive names the computer gives the host.
-    if let Some(facts) = targets
-        .iter()
-        .map(|t| registry::facts(&t.hives))
-        .find(|f| !f.computer_name.is_empty())
-    {
-        report.host = facts.computer_name.clone();
-        report.host_facts = facts;
-    }
+    read_hives(&mut targets, &mut pending, &mut report, options);
     let out = ImageOutput::create(out_dir, name, &report.host, options.raw_cells)?;
     for (volume, path, stage, error) in &pending {
         out.error(volume, path, stage, error);
@@ -224,6 +193,56 @@ pub fn scan_image(
     let manifest = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
     std::fs::write(out_dir.join("manifest.json"), manifest).map_err(|e| e.to_string())?;
     Ok(report)
+}
+
+/// Reads every volume's hives (before any row is written, because the host name
+/// comes from them) and fills in the host, its facts and the replay summaries.
+fn read_hives(
+    targets: &mut [Target],
+    pending: &mut Vec<Pending>,
+    report: &mut ImageReport,
+    options: &ScanOptions,
+) {
+    let wanted = Wanted {
+        registry: options.artifacts.registry,
+        amcache: options.artifacts.amcache,
+    };
+    targets
+        .par_iter_mut()
+        .for_each(|t| t.hives = registry::load(&t.source, wanted));
+    for t in targets.iter() {
+        for (path, problem) in &t.hives.problems {
+            pending.push((
+                t.label.clone(),
+                path.clone(),
+                "registry".into(),
+                problem.clone(),
+            ));
+        }
+        report
+            .hives
+            .extend(t.hives.replays.iter().map(|r| HiveReplay {
+                volume: t.label.clone(),
+                ..r.clone()
+            }));
+    }
+    // The first volume whose SYSTEM hive names the computer gives the host; without
+    // one, the first volume that has a SYSTEM hive at least gives the other facts.
+    let facts: Vec<HostFacts> = targets
+        .iter()
+        .filter(|t| t.hives.first(registry::load::HiveKind::System).is_some())
+        .map(|t| registry::facts(&t.hives))
+        .collect();
+    let best = facts
+        .iter()
+        .position(|f| !f.computer_name.is_empty())
+        .unwrap_or(0);
+    if let Some(chosen) = facts.into_iter().nth(best) {
+        if !chosen.computer_name.is_empty() {
+            report.host = chosen.computer_name.clone();
+        }
+        report.host_facts = chosen;
+    }
 }
 
 fn open_targets(
