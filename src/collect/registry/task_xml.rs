@@ -206,6 +206,18 @@ mod tests {
     }
 
     #[test]
+    fn every_cut_of_a_task_file_reads_without_panic() {
+        for (at, _) in TASK.char_indices() {
+            let t = parse(&TASK[..at]);
+            assert!(t.command.len() <= at);
+        }
+        for cut in 0..64 {
+            let bytes: Vec<u8> = TASK.bytes().skip(cut).collect();
+            parse(&decode(&bytes));
+        }
+    }
+
+    #[test]
     fn encodings() {
         let mut utf16 = vec![0xFF, 0xFE];
         utf16.extend(
