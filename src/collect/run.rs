@@ -230,7 +230,7 @@ fn read_hives(
     // one, the first volume that has a SYSTEM hive at least gives the other facts.
     let facts: Vec<HostFacts> = targets
         .iter()
-        .filter(|t| t.hives.first(registry::load::HiveKind::System).is_some())
+        .filter(|t| t.hives.first(registry::HiveKind::System).is_some())
         .map(|t| registry::facts(&t.hives))
         .collect();
     let best = facts

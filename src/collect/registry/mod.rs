@@ -29,7 +29,7 @@ pub mod userassist;
 pub mod value;
 
 pub use host::{facts, HostFacts};
-pub use load::{load, HiveReplay, Hives, Wanted};
+pub use load::{load, HiveKind, HiveReplay, Hives, Wanted};
 
 use super::source::Source;
 use crate::output::ImageOutput;
