@@ -68,7 +68,8 @@ enum Command {
         #[arg(short, long)]
         jobs: Option<usize>,
         /// Artifacts to collect, comma-separated: evtx, prefetch, mft, usn, carve
-        /// (event-log chunks in unallocated clusters); default all.
+        /// (event-log chunks in unallocated clusters), registry, amcache, shimcache;
+        /// default all.
         #[arg(long)]
         artifacts: Option<String>,
         /// Add the SHA-256 of each image and of every collected file to manifest.json.

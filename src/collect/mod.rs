@@ -3,6 +3,7 @@
 pub mod carve;
 pub mod evtx;
 pub mod mft;
+pub mod registry;
 pub mod rows;
 pub mod run;
 pub mod source;

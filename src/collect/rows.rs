@@ -237,7 +237,8 @@ fn attribute_names(value: u32) -> String {
     usn::attribute_names(value)
 }
 
-fn truncate(value: &str, max: usize) -> String {
+/// `value` cut after `max` characters, with `…` marking the cut.
+pub fn truncate(value: &str, max: usize) -> String {
     match value.char_indices().nth(max) {
         Some((at, _)) => format!("{}…", &value[..at]),
         None => value.to_string(),

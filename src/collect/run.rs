@@ -12,8 +12,9 @@ use serde::Serialize;
 use super::carve::CarveStats;
 use super::evtx::read_log;
 use super::mft::{directory_map, walk, DirectoryMap};
+use super::registry::{self, HiveReplay, Hives, HostFacts, Wanted};
 use super::rows;
-use super::source::{OpenFile, Source};
+use super::source::Source;
 use crate::disk::{self, FsKind};
 use crate::evidence::{Evidence, ReadAt, ReadSeekAdapter, Window};
 use crate::ntfs::Volume;
@@ -21,6 +22,9 @@ use crate::output::{sha256_of, CollectedFile, ImageOutput};
 
 /// Largest Prefetch file read (real ones are under 1 MiB).
 const MAX_PREFETCH_BYTES: u64 = 16 << 20;
+
+/// The names `--artifacts` takes.
+pub const KNOWN: &str = "evtx, prefetch, mft, usn, carve, registry, amcache, shimcache";
 
 /// Which artifacts to collect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +39,12 @@ pub struct Artifacts {
     pub usn: bool,
     /// Event-log chunks carved from unallocated clusters.
     pub carve: bool,
+    /// Registry tables: bam, userassist, services, tasks, registry.
+    pub registry: bool,
+    /// Amcache.hve.
+    pub amcache: bool,
+    /// The AppCompatCache of SYSTEM.
+    pub shimcache: bool,
 }
 
 impl Artifacts {
@@ -45,6 +55,9 @@ impl Artifacts {
         mft: true,
         usn: true,
         carve: true,
+        registry: true,
+        amcache: true,
+        shimcache: true,
     };
 
     /// Parses a comma-separated list (`evtx,prefetch`).
@@ -55,6 +68,9 @@ impl Artifacts {
             mft: false,
             usn: false,
             carve: false,
+            registry: false,
+            amcache: false,
+            shimcache: false,
         };
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match name.to_ascii_lowercase().as_str() {
@@ -63,12 +79,11 @@ impl Artifacts {
                 "mft" => set.mft = true,
                 "usn" => set.usn = true,
                 "carve" => set.carve = true,
+                "registry" => set.registry = true,
+                "amcache" => set.amcache = true,
+                "shimcache" => set.shimcache = true,
                 "all" => set = Artifacts::ALL,
-                other => {
-                    return Err(format!(
-                        "unknown artifact '{other}' (known: evtx, prefetch, mft, usn, carve)"
-                    ))
-                }
+                other => return Err(format!("unknown artifact '{other}' (known: {KNOWN})")),
             }
         }
         Ok(set)
@@ -104,8 +119,13 @@ pub struct ImageReport {
     pub media_size: u64,
     /// SHA-256 of the media, with `--hash`.
     pub sha256: Option<String>,
-    /// Host name written in every row.
+    /// Host name written in every row: the SYSTEM hive's computer name, else the
+    /// image name.
     pub host: String,
+    /// What the registry says about the host (time zone, OS, addresses).
+    pub host_facts: HostFacts,
+    /// Every hive read and how its transaction logs were replayed.
+    pub hives: Vec<HiveReplay>,
     /// Volumes scanned.
     pub volumes: Vec<String>,
     /// Rows per output file.
@@ -135,6 +155,8 @@ impl ImageReport {
             media_size: 0,
             sha256: None,
             host: name.to_string(),
+            host_facts: HostFacts::default(),
+            hives: Vec::new(),
             volumes: Vec::new(),
             rows: BTreeMap::new(),
             errors: 0,
@@ -147,11 +169,16 @@ impl ImageReport {
     }
 }
 
-/// One Windows volume to collect from, with its label for the `volume` column.
+/// One Windows volume to collect from, with its label for the `volume` column and
+/// its registry hives (read before the output exists, for the host name).
 struct Target {
     label: String,
     source: Source,
+    hives: Hives,
 }
+
+/// An errors.csv row met before the output existed: volume, path, stage, error.
+type Pending = (String, String, String, String);
 
 /// Scans `input` into `out_dir`; never fails as a whole: problems go to errors.csv
 /// and the report says whether the image could be opened.
@@ -163,15 +190,20 @@ pub fn scan_image(
 ) -> Result<ImageReport, String> {
     let started = Instant::now();
     let mut report = ImageReport::new(input, name);
-    let out = ImageOutput::create(out_dir, name, &report.host, options.raw_cells, options.hash)?;
-    let targets = match open_targets(input, &out, &mut report, options) {
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut targets = match open_targets(input, &mut pending, &mut report, options) {
         Ok(t) => t,
         Err(e) => {
-            out.error("", &input.display().to_string(), "open", &e);
+            pending.push((String::new(), input.display().to_string(), "open".into(), e));
             report.failed = true;
             Vec::new()
         }
     };
+    read_hives(&mut targets, &mut pending, &mut report, options);
+    let out = ImageOutput::create(out_dir, name, &report.host, options.raw_cells, options.hash)?;
+    for (volume, path, stage, error) in &pending {
+        out.error(volume, path, stage, error);
+    }
     report.volumes = targets.iter().map(|t| t.label.clone()).collect();
     let live = LiveRecords::default();
     report.carving = targets
@@ -204,9 +236,59 @@ pub fn scan_image(
     Ok(report)
 }
 
+/// Reads every volume's hives (before any row is written, because the host name
+/// comes from them) and fills in the host, its facts and the replay summaries.
+fn read_hives(
+    targets: &mut [Target],
+    pending: &mut Vec<Pending>,
+    report: &mut ImageReport,
+    options: &ScanOptions,
+) {
+    let wanted = Wanted {
+        registry: options.artifacts.registry,
+        amcache: options.artifacts.amcache,
+    };
+    targets
+        .par_iter_mut()
+        .for_each(|t| t.hives = registry::load(&t.source, wanted));
+    for t in targets.iter() {
+        for (path, problem) in &t.hives.problems {
+            pending.push((
+                t.label.clone(),
+                path.clone(),
+                "registry".into(),
+                problem.clone(),
+            ));
+        }
+        report
+            .hives
+            .extend(t.hives.replays.iter().map(|r| HiveReplay {
+                volume: t.label.clone(),
+                ..r.clone()
+            }));
+    }
+    // The first volume whose SYSTEM hive names the computer gives the host; without
+    // one, the first volume that has a SYSTEM hive at least gives the other facts.
+    let facts: Vec<HostFacts> = targets
+        .iter()
+        .filter(|t| t.hives.first(registry::HiveKind::System).is_some())
+        .map(|t| registry::facts(&t.hives))
+        .collect();
+    let best = facts
+        .iter()
+        .position(|f| !f.computer_name.is_empty())
+        .unwrap_or(0);
+    if let Some(chosen) = facts.into_iter().nth(best) {
+        if !chosen.computer_name.is_empty() {
+            report.host = chosen.computer_name.clone();
+        }
+        report.host_facts = chosen;
+    }
+}
+
 fn open_targets(
     input: &Path,
-    out: &ImageOutput,
+    pending: &mut Vec<Pending>,
     report: &mut ImageReport,
     options: &ScanOptions,
 ) -> Result<Vec<Target>, String> {
@@ -215,6 +297,7 @@ fn open_targets(
         return Ok(vec![Target {
             label: "1".into(),
             source: Source::Directory(input.to_path_buf()),
+            hives: Hives::default(),
         }]);
     }
     let evidence = Evidence::open(input).map_err(|e| e.to_string())?;
@@ -238,8 +321,14 @@ fn open_targets(
             Ok(volume) => targets.push(Target {
                 label: part.number.to_string(),
                 source: Source::Ntfs(Arc::new(volume)),
+                hives: Hives::default(),
             }),
-            Err(e) => out.error(&part.number.to_string(), "", "volume", &e.to_string()),
+            Err(e) => pending.push((
+                part.number.to_string(),
+                String::new(),
+                "volume".into(),
+                e.to_string(),
+            )),
         }
     }
     if targets.is_empty() {
@@ -264,6 +353,8 @@ enum Job {
     EventLog(String),
     Prefetch(String),
     FileSystem,
+    Registry,
+    Amcache,
 }
 
 fn collect_volume(
@@ -305,17 +396,35 @@ fn collect_volume(
     if options.artifacts.mft || options.artifacts.usn {
         jobs.push(Job::FileSystem);
     }
+    if options.artifacts.registry || options.artifacts.shimcache {
+        jobs.push(Job::Registry);
+    }
+    if options.artifacts.amcache {
+        jobs.push(Job::Amcache);
+    }
     // Largest units first keeps both cores busy to the end.
     jobs.sort_by_key(|j| match j {
         Job::FileSystem => 0,
-        Job::EventLog(_) => 1,
-        Job::Prefetch(_) => 2,
+        Job::Registry | Job::Amcache => 1,
+        Job::EventLog(_) => 2,
+        Job::Prefetch(_) => 3,
     });
     let remember = (options.artifacts.carve || options.carve_all).then_some(live);
     jobs.par_iter().for_each(|job| match job {
         Job::EventLog(path) => event_log(target, out, path, remember),
         Job::Prefetch(path) => prefetch_file(target, out, path),
         Job::FileSystem => file_system(target, out, options),
+        Job::Registry => registry::collect(
+            &target.source,
+            out,
+            &target.label,
+            &target.hives,
+            registry::Tables {
+                registry: options.artifacts.registry,
+                shimcache: options.artifacts.shimcache,
+            },
+        ),
+        Job::Amcache => registry::amcache::collect(out, &target.label, &target.hives),
     });
     if options.artifacts.carve && !options.carve_all {
         return carve_event_logs(target, out, live);
@@ -434,7 +543,7 @@ fn prefetch_file(target: &Target, out: &ImageOutput, path: &str) {
     let bytes = match target
         .source
         .open(path)
-        .and_then(|f| read_all(&f, MAX_PREFETCH_BYTES))
+        .and_then(|f| f.read_all(MAX_PREFETCH_BYTES))
     {
         Ok(b) => b,
         Err(e) => return out.error(volume, path, "prefetch", &e),
@@ -444,20 +553,6 @@ fn prefetch_file(target: &Target, out: &ImageOutput, path: &str) {
         Ok(pf) => rows::prefetch(out, volume, path, &pf),
         Err(e) => out.error(volume, path, "prefetch", &e.to_string()),
     }
-}
-
-fn read_all(file: &OpenFile, limit: u64) -> Result<Vec<u8>, String> {
-    let len = file.data.len();
-    if len > limit {
-        return Err(format!(
-            "{len} bytes is more than the {limit} a file of this kind can have"
-        ));
-    }
-    let mut bytes = vec![0u8; len as usize];
-    file.data
-        .read_exact_at(&mut bytes, 0)
-        .map_err(|e| e.to_string())?;
-    Ok(bytes)
 }
 
 /// `$MFT` then `$UsnJrnl:$J`, sharing the directory map that gives journal records

@@ -27,6 +27,24 @@ pub struct OpenFile {
     pub extents: Vec<Extent>,
 }
 
+impl OpenFile {
+    /// Reads the whole file, refusing files longer than `limit` bytes (a damaged or
+    /// hostile size must not decide how much memory we take).
+    pub fn read_all(&self, limit: u64) -> Result<Vec<u8>, String> {
+        let len = self.data.len();
+        if len > limit {
+            return Err(format!(
+                "{len} bytes is more than the {limit} a file of this kind can have"
+            ));
+        }
+        let mut bytes = vec![0u8; len as usize];
+        self.data
+            .read_exact_at(&mut bytes, 0)
+            .map_err(|e| e.to_string())?;
+        Ok(bytes)
+    }
+}
+
 /// A Windows volume to collect from.
 pub enum Source {
     /// An NTFS volume inside an image.

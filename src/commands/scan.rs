@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use super::{Outcome, EXIT_FAILURE, EXIT_USAGE};
 use crate::batch::{self, Verbosity};
 use crate::collect::run::{Artifacts, ScanOptions};
+use crate::output::TABLES;
 
 /// Runs `toolmark scan`; exit 0 when everything was read, 2 when anything failed.
 #[allow(clippy::too_many_arguments)]
@@ -57,7 +58,7 @@ pub fn run(
             } else {
                 format!("{} errors", image.errors)
             };
-            let rows = ["evtx", "prefetch", "mft", "usn"]
+            let rows = TABLES
                 .iter()
                 .map(|t| format!("{t} {}", image.rows.get(*t).copied().unwrap_or(0)))
                 .collect::<Vec<_>>()

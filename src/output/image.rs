@@ -13,7 +13,19 @@ use super::timeline::{Timeline, TimelineRow};
 use crate::evidence::ReadAt;
 
 /// The per-artifact tables, by file stem.
-pub const TABLES: [&str; 4] = ["evtx", "prefetch", "mft", "usn"];
+pub const TABLES: [&str; 11] = [
+    "evtx",
+    "prefetch",
+    "mft",
+    "usn",
+    "amcache",
+    "shimcache",
+    "bam",
+    "userassist",
+    "services",
+    "tasks",
+    "registry",
+];
 
 /// Where one image's rows go.
 pub struct ImageOutput {
@@ -217,6 +229,13 @@ pub fn header(name: &str) -> Vec<&'static str> {
         "prefetch" => schema::with_context(&schema::PREFETCH),
         "mft" => schema::with_context(&schema::MFT),
         "usn" => schema::with_context(&schema::USN),
+        "amcache" => schema::with_context(&schema::AMCACHE),
+        "shimcache" => schema::with_context(&schema::SHIMCACHE),
+        "bam" => schema::with_context(&schema::BAM),
+        "userassist" => schema::with_context(&schema::USERASSIST),
+        "services" => schema::with_context(&schema::SERVICES),
+        "tasks" => schema::with_context(&schema::TASKS),
+        "registry" => schema::with_context(&schema::REGISTRY),
         _ => schema::CONTEXT.to_vec(),
     }
 }

@@ -119,6 +119,115 @@ pub const USN: [&str; 12] = [
     "offset",
 ];
 
+/// amcache.csv after the context columns.
+pub const AMCACHE: [&str; 15] = [
+    "hive_file",
+    "kind",
+    "key_path",
+    "key_last_write",
+    "path",
+    "name",
+    "sha1",
+    "size",
+    "link_date",
+    "product",
+    "publisher",
+    "version",
+    "program_id",
+    "install_date",
+    "file_modified",
+];
+
+/// shimcache.csv after the context columns.
+pub const SHIMCACHE: [&str; 10] = [
+    "hive_file",
+    "control_set",
+    "position",
+    "path",
+    "last_modified",
+    "executed",
+    "insert_flags",
+    "file_size",
+    "data_size",
+    "format",
+];
+
+/// bam.csv after the context columns.
+pub const BAM: [&str; 6] = [
+    "hive_file",
+    "control_set",
+    "service",
+    "sid",
+    "path",
+    "last_execution",
+];
+
+/// userassist.csv after the context columns.
+pub const USERASSIST: [&str; 10] = [
+    "hive_file",
+    "user",
+    "guid",
+    "name",
+    "raw_name",
+    "run_count",
+    "focus_count",
+    "focus_time_ms",
+    "last_run",
+    "layout",
+];
+
+/// services.csv after the context columns.
+pub const SERVICES: [&str; 11] = [
+    "hive_file",
+    "control_set",
+    "name",
+    "display_name",
+    "image_path",
+    "service_dll",
+    "start",
+    "start_type",
+    "service_type",
+    "account",
+    "key_last_write",
+];
+
+/// tasks.csv after the context columns.
+pub const TASKS: [&str; 18] = [
+    "hive_file",
+    "name",
+    "id",
+    "path",
+    "uri",
+    "author",
+    "date",
+    "created",
+    "last_run",
+    "key_last_write",
+    "xml_file",
+    "command",
+    "arguments",
+    "xml_author",
+    "registration_date",
+    "run_as",
+    "triggers",
+    "xml_problem",
+];
+
+/// registry.csv after the context columns.
+pub const REGISTRY: [&str; 11] = [
+    "kind",
+    "hive_file",
+    "user",
+    "key_path",
+    "value_name",
+    "found",
+    "value_type",
+    "data",
+    "key_last_write",
+    "tools",
+    "note",
+];
+
 /// timeline.csv: Timesketch's required columns first, then where the row came from.
 pub const TIMELINE: [&str; 9] = [
     "datetime",

@@ -1,0 +1,81 @@
+//! bam.csv: the Background Activity Moderator's per-user record of executables
+//! (Windows 10 1709+), `SYSTEM\ControlSet*\Services\bam\State\UserSettings\<SID>`
+//! (1809+) or `...\Services\bam\UserSettings\<SID>` (before), and the same under
+//! `dam` (Desktop Activity Moderator). Each value is a path (a `\Device\...` path or
+//! a packaged app name) whose binary data starts with the FILETIME of the program's
+//! last execution; `Version` and `SequenceNumber` are bookkeeping values. Every
+//! control set is read, so the `control_set` column tells old sets apart.
+
+use filetime::Filetime;
+
+use super::load::{HiveKind, Hives};
+use super::value::subkeys;
+use crate::output::ImageOutput;
+
+const SETTINGS: [&str; 4] = [
+    "Services\\bam\\State\\UserSettings",
+    "Services\\bam\\UserSettings",
+    "Services\\dam\\State\\UserSettings",
+    "Services\\dam\\UserSettings",
+];
+const BOOKKEEPING: [&str; 2] = ["Version", "SequenceNumber"];
+
+/// Writes every BAM/DAM entry of the volume's SYSTEM hive.
+pub fn collect(out: &ImageOutput, volume: &str, hives: &Hives) {
+    let Some(system) = hives.first(HiveKind::System) else {
+        return;
+    };
+    let Ok(root) = system.hive.root() else {
+        return;
+    };
+    for set in subkeys(&root) {
+        let set_name = set.name();
+        if !set_name.to_ascii_lowercase().starts_with("controlset") {
+            continue;
+        }
+        for settings in SETTINGS {
+            let Ok(Some(users)) = system.hive.open_key(&format!("{set_name}\\{settings}")) else {
+                continue;
+            };
+            let service = settings.split('\\').nth(1).unwrap_or_default();
+            for user in subkeys(&users) {
+                let sid = user.name();
+                for value in user.values().unwrap_or_default() {
+                    let name = value.name();
+                    if BOOKKEEPING.iter().any(|b| b.eq_ignore_ascii_case(&name)) {
+                        continue;
+                    }
+                    let Some(time) = value
+                        .raw_data()
+                        .ok()
+                        .and_then(|d| Filetime::from_le_slice(&d))
+                    else {
+                        continue;
+                    };
+                    let when = time.to_string();
+                    out.row(
+                        "bam",
+                        volume,
+                        vec![
+                            system.path.clone(),
+                            set_name.clone(),
+                            service.to_string(),
+                            sid.clone(),
+                            name.clone(),
+                            when.clone(),
+                        ],
+                    );
+                    out.event(
+                        volume,
+                        &when,
+                        "Last Execution (BAM)",
+                        format!("{name} ran as {sid}"),
+                        "bam",
+                        &system.path,
+                        format!("{set_name} {service} {sid}"),
+                    );
+                }
+            }
+        }
+    }
+}

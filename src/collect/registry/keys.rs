@@ -1,0 +1,194 @@
+//! registry.csv rows: one key, or one value of a key, with why it is listed (`kind`)
+//! and, for rule rows, which tools' traces ask about it. Also the key-path walker
+//! that resolves wildcard key patterns.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use crate::output::ImageOutput;
+use crate::traces::Glob;
+
+use super::load::LoadedHive;
+use super::value::{render, subkeys, type_name};
+
+/// Most keys one wildcard pattern may expand to in one hive; beyond it the pattern
+/// is reported as cut (a `ControlSet*\Enum\*\*` kind of rule must not list a hive).
+pub const MAX_MATCHES: usize = 2000;
+
+/// One registry.csv row (after the context columns).
+#[derive(Default)]
+pub struct KeyRow {
+    /// `rule`, `run_key`, `rdp_client`, `mountpoints2`, `share`, `sam_account`.
+    pub kind: &'static str,
+    /// Volume path of the hive (empty when the hive is absent).
+    pub hive_file: String,
+    /// Profile folder for user hives.
+    pub user: String,
+    /// Key path inside the hive (the pattern when nothing matched).
+    pub key_path: String,
+    /// Value name (`""` for rows about a key; the pattern when nothing matched).
+    pub value_name: String,
+    /// Whether the key/value exists.
+    pub found: bool,
+    /// Value type name.
+    pub value_type: String,
+    /// Value data as text.
+    pub data: String,
+    /// Key LastWrite time.
+    pub key_last_write: String,
+    /// Tool ids whose rules ask for this row, `;`-joined.
+    pub tools: String,
+    /// Anything the analyst should know (why not found, cut lists).
+    pub note: String,
+}
+
+/// Writes registry.csv rows; the first row of each key found also gives a timeline
+/// entry for the key's LastWrite time.
+pub struct KeyWriter<'a> {
+    out: &'a ImageOutput,
+    volume: &'a str,
+    timed: Mutex<BTreeSet<(String, String)>>,
+}
+
+impl<'a> KeyWriter<'a> {
+    /// A writer for one volume.
+    pub fn new(out: &'a ImageOutput, volume: &'a str) -> Self {
+        KeyWriter {
+            out,
+            volume,
+            timed: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Writes one row.
+    pub fn write(&self, row: KeyRow) {
+        if row.found && !row.key_last_write.is_empty() {
+            let first = self
+                .timed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert((row.hive_file.clone(), row.key_path.clone()));
+            if first {
+                self.out.event(
+                    self.volume,
+                    &row.key_last_write,
+                    "Registry Key Last Written",
+                    format!("{} ({})", row.key_path, row.kind),
+                    "registry",
+                    &row.hive_file,
+                    row.key_path.clone(),
+                );
+            }
+        }
+        self.out.row(
+            "registry",
+            self.volume,
+            vec![
+                row.kind.to_string(),
+                row.hive_file,
+                row.user,
+                row.key_path,
+                row.value_name,
+                row.found.to_string(),
+                row.value_type,
+                row.data,
+                row.key_last_write,
+                row.tools,
+                row.note,
+            ],
+        );
+    }
+}
+
+/// A row about `key` itself (found) in `hive`.
+pub fn key_row(kind: &'static str, hive: &LoadedHive, path: &str, key: &regf::Key<'_>) -> KeyRow {
+    KeyRow {
+        kind,
+        hive_file: hive.path.clone(),
+        user: hive.user.clone(),
+        key_path: path.to_string(),
+        found: true,
+        key_last_write: key.last_written().to_string(),
+        ..KeyRow::default()
+    }
+}
+
+/// A row about value `value` of `key` (found) in `hive`.
+pub fn value_row(
+    kind: &'static str,
+    hive: &LoadedHive,
+    path: &str,
+    key: &regf::Key<'_>,
+    value: &regf::Value<'_>,
+) -> KeyRow {
+    let (data, note) = match value.data() {
+        Ok(d) => (render(&d), String::new()),
+        Err(e) => (String::new(), format!("data unreadable: {e}")),
+    };
+    KeyRow {
+        value_name: value.name(),
+        value_type: type_name(value.value_type()),
+        data,
+        note,
+        ..key_row(kind, hive, path, key)
+    }
+}
+
+/// Rows for every value of the key at `path` (nothing if the key is absent).
+pub fn all_values(writer: &KeyWriter<'_>, kind: &'static str, hive: &LoadedHive, path: &str) {
+    let Ok(Some(key)) = hive.hive.open_key(path) else {
+        return;
+    };
+    for value in key.values().unwrap_or_default() {
+        writer.write(value_row(kind, hive, path, &key, &value));
+    }
+}
+
+/// The keys whose path matches `pattern` component by component (`\`-separated;
+/// `*` and `?` stay within one component), with their paths; at most
+/// [`MAX_MATCHES`], the flag says whether the list was cut.
+pub fn find_keys<'h>(hive: &'h regf::Hive, pattern: &str) -> (Vec<(String, regf::Key<'h>)>, bool) {
+    let Ok(root) = hive.root() else {
+        return (Vec::new(), false);
+    };
+    let mut current = vec![(String::new(), root)];
+    let mut cut = false;
+    for component in pattern.split('\\').filter(|c| !c.is_empty()) {
+        let mut next = Vec::new();
+        let wild = component.contains(['*', '?']);
+        let glob = if wild {
+            Glob::new(component).ok()
+        } else {
+            None
+        };
+        for (path, key) in &current {
+            let join = |name: String| {
+                if path.is_empty() {
+                    name
+                } else {
+                    format!("{path}\\{name}")
+                }
+            };
+            if let Some(glob) = &glob {
+                for child in subkeys(key) {
+                    let name = child.name();
+                    if glob.matches(&name) {
+                        next.push((join(name), child));
+                    }
+                }
+            } else if let Ok(Some(child)) = key.subkey(component) {
+                next.push((join(child.name()), child));
+            }
+            if next.len() > MAX_MATCHES {
+                next.truncate(MAX_MATCHES);
+                cut = true;
+                break;
+            }
+        }
+        current = next;
+        if current.is_empty() {
+            break;
+        }
+    }
+    (current, cut)
+}

@@ -1,0 +1,260 @@
+//! Finding a volume's hive files, reading them with their transaction logs and
+//! replaying the logs.
+//!
+//! Windows writes a hive lazily: recent changes may sit only in `<hive>.LOG1` /
+//! `<hive>.LOG2` beside it (a single `<hive>.LOG` on XP). `regf::recover` is always
+//! applied (it leaves a clean hive as it is). A dirty hive whose logs could not be
+//! applied at all is a problem (errors.csv); a replay that worked keeps its notes
+//! (stale entries in the older log, entries missing after a partial reconcile, both
+//! normal on a live system) in the manifest, beside every hive's replay summary.
+//! Either way the best bytes available are read.
+
+use serde::Serialize;
+
+use crate::collect::source::Source;
+
+/// Largest hive (or log) read: real SOFTWARE hives reach a few hundred MiB at most.
+pub const MAX_HIVE_BYTES: u64 = 512 << 20;
+
+/// Which hive a file is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HiveKind {
+    /// `Windows/System32/config/SYSTEM`.
+    System,
+    /// `Windows/System32/config/SOFTWARE`.
+    Software,
+    /// `Windows/System32/config/SAM`.
+    Sam,
+    /// `Windows/System32/config/SECURITY`.
+    Security,
+    /// A user's `NTUSER.DAT`.
+    Ntuser,
+    /// A user's `UsrClass.dat`.
+    Usrclass,
+    /// `Windows/AppCompat/Programs/Amcache.hve`.
+    Amcache,
+}
+
+impl HiveKind {
+    /// The hive as the trace rules name it (Amcache has no rules of this kind).
+    pub fn rule_hive(self) -> Option<crate::traces::Hive> {
+        use crate::traces::Hive;
+        Some(match self {
+            HiveKind::System => Hive::System,
+            HiveKind::Software => Hive::Software,
+            HiveKind::Sam => Hive::Sam,
+            HiveKind::Security => Hive::Security,
+            HiveKind::Ntuser => Hive::Ntuser,
+            HiveKind::Usrclass => Hive::Usrclass,
+            HiveKind::Amcache => return None,
+        })
+    }
+}
+
+/// A hive read from the volume, logs replayed.
+pub struct LoadedHive {
+    /// What it is.
+    pub kind: HiveKind,
+    /// Volume-relative path of the hive file.
+    pub path: String,
+    /// Profile folder name for user hives, empty otherwise.
+    pub user: String,
+    /// The hive.
+    pub hive: regf::Hive,
+}
+
+/// How a hive was read, for manifest.json.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct HiveReplay {
+    /// Volume label (filled in by the caller).
+    pub volume: String,
+    /// Volume path of the hive.
+    pub path: String,
+    /// The base block said the hive was not written completely.
+    pub dirty: bool,
+    /// Logs whose entries were applied (`Log1`, `Log2`).
+    pub logs_applied: Vec<String>,
+    /// Log entries (new format) or dirty pages (old format) applied.
+    pub entries_applied: usize,
+    /// What the replay noted without failing.
+    pub notes: Vec<String>,
+}
+
+/// Which hives to read.
+#[derive(Clone, Copy, Debug)]
+pub struct Wanted {
+    /// SYSTEM, SOFTWARE, SAM, SECURITY and the user hives.
+    pub registry: bool,
+    /// Amcache.hve.
+    pub amcache: bool,
+}
+
+/// Every hive found on a volume, and what went wrong reading them.
+#[derive(Default)]
+pub struct Hives {
+    /// Hives read, in discovery order.
+    pub hives: Vec<LoadedHive>,
+    /// `(path, problem)` for hives that could not be read, or were dirty and could
+    /// not be replayed.
+    pub problems: Vec<(String, String)>,
+    /// How each hive read was replayed.
+    pub replays: Vec<HiveReplay>,
+}
+
+impl Hives {
+    /// The first hive of `kind` (the machine hives exist once per volume).
+    pub fn first(&self, kind: HiveKind) -> Option<&LoadedHive> {
+        self.hives.iter().find(|h| h.kind == kind)
+    }
+
+    /// Every hive of `kind`.
+    pub fn all(&self, kind: HiveKind) -> impl Iterator<Item = &LoadedHive> {
+        self.hives.iter().filter(move |h| h.kind == kind)
+    }
+}
+
+const CONFIG: &str = "Windows/System32/config";
+/// Where profiles live: Vista and later, then XP/2003.
+const PROFILE_ROOTS: [&str; 2] = ["Users", "Documents and Settings"];
+/// A profile's UsrClass.dat: Vista and later, then XP/2003.
+const USRCLASS_PATHS: [&str; 2] = [
+    "AppData/Local/Microsoft/Windows/UsrClass.dat",
+    "Local Settings/Application Data/Microsoft/Windows/UsrClass.dat",
+];
+
+/// Reads the hives `wanted` asks for. SYSTEM and SOFTWARE are always read: the host
+/// facts every row carries come from them. Missing files are not problems (a triage
+/// collection may hold only some); unreadable or unreplayable ones are.
+pub fn load(source: &Source, wanted: Wanted) -> Hives {
+    let mut hives = Hives::default();
+    let machine: &[(HiveKind, &str)] = if wanted.registry {
+        &[
+            (HiveKind::System, "SYSTEM"),
+            (HiveKind::Software, "SOFTWARE"),
+            (HiveKind::Sam, "SAM"),
+            (HiveKind::Security, "SECURITY"),
+        ]
+    } else {
+        &[
+            (HiveKind::System, "SYSTEM"),
+            (HiveKind::Software, "SOFTWARE"),
+        ]
+    };
+    for (kind, name) in machine {
+        read_if_present(source, *kind, &format!("{CONFIG}/{name}"), "", &mut hives);
+    }
+    if wanted.registry {
+        for (user, dir) in profiles(source) {
+            read_if_present(
+                source,
+                HiveKind::Ntuser,
+                &format!("{dir}/NTUSER.DAT"),
+                &user,
+                &mut hives,
+            );
+            for tail in USRCLASS_PATHS {
+                read_if_present(
+                    source,
+                    HiveKind::Usrclass,
+                    &format!("{dir}/{tail}"),
+                    &user,
+                    &mut hives,
+                );
+            }
+        }
+    }
+    if wanted.amcache {
+        read_if_present(
+            source,
+            HiveKind::Amcache,
+            "Windows/AppCompat/Programs/Amcache.hve",
+            "",
+            &mut hives,
+        );
+    }
+    hives
+}
+
+/// `(profile folder name, volume path)` of every profile directory.
+fn profiles(source: &Source) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for root in PROFILE_ROOTS {
+        let Ok(items) = source.list(root) else {
+            continue;
+        };
+        for item in items.into_iter().filter(|i| i.is_dir) {
+            out.push((item.name.clone(), format!("{root}/{}", item.name)));
+        }
+    }
+    out
+}
+
+fn read_if_present(source: &Source, kind: HiveKind, path: &str, user: &str, hives: &mut Hives) {
+    let Ok(file) = source.open(path) else {
+        return;
+    };
+    match read_hive(source, path, &file) {
+        Ok((hive, problems, replay)) => {
+            for p in problems {
+                hives.problems.push((path.to_string(), p));
+            }
+            hives.replays.push(replay);
+            hives.hives.push(LoadedHive {
+                kind,
+                path: path.to_string(),
+                user: user.to_string(),
+                hive,
+            });
+        }
+        Err(e) => hives.problems.push((path.to_string(), e)),
+    }
+}
+
+/// The replayed hive, the problems met on the way and the replay summary.
+fn read_hive(
+    source: &Source,
+    path: &str,
+    file: &crate::collect::source::OpenFile,
+) -> Result<(regf::Hive, Vec<String>, HiveReplay), String> {
+    let primary = file.read_all(MAX_HIVE_BYTES)?;
+    let mut problems = Vec::new();
+    let mut log = |suffix: &str| -> Option<Vec<u8>> {
+        let log_path = format!("{path}.{suffix}");
+        let file = source.open(&log_path).ok()?;
+        match file.read_all(MAX_HIVE_BYTES) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                problems.push(format!("{log_path}: {e}"));
+                None
+            }
+        }
+    };
+    // XP and 2003 keep a single `.LOG`, in the old format; it takes LOG1's place.
+    let log1 = log("LOG1").or_else(|| log("LOG"));
+    let log2 = log("LOG2");
+    let recovered = regf::recover(&primary, log1.as_deref(), log2.as_deref())
+        .map_err(|e| format!("not a registry hive: {e}"))?;
+    let report = recovered.report;
+    let replayed = report.format.is_some();
+    if report.was_dirty && !replayed {
+        problems.extend(report.problems.iter().map(|p| format!("log replay: {p}")));
+    }
+    let replay = HiveReplay {
+        volume: String::new(),
+        path: path.to_string(),
+        dirty: report.was_dirty,
+        logs_applied: report
+            .logs_applied
+            .iter()
+            .map(|l| format!("{l:?}"))
+            .collect(),
+        entries_applied: report.entries_applied,
+        notes: if replayed {
+            report.problems
+        } else {
+            Vec::new()
+        },
+    };
+    let hive = regf::Hive::from_bytes(recovered.bytes).map_err(|e| e.to_string())?;
+    Ok((hive, problems, replay))
+}

@@ -1,0 +1,189 @@
+//! registry.csv `rule` rows: every key and value that a trace of the knowledge base
+//! (`src/traces`, artifact `registry`) asks about, found or not.
+//!
+//! A rule names a hive kind, a key pattern and optionally a value-name and a
+//! data pattern. `{exe}`/`{path}` placeholders are resolved with each of the tool's
+//! own executables (or `*` when it has none). Identical targets asked for by several
+//! tools become one target listing every tool. Each target is looked up in every hive
+//! of its kind (every user's NTUSER.DAT); it gives one row per key or value found,
+//! or one `found=false` row naming the pattern and why, so the analyst sees what was
+//! looked for and absent as well as what is there.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
+
+use crate::traces::{self, Artifact, Glob, Hive};
+
+use super::keys::{find_keys, key_row, value_row, KeyRow, KeyWriter};
+use super::load::{Hives, LoadedHive};
+use super::value::render;
+use crate::collect::rows::truncate;
+
+/// One thing to look for, after placeholder resolution.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Target {
+    /// Hive kind.
+    pub hive: Hive,
+    /// Key pattern.
+    pub key: String,
+    /// Value-name pattern.
+    pub value: Option<String>,
+    /// Data pattern.
+    pub data: Option<String>,
+}
+
+/// Targets by their case-folded spelling (registry names ignore case, rules do not
+/// always agree on it), with the first spelling met and the ids of the tools asking.
+type Targets = BTreeMap<Target, (Target, BTreeSet<String>)>;
+
+/// Every registry target of the embedded rules.
+pub fn targets() -> &'static Targets {
+    static TARGETS: OnceLock<Targets> = OnceLock::new();
+    TARGETS.get_or_init(|| {
+        let mut out = Targets::new();
+        // The embedded rules are checked by the traces tests; failing to load them
+        // leaves registry.csv without rule rows rather than failing the scan.
+        let Ok(kb) = traces::load_embedded() else {
+            return out;
+        };
+        for tool in &kb.tools {
+            let exes: Vec<Option<&str>> = if tool.specific_executables.is_empty() {
+                vec![None]
+            } else {
+                tool.specific_executables
+                    .iter()
+                    .map(|e| Some(e.as_str()))
+                    .collect()
+            };
+            for trace in &tool.traces {
+                let Artifact::Registry {
+                    hive,
+                    key,
+                    value,
+                    data,
+                } = &trace.artifact
+                else {
+                    continue;
+                };
+                for exe in &exes {
+                    let resolve = |g: &Glob| g.resolve(*exe).as_str().to_string();
+                    let target = Target {
+                        hive: *hive,
+                        key: resolve(key),
+                        value: value.as_ref().map(resolve),
+                        data: data.as_ref().map(resolve),
+                    };
+                    let lower = |t: &Option<String>| t.as_ref().map(|v| v.to_lowercase());
+                    let folded = Target {
+                        hive: target.hive,
+                        key: target.key.to_lowercase(),
+                        value: lower(&target.value),
+                        data: lower(&target.data),
+                    };
+                    out.entry(folded)
+                        .or_insert_with(|| (target, BTreeSet::new()))
+                        .1
+                        .insert(tool.id.clone());
+                }
+            }
+        }
+        out
+    })
+}
+
+/// Writes the rule rows for one volume.
+pub fn collect(writer: &KeyWriter<'_>, hives: &Hives) {
+    for (target, tools) in targets().values() {
+        let tools = tools.iter().cloned().collect::<Vec<_>>().join(";");
+        let matching: Vec<&LoadedHive> = hives
+            .hives
+            .iter()
+            .filter(|h| h.kind.rule_hive() == Some(target.hive))
+            .collect();
+        if matching.is_empty() {
+            writer.write(KeyRow {
+                kind: "rule",
+                key_path: target.key.clone(),
+                value_name: target.value.clone().unwrap_or_default(),
+                tools,
+                note: format!("no {} hive on this volume", target.hive),
+                ..KeyRow::default()
+            });
+            continue;
+        }
+        for hive in matching {
+            for row in look_up(hive, target) {
+                writer.write(KeyRow {
+                    tools: tools.clone(),
+                    ..row
+                });
+            }
+        }
+    }
+}
+
+/// The rows one target gives in one hive.
+fn look_up(hive: &LoadedHive, target: &Target) -> Vec<KeyRow> {
+    let (keys, cut) = find_keys(&hive.hive, &target.key);
+    let wanted_data = target
+        .data
+        .as_ref()
+        .map(|d| format!("; data wanted: {}", truncate(d, MAX_NOTE_PATTERN)))
+        .unwrap_or_default();
+    let missing = |note: &str| KeyRow {
+        kind: "rule",
+        hive_file: hive.path.clone(),
+        user: hive.user.clone(),
+        key_path: target.key.clone(),
+        value_name: target.value.clone().unwrap_or_default(),
+        note: format!("{note}{wanted_data}"),
+        ..KeyRow::default()
+    };
+    if keys.is_empty() {
+        return vec![missing("key not present")];
+    }
+    let mut rows = Vec::new();
+    let value_glob = target.value.as_deref().and_then(|v| Glob::new(v).ok());
+    let data_glob = target.data.as_deref().and_then(|d| Glob::new(d).ok());
+    for (path, key) in &keys {
+        let Some(value_glob) = &value_glob else {
+            rows.push(key_row("rule", hive, path, key));
+            continue;
+        };
+        for value in key.values().unwrap_or_default() {
+            if !value_glob.matches(&value.name()) {
+                continue;
+            }
+            let data_ok = data_glob.as_ref().is_none_or(|g| {
+                value
+                    .data()
+                    .map(|d| g.matches(&render(&d)))
+                    .unwrap_or(false)
+            });
+            if data_ok {
+                rows.push(value_row("rule", hive, path, key, &value));
+            }
+        }
+    }
+    if rows.is_empty() {
+        let why = if data_glob.is_some() {
+            "key present, no value with matching name and data"
+        } else {
+            "key present, value not present"
+        };
+        rows.push(missing(why));
+    }
+    if cut {
+        if let Some(last) = rows.last_mut() {
+            last.note = format!(
+                "pattern matched more than {} keys; list cut",
+                super::keys::MAX_MATCHES
+            );
+        }
+    }
+    rows
+}
+
+/// Longest data pattern quoted in a note (some rules quote whole service
+/// descriptions).
+const MAX_NOTE_PATTERN: usize = 120;

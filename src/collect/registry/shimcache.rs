@@ -1,0 +1,71 @@
+//! shimcache.csv: the AppCompatCache value of the current control set
+//! (`<set>\Control\Session Manager\AppCompatCache\AppCompatCache`; XP keeps it under
+//! `AppCompatibility`), one row per cached file, parsed by the `shimcache` crate.
+//! The time is the file's own last-modified time, not an execution time.
+
+use super::host::current_control_set;
+use super::load::{HiveKind, Hives};
+use super::value::bytes;
+use crate::output::ImageOutput;
+
+const CACHE_KEYS: [&str; 2] = [
+    "Control\\Session Manager\\AppCompatCache",
+    "Control\\Session Manager\\AppCompatibility",
+];
+
+/// Writes every ShimCache entry of the volume's SYSTEM hive.
+pub fn collect(out: &ImageOutput, volume: &str, hives: &Hives) {
+    let Some(system) = hives.first(HiveKind::System) else {
+        return;
+    };
+    let Some(set) = current_control_set(&system.hive) else {
+        return;
+    };
+    let blob = CACHE_KEYS.iter().find_map(|k| {
+        let key = system.hive.open_key(&format!("{set}\\{k}")).ok()??;
+        bytes(&key, "AppCompatCache")
+    });
+    let Some(blob) = blob else {
+        return;
+    };
+    let cache = match shimcache::parse(&blob) {
+        Ok(c) => c,
+        Err(e) => return out.error(volume, &system.path, "shimcache", &e.to_string()),
+    };
+    for problem in &cache.problems {
+        out.error(volume, &system.path, "shimcache", &problem.to_string());
+    }
+    let format = format!("{:?}", cache.format);
+    for entry in &cache.entries {
+        let modified = entry.last_modified.to_string();
+        let opt = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
+        out.row(
+            "shimcache",
+            volume,
+            vec![
+                system.path.clone(),
+                set.clone(),
+                entry.position.to_string(),
+                entry.path.clone(),
+                modified.clone(),
+                entry.executed.map(|e| e.to_string()).unwrap_or_default(),
+                entry
+                    .insert_flags
+                    .map(|f| format!("0x{f:x}"))
+                    .unwrap_or_default(),
+                opt(entry.file_size),
+                opt(entry.data_size),
+                format.clone(),
+            ],
+        );
+        out.event(
+            volume,
+            &modified,
+            "File Last Modified (ShimCache)",
+            format!("{} (cache position {})", entry.path, entry.position),
+            "shimcache",
+            &system.path,
+            format!("position {}", entry.position),
+        );
+    }
+}

@@ -1,0 +1,236 @@
+//! Just enough of a Task Scheduler XML file (Task Scheduler schema 1.2+) to say what
+//! a task runs: `Actions/Exec/Command` and `Arguments`, `RegistrationInfo/Author`
+//! and `Date`, `Principals/Principal/UserId` and the trigger elements.
+//!
+//! A tiny tag extractor rather than an XML parser: task files are flat and written
+//! by Windows, and attacker-made ones must not be able to do anything but give wrong
+//! text. It never expands entities other than the five predefined ones and numeric
+//! character references (no DTD, no external entities), and it reads at most
+//! [`MAX_XML_BYTES`].
+
+/// Largest task file read; real ones are a few KiB.
+pub const MAX_XML_BYTES: u64 = 1 << 20;
+
+/// What a task file says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskXml {
+    /// `Exec/Command` of every action, ` | `-joined.
+    pub command: String,
+    /// `Exec/Arguments` of every action, ` | `-joined.
+    pub arguments: String,
+    /// `RegistrationInfo/Author`.
+    pub author: String,
+    /// `RegistrationInfo/Date` as written (local time of the registering host,
+    /// often without a zone).
+    pub date: String,
+    /// `Principal/UserId`.
+    pub user_id: String,
+    /// Trigger kinds with their start boundary, `; `-joined.
+    pub triggers: String,
+}
+
+/// Decodes a task file: UTF-16LE (with or without BOM, as Windows writes them) or
+/// UTF-8 (with or without BOM).
+pub fn decode(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return utf16le(rest);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return String::from_utf8_lossy(rest).into_owned();
+    }
+    if bytes.len() >= 2 && bytes[0] != 0 && bytes[1] == 0 {
+        return utf16le(bytes);
+    }
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn utf16le(bytes: &[u8]) -> String {
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    String::from_utf16_lossy(&units)
+}
+
+/// Reads the fields of a decoded task file.
+pub fn parse(xml: &str) -> TaskXml {
+    let first = |tag: &str| texts(xml, tag).into_iter().next().unwrap_or_default();
+    TaskXml {
+        command: texts(xml, "Command").join(" | "),
+        arguments: texts(xml, "Arguments").join(" | "),
+        author: first("Author"),
+        date: first("Date"),
+        user_id: first("UserId"),
+        triggers: triggers(xml),
+    }
+}
+
+/// The text content of every `<tag>…</tag>` element (no nested markup expected).
+fn texts(xml: &str, tag: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some((body, after)) = next_element(rest, tag) {
+        out.push(unescape(body.trim()));
+        rest = after;
+    }
+    out
+}
+
+/// The body of the next `<tag>` or `<tag attr…>` element and the text after it.
+fn next_element<'a>(xml: &'a str, tag: &str) -> Option<(&'a str, &'a str)> {
+    let mut search = xml;
+    loop {
+        let start = search.find('<')?;
+        let after_lt = &search[start + 1..];
+        let matches_tag = after_lt.starts_with(tag)
+            && after_lt[tag.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c == '>' || c == '/' || c.is_whitespace());
+        if !matches_tag {
+            search = after_lt;
+            continue;
+        }
+        let open_end = after_lt.find('>')?;
+        if after_lt[..open_end].ends_with('/') {
+            // `<tag/>`: empty.
+            return Some(("", &after_lt[open_end + 1..]));
+        }
+        let body_and_rest = &after_lt[open_end + 1..];
+        let close = format!("</{tag}>");
+        let end = body_and_rest.find(&close)?;
+        return Some((&body_and_rest[..end], &body_and_rest[end + close.len()..]));
+    }
+}
+
+/// `TimeTrigger start 2022-03-11T13:05:00; LogonTrigger` from the `<Triggers>` block.
+fn triggers(xml: &str) -> String {
+    let Some((block, _)) = next_element(xml, "Triggers") else {
+        return String::new();
+    };
+    let mut out = Vec::new();
+    let mut rest = block;
+    while let Some(start) = rest.find('<') {
+        let after = &rest[start + 1..];
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if name.ends_with("Trigger") {
+            let (summary, next) = match next_element(&rest[start..], &name) {
+                Some((body, next)) => {
+                    let boundary = texts(body, "StartBoundary");
+                    match boundary.first() {
+                        Some(b) => (format!("{name} start {b}"), next),
+                        None => (name.clone(), next),
+                    }
+                }
+                None => (name.clone(), after),
+            };
+            out.push(summary);
+            rest = next;
+        } else {
+            rest = after;
+        }
+    }
+    out.join("; ")
+}
+
+/// Replaces the predefined entities and numeric character references; anything else
+/// is left as written.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let tail = &rest[amp..];
+        let Some(semi) = tail.find(';').filter(|&s| s <= 12) else {
+            out.push('&');
+            rest = &tail[1..];
+            continue;
+        };
+        let entity = &tail[1..semi];
+        let replacement = match entity {
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .or_else(|| entity.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match replacement {
+            Some(c) => {
+                out.push(c);
+                rest = &tail[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TASK: &str = r#"<?xml version="1.0" encoding="UTF-16"?>
+<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>
+<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
+  <RegistrationInfo><Date>2022-03-11T13:00:00</Date><Author>APTSIM\admin</Author></RegistrationInfo>
+  <Triggers><TimeTrigger><StartBoundary>2022-03-11T13:05:00</StartBoundary></TimeTrigger><LogonTrigger/></Triggers>
+  <Principals><Principal id="Author"><UserId>S-1-5-18</UserId></Principal></Principals>
+  <Actions Context="Author"><Exec><Command>cmd.exe</Command><Arguments>/c whoami &gt; x &amp;&e;</Arguments></Exec></Actions>
+</Task>"#;
+
+    #[test]
+    fn fields_and_entities() {
+        let t = parse(TASK);
+        assert_eq!(t.command, "cmd.exe");
+        assert_eq!(t.arguments, "/c whoami > x &&e;");
+        assert_eq!(t.author, "APTSIM\\admin");
+        assert_eq!(t.date, "2022-03-11T13:00:00");
+        assert_eq!(t.user_id, "S-1-5-18");
+        assert_eq!(
+            t.triggers,
+            "TimeTrigger start 2022-03-11T13:05:00; LogonTrigger"
+        );
+    }
+
+    #[test]
+    fn every_cut_of_a_task_file_reads_without_panic() {
+        for (at, _) in TASK.char_indices() {
+            let t = parse(&TASK[..at]);
+            assert!(t.command.len() <= at);
+        }
+        for cut in 0..64 {
+            let bytes: Vec<u8> = TASK.bytes().skip(cut).collect();
+            parse(&decode(&bytes));
+        }
+    }
+
+    #[test]
+    fn encodings() {
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(
+            "<Command>a</Command>"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        );
+        assert_eq!(parse(&decode(&utf16)).command, "a");
+        assert_eq!(
+            parse(&decode(b"\xEF\xBB\xBF<Command>b</Command>")).command,
+            "b"
+        );
+        assert_eq!(unescape("&#65;&#x42;&bogus;&"), "AB&bogus;&");
+        assert_eq!(parse("<Command>unterminated").command, "");
+    }
+}

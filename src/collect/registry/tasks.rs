@@ -1,0 +1,144 @@
+//! tasks.csv: scheduled tasks from the SOFTWARE hive's TaskCache joined with their
+//! XML definitions in `Windows/System32/Tasks`.
+//!
+//! - `...\Schedule\TaskCache\Tree\<folder>\<name>` (nested like the Tasks folder):
+//!   value `Id`, the task's GUID.
+//! - `...\Schedule\TaskCache\Tasks\{GUID}`: `Path` (`\folder\name`), `URI`,
+//!   `Author`, `Date`, and `DynamicInfo` (u32 version, then the creation FILETIME @4
+//!   and the last run FILETIME @12; libyal winreg-kb "Task Scheduler keys").
+//! - `Windows/System32/Tasks/<folder>/<name>`: the XML (see [`super::task_xml`]).
+//!
+//! Tasks deleted from the XML folder but left in the registry (or the reverse) are
+//! still listed: one row per TaskCache entry, the XML columns empty when the file is
+//! gone (`xml_problem` says why).
+
+use std::collections::BTreeSet;
+
+use filetime::Filetime;
+
+use super::load::{HiveKind, Hives};
+use super::task_xml::{self, TaskXml, MAX_XML_BYTES};
+use super::value::{bytes, subkeys, text};
+use crate::collect::source::Source;
+use crate::output::ImageOutput;
+
+const TASK_CACHE: &str = "Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache";
+const TASKS_DIR: &str = "Windows/System32/Tasks";
+/// Deepest Tree folder nesting followed.
+const MAX_DEPTH: usize = 32;
+
+/// Writes every task of the volume's SOFTWARE hive.
+pub fn collect(source: &Source, out: &ImageOutput, volume: &str, hives: &Hives) {
+    let Some(software) = hives.first(HiveKind::Software) else {
+        return;
+    };
+    let Ok(Some(cache)) = software.hive.open_key(TASK_CACHE) else {
+        return;
+    };
+    let mut by_tree = Vec::new();
+    if let Ok(Some(tree)) = cache.subkey("Tree") {
+        walk_tree(&tree, String::new(), 0, &mut by_tree);
+    }
+    let tasks = cache.subkey("Tasks").ok().flatten();
+    let mut seen = BTreeSet::new();
+    for (name, id) in &by_tree {
+        let task = tasks.as_ref().and_then(|t| t.subkey(id).ok().flatten());
+        seen.insert(id.to_ascii_lowercase());
+        write(source, out, volume, &software.path, name, id, task.as_ref());
+    }
+    // Entries the Tree no longer points to (a half-deleted task).
+    for task in tasks.as_ref().map(subkeys).unwrap_or_default() {
+        let id = task.name();
+        if seen.contains(&id.to_ascii_lowercase()) {
+            continue;
+        }
+        let name = text(&task, "Path");
+        write(source, out, volume, &software.path, &name, &id, Some(&task));
+    }
+}
+
+/// `(\folder\name, id)` of every Tree key with an `Id`.
+fn walk_tree(key: &regf::Key<'_>, path: String, depth: usize, out: &mut Vec<(String, String)>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    for child in subkeys(key) {
+        let child_path = format!("{path}\\{}", child.name());
+        let id = text(&child, "Id");
+        if !id.is_empty() {
+            out.push((child_path.clone(), id));
+        }
+        walk_tree(&child, child_path, depth + 1, out);
+    }
+}
+
+fn write(
+    source: &Source,
+    out: &ImageOutput,
+    volume: &str,
+    hive_path: &str,
+    name: &str,
+    id: &str,
+    task: Option<&regf::Key<'_>>,
+) {
+    let get = |value: &str| task.map(|t| text(t, value)).unwrap_or_default();
+    let dynamic = task.and_then(|t| bytes(t, "DynamicInfo"));
+    let at = |offset: usize| {
+        dynamic
+            .as_deref()
+            .and_then(|d| d.get(offset..))
+            .and_then(Filetime::from_le_slice)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    };
+    let (created, last_run) = (at(4), at(12));
+    let written = task
+        .map(|t| t.last_written().to_string())
+        .unwrap_or_default();
+    let xml_path = format!("{TASKS_DIR}{}", name.replace('\\', "/"));
+    let (xml, xml_problem) = match read_xml(source, &xml_path) {
+        Ok(x) => (x, String::new()),
+        Err(e) => (TaskXml::default(), e),
+    };
+    out.row(
+        "tasks",
+        volume,
+        vec![
+            hive_path.to_string(),
+            name.to_string(),
+            id.to_string(),
+            get("Path"),
+            get("URI"),
+            get("Author"),
+            get("Date"),
+            created.clone(),
+            last_run.clone(),
+            written,
+            xml_path.clone(),
+            xml.command.clone(),
+            xml.arguments.clone(),
+            xml.author,
+            xml.date,
+            xml.user_id,
+            xml.triggers,
+            xml_problem,
+        ],
+    );
+    let action = format!("{} {}", xml.command, xml.arguments);
+    for (time, desc) in [(created, "Task Created"), (last_run, "Task Last Run")] {
+        out.event(
+            volume,
+            &time,
+            desc,
+            format!("task {name}: {}", action.trim()),
+            "tasks",
+            hive_path,
+            format!("{TASK_CACHE}\\Tasks\\{id}"),
+        );
+    }
+}
+
+fn read_xml(source: &Source, path: &str) -> Result<TaskXml, String> {
+    let bytes = source.open(path)?.read_all(MAX_XML_BYTES)?;
+    Ok(task_xml::parse(&task_xml::decode(&bytes)))
+}

@@ -1,0 +1,80 @@
+//! Reading values the way the collectors need them: as text for a CSV cell, as a
+//! number, or as raw bytes, with damage turned into "absent" rather than an abort.
+
+use regf::{Key, ValueData, ValueType};
+
+/// Longest binary value shown in full as hex in a cell; longer ones are cut (the
+/// size is given) so one big blob cannot blow up a spreadsheet row.
+const MAX_HEX_BYTES: usize = 256;
+
+/// A value's data as one line of text: strings as they are, MULTI_SZ joined with
+/// ` | `, numbers in decimal, anything else as hex.
+pub fn render(data: &ValueData) -> String {
+    match data {
+        ValueData::String(s) | ValueData::ExpandString(s) | ValueData::Link(s) => s.clone(),
+        ValueData::MultiString(items) => items.join(" | "),
+        ValueData::Dword(n) => n.to_string(),
+        ValueData::Qword(n) => n.to_string(),
+        ValueData::Raw(bytes) => hex(bytes),
+    }
+}
+
+/// Lower-case hex, cut after [`MAX_HEX_BYTES`] with the full size noted.
+pub fn hex(bytes: &[u8]) -> String {
+    let shown = bytes.get(..MAX_HEX_BYTES).unwrap_or(bytes);
+    let mut text: String = shown.iter().map(|b| format!("{b:02x}")).collect();
+    if shown.len() < bytes.len() {
+        text.push_str(&format!("… ({} bytes)", bytes.len()));
+    }
+    text
+}
+
+/// The registry's name for a value type (`REG_SZ`, ...).
+pub fn type_name(kind: ValueType) -> String {
+    match kind {
+        ValueType::None => "REG_NONE".into(),
+        ValueType::String => "REG_SZ".into(),
+        ValueType::ExpandString => "REG_EXPAND_SZ".into(),
+        ValueType::Binary => "REG_BINARY".into(),
+        ValueType::Dword => "REG_DWORD".into(),
+        ValueType::DwordBigEndian => "REG_DWORD_BIG_ENDIAN".into(),
+        ValueType::Link => "REG_LINK".into(),
+        ValueType::MultiString => "REG_MULTI_SZ".into(),
+        ValueType::ResourceList => "REG_RESOURCE_LIST".into(),
+        ValueType::FullResourceDescriptor => "REG_FULL_RESOURCE_DESCRIPTOR".into(),
+        ValueType::ResourceRequirementsList => "REG_RESOURCE_REQUIREMENTS_LIST".into(),
+        ValueType::Qword => "REG_QWORD".into(),
+        ValueType::Other(code) => format!("0x{code:x}"),
+    }
+}
+
+/// Value `name` of `key` as text (empty string when absent or unreadable).
+pub fn text(key: &Key<'_>, name: &str) -> String {
+    data(key, name).map(|d| render(&d)).unwrap_or_default()
+}
+
+/// Value `name` of `key` as a number (DWORD/QWORD, or a decimal string).
+pub fn number(key: &Key<'_>, name: &str) -> Option<u64> {
+    match data(key, name)? {
+        ValueData::Dword(n) => Some(u64::from(n)),
+        ValueData::Qword(n) => Some(n),
+        ValueData::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Value `name` of `key` as raw bytes.
+pub fn bytes(key: &Key<'_>, name: &str) -> Option<Vec<u8>> {
+    let value = key.value(name).ok()??;
+    value.raw_data().ok().map(|d| d.into_owned())
+}
+
+/// Value `name` of `key`, decoded.
+pub fn data(key: &Key<'_>, name: &str) -> Option<ValueData> {
+    key.value(name).ok()??.data().ok()
+}
+
+/// The subkeys of `key`, empty when the list is damaged.
+pub fn subkeys<'h>(key: &Key<'h>) -> Vec<Key<'h>> {
+    key.subkeys().unwrap_or_default()
+}
