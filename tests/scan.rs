@@ -387,12 +387,16 @@ fn hash_lists_media_and_every_collected_file() {
         })
         .collect();
     let files = manifest["files"].as_array().unwrap();
-    // The $MFT is read for the journal's parent paths even when not tabulated.
+    // The $MFT is read for the journal's parent paths, SYSTEM and SOFTWARE for the
+    // host facts, even when not tabulated.
+    let listed: BTreeSet<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert_eq!(
         files.len(),
-        94 + 191 + 2,
-        "logs, prefetch, $MFT and the journal"
+        94 + 191 + 2 + 2,
+        "logs, prefetch, $MFT, journal, 2 hives"
     );
+    assert!(listed.contains("Windows/System32/config/SYSTEM"));
+    assert!(listed.contains("Windows/System32/config/SOFTWARE"));
     let raw = images.join("win10-aptsim.raw");
     let mft = run_ok(
         oracle("icat", "sleuthkit")

@@ -204,6 +204,17 @@ pub fn scan_image(
     for (volume, path, stage, error) in &pending {
         out.error(volume, path, stage, error);
     }
+    // The hive files and their transaction logs are collected files too.
+    for t in &targets {
+        for hive in &t.hives.hives {
+            for suffix in ["", ".LOG", ".LOG1", ".LOG2"] {
+                let path = format!("{}{suffix}", hive.path);
+                if let Ok(file) = t.source.open(&path) {
+                    out.collected(&t.label, &path, file.data.as_ref());
+                }
+            }
+        }
+    }
     report.volumes = targets.iter().map(|t| t.label.clone()).collect();
     let live = LiveRecords::default();
     report.carving = targets
