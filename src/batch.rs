@@ -181,17 +181,19 @@ pub fn run(
                 line.enable_steady_tick(Duration::from_millis(200));
                 line.set_message(format!("{name}: scanning {}", input.display()));
                 let dir = out.join(name);
-                let report =
-                    catch_unwind(AssertUnwindSafe(|| scan_image(input, name, &dir, options)))
-                        .unwrap_or_else(|panic| {
-                            let what = panic
-                                .downcast_ref::<String>()
-                                .cloned()
-                                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                                .unwrap_or_default();
-                            Err(format!("internal error (panic): {what}"))
-                        })
-                        .unwrap_or_else(|e| failed_report(input, name, &dir, &e));
+                let report = catch_unwind(AssertUnwindSafe(|| {
+                    let stage = |what: String| line.set_message(format!("{name}: {what}"));
+                    scan_image(input, name, &dir, options, &stage)
+                }))
+                .unwrap_or_else(|panic| {
+                    let what = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    Err(format!("internal error (panic): {what}"))
+                })
+                .unwrap_or_else(|e| failed_report(input, name, &dir, &e));
                 line.finish_and_clear();
                 multi.remove(&line);
                 overall.inc(1);

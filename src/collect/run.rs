@@ -187,8 +187,10 @@ pub fn scan_image(
     name: &str,
     out_dir: &Path,
     options: &ScanOptions,
+    progress: &Progress<'_>,
 ) -> Result<ImageReport, String> {
     let started = Instant::now();
+    progress("opening image, partitions and hives".into());
     let mut report = ImageReport::new(input, name);
     let mut pending: Vec<Pending> = Vec::new();
     let mut targets = match open_targets(input, &mut pending, &mut report, options) {
@@ -219,9 +221,10 @@ pub fn scan_image(
     let live = LiveRecords::default();
     report.carving = targets
         .par_iter()
-        .filter_map(|t| collect_volume(t, &out, options, &live))
+        .filter_map(|t| collect_volume(t, &out, options, &live, progress))
         .collect();
     if options.carve_all && !input.is_dir() {
+        progress("carving the whole image".into());
         match Evidence::open(input) {
             Ok(evidence) => {
                 let sink = chunk_sink(&out, "image", "(image)", &live);
@@ -237,6 +240,7 @@ pub fn scan_image(
             ),
         }
     }
+    progress("writing the sorted timeline".into());
     let (counts, files) = out.finish()?;
     report.files = files;
     report.errors = counts.get("errors").copied().unwrap_or(0);
@@ -373,6 +377,7 @@ fn collect_volume(
     out: &ImageOutput,
     options: &ScanOptions,
     live: &LiveRecords,
+    progress: &Progress<'_>,
 ) -> Option<CarveStats> {
     let mut jobs = Vec::new();
     let list = |dir: &str, ext: &str| -> Vec<String> {
@@ -421,7 +426,47 @@ fn collect_volume(
         Job::Prefetch(_) => 3,
     });
     let remember = (options.artifacts.carve || options.carve_all).then_some(live);
-    jobs.par_iter().for_each(|job| match job {
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    jobs.par_iter().for_each(|job| {
+        run_job(job, target, out, options, remember);
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        progress(format!(
+            "volume {}: {n}/{} artifact files",
+            target.label,
+            jobs.len()
+        ));
+    });
+    if options.artifacts.carve && !options.carve_all {
+        progress(format!(
+            "volume {}: carving unallocated clusters",
+            target.label
+        ));
+        let stats = carve_event_logs(target, out, live);
+        if let Some(s) = &stats {
+            progress(format!(
+                "volume {}: carved {} MB at {:.0} MB/s, {} intact chunks",
+                target.label,
+                s.bytes / 1_000_000,
+                s.mb_per_second,
+                s.intact
+            ));
+        }
+        return stats;
+    }
+    None
+}
+
+/// Reports what a scan is doing, one line per image.
+pub type Progress<'a> = dyn Fn(String) + Sync + 'a;
+
+fn run_job(
+    job: &Job,
+    target: &Target,
+    out: &ImageOutput,
+    options: &ScanOptions,
+    remember: Option<&LiveRecords>,
+) {
+    match job {
         Job::EventLog(path) => event_log(target, out, path, remember),
         Job::Prefetch(path) => prefetch_file(target, out, path),
         Job::FileSystem => file_system(target, out, options),
@@ -436,11 +481,7 @@ fn collect_volume(
             },
         ),
         Job::Amcache => registry::amcache::collect(out, &target.label, &target.hives),
-    });
-    if options.artifacts.carve && !options.carve_all {
-        return carve_event_logs(target, out, live);
     }
-    None
 }
 
 /// Keys of the records read from live logs, so carved copies can be told apart
