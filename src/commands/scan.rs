@@ -39,7 +39,8 @@ pub fn run(
         Verbosity::Quiet
     } else if verbose {
         Verbosity::Verbose
-    } else if std::io::stderr().is_terminal() {
+    } else if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
+        // Progress only for someone watching: not when output is redirected.
         Verbosity::Normal
     } else {
         Verbosity::Quiet
