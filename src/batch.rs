@@ -205,11 +205,17 @@ pub fn run(
             .collect()
     });
     overall.finish_and_clear();
-    let rollup_rows = if images.len() > 1 {
+    let mut rollup_rows = if images.len() > 1 {
         roll_up(out, &images)?
     } else {
         BTreeMap::new()
     };
+    // Edges between hosts are a batch product, but a single image's inbound
+    // logons are worth the same table.
+    rollup_rows.insert(
+        "lateral_movement".into(),
+        crate::lateral::write(out, &images)?,
+    );
     let report = BatchReport {
         images,
         rollup_rows,

@@ -1,0 +1,335 @@
+//! Lateral movement across a batch: edges from the host where someone came from
+//! to the host they reached, read from the event logs every image's scan wrote.
+//!
+//! Destination-side records name the source (network and RDP logons 4624/4625
+//! types 3 and 10, reconnects 4778, share access 5140/5145, RDP 1149 and
+//! LocalSessionManager 21/24/25); the source-side 4648 (explicit credentials) names
+//! the destination. Sources are resolved to images by IP address and host name as
+//! the images' registries report them, so an edge can be followed from one image
+//! to the next. Edges are aggregated per (source, destination, account, kind) with
+//! first/last time and count, written to `lateral_movement.csv` and `graph.dot`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::collect::run::ImageReport;
+use crate::output::Table;
+
+/// lateral_movement.csv columns.
+pub const COLUMNS: [&str; 13] = [
+    "source_host",
+    "source_ip",
+    "source_image",
+    "destination_host",
+    "destination_image",
+    "account",
+    "kind",
+    "logon_type",
+    "evidence",
+    "first_time",
+    "last_time",
+    "count",
+    "tools",
+];
+
+/// One aggregated edge.
+#[derive(Clone, Debug, Default)]
+struct Edge {
+    first: String,
+    last: String,
+    count: u64,
+    evidence: BTreeSet<String>,
+}
+
+/// `(source host, source ip, destination host, account, kind, logon type)`.
+type EdgeKey = (String, String, String, String, String, String);
+
+/// Reads every image's evtx.csv under `out` and writes the edges; returns how many.
+pub fn write(out: &Path, images: &[ImageReport]) -> Result<u64, String> {
+    let resolve = Resolver::new(images);
+    let mut edges: BTreeMap<EdgeKey, Edge> = BTreeMap::new();
+    for image in images {
+        let path = out.join(&image.image).join("evtx.csv");
+        let Ok(mut reader) = csv::Reader::from_path(&path) else {
+            continue;
+        };
+        let header: Vec<String> = match reader.headers() {
+            Ok(h) => h.iter().map(str::to_string).collect(),
+            Err(_) => continue,
+        };
+        let col = |name: &str| header.iter().position(|h| h == name);
+        let (Some(channel), Some(event_id), Some(time), Some(data)) = (
+            col("channel"),
+            col("event_id"),
+            col("time"),
+            col("event_data"),
+        ) else {
+            continue;
+        };
+        for record in reader.records().filter_map(Result::ok) {
+            let (Some(ch), Some(id), Some(t), Some(json)) = (
+                record.get(channel),
+                record.get(event_id),
+                record.get(time),
+                record.get(data),
+            ) else {
+                continue;
+            };
+            let Some(found) = edge_of(ch, id, json, &image.host) else {
+                continue;
+            };
+            let key = (
+                found.source_host,
+                found.source_ip,
+                found.destination_host,
+                found.account,
+                found.kind.to_string(),
+                found.logon_type,
+            );
+            let edge = edges.entry(key).or_default();
+            if edge.first.is_empty() || t < edge.first.as_str() {
+                edge.first = t.to_string();
+            }
+            if t > edge.last.as_str() {
+                edge.last = t.to_string();
+            }
+            edge.count += 1;
+            edge.evidence.insert(format!("{} {ch} {id}", image.image));
+        }
+    }
+    let mut table = Table::create(&out.join("lateral_movement.csv"), &COLUMNS, false)
+        .map_err(|e| e.to_string())?;
+    let mut dot = String::from("digraph lateral_movement {\n  rankdir=LR;\n  node [shape=box];\n");
+    for ((src_host, src_ip, dst_host, account, kind, logon_type), edge) in &edges {
+        let source_image = resolve.image(src_host, src_ip);
+        let destination_image = resolve.image(dst_host, "");
+        let row = [
+            src_host.clone(),
+            src_ip.clone(),
+            source_image.clone(),
+            dst_host.clone(),
+            destination_image,
+            account.clone(),
+            kind.clone(),
+            logon_type.clone(),
+            edge.evidence.iter().cloned().collect::<Vec<_>>().join("; "),
+            edge.first.clone(),
+            edge.last.clone(),
+            edge.count.to_string(),
+            String::new(),
+        ];
+        table.row(&row).map_err(|e| e.to_string())?;
+        let from = if src_host.is_empty() {
+            src_ip
+        } else {
+            src_host
+        };
+        let _ = writeln!(
+            dot,
+            "  {} -> {} [label={}];",
+            dot_id(from),
+            dot_id(dst_host),
+            dot_id(&format!("{kind} {account} x{}", edge.count))
+        );
+    }
+    dot.push_str("}\n");
+    std::fs::write(out.join("graph.dot"), dot).map_err(|e| e.to_string())?;
+    table.finish().map_err(|e| e.to_string())
+}
+
+/// A quoted Graphviz identifier.
+fn dot_id(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+struct Found {
+    source_host: String,
+    source_ip: String,
+    destination_host: String,
+    account: String,
+    kind: &'static str,
+    logon_type: String,
+}
+
+/// The edge one event describes, if any. `host` is the host whose log it is.
+fn edge_of(channel: &str, event_id: &str, json: &str, host: &str) -> Option<Found> {
+    let wanted = matches!(
+        (channel, event_id),
+        (
+            "Security",
+            "4624" | "4625" | "4648" | "4778" | "5140" | "5145"
+        ) | (
+            "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
+            "1149"
+        ) | (
+            "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
+            "21" | "24" | "25"
+        )
+    );
+    if !wanted {
+        return None;
+    }
+    let fields: Value = serde_json::from_str(json).ok()?;
+    let get = |name: &str| {
+        fields
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && *v != "-")
+            .unwrap_or("")
+            .to_string()
+    };
+    let account = |user: &str, domain: &str| match (get(domain), get(user)) {
+        (d, u) if d.is_empty() => u,
+        (d, u) => format!("{d}\\{u}"),
+    };
+    let here = host.to_string();
+    let found = match (channel, event_id) {
+        ("Security", "4624" | "4625") => {
+            let logon_type = get("LogonType");
+            if !matches!(logon_type.as_str(), "3" | "10") {
+                return None;
+            }
+            Found {
+                source_host: get("WorkstationName"),
+                source_ip: get("IpAddress"),
+                destination_host: here,
+                account: account("TargetUserName", "TargetDomainName"),
+                kind: if event_id == "4624" {
+                    "logon"
+                } else {
+                    "failed logon"
+                },
+                logon_type,
+            }
+        }
+        ("Security", "4648") => Found {
+            source_host: here,
+            source_ip: String::new(),
+            destination_host: short_name(&get("TargetServerName")),
+            account: account("TargetUserName", "TargetDomainName"),
+            kind: "explicit credentials",
+            logon_type: String::new(),
+        },
+        ("Security", "4778") => Found {
+            source_host: get("ClientName"),
+            source_ip: get("ClientAddress"),
+            destination_host: here,
+            account: account("AccountName", "AccountDomain"),
+            kind: "RDP reconnect",
+            logon_type: String::new(),
+        },
+        ("Security", _) => Found {
+            source_host: String::new(),
+            source_ip: get("IpAddress"),
+            destination_host: here,
+            account: account("SubjectUserName", "SubjectDomainName"),
+            kind: "share access",
+            logon_type: get("ShareName"),
+        },
+        (_, "1149") => Found {
+            source_host: String::new(),
+            source_ip: get("Param3"),
+            destination_host: here,
+            account: account("Param1", "Param2"),
+            kind: "RDP authentication",
+            logon_type: String::new(),
+        },
+        _ => Found {
+            source_host: String::new(),
+            source_ip: get("Address"),
+            destination_host: here,
+            account: get("User"),
+            kind: "RDP session",
+            logon_type: String::new(),
+        },
+    };
+    let local = matches!(found.source_ip.as_str(), "127.0.0.1" | "::1" | "LOCAL");
+    let nowhere = found.source_host.is_empty() && found.source_ip.is_empty();
+    let to_itself = found
+        .source_host
+        .eq_ignore_ascii_case(&found.destination_host);
+    (!local && !nowhere && !to_itself && !found.destination_host.is_empty()).then_some(found)
+}
+
+/// `host.example.com` -> `HOST`, `\\host` -> `HOST`.
+fn short_name(name: &str) -> String {
+    let trimmed = name.trim_start_matches('\\');
+    trimmed
+        .split('.')
+        .next()
+        .unwrap_or(trimmed)
+        .to_ascii_uppercase()
+}
+
+/// Which image a host name or address belongs to.
+struct Resolver {
+    by_name: HashMap<String, String>,
+    by_ip: HashMap<String, String>,
+}
+
+impl Resolver {
+    fn new(images: &[ImageReport]) -> Resolver {
+        let mut by_name = HashMap::new();
+        let mut by_ip = HashMap::new();
+        for image in images {
+            by_name.insert(short_name(&image.host), image.image.clone());
+            if !image.host_facts.computer_name.is_empty() {
+                by_name.insert(
+                    short_name(&image.host_facts.computer_name),
+                    image.image.clone(),
+                );
+            }
+            for ip in &image.host_facts.ip_addresses {
+                by_ip.insert(ip.clone(), image.image.clone());
+            }
+        }
+        Resolver { by_name, by_ip }
+    }
+
+    fn image(&self, host: &str, ip: &str) -> String {
+        self.by_ip
+            .get(ip)
+            .or_else(|| self.by_name.get(&short_name(host)))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_logons_become_edges_and_local_ones_do_not() {
+        let json = r#"{"TargetUserName":"admin","TargetDomainName":"CORP","LogonType":"3","IpAddress":"10.0.0.5","WorkstationName":"WS01"}"#;
+        let edge = edge_of("Security", "4624", json, "SRV01").unwrap();
+        assert_eq!(
+            (edge.source_host.as_str(), edge.source_ip.as_str()),
+            ("WS01", "10.0.0.5")
+        );
+        assert_eq!(edge.account, "CORP\\admin");
+        let interactive = json.replace("\"3\"", "\"2\"");
+        assert!(edge_of("Security", "4624", &interactive, "SRV01").is_none());
+        let local = json.replace("10.0.0.5", "127.0.0.1").replace("WS01", "-");
+        assert!(edge_of("Security", "4624", &local, "SRV01").is_none());
+    }
+
+    #[test]
+    fn explicit_credentials_point_from_the_source() {
+        let json = r#"{"TargetUserName":"admin","TargetDomainName":"CORP","TargetServerName":"srv01.corp.local"}"#;
+        let edge = edge_of("Security", "4648", json, "WS01").unwrap();
+        assert_eq!(
+            (edge.source_host.as_str(), edge.destination_host.as_str()),
+            ("WS01", "SRV01")
+        );
+    }
+
+    #[test]
+    fn dot_ids_are_quoted() {
+        assert_eq!(dot_id("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    }
+}
