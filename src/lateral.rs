@@ -27,7 +27,7 @@ pub const COLUMNS: [&str; 13] = [
     "destination_image",
     "account",
     "kind",
-    "logon_type",
+    "detail",
     "evidence",
     "first_time",
     "last_time",
@@ -44,7 +44,8 @@ struct Edge {
     evidence: BTreeSet<String>,
 }
 
-/// `(source host, source ip, destination host, account, kind, logon type)`.
+/// `(source host, source ip, destination host, account, kind, detail)`; detail is the
+/// logon type for logons and the share name for share access.
 type EdgeKey = (String, String, String, String, String, String);
 
 /// Reads every image's evtx.csv under `out` and writes the edges; returns how many.
@@ -151,6 +152,7 @@ struct Found {
     destination_host: String,
     account: String,
     kind: &'static str,
+    /// Logon type, or share name for share access.
     logon_type: String,
 }
 
