@@ -1,0 +1,108 @@
+//! `toolmark scan` on copies of the built disk with random sectors overwritten in
+//! the volume's data area (MFT, logs, hives, Prefetch, index blocks): it must finish,
+//! never panic, exit 0 or 2, and write every table.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// Deterministic xorshift.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Byte ranges that hold data on the built volume: the allocated clusters, from
+/// The Sleuth Kit's `blkls -a -l`.
+fn allocated_clusters(image: &Path, offset: u64) -> Vec<u64> {
+    let out = run_ok(
+        oracle("blkls", "sleuthkit")
+            .args(["-a", "-l", "-o"])
+            .arg((offset / 512).to_string())
+            .arg(image),
+    )
+    .stdout;
+    String::from_utf8_lossy(&out)
+        .lines()
+        .filter_map(|l| l.strip_suffix("|a"))
+        .filter_map(|a| a.parse().ok())
+        .collect()
+}
+
+#[test]
+fn scans_of_randomly_damaged_disks_finish_without_panics() {
+    let raw = built_images().join("win10-aptsim.raw");
+    let offset = first_ntfs_offset(&raw);
+    let clusters = allocated_clusters(&raw, offset);
+    assert!(
+        clusters.len() > 10_000,
+        "{} allocated clusters",
+        clusters.len()
+    );
+    let original = std::fs::read(&raw).unwrap();
+    let dir = cache_dir("scan-damaged");
+    let mut rng = Rng(0xD15C_0DE5_2026_0001);
+    for round in 0..4 {
+        let mut image = original.clone();
+        // 400 sectors of garbage, or zeros, in allocated clusters.
+        for _ in 0..400 {
+            let cluster = clusters[(rng.next() % clusters.len() as u64) as usize];
+            let sector = (rng.next() % 8) as usize;
+            let at = (offset + cluster * 4096) as usize + sector * 512;
+            let zero = rng.next() % 2 == 0;
+            for b in &mut image[at..at + 512] {
+                *b = if zero { 0 } else { rng.next() as u8 };
+            }
+        }
+        let path = dir.join(format!("damaged-{round}.raw"));
+        std::fs::write(&path, &image).unwrap();
+        let out = dir.join(format!("out-{round}"));
+        let _ = std::fs::remove_dir_all(&out);
+        let result = toolmark()
+            .arg("scan")
+            .arg(&path)
+            .arg("-o")
+            .arg(&out)
+            .args(["-q", "--jobs", "2"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(!stderr.contains("panicked"), "round {round}: {stderr}");
+        assert!(
+            matches!(result.status.code(), Some(0 | 2)),
+            "round {round}: {:?} {stderr}",
+            result.status
+        );
+        let tables = out.join(format!("damaged-{round}"));
+        for table in [
+            "evtx", "prefetch", "mft", "usn", "registry", "timeline", "errors",
+        ] {
+            assert!(
+                tables.join(format!("{table}.csv")).is_file(),
+                "round {round}: no {table}.csv"
+            );
+        }
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(tables.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(
+            manifest["failed"], false,
+            "round {round}: the volume itself still opens"
+        );
+        // The damage is seen and reported, artifact by artifact.
+        assert!(
+            manifest["errors"].as_u64().unwrap() > 50,
+            "round {round}: {}",
+            manifest["errors"]
+        );
+        assert_eq!(result.status.code(), Some(2));
+        let _ = std::fs::remove_file(&path);
+    }
+}
