@@ -21,6 +21,18 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// The value a cell stood for before [`neutralise`]: the apostrophe it added is
+/// removed; any other cell (including one that itself began with `'`) is unchanged.
+/// A value that itself began with `'` and then `=`, `+`, `-`, `@`, tab or CR cannot be
+/// told apart from a neutralised one and loses its apostrophe; toolmark only
+/// restores cells to match them against rules, where that does not matter.
+pub fn restore(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(TRIGGERS) && !is_plain_number(rest) => rest,
+        _ => cell,
+    }
+}
+
 fn is_plain_number(cell: &str) -> bool {
     let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
     !digits.is_empty()
@@ -41,6 +53,13 @@ mod tests {
         assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise("\t=1"), "'\t=1");
         assert_eq!(neutralise("\r=1"), "'\r=1");
+    }
+
+    #[test]
+    fn restore_undoes_exactly_what_neutralise_did() {
+        for cell in ["=cmd|' /C calc'!A0", "-2+3", "'quoted", "'-1", "plain", "", "-1", "@x"] {
+            assert_eq!(restore(&neutralise(cell)), cell, "{cell}");
+        }
     }
 
     #[test]
