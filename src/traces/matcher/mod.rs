@@ -434,3 +434,5 @@ pub fn needed_kinds(kb: &KnowledgeBase) -> BTreeSet<ArtifactKind> {
         .collect()
 }
 
+#[cfg(test)]
+mod tests;
