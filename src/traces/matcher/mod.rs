@@ -26,7 +26,7 @@ mod observation;
 mod profile;
 mod time;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 pub use observation::{ExecutionArtifact, Observation, Observed, Reference};
@@ -203,6 +203,7 @@ pub fn evaluate(
         .iter()
         .map(|o| o.time.as_deref().and_then(time::seconds))
         .collect();
+    let index = Index::new(&observations);
     let mut findings = Vec::new();
     for tool in &kb.tools {
         for role in [Role::Source, Role::Destination, Role::Dc] {
@@ -214,7 +215,10 @@ pub fn evaluate(
             let hits: Vec<Vec<usize>> = traces
                 .iter()
                 .map(|t| {
-                    (0..observations.len())
+                    index
+                        .candidates(t.artifact)
+                        .iter()
+                        .copied()
                         .filter(|&o| t.resolved.iter().any(|a| matches(a, &observations[o])))
                         .collect()
                 })
@@ -234,6 +238,39 @@ pub fn evaluate(
         }
     }
     findings
+}
+
+/// Observation indices by artifact kind and, for events, event ID, so that each trace
+/// is compared only with records it could accept (an image holds millions of MFT and
+/// USN rows, the rules some two thousand traces).
+struct Index {
+    by_key: HashMap<(ArtifactKind, u32), Vec<usize>>,
+}
+
+impl Index {
+    fn new(observations: &[Observation]) -> Self {
+        let mut by_key: HashMap<(ArtifactKind, u32), Vec<usize>> = HashMap::new();
+        for (i, o) in observations.iter().enumerate() {
+            let id = match &o.observed {
+                Observed::Event { event_id, .. } => *event_id,
+                _ => 0,
+            };
+            for kind in o.kinds() {
+                by_key.entry((*kind, id)).or_default().push(i);
+            }
+        }
+        Index { by_key }
+    }
+
+    fn candidates(&self, artifact: &Artifact) -> &[usize] {
+        let id = match artifact {
+            Artifact::Evtx { event_id, .. } => *event_id,
+            _ => 0,
+        };
+        self.by_key
+            .get(&(artifact.kind(), id))
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
 struct Context<'a> {
