@@ -12,6 +12,7 @@
 //! Only this module knows tool names; the collectors and the matcher see traces.
 
 mod glob;
+pub mod matcher;
 mod model;
 mod parse;
 mod summary;

@@ -39,6 +39,17 @@ def COMMAND_LINE(word):
             "channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1,
             "fields": {"CommandLine": f"*{word}*"},
             "note": "the sheets mask the interpreter's command line; the script name in it is our inference"}
+def EXTRA_EVENT(role, logging, channel, event_id, fields, note):
+    """An anchor the sheets imply but do not write in the form real records take (our addition)."""
+    return {"role": role, "strength": "anchor", "logging": logging, "artifact": "evtx",
+            "channel": channel, "event_id": event_id, "fields": fields, "note": note}
+
+
+AT_NOTE = "at.exe, the older scheduling command the sheets file under schtasks; its process start (our addition)"
+NET_USE_NOTE = ("the sheets show `net use \\\\host\\share`; real runs often map a drive letter first and keep "
+                "the typed spacing (`net  use m: \\\\host\\c$`), so this looser pattern is our addition")
+
+
 TOOLS = {
     "acehash": dict(exes=[], tokens=[], note="The sheets do not name the binary: traces written with {exe}/{path} need the name the attacker used."),
     "azurehound": dict(exes=[("azurehound.exe", S, True)], tokens=["azurehound"]),
@@ -52,7 +63,12 @@ TOOLS = {
     "dcdiag": dict(exes=[("dcdiag.exe", DC, True)], tokens=["dcdiag"],
                    note="A built-in administration command: its own process and Prefetch records are the only specific traces."),
     "dcshadow": dict(exes=[("mimikatz.exe", S, True)], tokens=["lsadump::dcshadow"]),
-    "dcsync": dict(exes=[("mimikatz.exe", S, True)], tokens=["lsadump::dcsync"]),
+    "dcsync": dict(exes=[("mimikatz.exe", S, True)], tokens=["lsadump::dcsync"],
+                   extra=[EXTRA_EVENT(DC, "audit:directory_service_access", "Security", 4662,
+                                      {"Properties": ["*1131f6aa-9c07-11d1-f79f-00c04fc2dcd2*", "*1131f6ad-9c07-11d1-f79f-00c04fc2dcd2*"]},
+                                      "replication rights (DS-Replication-Get-Changes / -All GUIDs) used on the domain object; "
+                                      "DCs replicating with each other write the same under machine accounts (names ending in $), "
+                                      "which a glob cannot exclude: check SubjectUserName (our addition)")]),
     "diamond_ticket": dict(exes=[("rubeus.exe", S, True)], tokens=["diamond"]),
     "dsquery": dict(exes=[("dsquery.exe", DC, True)], tokens=["dsquery"],
                     note="A built-in administration command: its own process and Prefetch records are the only specific traces."),
@@ -83,6 +99,10 @@ TOOLS = {
                   events=[("Microsoft-Windows-TerminalServices-*", None)],
                   demote=["mstsc.exe", "mstscax.dll", "tstheme.exe"]),
     "net_use": dict(exes=[("net.exe", S, False), ("net1.exe", S, False)], tokens=["net use", "net.exe use", "net1 use"],
+                    extra=[EXTRA_EVENT(S, "audit:process_creation", "Security", 4688,
+                                       {"NewProcessName": "*\\net.exe", "CommandLine": "net* use *\\\\*\\*"}, NET_USE_NOTE),
+                           EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 1,
+                                       {"Image": "*\\net.exe", "CommandLine": "net* use *\\\\*\\*"}, NET_USE_NOTE)],
                     note="net.exe serves many purposes; only its command line (use \\\\host\\share) is specific, so anchors need process auditing or Sysmon."),
     "net_user": dict(exes=[("net.exe", S, False), ("net1.exe", S, False)], tokens=["net user", "net1 user", "net group", "net1 group", "net.exe user"],
                      note="net.exe serves many purposes; only its command line (user/group /add /delete /domain) is specific, so anchors need process auditing or Sysmon."),
@@ -107,8 +127,12 @@ TOOLS = {
     "pwdumpx": dict(exes=[("pwdumpx.exe", S, True), ("dumpsvc.exe", D, True)], tokens=["PWDumpX", "DumpSvc", "DumpExt", "PWHashes"]),
     "quarkspwdump": dict(exes=[("quarkspwdump.exe", S, True)], tokens=["quarks", "SAM-*.dmp"]),
     "remotelogin_mimikatz": dict(exes=[("mimikatz.exe", S, True), ("cmd.exe", S, False), ("wmic.exe", S, False)], tokens=["sekurlsa::pth"]),
-    "remotelogin_wce": dict(exes=[("wce.exe", S, True), ("wmiprvse.exe", D, False)], tokens=["wceaux", "WCESERVICE"]),
-    "schtasks": dict(exes=[("schtasks.exe", S, True), ("taskeng.exe", D, False), ("taskhostw.exe", D, False)], tokens=["schtasks"],
+    "remotelogin_wce": dict(exes=[("wce.exe", S, True), ("wmiprvse.exe", D, False)], tokens=["wceaux", "WCESERVICE"],
+                            extra=[EXTRA_EVENT(S, "default", "System", 7045, {"ServiceName": "WCESERVICE"},
+                                               "the service name alone: a renamed wce binary still installs WCESERVICE (our addition)")]),
+    "schtasks": dict(extra=[EXTRA_EVENT(S, "audit:process_creation", "Security", 4688, {"NewProcessName": "*\\at.exe"}, AT_NOTE),
+                            EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 1, {"Image": "*\\at.exe"}, AT_NOTE)],
+                     exes=[("schtasks.exe", S, True), ("at.exe", S, True), ("taskeng.exe", D, False), ("taskhostw.exe", D, False)], tokens=["schtasks"],
                      note="Task registration on the destination (TaskScheduler 106, Security 4698, TaskCache) is kept as supporting: Windows registers tasks routinely."),
     "sdb_uac_bypass": dict(exes=[("sdbinst.exe", S, True), ("cmd.exe", S, False)], tokens=["sdbinst", ".sdb", "AppCompatFlags\\Custom", "InstalledSDB"]),
     "sdelete": dict(exes=[("sdelete.exe", S, True), ("sdelete64.exe", S, True)], tokens=["AAA.AAA", "ZZZ.ZZZ", "Sysinternals\\SDelete", "sdelete"]),

@@ -1,0 +1,283 @@
+//! Whether one trace accepts one observation.
+//!
+//! Event fields are compared in every form Windows may store them in: as written, with
+//! the `%%nnnn` message codes of the Security log replaced by their rendered words (the
+//! knowledge base writes `Direction = 'Outbound'` where the raw record holds `%%14593`;
+//! table from the facts file's `[meta].rendered_values`, which takes it from Windows'
+//! message tables), and with registry roots swapped between the kernel spelling
+//! (`\REGISTRY\MACHINE\`) and the short one (`HKLM\`) that Sysmon writes.
+
+use std::borrow::Cow;
+
+use super::observation::{file_name, volume_relative, Observation, Observed};
+use crate::traces::{Artifact, Glob};
+
+/// Security-log message codes and the words the rules use for them.
+const RENDERED: &[(&str, &str)] = &[
+    ("%%14593", "Outbound"),
+    ("%%14592", "Inbound"),
+    ("%%4416", "ReadData"),
+    ("%%4417", "WriteData"),
+    ("%%4418", "AppendData"),
+    ("%%4419", "ReadEA"),
+    ("%%4420", "WriteEA"),
+    ("%%4421", "Execute"),
+    ("%%4422", "DeleteChild"),
+    ("%%4423", "ReadAttributes"),
+    ("%%4424", "WriteAttributes"),
+    ("%%1537", "DELETE"),
+    ("%%1538", "READ_CONTROL"),
+    ("%%1539", "WRITE_DAC"),
+    ("%%1540", "WRITE_OWNER"),
+    ("%%1541", "SYNCHRONIZE"),
+    ("%%1833", "Impersonation"),
+    ("%%1840", "Delegation"),
+];
+
+/// Registry roots as the kernel writes them and as Sysmon (and the sheets) shorten them.
+const REGISTRY_ROOTS: &[(&str, &str)] = &[
+    ("\\REGISTRY\\MACHINE\\", "HKLM\\"),
+    ("\\REGISTRY\\USER\\", "HKU\\"),
+];
+
+/// The forms of a field value a rule may have been written against.
+fn value_forms(value: &str) -> Vec<Cow<'_, str>> {
+    let mut forms = vec![Cow::Borrowed(value)];
+    if value.contains("%%") {
+        // Longest codes first, so `%%14593` is not read as `%%1459` + `3`.
+        let mut codes: Vec<&(&str, &str)> = RENDERED.iter().collect();
+        codes.sort_by_key(|(code, _)| std::cmp::Reverse(code.len()));
+        let mut rendered = value.to_string();
+        for (code, word) in codes {
+            rendered = rendered.replace(code, word);
+        }
+        forms.push(Cow::Owned(rendered));
+    }
+    let upper = value.to_ascii_uppercase();
+    for (long, short) in REGISTRY_ROOTS {
+        if upper.starts_with(long) {
+            forms.push(Cow::Owned(format!("{short}{}", &value[long.len()..])));
+        } else if upper.starts_with(short) {
+            forms.push(Cow::Owned(format!("{long}{}", &value[short.len()..])));
+        }
+    }
+    forms
+}
+
+/// Whether any of `globs` accepts any form of `value`.
+fn field_matches(globs: &[Glob], value: &str) -> bool {
+    let forms = value_forms(value);
+    globs
+        .iter()
+        .any(|g| forms.iter().any(|form| g.matches(form)))
+}
+
+fn optional(glob: &Option<Glob>, value: Option<&str>) -> bool {
+    match (glob, value) {
+        (None, _) => true,
+        (Some(g), Some(v)) => g.matches(v),
+        (Some(_), None) => false,
+    }
+}
+
+/// Whether `artifact` (placeholders already resolved) accepts `observation`.
+pub(crate) fn matches(artifact: &Artifact, observation: &Observation) -> bool {
+    if !observation.kinds().contains(&artifact.kind()) {
+        return false;
+    }
+    match (artifact, &observation.observed) {
+        (
+            Artifact::Evtx {
+                channel,
+                event_id,
+                fields,
+            },
+            Observed::Event {
+                channel: seen_channel,
+                event_id: seen_id,
+                fields: seen_fields,
+            },
+        ) => {
+            event_id == seen_id
+                && channel.matches(seen_channel)
+                && fields.iter().all(|(name, globs)| {
+                    seen_fields
+                        .iter()
+                        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                        .any(|(_, v)| field_matches(globs, v))
+                })
+        }
+        (Artifact::Prefetch { pattern }, Observed::Prefetch { file_name, .. }) => {
+            pattern.matches(file_name)
+        }
+        (
+            Artifact::File { path: glob } | Artifact::Mft { path: glob },
+            Observed::File { path, .. },
+        ) => glob.matches(volume_relative(path)),
+        (
+            Artifact::Usn {
+                name: glob,
+                reasons,
+            },
+            Observed::Usn {
+                name,
+                reasons: seen,
+            },
+        ) => {
+            glob.matches(name)
+                && (reasons.is_empty()
+                    || seen.iter().any(|r| {
+                        let r = r.strip_prefix("USN_REASON_").unwrap_or(r);
+                        reasons.iter().any(|want| want.eq_ignore_ascii_case(r))
+                    }))
+        }
+        (
+            Artifact::Amcache { exe }
+            | Artifact::Shimcache { exe }
+            | Artifact::Bam { exe }
+            | Artifact::Userassist { exe },
+            Observed::Execution { path, .. },
+        ) => exe.matches(file_name(path)),
+        (
+            Artifact::Service {
+                name: glob,
+                image_path,
+            },
+            Observed::Service {
+                name,
+                image_path: seen,
+            },
+        ) => glob.matches(name) && optional(image_path, Some(seen)),
+        (
+            Artifact::Task {
+                name: glob,
+                command,
+            },
+            Observed::Task {
+                name,
+                command: seen,
+            },
+        ) => optional(glob, Some(name)) && optional(command, Some(seen)),
+        (
+            Artifact::Registry {
+                hive,
+                key,
+                value,
+                data,
+            },
+            Observed::Registry {
+                hive: seen_hive,
+                key: seen_key,
+                value: seen_value,
+                data: seen_data,
+            },
+        ) => {
+            hive == seen_hive
+                && key.matches(seen_key)
+                && optional(value, seen_value.as_deref())
+                && optional(data, seen_data.as_deref())
+        }
+        _ => false,
+    }
+}
+
+/// The trace with `{exe}`/`{path}` replaced by `exe` in every glob.
+pub(crate) fn resolve(artifact: &Artifact, exe: &str) -> Artifact {
+    let r = |g: &Glob| g.resolve(Some(exe));
+    let ro = |g: &Option<Glob>| g.as_ref().map(r);
+    match artifact {
+        Artifact::Evtx {
+            channel,
+            event_id,
+            fields,
+        } => Artifact::Evtx {
+            channel: r(channel),
+            event_id: *event_id,
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.iter().map(r).collect()))
+                .collect(),
+        },
+        Artifact::Prefetch { pattern } => Artifact::Prefetch {
+            pattern: r(pattern),
+        },
+        Artifact::Registry {
+            hive,
+            key,
+            value,
+            data,
+        } => Artifact::Registry {
+            hive: *hive,
+            key: r(key),
+            value: ro(value),
+            data: ro(data),
+        },
+        Artifact::File { path } => Artifact::File { path: r(path) },
+        Artifact::Mft { path } => Artifact::Mft { path: r(path) },
+        Artifact::Usn { name, reasons } => Artifact::Usn {
+            name: r(name),
+            reasons: reasons.clone(),
+        },
+        Artifact::Amcache { exe } => Artifact::Amcache { exe: r(exe) },
+        Artifact::Shimcache { exe } => Artifact::Shimcache { exe: r(exe) },
+        Artifact::Bam { exe } => Artifact::Bam { exe: r(exe) },
+        Artifact::Userassist { exe } => Artifact::Userassist { exe: r(exe) },
+        Artifact::Service { name, image_path } => Artifact::Service {
+            name: r(name),
+            image_path: ro(image_path),
+        },
+        Artifact::Task { name, command } => Artifact::Task {
+            name: ro(name),
+            command: ro(command),
+        },
+    }
+}
+
+/// A one-line description of a trace for output (`evtx Security 4688 CommandLine=…`).
+pub(crate) fn describe(artifact: &Artifact) -> String {
+    match artifact {
+        Artifact::Evtx {
+            channel,
+            event_id,
+            fields,
+        } => {
+            let mut text = format!("evtx {channel} {event_id}");
+            for (name, globs) in fields {
+                let alts: Vec<&str> = globs.iter().map(Glob::as_str).collect();
+                text.push_str(&format!(" {name}={}", alts.join("|")));
+            }
+            text
+        }
+        Artifact::Registry {
+            hive,
+            key,
+            value,
+            data,
+        } => {
+            let mut text = format!("registry {hive}\\{key}");
+            if let Some(v) = value {
+                text.push_str(&format!(" value {v}"));
+            }
+            if let Some(d) = data {
+                text.push_str(&format!(" = {d}"));
+            }
+            text
+        }
+        Artifact::Usn { name, reasons } if !reasons.is_empty() => {
+            format!("usn {name} ({})", reasons.join("|"))
+        }
+        Artifact::Service {
+            name,
+            image_path: Some(image),
+        } => format!("service {name} image {image}"),
+        Artifact::Task { name, command } => {
+            let name = name.as_ref().map_or("*", Glob::as_str);
+            let command = command.as_ref().map_or("*", Glob::as_str);
+            format!("task {name} command {command}")
+        }
+        other => {
+            let globs: Vec<&str> = other.globs().into_iter().map(Glob::as_str).collect();
+            format!("{} {}", other.kind(), globs.join(" "))
+        }
+    }
+}

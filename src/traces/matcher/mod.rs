@@ -1,0 +1,475 @@
+//! The matcher: which tools the records of one host betray, how surely, and what
+//! else should be there.
+//!
+//! For each tool and host role, every trace of the knowledge base is compared with
+//! every observation ([`matching`] says how a trace accepts a record). `{exe}` and
+//! `{path}` are resolved against the tool's `specific_executables`, one resolved copy
+//! per name; a tool that lists none (the sheets did not name its binary) cannot match
+//! placeholder traces at all, because an unresolved `{exe}` would accept any program.
+//!
+//! A (tool, role) becomes a [`Finding`] only when an anchor matched. Supporting
+//! records count when they lie within [`WINDOW_SECONDS`] of an anchor hit (a record
+//! without a time counts, since registry and file-system rows often have none that
+//! relates to the run). Confidence:
+//!
+//! - `confirmed`: two different anchor traces matched by two different records, or an
+//!   anchor plus a success indicator;
+//! - `likely`: one anchor plus at least one supporting record in the window;
+//! - `possible`: anchors alone.
+//!
+//! Absent anchors and success indicators of the role are listed with the reason the
+//! [`HostProfile`] gives (Sysmon not installed, log not present, audit policy not
+//! enabled, log cleared, or simply not found in a log that was there).
+
+mod matching;
+mod observation;
+mod profile;
+mod time;
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+pub use observation::{ExecutionArtifact, Observation, Observed, Reference};
+pub use profile::{audit_subcategory, ChannelProfile, HostProfile, LogClear, SYSMON_CHANNEL};
+
+use super::{Artifact, ArtifactKind, Category, KnowledgeBase, Logging, Role, Strength, Tool};
+use matching::{describe, matches, resolve};
+
+/// Supporting records count when this close (either side) to an anchor hit.
+pub const WINDOW_SECONDS: i64 = 600;
+
+/// How sure a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Confidence {
+    /// One or more hits on a single anchor, nothing else.
+    Possible,
+    /// An anchor and supporting records around it.
+    Likely,
+    /// Two independent anchors, or an anchor and a success indicator.
+    Confirmed,
+}
+
+impl Confidence {
+    /// The spelling used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Possible => "possible",
+            Confidence::Likely => "likely",
+            Confidence::Confirmed => "confirmed",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an expected trace is absent.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MissingReason {
+    /// The trace is a Sysmon event and no Sysmon log exists.
+    SysmonNotInstalled,
+    /// No log matching the trace's channel exists.
+    LogNotPresent,
+    /// The Security log holds no event of the audit subcategory the trace needs.
+    AuditPolicyNotEnabled(String),
+    /// The log exists but was cleared (1102/104) at the given time.
+    LogCleared(String),
+    /// No record of this artifact kind was collected at all.
+    ArtifactNotCollected,
+    /// The source was there and recording; the record is not.
+    NotFound,
+}
+
+impl fmt::Display for MissingReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MissingReason::SysmonNotInstalled => f.write_str("Sysmon not installed"),
+            MissingReason::LogNotPresent => f.write_str("log not present"),
+            MissingReason::AuditPolicyNotEnabled(sub) => {
+                write!(f, "audit policy not enabled ({sub}: no such event at all)")
+            }
+            MissingReason::LogCleared(when) => write!(f, "log cleared ({when})"),
+            MissingReason::ArtifactNotCollected => f.write_str("artifact not collected"),
+            MissingReason::NotFound => f.write_str("not found"),
+        }
+    }
+}
+
+/// One matched record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// The trace it matched (one line).
+    pub trace: String,
+    /// Anchor or supporting.
+    pub strength: Strength,
+    /// True when the trace is a success indicator.
+    pub success: bool,
+    /// The record.
+    pub reference: Reference,
+    /// The record's time.
+    pub time: Option<String>,
+}
+
+/// An expected trace that was not matched, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    /// The trace (one line).
+    pub trace: String,
+    /// Why it is absent.
+    pub reason: MissingReason,
+}
+
+/// One tool seen in one role on the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Tool id from the knowledge base.
+    pub tool_id: String,
+    /// Display name.
+    pub tool_name: String,
+    /// Category.
+    pub category: Category,
+    /// Role of this host.
+    pub role: Role,
+    /// Earliest time of a counted record.
+    pub first_time: Option<String>,
+    /// Latest time of a counted record.
+    pub last_time: Option<String>,
+    /// How sure.
+    pub confidence: Confidence,
+    /// One line saying why.
+    pub reason: String,
+    /// Distinct anchor traces matched.
+    pub matched_anchors: usize,
+    /// Anchor traces the role has.
+    pub total_anchors: usize,
+    /// Distinct supporting traces matched within the window.
+    pub matched_supporting: usize,
+    /// Supporting traces the role has.
+    pub total_supporting: usize,
+    /// `Some(true)` when a success indicator matched; `Some(false)` when the role has
+    /// success indicators, their log was recording and none matched; else `None`.
+    pub success: Option<bool>,
+    /// Expected anchors and success indicators not matched, with reasons.
+    pub missing: Vec<Missing>,
+    /// Every counted record.
+    pub evidence: Vec<Evidence>,
+}
+
+/// One trace of a tool with its placeholders resolved (one copy per executable name).
+struct Prepared<'a> {
+    strength: Strength,
+    success: bool,
+    logging: &'a Logging,
+    artifact: &'a Artifact,
+    resolved: Vec<Artifact>,
+}
+
+fn prepare(tool: &Tool, role: Role) -> Vec<Prepared<'_>> {
+    tool.traces
+        .iter()
+        .filter(|t| t.role == role)
+        .map(|t| {
+            let placeholder = t.artifact.globs().iter().any(|g| g.has_placeholder());
+            let resolved = if !placeholder {
+                vec![t.artifact.clone()]
+            } else {
+                tool.specific_executables
+                    .iter()
+                    .map(|exe| resolve(&t.artifact, exe))
+                    .collect()
+            };
+            Prepared {
+                strength: t.strength,
+                success: t.success,
+                logging: &t.logging,
+                artifact: &t.artifact,
+                resolved,
+            }
+        })
+        .collect()
+}
+
+/// Evaluates every tool of `kb` over one host's `observations`.
+pub fn evaluate(
+    kb: &KnowledgeBase,
+    observations: impl IntoIterator<Item = Observation>,
+    profile: &HostProfile,
+) -> Vec<Finding> {
+    let observations: Vec<Observation> = observations.into_iter().collect();
+    let seconds: Vec<Option<i64>> = observations
+        .iter()
+        .map(|o| o.time.as_deref().and_then(time::seconds))
+        .collect();
+    let index = Index::new(&observations);
+    let mut findings = Vec::new();
+    for tool in &kb.tools {
+        for role in [Role::Source, Role::Destination, Role::Dc] {
+            let traces = prepare(tool, role);
+            if traces.is_empty() {
+                continue;
+            }
+            // hits[i] = indices of observations trace i accepts.
+            let hits: Vec<Vec<usize>> = traces
+                .iter()
+                .map(|t| {
+                    index
+                        .candidates(t.artifact)
+                        .iter()
+                        .copied()
+                        .filter(|&o| t.resolved.iter().any(|a| matches(a, &observations[o])))
+                        .collect()
+                })
+                .collect();
+            let ctx = Context {
+                tool,
+                role,
+                traces: &traces,
+                hits: &hits,
+                observations: &observations,
+                seconds: &seconds,
+                profile,
+            };
+            if let Some(finding) = ctx.finding() {
+                findings.push(finding);
+            }
+        }
+    }
+    findings
+}
+
+/// Observation indices by artifact kind and, for events, event ID, so that each trace
+/// is compared only with records it could accept (an image holds millions of MFT and
+/// USN rows, the rules some two thousand traces).
+struct Index {
+    by_key: HashMap<(ArtifactKind, u32), Vec<usize>>,
+}
+
+impl Index {
+    fn new(observations: &[Observation]) -> Self {
+        let mut by_key: HashMap<(ArtifactKind, u32), Vec<usize>> = HashMap::new();
+        for (i, o) in observations.iter().enumerate() {
+            let id = match &o.observed {
+                Observed::Event { event_id, .. } => *event_id,
+                _ => 0,
+            };
+            for kind in o.kinds() {
+                by_key.entry((*kind, id)).or_default().push(i);
+            }
+        }
+        Index { by_key }
+    }
+
+    fn candidates(&self, artifact: &Artifact) -> &[usize] {
+        let id = match artifact {
+            Artifact::Evtx { event_id, .. } => *event_id,
+            _ => 0,
+        };
+        self.by_key
+            .get(&(artifact.kind(), id))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+struct Context<'a> {
+    tool: &'a Tool,
+    role: Role,
+    traces: &'a [Prepared<'a>],
+    hits: &'a [Vec<usize>],
+    observations: &'a [Observation],
+    seconds: &'a [Option<i64>],
+    profile: &'a HostProfile,
+}
+
+impl Context<'_> {
+    fn finding(&self) -> Option<Finding> {
+        let anchor_traces: Vec<usize> = (0..self.traces.len())
+            .filter(|&i| self.traces[i].strength == Strength::Anchor && !self.hits[i].is_empty())
+            .collect();
+        if anchor_traces.is_empty() {
+            return None;
+        }
+        let anchor_obs: BTreeSet<usize> = anchor_traces
+            .iter()
+            .flat_map(|&i| self.hits[i].iter().copied())
+            .collect();
+        let anchor_times: Vec<i64> = anchor_obs.iter().filter_map(|&o| self.seconds[o]).collect();
+        let in_window = |o: usize| match self.seconds[o] {
+            None => true,
+            Some(t) => {
+                anchor_times.is_empty()
+                    || anchor_times.iter().any(|a| (t - a).abs() <= WINDOW_SECONDS)
+            }
+        };
+        let mut evidence = Vec::new();
+        let mut supporting = 0;
+        let mut success_hit = false;
+        let mut counted = BTreeSet::new();
+        for (i, trace) in self.traces.iter().enumerate() {
+            let kept: Vec<usize> = match trace.strength {
+                Strength::Anchor => self.hits[i].clone(),
+                Strength::Supporting => self.hits[i]
+                    .iter()
+                    .copied()
+                    .filter(|&o| in_window(o))
+                    .collect(),
+            };
+            if kept.is_empty() {
+                continue;
+            }
+            if trace.strength == Strength::Supporting {
+                supporting += 1;
+            }
+            success_hit |= trace.success;
+            let description = describe(trace.artifact);
+            for o in kept {
+                counted.insert(o);
+                evidence.push(Evidence {
+                    trace: description.clone(),
+                    strength: trace.strength,
+                    success: trace.success,
+                    reference: self.observations[o].reference.clone(),
+                    time: self.observations[o].time.clone(),
+                });
+            }
+        }
+        let times: Vec<&String> = counted
+            .iter()
+            .filter_map(|&o| self.observations[o].time.as_ref())
+            .collect();
+        let matched_anchors = anchor_traces.len();
+        let (confidence, reason) = if success_hit {
+            (
+                Confidence::Confirmed,
+                format!("{matched_anchors} anchor trace(s) and a success indicator"),
+            )
+        } else if matched_anchors >= 2 && anchor_obs.len() >= 2 {
+            (
+                Confidence::Confirmed,
+                format!(
+                    "{matched_anchors} distinct anchor traces in {} records",
+                    anchor_obs.len()
+                ),
+            )
+        } else if supporting > 0 {
+            (
+                Confidence::Likely,
+                format!(
+                    "anchor in {} record(s) with {supporting} supporting trace(s) within {} min",
+                    anchor_obs.len(),
+                    WINDOW_SECONDS / 60
+                ),
+            )
+        } else {
+            (
+                Confidence::Possible,
+                format!(
+                    "anchor in {} record(s), nothing around it",
+                    anchor_obs.len()
+                ),
+            )
+        };
+        let missing = self.missing();
+        let success_traces: Vec<&Prepared> = self.traces.iter().filter(|t| t.success).collect();
+        let success = if success_hit {
+            Some(true)
+        } else if !success_traces.is_empty()
+            && success_traces
+                .iter()
+                .all(|t| missing_reason(t, self.profile) == MissingReason::NotFound)
+        {
+            Some(false)
+        } else {
+            None
+        };
+        Some(Finding {
+            tool_id: self.tool.id.clone(),
+            tool_name: self.tool.name.clone(),
+            category: self.tool.category,
+            role: self.role,
+            first_time: times.iter().min().map(|t| (*t).clone()),
+            last_time: times.iter().max().map(|t| (*t).clone()),
+            confidence,
+            reason,
+            matched_anchors,
+            total_anchors: count(self.traces, |t| t.strength == Strength::Anchor),
+            matched_supporting: supporting,
+            total_supporting: count(self.traces, |t| t.strength == Strength::Supporting),
+            success,
+            missing,
+            evidence,
+        })
+    }
+
+    fn missing(&self) -> Vec<Missing> {
+        let mut seen = BTreeSet::new();
+        self.traces
+            .iter()
+            .zip(self.hits)
+            .filter(|(t, hits)| {
+                hits.is_empty()
+                    && (t.strength == Strength::Anchor || t.success)
+                    && !t.resolved.is_empty()
+            })
+            .filter_map(|(t, _)| {
+                let trace = describe(t.artifact);
+                seen.insert(trace.clone()).then(|| Missing {
+                    trace,
+                    reason: missing_reason(t, self.profile),
+                })
+            })
+            .collect()
+    }
+}
+
+fn count(traces: &[Prepared], keep: impl Fn(&Prepared) -> bool) -> usize {
+    traces.iter().filter(|t| keep(t)).count()
+}
+
+/// Why `trace` could be absent on a host with `profile`.
+fn missing_reason(trace: &Prepared, profile: &HostProfile) -> MissingReason {
+    let Artifact::Evtx { channel, .. } = trace.artifact else {
+        return if profile.artifacts.contains(&trace.artifact.kind()) {
+            MissingReason::NotFound
+        } else {
+            MissingReason::ArtifactNotCollected
+        };
+    };
+    if *trace.logging == Logging::Sysmon && !profile.sysmon() {
+        return MissingReason::SysmonNotInstalled;
+    }
+    let logs: Vec<&ChannelProfile> = profile.channels_where(|c| channel.matches(c)).collect();
+    if logs.is_empty() {
+        return MissingReason::LogNotPresent;
+    }
+    if let Logging::Audit(sub) = trace.logging {
+        if !profile.audit_subcategories.contains(sub) {
+            return MissingReason::AuditPolicyNotEnabled(sub.clone());
+        }
+    }
+    let clear = profile
+        .clears
+        .iter()
+        .find(|c| logs.iter().any(|l| l.name.eq_ignore_ascii_case(&c.channel)));
+    match clear {
+        Some(c) => MissingReason::LogCleared(format!(
+            "{} at {}",
+            c.channel,
+            c.time.as_deref().unwrap_or("unknown time")
+        )),
+        None => MissingReason::NotFound,
+    }
+}
+
+/// The kinds of artifact a knowledge base needs, for callers deciding what to collect.
+pub fn needed_kinds(kb: &KnowledgeBase) -> BTreeSet<ArtifactKind> {
+    kb.tools
+        .iter()
+        .flat_map(|t| t.traces.iter().map(|tr| tr.artifact.kind()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,174 @@
+//! The host's logging profile: which logs exist and over what span, whether Sysmon
+//! runs, which audit subcategories produced anything, and whether logs were cleared.
+//!
+//! The matcher uses it to explain an absent trace: a record that could not have been
+//! written (no Sysmon, audit subcategory off, log missing or cleared) is a different
+//! statement from one that could have been and was not.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::observation::{Observation, Observed, Reference};
+use crate::traces::ArtifactKind;
+
+/// The Sysmon channel.
+pub const SYSMON_CHANNEL: &str = "Microsoft-Windows-Sysmon/Operational";
+
+/// One event log seen on the host.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChannelProfile {
+    /// Channel name as recorded.
+    pub name: String,
+    /// Records seen.
+    pub count: u64,
+    /// Earliest record time.
+    pub first: Option<String>,
+    /// Latest record time.
+    pub last: Option<String>,
+}
+
+/// A log-clear event (Security 1102, System 104).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogClear {
+    /// The channel that was cleared (from 104's `Channel` field; `Security` for 1102).
+    pub channel: String,
+    /// When.
+    pub time: Option<String>,
+    /// The clear event itself.
+    pub reference: Reference,
+}
+
+/// What the host was set up to record, as far as its records show.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HostProfile {
+    /// Channels by lower-case name.
+    pub channels: BTreeMap<String, ChannelProfile>,
+    /// Audit subcategories (snake_case, as in the rules) with at least one Security event.
+    pub audit_subcategories: BTreeSet<String>,
+    /// Log-clear events.
+    pub clears: Vec<LogClear>,
+    /// Artifact kinds with at least one observation.
+    pub artifacts: BTreeSet<ArtifactKind>,
+}
+
+/// The audit subcategory that writes Security event `event_id` (`object_type` decides
+/// between the object-access subcategories that share IDs). Windows' own mapping.
+pub fn audit_subcategory(event_id: u32, object_type: Option<&str>) -> Option<&'static str> {
+    Some(match event_id {
+        4688 => "process_creation",
+        4689 => "process_termination",
+        5140 | 5142 | 5143 | 5144 => "file_share",
+        5145 => "detailed_file_share",
+        4656 | 4658 | 4660 | 4663 | 4670 => match object_type {
+            Some(t) if t.eq_ignore_ascii_case("File") => "file_system",
+            Some(t) if t.eq_ignore_ascii_case("Key") => "registry",
+            _ => "kernel_object",
+        },
+        4690 => "handle_manipulation",
+        5154 | 5156 | 5158 => "filtering_platform_connection",
+        5152 | 5157 => "filtering_platform_packet_drop",
+        4673 | 4674 => "sensitive_privilege_use",
+        4698..=4702 => "other_object_access_events",
+        4624 | 4625 | 4648 => "logon",
+        4634 | 4647 => "logoff",
+        4672 | 4964 => "special_logon",
+        4703 => "token_right_adjusted",
+        4661 => "sam",
+        4662 => "directory_service_access",
+        5136..=5139 | 5141 => "directory_service_changes",
+        4720..=4726 | 4738 | 4740 | 4765..=4767 | 4780 | 4781 | 4794 => "user_account_management",
+        4727..=4737 | 4754..=4758 | 4799 => "security_group_management",
+        4741..=4743 => "computer_account_management",
+        4768 | 4771 | 4772 => "kerberos_authentication_service",
+        4769 | 4770 | 4773 => "kerberos_service_ticket_operations",
+        4776 | 4777 => "credential_validation",
+        4946..=4948 => "mpssvc_rule_level_policy_change",
+        5447 => "filtering_platform_policy_change",
+        4778 | 4779 => "other_logon_logoff_events",
+        4627 => "group_membership",
+        4697 => "security_system_extension",
+        4719 | 4907 | 4912 => "audit_policy_change",
+        4704..=4707 => "authorization_policy_change",
+        4692..=4695 => "dpapi_activity",
+        _ => return None,
+    })
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+impl HostProfile {
+    /// The profile of a host whose records are `observations`.
+    pub fn from_observations<'a>(observations: impl IntoIterator<Item = &'a Observation>) -> Self {
+        let mut profile = HostProfile::default();
+        for observation in observations {
+            profile.add(observation);
+        }
+        profile
+    }
+
+    /// Takes one more observation into account.
+    pub fn add(&mut self, observation: &Observation) {
+        self.artifacts.extend(observation.kinds().iter().copied());
+        let Observed::Event {
+            channel,
+            event_id,
+            fields,
+        } = &observation.observed
+        else {
+            return;
+        };
+        let entry = self
+            .channels
+            .entry(channel.to_lowercase())
+            .or_insert_with(|| ChannelProfile {
+                name: channel.clone(),
+                ..ChannelProfile::default()
+            });
+        entry.count += 1;
+        if let Some(time) = &observation.time {
+            if entry.first.as_ref().is_none_or(|f| time < f) {
+                entry.first = Some(time.clone());
+            }
+            if entry.last.as_ref().is_none_or(|l| time > l) {
+                entry.last = Some(time.clone());
+            }
+        }
+        let security = channel.eq_ignore_ascii_case("Security");
+        if security {
+            if let Some(sub) = audit_subcategory(*event_id, field(fields, "ObjectType")) {
+                self.audit_subcategories.insert(sub.to_string());
+            }
+        }
+        let cleared = match event_id {
+            1102 if security => Some("Security".to_string()),
+            104 if channel.eq_ignore_ascii_case("System") => {
+                Some(field(fields, "Channel").unwrap_or("System").to_string())
+            }
+            _ => None,
+        };
+        if let Some(channel) = cleared {
+            self.clears.push(LogClear {
+                channel,
+                time: observation.time.clone(),
+                reference: observation.reference.clone(),
+            });
+        }
+    }
+
+    /// Whether any Sysmon record was seen.
+    pub fn sysmon(&self) -> bool {
+        self.channels.contains_key(&SYSMON_CHANNEL.to_lowercase())
+    }
+
+    /// The channels whose names `accepts` returns true for.
+    pub fn channels_where<'a>(
+        &'a self,
+        accepts: impl Fn(&str) -> bool + 'a,
+    ) -> impl Iterator<Item = &'a ChannelProfile> + 'a {
+        self.channels.values().filter(move |c| accepts(&c.name))
+    }
+}

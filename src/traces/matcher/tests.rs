@@ -1,0 +1,394 @@
+//! Unit tests: one per confidence level, per missing reason, the rendered-value
+//! mapping, placeholders, and benign records that must not match.
+
+use super::*;
+use crate::traces::{load_embedded, load_from_str, Hive};
+
+const RULES: &str = r#"
+format = 1
+
+[[tool]]
+id = 'demo'
+name = 'Demo'
+category = 'command_execution'
+executables = ['demo.exe']
+specific_executables = ['demo.exe']
+aliases = []
+
+[[tool.trace]]
+role = 'destination'
+strength = 'anchor'
+logging = 'default'
+artifact = 'evtx'
+channel = 'System'
+event_id = 7045
+fields = { ServiceName = 'DEMOSVC' }
+
+[[tool.trace]]
+role = 'destination'
+strength = 'anchor'
+logging = 'default'
+artifact = 'prefetch'
+pattern = '{exe}-*.pf'
+
+[[tool.trace]]
+role = 'destination'
+strength = 'anchor'
+logging = 'sysmon'
+artifact = 'evtx'
+channel = 'Microsoft-Windows-Sysmon/Operational'
+event_id = 17
+fields = { PipeName = '\DEMOSVC' }
+
+[[tool.trace]]
+role = 'destination'
+strength = 'anchor'
+logging = 'audit:process_creation'
+artifact = 'evtx'
+channel = 'Security'
+event_id = 4688
+fields = { NewProcessName = '{path}' }
+
+[[tool.trace]]
+role = 'destination'
+strength = 'supporting'
+logging = 'default'
+artifact = 'evtx'
+channel = 'Security'
+event_id = 4624
+fields = { LogonType = '3' }
+
+[[tool.trace]]
+role = 'destination'
+strength = 'supporting'
+logging = 'audit:process_termination'
+success = true
+artifact = 'evtx'
+channel = 'Security'
+event_id = 4689
+fields = { ProcessName = '{path}', Status = '0x0' }
+
+[[tool.trace]]
+role = 'destination'
+strength = 'anchor'
+logging = 'default'
+artifact = 'evtx'
+channel = 'Microsoft-Windows-WinRM/Operational'
+event_id = 91
+fields = { resourceUri = 'demo' }
+
+[[tool.trace]]
+role = 'source'
+strength = 'anchor'
+logging = 'audit:filtering_platform_connection'
+artifact = 'evtx'
+channel = 'Security'
+event_id = 5156
+fields = { Direction = 'Outbound', Application = '{path}' }
+"#;
+
+fn kb() -> KnowledgeBase {
+    load_from_str(RULES).unwrap()
+}
+
+fn event(time: &str, channel: &str, id: u32, fields: &[(&str, &str)]) -> Observation {
+    Observation {
+        time: Some(time.to_string()),
+        reference: Reference {
+            artifact: "evtx".into(),
+            file: channel.into(),
+            locator: format!("{id}@{time}"),
+        },
+        observed: Observed::Event {
+            channel: channel.into(),
+            event_id: id,
+            fields: fields
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        },
+    }
+}
+
+fn run(obs: Vec<Observation>) -> Vec<Finding> {
+    let profile = HostProfile::from_observations(&obs);
+    evaluate(&kb(), obs, &profile)
+}
+
+fn service(time: &str) -> Observation {
+    event(time, "System", 7045, &[("ServiceName", "demosvc")])
+}
+
+#[test]
+fn one_anchor_alone_is_possible() {
+    let found = run(vec![service("2024-01-01T10:00:00Z")]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].confidence, Confidence::Possible);
+    assert_eq!(found[0].role, Role::Destination);
+    assert_eq!((found[0].matched_anchors, found[0].total_anchors), (1, 5));
+}
+
+#[test]
+fn anchor_with_supporting_in_window_is_likely_and_outside_is_not() {
+    let logon = |t: &str| event(t, "Security", 4624, &[("LogonType", "3")]);
+    let near = run(vec![
+        service("2024-01-01T10:00:00Z"),
+        logon("2024-01-01T10:09:00Z"),
+    ]);
+    assert_eq!(near[0].confidence, Confidence::Likely);
+    assert_eq!(near[0].matched_supporting, 1);
+    let far = run(vec![
+        service("2024-01-01T10:00:00Z"),
+        logon("2024-01-01T10:11:00Z"),
+    ]);
+    assert_eq!(far[0].confidence, Confidence::Possible);
+    assert_eq!(far[0].first_time.as_deref(), Some("2024-01-01T10:00:00Z"));
+}
+
+#[test]
+fn two_anchors_or_success_is_confirmed() {
+    let prefetch = Observation {
+        time: Some("2024-01-01T10:00:05Z".into()),
+        reference: Reference::default(),
+        observed: Observed::Prefetch {
+            file_name: "DEMO.EXE-0123ABCD.pf".into(),
+            executable: "DEMO.EXE".into(),
+        },
+    };
+    let two = run(vec![service("2024-01-01T10:00:00Z"), prefetch]);
+    assert_eq!(two[0].confidence, Confidence::Confirmed);
+    assert_eq!(two[0].matched_anchors, 2);
+
+    let exit = event(
+        "2024-01-01T10:01:00Z",
+        "Security",
+        4689,
+        &[("ProcessName", "C:\\Temp\\DEMO.EXE"), ("Status", "0x0")],
+    );
+    let success = run(vec![service("2024-01-01T10:00:00Z"), exit]);
+    assert_eq!(success[0].confidence, Confidence::Confirmed);
+    assert_eq!(success[0].success, Some(true));
+}
+
+#[test]
+fn no_anchor_no_finding() {
+    let logon = event(
+        "2024-01-01T10:00:00Z",
+        "Security",
+        4624,
+        &[("LogonType", "3")],
+    );
+    assert!(run(vec![logon]).is_empty());
+}
+
+fn reason(found: &[Finding], trace_start: &str) -> MissingReason {
+    found[0]
+        .missing
+        .iter()
+        .find(|m| m.trace.starts_with(trace_start))
+        .unwrap_or_else(|| panic!("{trace_start} not listed: {:?}", found[0].missing))
+        .reason
+        .clone()
+}
+
+#[test]
+fn missing_reasons_follow_the_profile() {
+    // Only System: no Sysmon, no Security, no WinRM log, no Prefetch collected.
+    let found = run(vec![service("2024-01-01T10:00:00Z")]);
+    assert_eq!(
+        reason(&found, "evtx Microsoft-Windows-Sysmon/Operational 17"),
+        MissingReason::SysmonNotInstalled
+    );
+    assert_eq!(
+        reason(&found, "evtx Security 4688"),
+        MissingReason::LogNotPresent
+    );
+    assert_eq!(
+        reason(&found, "prefetch"),
+        MissingReason::ArtifactNotCollected
+    );
+
+    // Security present but no 4688 at all: process creation auditing is off; the
+    // WinRM log is present and was not cleared, so its anchor is plainly not found.
+    let found = run(vec![
+        service("2024-01-01T10:00:00Z"),
+        event(
+            "2024-01-01T10:00:01Z",
+            "Security",
+            4624,
+            &[("LogonType", "2")],
+        ),
+        event(
+            "2024-01-01T10:00:02Z",
+            "Microsoft-Windows-WinRM/Operational",
+            6,
+            &[],
+        ),
+    ]);
+    assert_eq!(
+        reason(&found, "evtx Security 4688"),
+        MissingReason::AuditPolicyNotEnabled("process_creation".into())
+    );
+    assert_eq!(
+        reason(&found, "evtx Microsoft-Windows-WinRM/Operational 91"),
+        MissingReason::NotFound
+    );
+
+    // A 4688 of something else, and the Security log cleared: the anchor may be gone.
+    let found = run(vec![
+        service("2024-01-01T10:00:00Z"),
+        event("2024-01-01T09:00:00Z", "Security", 1102, &[]),
+        event(
+            "2024-01-01T10:00:01Z",
+            "Security",
+            4688,
+            &[("NewProcessName", "C:\\x.exe")],
+        ),
+    ]);
+    assert_eq!(
+        reason(&found, "evtx Security 4688"),
+        MissingReason::LogCleared("Security at 2024-01-01T09:00:00Z".into())
+    );
+}
+
+#[test]
+fn rendered_codes_and_placeholders_match_raw_records() {
+    let raw = event(
+        "2024-01-01T10:00:00Z",
+        "security",
+        5156,
+        &[
+            ("Direction", "%%14593"),
+            ("Application", "\\device\\harddiskvolume2\\tools\\Demo.exe"),
+        ],
+    );
+    let found = run(vec![raw]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].role, Role::Source);
+    let inbound = event(
+        "2024-01-01T10:00:00Z",
+        "Security",
+        5156,
+        &[("Direction", "%%14592"), ("Application", "C:\\Demo.exe")],
+    );
+    assert!(run(vec![inbound]).is_empty());
+}
+
+#[test]
+fn profile_counts_channels_subcategories_and_clears() {
+    let obs = vec![
+        event("2024-01-01T10:00:00Z", "Security", 4688, &[]),
+        event(
+            "2024-01-01T09:00:00Z",
+            "Security",
+            4663,
+            &[("ObjectType", "Key")],
+        ),
+        event(
+            "2024-01-01T11:00:00Z",
+            "System",
+            104,
+            &[("Channel", "Application")],
+        ),
+        event("2024-01-01T11:00:00Z", SYSMON_CHANNEL, 1, &[]),
+    ];
+    let p = HostProfile::from_observations(&obs);
+    let sec = &p.channels["security"];
+    assert_eq!(sec.count, 2);
+    assert_eq!(sec.first.as_deref(), Some("2024-01-01T09:00:00Z"));
+    assert_eq!(sec.last.as_deref(), Some("2024-01-01T10:00:00Z"));
+    assert!(p.sysmon());
+    let subs: Vec<&str> = p.audit_subcategories.iter().map(String::as_str).collect();
+    assert_eq!(subs, ["process_creation", "registry"]);
+    assert_eq!(p.clears.len(), 1);
+    assert_eq!(p.clears[0].channel, "Application");
+}
+
+/// Ordinary activity against the shipped rules: an interactive logon, notepad started,
+/// svchost's Prefetch, the Windows Update service, a registry Run value.
+#[test]
+fn benign_observations_give_no_finding() {
+    let kb = load_embedded().unwrap();
+    let t = "2024-01-01T10:00:00Z";
+    let plain = |observed| Observation {
+        time: Some(t.into()),
+        reference: Reference::default(),
+        observed,
+    };
+    let obs = vec![
+        event(
+            t,
+            "Security",
+            4624,
+            &[("LogonType", "2"), ("LogonProcessName", "User32")],
+        ),
+        event(
+            t,
+            "Security",
+            4688,
+            &[
+                ("NewProcessName", "C:\\Windows\\System32\\notepad.exe"),
+                ("CommandLine", "notepad.exe C:\\Users\\a\\todo.txt"),
+            ],
+        ),
+        event(
+            t,
+            "Security",
+            4689,
+            &[
+                ("ProcessName", "C:\\Windows\\System32\\notepad.exe"),
+                ("Status", "0x0"),
+            ],
+        ),
+        event(
+            t,
+            "System",
+            7036,
+            &[("param1", "Windows Update"), ("param2", "Running")],
+        ),
+        plain(Observed::Prefetch {
+            file_name: "SVCHOST.EXE-1234ABCD.pf".into(),
+            executable: "SVCHOST.EXE".into(),
+        }),
+        plain(Observed::Execution {
+            artifact: ExecutionArtifact::Amcache,
+            path: "C:\\Windows\\System32\\notepad.exe".into(),
+        }),
+        plain(Observed::Service {
+            name: "wuauserv".into(),
+            image_path: "%systemroot%\\system32\\svchost.exe -k netsvcs -p".into(),
+        }),
+        plain(Observed::Registry {
+            hive: Hive::Software,
+            key: "Microsoft\\Windows\\CurrentVersion\\Run".into(),
+            value: Some("SecurityHealth".into()),
+            data: Some("%windir%\\system32\\SecurityHealthSystray.exe".into()),
+        }),
+        plain(Observed::File {
+            path: "C:\\Windows\\System32\\notepad.exe".into(),
+            allocated: true,
+        }),
+    ];
+    let profile = HostProfile::from_observations(&obs);
+    let found = evaluate(&kb, obs, &profile);
+    let ids: Vec<&str> = found.iter().map(|f| f.tool_id.as_str()).collect();
+    assert!(ids.is_empty(), "{ids:?}");
+}
+
+/// A renamed PsExec: the service is still PSEXESVC (System 7045), so the shipped rules
+/// find PsExec on the destination although no psexec file name appears.
+#[test]
+fn renamed_psexec_is_found_by_its_service() {
+    let kb = load_embedded().unwrap();
+    let obs = vec![event(
+        "2024-01-01T10:00:00Z",
+        "System",
+        7036,
+        &[("param1", "PSEXESVC"), ("param2", "Running")],
+    )];
+    let profile = HostProfile::from_observations(&obs);
+    let found = evaluate(&kb, obs, &profile);
+    assert!(found
+        .iter()
+        .any(|f| f.tool_id == "psexec" && f.role == Role::Destination));
+}
