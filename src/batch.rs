@@ -259,13 +259,13 @@ fn summary(report: &ImageReport) -> String {
 /// Writes OUT/<table>.csv for every table from the images' own files.
 fn roll_up(out: &Path, images: &[ImageReport]) -> Result<BTreeMap<String, u64>, String> {
     let mut counts = BTreeMap::new();
-    let names: Vec<&str> = TABLES.iter().copied().chain(["errors"]).collect();
-    for name in names {
-        let head = if name == "errors" {
-            schema::ERRORS.to_vec()
-        } else {
-            header(name)
-        };
+    let mut tables: Vec<(&str, Vec<&'static str>)> =
+        TABLES.iter().map(|&n| (n, header(n))).collect();
+    tables.push(("errors", schema::ERRORS.to_vec()));
+    tables.push(("findings", crate::findings::FINDINGS.to_vec()));
+    tables.push(("evidence", crate::findings::EVIDENCE.to_vec()));
+    tables.push(("host_profile", crate::findings::PROFILE.to_vec()));
+    for (name, head) in tables {
         // Cells were already neutralised in the per-image files: copy them verbatim.
         let mut table = Table::create(&out.join(format!("{name}.csv")), &head, true)
             .map_err(|e| e.to_string())?;

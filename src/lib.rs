@@ -14,6 +14,7 @@ pub mod collect;
 pub mod commands;
 pub mod disk;
 pub mod evidence;
+pub mod findings;
 pub mod lateral;
 pub mod ntfs;
 pub mod output;

@@ -79,6 +79,10 @@ enum Command {
         /// unpartitioned space) instead of the unallocated clusters only.
         #[arg(long)]
         carve_all: bool,
+        /// Judge findings against this rules file instead of the built-in one
+        /// (`toolmark rules --check FILE` validates it first).
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
         /// Write cells as found, without neutralising spreadsheet formulas.
         #[arg(long)]
         raw_cells: bool,
@@ -144,6 +148,7 @@ fn main() -> ExitCode {
             artifacts,
             hash,
             carve_all,
+            rules,
             raw_cells,
             quiet,
             verbose,
@@ -154,6 +159,7 @@ fn main() -> ExitCode {
             artifacts.as_deref(),
             hash,
             carve_all,
+            rules.as_deref(),
             raw_cells,
             quiet,
             verbose,

@@ -91,8 +91,10 @@ impl Artifacts {
 }
 
 /// How to scan.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ScanOptions {
+    /// The trace knowledge base findings are judged against (`None`: no findings).
+    pub rules: Option<std::sync::Arc<crate::traces::KnowledgeBase>>,
     /// What to collect.
     pub artifacts: Artifacts,
     /// Write cells as they are, without formula neutralisation.
@@ -241,7 +243,13 @@ pub fn scan_image(
         }
     }
     progress("writing the sorted timeline".into());
-    let (counts, files) = out.finish()?;
+    let (mut counts, files) = out.finish()?;
+    if let Some(kb) = &options.rules {
+        progress("matching the tool traces".into());
+        let written = crate::findings::write(out_dir, name, &report.host, kb, options.raw_cells)?;
+        counts.insert("findings".into(), written.findings);
+        counts.insert("evidence".into(), written.evidence);
+    }
     report.files = files;
     report.errors = counts.get("errors").copied().unwrap_or(0);
     report.rows = counts;
@@ -624,8 +632,9 @@ fn file_system(target: &Target, out: &ImageOutput, options: &ScanOptions) {
                 &mut |record, e| out.error(volume, &format!("$MFT record {record}"), "mft", &e),
             );
         }
-    } else if options.artifacts.mft {
-        out.error(volume, "$MFT", "mft", "no $MFT in this source");
+    } else if options.artifacts.mft && matches!(target.source, Source::Ntfs(_)) {
+        // A triage folder may simply not have collected it; a volume always has one.
+        out.error(volume, "$MFT", "mft", "the volume's $MFT could not be read");
     }
     if !options.artifacts.usn {
         return;

@@ -18,6 +18,7 @@ pub fn run(
     artifacts: Option<&str>,
     hash: bool,
     carve_all: bool,
+    rules: Option<&Path>,
     raw_cells: bool,
     quiet: bool,
     verbose: bool,
@@ -45,7 +46,19 @@ pub fn run(
     } else {
         Verbosity::Quiet
     };
+    let rules = match rules {
+        Some(path) => crate::traces::load_path(path),
+        None => crate::traces::load_embedded(),
+    };
+    let rules = match rules {
+        Ok(kb) => std::sync::Arc::new(kb),
+        Err(e) => {
+            eprintln!("toolmark: error: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
     let options = ScanOptions {
+        rules: Some(rules),
         artifacts,
         raw_cells,
         hash,

@@ -57,7 +57,16 @@ mod tests {
 
     #[test]
     fn restore_undoes_exactly_what_neutralise_did() {
-        for cell in ["=cmd|' /C calc'!A0", "-2+3", "'quoted", "'-1", "plain", "", "-1", "@x"] {
+        for cell in [
+            "=cmd|' /C calc'!A0",
+            "-2+3",
+            "'quoted",
+            "'-1",
+            "plain",
+            "",
+            "-1",
+            "@x",
+        ] {
             assert_eq!(restore(&neutralise(cell)), cell, "{cell}");
         }
     }

@@ -215,6 +215,9 @@ pub fn evaluate(
             let hits: Vec<Vec<usize>> = traces
                 .iter()
                 .map(|t| {
+                    if matches!(t.artifact, Artifact::Usn { .. }) {
+                        return index.usn_hits(&t.resolved, &observations);
+                    }
                     index
                         .candidates(t.artifact)
                         .iter()
@@ -245,12 +248,20 @@ pub fn evaluate(
 /// USN rows, the rules some two thousand traces).
 struct Index {
     by_key: HashMap<(ArtifactKind, u32), Vec<usize>>,
+    /// Journal records grouped by file name: a journal repeats each name many times
+    /// (create, extend, close...), so name globs are tried once per distinct name.
+    usn_by_name: Vec<(String, Vec<usize>)>,
 }
 
 impl Index {
     fn new(observations: &[Observation]) -> Self {
         let mut by_key: HashMap<(ArtifactKind, u32), Vec<usize>> = HashMap::new();
+        let mut usn: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, o) in observations.iter().enumerate() {
+            if let Observed::Usn { name, .. } = &o.observed {
+                usn.entry(name.as_str()).or_default().push(i);
+                continue;
+            }
             let id = match &o.observed {
                 Observed::Event { event_id, .. } => *event_id,
                 _ => 0,
@@ -259,7 +270,36 @@ impl Index {
                 by_key.entry((*kind, id)).or_default().push(i);
             }
         }
-        Index { by_key }
+        let mut usn_by_name: Vec<(String, Vec<usize>)> =
+            usn.into_iter().map(|(n, v)| (n.to_string(), v)).collect();
+        usn_by_name.sort();
+        Index {
+            by_key,
+            usn_by_name,
+        }
+    }
+
+    /// Journal records any of `resolved` (USN traces) accepts, in record order.
+    fn usn_hits(&self, resolved: &[Artifact], observations: &[Observation]) -> Vec<usize> {
+        let mut hits = Vec::new();
+        for artifact in resolved {
+            let Artifact::Usn { name: glob, .. } = artifact else {
+                continue;
+            };
+            for (name, records) in &self.usn_by_name {
+                if glob.matches(name) {
+                    hits.extend(
+                        records
+                            .iter()
+                            .copied()
+                            .filter(|&o| matches(artifact, &observations[o])),
+                    );
+                }
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        hits
     }
 
     fn candidates(&self, artifact: &Artifact) -> &[usize] {

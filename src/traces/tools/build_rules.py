@@ -46,6 +46,9 @@ def EXTRA_EVENT(role, logging, channel, event_id, fields, note):
 
 
 AT_NOTE = "at.exe, the older scheduling command the sheets file under schtasks; its process start (our addition)"
+NET_USER_NOTE = ("the sheets show domain accounts added or deleted (`/add /domain`); enabling an account or "
+                 "adding one to a local group (`net user guest /active:yes`, `net localgroup administrators x /add`) "
+                 "is the same tool used on the local host, so these looser patterns are our addition")
 NET_USE_NOTE = ("the sheets show `net use \\\\host\\share`; real runs often map a drive letter first and keep "
                 "the typed spacing (`net  use m: \\\\host\\c$`), so this looser pattern is our addition")
 
@@ -105,6 +108,11 @@ TOOLS = {
                                        {"Image": "*\\net.exe", "CommandLine": "net* use *\\\\*\\*"}, NET_USE_NOTE)],
                     note="net.exe serves many purposes; only its command line (use \\\\host\\share) is specific, so anchors need process auditing or Sysmon."),
     "net_user": dict(exes=[("net.exe", S, False), ("net1.exe", S, False)], tokens=["net user", "net1 user", "net group", "net1 group", "net.exe user"],
+                     extra=[EXTRA_EVENT(S, logging, channel, event_id, {field: "*\\net.exe", "CommandLine": pattern}, NET_USER_NOTE)
+                            for logging, channel, event_id, field in [
+                                ("audit:process_creation", "Security", 4688, "NewProcessName"),
+                                ("sysmon", "Microsoft-Windows-Sysmon/Operational", 1, "Image")]
+                            for pattern in ["net* user * /active:yes*", "net* localgroup * /add*"]],
                      note="net.exe serves many purposes; only its command line (user/group /add /delete /domain) is specific, so anchors need process auditing or Sysmon."),
     "nltest": dict(exes=[("nltest.exe", S, True)], tokens=["nltest"],
                    note="A built-in command: nltest.exe's own process and Prefetch records are the specific traces."),
