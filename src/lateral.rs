@@ -51,6 +51,7 @@ type EdgeKey = (String, String, String, String, String, String);
 /// Reads every image's evtx.csv under `out` and writes the edges; returns how many.
 pub fn write(out: &Path, images: &[ImageReport]) -> Result<u64, String> {
     let resolve = Resolver::new(images);
+    let tools = ToolsByImage::read(out, images);
     let mut edges: BTreeMap<EdgeKey, Edge> = BTreeMap::new();
     for image in images {
         let path = out.join(&image.image).join("evtx.csv");
@@ -107,6 +108,7 @@ pub fn write(out: &Path, images: &[ImageReport]) -> Result<u64, String> {
     for ((src_host, src_ip, dst_host, account, kind, logon_type), edge) in &edges {
         let source_image = resolve.image(src_host, src_ip);
         let destination_image = resolve.image(dst_host, "");
+        let edge_tools = tools.for_edge(&source_image, &destination_image);
         let row = [
             src_host.clone(),
             src_ip.clone(),
@@ -120,7 +122,7 @@ pub fn write(out: &Path, images: &[ImageReport]) -> Result<u64, String> {
             edge.first.clone(),
             edge.last.clone(),
             edge.count.to_string(),
-            String::new(),
+            edge_tools.join(" "),
         ];
         table.row(&row).map_err(|e| e.to_string())?;
         let from = if src_host.is_empty() {
@@ -133,12 +135,59 @@ pub fn write(out: &Path, images: &[ImageReport]) -> Result<u64, String> {
             "  {} -> {} [label={}];",
             dot_id(from),
             dot_id(dst_host),
-            dot_id(&format!("{kind} {account} x{}", edge.count))
+            dot_id(format!("{kind} {account} x{} {}", edge.count, edge_tools.join(" ")).trim())
         );
     }
     dot.push_str("}\n");
     std::fs::write(out.join("graph.dot"), dot).map_err(|e| e.to_string())?;
     table.finish().map_err(|e| e.to_string())
+}
+
+/// The tools each image's findings name, by role.
+struct ToolsByImage(HashMap<String, Vec<(String, String)>>);
+
+impl ToolsByImage {
+    fn read(out: &Path, images: &[ImageReport]) -> ToolsByImage {
+        let mut map = HashMap::new();
+        for image in images {
+            let Ok(mut reader) =
+                csv::Reader::from_path(out.join(&image.image).join("findings.csv"))
+            else {
+                continue;
+            };
+            let header: Vec<String> = reader
+                .headers()
+                .map(|h| h.iter().map(str::to_string).collect())
+                .unwrap_or_default();
+            let (Some(tool), Some(role)) = (
+                header.iter().position(|h| h == "tool"),
+                header.iter().position(|h| h == "role"),
+            ) else {
+                continue;
+            };
+            let found: Vec<(String, String)> = reader
+                .records()
+                .filter_map(Result::ok)
+                .filter_map(|r| Some((r.get(tool)?.to_string(), r.get(role)?.to_string())))
+                .collect();
+            map.insert(image.image.clone(), found);
+        }
+        ToolsByImage(map)
+    }
+
+    /// Tools found in the source role on the source image or in the destination
+    /// role on the destination image: the ones that may have made this edge.
+    fn for_edge(&self, source: &str, destination: &str) -> Vec<String> {
+        let mut set = BTreeSet::new();
+        for (image, role) in [(source, "source"), (destination, "destination")] {
+            for (tool, r) in self.0.get(image).into_iter().flatten() {
+                if r == role {
+                    set.insert(tool.clone());
+                }
+            }
+        }
+        set.into_iter().collect()
+    }
 }
 
 /// A quoted Graphviz identifier.

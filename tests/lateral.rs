@@ -61,6 +61,8 @@ fn network_logons_of_a_real_log_become_edges() {
         if &row[col("kind")] == "logon" {
             assert_eq!(&row[col("destination_host")], "srvdefender01");
             assert_eq!(&row[col("destination_image")], "srvdefender01");
+            // The destination's findings name PsExec (PSEXESVC service, ADMIN$).
+            assert_eq!(&row[col("tools")], "psexec");
             *ours
                 .entry((
                     row[col("source_ip")].to_string(),
