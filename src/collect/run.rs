@@ -355,18 +355,10 @@ fn open_targets(
         }
     }
     if targets.is_empty() {
-        let reasons: Vec<String> = layout
-            .partitions
-            .iter()
-            .map(|p| {
-                format!(
-                    "partition {}: {}",
-                    p.number,
-                    disk::explain_unknown_fs(&evidence, p)
-                )
-            })
-            .collect();
-        return Err(format!("no readable NTFS volume ({})", reasons.join("; ")));
+        return Err(format!(
+            "no readable NTFS volume ({})",
+            disk::explain_no_ntfs(&evidence, &layout)
+        ));
     }
     Ok(targets)
 }

@@ -70,29 +70,12 @@ pub fn open_volume(image: &Path, number: Option<usize>) -> anyhow::Result<Opened
             .with_context(|| format!("{}: no volume {n}", image.display()))?,
         None => match layout.partitions.iter().find(|p| p.fs == FsKind::Ntfs) {
             Some(p) => p,
-            None => {
-                let reasons: Vec<String> = layout
-                    .partitions
-                    .iter()
-                    .map(|p| {
-                        format!(
-                            "partition {}: {}",
-                            p.number,
-                            disk::explain_unknown_fs(&evidence, p)
-                        )
-                    })
-                    .collect();
-                anyhow::bail!(
-                    "{}: no NTFS volume found ({} table; {})",
-                    image.display(),
-                    layout.scheme,
-                    if reasons.is_empty() {
-                        "no partitions".to_string()
-                    } else {
-                        reasons.join("; ")
-                    }
-                );
-            }
+            None => anyhow::bail!(
+                "{}: no NTFS volume found ({} table; {})",
+                image.display(),
+                layout.scheme,
+                disk::explain_no_ntfs(&evidence, &layout)
+            ),
         },
     };
     let window: Arc<dyn ReadAt> = Arc::new(Window::new(evidence.data(), part.offset, part.length));

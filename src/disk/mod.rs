@@ -209,3 +209,18 @@ pub fn explain_unknown_fs(disk: &dyn ReadAt, part: &Partition) -> String {
         first
     }
 }
+
+/// Why none of `layout`'s partitions could be read as NTFS, one clause per partition
+/// (`partition 1: its boot sector is zeroed; ...`), or `no partitions`.
+pub fn explain_no_ntfs(disk: &dyn ReadAt, layout: &DiskLayout) -> String {
+    let reasons: Vec<String> = layout
+        .partitions
+        .iter()
+        .map(|p| format!("partition {}: {}", p.number, explain_unknown_fs(disk, p)))
+        .collect();
+    if reasons.is_empty() {
+        "no partitions".to_string()
+    } else {
+        reasons.join("; ")
+    }
+}
