@@ -55,13 +55,28 @@ pub const PROFILE: [&str; 7] = [
     "note",
 ];
 
-/// Counts of what was written.
-#[derive(Clone, Copy, Debug, Default)]
+/// Counts of what was written, and the host's logging profile.
+#[derive(Clone, Debug, Default)]
 pub struct Written {
     /// Rows of findings.csv.
     pub findings: u64,
     /// Rows of evidence.csv.
     pub evidence: u64,
+    /// What the host was set up to log, for manifest.json.
+    pub profile: LoggingProfile,
+}
+
+/// The host's logging as its records show it (manifest.json `logging`).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct LoggingProfile {
+    /// Event log channels with records.
+    pub channels: usize,
+    /// Sysmon's channel has records.
+    pub sysmon: bool,
+    /// Audit subcategories with at least one Security event.
+    pub audit_subcategories: Vec<String>,
+    /// Log clears: `channel at time`.
+    pub log_clears: Vec<String>,
 }
 
 /// Evaluates `kb` over the tables in `dir` and writes the three files there.
@@ -185,9 +200,20 @@ pub fn write(
     ];
     p.row(&row).map_err(|e| e.to_string())?;
     p.finish().map_err(|e| e.to_string())?;
+    let summary = LoggingProfile {
+        channels: profile.channels.len(),
+        sysmon: profile.sysmon(),
+        audit_subcategories: profile.audit_subcategories.iter().cloned().collect(),
+        log_clears: profile
+            .clears
+            .iter()
+            .map(|c| format!("{} at {}", c.channel, c.time.clone().unwrap_or_default()))
+            .collect(),
+    };
     Ok(Written {
         findings: f.finish().map_err(|e| e.to_string())?,
         evidence: e.finish().map_err(|e| e.to_string())?,
+        profile: summary,
     })
 }
 

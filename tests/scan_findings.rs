@@ -103,6 +103,18 @@ fn win10_aptsim_findings_are_backed_by_real_rows() {
     });
     assert!(psexec_prefetch, "PSEXESVC Prefetch is PsExec evidence");
 
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["logging"]["sysmon"], true);
+    let channels: BTreeSet<String> = read(&dir.join("evtx.csv"))
+        .into_iter()
+        .filter(|r| r["carved"] == "false")
+        .map(|r| r["channel"].to_lowercase())
+        .collect();
+    assert_eq!(
+        manifest["logging"]["channels"].as_u64(),
+        Some(channels.len() as u64)
+    );
     let profile = read(&dir.join("host_profile.csv"));
     assert!(profile.iter().any(|p| p["channel"] == "Security"));
     assert!(profile

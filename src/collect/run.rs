@@ -138,6 +138,8 @@ pub struct ImageReport {
     pub files: Vec<CollectedFile>,
     /// Carving passes: what was scanned, what was found, how fast.
     pub carving: Vec<CarveStats>,
+    /// What the host logged (channels, Sysmon, audit subcategories, log clears).
+    pub logging: Option<crate::findings::LoggingProfile>,
     /// True when the image could not be opened at all.
     pub failed: bool,
     /// Wall time in seconds.
@@ -164,6 +166,7 @@ impl ImageReport {
             errors: 0,
             files: Vec::new(),
             carving: Vec::new(),
+            logging: None,
             failed: false,
             seconds: 0.0,
             toolmark_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -249,6 +252,7 @@ pub fn scan_image(
         let written = crate::findings::write(out_dir, name, &report.host, kb, options.raw_cells)?;
         counts.insert("findings".into(), written.findings);
         counts.insert("evidence".into(), written.evidence);
+        report.logging = Some(written.profile);
     }
     report.files = files;
     report.errors = counts.get("errors").copied().unwrap_or(0);
