@@ -398,3 +398,60 @@ fn robustness_logs_yield_no_finding() {
         assert_eq!(found, expected, "{}", path.display());
     }
 }
+
+/// The same logs placed in images the way `scan` reads them (one triage folder per
+/// log, laid out as a Windows volume, scanned as one batch): every image's
+/// findings.csv names exactly the tools of the table.
+#[test]
+fn scanned_as_images_the_logs_yield_the_table() {
+    let files = evtx_files(&attack_dir());
+    let root = common::cache_dir("attack-scan");
+    let _ = std::fs::remove_dir_all(&root);
+    let inputs = root.join("inputs");
+    for (n, path) in files.iter().enumerate() {
+        let logs = inputs
+            .join(format!("host{n:03}"))
+            .join("Windows/System32/winevt/Logs");
+        std::fs::create_dir_all(&logs).unwrap();
+        std::fs::copy(path, logs.join(path.file_name().unwrap())).unwrap();
+    }
+    let out = root.join("out");
+    let result = common::toolmark()
+        .arg("scan")
+        .arg(&inputs)
+        .arg("-o")
+        .arg(&out)
+        .args(["-q", "--jobs", "2", "--artifacts", "evtx"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&result.stderr).contains("panicked"));
+    let mut problems = Vec::new();
+    for (n, path) in files.iter().enumerate() {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let (_, expected) = EXPECTED.iter().find(|(e, _)| *e == name).unwrap();
+        let table = out.join(format!("host{n:03}")).join("findings.csv");
+        let mut reader = csv::Reader::from_path(&table).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let (tool, role) = (
+            header.iter().position(|h| h == "tool").unwrap(),
+            header.iter().position(|h| h == "role").unwrap(),
+        );
+        let got: BTreeSet<String> = reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                format!("{}:{}", &r[tool], &r[role])
+            })
+            .collect();
+        let want: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
+        if got != want {
+            problems.push(format!("{name}: expected {want:?}, scan found {got:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
