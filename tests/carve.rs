@@ -25,36 +25,17 @@ fn deleted_originals() -> Vec<PathBuf> {
 
 /// `(record id, time)` of every carved row of a scan.
 fn carved_rows(image: &Path, out: &Path) -> (BTreeSet<(u64, String)>, Vec<Vec<String>>) {
-    let _ = std::fs::remove_dir_all(out);
-    let result = toolmark()
-        .arg("scan")
-        .arg(image)
-        .arg("-o")
-        .arg(out)
-        .args(["-q", "--artifacts", "evtx,carve"])
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&result.stderr).contains("panicked"));
+    scan_into(&[image.to_path_buf()], out, &["--artifacts", "evtx,carve"]);
     let name = std::fs::read_dir(out)
         .unwrap()
         .filter_map(|e| e.ok())
         .find(|e| e.path().is_dir())
         .unwrap()
         .path();
-    let mut reader = csv::Reader::from_path(name.join("evtx.csv")).unwrap();
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let (header, all) = read_csv(&name.join("evtx.csv"));
     let col = |n: &str| header.iter().position(|h| h == n).unwrap();
     let (carved, id, time) = (col("carved"), col("record_id"), col("time"));
-    let rows: Vec<Vec<String>> = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
-        .filter(|r| r[carved] == "true")
-        .collect();
+    let rows: Vec<Vec<String>> = all.into_iter().filter(|r| r[carved] == "true").collect();
     let keys = rows
         .iter()
         .map(|r| (r[id].parse().unwrap(), r[time].clone()))

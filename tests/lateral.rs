@@ -22,15 +22,11 @@ fn network_logons_of_a_real_log_become_edges() {
     )
     .unwrap();
     let out = root.join("out");
-    let result = toolmark()
-        .arg("scan")
-        .arg(&triage)
-        .arg("-o")
-        .arg(&out)
-        .args(["-q", "--artifacts", "evtx"])
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&result.stderr).contains("panicked"));
+    scan_into(
+        std::slice::from_ref(&triage),
+        &out,
+        &["--artifacts", "evtx"],
+    );
 
     // Oracle: 4624 records with logon type 3 or 10 (string 9) from a remote address
     // (string 19), account = string 7 \ string 6, as evtxexport prints them.

@@ -10,32 +10,9 @@ use std::path::{Path, PathBuf};
 use common::*;
 
 fn scan(inputs: &[PathBuf], out: &Path, extra: &[&str]) -> std::process::Output {
-    let _ = std::fs::remove_dir_all(out);
-    toolmark()
-        .arg("scan")
-        .args(inputs)
-        .arg("-o")
-        .arg(out)
-        .args(["--jobs", "2", "-q"])
-        .args(extra)
-        .output()
-        .unwrap()
-}
-
-fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader =
-        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let header = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect();
-    (header, rows)
+    let mut args = vec!["--jobs", "2"];
+    args.extend_from_slice(extra);
+    scan_into(inputs, out, &args)
 }
 
 fn column(header: &[String], name: &str) -> usize {

@@ -10,38 +10,20 @@ use std::path::Path;
 use common::*;
 
 fn read(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader =
-        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .cloned()
-                .zip(r.unwrap().iter().map(str::to_string))
-                .collect()
-        })
+    let (header, rows) = read_csv(path);
+    rows.into_iter()
+        .map(|r| header.iter().cloned().zip(r).collect())
         .collect()
 }
 
 #[test]
 fn win10_aptsim_findings_are_backed_by_real_rows() {
     let out = cache_dir("scan-findings");
-    let _ = std::fs::remove_dir_all(&out);
-    let result = toolmark()
-        .arg("scan")
-        .arg(built_images().join("win10-aptsim.E01"))
-        .arg("-o")
-        .arg(&out)
-        .args(["-q", "--jobs", "2"])
-        .output()
-        .unwrap();
+    let result = scan_into(
+        &[built_images().join("win10-aptsim.E01")],
+        &out,
+        &["--jobs", "2"],
+    );
     assert!(
         result.status.success(),
         "{}",
@@ -140,14 +122,7 @@ fn a_host_with_only_benign_records_yields_no_findings() {
     )
     .unwrap();
     let out = root.join("out");
-    let result = toolmark()
-        .arg("scan")
-        .arg(&triage)
-        .arg("-o")
-        .arg(&out)
-        .arg("-q")
-        .output()
-        .unwrap();
+    let result = scan_into(std::slice::from_ref(&triage), &out, &[]);
     assert!(
         result.status.success(),
         "{}",

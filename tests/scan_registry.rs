@@ -22,18 +22,7 @@ struct Table {
 
 impl Table {
     fn read(path: &Path) -> Table {
-        let mut reader =
-            csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let header = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .map(str::to_string)
-            .collect();
-        let rows = reader
-            .records()
-            .map(|r| r.unwrap().iter().map(str::to_string).collect())
-            .collect();
+        let (header, rows) = read_csv(path);
         Table { header, rows }
     }
 

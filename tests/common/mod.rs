@@ -306,3 +306,37 @@ pub fn iso_from_evtxexport(text: &str) -> String {
     let (hms, frac) = parts[3].split_once('.').unwrap();
     format!("{}-{month:02}-{day:02}T{hms}.{}Z", parts[2], &frac[..7])
 }
+
+/// Runs `toolmark scan INPUTS -o OUT -q ARGS` into a fresh `out`; no panic allowed.
+pub fn scan_into(inputs: &[PathBuf], out: &Path, args: &[&str]) -> Output {
+    let _ = std::fs::remove_dir_all(out);
+    let result = toolmark()
+        .arg("scan")
+        .args(inputs)
+        .arg("-o")
+        .arg(out)
+        .arg("-q")
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    result
+}
+
+/// A CSV file as its header and rows.
+pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader =
+        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
