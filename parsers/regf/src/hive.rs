@@ -29,6 +29,11 @@ impl Hive {
         Ok(Hive { bytes, base })
     }
 
+    /// A hive from bytes whose base block the caller already parsed.
+    pub(crate) fn with_base(bytes: Vec<u8>, base: BaseBlock) -> Self {
+        Hive { bytes, base }
+    }
+
     /// The parsed base block.
     pub fn base_block(&self) -> &BaseBlock {
         &self.base

@@ -22,6 +22,7 @@
 
 mod base_block;
 mod bytes;
+mod carve;
 mod cell;
 mod error;
 mod hive;
@@ -32,6 +33,7 @@ mod text;
 mod value;
 
 pub use base_block::{BaseBlock, BASE_BLOCK_SIZE};
+pub use carve::{bin_header, key_cells, BinHeader, MAX_CARVED_HIVE};
 pub use error::{Error, Result};
 pub use filetime::Filetime;
 pub use hive::{Hive, MAX_KEY_DEPTH};
