@@ -112,31 +112,73 @@ pub fn check_chunk(data: &[u8], offset: u64) -> Chunk {
     }
 }
 
-/// Every plausible record in `buf`: signature, a size that fits (and fits a chunk),
-/// the size repeated in the last four bytes, and a FILETIME between 1990 and 2100.
+/// Every plausible record in `buf` (see [`record_at`]).
 pub fn find_records(buf: &[u8], base: u64) -> Vec<Record> {
+    memmem::find_iter(buf, RECORD_MAGIC)
+        .filter_map(|at| record_at(buf, at, base))
+        .collect()
+}
+
+/// The record starting at `buf[at..]` if it is plausible: signature, a size that
+/// fits the buffer (and a chunk), the size repeated in the last four bytes, and a
+/// FILETIME between 1990 and 2100. `base` is added to the reported offset.
+pub fn record_at(buf: &[u8], at: usize, base: u64) -> Option<Record> {
     const FT_1990: u64 = 0x01B6_5DA0_3F18_0000;
     const FT_2100: u64 = 0x0234_0F8E_4420_0000;
-    memmem::find_iter(buf, RECORD_MAGIC)
-        .filter_map(|at| {
-            let view = View::new(buf.get(at..)?);
-            let size = view.u32_at(4)?;
-            let len = size as usize;
-            if !(MIN_RECORD..=CHUNK_SIZE - CHUNK_HEADER_SIZE).contains(&len)
-                || view.u32_at(len - 4)? != size
-            {
-                return None;
+    let view = View::new(buf.get(at..)?);
+    if view.bytes(0, 4)? != RECORD_MAGIC {
+        return None;
+    }
+    let size = view.u32_at(4)?;
+    let len = size as usize;
+    if !(MIN_RECORD..=CHUNK_SIZE - CHUNK_HEADER_SIZE).contains(&len)
+        || view.u32_at(len - 4)? != size
+    {
+        return None;
+    }
+    let written = view.u64_at(16)?;
+    let record_id = view.u64_at(8)?;
+    (FT_1990..FT_2100).contains(&written).then_some(Record {
+        offset: base + at as u64,
+        size,
+        record_id,
+        written,
+    })
+}
+
+/// The UTF-16LE strings of at least `min_chars` characters in `bytes`, in the
+/// order they appear (a record's substitution values are mostly UTF-16 text): what
+/// can still be shown of a record whose templates are gone. Values are 2-byte
+/// aligned only relative to their record, so both alignments are tried. Only
+/// Latin characters (printable ASCII, Latin-1, Latin Extended-A) count: binary
+/// read as UTF-16 is mostly CJK, and showing it would invent text.
+pub fn utf16_strings(bytes: &[u8], min_chars: usize) -> Vec<String> {
+    let latin = |c: u16| (0x20..0x7F).contains(&c) || (0xA0..0x180).contains(&c);
+    let mut found: Vec<(usize, String)> = Vec::new();
+    for parity in [0usize, 1] {
+        let mut start = parity;
+        let mut current = String::new();
+        let units = bytes.get(parity..).unwrap_or_default().chunks_exact(2);
+        for (i, unit) in units.enumerate() {
+            let c = u16::from_le_bytes([unit[0], unit[1]]);
+            if latin(c) {
+                if current.is_empty() {
+                    start = parity + 2 * i;
+                }
+                current.push(char::from_u32(u32::from(c)).unwrap_or('?'));
+            } else {
+                if current.chars().count() >= min_chars {
+                    found.push((start, std::mem::take(&mut current)));
+                }
+                current.clear();
             }
-            let written = view.u64_at(16)?;
-            let record_id = view.u64_at(8)?;
-            (FT_1990..FT_2100).contains(&written).then_some(Record {
-                offset: base + at as u64,
-                size,
-                record_id,
-                written,
-            })
-        })
-        .collect()
+        }
+        if current.chars().count() >= min_chars {
+            found.push((start, current));
+        }
+    }
+    found.sort();
+    found.into_iter().map(|(_, s)| s).collect()
 }
 
 #[cfg(test)]
@@ -207,5 +249,16 @@ mod tests {
         assert!(find_records(&buf, 0).is_empty());
         buf[4..8].copy_from_slice(&8u32.to_le_bytes());
         assert!(find_records(&buf, 0).is_empty());
+    }
+
+    #[test]
+    fn utf16_text_is_pulled_out_of_binary() {
+        let mut buf = vec![0x0Fu8, 0x01, 0x01, 0x00];
+        for c in "psexesvc.exe".encode_utf16() {
+            buf.extend(c.to_le_bytes());
+        }
+        buf.extend([0, 0, 0x41, 0]);
+        assert_eq!(utf16_strings(&buf, 4), vec!["psexesvc.exe".to_string()]);
+        assert!(utf16_strings(&[0u8; 64], 4).is_empty());
     }
 }
