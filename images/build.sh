@@ -31,6 +31,24 @@ DELETED_LOGS=(
     "$CORPUS/evtx/attack/T1053.005-Scheduled Task/ID4698-4699-Fast created & deleted task by ATexec (susp. arg.).evtx"
     "$CORPUS/evtx/attack/T1070.001-Clear Windows event logs/ID104-1102-Event log cleared.evtx"
 )
+# The host's own Security log is written whole, then cleared in place the way the
+# event log service does it (images/README.md, "Cleared"): its start is rewritten as
+# an empty log and the file cut to that size, so its later chunks become free.
+CLEARED_LOG="Windows/System32/winevt/Logs/Security.evtx"
+# An empty log exactly as Windows writes one (header + one empty chunk, 0 records).
+EMPTY_LOG="$HOST/Windows/System32/winevt/Logs/Microsoft-Windows-MUI%4Admin.evtx"
+# More deleted evidence for carving: two Prefetch files (MAM-compressed and plain
+# SCCA), a user hive, and two $MFT extracts (1 KiB and 4 KiB records) whose FILE
+# records then lie in unallocated clusters.
+DELETED_PREFETCH=(
+    "$CORPUS/prefetch/artemis/win11/WEVTUTIL.EXE-4CD23CAE.pf"
+    "$CORPUS/prefetch/ez/Win2012R2/CMD.EXE-4A81B364.pf"
+)
+DELETED_HIVE="$CORPUS/registry/hives/NTUSER.DAT"
+DELETED_MFTS=(
+    "$CORPUS/ntfs/dfir_ntfs/unicode.mft"
+    "$CORPUS/ntfs/dfir_ntfs/4k-large.mft"
+)
 
 W_DISK_MIB=320                                  # win10-aptsim: GPT, one NTFS partition
 W_DISK_GUID=8D3B5A1E-6F2C-4B7D-9A01-7C4E2F10A5B3
@@ -95,7 +113,8 @@ EOF
 inputs_listing() {
     # Names and sizes of every corpus input (not their bytes: hashing 80 MB on every
     # cached call would cost more than it saves; MANIFEST.tsv pins the bytes).
-    for f in "$APPCOMPAT" "$PSEXEC_EVTX" "${DELETED_LOGS[@]}"; do
+    for f in "$APPCOMPAT" "$PSEXEC_EVTX" "${DELETED_LOGS[@]}" "$EMPTY_LOG" \
+        "${DELETED_PREFETCH[@]}" "$DELETED_HIVE" "${DELETED_MFTS[@]}"; do
         [[ -f $f ]] || die "corpus file missing: $f"
         stat -c '%n %s' "$f"
     done
@@ -191,7 +210,13 @@ sha_line() { # volume-path file
 win10_places() {
     local f s="$BUILD/stage/win10"
     (cd "$HOST/Windows/System32/winevt/Logs" && find . -type f -name '*.evtx' | LC_ALL=C sort) \
-        | while read -r f; do f=${f#./}; printf 'Windows/System32/winevt/Logs/%s\t%s\n' "$f" "$HOST/Windows/System32/winevt/Logs/$f"; done
+        | while read -r f; do
+            f=${f#./}
+            src="$HOST/Windows/System32/winevt/Logs/$f"
+            # The cleared log ends up holding the empty log's bytes.
+            [[ "Windows/System32/winevt/Logs/$f" == "$CLEARED_LOG" ]] && src=$EMPTY_LOG
+            printf 'Windows/System32/winevt/Logs/%s\t%s\n' "$f" "$src"
+        done
     (cd "$HOST/Windows/Prefetch" && find . -type f -name '*.pf' | LC_ALL=C sort) \
         | while read -r f; do f=${f#./}; printf 'Windows/Prefetch/%s\t%s\n' "$f" "$HOST/Windows/Prefetch/$f"; done
     for f in Amcache.hve Amcache.hve.LOG1 Amcache.hve.LOG2; do
@@ -233,6 +258,7 @@ build_win10_volume() { # volume-file
         case $path in
             '$Extend/$UsnJrnl:$Max') ;; # written by ntfscp above
             '$Extend/$UsnJrnl:$J') cp --sparse=always "$src" "$m/$path" ;;
+            "$CLEARED_LOG") copy_in "$HOST/$path" "$m/$path" ;; # cleared below
             *) copy_in "$src" "$m/$path" ;;
         esac
     done <"$BUILD/win10.places"
@@ -243,13 +269,29 @@ build_win10_volume() { # volume-file
     # frees the records and clusters without wiping them, as Windows does.
     mkdir -p "$m/Users/analyst/AppData/Local/Temp"
     printf 'MZ deleted attacker tool, kept for toolmark ls --deleted\n' >"$m/Users/analyst/Downloads/mimikatz.exe"
-    local i=0
+    local i=0 gone=("$m/Users/analyst/Downloads/mimikatz.exe")
     for src in "${DELETED_LOGS[@]}"; do
         i=$((i + 1))
         cp "$src" "$m/Users/analyst/AppData/Local/Temp/old$i.evtx"
+        gone+=("$m/Users/analyst/AppData/Local/Temp/old$i.evtx")
+    done
+    for src in "${DELETED_PREFETCH[@]}"; do
+        cp "$src" "$m/Windows/Prefetch/"
+        gone+=("$m/Windows/Prefetch/${src##*/}")
+    done
+    mkdir -p "$m/Users/olduser" "$m/Users/analyst/Downloads/collection"
+    cp "$DELETED_HIVE" "$m/Users/olduser/NTUSER.DAT"
+    gone+=("$m/Users/olduser/NTUSER.DAT")
+    for src in "${DELETED_MFTS[@]}"; do
+        cp "$src" "$m/Users/analyst/Downloads/collection/"
+        gone+=("$m/Users/analyst/Downloads/collection/${src##*/}")
     done
     sync
-    rm "$m/Users/analyst/Downloads/mimikatz.exe" "$m"/Users/analyst/AppData/Local/Temp/old*.evtx
+    # Clearing: the empty log over the start of the full one, then the file cut short.
+    dd if="$EMPTY_LOG" of="$m/$CLEARED_LOG" conv=notrunc status=none
+    truncate -s "$(stat -c %s "$EMPTY_LOG")" "$m/$CLEARED_LOG"
+    sync
+    rm "${gone[@]}"
     umount_ntfs
     set_ntfs_serial "$vol" "$W_PART_SECTORS" "$W_SERIAL"
 }
