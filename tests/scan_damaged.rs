@@ -96,11 +96,15 @@ fn scans_of_randomly_damaged_disks_finish_without_panics() {
             manifest["failed"], false,
             "round {round}: the volume itself still opens"
         );
-        // The damage is seen and reported, artifact by artifact.
+        // The damage is seen and reported, artifact by artifact, or, when it hit
+        // a directory index on the way to the artifacts, as that directory.
+        let (_, errors) = read_csv(&tables.join("errors.csv"));
+        let index_damage = errors
+            .iter()
+            .any(|e| e[3] == "list" && e[4].contains("damaged"));
         assert!(
-            manifest["errors"].as_u64().unwrap() > 50,
-            "round {round}: {}",
-            manifest["errors"]
+            errors.len() > 50 || index_damage,
+            "round {round}: {errors:?}"
         );
         assert_eq!(result.status.code(), Some(2));
         let _ = std::fs::remove_file(&path);

@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use crate::evidence::ReadAt;
-use crate::ntfs::{is_listed_name, Extent, Stream, Volume};
+use crate::ntfs::{is_listed_name, Extent, NtfsError, Stream, Volume};
 
 /// One name in a directory.
 #[derive(Clone, Debug)]
@@ -53,14 +53,50 @@ pub enum Source {
     Directory(PathBuf),
 }
 
+/// A directory's names.
+pub struct Listing {
+    /// Live entries.
+    pub items: Vec<DirItem>,
+    /// Damage met reading the directory's index (some names may be missing).
+    pub problems: Vec<String>,
+}
+
+/// Why a directory could not be listed.
+#[derive(Debug)]
+pub struct ListError {
+    /// What went wrong.
+    pub message: String,
+    /// The directory plainly does not exist (not a damage to report).
+    pub absent: bool,
+}
+
+impl ListError {
+    fn damaged(e: impl std::fmt::Display) -> Self {
+        ListError {
+            message: e.to_string(),
+            absent: false,
+        }
+    }
+}
+
+impl std::fmt::Display for ListError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 impl Source {
-    /// The names in `dir` (volume-relative, `/`-separated, any case).
-    pub fn list(&self, dir: &str) -> Result<Vec<DirItem>, String> {
+    /// The names in `dir` (volume-relative, `/`-separated, any case), with the
+    /// damage met in the directory's own index.
+    pub fn list(&self, dir: &str) -> Result<Listing, ListError> {
         match self {
             Source::Ntfs(volume) => {
-                let file = volume.lookup(dir).map_err(|e| e.to_string())?;
-                let (entries, _) = volume.read_dir(&file).map_err(|e| e.to_string())?;
-                Ok(entries
+                let file = volume.lookup(dir).map_err(|e| ListError {
+                    absent: matches!(e, NtfsError::NotFound(_) | NtfsError::NotADirectory(_)),
+                    message: e.to_string(),
+                })?;
+                let (entries, problems) = volume.read_dir(&file).map_err(ListError::damaged)?;
+                let items = entries
                     .iter()
                     .filter(|e| is_listed_name(e, file.record))
                     .filter_map(|e| {
@@ -69,15 +105,20 @@ impl Source {
                             is_dir: f.is_directory,
                         })
                     })
-                    .collect())
+                    .collect();
+                Ok(Listing { items, problems })
             }
             Source::Directory(root) => {
                 let path = resolve(root, dir)?;
                 let mut items = Vec::new();
-                for entry in fs::read_dir(&path).map_err(|e| format!("{}: {e}", path.display()))? {
-                    let entry = entry.map_err(|e| e.to_string())?;
+                let listing = fs::read_dir(&path).map_err(|e| ListError {
+                    absent: e.kind() == std::io::ErrorKind::NotFound,
+                    message: format!("{}: {e}", path.display()),
+                })?;
+                for entry in listing {
+                    let entry = entry.map_err(ListError::damaged)?;
                     // Symlinks are not followed: a collection must not lead us out of it.
-                    let kind = entry.file_type().map_err(|e| e.to_string())?;
+                    let kind = entry.file_type().map_err(ListError::damaged)?;
                     if kind.is_symlink() {
                         continue;
                     }
@@ -86,7 +127,10 @@ impl Source {
                         is_dir: kind.is_dir(),
                     });
                 }
-                Ok(items)
+                Ok(Listing {
+                    items,
+                    problems: Vec::new(),
+                })
             }
         }
     }
@@ -111,7 +155,9 @@ impl Source {
             Source::Directory(root) => {
                 // Collections store `$J` of `$Extend/$UsnJrnl:$J` as a plain file.
                 let plain = path.replace(':', "_");
-                let resolved = resolve(root, path).or_else(|_| resolve(root, &plain))?;
+                let resolved = resolve(root, path)
+                    .or_else(|_| resolve(root, &plain))
+                    .map_err(|e| e.message)?;
                 let data =
                     crate::evidence::open_plain_file(&resolved).map_err(|e| e.to_string())?;
                 let length = data.len();
@@ -153,7 +199,7 @@ impl Source {
 
 /// Resolves a volume path under `root` case-insensitively, refusing anything that
 /// would leave `root` (`..`, absolute components, symlinks).
-fn resolve(root: &Path, path: &str) -> Result<PathBuf, String> {
+fn resolve(root: &Path, path: &str) -> Result<PathBuf, ListError> {
     let mut current = root.to_path_buf();
     for part in path
         .split(['/', '\\'])
@@ -163,7 +209,9 @@ fn resolve(root: &Path, path: &str) -> Result<PathBuf, String> {
             .components()
             .any(|c| !matches!(c, Component::Normal(_)))
         {
-            return Err(format!("{path}: path component '{part}' not allowed"));
+            return Err(ListError::damaged(format!(
+                "{path}: path component '{part}' not allowed"
+            )));
         }
         let exact = current.join(part);
         let next = if exact.symlink_metadata().is_ok() {
@@ -171,18 +219,23 @@ fn resolve(root: &Path, path: &str) -> Result<PathBuf, String> {
         } else {
             let wanted = part.to_lowercase();
             fs::read_dir(&current)
-                .map_err(|e| format!("{}: {e}", current.display()))?
+                .map_err(|e| ListError::damaged(format!("{}: {e}", current.display())))?
                 .filter_map(Result::ok)
                 .find(|e| e.file_name().to_string_lossy().to_lowercase() == wanted)
                 .map(|e| e.path())
-                .ok_or_else(|| format!("not found: {path}"))?
+                .ok_or_else(|| ListError {
+                    message: format!("not found: {path}"),
+                    absent: true,
+                })?
         };
         if next
             .symlink_metadata()
             .map(|m| m.file_type().is_symlink())
             .unwrap_or(false)
         {
-            return Err(format!("{path}: symbolic links are not followed"));
+            return Err(ListError::damaged(format!(
+                "{path}: symbolic links are not followed"
+            )));
         }
         current = next;
     }

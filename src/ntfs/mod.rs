@@ -76,6 +76,16 @@ pub enum NtfsError {
     /// No file at that path.
     #[error("not found: {0}")]
     NotFound(String),
+    /// No file at that path as far as a damaged directory index shows.
+    #[error("not found: {path}, but the index of {directory} is damaged: {problems}")]
+    DamagedIndex {
+        /// The path looked up.
+        path: String,
+        /// The directory whose index is damaged.
+        directory: String,
+        /// What is wrong with the index.
+        problems: String,
+    },
     /// A path component is a file, not a directory.
     #[error("not a directory: {0}")]
     NotADirectory(String),

@@ -237,13 +237,21 @@ impl Volume {
             if !current.is_directory {
                 return Err(NtfsError::NotADirectory(walked));
             }
-            let (entries, _) = self.read_dir(&current)?;
+            let (entries, problems) = self.read_dir(&current)?;
             let wanted = self.fold(component);
             let hit = entries
                 .iter()
                 .filter(|e| e.record != current.record)
                 .find(|e| self.fold(&e.name.name) == wanted)
-                .ok_or_else(|| NtfsError::NotFound(walked.clone()))?;
+                .ok_or_else(|| match problems.is_empty() {
+                    // Absent for sure only when the whole index could be read.
+                    true => NtfsError::NotFound(walked.clone()),
+                    false => NtfsError::DamagedIndex {
+                        path: walked.clone(),
+                        directory: walked.rsplit_once('/').map_or("/", |(d, _)| d).into(),
+                        problems: problems.join("; "),
+                    },
+                })?;
             let next = self.file(hit.record)?;
             if !next.in_use || next.sequence != hit.sequence {
                 return Err(NtfsError::NotFound(format!(

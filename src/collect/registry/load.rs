@@ -179,10 +179,10 @@ pub fn load(source: &Source, wanted: Wanted) -> Hives {
 fn profiles(source: &Source) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for root in PROFILE_ROOTS {
-        let Ok(items) = source.list(root) else {
+        let Ok(listing) = source.list(root) else {
             continue;
         };
-        for item in items.into_iter().filter(|i| i.is_dir) {
+        for item in listing.items.into_iter().filter(|i| i.is_dir) {
             out.push((item.name.clone(), format!("{root}/{}", item.name)));
         }
     }
