@@ -407,6 +407,7 @@ fn events(dir: &Path, out: &mut Vec<Observation>) {
         Some(time),
         Some(data),
         Some(carved),
+        Some(offset),
         Some(live),
     ) = (
         rows.col("file"),
@@ -416,6 +417,7 @@ fn events(dir: &Path, out: &mut Vec<Observation>) {
         rows.col("time"),
         rows.col("event_data"),
         rows.col("carved"),
+        rows.col("offset"),
         rows.col("live_copy"),
     )
     else {
@@ -441,12 +443,17 @@ fn events(dir: &Path, out: &mut Vec<Observation>) {
             _ => Vec::new(),
         };
         let unquote = |i: usize| r.get(i).map(|v| restore(v).to_string()).unwrap_or_default();
+        // Carved records repeat ids across chunks: their chunk's offset tells them apart.
+        let locator = match unquote(offset) {
+            chunk if !chunk.is_empty() => format!("chunk {chunk} record {}", unquote(record)),
+            _ => format!("record {}", unquote(record)),
+        };
         out.push(Observation {
             time: Some(unquote(time)).filter(|t| !t.is_empty()),
             reference: Reference {
                 artifact: "evtx".into(),
                 file: unquote(file),
-                locator: format!("record {}", unquote(record)),
+                locator,
             },
             observed: Observed::Event {
                 channel: unquote(channel),

@@ -98,15 +98,17 @@ pub fn read_log<R: Read + Seek + Send>(
     Ok(stats)
 }
 
-/// Parses one 64 KiB chunk found outside any log file (carved). The chunk must
-/// pass both CRC checks; its records are rendered with the templates it holds.
+/// Parses one 64 KiB chunk found outside any log file (carved); its records are
+/// rendered with the templates it holds. With `verify`, a chunk whose checksums
+/// fail is refused; without, whatever the parser can read of it is rendered.
 pub fn read_chunk(
     data: Vec<u8>,
+    verify: bool,
     on_record: &mut dyn FnMut(EventRecord),
     on_error: &mut dyn FnMut(String),
 ) -> Result<LogStats, String> {
     let mut chunk =
-        EvtxChunkData::new(data, true).map_err(|e| format!("not an intact chunk: {e}"))?;
+        EvtxChunkData::new(data, verify).map_err(|e| format!("not an intact chunk: {e}"))?;
     let settings = Arc::new(
         ParserSettings::new()
             .num_threads(1)

@@ -44,9 +44,39 @@ pub struct DirectoryMap {
 }
 
 impl DirectoryMap {
+    /// Remembers `entry` if it is a live directory.
+    pub fn add(&mut self, entry: &FileEntry) {
+        if !(entry.in_use && entry.is_directory) {
+            return;
+        }
+        if let Some(name) = entry.best_name() {
+            self.dirs.insert(
+                entry.record,
+                (
+                    entry.sequence,
+                    name.parent,
+                    name.parent_sequence,
+                    name.name.clone(),
+                ),
+            );
+        }
+    }
+
     /// The path of directory `record` if it is the current version (`sequence`).
     pub fn path_of(&mut self, record: u64, sequence: u16) -> String {
         self.resolve(record, Some(sequence), 0)
+    }
+
+    /// The full path of `entry` (empty for a record without a name).
+    pub fn path_of_entry(&mut self, entry: &FileEntry) -> String {
+        match entry.best_name() {
+            Some(name) if entry.record == known::ROOT => name.name.clone(),
+            Some(name) => {
+                let parent = self.path_of(name.parent, name.parent_sequence);
+                join(&parent, &name.name)
+            }
+            None => String::new(),
+        }
     }
 
     fn resolve(&mut self, record: u64, sequence: Option<u16>, depth: usize) -> String {
@@ -82,19 +112,7 @@ pub fn directory_map(data: &dyn ReadAt, extents: &[Extent]) -> DirectoryMap {
     let mut map = DirectoryMap::default();
     for_each_record(data, extents, &mut |entry| {
         if let Ok(entry) = entry {
-            if entry.in_use && entry.is_directory {
-                if let Some(name) = entry.best_name() {
-                    map.dirs.insert(
-                        entry.record,
-                        (
-                            entry.sequence,
-                            name.parent,
-                            name.parent_sequence,
-                            name.name.clone(),
-                        ),
-                    );
-                }
-            }
+            map.add(&entry);
         }
     });
     map
@@ -112,14 +130,7 @@ pub fn walk(
     for_each_record(data, extents, &mut |entry| match entry {
         Ok(entry) => {
             stats.records += 1;
-            let path = match entry.best_name() {
-                Some(name) if entry.record == known::ROOT => name.name.clone(),
-                Some(name) => {
-                    let parent = dirs.path_of(name.parent, name.parent_sequence);
-                    join(&parent, &name.name)
-                }
-                None => String::new(),
-            };
+            let path = dirs.path_of_entry(&entry);
             on_row(MftRow { entry, path });
         }
         Err((_, None)) => stats.empty += 1,

@@ -12,6 +12,8 @@ use crate::output::ImageOutput;
 pub struct Carved {
     /// Byte offset of its chunk in the volume.
     pub offset: u64,
+    /// The chunk's checksums held.
+    pub verified: bool,
     /// A record with the same channel, id, time and fields was read from a live log.
     pub live_copy: bool,
 }
@@ -44,6 +46,7 @@ pub fn event(
     cells.push(record.fields_json());
     cells.push(carved.is_some().to_string());
     cells.push(carved.map(|c| c.offset.to_string()).unwrap_or_default());
+    cells.push(carved.map(|c| c.verified.to_string()).unwrap_or_default());
     cells.push(carved.map(|c| c.live_copy.to_string()).unwrap_or_default());
     out.row("evtx", volume, cells);
     let summary: Vec<String> = record
@@ -72,8 +75,15 @@ pub fn event(
     );
 }
 
-/// Writes one Prefetch file to prefetch.csv and a timeline entry per run time.
-pub fn prefetch(out: &ImageOutput, volume: &str, path: &str, pf: &prefetch::Prefetch) {
+/// Writes one Prefetch file to prefetch.csv and a timeline entry per run time;
+/// `carved` is its volume offset when it was recovered from unallocated space.
+pub fn prefetch(
+    out: &ImageOutput,
+    volume: &str,
+    path: &str,
+    pf: &prefetch::Prefetch,
+    carved: Option<u64>,
+) {
     let mut cells = vec![
         path.to_string(),
         pf.executable.clone(),
@@ -111,6 +121,7 @@ pub fn prefetch(out: &ImageOutput, volume: &str, path: &str, pf: &prefetch::Pref
             .collect::<Vec<_>>()
             .join("; "),
     );
+    push_carved(&mut cells, carved);
     out.row("prefetch", volume, cells);
     for (i, time) in pf.last_run_times.iter().enumerate() {
         out.event(
@@ -125,8 +136,15 @@ pub fn prefetch(out: &ImageOutput, volume: &str, path: &str, pf: &prefetch::Pref
     }
 }
 
-/// Writes one MFT record to mft.csv and its $SI/$FN times to the timeline.
-pub fn mft(out: &ImageOutput, volume: &str, row: &MftRow) {
+/// The `carved` and `offset` cells.
+fn push_carved(cells: &mut Vec<String>, carved: Option<u64>) {
+    cells.push(carved.is_some().to_string());
+    cells.push(carved.map(|o| o.to_string()).unwrap_or_default());
+}
+
+/// Writes one MFT record to mft.csv and its $SI/$FN times to the timeline;
+/// `carved` is its volume offset when it was recovered from unallocated space.
+pub fn mft(out: &ImageOutput, volume: &str, row: &MftRow, carved: Option<u64>) {
     let e = &row.entry;
     let si = e.standard_information.unwrap_or_default();
     let fname = e.best_name();
@@ -163,6 +181,8 @@ pub fn mft(out: &ImageOutput, volume: &str, row: &MftRow) {
         e.names.len().to_string(),
         e.problems.join("; "),
     ];
+    let mut cells = cells;
+    push_carved(&mut cells, carved);
     out.row("mft", volume, cells);
     if row.path.is_empty() {
         return;

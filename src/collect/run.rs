@@ -9,7 +9,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::carve::CarveStats;
+use super::carve::{self, CarveStats, LiveRecords, Recovery};
 use super::evtx::read_log;
 use super::mft::{directory_map, walk, DirectoryMap};
 use super::registry::{self, HiveReplay, Hives, HostFacts, Wanted};
@@ -232,10 +232,10 @@ pub fn scan_image(
         progress("carving the whole image".into());
         match Evidence::open(input) {
             Ok(evidence) => {
-                let sink = chunk_sink(&out, "image", "(image)", &live);
-                report
-                    .carving
-                    .push(super::carve::all_chunks(&evidence, &sink));
+                let recovery = Recovery::new(&out, "image", "(image)", &live);
+                let stats = carve::whole_image(&evidence, &|data, hit| recovery.on_hit(data, hit));
+                recovery.finish();
+                report.carving.push(stats);
             }
             Err(e) => out.error(
                 "image",
@@ -386,12 +386,24 @@ fn collect_volume(
     let mut jobs = Vec::new();
     let list = |dir: &str, ext: &str| -> Vec<String> {
         match target.source.list(dir) {
-            Ok(items) => items
-                .into_iter()
-                .filter(|i| !i.is_dir && i.name.to_ascii_lowercase().ends_with(ext))
-                .map(|i| format!("{dir}/{}", i.name))
-                .collect(),
-            Err(_) => Vec::new(),
+            Ok(listing) => {
+                // A damaged index may hide some of the files: say so.
+                for problem in &listing.problems {
+                    out.error(&target.label, dir, "list", problem);
+                }
+                listing
+                    .items
+                    .into_iter()
+                    .filter(|i| !i.is_dir && i.name.to_ascii_lowercase().ends_with(ext))
+                    .map(|i| format!("{dir}/{}", i.name))
+                    .collect()
+            }
+            Err(e) => {
+                if !e.absent {
+                    out.error(&target.label, dir, "list", &e.message);
+                }
+                Vec::new()
+            }
         }
     };
     if options.artifacts.evtx {
@@ -445,7 +457,7 @@ fn collect_volume(
             "volume {}: carving unallocated clusters",
             target.label
         ));
-        let stats = carve_event_logs(target, out, live);
+        let stats = carve_volume(target, out, live);
         if let Some(s) = &stats {
             progress(format!(
                 "volume {}: carved {} MB at {:.0} MB/s, {} intact chunks",
@@ -488,74 +500,15 @@ fn run_job(
     }
 }
 
-/// Keys of the records read from live logs, so carved copies can be told apart
-/// from records that exist nowhere else.
-#[derive(Default)]
-struct LiveRecords(std::sync::Mutex<std::collections::HashSet<RecordKey>>);
-
-/// Channel, record id, time and a hash of the fields: what makes two copies of a
-/// record the same record.
-type RecordKey = (String, u64, String, u64);
-
-fn record_key(record: &super::evtx::EventRecord) -> RecordKey {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    record.fields.hash(&mut hasher);
-    (
-        record.channel.clone(),
-        record.record_id,
-        record.time.clone(),
-        hasher.finish(),
-    )
-}
-
-impl LiveRecords {
-    fn insert(&self, record: &super::evtx::EventRecord) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(record_key(record));
-    }
-
-    fn contains(&self, record: &super::evtx::EventRecord) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&record_key(record))
-    }
-}
-
-/// A sink for carved chunks: parses each one and writes its records with
-/// `carved = true`, marking those a live log also holds.
-fn chunk_sink<'a>(
-    out: &'a ImageOutput,
-    label: &'a str,
-    file: &'a str,
-    live: &'a LiveRecords,
-) -> impl Fn(u64, Vec<u8>) + Sync + 'a {
-    move |offset: u64, chunk: Vec<u8>| {
-        let mut on_record = |record: super::evtx::EventRecord| {
-            let carved = rows::Carved {
-                offset,
-                live_copy: live.contains(&record),
-            };
-            rows::event(out, label, file, &record, Some(carved));
-        };
-        let place = format!("{file} chunk at offset {offset}");
-        let mut on_error = |e: String| out.error(label, &place, "carve", &e);
-        if let Err(e) = super::evtx::read_chunk(chunk, &mut on_record, &mut on_error) {
-            out.error(label, &place, "carve", &e);
-        }
-    }
-}
-
-/// Event-log chunks from the volume's unallocated clusters.
-fn carve_event_logs(target: &Target, out: &ImageOutput, live: &LiveRecords) -> Option<CarveStats> {
+/// Deleted evidence from the volume's unallocated clusters.
+fn carve_volume(target: &Target, out: &ImageOutput, live: &LiveRecords) -> Option<CarveStats> {
     let Source::Ntfs(volume) = &target.source else {
         return None;
     };
-    let sink = chunk_sink(out, &target.label, "(unallocated)", live);
-    match super::carve::unallocated_chunks(volume, &sink) {
+    let recovery = Recovery::new(out, &target.label, "(unallocated)", live);
+    let result = carve::unallocated(volume, &|data, hit| recovery.on_hit(data, hit));
+    recovery.finish();
+    match result {
         Ok(stats) => Some(stats),
         Err(e) => {
             out.error(&target.label, "$Bitmap", "carve", &e.to_string());
@@ -606,7 +559,7 @@ fn prefetch_file(target: &Target, out: &ImageOutput, path: &str) {
     };
     out.collected(volume, path, &bytes);
     match prefetch::parse(&bytes) {
-        Ok(pf) => rows::prefetch(out, volume, path, &pf),
+        Ok(pf) => rows::prefetch(out, volume, path, &pf, None),
         Err(e) => out.error(volume, path, "prefetch", &e.to_string()),
     }
 }
@@ -624,7 +577,7 @@ fn file_system(target: &Target, out: &ImageOutput, options: &ScanOptions) {
                 mft.data.as_ref(),
                 &mft.extents,
                 &mut dirs,
-                &mut |row| rows::mft(out, volume, &row),
+                &mut |row| rows::mft(out, volume, &row, None),
                 &mut |record, e| out.error(volume, &format!("$MFT record {record}"), "mft", &e),
             );
         }

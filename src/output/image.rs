@@ -13,7 +13,7 @@ use super::timeline::{Timeline, TimelineRow};
 use crate::evidence::ReadAt;
 
 /// The per-artifact tables, by file stem.
-pub const TABLES: [&str; 11] = [
+pub const TABLES: [&str; 12] = [
     "evtx",
     "prefetch",
     "mft",
@@ -25,6 +25,7 @@ pub const TABLES: [&str; 11] = [
     "services",
     "tasks",
     "registry",
+    "carved",
 ];
 
 /// Where one image's rows go.
@@ -236,6 +237,7 @@ pub fn header(name: &str) -> Vec<&'static str> {
         "services" => schema::with_context(&schema::SERVICES),
         "tasks" => schema::with_context(&schema::TASKS),
         "registry" => schema::with_context(&schema::REGISTRY),
+        "carved" => schema::with_context(&schema::CARVED),
         _ => schema::CONTEXT.to_vec(),
     }
 }

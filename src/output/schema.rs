@@ -53,12 +53,19 @@ pub const EVTX_HEAD: [&str; 9] = [
 ];
 
 /// evtx.csv after the fixed fields: all fields as JSON, and for records carved
-/// from unallocated space their chunk's volume offset and whether a live log
-/// still holds the same record.
-pub const EVTX_TAIL: [&str; 4] = ["event_data", "carved", "offset", "live_copy"];
+/// from unallocated space their chunk's volume offset, whether the chunk's
+/// checksums held, and whether a live log still holds the same record.
+pub const EVTX_TAIL: [&str; 5] = [
+    "event_data",
+    "carved",
+    "offset",
+    "chunk_verified",
+    "live_copy",
+];
 
-/// prefetch.csv after the context columns.
-pub const PREFETCH: [&str; 19] = [
+/// prefetch.csv after the context columns (`carved` files: `offset` is where in
+/// the volume the file started).
+pub const PREFETCH: [&str; 21] = [
     "path",
     "executable",
     "hash",
@@ -78,10 +85,13 @@ pub const PREFETCH: [&str; 19] = [
     "directories",
     "compressed",
     "damaged",
+    "carved",
+    "offset",
 ];
 
-/// mft.csv after the context columns.
-pub const MFT: [&str; 19] = [
+/// mft.csv after the context columns (`carved` records: `offset` is where in the
+/// volume the record was found, `path` is rebuilt from the records carved with it).
+pub const MFT: [&str; 21] = [
     "record",
     "sequence",
     "in_use",
@@ -101,7 +111,15 @@ pub const MFT: [&str; 19] = [
     "streams",
     "link_count",
     "problems",
+    "carved",
+    "offset",
 ];
+
+/// carved.csv after the context columns: what carving found that has no table of
+/// its own (`evtx_record`: an event record outside any readable chunk, with its
+/// text; `hive_key`: a key node of a deleted hive). `id` is the record id or the
+/// key's cell offset in its hive.
+pub const CARVED: [&str; 6] = ["kind", "offset", "time", "name", "id", "detail"];
 
 /// usn.csv after the context columns.
 pub const USN: [&str; 12] = [

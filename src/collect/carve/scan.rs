@@ -299,7 +299,13 @@ fn probe(
         if size.is_power_of_two() && (512..=4096).contains(&size) {
             if let Some(record) = head.get(..size) {
                 add(&counters.mft_records, 1);
-                on_hit(data, Hit::MftRecord { offset, data: record });
+                on_hit(
+                    data,
+                    Hit::MftRecord {
+                        offset,
+                        data: record,
+                    },
+                );
             }
         }
     } else if head.starts_with(b"MAM\x04") || head.get(4..8) == Some(b"SCCA".as_slice()) {

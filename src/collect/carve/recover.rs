@@ -1,0 +1,449 @@
+//! From carving hits to rows: what each found structure proves, checked before it
+//! is believed.
+//!
+//! - Intact EVTX chunks are rendered whole (`chunk_verified = true` in evtx.csv).
+//!   Chunks whose checksums fail are rendered as far as the `evtx` crate can
+//!   (`chunk_verified = false`: the content is not vouched for); records it cannot
+//!   render, and records outside any chunk, go to carved.csv with their offset, id,
+//!   time and the UTF-16 text they hold. A lone record's templates live in its lost
+//!   chunk (referenced by chunk offset), so other chunks' templates cannot be
+//!   borrowed for it safely; its text is what remains.
+//! - `FILE` records must pass their update-sequence fixups; records of one carved
+//!   `$MFT` (same origin: offset minus record number times record size) rebuild each
+//!   other's paths. They go to mft.csv with `carved = true`.
+//! - Prefetch files must parse (MAM must decompress to its stated size); they go to
+//!   prefetch.csv with `carved = true`, named `EXE-HASH.pf` as Windows names them,
+//!   so the trace matcher treats a deleted tool's Prefetch like a live one.
+//! - Hive bins are grouped by the hive they claim to belong to and rebuilt
+//!   ([`regf::Hive::from_carved`]); every allocated key node becomes a carved.csv
+//!   row with its path (as far as the surviving bins lead), last-written time and
+//!   values.
+
+use std::collections::{BTreeMap, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Mutex;
+
+use evtx_carve::{find_records, utf16_strings};
+use filetime::Filetime;
+
+use super::scan::Hit;
+use crate::collect::evtx::{read_chunk, EventRecord};
+use crate::collect::mft::{DirectoryMap, MftRow};
+use crate::collect::registry::value::render;
+use crate::collect::rows::{self, truncate, Carved};
+use crate::evidence::ReadAt;
+use crate::ntfs::{parse_record, FileEntry};
+use crate::output::ImageOutput;
+
+/// Largest Prefetch file read (real ones are well under 1 MiB).
+const MAX_PREFETCH: u64 = 16 << 20;
+/// Carved `FILE` records kept for path rebuilding; beyond this they are written
+/// with their own name only.
+const MAX_KEPT_RECORDS: usize = 1 << 20;
+/// Bytes of carved hive bins kept for rebuilding hives.
+const MAX_KEPT_HIVE_BYTES: usize = 1 << 30;
+/// Characters of a lone record's text kept in its cell.
+const MAX_TEXT: usize = 2000;
+
+/// Keys of the records read from live logs, so carved copies can be told apart
+/// from records that exist nowhere else.
+#[derive(Default)]
+pub struct LiveRecords(Mutex<HashSet<RecordKey>>);
+
+/// Channel, record id, time and a hash of the fields: what makes two copies of a
+/// record the same record.
+type RecordKey = (String, u64, String, u64);
+
+fn record_key(record: &EventRecord) -> RecordKey {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    record.fields.hash(&mut hasher);
+    (
+        record.channel.clone(),
+        record.record_id,
+        record.time.clone(),
+        hasher.finish(),
+    )
+}
+
+impl LiveRecords {
+    /// Remembers a record read from a live log.
+    pub fn insert(&self, record: &EventRecord) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(record_key(record));
+    }
+
+    /// True if a live log holds the same record.
+    pub fn contains(&self, record: &EventRecord) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&record_key(record))
+    }
+}
+
+/// Hive pieces kept until the pass ends.
+#[derive(Default)]
+struct HiveParts {
+    /// Base blocks by their offset.
+    bases: BTreeMap<u64, Vec<u8>>,
+    /// Bins: (offset found at, bytes).
+    bins: Vec<(u64, Vec<u8>)>,
+    bytes: usize,
+}
+
+/// Where the rows of one pass go.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    out: &'a ImageOutput,
+    /// Volume label (or `image` for whole-image passes).
+    label: &'a str,
+    /// The pseudo file name rows carry: `(unallocated)` or `(image)`.
+    file: &'a str,
+}
+
+impl Place<'_> {
+    fn error(&self, offset: u64, stage: &str, message: &str) {
+        let place = format!("{} offset {offset}", self.file);
+        self.out.error(self.label, &place, stage, message);
+    }
+
+    /// A carved.csv row, and a timeline entry when it has a time.
+    fn carved_row(&self, kind: &str, offset: u64, time: &str, name: &str, id: &str, detail: &str) {
+        self.out.row(
+            "carved",
+            self.label,
+            vec![
+                kind.to_string(),
+                offset.to_string(),
+                time.to_string(),
+                name.to_string(),
+                id.to_string(),
+                detail.to_string(),
+            ],
+        );
+        if !time.is_empty() {
+            self.out.event(
+                self.label,
+                time,
+                "Carved",
+                format!("{kind} {name} {}", truncate(detail, 120)),
+                "carved",
+                self.file,
+                format!("offset {offset}"),
+            );
+        }
+    }
+}
+
+/// A carved `FILE` record: where it was, its allocated size, what it says.
+type KeptRecord = (u64, u64, FileEntry);
+
+/// Turns the hits of one carving pass into rows of one image's tables.
+pub struct Recovery<'a> {
+    place: Place<'a>,
+    live: &'a LiveRecords,
+    records: Mutex<Vec<KeptRecord>>,
+    hives: Mutex<HiveParts>,
+}
+
+impl<'a> Recovery<'a> {
+    /// A recovery writing to `out` for volume `label`.
+    pub fn new(out: &'a ImageOutput, label: &'a str, file: &'a str, live: &'a LiveRecords) -> Self {
+        Recovery {
+            place: Place { out, label, file },
+            live,
+            records: Mutex::default(),
+            hives: Mutex::default(),
+        }
+    }
+
+    /// Handles one hit of the pass (called from several threads).
+    pub fn on_hit(&self, data: &dyn ReadAt, hit: Hit<'_>) {
+        match hit {
+            Hit::Chunk {
+                offset,
+                data,
+                intact,
+            } => self.chunk(offset, data, intact),
+            Hit::Record { offset, data } => self.lone_record(offset, data),
+            Hit::MftRecord { offset, data } => self.mft_record(offset, data),
+            Hit::Prefetch { offset, limit } => self.prefetch(data, offset, limit),
+            Hit::Hive { offset, limit } => self.hive_piece(data, offset, limit),
+        }
+    }
+
+    fn chunk(&self, offset: u64, chunk: &[u8], intact: bool) {
+        let mut rendered = HashSet::new();
+        let mut on_record = |record: EventRecord| {
+            rendered.insert(record.record_id);
+            let carved = Carved {
+                offset,
+                verified: intact,
+                live_copy: self.live.contains(&record),
+            };
+            rows::event(
+                self.place.out,
+                self.place.label,
+                self.place.file,
+                &record,
+                Some(carved),
+            );
+        };
+        let mut errors = Vec::new();
+        // The evtx crate is robust, but a damaged chunk is hostile input by
+        // definition: a panic in it must cost this chunk only.
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            read_chunk(chunk.to_vec(), intact, &mut on_record, &mut |e| {
+                errors.push(e)
+            })
+        }));
+        match outcome {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => errors.push(e),
+            Err(_) => errors.push("the evtx parser panicked on this chunk".into()),
+        }
+        if intact {
+            for e in errors {
+                self.place.error(offset, "carve", &e);
+            }
+            // Behind the free-space offset lie records of the chunk's earlier
+            // use (a log that was cleared or wrapped): shown raw.
+            let free = evtx_carve::check_chunk(chunk, offset).free_space_offset as usize;
+            self.raw_records(chunk, offset, free, &HashSet::new());
+        } else {
+            // What the parser could not render is still shown raw.
+            self.raw_records(chunk, offset, 0, &rendered);
+        }
+    }
+
+    /// Every record from `from` on in `chunk` (at `offset`) whose id is not in
+    /// `skip`, as a raw carved.csv row.
+    fn raw_records(&self, chunk: &[u8], offset: u64, from: usize, skip: &HashSet<u64>) {
+        let area = chunk.get(from..).unwrap_or_default();
+        for record in find_records(area, offset + from as u64) {
+            if skip.contains(&record.record_id) {
+                continue;
+            }
+            let start = (record.offset - offset) as usize;
+            let bytes = chunk
+                .get(start..start + record.size as usize)
+                .unwrap_or_default();
+            self.lone_record(record.offset, bytes);
+        }
+    }
+
+    fn lone_record(&self, offset: u64, bytes: &[u8]) {
+        let Some(record) = evtx_carve::record_at(bytes, 0, offset) else {
+            return;
+        };
+        let text = utf16_strings(bytes.get(24..).unwrap_or_default(), 3).join(" | ");
+        self.place.carved_row(
+            "evtx_record",
+            offset,
+            &Filetime(record.written).to_string(),
+            "",
+            &record.record_id.to_string(),
+            &truncate(&text, MAX_TEXT),
+        );
+    }
+
+    fn mft_record(&self, offset: u64, bytes: &[u8]) {
+        // NTFS 3.1 records carry their own number at 0x2C.
+        let number = bytes
+            .get(0x2C..0x30)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        // A failed fixup is a torn or foreign structure: not a record, not an error.
+        let Ok(entry) = parse_record(u64::from(number), bytes.to_vec()) else {
+            return;
+        };
+        let mut kept = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() < MAX_KEPT_RECORDS {
+            kept.push((offset, bytes.len() as u64, entry));
+        } else {
+            drop(kept);
+            let path = entry
+                .best_name()
+                .map(|n| n.name.clone())
+                .unwrap_or_default();
+            let p = self.place;
+            rows::mft(p.out, p.label, &MftRow { entry, path }, Some(offset));
+        }
+    }
+
+    fn prefetch(&self, data: &dyn ReadAt, offset: u64, limit: u64) {
+        let mut head = [0u8; 16];
+        if data.read_exact_at(&mut head, offset).is_err() {
+            return;
+        }
+        let field = |at: usize| {
+            u64::from(u32::from_le_bytes([
+                head[at],
+                head[at + 1],
+                head[at + 2],
+                head[at + 3],
+            ]))
+        };
+        // SCCA states its whole size; MAM its uncompressed size, which bounds the
+        // compressed stream after it.
+        let stated = if head.starts_with(b"MAM") {
+            field(4) + 8
+        } else {
+            field(12)
+        };
+        let len = stated.min(MAX_PREFETCH).min(limit.saturating_sub(offset));
+        let mut bytes = vec![0u8; len as usize];
+        if data.read_exact_at(&mut bytes, offset).is_err() {
+            return;
+        }
+        match prefetch::parse(&bytes) {
+            Ok(pf) => {
+                let p = self.place;
+                let path = format!("{}/{}-{:08X}.pf", p.file, pf.executable, pf.hash);
+                rows::prefetch(p.out, p.label, &path, &pf, Some(offset));
+            }
+            Err(e) => self.place.error(offset, "carve prefetch", &e.to_string()),
+        }
+    }
+
+    fn hive_piece(&self, data: &dyn ReadAt, offset: u64, limit: u64) {
+        let mut head = vec![0u8; regf::BASE_BLOCK_SIZE];
+        if offset + head.len() as u64 > limit || data.read_exact_at(&mut head, offset).is_err() {
+            return;
+        }
+        let mut parts = self.hives.lock().unwrap_or_else(|p| p.into_inner());
+        if parts.bytes >= MAX_KEPT_HIVE_BYTES {
+            return;
+        }
+        if head.starts_with(b"regf") {
+            if regf::BaseBlock::parse(&head).is_ok_and(|b| b.checksum_ok) {
+                parts.bytes += head.len();
+                parts.bases.insert(offset, head);
+            }
+            return;
+        }
+        let Some(bin) = regf::bin_header(&head) else {
+            return;
+        };
+        let size = u64::from(bin.size);
+        if offset + size > limit {
+            return;
+        }
+        head.resize(size as usize, 0);
+        if size > regf::BASE_BLOCK_SIZE as u64
+            && data
+                .read_exact_at(
+                    &mut head[regf::BASE_BLOCK_SIZE..],
+                    offset + regf::BASE_BLOCK_SIZE as u64,
+                )
+                .is_err()
+        {
+            return;
+        }
+        parts.bytes += head.len();
+        parts.bins.push((offset, head));
+    }
+
+    /// Writes what needed the whole pass: carved `FILE` records with the paths
+    /// their siblings give them, and the keys of rebuilt hives.
+    pub fn finish(self) {
+        let records = self.records.into_inner().unwrap_or_else(|p| p.into_inner());
+        write_mft_records(self.place, records);
+        let hives = self.hives.into_inner().unwrap_or_else(|p| p.into_inner());
+        write_hive_keys(self.place, hives);
+    }
+}
+
+/// Groups carved records by the `$MFT` they came from and writes them with paths.
+fn write_mft_records(place: Place<'_>, records: Vec<KeptRecord>) {
+    let mut by_origin: BTreeMap<u64, Vec<(u64, FileEntry)>> = BTreeMap::new();
+    for (offset, size, entry) in records {
+        let origin = entry
+            .record
+            .checked_mul(size)
+            .and_then(|start| offset.checked_sub(start))
+            .unwrap_or(u64::MAX);
+        by_origin.entry(origin).or_default().push((offset, entry));
+    }
+    for group in by_origin.into_values() {
+        let mut dirs = DirectoryMap::default();
+        for (_, entry) in &group {
+            dirs.add(entry);
+        }
+        for (offset, entry) in group {
+            let path = dirs.path_of_entry(&entry);
+            rows::mft(
+                place.out,
+                place.label,
+                &MftRow { entry, path },
+                Some(offset),
+            );
+        }
+    }
+}
+
+/// Rebuilds each carved hive from its bins and writes every key node found.
+fn write_hive_keys(place: Place<'_>, parts: HiveParts) {
+    // A bin at offset B claiming hive offset O belongs to the hive whose base block
+    // is (or was) at B - O - 4096.
+    let mut groups: BTreeMap<u64, Vec<(u64, Vec<u8>)>> = BTreeMap::new();
+    for (offset, bin) in parts.bins {
+        let Some(header) = regf::bin_header(&bin) else {
+            continue;
+        };
+        let Some(origin) =
+            offset.checked_sub(u64::from(header.offset) + regf::BASE_BLOCK_SIZE as u64)
+        else {
+            continue;
+        };
+        groups.entry(origin).or_default().push((offset, bin));
+    }
+    for (origin, bins) in groups {
+        let base = parts.bases.get(&origin).map(Vec::as_slice);
+        let slices: Vec<&[u8]> = bins.iter().map(|(_, b)| b.as_slice()).collect();
+        let hive = match regf::Hive::from_carved(base, &slices) {
+            Ok(h) => h,
+            Err(e) => {
+                place.error(origin, "carve hive", &e.to_string());
+                continue;
+            }
+        };
+        let hive_name = if base.is_some() {
+            hive.base_block().file_name.clone()
+        } else {
+            "(base block not found)".to_string()
+        };
+        for (offset, bin) in &bins {
+            let Some(header) = regf::bin_header(bin) else {
+                continue;
+            };
+            for cell in regf::key_cells(bin) {
+                let Ok(key) = hive.key_at(cell) else {
+                    continue;
+                };
+                let (path, _) = hive.path_of(&key);
+                let values: Vec<String> = key
+                    .values()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|v| {
+                        let data = v.data().map(|d| render(&d)).unwrap_or_default();
+                        format!("{}={}", v.name(), truncate(&data, 200))
+                    })
+                    .collect();
+                let detail = format!("hive {hive_name}; values: {}", values.join(" | "));
+                let at = offset + u64::from(cell - header.offset);
+                place.carved_row(
+                    "hive_key",
+                    at,
+                    &key.last_written().to_string(),
+                    &path,
+                    &cell.to_string(),
+                    &truncate(&detail, MAX_TEXT),
+                );
+            }
+        }
+    }
+}
