@@ -24,7 +24,7 @@ pub use model::{
     Artifact, ArtifactKind, Category, Hive, KnowledgeBase, Logging, Role, Strength, Tool, Trace,
     AUDIT_SUBCATEGORIES, POWERSHELL_POLICIES, USN_REASONS,
 };
-pub use parse::{line_col, load_from_str, Problem, RulesError, FORMAT_VERSION};
+pub use parse::{load_from_str, LineIndex, Problem, RulesError, FORMAT_VERSION};
 pub use summary::{CategorySummary, Counts, Summary, ToolSummary};
 
 /// The rules shipped with toolmark.

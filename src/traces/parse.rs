@@ -74,16 +74,37 @@ fn list(problems: &[Problem]) -> String {
         .join("\n")
 }
 
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut end = offset.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
+/// Where each line of a text starts, so byte offsets become line:column without
+/// rescanning the text for each of the thousands of traces a rule file holds.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    /// Indexes the line starts of `text`.
+    pub fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { text, starts }
     }
-    let before = &text[..end];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+
+    /// 1-based line and column (in characters) of byte `offset`.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut end = offset.min(self.text.len());
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= end);
+        let start = self
+            .starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let column = self.text[start..end].chars().count() + 1;
+        (line, column)
+    }
 }
 
 #[derive(Deserialize)]
@@ -189,13 +210,13 @@ fn key_rules(kind: ArtifactKind) -> (&'static [&'static str], &'static [&'static
 }
 
 struct Checker<'a> {
-    text: &'a str,
+    lines: LineIndex<'a>,
     problems: Vec<Problem>,
 }
 
 impl Checker<'_> {
     fn report(&mut self, span: Range<usize>, message: impl Into<String>) {
-        let (line, column) = line_col(self.text, span.start);
+        let (line, column) = self.lines.line_col(span.start);
         self.problems.push(Problem {
             line,
             column,
@@ -204,7 +225,7 @@ impl Checker<'_> {
     }
 
     fn line_of(&self, span: &Range<usize>) -> usize {
-        line_col(self.text, span.start).0
+        self.lines.line_col(span.start).0
     }
 
     fn glob(&mut self, value: &Spanned<String>, what: &str) -> Option<Glob> {
@@ -507,7 +528,9 @@ impl Checker<'_> {
 /// Parses and checks a rules file's text.
 pub fn load_from_str(text: &str) -> Result<KnowledgeBase, RulesError> {
     let raw: RawFile = toml::from_str(text).map_err(|e| {
-        let (line, column) = e.span().map_or((0, 0), |span| line_col(text, span.start));
+        let (line, column) = e
+            .span()
+            .map_or((0, 0), |span| LineIndex::new(text).line_col(span.start));
         RulesError::Invalid(vec![Problem {
             line,
             column,
@@ -515,7 +538,7 @@ pub fn load_from_str(text: &str) -> Result<KnowledgeBase, RulesError> {
         }])
     })?;
     let mut checker = Checker {
-        text,
+        lines: LineIndex::new(text),
         problems: Vec::new(),
     };
     if *raw.format.get_ref() != FORMAT_VERSION {
@@ -601,12 +624,12 @@ pattern = 'DEMO.EXE-*.pf'
 
     #[test]
     fn line_col_counts_characters() {
-        let text = "ab\nçd\nef";
-        assert_eq!(line_col(text, 0), (1, 1));
-        assert_eq!(line_col(text, 3), (2, 1));
+        let lines = LineIndex::new("ab\nçd\nef");
+        assert_eq!(lines.line_col(0), (1, 1));
+        assert_eq!(lines.line_col(3), (2, 1));
         // byte 5 is after the two-byte ç and 'd' starts there: column 2
-        assert_eq!(line_col(text, 5), (2, 2));
-        assert_eq!(line_col(text, 999), (3, 3));
+        assert_eq!(lines.line_col(5), (2, 2));
+        assert_eq!(lines.line_col(999), (3, 3));
     }
 
     #[test]

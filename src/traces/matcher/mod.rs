@@ -250,7 +250,8 @@ struct Index {
     by_key: HashMap<(ArtifactKind, u32), Vec<usize>>,
     /// Journal records grouped by file name: a journal repeats each name many times
     /// (create, extend, close...), so name globs are tried once per distinct name.
-    usn_by_name: Vec<(String, Vec<usize>)>,
+    /// Journal record indexes by file name, the name folded once for matching.
+    usn_by_name: Vec<(Vec<char>, Vec<usize>)>,
 }
 
 impl Index {
@@ -270,8 +271,10 @@ impl Index {
                 by_key.entry((*kind, id)).or_default().push(i);
             }
         }
-        let mut usn_by_name: Vec<(String, Vec<usize>)> =
-            usn.into_iter().map(|(n, v)| (n.to_string(), v)).collect();
+        let mut usn_by_name: Vec<(Vec<char>, Vec<usize>)> = usn
+            .into_iter()
+            .map(|(n, v)| (crate::traces::glob::fold(n), v))
+            .collect();
         usn_by_name.sort();
         Index {
             by_key,
@@ -287,7 +290,7 @@ impl Index {
                 continue;
             };
             for (name, records) in &self.usn_by_name {
-                if glob.matches(name) {
+                if glob.matches_folded(name) {
                     hits.extend(
                         records
                             .iter()
