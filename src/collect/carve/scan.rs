@@ -142,7 +142,8 @@ pub fn scan_ranges(
         .collect();
     let counters = Counters::default();
     regions.par_iter().for_each(|&(start, stop, range)| {
-        let mut buf = vec![0u8; (BLOCK + 2 * MARGIN) as usize];
+        // Only containers that cannot lend their bytes need a buffer.
+        let mut buf = Vec::new();
         let mut at = start;
         while at < stop {
             let block_end = (at + BLOCK).min(stop);
@@ -153,6 +154,7 @@ pub fn scan_ranges(
             let window: &[u8] = match data.slice(from, n) {
                 Some(mapped) => mapped,
                 None => {
+                    buf.resize(n.max(buf.len()), 0);
                     if data.read_exact_at(&mut buf[..n], from).is_err() {
                         add(&counters.unreadable, 1);
                         at = block_end;
@@ -227,6 +229,11 @@ fn scan_block(data: &dyn ReadAt, block: Block<'_>, counters: &Counters, on_hit: 
     let window_end = block.base + block.window.len() as u64;
     for offset in (first..window_end).step_by(SECTOR as usize) {
         let head = block.at(offset);
+        // Nearly every sector starts with none of the signatures: one load and a
+        // few integer compares rule it out.
+        if !may_start_something(head) {
+            continue;
+        }
         if head.starts_with(CHUNK_MAGIC) {
             chunk_starts.push(offset);
         }
@@ -263,6 +270,26 @@ fn scan_block(data: &dyn ReadAt, block: Block<'_>, counters: &Counters, on_hit: 
             );
         }
     }
+}
+
+/// The first four bytes of each signature probed at sector starts, as numbers.
+const STARTS: [u32; 5] = [
+    u32::from_le_bytes(*b"ElfC"),
+    u32::from_le_bytes(*b"FILE"),
+    u32::from_le_bytes(*b"MAM\x04"),
+    u32::from_le_bytes(*b"hbin"),
+    u32::from_le_bytes(*b"regf"),
+];
+/// `SCCA` sits at offset 4 of an uncompressed Prefetch file.
+const SCCA_AT_4: u32 = u32::from_le_bytes(*b"SCCA");
+
+/// Whether `head` can start one of the probed structures at all.
+fn may_start_something(head: &[u8]) -> bool {
+    let word = |at: usize| {
+        head.get(at..at + 4)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    STARTS.contains(&word(0)) || word(4) == SCCA_AT_4
 }
 
 /// Tests one sector-aligned position for every signature.
