@@ -21,6 +21,9 @@
 use binview::View;
 use memchr::memmem;
 
+mod templates;
+pub use templates::{host_chunk, rebase_record, template_definitions, template_id};
+
 /// Bytes in an EVTX chunk.
 pub const CHUNK_SIZE: usize = 0x10000;
 /// Bytes in a chunk header.
