@@ -3,11 +3,14 @@
 //!
 //! - Intact EVTX chunks are rendered whole (`chunk_verified = true` in evtx.csv).
 //!   Chunks whose checksums fail are rendered as far as the `evtx` crate can
-//!   (`chunk_verified = false`: the content is not vouched for); records it cannot
-//!   render, and records outside any chunk, go to carved.csv with their offset, id,
-//!   time and the UTF-16 text they hold. A lone record's templates live in its lost
-//!   chunk (referenced by chunk offset), so other chunks' templates cannot be
-//!   borrowed for it safely; its text is what remains.
+//!   (`chunk_verified = false`: the content is not vouched for).
+//! - Records outside any readable chunk, records a damaged chunk could not render,
+//!   and records in a chunk's unused space (its earlier use) are lone: their
+//!   templates are lost with their chunk. Once the pass is over, each is rebuilt
+//!   onto an intact chunk that defines every template it uses, outer and nested,
+//!   by template id ([`evtx_carve::rebase_record`]), and rendered there; evtx.csv
+//!   names the donor chunk in `file`. What no donor can render goes to carved.csv
+//!   with its offset, id, time and the UTF-16 text it holds.
 //! - `FILE` records must pass their update-sequence fixups; records of one carved
 //!   `$MFT` (same origin: offset minus record number times record size) rebuild each
 //!   other's paths. They go to mft.csv with `carved = true`.
@@ -19,11 +22,11 @@
 //!   row with its path (as far as the surviving bins lead), last-written time and
 //!   values.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
-use evtx_carve::{find_records, utf16_strings};
+use evtx_carve::{find_records, host_chunk, rebase_record, template_id, utf16_strings};
 use filetime::Filetime;
 
 use super::scan::Hit;
@@ -44,6 +47,10 @@ const MAX_KEPT_RECORDS: usize = 1 << 20;
 const MAX_KEPT_HIVE_BYTES: usize = 1 << 30;
 /// Characters of a lone record's text kept in its cell.
 const MAX_TEXT: usize = 2000;
+/// Intact chunks kept as template donors (64 KiB each).
+const MAX_DONORS: usize = 4096;
+/// Bytes of lone records kept until the pass ends (to be rendered with donors).
+const MAX_LONE_BYTES: usize = 256 << 20;
 
 /// Keys of the records read from live logs, so carved copies can be told apart
 /// from records that exist nowhere else.
@@ -138,6 +145,37 @@ impl Place<'_> {
     }
 }
 
+/// Intact chunks that define templates, kept so lone records can borrow them.
+#[derive(Default)]
+struct Donors {
+    /// Template id -> the kept chunks defining it.
+    by_template: HashMap<u32, Vec<usize>>,
+    /// Each kept chunk: its offset, bytes, and definition offset by template id.
+    chunks: Vec<Donor>,
+}
+
+/// One kept chunk.
+struct Donor {
+    offset: u64,
+    bytes: Vec<u8>,
+    definitions: HashMap<u32, u32>,
+}
+
+/// Event records outside any readable chunk, kept until every donor is known.
+#[derive(Default)]
+struct LoneRecords {
+    records: Vec<(u64, Vec<u8>)>,
+    bytes: usize,
+}
+
+/// A lone record rebuilt onto a donor's template.
+struct Guest {
+    id: u64,
+    offset: u64,
+    original: Vec<u8>,
+    rebased: Vec<u8>,
+}
+
 /// A carved `FILE` record: where it was, its allocated size, what it says.
 type KeptRecord = (u64, u64, FileEntry);
 
@@ -147,6 +185,8 @@ pub struct Recovery<'a> {
     live: &'a LiveRecords,
     records: Mutex<Vec<KeptRecord>>,
     hives: Mutex<HiveParts>,
+    donors: Mutex<Donors>,
+    lone: Mutex<LoneRecords>,
 }
 
 impl<'a> Recovery<'a> {
@@ -157,6 +197,8 @@ impl<'a> Recovery<'a> {
             live,
             records: Mutex::default(),
             hives: Mutex::default(),
+            donors: Mutex::default(),
+            lone: Mutex::default(),
         }
     }
 
@@ -209,6 +251,7 @@ impl<'a> Recovery<'a> {
             for e in errors {
                 self.place.error(offset, "carve", &e);
             }
+            self.remember_templates(offset, chunk);
             // Behind the free-space offset lie records of the chunk's earlier
             // use (a log that was cleared or wrapped): shown raw.
             let free = evtx_carve::check_chunk(chunk, offset).free_space_offset as usize;
@@ -235,7 +278,50 @@ impl<'a> Recovery<'a> {
         }
     }
 
+    /// Keeps `chunk` as a template donor if it defines a template no kept chunk
+    /// defines yet, or one with fewer than a few donors: a record needs a donor
+    /// holding all of its templates (outer and nested) at once.
+    fn remember_templates(&self, offset: u64, chunk: &[u8]) {
+        const DONORS_PER_TEMPLATE: usize = 8;
+        let definitions: HashMap<u32, u32> = evtx_carve::template_definitions(chunk)
+            .into_iter()
+            .collect();
+        let mut donors = self.donors.lock().unwrap_or_else(|p| p.into_inner());
+        let useful = definitions.keys().any(|id| {
+            donors
+                .by_template
+                .get(id)
+                .is_none_or(|d| d.len() < DONORS_PER_TEMPLATE)
+        });
+        if !useful || donors.chunks.len() >= MAX_DONORS {
+            return;
+        }
+        let index = donors.chunks.len();
+        for id in definitions.keys() {
+            donors.by_template.entry(*id).or_default().push(index);
+        }
+        donors.chunks.push(Donor {
+            offset,
+            bytes: chunk.to_vec(),
+            definitions,
+        });
+    }
+
+    /// A record outside any readable chunk: kept to be rendered once every donor
+    /// chunk is known, or written raw at once when the budget is spent.
     fn lone_record(&self, offset: u64, bytes: &[u8]) {
+        let mut lone = self.lone.lock().unwrap_or_else(|p| p.into_inner());
+        if lone.bytes + bytes.len() <= MAX_LONE_BYTES {
+            lone.bytes += bytes.len();
+            lone.records.push((offset, bytes.to_vec()));
+        } else {
+            drop(lone);
+            self.raw_record(offset, bytes);
+        }
+    }
+
+    /// A record as carved.csv shows it: id, time and its text.
+    fn raw_record(&self, offset: u64, bytes: &[u8]) {
         let Some(record) = evtx_carve::record_at(bytes, 0, offset) else {
             return;
         };
@@ -248,6 +334,99 @@ impl<'a> Recovery<'a> {
             &record.record_id.to_string(),
             &truncate(&text, MAX_TEXT),
         );
+    }
+
+    /// Renders the kept lone records with the templates of donor chunks (same
+    /// template id); what has no donor, or does not render, is written raw.
+    fn render_lone(&self) {
+        let lone = std::mem::take(&mut *self.lone.lock().unwrap_or_else(|p| p.into_inner()));
+        let donors = std::mem::take(&mut *self.donors.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut by_donor: BTreeMap<usize, Vec<Guest>> = BTreeMap::new();
+        for (offset, bytes) in lone.records {
+            let candidates = template_id(&bytes)
+                .and_then(|id| donors.by_template.get(&id))
+                .map_or(&[][..], Vec::as_slice);
+            // The first donor that defines every template the record uses.
+            let rebased = candidates.iter().find_map(|&index| {
+                let donor = donors.chunks.get(index)?;
+                let rebased = rebase_record(&bytes, &|id| donor.definitions.get(&id).copied())?;
+                Some((index, rebased))
+            });
+            let id = evtx_carve::record_at(&bytes, 0, 0).map(|r| r.record_id);
+            match (rebased, id) {
+                (Some((donor, rebased)), Some(id)) => {
+                    by_donor.entry(donor).or_default().push(Guest {
+                        id,
+                        offset,
+                        original: bytes,
+                        rebased,
+                    })
+                }
+                _ => self.raw_record(offset, &bytes),
+            }
+        }
+        for (index, guests) in by_donor {
+            if let Some(donor) = donors.chunks.get(index) {
+                self.render_guests(donor.offset, &donor.bytes, guests);
+            }
+        }
+    }
+
+    /// Hosts `guests` in copies of the donor chunk, as many per copy as fit with
+    /// distinct ids, and writes what renders.
+    fn render_guests(&self, donor_offset: u64, donor: &[u8], mut guests: Vec<Guest>) {
+        let file = format!(
+            "{} (templates of the chunk at {donor_offset})",
+            self.place.file
+        );
+        guests.sort_by_key(|g| g.id);
+        while !guests.is_empty() {
+            // One copy takes increasing, distinct ids; repeats wait for the next.
+            let (mut batch, mut later) = (Vec::new(), Vec::new());
+            for guest in guests {
+                if batch.last().is_some_and(|b: &Guest| b.id == guest.id) {
+                    later.push(guest);
+                } else {
+                    batch.push(guest);
+                }
+            }
+            let slices: Vec<&[u8]> = batch.iter().map(|g| g.rebased.as_slice()).collect();
+            let Some((chunk, placed)) = host_chunk(donor, &slices).filter(|(_, n)| *n > 0) else {
+                for g in batch.iter().chain(&later) {
+                    self.raw_record(g.offset, &g.original);
+                }
+                return;
+            };
+            let mut rendered: HashMap<u64, EventRecord> = HashMap::new();
+            // The guests are hostile bytes in a chunk the parser trusts: contain it.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                read_chunk(
+                    chunk,
+                    false,
+                    &mut |r| {
+                        rendered.insert(r.record_id, r);
+                    },
+                    &mut |_| {},
+                )
+            }));
+            for guest in batch.drain(..placed) {
+                match rendered.remove(&guest.id) {
+                    Some(record) => {
+                        let carved = Carved {
+                            offset: guest.offset,
+                            verified: false,
+                            live_copy: self.live.contains(&record),
+                        };
+                        let p = self.place;
+                        rows::event(p.out, p.label, &file, &record, Some(carved));
+                    }
+                    None => self.raw_record(guest.offset, &guest.original),
+                }
+            }
+            later.extend(batch);
+            guests = later;
+            guests.sort_by_key(|g| g.id);
+        }
     }
 
     fn mft_record(&self, offset: u64, bytes: &[u8]) {
@@ -346,9 +525,11 @@ impl<'a> Recovery<'a> {
         parts.bins.push((offset, head));
     }
 
-    /// Writes what needed the whole pass: carved `FILE` records with the paths
-    /// their siblings give them, and the keys of rebuilt hives.
+    /// Writes what needed the whole pass: lone event records rendered with the
+    /// templates of donor chunks, carved `FILE` records with the paths their
+    /// siblings give them, and the keys of rebuilt hives.
     pub fn finish(self) {
+        self.render_lone();
         let records = self.records.into_inner().unwrap_or_else(|p| p.into_inner());
         write_mft_records(self.place, records);
         let hives = self.hives.into_inner().unwrap_or_else(|p| p.into_inner());
