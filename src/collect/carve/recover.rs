@@ -47,8 +47,8 @@ const MAX_KEPT_RECORDS: usize = 1 << 20;
 const MAX_KEPT_HIVE_BYTES: usize = 1 << 30;
 /// Characters of a lone record's text kept in its cell.
 const MAX_TEXT: usize = 2000;
-/// Intact chunks kept as template donors (64 KiB each).
-const MAX_DONORS: usize = 4096;
+/// Intact chunks kept as template donors (64 KiB each: 64 MiB at most per pass).
+const MAX_DONORS: usize = 1024;
 /// Bytes of lone records kept until the pass ends (to be rendered with donors).
 const MAX_LONE_BYTES: usize = 256 << 20;
 
