@@ -9,13 +9,10 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 use common::*;
 use toolmark::collect::carve::{self, Hit};
-use toolmark::disk;
-use toolmark::evidence::{Evidence, ReadAt, Window};
-use toolmark::ntfs::Volume;
 
 /// The corpus logs images/build.sh writes to the volume and deletes (DELETED_LOGS).
 fn deleted_logs() -> Vec<PathBuf> {
@@ -225,17 +222,9 @@ fn lone_records_rendered_with_borrowed_templates_are_faithful() {
     }
 }
 
-/// The scanner's view of the built image's NTFS volume.
-fn volume_of(raw: &Path) -> (Volume, u64) {
-    let evidence = Evidence::open(raw).unwrap();
-    let part = disk::scan(&evidence).unwrap().partitions[0].clone();
-    let window: Arc<dyn ReadAt> = Arc::new(Window::new(evidence.data(), part.offset, part.length));
-    (Volume::open(window).unwrap(), part.offset)
-}
-
 /// Volume offsets of the chunks of the two deleted logs (one chunk each).
 fn deleted_log_chunks(raw: &Path) -> (Vec<u64>, u64) {
-    let (volume, partition) = volume_of(raw);
+    let (volume, partition) = open_first_ntfs(raw);
     let found = Mutex::new(Vec::new());
     carve::unallocated(&volume, &|_, hit| {
         if let Hit::Chunk { offset, data, .. } = hit {
@@ -526,15 +515,7 @@ fn pattern_filled_free_space_yields_nothing() {
         .into_iter()
         .find(|p| p.ends_with("ntfs-ptrn.raw"))
         .unwrap();
-    let evidence = Evidence::open(&ptrn).unwrap();
-    let layout = disk::scan(&evidence).unwrap();
-    let part = layout
-        .partitions
-        .iter()
-        .find(|p| p.fs == disk::FsKind::Ntfs)
-        .unwrap();
-    let window: Arc<dyn ReadAt> = Arc::new(Window::new(evidence.data(), part.offset, part.length));
-    let volume = Volume::open(window).unwrap();
+    let (volume, _) = open_first_ntfs(&ptrn);
     let stats = carve::unallocated(&volume, &|_, hit| {
         let offset = match hit {
             Hit::Chunk { offset, .. }

@@ -5,28 +5,16 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::Arc;
 
 use common::*;
-use toolmark::disk;
-use toolmark::evidence::{Evidence, ReadAt, Window};
-use toolmark::ntfs::Volume;
 
 fn ours(image: &Path) -> (BTreeSet<u64>, u64) {
-    let evidence = Evidence::open(image).unwrap();
-    let layout = disk::scan(&evidence).unwrap();
-    let part = layout
-        .partitions
-        .iter()
-        .find(|p| p.fs == disk::FsKind::Ntfs)
-        .unwrap();
-    let window: Arc<dyn ReadAt> = Arc::new(Window::new(evidence.data(), part.offset, part.length));
-    let volume = Volume::open(window).unwrap();
+    let (volume, offset) = open_first_ntfs(image);
     let mut free = BTreeSet::new();
     volume
         .for_each_unallocated_run(|start, count| free.extend(start..start + count))
         .unwrap();
-    (free, part.offset)
+    (free, offset)
 }
 
 fn blkls(image: &Path, offset: u64) -> BTreeSet<u64> {

@@ -68,6 +68,27 @@ pub struct LogStats {
     pub errors: u64,
 }
 
+impl LogStats {
+    /// Counts one parsed record and hands it on flattened, or its error.
+    fn deliver(
+        &mut self,
+        record: evtx::err::Result<evtx::SerializedEvtxRecord<Value>>,
+        on_record: &mut dyn FnMut(EventRecord),
+        on_error: &mut dyn FnMut(String),
+    ) {
+        match record {
+            Ok(r) => {
+                self.records += 1;
+                on_record(flatten(r.event_record_id, r.timestamp, &r.data));
+            }
+            Err(e) => {
+                self.errors += 1;
+                on_error(e.to_string());
+            }
+        }
+    }
+}
+
 /// Reads every record of an EVTX file, calling `on_record` for each, and
 /// `on_error` for each record or chunk that fails.
 pub fn read_log<R: Read + Seek + Send>(
@@ -84,16 +105,7 @@ pub fn read_log<R: Read + Seek + Send>(
         .with_configuration(settings);
     let mut stats = LogStats::default();
     for record in parser.records_json_value() {
-        match record {
-            Ok(r) => {
-                stats.records += 1;
-                on_record(flatten(r.event_record_id, r.timestamp, &r.data));
-            }
-            Err(e) => {
-                stats.errors += 1;
-                on_error(e.to_string());
-            }
-        }
+        stats.deliver(record, on_record, on_error);
     }
     Ok(stats)
 }
@@ -117,16 +129,11 @@ pub fn read_chunk(
     let mut parsed = chunk.parse(settings).map_err(|e| format!("chunk: {e}"))?;
     let mut stats = LogStats::default();
     for record in parsed.iter() {
-        match record.and_then(|r| r.into_json_value()) {
-            Ok(r) => {
-                stats.records += 1;
-                on_record(flatten(r.event_record_id, r.timestamp, &r.data));
-            }
-            Err(e) => {
-                stats.errors += 1;
-                on_error(e.to_string());
-            }
-        }
+        stats.deliver(
+            record.and_then(|r| r.into_json_value()),
+            on_record,
+            on_error,
+        );
     }
     Ok(stats)
 }

@@ -149,6 +149,22 @@ pub fn first_ntfs_offset(image: &Path) -> u64 {
         .unwrap_or_else(|| panic!("no NTFS volume in {}", image.display()))
 }
 
+/// The first NTFS volume of an image, opened through the library, and its byte
+/// offset in the image.
+pub fn open_first_ntfs(image: &Path) -> (toolmark::ntfs::Volume, u64) {
+    use std::sync::Arc;
+    use toolmark::evidence::{Evidence, ReadAt, Window};
+    let evidence = Evidence::open(image).unwrap();
+    let layout = toolmark::disk::scan(&evidence).unwrap();
+    let part = layout
+        .partitions
+        .iter()
+        .find(|p| p.fs == toolmark::disk::FsKind::Ntfs)
+        .unwrap_or_else(|| panic!("no NTFS volume in {}", image.display()));
+    let window: Arc<dyn ReadAt> = Arc::new(Window::new(evidence.data(), part.offset, part.length));
+    (toolmark::ntfs::Volume::open(window).unwrap(), part.offset)
+}
+
 /// One allocated entry of `fls -r -p`: its `inode-type-id` address and path.
 #[derive(Clone, Debug)]
 pub struct FlsEntry {
