@@ -253,18 +253,18 @@ impl<'a> Recovery<'a> {
             }
             self.remember_templates(offset, chunk);
             // Behind the free-space offset lie records of the chunk's earlier
-            // use (a log that was cleared or wrapped): shown raw.
+            // use (a log that was cleared or wrapped): lone records now.
             let free = evtx_carve::check_chunk(chunk, offset).free_space_offset as usize;
-            self.raw_records(chunk, offset, free, &HashSet::new());
+            self.lone_records_in(chunk, offset, free, &HashSet::new());
         } else {
-            // What the parser could not render is still shown raw.
-            self.raw_records(chunk, offset, 0, &rendered);
+            // What the parser could not render is not lost either.
+            self.lone_records_in(chunk, offset, 0, &rendered);
         }
     }
 
     /// Every record from `from` on in `chunk` (at `offset`) whose id is not in
-    /// `skip`, as a raw carved.csv row.
-    fn raw_records(&self, chunk: &[u8], offset: u64, from: usize, skip: &HashSet<u64>) {
+    /// `skip`, handled as a lone record.
+    fn lone_records_in(&self, chunk: &[u8], offset: u64, from: usize, skip: &HashSet<u64>) {
         let area = chunk.get(from..).unwrap_or_default();
         for record in find_records(area, offset + from as u64) {
             if skip.contains(&record.record_id) {
