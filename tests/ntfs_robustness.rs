@@ -8,18 +8,6 @@ use std::sync::Arc;
 use toolmark::evidence::ReadAt;
 use toolmark::ntfs::{is_listed_name, known, Volume};
 
-/// Deterministic xorshift so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 /// Reads everything reachable: every directory, every stream (first MiB of each).
 fn read_everything(volume: &Volume) -> usize {
     let mut seen = std::collections::HashSet::new();
@@ -62,7 +50,7 @@ fn corrupted_mft_never_panics() {
     assert!(read_everything(&clean) > 1000);
     let mft_start = (clean.boot().mft_lcn * clean.boot().cluster_size) as usize;
     let mft_len = (clean.record_count() * clean.boot().record_size) as usize;
-    let mut rng = Rng(0x5EED_1234_ABCD_0001);
+    let mut rng = common::Rng(0x5EED_1234_ABCD_0001);
     let mut opened = 0;
     for round in 0..600 {
         let mut image = original.clone();

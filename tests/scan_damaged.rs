@@ -8,18 +8,6 @@ use std::path::Path;
 
 use common::*;
 
-/// Deterministic xorshift.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 /// Byte ranges that hold data on the built volume: the allocated clusters, from
 /// The Sleuth Kit's `blkls -a -l`.
 fn allocated_clusters(image: &Path, offset: u64) -> Vec<u64> {

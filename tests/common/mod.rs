@@ -149,6 +149,19 @@ pub fn first_ntfs_offset(image: &Path) -> u64 {
         .unwrap_or_else(|| panic!("no NTFS volume in {}", image.display()))
 }
 
+/// Deterministic xorshift for the damage tests, so a failing round reproduces.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 pseudo-random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
 /// The first NTFS volume of an image, opened through the library, and its byte
 /// offset in the image.
 pub fn open_first_ntfs(image: &Path) -> (toolmark::ntfs::Volume, u64) {
