@@ -14,8 +14,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::collect::run::{scan_image, ImageReport, ScanOptions};
 use crate::output::{header, schema, Table, TABLES};
+use crate::pipeline::{judge, scan_image, ImageReport, ScanOptions};
 
 /// How chatty the batch is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,7 +214,7 @@ pub fn run(
     // logons are worth the same table.
     rollup_rows.insert(
         "lateral_movement".into(),
-        crate::lateral::write(out, &images)?,
+        crate::pipeline::edges::write(out, &images, options.raw_cells)?,
     );
     let report = BatchReport {
         images,
@@ -256,32 +256,40 @@ fn summary(report: &ImageReport) -> String {
     )
 }
 
-/// Writes OUT/<table>.csv for every table from the images' own files.
+/// Writes OUT/<table>.csv for every table: the images' own files one after the
+/// other, each without its header line. The bytes are copied, not parsed: the cells
+/// were written (and neutralised) once, and a header line never holds a line break.
 fn roll_up(out: &Path, images: &[ImageReport]) -> Result<BTreeMap<String, u64>, String> {
     let mut counts = BTreeMap::new();
     let mut tables: Vec<(&str, Vec<&'static str>)> =
         TABLES.iter().map(|&n| (n, header(n))).collect();
     tables.push(("errors", schema::ERRORS.to_vec()));
-    tables.push(("findings", crate::findings::FINDINGS.to_vec()));
-    tables.push(("evidence", crate::findings::EVIDENCE.to_vec()));
-    tables.push(("host_profile", crate::findings::PROFILE.to_vec()));
+    tables.push(("findings", judge::FINDINGS.to_vec()));
+    tables.push(("evidence", judge::EVIDENCE.to_vec()));
+    tables.push(("host_profile", judge::PROFILE.to_vec()));
     for (name, head) in tables {
-        // Cells were already neutralised in the per-image files: copy them verbatim.
-        let mut table = Table::create(&out.join(format!("{name}.csv")), &head, true)
-            .map_err(|e| e.to_string())?;
+        let path = out.join(format!("{name}.csv"));
+        let table = Table::create(&path, &head, true).map_err(|e| e.to_string())?;
+        table.finish().map_err(|e| e.to_string())?;
+        let mut target = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut rows = 0;
         for image in images {
-            let path = out.join(&image.image).join(format!("{name}.csv"));
-            let Ok(mut reader) = csv::Reader::from_path(&path) else {
+            let source = out.join(&image.image).join(format!("{name}.csv"));
+            let Ok(file) = std::fs::File::open(&source) else {
                 continue;
             };
-            for record in reader.records() {
-                let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
-                table
-                    .row(&record.iter().collect::<Vec<_>>())
-                    .map_err(|e| e.to_string())?;
-            }
+            let mut reader = std::io::BufReader::new(file);
+            let mut first = Vec::new();
+            std::io::BufRead::read_until(&mut reader, b'\n', &mut first)
+                .map_err(|e| format!("{}: {e}", source.display()))?;
+            std::io::copy(&mut reader, &mut target)
+                .map_err(|e| format!("{}: {e}", source.display()))?;
+            rows += image.rows.get(name).copied().unwrap_or(0);
         }
-        counts.insert(name.to_string(), table.finish().map_err(|e| e.to_string())?);
+        counts.insert(name.to_string(), rows);
     }
     counts.insert("timeline".into(), merge_timelines(out, images)?);
     Ok(counts)

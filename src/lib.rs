@@ -3,8 +3,9 @@
 //! The layers follow the data: [`evidence`] turns image files into bytes, [`disk`]
 //! finds the volumes in them, [`ntfs`] reads files out of a volume, [`collect`] picks
 //! the artifacts of a Windows volume and runs the parsers of `parsers/` on them,
-//! [`output`] writes the CSV tables, [`batch`] runs many images in parallel, and
-//! [`traces`] holds what each attacker tool leaves behind. Each layer only talks to
+//! [`pipeline`] streams each record once into every sink (tables, observations,
+//! matcher, edges), [`output`] writes the CSV tables, [`batch`] runs many images in
+//! parallel, and [`traces`] holds what each attacker tool leaves behind. Each layer only talks to
 //! the next through a small interface, so each can be tested alone.
 
 #![warn(missing_docs)]
@@ -14,8 +15,7 @@ pub mod collect;
 pub mod commands;
 pub mod disk;
 pub mod evidence;
-pub mod findings;
-pub mod lateral;
 pub mod ntfs;
 pub mod output;
+pub mod pipeline;
 pub mod traces;

@@ -5,5 +5,5 @@ pub mod evtx;
 pub mod mft;
 pub mod registry;
 pub mod rows;
-pub mod run;
 pub mod source;
+pub mod volume;

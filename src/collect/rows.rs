@@ -5,7 +5,27 @@ use filetime::Filetime;
 use super::evtx::EventRecord;
 use super::mft::MftRow;
 use crate::output::schema::EVTX_FIELDS;
-use crate::output::ImageOutput;
+use crate::pipeline::Sinks;
+use crate::traces::matcher::{Observation, Observed, Reference};
+
+/// The matcher's view of a row: its time, where it is, what it says.
+pub(crate) fn observation(
+    time: &str,
+    artifact: &str,
+    file: &str,
+    locator: String,
+    observed: Observed,
+) -> Observation {
+    Observation {
+        time: (!time.is_empty()).then(|| time.to_string()),
+        reference: Reference {
+            artifact: artifact.to_string(),
+            file: file.to_string(),
+            locator,
+        },
+        observed,
+    }
+}
 
 /// Where a carved record was found, and whether a live log still has it.
 #[derive(Clone, Copy, Debug)]
@@ -21,7 +41,7 @@ pub struct Carved {
 /// Writes one event record to evtx.csv and the timeline; `carved` is set for
 /// records recovered from unallocated space.
 pub fn event(
-    out: &ImageOutput,
+    out: &Sinks<'_>,
     volume: &str,
     file: &str,
     record: &EventRecord,
@@ -73,12 +93,13 @@ pub fn event(
         file,
         format!("record {}", record.record_id),
     );
+    out.event_record(volume, file, record, carved);
 }
 
 /// Writes one Prefetch file to prefetch.csv and a timeline entry per run time;
 /// `carved` is its volume offset when it was recovered from unallocated space.
 pub fn prefetch(
-    out: &ImageOutput,
+    out: &Sinks<'_>,
     volume: &str,
     path: &str,
     pf: &prefetch::Prefetch,
@@ -123,6 +144,21 @@ pub fn prefetch(
     );
     push_carved(&mut cells, carved);
     out.row("prefetch", volume, cells);
+    let file_name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_string();
+    let newest = pf.last_run_times.iter().max().map(ToString::to_string);
+    out.observe(
+        volume,
+        observation(
+            newest.as_deref().unwrap_or(""),
+            "prefetch",
+            path,
+            pf.executable.clone(),
+            Observed::Prefetch {
+                file_name,
+                executable: pf.executable.clone(),
+            },
+        ),
+    );
     for (i, time) in pf.last_run_times.iter().enumerate() {
         out.event(
             volume,
@@ -144,7 +180,7 @@ fn push_carved(cells: &mut Vec<String>, carved: Option<u64>) {
 
 /// Writes one MFT record to mft.csv and its $SI/$FN times to the timeline;
 /// `carved` is its volume offset when it was recovered from unallocated space.
-pub fn mft(out: &ImageOutput, volume: &str, row: &MftRow, carved: Option<u64>) {
+pub fn mft(out: &Sinks<'_>, volume: &str, row: &MftRow, carved: Option<u64>) {
     let e = &row.entry;
     let si = e.standard_information.unwrap_or_default();
     let fname = e.best_name();
@@ -187,6 +223,19 @@ pub fn mft(out: &ImageOutput, volume: &str, row: &MftRow, carved: Option<u64>) {
     if row.path.is_empty() {
         return;
     }
+    out.observe(
+        volume,
+        observation(
+            &Filetime(si.created).to_string(),
+            "mft",
+            "$MFT",
+            format!("record {}", e.record),
+            Observed::File {
+                path: row.path.clone(),
+                allocated: e.in_use,
+            },
+        ),
+    );
     let state = if e.in_use { "" } else { " (deleted)" };
     for (time, desc) in [
         (si.created, "$SI Creation Time"),
@@ -219,7 +268,7 @@ pub fn mft(out: &ImageOutput, volume: &str, row: &MftRow, carved: Option<u64>) {
 }
 
 /// Writes one change-journal record to usn.csv and the timeline.
-pub fn usn(out: &ImageOutput, volume: &str, record: &usn::UsnRecord, parent_path: &str) {
+pub fn usn(out: &Sinks<'_>, volume: &str, record: &usn::UsnRecord, parent_path: &str) {
     let time = record.timestamp.to_string();
     let cells = vec![
         record.usn.to_string(),
@@ -236,6 +285,23 @@ pub fn usn(out: &ImageOutput, volume: &str, record: &usn::UsnRecord, parent_path
         record.offset.to_string(),
     ];
     out.row("usn", volume, cells);
+    out.observe(
+        volume,
+        observation(
+            &time,
+            "usn",
+            "$Extend/$UsnJrnl:$J",
+            format!("usn {}", record.usn),
+            Observed::Usn {
+                name: record.file_name.clone(),
+                reasons: record
+                    .reason_names()
+                    .split('|')
+                    .map(str::to_string)
+                    .collect(),
+            },
+        ),
+    );
     let path = if parent_path.is_empty() {
         record.file_name.clone()
     } else {

@@ -137,7 +137,7 @@ pub fn run(images: &[PathBuf], json: bool) -> Outcome {
                 if json {
                     reports.push(info);
                 } else {
-                    print_text(&info);
+                    print_text(&info)?;
                 }
             }
             Err(e) => {
@@ -147,7 +147,7 @@ pub fn run(images: &[PathBuf], json: bool) -> Outcome {
         }
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        say!("{}", serde_json::to_string_pretty(&reports)?);
     }
     Ok(if failed {
         ExitCode::from(EXIT_FAILURE)
@@ -156,35 +156,36 @@ pub fn run(images: &[PathBuf], json: bool) -> Outcome {
     })
 }
 
-fn print_text(info: &ImageInfo) {
-    println!("{}", info.path.display());
-    println!("  container:   {}", info.container);
-    println!("  segments:    {}", info.segments.len());
+fn print_text(info: &ImageInfo) -> std::io::Result<()> {
+    say!("{}", info.path.display());
+    say!("  container:   {}", info.container);
+    say!("  segments:    {}", info.segments.len());
     for s in &info.segments {
-        println!("    {}", s.display());
+        say!("    {}", s.display());
     }
-    println!("  media size:  {} bytes", info.media_size);
+    say!("  media size:  {} bytes", info.media_size);
     if let Some(ewf) = &info.ewf {
-        let show = |label: &str, value: &Option<String>| {
+        for (label, value) in [
+            ("stored MD5:", &ewf.stored_md5),
+            ("stored SHA1:", &ewf.stored_sha1),
+            ("case:", &ewf.case_number),
+            ("evidence:", &ewf.evidence_number),
+            ("examiner:", &ewf.examiner),
+            ("description:", &ewf.description),
+            ("notes:", &ewf.notes),
+            ("acquired:", &ewf.acquiry_date),
+            ("software:", &ewf.acquiry_software),
+        ] {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-                println!("  {label:<12} {v}");
+                say!("  {label:<12} {v}");
             }
-        };
-        show("stored MD5:", &ewf.stored_md5);
-        show("stored SHA1:", &ewf.stored_sha1);
-        show("case:", &ewf.case_number);
-        show("evidence:", &ewf.evidence_number);
-        show("examiner:", &ewf.examiner);
-        show("description:", &ewf.description);
-        show("notes:", &ewf.notes);
-        show("acquired:", &ewf.acquiry_date);
-        show("software:", &ewf.acquiry_software);
-        println!("  chunk size:  {}", ewf.chunk_size);
+        }
+        say!("  chunk size:  {}", ewf.chunk_size);
     }
-    println!("  partitions:  {} ({})", info.partitions.len(), info.scheme);
+    say!("  partitions:  {} ({})", info.partitions.len(), info.scheme);
     for p in &info.partitions {
         let part = &p.partition;
-        println!(
+        say!(
             "    {}: offset {} length {} type {}{}{}",
             part.number,
             part.offset,
@@ -197,7 +198,7 @@ fn print_text(info: &ImageInfo) {
             if part.logical { " (logical)" } else { "" },
         );
         if let Some(n) = &p.ntfs {
-            println!(
+            say!(
                 "       NTFS label \"{}\" serial {} cluster {} record {} size {} MFT records {}",
                 n.label.as_deref().unwrap_or(""),
                 n.serial,
@@ -207,10 +208,11 @@ fn print_text(info: &ImageInfo) {
                 n.mft_records
             );
         } else if let Some(e) = &p.error {
-            println!("       NTFS unreadable: {e}");
+            say!("       NTFS unreadable: {e}");
         }
     }
     for w in &info.warnings {
-        println!("  warning: {w}");
+        say!("  warning: {w}");
     }
+    Ok(())
 }

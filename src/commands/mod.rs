@@ -1,5 +1,16 @@
 //! The subcommands' logic; `main.rs` only parses arguments and calls these.
 
+/// `println!` that returns the write error instead of panicking, so a closed pipe
+/// (`toolmark rules | head -1`) ends the command quietly with status 0 (see [`exit`]).
+macro_rules! say {
+    () => {
+        std::io::Write::write_all(&mut std::io::stdout().lock(), b"\n")?
+    };
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(&mut std::io::stdout().lock(), format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
 pub mod cat;
 pub mod info;
 pub mod ls;

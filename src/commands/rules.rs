@@ -27,24 +27,28 @@ pub fn run(check: Option<&Path>, json: bool) -> Outcome {
         Err(e) => return Err(e.into()),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&kb.summary())?);
+        say!("{}", serde_json::to_string_pretty(&kb.summary())?);
     } else {
-        print_table(&kb);
+        print_table(&kb)?;
         if let Some(path) = check {
-            println!("{}: valid", path.display());
+            say!("{}: valid", path.display());
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_table(kb: &KnowledgeBase) {
+fn print_table(kb: &KnowledgeBase) -> std::io::Result<()> {
     let summary = kb.summary();
-    println!(
+    say!(
         "{:<34} {:<28} {:>7} {:>10} {:>8}",
-        "tool", "category", "anchors", "supporting", "success"
+        "tool",
+        "category",
+        "anchors",
+        "supporting",
+        "success"
     );
     for tool in &summary.tools {
-        println!(
+        say!(
             "{:<34} {:<28} {:>7} {:>10} {:>8}",
             tool.name,
             tool.category.as_str(),
@@ -53,9 +57,9 @@ fn print_table(kb: &KnowledgeBase) {
             tool.counts.success
         );
     }
-    println!();
+    say!();
     for category in &summary.categories {
-        println!(
+        say!(
             "{:<34} {:>3} tools {:>5} anchors {:>5} supporting",
             category.category.as_str(),
             category.tools,
@@ -64,7 +68,7 @@ fn print_table(kb: &KnowledgeBase) {
         );
     }
     let t = &summary.total;
-    println!(
+    say!(
         "{} tools, {} traces: {} anchors, {} supporting ({} success indicators)",
         summary.tools.len(),
         t.traces,
@@ -72,4 +76,5 @@ fn print_table(kb: &KnowledgeBase) {
         t.supporting,
         t.success
     );
+    Ok(())
 }

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use super::{Outcome, EXIT_FAILURE, EXIT_USAGE};
 use crate::batch::{self, Verbosity};
-use crate::collect::run::{Artifacts, ScanOptions};
 use crate::output::TABLES;
+use crate::pipeline::{Artifacts, ScanOptions};
 
 /// Runs `toolmark scan`; exit 0 when everything was read, 2 when anything failed.
 #[allow(clippy::too_many_arguments)]
@@ -58,11 +58,10 @@ pub fn run(
         }
     };
     let options = ScanOptions {
-        rules: Some(rules),
-        artifacts,
         raw_cells,
         hash,
         carve_all,
+        ..ScanOptions::new(Some(rules), artifacts)
     };
     let report = batch::run(&inputs, out, jobs, &options, verbosity).map_err(anyhow::Error::msg)?;
     if !quiet {
@@ -77,7 +76,7 @@ pub fn run(
                 .map(|t| format!("{t} {}", image.rows.get(*t).copied().unwrap_or(0)))
                 .collect::<Vec<_>>()
                 .join(", ");
-            println!("{}: {rows}; {errors}", image.image);
+            say!("{}: {rows}; {errors}", image.image);
         }
     }
     Ok(if report.all_clean() {

@@ -26,9 +26,9 @@ pub fn run(image: &Path, quiet: bool) -> Outcome {
     bar.finish_and_clear();
     let md5 = hex(&hashes.md5);
     let sha1 = hex(&hashes.sha1);
-    println!("{}", image.display());
-    println!("  computed MD5:  {md5}");
-    println!("  computed SHA1: {sha1}");
+    say!("{}", image.display());
+    say!("  computed MD5:  {md5}");
+    say!("  computed SHA1: {sha1}");
     let stored = evidence.ewf();
     let checks = [
         ("MD5", stored.and_then(|e| e.stored_md5.clone()), md5),
@@ -41,14 +41,14 @@ pub fn run(image: &Path, quiet: bool) -> Outcome {
             compared += 1;
             let ok = stored.eq_ignore_ascii_case(&computed);
             mismatch |= !ok;
-            println!(
+            say!(
                 "  stored {name:<5}  {stored}  {}",
                 if ok { "match" } else { "MISMATCH" }
             );
         }
     }
     if compared == 0 {
-        println!("  no stored hashes in this image: nothing to compare");
+        say!("  no stored hashes in this image: nothing to compare");
     }
     Ok(if mismatch {
         ExitCode::from(EXIT_MISMATCH)

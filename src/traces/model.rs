@@ -169,6 +169,15 @@ macro_rules! name_enum {
                 serializer.serialize_str(self.as_str())
             }
         }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                $name::parse(&text).ok_or_else(|| {
+                    serde::de::Error::custom(format!("unknown {} `{text}`", stringify!($name)))
+                })
+            }
+        }
     };
 }
 

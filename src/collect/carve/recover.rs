@@ -36,7 +36,7 @@ use crate::collect::registry::value::render;
 use crate::collect::rows::{self, truncate, Carved};
 use crate::evidence::ReadAt;
 use crate::ntfs::{parse_record, FileEntry};
-use crate::output::ImageOutput;
+use crate::pipeline::Sinks;
 
 /// Largest Prefetch file read (real ones are well under 1 MiB).
 const MAX_PREFETCH: u64 = 16 << 20;
@@ -104,7 +104,7 @@ struct HiveParts {
 /// Where the rows of one pass go.
 #[derive(Clone, Copy)]
 struct Place<'a> {
-    out: &'a ImageOutput,
+    out: &'a Sinks<'a>,
     /// Volume label (or `image` for whole-image passes).
     label: &'a str,
     /// The pseudo file name rows carry: `(unallocated)` or `(image)`.
@@ -191,7 +191,7 @@ pub struct Recovery<'a> {
 
 impl<'a> Recovery<'a> {
     /// A recovery writing to `out` for volume `label`.
-    pub fn new(out: &'a ImageOutput, label: &'a str, file: &'a str, live: &'a LiveRecords) -> Self {
+    pub fn new(out: &'a Sinks<'a>, label: &'a str, file: &'a str, live: &'a LiveRecords) -> Self {
         Recovery {
             place: Place { out, label, file },
             live,

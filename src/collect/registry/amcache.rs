@@ -5,10 +5,12 @@
 use filetime::Filetime;
 
 use super::load::{HiveKind, Hives};
-use crate::output::ImageOutput;
+use crate::collect::rows::observation;
+use crate::pipeline::Sinks;
+use crate::traces::matcher::{ExecutionArtifact, Observed};
 
 /// Writes every Amcache entry of the volume.
-pub fn collect(out: &ImageOutput, volume: &str, hives: &Hives) {
+pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     let Some(hve) = hives.first(HiveKind::Amcache) else {
         return;
     };
@@ -45,6 +47,21 @@ pub fn collect(out: &ImageOutput, volume: &str, hives: &Hives) {
                 time(e.file_modified),
             ],
         );
+        if let Some(path) = e.path.as_ref().filter(|p| !p.is_empty()) {
+            out.observe(
+                volume,
+                observation(
+                    &written,
+                    "amcache",
+                    &hve.path,
+                    e.key_path.clone(),
+                    Observed::Execution {
+                        artifact: ExecutionArtifact::Amcache,
+                        path: path.clone(),
+                    },
+                ),
+            );
+        }
         let what = e.path.as_ref().or(e.name.as_ref()).unwrap_or(&e.key_path);
         out.event(
             volume,

@@ -10,7 +10,9 @@ use filetime::Filetime;
 
 use super::load::{HiveKind, Hives};
 use super::value::subkeys;
-use crate::output::ImageOutput;
+use crate::collect::rows::observation;
+use crate::pipeline::Sinks;
+use crate::traces::matcher::{ExecutionArtifact, Observed};
 
 const SETTINGS: [&str; 4] = [
     "Services\\bam\\State\\UserSettings",
@@ -21,7 +23,7 @@ const SETTINGS: [&str; 4] = [
 const BOOKKEEPING: [&str; 2] = ["Version", "SequenceNumber"];
 
 /// Writes every BAM/DAM entry of the volume's SYSTEM hive.
-pub fn collect(out: &ImageOutput, volume: &str, hives: &Hives) {
+pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     let Some(system) = hives.first(HiveKind::System) else {
         return;
     };
@@ -64,6 +66,19 @@ pub fn collect(out: &ImageOutput, volume: &str, hives: &Hives) {
                             name.clone(),
                             when.clone(),
                         ],
+                    );
+                    out.observe(
+                        volume,
+                        observation(
+                            &when,
+                            "bam",
+                            &system.path,
+                            format!("{set_name} {service} {sid} {name}"),
+                            Observed::Execution {
+                                artifact: ExecutionArtifact::Bam,
+                                path: name.clone(),
+                            },
+                        ),
                     );
                     out.event(
                         volume,

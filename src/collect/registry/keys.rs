@@ -5,8 +5,10 @@
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use crate::output::ImageOutput;
-use crate::traces::Glob;
+use crate::collect::rows::observation;
+use crate::pipeline::Sinks;
+use crate::traces::matcher::Observed;
+use crate::traces::{Glob, Hive};
 
 use super::load::LoadedHive;
 use super::value::{render, subkeys, type_name};
@@ -22,6 +24,8 @@ pub struct KeyRow {
     pub kind: &'static str,
     /// Volume path of the hive (empty when the hive is absent).
     pub hive_file: String,
+    /// The kind of hive the row comes from, as rules name hives.
+    pub hive: Option<Hive>,
     /// Profile folder for user hives.
     pub user: String,
     /// Key path inside the hive (the pattern when nothing matched).
@@ -45,14 +49,14 @@ pub struct KeyRow {
 /// Writes registry.csv rows; the first row of each key found also gives a timeline
 /// entry for the key's LastWrite time.
 pub struct KeyWriter<'a> {
-    out: &'a ImageOutput,
+    out: &'a Sinks<'a>,
     volume: &'a str,
     timed: Mutex<BTreeSet<(String, String)>>,
 }
 
 impl<'a> KeyWriter<'a> {
     /// A writer for one volume.
-    pub fn new(out: &'a ImageOutput, volume: &'a str) -> Self {
+    pub fn new(out: &'a Sinks<'a>, volume: &'a str) -> Self {
         KeyWriter {
             out,
             volume,
@@ -62,6 +66,28 @@ impl<'a> KeyWriter<'a> {
 
     /// Writes one row.
     pub fn write(&self, row: KeyRow) {
+        if let (true, Some(hive)) = (row.found, row.hive) {
+            let value = Some(row.value_name.clone()).filter(|v| !v.is_empty());
+            let locator = match &value {
+                Some(v) => format!("{} value {v}", row.key_path),
+                None => row.key_path.clone(),
+            };
+            self.out.observe(
+                self.volume,
+                observation(
+                    &row.key_last_write,
+                    "registry",
+                    &row.hive_file,
+                    locator,
+                    Observed::Registry {
+                        hive,
+                        key: row.key_path.clone(),
+                        value,
+                        data: Some(row.data.clone()).filter(|d| !d.is_empty()),
+                    },
+                ),
+            );
+        }
         if row.found && !row.key_last_write.is_empty() {
             let first = self
                 .timed
@@ -105,6 +131,7 @@ pub fn key_row(kind: &'static str, hive: &LoadedHive, path: &str, key: &regf::Ke
     KeyRow {
         kind,
         hive_file: hive.path.clone(),
+        hive: hive.kind.rule_hive(),
         user: hive.user.clone(),
         key_path: path.to_string(),
         found: true,

@@ -32,19 +32,21 @@ pub use host::{facts, HostFacts};
 pub use load::{load, HiveKind, HiveReplay, Hives, Wanted};
 
 use super::source::Source;
-use crate::output::ImageOutput;
+use crate::pipeline::Sinks;
 
 /// Which registry tables to write.
 #[derive(Clone, Copy, Debug)]
-pub struct Tables {
+pub struct Tables<'a> {
     /// bam, userassist, services, tasks, registry.
     pub registry: bool,
     /// shimcache.
     pub shimcache: bool,
+    /// The registry targets of the rules in force (registry.csv `rule` rows).
+    pub targets: &'a rules::Targets,
 }
 
 /// Writes the registry tables (not amcache, see [`amcache::collect`]) of one volume.
-pub fn collect(source: &Source, out: &ImageOutput, volume: &str, hives: &Hives, tables: Tables) {
+pub fn collect(source: &Source, out: &Sinks<'_>, volume: &str, hives: &Hives, tables: Tables<'_>) {
     if tables.shimcache {
         shimcache::collect(out, volume, hives);
     }
@@ -56,6 +58,6 @@ pub fn collect(source: &Source, out: &ImageOutput, volume: &str, hives: &Hives, 
     services::collect(out, volume, hives);
     tasks::collect(source, out, volume, hives);
     let writer = keys::KeyWriter::new(out, volume);
-    rules::collect(&writer, hives);
+    rules::collect(&writer, hives, tables.targets);
     fixed::collect(&writer, hives);
 }

@@ -10,9 +10,8 @@
 //! looked for and absent as well as what is there.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
 
-use crate::traces::{self, Artifact, Glob, Hive};
+use crate::traces::{Artifact, Glob, Hive, KnowledgeBase};
 
 use super::keys::{find_keys, key_row, value_row, KeyRow, KeyWriter};
 use super::load::{Hives, LoadedHive};
@@ -34,18 +33,13 @@ pub struct Target {
 
 /// Targets by their case-folded spelling (registry names ignore case, rules do not
 /// always agree on it), with the first spelling met and the ids of the tools asking.
-type Targets = BTreeMap<Target, (Target, BTreeSet<String>)>;
+pub type Targets = BTreeMap<Target, (Target, BTreeSet<String>)>;
 
-/// Every registry target of the embedded rules.
-pub fn targets() -> &'static Targets {
-    static TARGETS: OnceLock<Targets> = OnceLock::new();
-    TARGETS.get_or_init(|| {
+/// Every registry target of the rules the scan judges with (`--rules` included), so
+/// a registry trace added in a custom rules file is looked up like a built-in one.
+pub fn targets(kb: &KnowledgeBase) -> Targets {
+    {
         let mut out = Targets::new();
-        // The embedded rules are checked by the traces tests; failing to load them
-        // leaves registry.csv without rule rows rather than failing the scan.
-        let Ok(kb) = traces::load_embedded() else {
-            return out;
-        };
         for tool in &kb.tools {
             let exes: Vec<Option<&str>> = if tool.specific_executables.is_empty() {
                 vec![None]
@@ -88,12 +82,12 @@ pub fn targets() -> &'static Targets {
             }
         }
         out
-    })
+    }
 }
 
 /// Writes the rule rows for one volume.
-pub fn collect(writer: &KeyWriter<'_>, hives: &Hives) {
-    for (target, tools) in targets().values() {
+pub fn collect(writer: &KeyWriter<'_>, hives: &Hives, targets: &Targets) {
+    for (target, tools) in targets.values() {
         let tools = tools.iter().cloned().collect::<Vec<_>>().join(";");
         let matching: Vec<&LoadedHive> = hives
             .hives

@@ -10,7 +10,9 @@
 use super::host::current_control_set;
 use super::load::{HiveKind, Hives};
 use super::value::{number, subkeys, text};
-use crate::output::ImageOutput;
+use crate::collect::rows::observation;
+use crate::pipeline::Sinks;
+use crate::traces::matcher::Observed;
 
 fn start_name(start: u64) -> &'static str {
     match start {
@@ -44,7 +46,7 @@ fn type_name(kind: u64) -> String {
 }
 
 /// Writes every service of the current control set.
-pub fn collect(out: &ImageOutput, volume: &str, hives: &Hives) {
+pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     let Some(system) = hives.first(HiveKind::System) else {
         return;
     };
@@ -82,6 +84,19 @@ pub fn collect(out: &ImageOutput, volume: &str, hives: &Hives) {
                 text(&service, "ObjectName"),
                 written.clone(),
             ],
+        );
+        out.observe(
+            volume,
+            observation(
+                &written,
+                "services",
+                &system.path,
+                format!("{set}\\Services\\{name}"),
+                Observed::Service {
+                    name: name.clone(),
+                    image_path: image_path.clone(),
+                },
+            ),
         );
         out.event(
             volume,

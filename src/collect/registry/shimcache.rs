@@ -6,7 +6,9 @@
 use super::host::current_control_set;
 use super::load::{HiveKind, Hives};
 use super::value::bytes;
-use crate::output::ImageOutput;
+use crate::collect::rows::observation;
+use crate::pipeline::Sinks;
+use crate::traces::matcher::{ExecutionArtifact, Observed};
 
 const CACHE_KEYS: [&str; 2] = [
     "Control\\Session Manager\\AppCompatCache",
@@ -14,7 +16,7 @@ const CACHE_KEYS: [&str; 2] = [
 ];
 
 /// Writes every ShimCache entry of the volume's SYSTEM hive.
-pub fn collect(out: &ImageOutput, volume: &str, hives: &Hives) {
+pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     let Some(system) = hives.first(HiveKind::System) else {
         return;
     };
@@ -57,6 +59,19 @@ pub fn collect(out: &ImageOutput, volume: &str, hives: &Hives) {
                 opt(entry.data_size),
                 format.clone(),
             ],
+        );
+        out.observe(
+            volume,
+            observation(
+                &modified,
+                "shimcache",
+                &system.path,
+                format!("position {}", entry.position),
+                Observed::Execution {
+                    artifact: ExecutionArtifact::Shimcache,
+                    path: entry.path.clone(),
+                },
+            ),
         );
         out.event(
             volume,

@@ -19,8 +19,10 @@ use filetime::Filetime;
 use super::load::{HiveKind, Hives};
 use super::task_xml::{self, TaskXml, MAX_XML_BYTES};
 use super::value::{bytes, subkeys, text};
+use crate::collect::rows::observation;
 use crate::collect::source::Source;
-use crate::output::ImageOutput;
+use crate::pipeline::Sinks;
+use crate::traces::matcher::Observed;
 
 const TASK_CACHE: &str = "Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache";
 const TASKS_DIR: &str = "Windows/System32/Tasks";
@@ -28,7 +30,7 @@ const TASKS_DIR: &str = "Windows/System32/Tasks";
 const MAX_DEPTH: usize = 32;
 
 /// Writes every task of the volume's SOFTWARE hive.
-pub fn collect(source: &Source, out: &ImageOutput, volume: &str, hives: &Hives) {
+pub fn collect(source: &Source, out: &Sinks<'_>, volume: &str, hives: &Hives) {
     let Some(software) = hives.first(HiveKind::Software) else {
         return;
     };
@@ -74,7 +76,7 @@ fn walk_tree(key: &regf::Key<'_>, path: String, depth: usize, out: &mut Vec<(Str
 
 fn write(
     source: &Source,
-    out: &ImageOutput,
+    out: &Sinks<'_>,
     volume: &str,
     hive_path: &str,
     name: &str,
@@ -100,6 +102,10 @@ fn write(
         Ok(x) => (x, String::new()),
         Err(e) => (TaskXml::default(), e),
     };
+    let registered = xml.date.clone();
+    let observed_command = format!("{} {}", xml.command, xml.arguments)
+        .trim()
+        .to_string();
     out.row(
         "tasks",
         volume,
@@ -123,6 +129,19 @@ fn write(
             xml.triggers,
             xml_problem,
         ],
+    );
+    out.observe(
+        volume,
+        observation(
+            &registered,
+            "tasks",
+            hive_path,
+            name.to_string(),
+            Observed::Task {
+                name: name.to_string(),
+                command: observed_command,
+            },
+        ),
     );
     let action = format!("{} {}", xml.command, xml.arguments);
     for (time, desc) in [(created, "Task Created"), (last_run, "Task Last Run")] {

@@ -16,7 +16,9 @@ use filetime::Filetime;
 
 use super::load::{HiveKind, Hives};
 use super::value::subkeys;
-use crate::output::ImageOutput;
+use crate::collect::rows::observation;
+use crate::pipeline::Sinks;
+use crate::traces::matcher::{ExecutionArtifact, Observed};
 
 const USERASSIST: &str = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\UserAssist";
 const WIN7_SIZE: usize = 72;
@@ -70,7 +72,7 @@ fn decode(data: &[u8]) -> Option<Entry> {
 }
 
 /// Writes every UserAssist entry of every NTUSER.DAT.
-pub fn collect(out: &ImageOutput, volume: &str, hives: &Hives) {
+pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     for ntuser in hives.all(HiveKind::Ntuser) {
         let Ok(Some(root)) = ntuser.hive.open_key(USERASSIST) else {
             continue;
@@ -103,6 +105,19 @@ pub fn collect(out: &ImageOutput, volume: &str, hives: &Hives) {
                         last_run.clone(),
                         entry.layout.to_string(),
                     ],
+                );
+                out.observe(
+                    volume,
+                    observation(
+                        &last_run,
+                        "userassist",
+                        &ntuser.path,
+                        format!("{guid_name} {name}"),
+                        Observed::Execution {
+                            artifact: ExecutionArtifact::Userassist,
+                            path: name.clone(),
+                        },
+                    ),
                 );
                 out.event(
                     volume,

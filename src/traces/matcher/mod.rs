@@ -28,6 +28,7 @@ mod time;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Mutex;
 
 pub use observation::{ExecutionArtifact, Observation, Observed, Reference};
 pub use profile::{audit_subcategory, ChannelProfile, HostProfile, LogClear, SYSMON_CHANNEL};
@@ -192,127 +193,227 @@ fn prepare(tool: &Tool, role: Role) -> Vec<Prepared<'_>> {
         .collect()
 }
 
-/// Evaluates every tool of `kb` over one host's `observations`.
+/// Evaluates every tool of `kb` over one host's `observations` (all in memory: tests
+/// and small inputs; a scan streams through [`Matcher`] instead).
 pub fn evaluate(
     kb: &KnowledgeBase,
     observations: impl IntoIterator<Item = Observation>,
     profile: &HostProfile,
 ) -> Vec<Finding> {
-    let observations: Vec<Observation> = observations.into_iter().collect();
-    let seconds: Vec<Option<i64>> = observations
-        .iter()
-        .map(|o| o.time.as_deref().and_then(time::seconds))
-        .collect();
-    let index = Index::new(&observations);
-    let mut findings = Vec::new();
-    for tool in &kb.tools {
-        for role in [Role::Source, Role::Destination, Role::Dc] {
-            let traces = prepare(tool, role);
-            if traces.is_empty() {
+    let matcher = Matcher::new(kb);
+    for observation in observations {
+        matcher.observe(&observation);
+    }
+    matcher.judge(profile)
+}
+
+/// Most records kept per trace as evidence; past it a trace only counts (a domain
+/// controller's millions of 4624s must not all be held to support one finding).
+pub const MAX_KEPT_PER_TRACE: usize = 10_000;
+
+/// Distinct journal file names whose matching traces are remembered.
+const USN_CACHE_NAMES: usize = 200_000;
+
+/// The traces of one tool in one role.
+struct Plan<'a> {
+    tool: &'a Tool,
+    role: Role,
+    traces: Vec<Prepared<'a>>,
+}
+
+/// A trace by plan and position.
+type TraceId = (u32, u32);
+
+/// What is kept of a record some trace accepted: enough to cite it and to place it in
+/// time. Records no trace accepts are not kept at all.
+#[derive(Debug, Clone)]
+struct Kept {
+    time: Option<String>,
+    seconds: Option<i64>,
+    reference: Reference,
+}
+
+#[derive(Default)]
+struct Hits {
+    kept: Vec<Kept>,
+    /// `by_trace[plan][trace]` = indexes into `kept`.
+    by_trace: Vec<Vec<Vec<u32>>>,
+    /// Records accepted but not kept, per trace (over [`MAX_KEPT_PER_TRACE`]).
+    overflow: Vec<Vec<u64>>,
+}
+
+/// The streaming matcher: observations go in one at a time (from any thread), only
+/// the ones some trace accepts are kept, and [`Matcher::judge`] turns the hits into
+/// findings. Memory grows with the hits, not with the input.
+pub struct Matcher<'a> {
+    plans: Vec<Plan<'a>>,
+    /// Candidate traces by artifact kind and event ID (0 for non-events).
+    index: HashMap<(ArtifactKind, u32), Vec<TraceId>>,
+    /// Every USN trace (matched through the name cache).
+    usn_traces: Vec<TraceId>,
+    usn_cache: Mutex<HashMap<String, Vec<TraceId>>>,
+    hits: Mutex<Hits>,
+}
+
+impl<'a> Matcher<'a> {
+    /// A matcher for every tool and role of `kb`.
+    pub fn new(kb: &'a KnowledgeBase) -> Self {
+        let mut plans = Vec::new();
+        for tool in &kb.tools {
+            for role in [Role::Source, Role::Destination, Role::Dc] {
+                let traces = prepare(tool, role);
+                if !traces.is_empty() {
+                    plans.push(Plan { tool, role, traces });
+                }
+            }
+        }
+        let mut index: HashMap<(ArtifactKind, u32), Vec<TraceId>> = HashMap::new();
+        let mut usn_traces = Vec::new();
+        for (p, plan) in plans.iter().enumerate() {
+            for (t, trace) in plan.traces.iter().enumerate() {
+                let id = (p as u32, t as u32);
+                if matches!(trace.artifact, Artifact::Usn { .. }) {
+                    usn_traces.push(id);
+                    continue;
+                }
+                let event_id = match trace.artifact {
+                    Artifact::Evtx { event_id, .. } => *event_id,
+                    _ => 0,
+                };
+                index
+                    .entry((trace.artifact.kind(), event_id))
+                    .or_default()
+                    .push(id);
+            }
+        }
+        let hits = Hits {
+            kept: Vec::new(),
+            by_trace: plans
+                .iter()
+                .map(|p| vec![Vec::new(); p.traces.len()])
+                .collect(),
+            overflow: plans.iter().map(|p| vec![0; p.traces.len()]).collect(),
+        };
+        Matcher {
+            plans,
+            index,
+            usn_traces,
+            usn_cache: Mutex::new(HashMap::new()),
+            hits: Mutex::new(hits),
+        }
+    }
+
+    /// Whether any trace looks at events with this ID: callers skip building an
+    /// observation for the others.
+    pub fn wants_event(&self, event_id: u32) -> bool {
+        self.index.contains_key(&(ArtifactKind::Evtx, event_id))
+    }
+
+    /// Compares one observation with every trace that could accept it and keeps it
+    /// if any does.
+    pub fn observe(&self, observation: &Observation) {
+        let accepted = self.accepting(observation);
+        if accepted.is_empty() {
+            return;
+        }
+        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = None;
+        for (p, t) in accepted {
+            let (p, t) = (p as usize, t as usize);
+            if hits.by_trace[p][t].len() >= MAX_KEPT_PER_TRACE {
+                hits.overflow[p][t] += 1;
                 continue;
             }
-            // hits[i] = indices of observations trace i accepts.
-            let hits: Vec<Vec<usize>> = traces
+            let index = *slot.get_or_insert_with(|| {
+                hits.kept.push(Kept {
+                    time: observation.time.clone(),
+                    seconds: observation.time.as_deref().and_then(time::seconds),
+                    reference: observation.reference.clone(),
+                });
+                (hits.kept.len() - 1) as u32
+            });
+            hits.by_trace[p][t].push(index);
+        }
+    }
+
+    fn accepting(&self, observation: &Observation) -> Vec<TraceId> {
+        let accepts = |&(p, t): &TraceId| {
+            self.plans[p as usize].traces[t as usize]
+                .resolved
                 .iter()
-                .map(|t| {
-                    if matches!(t.artifact, Artifact::Usn { .. }) {
-                        return index.usn_hits(&t.resolved, &observations);
-                    }
-                    index
-                        .candidates(t.artifact)
-                        .iter()
-                        .copied()
-                        .filter(|&o| t.resolved.iter().any(|a| matches(a, &observations[o])))
-                        .collect()
-                })
+                .any(|a| matches(a, observation))
+        };
+        if let Observed::Usn { name, .. } = &observation.observed {
+            return self
+                .usn_candidates(name)
+                .into_iter()
+                .filter(accepts)
                 .collect();
+        }
+        let event_id = match &observation.observed {
+            Observed::Event { event_id, .. } => *event_id,
+            _ => 0,
+        };
+        let mut out: Vec<TraceId> = Vec::new();
+        for kind in observation.kinds() {
+            if let Some(ids) = self.index.get(&(*kind, event_id)) {
+                out.extend(ids.iter().filter(|id| accepts(id)));
+            }
+        }
+        out
+    }
+
+    /// The USN traces whose name glob accepts `name` (reasons are checked per record).
+    fn usn_candidates(&self, name: &str) -> Vec<TraceId> {
+        if let Some(hit) = self
+            .usn_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+        {
+            return hit.clone();
+        }
+        let folded = crate::traces::glob::fold(name);
+        let found: Vec<TraceId> = self
+            .usn_traces
+            .iter()
+            .copied()
+            .filter(|&(p, t)| {
+                self.plans[p as usize].traces[t as usize]
+                    .resolved
+                    .iter()
+                    .any(
+                        |a| matches!(a, Artifact::Usn { name: g, .. } if g.matches_folded(&folded)),
+                    )
+            })
+            .collect();
+        let mut cache = self.usn_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= USN_CACHE_NAMES {
+            cache.clear();
+        }
+        cache.insert(name.to_string(), found.clone());
+        found
+    }
+
+    /// The findings the kept records support on a host with `profile`.
+    pub fn judge(self, profile: &HostProfile) -> Vec<Finding> {
+        let hits = self.hits.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut findings = Vec::new();
+        for (p, plan) in self.plans.iter().enumerate() {
             let ctx = Context {
-                tool,
-                role,
-                traces: &traces,
-                hits: &hits,
-                observations: &observations,
-                seconds: &seconds,
+                tool: plan.tool,
+                role: plan.role,
+                traces: &plan.traces,
+                hits: &hits.by_trace[p],
+                overflow: &hits.overflow[p],
+                kept: &hits.kept,
                 profile,
             };
             if let Some(finding) = ctx.finding() {
                 findings.push(finding);
             }
         }
-    }
-    findings
-}
-
-/// Observation indices by artifact kind and, for events, event ID, so that each trace
-/// is compared only with records it could accept (an image holds millions of MFT and
-/// USN rows, the rules some two thousand traces).
-struct Index {
-    by_key: HashMap<(ArtifactKind, u32), Vec<usize>>,
-    /// Journal records grouped by file name: a journal repeats each name many times
-    /// (create, extend, close...), so name globs are tried once per distinct name.
-    /// Journal record indexes by file name, the name folded once for matching.
-    usn_by_name: Vec<(Vec<char>, Vec<usize>)>,
-}
-
-impl Index {
-    fn new(observations: &[Observation]) -> Self {
-        let mut by_key: HashMap<(ArtifactKind, u32), Vec<usize>> = HashMap::new();
-        let mut usn: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, o) in observations.iter().enumerate() {
-            if let Observed::Usn { name, .. } = &o.observed {
-                usn.entry(name.as_str()).or_default().push(i);
-                continue;
-            }
-            let id = match &o.observed {
-                Observed::Event { event_id, .. } => *event_id,
-                _ => 0,
-            };
-            for kind in o.kinds() {
-                by_key.entry((*kind, id)).or_default().push(i);
-            }
-        }
-        let mut usn_by_name: Vec<(Vec<char>, Vec<usize>)> = usn
-            .into_iter()
-            .map(|(n, v)| (crate::traces::glob::fold(n), v))
-            .collect();
-        usn_by_name.sort();
-        Index {
-            by_key,
-            usn_by_name,
-        }
-    }
-
-    /// Journal records any of `resolved` (USN traces) accepts, in record order.
-    fn usn_hits(&self, resolved: &[Artifact], observations: &[Observation]) -> Vec<usize> {
-        let mut hits = Vec::new();
-        for artifact in resolved {
-            let Artifact::Usn { name: glob, .. } = artifact else {
-                continue;
-            };
-            for (name, records) in &self.usn_by_name {
-                if glob.matches_folded(name) {
-                    hits.extend(
-                        records
-                            .iter()
-                            .copied()
-                            .filter(|&o| matches(artifact, &observations[o])),
-                    );
-                }
-            }
-        }
-        hits.sort_unstable();
-        hits.dedup();
-        hits
-    }
-
-    fn candidates(&self, artifact: &Artifact) -> &[usize] {
-        let id = match artifact {
-            Artifact::Evtx { event_id, .. } => *event_id,
-            _ => 0,
-        };
-        self.by_key
-            .get(&(artifact.kind(), id))
-            .map_or(&[], Vec::as_slice)
+        findings
     }
 }
 
@@ -320,9 +421,9 @@ struct Context<'a> {
     tool: &'a Tool,
     role: Role,
     traces: &'a [Prepared<'a>],
-    hits: &'a [Vec<usize>],
-    observations: &'a [Observation],
-    seconds: &'a [Option<i64>],
+    hits: &'a [Vec<u32>],
+    overflow: &'a [u64],
+    kept: &'a [Kept],
     profile: &'a HostProfile,
 }
 
@@ -334,12 +435,15 @@ impl Context<'_> {
         if anchor_traces.is_empty() {
             return None;
         }
-        let anchor_obs: BTreeSet<usize> = anchor_traces
+        let anchor_obs: BTreeSet<u32> = anchor_traces
             .iter()
             .flat_map(|&i| self.hits[i].iter().copied())
             .collect();
-        let anchor_times: Vec<i64> = anchor_obs.iter().filter_map(|&o| self.seconds[o]).collect();
-        let in_window = |o: usize| match self.seconds[o] {
+        let anchor_times: Vec<i64> = anchor_obs
+            .iter()
+            .filter_map(|&o| self.kept[o as usize].seconds)
+            .collect();
+        let in_window = |o: u32| match self.kept[o as usize].seconds {
             None => true,
             Some(t) => {
                 anchor_times.is_empty()
@@ -351,7 +455,7 @@ impl Context<'_> {
         let mut success_hit = false;
         let mut counted = BTreeSet::new();
         for (i, trace) in self.traces.iter().enumerate() {
-            let kept: Vec<usize> = match trace.strength {
+            let kept: Vec<u32> = match trace.strength {
                 Strength::Anchor => self.hits[i].clone(),
                 Strength::Supporting => self.hits[i]
                     .iter()
@@ -369,21 +473,23 @@ impl Context<'_> {
             let description = describe(trace.artifact);
             for o in kept {
                 counted.insert(o);
+                let record = &self.kept[o as usize];
                 evidence.push(Evidence {
                     trace: description.clone(),
                     strength: trace.strength,
                     success: trace.success,
-                    reference: self.observations[o].reference.clone(),
-                    time: self.observations[o].time.clone(),
+                    reference: record.reference.clone(),
+                    time: record.time.clone(),
                 });
             }
         }
         let times: Vec<&String> = counted
             .iter()
-            .filter_map(|&o| self.observations[o].time.as_ref())
+            .filter_map(|&o| self.kept[o as usize].time.as_ref())
             .collect();
         let matched_anchors = anchor_traces.len();
-        let (confidence, reason) = if success_hit {
+        let uncounted: u64 = self.overflow.iter().sum();
+        let (confidence, mut reason) = if success_hit {
             (
                 Confidence::Confirmed,
                 format!("{matched_anchors} anchor trace(s) and a success indicator"),
@@ -414,6 +520,11 @@ impl Context<'_> {
                 ),
             )
         };
+        if uncounted > 0 {
+            reason.push_str(&format!(
+                "; {uncounted} more matching records not kept (over {MAX_KEPT_PER_TRACE} per trace)"
+            ));
+        }
         let missing = self.missing();
         let success_traces: Vec<&Prepared> = self.traces.iter().filter(|t| t.success).collect();
         let success = if success_hit {
@@ -474,7 +585,7 @@ fn count(traces: &[Prepared], keep: impl Fn(&Prepared) -> bool) -> usize {
 /// Why `trace` could be absent on a host with `profile`.
 fn missing_reason(trace: &Prepared, profile: &HostProfile) -> MissingReason {
     let Artifact::Evtx { channel, .. } = trace.artifact else {
-        return if profile.artifacts.contains(&trace.artifact.kind()) {
+        return if profile.has_collected(trace.artifact.kind()) {
             MissingReason::NotFound
         } else {
             MissingReason::ArtifactNotCollected

@@ -5,11 +5,13 @@
 //! turn each collected record into an [`Observation`]. Paths are compared volume-relative,
 //! so a leading drive letter is dropped when an observation is built.
 
+use serde::{Deserialize, Serialize};
+
 use crate::collect::evtx::EventRecord;
 use crate::traces::{ArtifactKind, Hive};
 
 /// Where an observation came from, so a finding can point into the other outputs.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Reference {
     /// Output the row lives in (`evtx`, `prefetch`, `amcache`, …).
     pub artifact: String,
@@ -20,7 +22,8 @@ pub struct Reference {
 }
 
 /// The execution artifacts that record a program by path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ExecutionArtifact {
     /// Amcache.hve program/file entry.
     Amcache,
@@ -45,7 +48,8 @@ impl ExecutionArtifact {
 }
 
 /// The content of one observation, per artifact type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Observed {
     /// An event record.
     Event {
@@ -112,7 +116,7 @@ pub enum Observed {
 }
 
 /// One record the matcher evaluates.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {
     /// ISO-8601 UTC time of the record (event time, run time, last write …), if known.
     pub time: Option<String>,

@@ -48,6 +48,9 @@ pub struct HostProfile {
     pub clears: Vec<LogClear>,
     /// Artifact kinds with at least one observation.
     pub artifacts: BTreeSet<ArtifactKind>,
+    /// Artifact kinds the scan collected, whether or not anything was found: an empty
+    /// Prefetch folder is "not found", a skipped one "not collected".
+    pub collected: BTreeSet<ArtifactKind>,
 }
 
 /// The audit subcategory that writes Security event `event_id` (`object_type` decides
@@ -113,50 +116,77 @@ impl HostProfile {
     /// Takes one more observation into account.
     pub fn add(&mut self, observation: &Observation) {
         self.artifacts.extend(observation.kinds().iter().copied());
-        let Observed::Event {
+        if let Observed::Event {
             channel,
             event_id,
             fields,
         } = &observation.observed
-        else {
-            return;
-        };
+        {
+            let field = |name: &str| field(fields, name);
+            self.add_event(
+                channel,
+                *event_id,
+                observation.time.as_deref(),
+                &field,
+                &observation.reference,
+            );
+        }
+    }
+
+    /// Takes one event record into account without building an observation of it
+    /// (`field` looks a field up by name).
+    pub fn add_event<'r>(
+        &mut self,
+        channel: &str,
+        event_id: u32,
+        time: Option<&str>,
+        field: &dyn Fn(&str) -> Option<&'r str>,
+        reference: &Reference,
+    ) {
+        self.artifacts.insert(ArtifactKind::Evtx);
         let entry = self
             .channels
             .entry(channel.to_lowercase())
             .or_insert_with(|| ChannelProfile {
-                name: channel.clone(),
+                name: channel.to_string(),
                 ..ChannelProfile::default()
             });
         entry.count += 1;
-        if let Some(time) = &observation.time {
-            if entry.first.as_ref().is_none_or(|f| time < f) {
-                entry.first = Some(time.clone());
+        if let Some(time) = time.filter(|t| !t.is_empty()) {
+            if entry.first.as_deref().is_none_or(|f| time < f) {
+                entry.first = Some(time.to_string());
             }
-            if entry.last.as_ref().is_none_or(|l| time > l) {
-                entry.last = Some(time.clone());
+            if entry.last.as_deref().is_none_or(|l| time > l) {
+                entry.last = Some(time.to_string());
             }
         }
         let security = channel.eq_ignore_ascii_case("Security");
         if security {
-            if let Some(sub) = audit_subcategory(*event_id, field(fields, "ObjectType")) {
-                self.audit_subcategories.insert(sub.to_string());
+            if let Some(sub) = audit_subcategory(event_id, field("ObjectType")) {
+                if !self.audit_subcategories.contains(sub) {
+                    self.audit_subcategories.insert(sub.to_string());
+                }
             }
         }
         let cleared = match event_id {
             1102 if security => Some("Security".to_string()),
             104 if channel.eq_ignore_ascii_case("System") => {
-                Some(field(fields, "Channel").unwrap_or("System").to_string())
+                Some(field("Channel").unwrap_or("System").to_string())
             }
             _ => None,
         };
         if let Some(channel) = cleared {
             self.clears.push(LogClear {
                 channel,
-                time: observation.time.clone(),
-                reference: observation.reference.clone(),
+                time: time.filter(|t| !t.is_empty()).map(str::to_string),
+                reference: reference.clone(),
             });
         }
+    }
+
+    /// Whether `kind` was collected (or at least seen).
+    pub fn has_collected(&self, kind: ArtifactKind) -> bool {
+        self.collected.contains(&kind) || self.artifacts.contains(&kind)
     }
 
     /// Whether any Sysmon record was seen.

@@ -13,9 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 use std::path::Path;
 
-use serde_json::Value;
-
-use crate::collect::run::ImageReport;
+use super::report::ImageReport;
 use crate::output::Table;
 
 /// lateral_movement.csv columns.
@@ -37,7 +35,7 @@ pub const COLUMNS: [&str; 13] = [
 
 /// One aggregated edge.
 #[derive(Clone, Debug, Default)]
-struct Edge {
+pub struct Edge {
     first: String,
     last: String,
     count: u64,
@@ -46,63 +44,88 @@ struct Edge {
 
 /// `(source host, source ip, destination host, account, kind, detail)`; detail is the
 /// logon type for logons and the share name for share access.
-type EdgeKey = (String, String, String, String, String, String);
+pub type EdgeKey = (String, String, String, String, String, String);
 
-/// Reads every image's evtx.csv under `out` and writes the edges; returns how many.
-pub fn write(out: &Path, images: &[ImageReport]) -> Result<u64, String> {
-    let resolve = Resolver::new(images);
-    let tools = ToolsByImage::read(out, images);
-    let mut edges: BTreeMap<EdgeKey, Edge> = BTreeMap::new();
-    for image in images {
-        let path = out.join(&image.image).join("evtx.csv");
-        let Ok(mut reader) = csv::Reader::from_path(&path) else {
-            continue;
+/// The edges one image's event records describe, aggregated as they stream past.
+#[derive(Clone, Debug, Default)]
+pub struct EdgeAggregator {
+    image: String,
+    host: String,
+    edges: BTreeMap<EdgeKey, Edge>,
+}
+
+impl EdgeAggregator {
+    /// An empty aggregator for the logs of `host`, scanned as `image`.
+    pub fn new(image: &str, host: &str) -> Self {
+        EdgeAggregator {
+            image: image.to_string(),
+            host: host.to_string(),
+            edges: BTreeMap::new(),
+        }
+    }
+
+    /// Takes one event record into account (`field` looks a field up by name).
+    pub fn add<'r>(
+        &mut self,
+        channel: &str,
+        event_id: u32,
+        field: &dyn Fn(&str) -> Option<&'r str>,
+        time: Option<&str>,
+        _file: &str,
+    ) {
+        let Some(found) = edge_of(channel, event_id, field, &self.host) else {
+            return;
         };
-        let header: Vec<String> = match reader.headers() {
-            Ok(h) => h.iter().map(str::to_string).collect(),
-            Err(_) => continue,
-        };
-        let col = |name: &str| header.iter().position(|h| h == name);
-        let (Some(channel), Some(event_id), Some(time), Some(data)) = (
-            col("channel"),
-            col("event_id"),
-            col("time"),
-            col("event_data"),
-        ) else {
-            continue;
-        };
-        for record in reader.records().filter_map(Result::ok) {
-            let (Some(ch), Some(id), Some(t), Some(json)) = (
-                record.get(channel),
-                record.get(event_id),
-                record.get(time),
-                record.get(data),
-            ) else {
-                continue;
-            };
-            let Some(found) = edge_of(ch, id, json, &image.host) else {
-                continue;
-            };
-            let key = (
-                found.source_host,
-                found.source_ip,
-                found.destination_host,
-                found.account,
-                found.kind.to_string(),
-                found.logon_type,
-            );
-            let edge = edges.entry(key).or_default();
+        let key = (
+            found.source_host,
+            found.source_ip,
+            found.destination_host,
+            found.account,
+            found.kind.to_string(),
+            found.logon_type,
+        );
+        let edge = self.edges.entry(key).or_default();
+        if let Some(t) = time.filter(|t| !t.is_empty()) {
             if edge.first.is_empty() || t < edge.first.as_str() {
                 edge.first = t.to_string();
             }
             if t > edge.last.as_str() {
                 edge.last = t.to_string();
             }
-            edge.count += 1;
-            edge.evidence.insert(format!("{} {ch} {id}", image.image));
+        }
+        edge.count += 1;
+        if edge.evidence.len() < 16 {
+            edge.evidence
+                .insert(format!("{} {channel} {event_id}", self.image));
         }
     }
-    let mut table = Table::create(&out.join("lateral_movement.csv"), &COLUMNS, false)
+
+    /// The edges found so far.
+    pub fn edges(&self) -> &BTreeMap<EdgeKey, Edge> {
+        &self.edges
+    }
+}
+
+/// Writes every image's edges to `lateral_movement.csv` and `graph.dot` in `out`;
+/// returns how many rows.
+pub fn write(out: &Path, images: &[ImageReport], raw_cells: bool) -> Result<u64, String> {
+    let resolve = Resolver::new(images);
+    let tools = ToolsByImage::new(images);
+    let mut edges: BTreeMap<EdgeKey, Edge> = BTreeMap::new();
+    for image in images {
+        for (key, edge) in image.edges.edges() {
+            let merged = edges.entry(key.clone()).or_default();
+            if !edge.first.is_empty() && (merged.first.is_empty() || edge.first < merged.first) {
+                merged.first = edge.first.clone();
+            }
+            if edge.last > merged.last {
+                merged.last = edge.last.clone();
+            }
+            merged.count += edge.count;
+            merged.evidence.extend(edge.evidence.iter().cloned());
+        }
+    }
+    let mut table = Table::create(&out.join("lateral_movement.csv"), &COLUMNS, raw_cells)
         .map_err(|e| e.to_string())?;
     let mut dot = String::from("digraph lateral_movement {\n  rankdir=LR;\n  node [shape=box];\n");
     for ((src_host, src_ip, dst_host, account, kind, logon_type), edge) in &edges {
@@ -147,32 +170,13 @@ pub fn write(out: &Path, images: &[ImageReport]) -> Result<u64, String> {
 struct ToolsByImage(HashMap<String, Vec<(String, String)>>);
 
 impl ToolsByImage {
-    fn read(out: &Path, images: &[ImageReport]) -> ToolsByImage {
-        let mut map = HashMap::new();
-        for image in images {
-            let Ok(mut reader) =
-                csv::Reader::from_path(out.join(&image.image).join("findings.csv"))
-            else {
-                continue;
-            };
-            let header: Vec<String> = reader
-                .headers()
-                .map(|h| h.iter().map(str::to_string).collect())
-                .unwrap_or_default();
-            let (Some(tool), Some(role)) = (
-                header.iter().position(|h| h == "tool"),
-                header.iter().position(|h| h == "role"),
-            ) else {
-                continue;
-            };
-            let found: Vec<(String, String)> = reader
-                .records()
-                .filter_map(Result::ok)
-                .filter_map(|r| Some((r.get(tool)?.to_string(), r.get(role)?.to_string())))
-                .collect();
-            map.insert(image.image.clone(), found);
-        }
-        ToolsByImage(map)
+    fn new(images: &[ImageReport]) -> ToolsByImage {
+        ToolsByImage(
+            images
+                .iter()
+                .map(|i| (i.image.clone(), i.tools.clone()))
+                .collect(),
+        )
     }
 
     /// Tools found in the source role on the source image or in the destination
@@ -206,28 +210,29 @@ struct Found {
 }
 
 /// The edge one event describes, if any. `host` is the host whose log it is.
-fn edge_of(channel: &str, event_id: &str, json: &str, host: &str) -> Option<Found> {
+fn edge_of<'r>(
+    channel: &str,
+    event_id: u32,
+    field: &dyn Fn(&str) -> Option<&'r str>,
+    host: &str,
+) -> Option<Found> {
     let wanted = matches!(
         (channel, event_id),
-        (
-            "Security",
-            "4624" | "4625" | "4648" | "4778" | "5140" | "5145"
-        ) | (
-            "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
-            "1149"
-        ) | (
-            "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
-            "21" | "24" | "25"
-        )
+        ("Security", 4624 | 4625 | 4648 | 4778 | 5140 | 5145)
+            | (
+                "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
+                1149
+            )
+            | (
+                "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
+                21 | 24 | 25
+            )
     );
     if !wanted {
         return None;
     }
-    let fields: Value = serde_json::from_str(json).ok()?;
     let get = |name: &str| {
-        fields
-            .get(name)
-            .and_then(Value::as_str)
+        field(name)
             .map(str::trim)
             .filter(|v| !v.is_empty() && *v != "-")
             .unwrap_or("")
@@ -239,7 +244,7 @@ fn edge_of(channel: &str, event_id: &str, json: &str, host: &str) -> Option<Foun
     };
     let here = host.to_string();
     let found = match (channel, event_id) {
-        ("Security", "4624" | "4625") => {
+        ("Security", 4624 | 4625) => {
             let logon_type = get("LogonType");
             if !matches!(logon_type.as_str(), "3" | "10") {
                 return None;
@@ -249,7 +254,7 @@ fn edge_of(channel: &str, event_id: &str, json: &str, host: &str) -> Option<Foun
                 source_ip: get("IpAddress"),
                 destination_host: here,
                 account: account("TargetUserName", "TargetDomainName"),
-                kind: if event_id == "4624" {
+                kind: if event_id == 4624 {
                     "logon"
                 } else {
                     "failed logon"
@@ -257,7 +262,7 @@ fn edge_of(channel: &str, event_id: &str, json: &str, host: &str) -> Option<Foun
                 logon_type,
             }
         }
-        ("Security", "4648") => Found {
+        ("Security", 4648) => Found {
             source_host: here,
             source_ip: String::new(),
             destination_host: short_name(&get("TargetServerName")),
@@ -265,7 +270,7 @@ fn edge_of(channel: &str, event_id: &str, json: &str, host: &str) -> Option<Foun
             kind: "explicit credentials",
             logon_type: String::new(),
         },
-        ("Security", "4778") => Found {
+        ("Security", 4778) => Found {
             source_host: get("ClientName"),
             source_ip: get("ClientAddress"),
             destination_host: here,
@@ -281,7 +286,7 @@ fn edge_of(channel: &str, event_id: &str, json: &str, host: &str) -> Option<Foun
             kind: "share access",
             logon_type: get("ShareName"),
         },
-        (_, "1149") => Found {
+        (_, 1149) => Found {
             source_host: String::new(),
             source_ip: get("Param3"),
             destination_host: here,
@@ -354,27 +359,45 @@ impl Resolver {
 mod tests {
     use super::*;
 
+    /// Looks fields up in `pairs` the way an event record does.
+    fn edge(pairs: &[(&str, &str)], id: u32, host: &str) -> Option<Found> {
+        let field = |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        edge_of("Security", id, &field, host)
+    }
+
     #[test]
     fn network_logons_become_edges_and_local_ones_do_not() {
-        let json = r#"{"TargetUserName":"admin","TargetDomainName":"CORP","LogonType":"3","IpAddress":"10.0.0.5","WorkstationName":"WS01"}"#;
-        let edge = edge_of("Security", "4624", json, "SRV01").unwrap();
+        let mut fields = vec![
+            ("TargetUserName", "admin"),
+            ("TargetDomainName", "CORP"),
+            ("LogonType", "3"),
+            ("IpAddress", "10.0.0.5"),
+            ("WorkstationName", "WS01"),
+        ];
+        let found = edge(&fields, 4624, "SRV01").unwrap();
         assert_eq!(
-            (edge.source_host.as_str(), edge.source_ip.as_str()),
+            (found.source_host.as_str(), found.source_ip.as_str()),
             ("WS01", "10.0.0.5")
         );
-        assert_eq!(edge.account, "CORP\\admin");
-        let interactive = json.replace("\"3\"", "\"2\"");
-        assert!(edge_of("Security", "4624", &interactive, "SRV01").is_none());
-        let local = json.replace("10.0.0.5", "127.0.0.1").replace("WS01", "-");
-        assert!(edge_of("Security", "4624", &local, "SRV01").is_none());
+        assert_eq!(found.account, "CORP\\admin");
+        fields[2].1 = "2";
+        assert!(edge(&fields, 4624, "SRV01").is_none());
+        fields[2].1 = "3";
+        fields[3].1 = "127.0.0.1";
+        fields[4].1 = "-";
+        assert!(edge(&fields, 4624, "SRV01").is_none());
     }
 
     #[test]
     fn explicit_credentials_point_from_the_source() {
-        let json = r#"{"TargetUserName":"admin","TargetDomainName":"CORP","TargetServerName":"srv01.corp.local"}"#;
-        let edge = edge_of("Security", "4648", json, "WS01").unwrap();
+        let fields = [
+            ("TargetUserName", "admin"),
+            ("TargetDomainName", "CORP"),
+            ("TargetServerName", "srv01.corp.local"),
+        ];
+        let found = edge(&fields, 4648, "WS01").unwrap();
         assert_eq!(
-            (edge.source_host.as_str(), edge.destination_host.as_str()),
+            (found.source_host.as_str(), found.destination_host.as_str()),
             ("WS01", "SRV01")
         );
     }

@@ -1,0 +1,273 @@
+//! One Windows volume: which artifact files to read, in parallel, and which
+//! collector reads each. Every record goes to the image's [`Sinks`].
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::carve::{self, CarveStats, LiveRecords, Recovery};
+use super::evtx::read_log;
+use super::mft::{directory_map, walk, DirectoryMap};
+use super::registry::{self, Hives};
+use super::rows;
+use super::source::Source;
+use crate::evidence::{ReadSeekAdapter, Window};
+use crate::pipeline::{Progress, ScanOptions, Sinks};
+
+/// Largest Prefetch file read (real ones are under 1 MiB).
+const MAX_PREFETCH_BYTES: u64 = 16 << 20;
+
+/// One Windows volume to collect from, with its label for the `volume` column and
+/// its registry hives (read before the output exists, for the host name).
+pub struct Target {
+    /// Label written in the `volume` column.
+    pub label: String,
+    /// Where its files are read from.
+    pub source: Source,
+    /// Its registry hives, logs replayed.
+    pub hives: Hives,
+}
+
+/// One unit of parallel work inside a volume.
+enum Job {
+    EventLog(String),
+    Prefetch(String),
+    FileSystem,
+    Registry,
+    Amcache,
+}
+
+/// Collects every artifact of one volume; returns the carving pass's figures when
+/// its unallocated clusters were carved.
+pub fn collect_volume(
+    target: &Target,
+    out: &Sinks<'_>,
+    options: &ScanOptions,
+    live: &LiveRecords,
+    progress: &Progress<'_>,
+) -> Option<CarveStats> {
+    let mut jobs = Vec::new();
+    let list = |dir: &str, ext: &str| -> Vec<String> {
+        match target.source.list(dir) {
+            Ok(listing) => {
+                // A damaged index may hide some of the files: say so.
+                for problem in &listing.problems {
+                    out.error(&target.label, dir, "list", problem);
+                }
+                listing
+                    .items
+                    .into_iter()
+                    .filter(|i| !i.is_dir && i.name.to_ascii_lowercase().ends_with(ext))
+                    .map(|i| format!("{dir}/{}", i.name))
+                    .collect()
+            }
+            Err(e) => {
+                if !e.absent {
+                    out.error(&target.label, dir, "list", &e.message);
+                }
+                Vec::new()
+            }
+        }
+    };
+    if options.artifacts.evtx {
+        jobs.extend(
+            list("Windows/System32/winevt/Logs", ".evtx")
+                .into_iter()
+                .map(Job::EventLog),
+        );
+        jobs.extend(
+            list("Windows/System32/config", ".evtx")
+                .into_iter()
+                .map(Job::EventLog),
+        );
+    }
+    if options.artifacts.prefetch {
+        jobs.extend(
+            list("Windows/Prefetch", ".pf")
+                .into_iter()
+                .map(Job::Prefetch),
+        );
+    }
+    if options.artifacts.mft || options.artifacts.usn {
+        jobs.push(Job::FileSystem);
+    }
+    if options.artifacts.registry || options.artifacts.shimcache {
+        jobs.push(Job::Registry);
+    }
+    if options.artifacts.amcache {
+        jobs.push(Job::Amcache);
+    }
+    // Largest units first keeps both cores busy to the end.
+    jobs.sort_by_key(|j| match j {
+        Job::FileSystem => 0,
+        Job::Registry | Job::Amcache => 1,
+        Job::EventLog(_) => 2,
+        Job::Prefetch(_) => 3,
+    });
+    let remember = (options.artifacts.carve || options.carve_all).then_some(live);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    jobs.par_iter().for_each(|job| {
+        run_job(job, target, out, options, remember);
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        progress(format!(
+            "volume {}: {n}/{} artifact files",
+            target.label,
+            jobs.len()
+        ));
+    });
+    if options.artifacts.carve && !options.carve_all {
+        progress(format!(
+            "volume {}: carving unallocated clusters",
+            target.label
+        ));
+        let stats = carve_volume(target, out, live);
+        if let Some(s) = &stats {
+            progress(format!(
+                "volume {}: carved {} MB at {:.0} MB/s, {} intact chunks",
+                target.label,
+                s.bytes / 1_000_000,
+                s.mb_per_second,
+                s.intact
+            ));
+        }
+        return stats;
+    }
+    None
+}
+
+fn run_job(
+    job: &Job,
+    target: &Target,
+    out: &Sinks<'_>,
+    options: &ScanOptions,
+    remember: Option<&LiveRecords>,
+) {
+    match job {
+        Job::EventLog(path) => event_log(target, out, path, remember),
+        Job::Prefetch(path) => prefetch_file(target, out, path),
+        Job::FileSystem => file_system(target, out, options),
+        Job::Registry => registry::collect(
+            &target.source,
+            out,
+            &target.label,
+            &target.hives,
+            registry::Tables {
+                registry: options.artifacts.registry,
+                shimcache: options.artifacts.shimcache,
+                targets: &options.registry_targets,
+            },
+        ),
+        Job::Amcache => registry::amcache::collect(out, &target.label, &target.hives),
+    }
+}
+
+/// Deleted evidence from the volume's unallocated clusters.
+fn carve_volume(target: &Target, out: &Sinks<'_>, live: &LiveRecords) -> Option<CarveStats> {
+    let Source::Ntfs(volume) = &target.source else {
+        return None;
+    };
+    let recovery = Recovery::new(out, &target.label, "(unallocated)", live);
+    let result = carve::unallocated(volume, &|data, hit| recovery.on_hit(data, hit));
+    recovery.finish();
+    match result {
+        Ok(stats) => Some(stats),
+        Err(e) => {
+            out.error(&target.label, "$Bitmap", "carve", &e.to_string());
+            None
+        }
+    }
+}
+
+fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: Option<&LiveRecords>) {
+    let volume = &target.label;
+    let file = match target.source.open(path) {
+        Ok(f) => f,
+        Err(e) => return out.error(volume, path, "evtx", &e),
+    };
+    out.collected(volume, path, file.data.as_ref());
+    let reader = ReadSeekAdapter::new(file.data);
+    let mut failures = Vec::new();
+    let result = read_log(
+        reader,
+        1,
+        &mut |record| {
+            if let Some(live) = live {
+                live.insert(&record);
+            }
+            rows::event(out, volume, path, &record, None)
+        },
+        &mut |e| failures.push(e),
+    );
+    match result {
+        Ok(_) => {
+            for e in failures {
+                out.error(volume, path, "evtx record", &e);
+            }
+        }
+        Err(e) => out.error(volume, path, "evtx", &e),
+    }
+}
+
+fn prefetch_file(target: &Target, out: &Sinks<'_>, path: &str) {
+    let volume = &target.label;
+    let bytes = match target
+        .source
+        .open(path)
+        .and_then(|f| f.read_all(MAX_PREFETCH_BYTES))
+    {
+        Ok(b) => b,
+        Err(e) => return out.error(volume, path, "prefetch", &e),
+    };
+    out.collected(volume, path, &bytes);
+    match prefetch::parse(&bytes) {
+        Ok(pf) => rows::prefetch(out, volume, path, &pf, None),
+        Err(e) => out.error(volume, path, "prefetch", &e.to_string()),
+    }
+}
+
+/// `$MFT` then `$UsnJrnl:$J`, sharing the directory map that gives journal records
+/// their parent path.
+fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
+    let volume = &target.label;
+    let mut dirs = DirectoryMap::default();
+    if let Some(mft) = target.source.mft() {
+        out.collected(volume, "$MFT", mft.data.as_ref());
+        dirs = directory_map(mft.data.as_ref(), &mft.extents);
+        if options.artifacts.mft {
+            walk(
+                mft.data.as_ref(),
+                &mft.extents,
+                &mut dirs,
+                &mut |row| rows::mft(out, volume, &row, None),
+                &mut |record, e| out.error(volume, &format!("$MFT record {record}"), "mft", &e),
+            );
+        }
+    } else if options.artifacts.mft && matches!(target.source, Source::Ntfs(_)) {
+        // A triage folder may simply not have collected it; a volume always has one.
+        out.error(volume, "$MFT", "mft", "the volume's $MFT could not be read");
+    }
+    if !options.artifacts.usn {
+        return;
+    }
+    let Some(journal) = target.source.usn_journal() else {
+        return;
+    };
+    out.collected(volume, "$Extend/$UsnJrnl:$J", journal.data.as_ref());
+    for extent in journal.extents.iter().filter(|e| !e.sparse) {
+        let window = Window::new(Arc::clone(&journal.data), extent.offset, extent.length);
+        let mut stream = usn::UsnStream::new(ReadSeekAdapter::new(window), extent.offset);
+        for record in stream.by_ref() {
+            match record {
+                Ok(r) => {
+                    let parent = if r.parent_reference.is_ntfs() {
+                        dirs.path_of(r.parent_reference.entry(), r.parent_reference.sequence())
+                    } else {
+                        String::new()
+                    };
+                    rows::usn(out, volume, &r, &parent);
+                }
+                Err(e) => out.error(volume, "$Extend/$UsnJrnl:$J", "usn", &e.to_string()),
+            }
+        }
+    }
+}

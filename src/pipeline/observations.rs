@@ -1,0 +1,175 @@
+//! `observations.jsonl`: every record the matcher can judge, as it was observed, one
+//! JSON object a line. It is lossless (event fields as Windows stored them, never the
+//! formula-neutralised CSV cells), so `toolmark match` can judge a finished scan again
+//! with other rules, and `toolmark merge` can link hosts scanned on other machines.
+//!
+//! The first line is a header: the format version, the image and host names and the
+//! artifact kinds that were collected (so "not found" and "not collected" stay apart).
+//! Each further line is `{"v": volume, "o": observation}`.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::collect::evtx::EventRecord;
+use crate::traces::matcher::{Observation, Reference};
+use crate::traces::ArtifactKind;
+
+/// File name inside an image's output folder.
+pub const FILE_NAME: &str = "observations.jsonl";
+
+/// Version of the line format.
+pub const FORMAT: u32 = 1;
+
+/// The first line of the file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Header {
+    /// Always [`FORMAT`] for files this version writes.
+    pub toolmark_observations: u32,
+    /// Image name (the output folder's name).
+    pub image: String,
+    /// Host name as the scan determined it.
+    pub host: String,
+    /// Artifact kinds the scan collected.
+    pub collected: Vec<ArtifactKind>,
+}
+
+/// One line after the header.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Line {
+    /// Volume label.
+    pub v: String,
+    /// The observation.
+    pub o: Observation,
+}
+
+/// An event observation serialised from borrowed data (no copy of its fields); reads
+/// back as an [`Observation`].
+#[derive(Serialize)]
+struct EventLine<'a> {
+    v: &'a str,
+    o: EventObservation<'a>,
+}
+
+#[derive(Serialize)]
+struct EventObservation<'a> {
+    time: Option<&'a str>,
+    reference: &'a Reference,
+    observed: EventObserved<'a>,
+}
+
+#[derive(Serialize)]
+enum EventObserved<'a> {
+    #[serde(rename = "event")]
+    Event {
+        channel: &'a str,
+        event_id: u32,
+        fields: &'a [(String, String)],
+    },
+}
+
+/// Writes one image's observations file.
+pub struct ObservationWriter(Mutex<Option<BufWriter<File>>>);
+
+impl ObservationWriter {
+    /// Creates the file in `dir` and writes its header.
+    pub fn create(dir: &Path, header: &Header) -> std::io::Result<Self> {
+        let mut writer = BufWriter::with_capacity(1 << 16, File::create(dir.join(FILE_NAME))?);
+        serde_json::to_writer(&mut writer, header)?;
+        writer.write_all(b"\n")?;
+        Ok(ObservationWriter(Mutex::new(Some(writer))))
+    }
+
+    /// A writer that drops everything (tests, and scans that keep no file).
+    pub fn none() -> Self {
+        ObservationWriter(Mutex::new(None))
+    }
+
+    fn with(
+        &self,
+        write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_mut() {
+            Some(w) => write(w),
+            None => Ok(()),
+        }
+    }
+
+    /// Appends one observation.
+    pub fn write(&self, volume: &str, observation: &Observation) -> std::io::Result<()> {
+        let line = serde_json::to_vec(
+            &(Line {
+                v: volume.to_string(),
+                o: observation.clone(),
+            }),
+        )?;
+        self.with(|w| {
+            w.write_all(&line)?;
+            w.write_all(b"\n")
+        })
+    }
+
+    /// Appends one event record as an observation.
+    pub fn write_event(
+        &self,
+        volume: &str,
+        record: &EventRecord,
+        time: Option<&str>,
+        reference: &Reference,
+    ) -> std::io::Result<()> {
+        let line = serde_json::to_vec(&EventLine {
+            v: volume,
+            o: EventObservation {
+                time,
+                reference,
+                observed: EventObserved::Event {
+                    channel: &record.channel,
+                    event_id: record.event_id,
+                    fields: &record.fields,
+                },
+            },
+        })?;
+        self.with(|w| {
+            w.write_all(&line)?;
+            w.write_all(b"\n")
+        })
+    }
+
+    /// Flushes the file.
+    pub fn finish(self) -> std::io::Result<()> {
+        match self.0.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(mut w) => w.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Reads an observations file: its header, then every line through `each`.
+pub fn read(path: &Path, each: &mut dyn FnMut(Line)) -> Result<Header, String> {
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut lines = BufReader::with_capacity(1 << 16, file).lines();
+    let first = lines
+        .next()
+        .ok_or_else(|| format!("{}: empty", path.display()))?
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let header: Header = serde_json::from_str(&first)
+        .map_err(|e| format!("{}: not an observations file: {e}", path.display()))?;
+    if header.toolmark_observations != FORMAT {
+        return Err(format!(
+            "{}: observations format {} (this toolmark reads {FORMAT})",
+            path.display(),
+            header.toolmark_observations
+        ));
+    }
+    for (n, line) in lines.enumerate() {
+        let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
+        let parsed: Line = serde_json::from_str(&line)
+            .map_err(|e| format!("{} line {}: {e}", path.display(), n + 2))?;
+        each(parsed);
+    }
+    Ok(header)
+}

@@ -1,0 +1,169 @@
+//! One image's sinks. Collectors hand every record over once, here; each record goes to
+//! every consumer that wants it: the CSV tables and the timeline (through
+//! [`ImageOutput`]), the observations file (for `toolmark match`), the trace matcher,
+//! the host's logging profile and the lateral-movement edges. Nothing is read back from
+//! a file this scan wrote.
+
+use std::sync::Mutex;
+
+use super::edges::EdgeAggregator;
+use super::observations::ObservationWriter;
+use crate::collect::evtx::EventRecord;
+use crate::collect::rows::Carved;
+use crate::evidence::ReadAt;
+use crate::output::ImageOutput;
+use crate::traces::matcher::{HostProfile, Matcher, Observation, Observed, Reference};
+
+/// Where one image's records go.
+pub struct Sinks<'a> {
+    tables: ImageOutput,
+    matcher: Option<Matcher<'a>>,
+    profile: Mutex<HostProfile>,
+    edges: Mutex<EdgeAggregator>,
+    observations: ObservationWriter,
+}
+
+/// What the sinks hold once every record has gone through.
+pub struct Drained<'a> {
+    /// The CSV writer, still to be finished.
+    pub tables: ImageOutput,
+    /// The matcher with its hits (when rules were loaded).
+    pub matcher: Option<Matcher<'a>>,
+    /// The host's logging profile.
+    pub profile: HostProfile,
+    /// Lateral-movement edges seen in this image's logs.
+    pub edges: EdgeAggregator,
+}
+
+impl<'a> Sinks<'a> {
+    /// Sinks over `tables`, matching against `matcher`'s rules when there is one.
+    pub fn new(
+        tables: ImageOutput,
+        matcher: Option<Matcher<'a>>,
+        profile: HostProfile,
+        observations: ObservationWriter,
+    ) -> Self {
+        let edges = EdgeAggregator::new(&tables.image, &tables.host);
+        Sinks {
+            tables,
+            matcher,
+            profile: Mutex::new(profile),
+            edges: Mutex::new(edges),
+            observations,
+        }
+    }
+
+    /// Writes a row to table `name`; `cells` are the columns after the context.
+    pub fn row(&self, name: &'static str, volume: &str, cells: Vec<String>) {
+        self.tables.row(name, volume, cells);
+    }
+
+    /// Records something that could not be read; the scan goes on.
+    pub fn error(&self, volume: &str, path: &str, stage: &str, error: &str) {
+        self.tables.error(volume, path, stage, error);
+    }
+
+    /// Adds a timeline row (see [`ImageOutput::event`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn event(
+        &self,
+        volume: &str,
+        time: &str,
+        desc: &str,
+        message: String,
+        artifact: &str,
+        file: &str,
+        reference: String,
+    ) {
+        self.tables
+            .event(volume, time, desc, message, artifact, file, reference);
+    }
+
+    /// Lists a file that artifacts were read from.
+    pub fn collected(&self, volume: &str, path: &str, data: &dyn ReadAt) {
+        self.tables.collected(volume, path, data);
+    }
+
+    /// One record of a non-event table, as the matcher sees it.
+    pub fn observe(&self, volume: &str, observation: Observation) {
+        if let Err(e) = self.observations.write(volume, &observation) {
+            self.error(volume, "observations.jsonl", "write", &e.to_string());
+        }
+        self.profile
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .add(&observation);
+        if let Some(matcher) = &self.matcher {
+            matcher.observe(&observation);
+        }
+    }
+
+    /// One event record (its CSV row is written by the caller): the observations
+    /// file, the profile, the edges and the matcher. A carved record that a live log
+    /// also holds is not new evidence and goes nowhere here.
+    pub fn event_record(
+        &self,
+        volume: &str,
+        file: &str,
+        record: &EventRecord,
+        carved: Option<Carved>,
+    ) {
+        if carved.is_some_and(|c| c.live_copy) {
+            return;
+        }
+        let reference = Reference {
+            artifact: "evtx".into(),
+            file: file.to_string(),
+            // Carved records repeat ids across chunks: their chunk's offset tells them apart.
+            locator: match carved {
+                Some(c) => format!("chunk {} record {}", c.offset, record.record_id),
+                None => format!("record {}", record.record_id),
+            },
+        };
+        let time = (!record.time.is_empty()).then_some(record.time.as_str());
+        if let Err(e) = self
+            .observations
+            .write_event(volume, record, time, &reference)
+        {
+            self.error(volume, "observations.jsonl", "write", &e.to_string());
+        }
+        let field = |name: &str| record.field(name);
+        self.profile
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .add_event(&record.channel, record.event_id, time, &field, &reference);
+        self.edges.lock().unwrap_or_else(|p| p.into_inner()).add(
+            &record.channel,
+            record.event_id,
+            &field,
+            time,
+            file,
+        );
+        if let Some(matcher) = self
+            .matcher
+            .as_ref()
+            .filter(|m| m.wants_event(record.event_id))
+        {
+            matcher.observe(&Observation {
+                time: time.map(str::to_string),
+                reference,
+                observed: Observed::Event {
+                    channel: record.channel.clone(),
+                    event_id: record.event_id,
+                    fields: record.fields.clone(),
+                },
+            });
+        }
+    }
+
+    /// Ends the stream: flushes the observations file and hands back what the sinks hold.
+    pub fn drain(self) -> Result<Drained<'a>, String> {
+        self.observations.finish().map_err(|e| e.to_string())?;
+        Ok(Drained {
+            tables: self.tables,
+            matcher: self.matcher,
+            profile: self.profile.into_inner().unwrap_or_else(|p| p.into_inner()),
+            edges: self.edges.into_inner().unwrap_or_else(|p| p.into_inner()),
+        })
+    }
+}
