@@ -260,16 +260,34 @@ fn summary(report: &ImageReport) -> String {
 /// other, each without its header line. The bytes are copied, not parsed: the cells
 /// were written (and neutralised) once, and a header line never holds a line break.
 fn roll_up(out: &Path, images: &[ImageReport]) -> Result<BTreeMap<String, u64>, String> {
-    let mut counts = BTreeMap::new();
     let mut tables: Vec<(&str, Vec<&'static str>)> =
         TABLES.iter().map(|&n| (n, header(n))).collect();
     tables.push(("errors", schema::ERRORS.to_vec()));
-    tables.push(("findings", judge::FINDINGS.to_vec()));
-    tables.push(("evidence", judge::EVIDENCE.to_vec()));
-    tables.push(("host_profile", judge::PROFILE.to_vec()));
+    tables.extend(judged_tables());
+    let mut counts = concatenate(out, images, &tables)?;
+    counts.insert("timeline".into(), merge_timelines(out, images)?);
+    Ok(counts)
+}
+
+/// The tables the matcher writes (what `toolmark match` rewrites), with headers.
+pub fn judged_tables() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("findings", judge::FINDINGS.to_vec()),
+        ("evidence", judge::EVIDENCE.to_vec()),
+        ("host_profile", judge::PROFILE.to_vec()),
+    ]
+}
+
+/// Writes OUT/<name>.csv for each of `tables` from the images' files; returns rows.
+pub fn concatenate(
+    out: &Path,
+    images: &[ImageReport],
+    tables: &[(&str, Vec<&'static str>)],
+) -> Result<BTreeMap<String, u64>, String> {
+    let mut counts = BTreeMap::new();
     for (name, head) in tables {
         let path = out.join(format!("{name}.csv"));
-        let table = Table::create(&path, &head, true).map_err(|e| e.to_string())?;
+        let table = Table::create(&path, head, true).map_err(|e| e.to_string())?;
         table.finish().map_err(|e| e.to_string())?;
         let mut target = std::fs::OpenOptions::new()
             .append(true)
@@ -287,11 +305,10 @@ fn roll_up(out: &Path, images: &[ImageReport]) -> Result<BTreeMap<String, u64>, 
                 .map_err(|e| format!("{}: {e}", source.display()))?;
             std::io::copy(&mut reader, &mut target)
                 .map_err(|e| format!("{}: {e}", source.display()))?;
-            rows += image.rows.get(name).copied().unwrap_or(0);
+            rows += image.rows.get(*name).copied().unwrap_or(0);
         }
         counts.insert(name.to_string(), rows);
     }
-    counts.insert("timeline".into(), merge_timelines(out, images)?);
     Ok(counts)
 }
 

@@ -93,6 +93,19 @@ enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Judge a finished scan again (other rules, or a newer toolmark) from the
+    /// observations files it wrote; rewrites findings, evidence, host profiles and
+    /// lateral_movement.csv.
+    Match {
+        /// The scan's output directory (a batch folder or one image's folder).
+        out: PathBuf,
+        /// Judge against this rules file instead of the built-in one.
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+        /// Write cells as found, without neutralising spreadsheet formulas.
+        #[arg(long)]
+        raw_cells: bool,
+    },
     /// List the tools, categories and trace counts of the knowledge base.
     Rules {
         /// Validate this rules file instead (errors are reported by line).
@@ -141,6 +154,11 @@ fn main() -> ExitCode {
         } => commands::cat::run(&image, &path, volume, stream.as_deref()),
         Command::Verify { image, quiet } => commands::verify::run(&image, quiet),
         Command::Rules { check, json } => commands::rules::run(check.as_deref(), json),
+        Command::Match {
+            out,
+            rules,
+            raw_cells,
+        } => commands::rematch::run(&out, rules.as_deref(), raw_cells),
         Command::Scan {
             images,
             out,

@@ -145,7 +145,8 @@ pub fn prefetch(
     push_carved(&mut cells, carved);
     out.row("prefetch", volume, cells);
     let file_name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_string();
-    let newest = pf.last_run_times.iter().max().map(ToString::to_string);
+    let latest = pf.latest_run();
+    let newest = latest.map(|t| t.to_string());
     out.observe(
         volume,
         observation(
@@ -163,7 +164,11 @@ pub fn prefetch(
         out.event(
             volume,
             &time.to_string(),
-            if i == 0 { "Last Run" } else { "Previous Run" },
+            if Some(*time) == latest {
+                "Last Run"
+            } else {
+                "Previous Run"
+            },
             format!("{} ran (run count {})", pf.executable, pf.run_count),
             "prefetch",
             path,

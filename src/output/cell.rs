@@ -1,35 +1,35 @@
 //! Cells that cannot turn into spreadsheet formulas.
 //!
 //! Excel, LibreOffice and Google Sheets evaluate a cell that starts with `=`, `+`,
-//! `-` or `@` (and treat a leading tab or carriage return as whitespace before
-//! one). Event fields, file names and command lines are attacker-controlled, so by
-//! default such a cell gets a leading apostrophe, which every spreadsheet shows as
-//! text and hides. Plain numbers (`-1`, `+3.5`) are left alone: they cannot call
-//! anything and analysts sort by them.
+//! `-` or `@` (and treat a leading tab or carriage return as whitespace before one).
+//! Event fields, file names and command lines are attacker-controlled, so by default
+//! such a cell gets a leading apostrophe, which every spreadsheet shows as text and
+//! hides. Only what a spreadsheet would evaluate is touched:
+//!
+//! - a cell starting with `=`, `+`, `@`, tab or CR;
+//! - a cell starting with `-` followed by something that is not a plain number.
+//!
+//! A lone `-` (which Windows writes into thousands of Security fields) and plain
+//! numbers (`-1`, `+3.5`) stay as they are: they cannot call anything, and analysts
+//! filter and sort by them.
 
 use std::borrow::Cow;
 
-const TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
-
 /// The cell as it must be written so no spreadsheet evaluates it.
 pub fn neutralise(cell: &str) -> Cow<'_, str> {
-    match cell.chars().next() {
-        Some(first) if TRIGGERS.contains(&first) && !is_plain_number(cell) => {
-            Cow::Owned(format!("'{cell}"))
-        }
-        _ => Cow::Borrowed(cell),
+    if would_evaluate(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
     }
 }
 
-/// The value a cell stood for before [`neutralise`]: the apostrophe it added is
-/// removed; any other cell (including one that itself began with `'`) is unchanged.
-/// A value that itself began with `'` and then `=`, `+`, `-`, `@`, tab or CR cannot be
-/// told apart from a neutralised one and loses its apostrophe; toolmark only
-/// restores cells to match them against rules, where that does not matter.
-pub fn restore(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(TRIGGERS) && !is_plain_number(rest) => rest,
-        _ => cell,
+fn would_evaluate(cell: &str) -> bool {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'@' | b'\t' | b'\r') => true,
+        Some(b'+') => !is_plain_number(cell),
+        Some(b'-') => cell.len() > 1 && !is_plain_number(cell),
+        _ => false,
     }
 }
 
@@ -50,25 +50,10 @@ mod tests {
         assert_eq!(neutralise("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
         assert_eq!(neutralise("+SUM(A1)"), "'+SUM(A1)");
         assert_eq!(neutralise("-2+3"), "'-2+3");
+        assert_eq!(neutralise("-cmd|' /C calc'!A0"), "'-cmd|' /C calc'!A0");
         assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise("\t=1"), "'\t=1");
         assert_eq!(neutralise("\r=1"), "'\r=1");
-    }
-
-    #[test]
-    fn restore_undoes_exactly_what_neutralise_did() {
-        for cell in [
-            "=cmd|' /C calc'!A0",
-            "-2+3",
-            "'quoted",
-            "'-1",
-            "plain",
-            "",
-            "-1",
-            "@x",
-        ] {
-            assert_eq!(restore(&neutralise(cell)), cell, "{cell}");
-        }
     }
 
     #[test]
@@ -81,6 +66,7 @@ mod tests {
         assert_eq!(neutralise("+3.5"), "+3.5");
         assert_eq!(neutralise(""), "");
         assert_eq!(neutralise("a=b"), "a=b");
-        assert_eq!(neutralise("-"), "'-");
+        assert_eq!(neutralise("-"), "-");
+        assert_eq!(neutralise("'quoted"), "'quoted");
     }
 }

@@ -7,7 +7,7 @@ pub mod schema;
 mod table;
 mod timeline;
 
-pub use cell::{neutralise, restore};
+pub use cell::neutralise;
 pub use image::{header, sha256_of, CollectedFile, ImageOutput, TABLES};
 pub use table::{Table, TableError};
 pub use timeline::{Timeline, TimelineRow};

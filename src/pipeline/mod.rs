@@ -9,6 +9,7 @@ pub mod edges;
 pub mod judge;
 pub mod observations;
 mod options;
+pub mod rejudge;
 mod report;
 mod sinks;
 

@@ -148,8 +148,31 @@ impl ObservationWriter {
     }
 }
 
-/// Reads an observations file: its header, then every line through `each`.
-pub fn read(path: &Path, each: &mut dyn FnMut(Line)) -> Result<Header, String> {
+/// The lines of an observations file after its header.
+pub struct Lines {
+    path: std::path::PathBuf,
+    lines: std::io::Lines<BufReader<File>>,
+    number: usize,
+}
+
+impl Iterator for Lines {
+    type Item = Result<Line, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let line = self.lines.next()?;
+        self.number += 1;
+        Some(
+            line.map_err(|e| format!("{}: {e}", self.path.display()))
+                .and_then(|l| {
+                    serde_json::from_str(&l)
+                        .map_err(|e| format!("{} line {}: {e}", self.path.display(), self.number))
+                }),
+        )
+    }
+}
+
+/// Opens an observations file: its header, and its lines to read one by one.
+pub fn read(path: &Path) -> Result<(Header, Lines), String> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut lines = BufReader::with_capacity(1 << 16, file).lines();
     let first = lines
@@ -165,11 +188,12 @@ pub fn read(path: &Path, each: &mut dyn FnMut(Line)) -> Result<Header, String> {
             header.toolmark_observations
         ));
     }
-    for (n, line) in lines.enumerate() {
-        let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
-        let parsed: Line = serde_json::from_str(&line)
-            .map_err(|e| format!("{} line {}: {e}", path.display(), n + 2))?;
-        each(parsed);
-    }
-    Ok(header)
+    Ok((
+        header,
+        Lines {
+            path: path.to_path_buf(),
+            lines,
+            number: 1,
+        },
+    ))
 }

@@ -46,10 +46,11 @@ pub struct Prefetch {
     pub hash: u32,
     /// How many times the executable ran, as Windows counted it.
     pub run_count: u32,
-    /// Last run times that are set, newest first: one slot in versions 17 and 23,
-    /// eight from version 26 on. Windows writes them roughly newest first but not
-    /// strictly (runs seconds apart can be swapped; 48 corpus files have such a
-    /// pair), so they are sorted here and `last_run_times[0]` is the latest run.
+    /// Last run times that are set, in the order Windows stored them: one slot in
+    /// versions 17 and 23, eight from version 26 on. Windows writes them roughly
+    /// newest first but not strictly (48 corpus files have two neighbours swapped),
+    /// and an order that breaks sharply can reveal a clock change, so they are not
+    /// re-sorted; use [`Prefetch::latest_run`] for the newest.
     pub last_run_times: Vec<Filetime>,
     /// The volumes the program touched.
     pub volumes: Vec<Volume>,
@@ -63,6 +64,13 @@ pub struct Prefetch {
     pub size: u32,
     /// Sub-records that could not be read; everything else is still reported.
     pub damaged: Vec<Error>,
+}
+
+impl Prefetch {
+    /// The newest of the last run times, whatever slot holds it.
+    pub fn latest_run(&self) -> Option<Filetime> {
+        self.last_run_times.iter().copied().max()
+    }
 }
 
 /// One volume entry of a Prefetch file.
@@ -156,7 +164,7 @@ fn parse_scca(bytes: &[u8]) -> Result<Prefetch, Error> {
     })
 }
 
-/// The set last-run times, newest first.
+/// The set last-run times, in stored slot order.
 fn last_run_times(file: Reader<'_>, layout: &Layout) -> Result<Vec<Filetime>, Error> {
     let mut times = Vec::with_capacity(layout.last_run_slots);
     for slot in 0..layout.last_run_slots {
@@ -165,7 +173,6 @@ fn last_run_times(file: Reader<'_>, layout: &Layout) -> Result<Vec<Filetime>, Er
             times.push(time);
         }
     }
-    times.sort_unstable_by(|a, b| b.cmp(a));
     Ok(times)
 }
 

@@ -19,7 +19,8 @@ use super::load::{HiveKind, Hives};
 use super::value::{number, subkeys, text};
 
 /// What the registry says about the host; fields are empty when not recorded.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct HostFacts {
     /// NetBIOS computer name.
     pub computer_name: String,

@@ -122,7 +122,7 @@ pub fn differences(ours: &prefetch::Prefetch, theirs: &SccaInfo) -> Vec<String> 
         ours.run_count.to_string(),
         theirs.run_count.to_string(),
     );
-    // sccainfo prints file order, we sort newest first: compare as multisets.
+    // Both keep file order; compared as multisets, since sccainfo skips no slot.
     let mut times: Vec<String> = ours
         .last_run_times
         .iter()

@@ -1,0 +1,53 @@
+//! `toolmark match OUT [--rules FILE]`: judge a finished scan again, from the
+//! observations files its image folders hold, and rewrite findings, evidence, host
+//! profiles and the lateral-movement table. With the same rules it reproduces the
+//! scan's own findings.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::{Outcome, EXIT_USAGE};
+use crate::batch::{concatenate, judged_tables};
+use crate::pipeline::{edges, rejudge};
+
+/// Runs `toolmark match`.
+pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool) -> Outcome {
+    let kb = match rules {
+        Some(path) => crate::traces::load_path(path),
+        None => crate::traces::load_embedded(),
+    };
+    let kb = match kb {
+        Ok(kb) => kb,
+        Err(e) => {
+            eprintln!("toolmark: error: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let dirs = rejudge::image_dirs(out);
+    if dirs.is_empty() {
+        eprintln!(
+            "toolmark: error: {}: no scan output here (no observations.jsonl)",
+            out.display()
+        );
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let mut images = Vec::new();
+    for dir in &dirs {
+        let report = rejudge::rejudge(dir, &kb, raw_cells).map_err(anyhow::Error::msg)?;
+        say!(
+            "{}: {} findings, {} evidence rows",
+            report.image,
+            report.rows.get("findings").copied().unwrap_or(0),
+            report.rows.get("evidence").copied().unwrap_or(0)
+        );
+        images.push(report);
+    }
+    // A batch folder also holds the roll-ups and the cross-host table.
+    if dirs.first().is_some_and(|d| d != out) {
+        if images.len() > 1 {
+            concatenate(out, &images, &judged_tables()).map_err(anyhow::Error::msg)?;
+        }
+        edges::write(out, &images, raw_cells).map_err(anyhow::Error::msg)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

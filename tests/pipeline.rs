@@ -1,0 +1,113 @@
+//! The one-pass pipeline seen from outside: `toolmark match` re-judges a scan from its
+//! observations file and gets the scan's own findings; `--rules` drives registry
+//! collection too; commands end quietly on a closed pipe.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{built_images, cache_dir, read_csv, scan_into, toolmark};
+
+fn image() -> PathBuf {
+    built_images().join("win10-aptsim.E01")
+}
+
+fn bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn match_reproduces_the_scans_findings_from_the_observations_file() {
+    let out = cache_dir("pipeline-match");
+    let result = scan_into(&[image()], &out, &["--artifacts", "evtx,prefetch,registry"]);
+    assert!(result.status.code().is_some_and(|c| c <= 2));
+    let dir = out.join("win10-aptsim");
+    let judged = ["findings.csv", "evidence.csv", "host_profile.csv"];
+    let before: Vec<Vec<u8>> = judged.iter().map(|f| bytes(&dir.join(f))).collect();
+    let lateral = bytes(&out.join("lateral_movement.csv"));
+    let (_, findings) = read_csv(&dir.join("findings.csv"));
+    assert!(
+        findings.len() >= 5,
+        "the host has tool findings to reproduce"
+    );
+    // Make sure match really rewrites: remove what the scan wrote first.
+    for f in judged {
+        std::fs::remove_file(dir.join(f)).unwrap();
+    }
+    std::fs::remove_file(out.join("lateral_movement.csv")).unwrap();
+    let status = toolmark().arg("match").arg(&out).status().unwrap();
+    assert!(status.success());
+    for (f, old) in judged.iter().zip(&before) {
+        assert!(bytes(&dir.join(f)) == *old, "{f} differs after match");
+    }
+    assert!(bytes(&out.join("lateral_movement.csv")) == lateral);
+}
+
+#[test]
+fn a_custom_rules_file_drives_registry_collection_and_matching() {
+    let rules = cache_dir("pipeline-rules").join("custom.toml");
+    std::fs::create_dir_all(rules.parent().unwrap()).unwrap();
+    // A tool the built-in rules do not know, betrayed only by a key every Windows
+    // SYSTEM hive has (so only a rules file that reaches registry collection finds it).
+    std::fs::write(
+        &rules,
+        r"format = 1
+
+[[tool]]
+id = 'test_registry_tool'
+name = 'Test registry tool'
+category = 'command_execution'
+executables = []
+specific_executables = []
+aliases = []
+
+[[tool.trace]]
+role = 'source'
+strength = 'anchor'
+logging = 'default'
+artifact = 'registry'
+hive = 'SYSTEM'
+key = 'ControlSet*\Control\ComputerName\ComputerName'
+value = 'ComputerName'
+",
+    )
+    .unwrap();
+    let out = cache_dir("pipeline-rules").join("out");
+    let rules_arg = rules.display().to_string();
+    let result = scan_into(
+        &[image()],
+        &out,
+        &["--artifacts", "registry", "--rules", &rules_arg],
+    );
+    assert!(result.status.code().is_some_and(|c| c <= 2));
+    let (header, rows) = read_csv(&out.join("win10-aptsim/registry.csv"));
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let rule_rows: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[col("tools")] == "test_registry_tool")
+        .collect();
+    assert!(!rule_rows.is_empty(), "the custom trace was looked up");
+    assert!(rule_rows.iter().all(|r| r[col("found")] == "true"));
+    let (header, findings) = read_csv(&out.join("win10-aptsim/findings.csv"));
+    let tool = header.iter().position(|h| h == "tool").unwrap();
+    let tools: Vec<&str> = findings.iter().map(|r| r[tool].as_str()).collect();
+    assert_eq!(tools, ["test_registry_tool"]);
+}
+
+#[test]
+fn a_closed_pipe_ends_commands_quietly() {
+    let bin = env!("CARGO_BIN_EXE_toolmark");
+    // bash reports toolmark's own status (the left side of the pipe).
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "'{bin}' rules | head -1 >/dev/null; echo ${{PIPESTATUS[0]}}"
+        ))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "0");
+}
