@@ -15,6 +15,7 @@ pub mod collect;
 pub mod commands;
 pub mod disk;
 pub mod evidence;
+pub mod facts;
 pub mod ntfs;
 pub mod output;
 pub mod pipeline;

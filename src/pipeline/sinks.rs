@@ -142,7 +142,7 @@ impl<'a> Sinks<'a> {
         if let Some(matcher) = self
             .matcher
             .as_ref()
-            .filter(|m| m.wants_event(record.event_id))
+            .filter(|m| m.wants_event(&record.channel, record.event_id))
         {
             matcher.observe(&Observation {
                 time: time.map(str::to_string),

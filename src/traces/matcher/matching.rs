@@ -65,7 +65,7 @@ fn value_forms(value: &str) -> Vec<Cow<'_, str>> {
 }
 
 /// Whether any of `globs` accepts any form of `value`.
-fn field_matches(globs: &[Glob], value: &str) -> bool {
+pub(crate) fn field_matches(globs: &[Glob], value: &str) -> bool {
     let forms = value_forms(value);
     globs
         .iter()

@@ -21,6 +21,7 @@
 //! [`HostProfile`] gives (Sysmon not installed, log not present, audit policy not
 //! enabled, log cleared, or simply not found in a log that was there).
 
+mod fact_trace;
 mod matching;
 mod observation;
 mod profile;
@@ -34,6 +35,8 @@ pub use observation::{ExecutionArtifact, Observation, Observed, Reference};
 pub use profile::{audit_subcategory, ChannelProfile, HostProfile, LogClear, SYSMON_CHANNEL};
 
 use super::{Artifact, ArtifactKind, Category, KnowledgeBase, Logging, Role, Strength, Tool};
+use crate::facts::{self, FactKind};
+use fact_trace::FactTrace;
 use matching::{describe, matches, resolve};
 
 /// Supporting records count when this close (either side) to an anchor hit.
@@ -166,6 +169,11 @@ struct Prepared<'a> {
     logging: &'a Logging,
     artifact: &'a Artifact,
     resolved: Vec<Artifact>,
+    /// The resolved traces as facts, when the trace states a fact (then any witness
+    /// of the fact matches, not only the record the rule names).
+    facts: Vec<FactTrace>,
+    /// One line naming the trace in output.
+    description: String,
 }
 
 fn prepare(tool: &Tool, role: Role) -> Vec<Prepared<'_>> {
@@ -182,15 +190,40 @@ fn prepare(tool: &Tool, role: Role) -> Vec<Prepared<'_>> {
                     .map(|exe| resolve(&t.artifact, exe))
                     .collect()
             };
+            let facts: Vec<FactTrace> = resolved.iter().filter_map(FactTrace::of).collect();
+            let description = match FactTrace::of(&t.artifact) {
+                Some(fact) => fact.describe(),
+                None => describe(&t.artifact),
+            };
             Prepared {
                 strength: t.strength,
                 success: t.success,
                 logging: &t.logging,
                 artifact: &t.artifact,
+                facts,
                 resolved,
+                description,
             }
         })
-        .collect()
+        // Two rules for one fact (a Sysmon 1 and a 4688 of the same process) are one
+        // trace: one execution seen twice must not count as two independent anchors.
+        .fold(Vec::new(), |mut kept: Vec<Prepared<'_>>, p| {
+            let twin = kept.iter().any(|k| {
+                k.strength == p.strength && k.success == p.success && k.description == p.description
+            });
+            if !twin {
+                kept.push(p);
+            }
+            kept
+        })
+}
+
+/// Where a trace is indexed: by fact kind when it states a fact, else by artifact
+/// kind and event ID (0 for non-events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    Fact(FactKind),
+    Raw(ArtifactKind, u32),
 }
 
 /// Evaluates every tool of `kb` over one host's `observations` (all in memory: tests
@@ -247,8 +280,8 @@ struct Hits {
 /// findings. Memory grows with the hits, not with the input.
 pub struct Matcher<'a> {
     plans: Vec<Plan<'a>>,
-    /// Candidate traces by artifact kind and event ID (0 for non-events).
-    index: HashMap<(ArtifactKind, u32), Vec<TraceId>>,
+    /// Candidate traces by fact kind, or by artifact kind and event ID.
+    index: HashMap<Key, Vec<TraceId>>,
     /// Every USN trace (matched through the name cache).
     usn_traces: Vec<TraceId>,
     usn_cache: Mutex<HashMap<String, Vec<TraceId>>>,
@@ -267,7 +300,7 @@ impl<'a> Matcher<'a> {
                 }
             }
         }
-        let mut index: HashMap<(ArtifactKind, u32), Vec<TraceId>> = HashMap::new();
+        let mut index: HashMap<Key, Vec<TraceId>> = HashMap::new();
         let mut usn_traces = Vec::new();
         for (p, plan) in plans.iter().enumerate() {
             for (t, trace) in plan.traces.iter().enumerate() {
@@ -276,14 +309,12 @@ impl<'a> Matcher<'a> {
                     usn_traces.push(id);
                     continue;
                 }
-                let event_id = match trace.artifact {
-                    Artifact::Evtx { event_id, .. } => *event_id,
-                    _ => 0,
+                let key = match (trace.facts.first(), trace.artifact) {
+                    (Some(fact), _) => Key::Fact(fact.kind),
+                    (None, Artifact::Evtx { event_id, .. }) => Key::Raw(ArtifactKind::Evtx, *event_id),
+                    (None, other) => Key::Raw(other.kind(), 0),
                 };
-                index
-                    .entry((trace.artifact.kind(), event_id))
-                    .or_default()
-                    .push(id);
+                index.entry(key).or_default().push(id);
             }
         }
         let hits = Hits {
@@ -303,10 +334,13 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    /// Whether any trace looks at events with this ID: callers skip building an
-    /// observation for the others.
-    pub fn wants_event(&self, event_id: u32) -> bool {
-        self.index.contains_key(&(ArtifactKind::Evtx, event_id))
+    /// Whether any trace looks at this event: callers skip building an observation
+    /// for the others.
+    pub fn wants_event(&self, channel: &str, event_id: u32) -> bool {
+        self.index
+            .contains_key(&Key::Raw(ArtifactKind::Evtx, event_id))
+            || facts::witness(channel, event_id)
+                .is_some_and(|w| self.index.contains_key(&Key::Fact(w.kind)))
     }
 
     /// Compares one observation with every trace that could accept it and keeps it
@@ -337,11 +371,15 @@ impl<'a> Matcher<'a> {
     }
 
     fn accepting(&self, observation: &Observation) -> Vec<TraceId> {
+        let fact = facts::of(&observation.observed);
         let accepts = |&(p, t): &TraceId| {
-            self.plans[p as usize].traces[t as usize]
-                .resolved
-                .iter()
-                .any(|a| matches(a, observation))
+            let trace = &self.plans[p as usize].traces[t as usize];
+            if trace.facts.is_empty() {
+                trace.resolved.iter().any(|a| matches(a, observation))
+            } else {
+                fact.as_ref()
+                    .is_some_and(|f| trace.facts.iter().any(|ft| ft.matches(f)))
+            }
         };
         if let Observed::Usn { name, .. } = &observation.observed {
             return self
@@ -356,9 +394,12 @@ impl<'a> Matcher<'a> {
         };
         let mut out: Vec<TraceId> = Vec::new();
         for kind in observation.kinds() {
-            if let Some(ids) = self.index.get(&(*kind, event_id)) {
+            if let Some(ids) = self.index.get(&Key::Raw(*kind, event_id)) {
                 out.extend(ids.iter().filter(|id| accepts(id)));
             }
+        }
+        if let Some(ids) = fact.as_ref().and_then(|f| self.index.get(&Key::Fact(f.kind))) {
+            out.extend(ids.iter().filter(|id| accepts(id)));
         }
         out
     }
@@ -413,8 +454,96 @@ impl<'a> Matcher<'a> {
                 findings.push(finding);
             }
         }
-        findings
+        let tools: HashMap<&str, &Tool> = self
+            .plans
+            .iter()
+            .map(|p| (p.tool.id.as_str(), p.tool))
+            .collect();
+        collapse_families(findings, &tools)
     }
+}
+
+/// One binary, many modules: when several tools of one program (mimikatz's
+/// `sekurlsa`, `lsadump`, `kerberos` modules…) are found in the same role on exactly
+/// the same anchor records, nothing recorded which module ran. They become one
+/// finding named after the program, "module unknown", listing the candidates.
+fn collapse_families(findings: Vec<Finding>, tools: &HashMap<&str, &Tool>) -> Vec<Finding> {
+    type AnchorSet = BTreeSet<(String, String, String)>;
+    let anchors = |f: &Finding| -> AnchorSet {
+        f.evidence
+            .iter()
+            .filter(|e| e.strength == Strength::Anchor)
+            .map(|e| {
+                (
+                    e.reference.artifact.clone(),
+                    e.reference.file.clone(),
+                    e.reference.locator.clone(),
+                )
+            })
+            .collect()
+    };
+    let mut groups: Vec<(Role, AnchorSet, Vec<Finding>)> = Vec::new();
+    for finding in findings {
+        let set = anchors(&finding);
+        match groups
+            .iter_mut()
+            .find(|(role, s, _)| *role == finding.role && *s == set)
+        {
+            Some((_, _, members)) => members.push(finding),
+            None => groups.push((finding.role, set, vec![finding])),
+        }
+    }
+    let mut out = Vec::new();
+    for (_, _, mut members) in groups {
+        let program = shared_program(&members, tools);
+        match (members.len(), program) {
+            (1, _) | (_, None) => out.append(&mut members),
+            (_, Some(program)) => out.push(family(members, &program)),
+        }
+    }
+    out
+}
+
+/// The one program every member's tool runs as, if they share exactly one.
+fn shared_program(members: &[Finding], tools: &HashMap<&str, &Tool>) -> Option<String> {
+    let mut common: Option<BTreeSet<&str>> = None;
+    for m in members {
+        let own: BTreeSet<&str> = tools
+            .get(m.tool_id.as_str())?
+            .specific_executables
+            .iter()
+            .map(String::as_str)
+            .collect();
+        common = Some(match common {
+            None => own,
+            Some(c) => c.intersection(&own).copied().collect(),
+        });
+    }
+    let common = common?;
+    let mut names = common.into_iter();
+    let first = names.next()?;
+    names.next().is_none().then(|| first.to_string())
+}
+
+/// The members as one finding of the program's family.
+fn family(members: Vec<Finding>, program: &str) -> Finding {
+    let stem = program.rsplit_once('.').map_or(program, |(s, _)| s);
+    let ids: Vec<String> = members.iter().map(|m| m.tool_id.clone()).collect();
+    let mut merged = members
+        .iter()
+        .max_by_key(|m| (m.confidence, m.matched_anchors + m.matched_supporting))
+        .cloned()
+        .unwrap_or_else(|| members[0].clone());
+    merged.tool_id = stem.to_string();
+    merged.tool_name = format!("{stem} (module unknown: one of {})", ids.join(", "));
+    merged.reason = format!(
+        "{}; the same records fit {}: nothing recorded which module ran",
+        merged.reason,
+        ids.join(", ")
+    );
+    merged.first_time = members.iter().filter_map(|m| m.first_time.clone()).min();
+    merged.last_time = members.iter().filter_map(|m| m.last_time.clone()).max();
+    merged
 }
 
 struct Context<'a> {
@@ -470,7 +599,7 @@ impl Context<'_> {
                 supporting += 1;
             }
             success_hit |= trace.success;
-            let description = describe(trace.artifact);
+            let description = trace.description.clone();
             for o in kept {
                 counted.insert(o);
                 let record = &self.kept[o as usize];
@@ -568,7 +697,7 @@ impl Context<'_> {
                     && !t.resolved.is_empty()
             })
             .filter_map(|(t, _)| {
-                let trace = describe(t.artifact);
+                let trace = t.description.clone();
                 seen.insert(trace.clone()).then(|| Missing {
                     trace,
                     reason: missing_reason(t, self.profile),

@@ -1,0 +1,391 @@
+//! Facts: what happened on a host, whichever record says it.
+//!
+//! Windows records one fact in several places: a process start is Security 4688 and
+//! Sysmon 1; a service installed is System 7045, Security 4697 and a key under
+//! `Services`; a task registered is Security 4698, TaskScheduler 106 and a TaskCache
+//! entry. Rules written against one witness must match the others, so both sides are
+//! put into one small vocabulary here (in the spirit of Sigma's log-source
+//! categories): each witness maps to a [`FactKind`] and its fields to canonical
+//! names. This module is the only place that knows which event means which fact;
+//! adding a witness is one row of [`EVENT_FACTS`].
+
+use crate::traces::matcher::Observed;
+
+/// The kinds of fact toolmark normalises records into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FactKind {
+    /// A process started: image, command line, parent, user, PE metadata.
+    ProcessStart,
+    /// A process ended: image, exit status.
+    ProcessEnd,
+    /// A service was installed: name, image path, type, start type, account.
+    ServiceInstalled,
+    /// A scheduled task was registered: name, user, content or command.
+    TaskRegistered,
+    /// A network logon succeeded: user, domain, logon type, source address.
+    Logon,
+    /// A logon with explicitly supplied credentials: user, target server, process.
+    ExplicitCredentials,
+    /// A network share was accessed: share, relative target, source address, user.
+    ShareAccess,
+    /// An event log was cleared: channel, user.
+    LogCleared,
+    /// An outbound or inbound connection: image, addresses, port.
+    NetworkConnection,
+    /// A named pipe was created or connected: pipe name, image.
+    NamedPipe,
+    /// A process opened another: source image, target image, access mask.
+    ProcessAccess,
+    /// A registry key or value was created, set or deleted: key, data, image.
+    RegistryEvent,
+}
+
+impl FactKind {
+    /// The name used in trace descriptions (`process_start`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactKind::ProcessStart => "process_start",
+            FactKind::ProcessEnd => "process_end",
+            FactKind::ServiceInstalled => "service_installed",
+            FactKind::TaskRegistered => "task_registered",
+            FactKind::Logon => "logon",
+            FactKind::ExplicitCredentials => "explicit_credentials",
+            FactKind::ShareAccess => "share_access",
+            FactKind::LogCleared => "log_cleared",
+            FactKind::NetworkConnection => "network_connection",
+            FactKind::NamedPipe => "named_pipe",
+            FactKind::ProcessAccess => "process_access",
+            FactKind::RegistryEvent => "registry_event",
+        }
+    }
+}
+
+const SECURITY: &str = "security";
+const SYSTEM: &str = "system";
+const SYSMON: &str = "microsoft-windows-sysmon/operational";
+const TASK_SCHEDULER: &str = "microsoft-windows-taskscheduler/operational";
+
+/// One witness of a fact: lower-case channel, event ID, the fact, and its fields'
+/// canonical names. Fields not listed keep their own name.
+pub struct Witness {
+    /// Channel, lower case.
+    pub channel: &'static str,
+    /// Event ID.
+    pub event_id: u32,
+    /// The fact the event records.
+    pub kind: FactKind,
+    /// (field as logged, canonical name).
+    pub fields: &'static [(&'static str, &'static str)],
+}
+
+const PROCESS_4688: &[(&str, &str)] = &[
+    ("NewProcessName", "image"),
+    ("CommandLine", "command_line"),
+    ("ParentProcessName", "parent_image"),
+    ("SubjectUserName", "user"),
+    ("SubjectLogonId", "logon_id"),
+];
+const PROCESS_SYSMON: &[(&str, &str)] = &[
+    ("Image", "image"),
+    ("CommandLine", "command_line"),
+    ("ParentImage", "parent_image"),
+    ("ParentCommandLine", "parent_command_line"),
+    ("User", "user"),
+    ("LogonId", "logon_id"),
+    ("OriginalFileName", "original_file_name"),
+    ("Product", "product"),
+    ("Description", "description"),
+    ("Company", "company"),
+    ("Hashes", "hashes"),
+];
+const SERVICE_7045: &[(&str, &str)] = &[
+    ("ServiceName", "name"),
+    ("ImagePath", "image_path"),
+    ("ServiceType", "service_type"),
+    ("StartType", "start_type"),
+    ("AccountName", "account"),
+];
+const SERVICE_4697: &[(&str, &str)] = &[
+    ("ServiceName", "name"),
+    ("ServiceFileName", "image_path"),
+    ("ServiceType", "service_type"),
+    ("ServiceStartType", "start_type"),
+    ("ServiceAccount", "account"),
+];
+const SHARE: &[(&str, &str)] = &[
+    ("ShareName", "share"),
+    ("RelativeTargetName", "relative_target"),
+    ("IpAddress", "ip"),
+    ("SubjectUserName", "user"),
+];
+
+/// Every event that witnesses a fact.
+pub const EVENT_FACTS: &[Witness] = &[
+    Witness {
+        channel: SECURITY,
+        event_id: 4688,
+        kind: FactKind::ProcessStart,
+        fields: PROCESS_4688,
+    },
+    Witness {
+        channel: SYSMON,
+        event_id: 1,
+        kind: FactKind::ProcessStart,
+        fields: PROCESS_SYSMON,
+    },
+    Witness {
+        channel: SECURITY,
+        event_id: 4689,
+        kind: FactKind::ProcessEnd,
+        fields: &[("ProcessName", "image"), ("Status", "status")],
+    },
+    Witness {
+        channel: SYSMON,
+        event_id: 5,
+        kind: FactKind::ProcessEnd,
+        fields: &[("Image", "image")],
+    },
+    Witness {
+        channel: SYSTEM,
+        event_id: 7045,
+        kind: FactKind::ServiceInstalled,
+        fields: SERVICE_7045,
+    },
+    Witness {
+        channel: SECURITY,
+        event_id: 4697,
+        kind: FactKind::ServiceInstalled,
+        fields: SERVICE_4697,
+    },
+    Witness {
+        channel: SECURITY,
+        event_id: 4698,
+        kind: FactKind::TaskRegistered,
+        fields: &[("TaskName", "name"), ("SubjectUserName", "user")],
+    },
+    Witness {
+        channel: TASK_SCHEDULER,
+        event_id: 106,
+        kind: FactKind::TaskRegistered,
+        fields: &[("TaskName", "name"), ("UserContext", "user")],
+    },
+    Witness {
+        channel: SECURITY,
+        event_id: 4624,
+        kind: FactKind::Logon,
+        fields: &[
+            ("TargetUserName", "user"),
+            ("TargetDomainName", "domain"),
+            ("LogonType", "logon_type"),
+            ("IpAddress", "ip"),
+            ("WorkstationName", "workstation"),
+            ("LogonProcessName", "logon_process"),
+            ("AuthenticationPackageName", "auth_package"),
+        ],
+    },
+    Witness {
+        channel: SECURITY,
+        event_id: 4648,
+        kind: FactKind::ExplicitCredentials,
+        fields: &[
+            ("TargetUserName", "user"),
+            ("TargetServerName", "target_server"),
+            ("ProcessName", "image"),
+        ],
+    },
+    Witness {
+        channel: SECURITY,
+        event_id: 5140,
+        kind: FactKind::ShareAccess,
+        fields: SHARE,
+    },
+    Witness {
+        channel: SECURITY,
+        event_id: 5145,
+        kind: FactKind::ShareAccess,
+        fields: SHARE,
+    },
+    Witness {
+        channel: SECURITY,
+        event_id: 1102,
+        kind: FactKind::LogCleared,
+        fields: &[("SubjectUserName", "user")],
+    },
+    Witness {
+        channel: SYSTEM,
+        event_id: 104,
+        kind: FactKind::LogCleared,
+        fields: &[("SubjectUserName", "user"), ("Channel", "channel")],
+    },
+    Witness {
+        channel: SYSMON,
+        event_id: 3,
+        kind: FactKind::NetworkConnection,
+        fields: &[
+            ("Image", "image"),
+            ("DestinationIp", "destination_ip"),
+            ("DestinationPort", "destination_port"),
+        ],
+    },
+    Witness {
+        channel: SECURITY,
+        event_id: 5156,
+        kind: FactKind::NetworkConnection,
+        fields: &[
+            ("Application", "image"),
+            ("DestAddress", "destination_ip"),
+            ("DestPort", "destination_port"),
+        ],
+    },
+    Witness {
+        channel: SYSMON,
+        event_id: 17,
+        kind: FactKind::NamedPipe,
+        fields: &[("PipeName", "pipe"), ("Image", "image")],
+    },
+    Witness {
+        channel: SYSMON,
+        event_id: 18,
+        kind: FactKind::NamedPipe,
+        fields: &[("PipeName", "pipe"), ("Image", "image")],
+    },
+    Witness {
+        channel: SYSMON,
+        event_id: 10,
+        kind: FactKind::ProcessAccess,
+        fields: &[
+            ("SourceImage", "source_image"),
+            ("TargetImage", "target_image"),
+            ("GrantedAccess", "granted_access"),
+        ],
+    },
+    Witness {
+        channel: SYSMON,
+        event_id: 12,
+        kind: FactKind::RegistryEvent,
+        fields: &[("TargetObject", "key"), ("Image", "image")],
+    },
+    Witness {
+        channel: SYSMON,
+        event_id: 13,
+        kind: FactKind::RegistryEvent,
+        fields: &[
+            ("TargetObject", "key"),
+            ("Details", "data"),
+            ("Image", "image"),
+        ],
+    },
+];
+
+/// The witness entry of an event, if it records a fact.
+pub fn witness(channel: &str, event_id: u32) -> Option<&'static Witness> {
+    EVENT_FACTS
+        .iter()
+        .find(|w| w.event_id == event_id && w.channel.eq_ignore_ascii_case(channel))
+}
+
+/// The canonical name of `field` in `witness` (its own name when not mapped).
+pub fn canonical<'a>(witness: &Witness, field: &'a str) -> &'a str {
+    witness
+        .fields
+        .iter()
+        .find(|(logged, _)| logged.eq_ignore_ascii_case(field))
+        .map_or(field, |(_, name)| name)
+}
+
+/// A fact as normalised from one record: its kind and canonical fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact<'o> {
+    /// What happened.
+    pub kind: FactKind,
+    /// (canonical name, value), borrowing from the record.
+    pub fields: Vec<(&'o str, &'o str)>,
+}
+
+impl<'o> Fact<'o> {
+    /// The value of a canonical field.
+    pub fn get(&self, name: &str) -> Option<&'o str> {
+        self.fields.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+}
+
+/// The fact an observation witnesses, if any.
+pub fn of(observed: &Observed) -> Option<Fact<'_>> {
+    match observed {
+        Observed::Event {
+            channel,
+            event_id,
+            fields,
+        } => {
+            let w = witness(channel, *event_id)?;
+            Some(Fact {
+                kind: w.kind,
+                fields: fields
+                    .iter()
+                    .map(|(n, v)| (canonical(w, n), v.as_str()))
+                    .collect(),
+            })
+        }
+        Observed::Service { name, image_path } => Some(Fact {
+            kind: FactKind::ServiceInstalled,
+            fields: vec![("name", name.as_str()), ("image_path", image_path.as_str())],
+        }),
+        Observed::Task { name, command } => Some(Fact {
+            kind: FactKind::TaskRegistered,
+            fields: vec![("name", name.as_str()), ("command", command.as_str())],
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(channel: &str, id: u32, fields: &[(&str, &str)]) -> Observed {
+        Observed::Event {
+            channel: channel.into(),
+            event_id: id,
+            fields: fields
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn security_and_sysmon_process_starts_are_one_fact() {
+        let security = event(
+            "Security",
+            4688,
+            &[("NewProcessName", "C:\\x\\p.exe"), ("CommandLine", "p -s")],
+        );
+        let sysmon = event(
+            "Microsoft-Windows-Sysmon/Operational",
+            1,
+            &[("Image", "C:\\x\\p.exe"), ("CommandLine", "p -s")],
+        );
+        let (a, b) = (of(&security).unwrap(), of(&sysmon).unwrap());
+        assert_eq!(a.kind, FactKind::ProcessStart);
+        assert_eq!(a, b);
+        assert_eq!(a.get("image"), Some("C:\\x\\p.exe"));
+    }
+
+    #[test]
+    fn a_service_key_and_a_7045_are_one_fact() {
+        let key = Observed::Service {
+            name: "PSEXESVC".into(),
+            image_path: "%SystemRoot%\\PSEXESVC.exe".into(),
+        };
+        let log = event(
+            "System",
+            7045,
+            &[
+                ("ServiceName", "PSEXESVC"),
+                ("ImagePath", "%SystemRoot%\\PSEXESVC.exe"),
+            ],
+        );
+        assert_eq!(of(&key), of(&log));
+        assert!(of(&event("System", 7036, &[])).is_none());
+    }
+}
