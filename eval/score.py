@@ -102,9 +102,11 @@ def scan_one(n, log, corpus, binary, work):
     logs_dir.mkdir(parents=True, exist_ok=True)
     link = logs_dir / src.name
     if not link.exists():
+        # toolmark skips symlinks inside a triage folder (they could lead out of
+        # it), so place a real file: a hard link where possible, else a copy.
         try:
-            link.symlink_to(src)
-        except OSError:  # file systems without symlinks
+            os.link(src, link)
+        except OSError:
             shutil.copyfile(src, link)
     out = work / "OUT" / str(n)
     if out.exists():
