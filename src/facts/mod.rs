@@ -305,7 +305,10 @@ pub struct Fact<'o> {
 impl<'o> Fact<'o> {
     /// The value of a canonical field.
     pub fn get(&self, name: &str) -> Option<&'o str> {
-        self.fields.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        self.fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
     }
 }
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use super::matching::field_matches;
 use crate::facts::{self, canonical, Fact, FactKind};
+
 use crate::traces::{Artifact, Glob};
 
 /// A trace on a fact: its kind and the canonical fields it constrains.
@@ -32,7 +33,15 @@ impl FactTrace {
                 event_id,
                 fields,
             } => {
-                let witness = facts::witness(channel.as_str(), *event_id)?;
+                // `channel = '*'` names the event by ID alone: it states a fact when
+                // every witness with that ID records the same one.
+                let mut candidates = facts::EVENT_FACTS
+                    .iter()
+                    .filter(|w| w.event_id == *event_id && channel.matches(w.channel));
+                let witness = candidates.next()?;
+                if candidates.any(|w| w.kind != witness.kind) {
+                    return None;
+                }
                 Some(FactTrace {
                     kind: witness.kind,
                     fields: fields
@@ -43,7 +52,10 @@ impl FactTrace {
             }
             Artifact::Service { name, image_path } => Some(FactTrace {
                 kind: FactKind::ServiceInstalled,
-                fields: field(vec![("name", Some(name)), ("image_path", image_path.as_ref())]),
+                fields: field(vec![
+                    ("name", Some(name)),
+                    ("image_path", image_path.as_ref()),
+                ]),
             }),
             Artifact::Task { name, command } => Some(FactTrace {
                 kind: FactKind::TaskRegistered,

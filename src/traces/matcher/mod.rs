@@ -195,8 +195,17 @@ fn prepare(tool: &Tool, role: Role) -> Vec<Prepared<'_>> {
                 Some(fact) => fact.describe(),
                 None => describe(&t.artifact),
             };
+            // A cleared log says that someone cleared it, not with which tool (Event
+            // Viewer, PowerShell, wevtutil and the API all write the same 1102/104): it
+            // supports a tool's other traces but never names the tool alone. The clear
+            // itself is in host_profile.csv.
+            let names_no_tool = facts.iter().any(|f| f.kind == FactKind::LogCleared);
             Prepared {
-                strength: t.strength,
+                strength: if names_no_tool {
+                    Strength::Supporting
+                } else {
+                    t.strength
+                },
                 success: t.success,
                 logging: &t.logging,
                 artifact: &t.artifact,
@@ -311,7 +320,9 @@ impl<'a> Matcher<'a> {
                 }
                 let key = match (trace.facts.first(), trace.artifact) {
                     (Some(fact), _) => Key::Fact(fact.kind),
-                    (None, Artifact::Evtx { event_id, .. }) => Key::Raw(ArtifactKind::Evtx, *event_id),
+                    (None, Artifact::Evtx { event_id, .. }) => {
+                        Key::Raw(ArtifactKind::Evtx, *event_id)
+                    }
                     (None, other) => Key::Raw(other.kind(), 0),
                 };
                 index.entry(key).or_default().push(id);
@@ -398,7 +409,10 @@ impl<'a> Matcher<'a> {
                 out.extend(ids.iter().filter(|id| accepts(id)));
             }
         }
-        if let Some(ids) = fact.as_ref().and_then(|f| self.index.get(&Key::Fact(f.kind))) {
+        if let Some(ids) = fact
+            .as_ref()
+            .and_then(|f| self.index.get(&Key::Fact(f.kind)))
+        {
             out.extend(ids.iter().filter(|id| accepts(id)));
         }
         out
