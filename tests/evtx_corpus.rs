@@ -82,7 +82,11 @@ fn record_counts_and_sampled_fields_equal_evtxexport() {
                 .unwrap_or_else(|| panic!("{}: record {} missing", log.display(), want.number));
             let at = format!("{} record {}", log.display(), want.number);
             let written = iso_from_evtxexport(&want.written);
-            assert_eq!(got.header_time.as_ref().unwrap_or(&got.time), &written, "{at}");
+            assert_eq!(
+                got.header_time.as_ref().unwrap_or(&got.time),
+                &written,
+                "{at}"
+            );
             assert_eq!(got.computer, want.computer, "{at}");
             // evtxexport names the event source where a classic provider has one.
             assert!(

@@ -55,7 +55,9 @@ fn every_record_id_and_time_equal_the_events_own() {
         expected.sort_by_key(|e| e.record_id);
         for (got, want) in records.iter().zip(&expected) {
             let at = format!("{} record {}", log.display(), got.record_id);
-            let id = want.record_id.unwrap_or_else(|| panic!("{at}: no id exported"));
+            let id = want
+                .record_id
+                .unwrap_or_else(|| panic!("{at}: no id exported"));
             assert_eq!(got.record_id, id, "{at}");
             let time = want
                 .time_created
@@ -79,8 +81,14 @@ fn every_record_id_and_time_equal_the_events_own() {
     assert!(total > 30_000, "{total} records in all");
     // The exported attack samples (Event Viewer "Save as"): the headers were
     // renumbered in 73 of them and zeroed a time in 31.
-    assert!(renumbered >= 73, "{renumbered} logs with renumbered headers");
-    assert!(zero_headers >= 31, "{zero_headers} logs with zeroed header times");
+    assert!(
+        renumbered >= 73,
+        "{renumbered} logs with renumbered headers"
+    );
+    assert!(
+        zero_headers >= 31,
+        "{zero_headers} logs with zeroed header times"
+    );
 }
 
 #[test]
@@ -104,7 +112,10 @@ fn processing_error_data_keeps_its_children() {
         .iter()
         .filter(|r| r.field("ErrorCode").is_some() && r.field("DataItemName").is_some())
         .count();
-    assert_eq!(with_errors, 3, "evtxexport shows 3 ProcessingErrorData events");
+    assert_eq!(
+        with_errors, 3,
+        "evtxexport shows 3 ProcessingErrorData events"
+    );
 }
 
 #[test]

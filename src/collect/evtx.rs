@@ -294,7 +294,12 @@ fn convert(record: EvtxRecord<'_>, check: &mut ChunkCheck) -> evtx::err::Result<
     let header_id = record.event_record_id;
     let header_time = record.timestamp;
     let rendered = record.into_json_bytes()?;
-    Ok(from_json(&rendered.data, header_id, header_time, chunk_verified))
+    Ok(from_json(
+        &rendered.data,
+        header_id,
+        header_time,
+        chunk_verified,
+    ))
 }
 
 /// Flattens a record the crate rendered as JSON.
@@ -372,7 +377,11 @@ impl Parsed {
             record.header_time = Some(header_iso);
         }
         if !problems.is_empty() {
-            record.problem = Some(format!("record {}: {}", record.record_id, problems.join("; ")));
+            record.problem = Some(format!(
+                "record {}: {}",
+                record.record_id,
+                problems.join("; ")
+            ));
         }
         record.chunk_verified = chunk_verified;
         record.fields = self.event_data.or(self.user_data).unwrap_or(self.other);
@@ -385,7 +394,9 @@ impl Parsed {
 fn event_time(raw: &str) -> Result<String, String> {
     const ZERO: &str = "1601-01-01T00:00:00.0000000Z";
     if raw == ZERO {
-        return Err("TimeCreated/@SystemTime is 1601-01-01, a zero FILETIME: no time was recorded".into());
+        return Err(
+            "TimeCreated/@SystemTime is 1601-01-01, a zero FILETIME: no time was recorded".into(),
+        );
     }
     if is_our_format(raw.as_bytes()) {
         return Ok(raw.to_string());
