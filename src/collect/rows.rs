@@ -56,6 +56,10 @@ pub fn event(
     );
     cells.push(carved.map(|c| c.live_copy.to_string()).unwrap_or_default());
     out.row("evtx", volume, cells);
+    if let Some(problem) = &record.problem {
+        // No EventRecordID or no usable TimeCreated: say so beside the row.
+        out.error(volume, file, "evtx record", problem);
+    }
     let summary: Vec<String> = record
         .fields
         .iter()

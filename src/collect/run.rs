@@ -533,9 +533,6 @@ fn event_log(target: &Target, out: &ImageOutput, path: &str, live: Option<&LiveR
             if let Some(live) = live {
                 live.insert(&record);
             }
-            if let Some(problem) = &record.problem {
-                out.error(volume, path, "evtx record", problem);
-            }
             rows::event(out, volume, path, &record, None)
         },
         &mut |e| failures.push(e),
