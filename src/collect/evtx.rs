@@ -1,25 +1,36 @@
 //! Event logs (EVTX) through the `evtx` crate, flattened into one record per event.
 //!
-//! The crate renders each record as JSON; we keep the `System` facts every analysis
-//! needs (channel, provider, event id, record id, time, computer) and the event's
-//! own fields (`EventData`, or the first element of `UserData`) as ordered
-//! name/value pairs, so nothing is lost and the lateral-movement columns can be
-//! picked by name. A record the crate cannot parse is counted and reported, and
-//! the rest of the file is still read.
+//! The crate renders each record once, as compact JSON, on its worker threads; a
+//! streaming serde visitor turns those bytes straight into our flat [`EventRecord`]
+//! there too (no `serde_json::Value` is built). We keep the `System` facts every
+//! analysis needs (channel, provider, event id, record id, time, computer) and the
+//! event's own fields (`EventData`, else the first element of `UserData`, else the
+//! children of whatever else the event holds, such as `ProcessingErrorData`) as
+//! ordered name/value pairs, so nothing is lost and the lateral-movement columns can
+//! be picked by name.
+//!
+//! A record's identity comes from the event itself (`System/EventRecordID`,
+//! `System/TimeCreated/@SystemTime`), not from the record header: logs exported with
+//! Event Viewer or `wevtutil epl` renumber the headers and sometimes zero their
+//! times. Where the header says otherwise it is kept beside. A record the crate
+//! cannot parse is counted and reported, and the rest of the file is still read.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::io::{Read, Seek};
-
 use std::sync::Arc;
 
-use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
-use serde_json::{Map, Value};
+use evtx::{ChunkFlags, EvtxChunk, EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// One event record.
 #[derive(Clone, Debug, Default)]
 pub struct EventRecord {
-    /// `EventRecordID`.
+    /// `System/EventRecordID` (the record header's id when the event has none; see
+    /// `problem`).
     pub record_id: u64,
-    /// `TimeCreated/@SystemTime` as ISO-8601 UTC with 100 ns digits.
+    /// `System/TimeCreated/@SystemTime` as ISO-8601 UTC with 100 ns digits; empty
+    /// when the event has no usable time (see `problem`), never 1601-01-01.
     pub time: String,
     /// `Channel`, e.g. `Security`.
     pub channel: String,
@@ -35,8 +46,18 @@ pub struct EventRecord {
     pub level: String,
     /// `Security/@UserID`, when present.
     pub user_sid: String,
-    /// Event fields in document order: `EventData/Data[@Name]` or `UserData/*/*`.
+    /// Event fields in document order: `EventData/Data[@Name]`, `UserData/*/*`, or
+    /// the children of the event's other elements (`ProcessingErrorData/*`, ...).
     pub fields: Vec<(String, String)>,
+    /// The record header's id, when it differs from `record_id`.
+    pub header_record_id: Option<u64>,
+    /// The record header's time (same format as `time`), when it differs from `time`.
+    pub header_time: Option<String>,
+    /// Why `record_id` or `time` is not the event's own, when it is not.
+    pub problem: Option<String>,
+    /// Whether the checksums of the chunk the record was read from hold: `None` when
+    /// the chunk says it has none.
+    pub chunk_verified: Option<bool>,
 }
 
 impl EventRecord {
@@ -48,15 +69,81 @@ impl EventRecord {
             .map(|(_, v)| v.as_str())
     }
 
-    /// All fields as one compact JSON object (names in document order).
+    /// All fields as one compact JSON object (names in document order; a name that
+    /// repeats keeps its first place and its last value, as a JSON map would).
     pub fn fields_json(&self) -> String {
-        let map: Map<String, Value> = self
-            .fields
-            .iter()
-            .map(|(n, v)| (n.clone(), Value::String(v.clone())))
-            .collect();
-        Value::Object(map).to_string()
+        let size: usize = self.fields.iter().map(|(n, v)| n.len() + v.len() + 6).sum();
+        let mut out = String::with_capacity(size + 2);
+        out.push('{');
+        let mut first = true;
+        let mut write = |out: &mut String, name: &str, value: &str| {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            push_json_str(out, name);
+            out.push(':');
+            push_json_str(out, value);
+        };
+        if self.fields.len() <= 32 {
+            for (i, (name, value)) in self.fields.iter().enumerate() {
+                if self.fields[..i].iter().any(|(n, _)| n == name) {
+                    continue;
+                }
+                let last = self.fields[i + 1..]
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == name)
+                    .map_or(value, |(_, v)| v);
+                write(&mut out, name, last);
+            }
+        } else {
+            let mut last = std::collections::HashMap::with_capacity(self.fields.len());
+            for (i, (name, _)) in self.fields.iter().enumerate() {
+                last.insert(name.as_str(), i);
+            }
+            let mut seen = std::collections::HashSet::with_capacity(self.fields.len());
+            for (name, _) in &self.fields {
+                if seen.insert(name.as_str()) {
+                    write(&mut out, name, &self.fields[last[name.as_str()]].1);
+                }
+            }
+        }
+        out.push('}');
+        out
     }
+}
+
+/// Appends `s` as a JSON string, escaped as `serde_json` escapes it.
+fn push_json_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xf)] as char);
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
 }
 
 /// Counts from reading one log.
@@ -68,18 +155,25 @@ pub struct LogStats {
     pub errors: u64,
 }
 
+/// A record as the worker threads hand it over: flattened, or why not.
+type Converted = Result<EventRecord, String>;
+
 impl LogStats {
-    /// Counts one parsed record and hands it on flattened, or its error.
+    /// Counts one converted record and hands it on, or its error.
     fn deliver(
         &mut self,
-        record: evtx::err::Result<evtx::SerializedEvtxRecord<Value>>,
+        record: evtx::err::Result<Converted>,
         on_record: &mut dyn FnMut(EventRecord),
         on_error: &mut dyn FnMut(String),
     ) {
         match record {
-            Ok(r) => {
+            Ok(Ok(r)) => {
                 self.records += 1;
-                on_record(flatten(r.event_record_id, r.timestamp, &r.data));
+                on_record(r);
+            }
+            Ok(Err(e)) => {
+                self.errors += 1;
+                on_error(e);
             }
             Err(e) => {
                 self.errors += 1;
@@ -89,22 +183,34 @@ impl LogStats {
     }
 }
 
+/// How we ask the crate to render: compact JSON, attributes under `#attributes`
+/// (the form its compiled templates render fastest).
+fn settings(threads: usize) -> ParserSettings {
+    ParserSettings::new()
+        .num_threads(threads.max(1))
+        .separate_json_attributes(false)
+        .indent(false)
+}
+
 /// Reads every record of an EVTX file, calling `on_record` for each, and
-/// `on_error` for each record or chunk that fails.
+/// `on_error` for each record or chunk that fails. With `threads` > 1 the records
+/// are rendered and flattened on that many worker threads, and still delivered
+/// in order.
 pub fn read_log<R: Read + Seek + Send>(
     reader: R,
     threads: usize,
     on_record: &mut dyn FnMut(EventRecord),
     on_error: &mut dyn FnMut(String),
 ) -> Result<LogStats, String> {
-    let settings = ParserSettings::new()
-        .num_threads(threads.max(1))
-        .separate_json_attributes(true);
     let mut parser = EvtxParser::from_read_seek(reader)
         .map_err(|e| format!("not an event log: {e}"))?
-        .with_configuration(settings);
+        .with_configuration(settings(threads));
     let mut stats = LogStats::default();
-    for record in parser.records_json_value() {
+    // The closure is cloned for each chunk, so the check is made once per chunk.
+    let mut check = ChunkCheck::default();
+    let records =
+        parser.serialized_records(move |record| record.and_then(|r| convert(r, &mut check)));
+    for record in records {
         stats.deliver(record, on_record, on_error);
     }
     Ok(stats)
@@ -121,16 +227,14 @@ pub fn read_chunk(
 ) -> Result<LogStats, String> {
     let mut chunk =
         EvtxChunkData::new(data, verify).map_err(|e| format!("not an intact chunk: {e}"))?;
-    let settings = Arc::new(
-        ParserSettings::new()
-            .num_threads(1)
-            .separate_json_attributes(true),
-    );
-    let mut parsed = chunk.parse(settings).map_err(|e| format!("chunk: {e}"))?;
+    let mut parsed = chunk
+        .parse(Arc::new(settings(1)))
+        .map_err(|e| format!("chunk: {e}"))?;
     let mut stats = LogStats::default();
+    let mut check = ChunkCheck::default();
     for record in parsed.iter() {
         stats.deliver(
-            record.and_then(|r| r.into_json_value()),
+            record.and_then(|r| convert(r, &mut check)),
             on_record,
             on_error,
         );
@@ -138,91 +242,994 @@ pub fn read_chunk(
     Ok(stats)
 }
 
+/// The checksum verdict of the chunk last seen, so it is computed once per chunk.
+#[derive(Clone, Copy, Default)]
+struct ChunkCheck {
+    /// The chunk (its data's address and first record number) and its verdict.
+    last: Option<((usize, u64), Option<bool>)>,
+}
+
+impl ChunkCheck {
+    fn of(&mut self, chunk: &EvtxChunk<'_>) -> Option<bool> {
+        let key = (
+            chunk.data.as_ptr() as usize,
+            chunk.header.first_event_record_number,
+        );
+        match self.last {
+            Some((k, verdict)) if k == key => verdict,
+            _ => {
+                let verdict = chunk_checksums(chunk);
+                self.last = Some((key, verdict));
+                verdict
+            }
+        }
+    }
+}
+
+/// Whether a chunk's header checksum (bytes 0..120 and 128..512) and records
+/// checksum (512 to the free-space offset) hold; `None` when its flags say it
+/// carries none.
+fn chunk_checksums(chunk: &EvtxChunk<'_>) -> Option<bool> {
+    let header = chunk.header;
+    if header.flags.contains(ChunkFlags::NO_CRC32) {
+        return None;
+    }
+    let data = chunk.data;
+    if data.len() < 512 {
+        return Some(false);
+    }
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&data[..120]);
+    hasher.update(&data[128..512]);
+    let header_ok = hasher.finalize() == header.header_chunk_checksum;
+    let records_ok = data
+        .get(512..header.free_space_offset as usize)
+        .is_some_and(|records| evtx::checksum_ieee(records) == header.events_checksum);
+    Some(header_ok && records_ok)
+}
+
+/// Renders one record and flattens it (on the worker thread that parsed its chunk).
+fn convert(record: EvtxRecord<'_>, check: &mut ChunkCheck) -> evtx::err::Result<Converted> {
+    let chunk_verified = check.of(record.chunk);
+    let header_id = record.event_record_id;
+    let header_time = record.timestamp;
+    let rendered = record.into_json_bytes()?;
+    Ok(from_json(
+        &rendered.data,
+        header_id,
+        header_time,
+        chunk_verified,
+    ))
+}
+
+/// Flattens a record the crate rendered as JSON.
+fn from_json(
+    json: &[u8],
+    header_id: u64,
+    header_time: jiff::Timestamp,
+    chunk_verified: Option<bool>,
+) -> Converted {
+    let mut parsed = Parsed::default();
+    let mut de = serde_json::Deserializer::from_slice(json);
+    EventSeed(&mut parsed)
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| format!("record {header_id}: unreadable rendering: {e}"))?;
+    Ok(parsed.finish(header_id, header_time, chunk_verified))
+}
+
+/// What the visitor collects from one rendered record.
+#[derive(Default)]
+struct Parsed {
+    /// System facts and, at the end, the fields.
+    record: EventRecord,
+    /// `EventRecordID` as written.
+    record_id: Option<String>,
+    /// `TimeCreated/@SystemTime` as written.
+    time: Option<String>,
+    /// `EventData`'s fields, when the event has it.
+    event_data: Option<Vec<(String, String)>>,
+    /// The fields of `UserData`'s first element, when the event has `UserData`.
+    user_data: Option<Vec<(String, String)>>,
+    /// The children of the event's other elements (`ProcessingErrorData`, ...).
+    other: Vec<(String, String)>,
+}
+
+impl Parsed {
+    fn finish(
+        self,
+        header_id: u64,
+        header_time: jiff::Timestamp,
+        chunk_verified: Option<bool>,
+    ) -> EventRecord {
+        let mut record = self.record;
+        let mut problems: Vec<String> = Vec::new();
+        match self.record_id.as_deref().map(|t| t.trim().parse::<u64>()) {
+            Some(Ok(id)) => {
+                record.record_id = id;
+                if id != header_id {
+                    record.header_record_id = Some(header_id);
+                }
+            }
+            Some(Err(_)) => {
+                record.record_id = header_id;
+                problems.push(format!(
+                    "EventRecordID {:?} is not a number: the record header's id {header_id} is used",
+                    self.record_id.unwrap_or_default()
+                ));
+            }
+            None => {
+                record.record_id = header_id;
+                problems.push(format!(
+                    "the event has no System/EventRecordID: the record header's id {header_id} is used"
+                ));
+            }
+        }
+        match self.time {
+            Some(raw) => match event_time(&raw) {
+                Ok(time) => record.time = time,
+                Err(why) => problems.push(why),
+            },
+            None => problems.push("the event has no System/TimeCreated/@SystemTime".into()),
+        }
+        let header_iso = iso_time_fast(header_time);
+        if header_iso != record.time {
+            record.header_time = Some(header_iso);
+        }
+        if !problems.is_empty() {
+            record.problem = Some(format!(
+                "record {}: {}",
+                record.record_id,
+                problems.join("; ")
+            ));
+        }
+        record.chunk_verified = chunk_verified;
+        record.fields = self.event_data.or(self.user_data).unwrap_or(self.other);
+        record
+    }
+}
+
+/// `TimeCreated/@SystemTime` in our format (`2022-03-10T21:43:57.9101061Z`), or why
+/// it is no time.
+fn event_time(raw: &str) -> Result<String, String> {
+    const ZERO: &str = "1601-01-01T00:00:00.0000000Z";
+    if raw == ZERO {
+        return Err(
+            "TimeCreated/@SystemTime is 1601-01-01, a zero FILETIME: no time was recorded".into(),
+        );
+    }
+    if is_our_format(raw.as_bytes()) {
+        return Ok(raw.to_string());
+    }
+    match raw.trim().parse::<jiff::Timestamp>() {
+        Ok(ts) if ts.as_second() > -11_644_473_600 => Ok(iso_time(ts)),
+        Ok(_) => Err(format!(
+            "TimeCreated/@SystemTime {raw:?} is at or before 1601-01-01: no time was recorded"
+        )),
+        Err(_) => Err(format!("TimeCreated/@SystemTime {raw:?} is not a time")),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.fffffffZ` with plausible fields (what the crate renders a
+/// FILETIME as).
+fn is_our_format(b: &[u8]) -> bool {
+    if b.len() != 28 {
+        return false;
+    }
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter()
+            .fold(0u32, |n, d| n * 10 + u32::from(d.wrapping_sub(b'0')))
+    };
+    b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'.'
+        && b[27] == b'Z'
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10)
+        && digits(11..13)
+        && digits(14..16)
+        && digits(17..19)
+        && digits(20..27)
+        && num(0..4) >= 1601
+        && (1..=12).contains(&num(5..7))
+        && (1..=31).contains(&num(8..10))
+        && num(11..13) < 24
+        && num(14..16) < 60
+        && num(17..19) < 60
+}
+
 /// ISO-8601 UTC with seven fractional digits, the precision of the FILETIME behind it.
 pub fn iso_time(ts: jiff::Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%S.%7fZ").to_string()
 }
 
-fn flatten(record_id: u64, time: jiff::Timestamp, data: &Value) -> EventRecord {
-    let event = data.get("Event").unwrap_or(data);
-    let system = event.get("System").cloned().unwrap_or(Value::Null);
-    let attr = |node: &str, name: &str| {
-        system
-            .get(format!("{node}_attributes"))
-            .and_then(|a| a.get(name))
-            .map(text)
-            .unwrap_or_default()
-    };
-    let mut fields = Vec::new();
-    if let Some(data) = event.get("EventData") {
-        collect_fields(data, &mut fields);
-    } else if let Some(Value::Object(user)) = event.get("UserData") {
-        // UserData holds one provider-defined element whose children are the fields.
-        if let Some((_, inner)) = user.iter().find(|(k, _)| !k.ends_with("_attributes")) {
-            collect_fields(inner, &mut fields);
-        }
+/// [`iso_time`] without the formatting machinery, for the hot path.
+fn iso_time_fast(ts: jiff::Timestamp) -> String {
+    let (secs, nanos) = (ts.as_second(), ts.subsec_nanosecond());
+    if secs < 0 || nanos < 0 {
+        return iso_time(ts);
     }
-    EventRecord {
-        record_id,
-        time: iso_time(time),
-        channel: system.get("Channel").map(text).unwrap_or_default(),
-        provider: attr("Provider", "Name"),
-        event_source: attr("Provider", "EventSourceName"),
-        event_id: system
-            .get("EventID")
-            .map(text)
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(0),
-        computer: system.get("Computer").map(text).unwrap_or_default(),
-        level: system.get("Level").map(text).unwrap_or_default(),
-        user_sid: attr("Security", "UserID"),
-        fields,
+    // Howard Hinnant's civil_from_days, days since 1970-01-01.
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days + 719_468;
+    let (era, doe) = (z / 146_097, z % 146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = era * 400 + yoe + i64::from(month <= 2);
+    if year > 9999 {
+        return iso_time(ts);
+    }
+    let mut buf = *b"0000-00-00T00:00:00.0000000Z";
+    let mut put = |range: std::ops::Range<usize>, mut value: i64| {
+        for b in buf[range].iter_mut().rev() {
+            *b = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0..4, year);
+    put(5..7, month);
+    put(8..10, day);
+    put(11..13, rem / 3_600);
+    put(14..16, rem / 60 % 60);
+    put(17..19, rem % 60);
+    put(20..27, i64::from(nanos) / 100);
+    String::from_utf8(buf.to_vec()).expect("ASCII")
+}
+
+// ---------------------------------------------------------------------------------
+// The streaming visitor. The crate's JSON has one object per element: attributes
+// under `#attributes`, text under `#text` (or the element is the bare value when it
+// has neither attributes nor children), children by name (`Name_1`, `Name_2` for
+// repeats); `EventData`'s named `Data` elements are keyed by their `Name`, unnamed
+// ones gathered as `"Data": {"#text": [...]}`.
+//
+// Field values are the text an analyst expects in a cell, as they always were:
+// strings as they are, numbers and booleans as JSON writes them, arrays joined with
+// `,`, an element's text when it has some, and an element that only has children as
+// the compact JSON of those children, its children's attributes as `Name_attributes`
+// members beside them. An element with attributes and nothing else has no value:
+// it gives no field.
+// ---------------------------------------------------------------------------------
+
+/// An object key, borrowed from the input when it has no escapes.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
     }
 }
 
-/// Named children become fields; an unnamed `Data` list (classic providers that
-/// log positional strings) becomes `Data`, `Data_2`, ... in order.
-fn collect_fields(node: &Value, out: &mut Vec<(String, String)>) {
-    let Value::Object(map) = node else {
-        if !node.is_null() {
-            out.push(("Data".into(), text(node)));
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// The record's root object (`{"Event": {...}}`), or the `Event` object itself.
+struct EventSeed<'p>(&'p mut Parsed);
+
+impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an event object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let parsed = self.0;
+        while let Some(key) = map.next_key_seed(Key)? {
+            match &*key {
+                "Event" => map.next_value_seed(EventSeed(&mut *parsed))?,
+                "System" => map.next_value_seed(SystemSeed(&mut *parsed))?,
+                "#attributes" | "RenderingInfo" => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                "EventData" => {
+                    let mut fields = Vec::new();
+                    let present = map.next_value_seed(FieldsSeed(&mut fields))?;
+                    if present && parsed.event_data.is_none() {
+                        parsed.event_data = Some(fields);
+                    }
+                }
+                "UserData" => {
+                    let fields = map.next_value_seed(UserDataSeed)?;
+                    if parsed.user_data.is_none() {
+                        parsed.user_data = fields;
+                    }
+                }
+                // ProcessingErrorData, DebugData, BinaryEventData, ...
+                _ => {
+                    map.next_value_seed(FieldsSeed(&mut parsed.other))?;
+                }
+            }
         }
-        return;
-    };
-    for (name, value) in map {
-        if name.ends_with("_attributes") {
-            continue;
+        Ok(())
+    }
+}
+
+/// The `System` element: the facts every analysis needs.
+struct SystemSeed<'p>(&'p mut Parsed);
+
+impl<'de> DeserializeSeed<'de> for SystemSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SystemSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("the System element")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let parsed = self.0;
+        let r = &mut parsed.record;
+        while let Some(key) = map.next_key_seed(Key)? {
+            let text = |v: Text| v.text.unwrap_or_default();
+            match &*key {
+                "Provider" => {
+                    let [name, source] = map
+                        .next_value_seed(TextSeed(&["Name", "EventSourceName"]))?
+                        .attrs;
+                    r.provider = name.unwrap_or_default();
+                    r.event_source = source.unwrap_or_default();
+                }
+                "EventID" => {
+                    r.event_id = text(map.next_value_seed(TextSeed(&[]))?)
+                        .parse()
+                        .unwrap_or(0);
+                }
+                "Level" => r.level = text(map.next_value_seed(TextSeed(&[]))?),
+                "Channel" => r.channel = text(map.next_value_seed(TextSeed(&[]))?),
+                "Computer" => r.computer = text(map.next_value_seed(TextSeed(&[]))?),
+                "Security" => {
+                    let [sid, _] = map.next_value_seed(TextSeed(&["UserID"]))?.attrs;
+                    r.user_sid = sid.unwrap_or_default();
+                }
+                "TimeCreated" => {
+                    let [time, _] = map.next_value_seed(TextSeed(&["SystemTime"]))?.attrs;
+                    parsed.time = time;
+                }
+                "EventRecordID" => parsed.record_id = map.next_value_seed(TextSeed(&[]))?.text,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
         }
-        match value {
-            Value::Object(inner) if name == "Data" => match inner.get("#text") {
-                Some(Value::Array(items)) => {
-                    for (i, item) in items.iter().enumerate() {
-                        let key = if i == 0 {
+        Ok(())
+    }
+}
+
+/// A container whose children are fields (`EventData`, `UserData`'s element,
+/// `ProcessingErrorData`, ...): appends them; false when it has attributes only
+/// (no value at all).
+struct FieldsSeed<'f>(&'f mut Vec<(String, String)>);
+
+impl<'de> DeserializeSeed<'de> for FieldsSeed<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl FieldsSeed<'_> {
+    fn scalar(self, text: String) -> bool {
+        self.0.push(("Data".into(), text));
+        true
+    }
+}
+
+impl<'de> Visitor<'de> for FieldsSeed<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an element's value")
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(true)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<bool, E> {
+        Ok(self.scalar(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<bool, E> {
+        Ok(self.scalar(v.to_string()))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<bool, E> {
+        Ok(self.scalar(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<bool, E> {
+        Ok(self.scalar(float_text(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<bool, E> {
+        Ok(self.scalar(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<bool, E> {
+        Ok(self.scalar(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<bool, A::Error> {
+        let text = TextSeed(&[]).visit_seq(seq)?.text.unwrap_or_default();
+        Ok(self.scalar(text))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let out = self.0;
+        let start = out.len();
+        let (mut attributes, mut members, mut only_text) = (false, false, true);
+        while let Some(key) = map.next_key_seed(Key)? {
+            if key == "#attributes" {
+                attributes = true;
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            members = true;
+            only_text &= key == "#text";
+            let value = map.next_value_seed(TextSeed(&[]))?;
+            match (value.items, value.text) {
+                // Unnamed `Data` elements: `Data`, `Data_2`, ... in order.
+                (Some(items), _) if key == "Data" => {
+                    for (i, item) in items.into_iter().enumerate() {
+                        let name = if i == 0 {
                             "Data".to_string()
                         } else {
                             format!("Data_{}", i + 1)
                         };
-                        out.push((key, text(item)));
+                        out.push((name, item));
                     }
                 }
-                Some(v) => out.push(("Data".into(), text(v))),
-                None => out.push((name.clone(), text(value))),
-            },
-            _ => out.push((name.clone(), text(value))),
+                (_, Some(text)) => out.push((key.into_owned(), text)),
+                (_, None) => {}
+            }
         }
+        if members && only_text {
+            // An element with attributes and text only: the text is its value.
+            if let Some(field) = out.get_mut(start) {
+                field.0 = "Data".into();
+            }
+        }
+        Ok(members || !attributes)
     }
 }
 
-/// A JSON value as the text an analyst expects in a cell.
-fn text(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Object(map) => match map.get("#text") {
-            Some(inner) => text(inner),
-            None => value.to_string(),
-        },
-        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(","),
-        other => other.to_string(),
+/// `UserData`: the fields of its first element that has a value.
+struct UserDataSeed;
+
+impl<'de> DeserializeSeed<'de> for UserDataSeed {
+    type Value = Option<Vec<(String, String)>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UserDataSeed {
+    type Value = Option<Vec<(String, String)>>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("the UserData element")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Vec::new();
+        let (mut found, mut members) = (false, false);
+        while let Some(key) = map.next_key_seed(Key)? {
+            if found || key == "#attributes" {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            members = true;
+            found = map.next_value_seed(FieldsSeed(&mut fields))?;
+        }
+        // Attributes only: as if there were no UserData.
+        Ok(members.then_some(fields))
+    }
+    // Anything but an element with children: UserData without fields.
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Some(Vec::new()))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Some(Vec::new()))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Some(Vec::new()))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Some(Vec::new()))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Some(Vec::new()))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Some(Vec::new()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Some(Vec::new()))
+    }
+}
+
+/// A value's text, and the attributes asked for.
+#[derive(Default)]
+struct Text {
+    /// `None`: an element with attributes and nothing else.
+    text: Option<String>,
+    /// The items of an element whose `#text` is an array (unnamed `Data` elements).
+    items: Option<Vec<String>>,
+    /// The attributes asked for, in the order asked.
+    attrs: [Option<String>; 2],
+}
+
+/// The text of a value; with attribute names (at most two), those attributes too.
+struct TextSeed(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for TextSeed {
+    type Value = Text;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Text, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+fn text(value: String) -> Text {
+    Text {
+        text: Some(value),
+        ..Text::default()
+    }
+}
+
+fn float_text(v: f64) -> String {
+    serde_json::Number::from_f64(v).map_or_else(|| "null".into(), |n| n.to_string())
+}
+
+impl<'de> Visitor<'de> for TextSeed {
+    type Value = Text;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value")
+    }
+    fn visit_unit<E>(self) -> Result<Text, E> {
+        Ok(text(String::new()))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Text, E> {
+        Ok(text(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Text, E> {
+        Ok(text(v.to_string()))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Text, E> {
+        Ok(text(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Text, E> {
+        Ok(text(float_text(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Text, E> {
+        Ok(text(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Text, E> {
+        Ok(text(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Text, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(TextSeed(&[]))? {
+            items.push(item.text.unwrap_or_default());
+        }
+        Ok(Text {
+            text: Some(items.join(",")),
+            items: Some(items),
+            ..Text::default()
+        })
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Text, A::Error> {
+        let mut out = Text::default();
+        let mut attributes = false;
+        let mut text = None;
+        let mut members = String::new();
+        while let Some(key) = map.next_key_seed(Key)? {
+            match &*key {
+                "#attributes" => {
+                    attributes = true;
+                    if self.0.is_empty() {
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        map.next_value_seed(AttrsSeed(self.0, &mut out.attrs))?;
+                    }
+                }
+                "#text" => {
+                    let value = map.next_value_seed(TextSeed(&[]))?;
+                    out.items = value.items;
+                    text = Some(value.text.unwrap_or_default());
+                }
+                name => map.next_value_seed(SeparateMember(name, &mut members))?,
+            }
+        }
+        out.text = match text {
+            Some(text) => Some(text),
+            None if !members.is_empty() => Some(format!("{{{members}}}")),
+            None if attributes => None,
+            None => Some("{}".into()),
+        };
+        Ok(out)
+    }
+}
+
+/// Picks the attributes named in `.0` out of an `#attributes` object into `.1`.
+struct AttrsSeed<'a>(&'static [&'static str], &'a mut [Option<String>; 2]);
+
+impl<'de> DeserializeSeed<'de> for AttrsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AttrsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("attributes")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key_seed(Key)? {
+            match self.0.iter().position(|want| *want == key) {
+                Some(at) if at < 2 => {
+                    self.1[at] = map.next_value_seed(TextSeed(&[]))?.text;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// Writes one child element as a member of its parent's compact JSON, with its
+/// attributes as a `Name_attributes` member before it (and no `Name` member when it
+/// has attributes and nothing else).
+struct SeparateMember<'a>(&'a str, &'a mut String);
+
+impl SeparateMember<'_> {
+    fn key(out: &mut String, name: &str) {
+        if !out.is_empty() {
+            out.push(',');
+        }
+        push_json_str(out, name);
+        out.push(':');
+    }
+    fn scalar(self, json: &str) {
+        Self::key(self.1, self.0);
+        self.1.push_str(json);
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for SeparateMember<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SeparateMember<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an element")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.scalar("null");
+        Ok(())
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.scalar(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.scalar(&v.to_string());
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.scalar(&v.to_string());
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.scalar(&float_text(v));
+        Ok(())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        Self::key(self.1, self.0);
+        push_json_str(self.1, v);
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        Self::key(self.1, self.0);
+        Compact(self.1).visit_seq(seq)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let (mut attributes, mut text) = (None, None);
+        let mut members = String::new();
+        while let Some(key) = map.next_key_seed(Key)? {
+            match &*key {
+                "#attributes" => {
+                    let mut json = String::new();
+                    map.next_value_seed(Compact(&mut json))?;
+                    attributes = Some(json);
+                }
+                "#text" => {
+                    let mut json = String::new();
+                    map.next_value_seed(Compact(&mut json))?;
+                    text = Some(json);
+                }
+                name => map.next_value_seed(SeparateMember(name, &mut members))?,
+            }
+        }
+        let (name, out) = (self.0, self.1);
+        if let Some(json) = &attributes {
+            Self::key(out, &format!("{name}_attributes"));
+            out.push_str(json);
+        }
+        match (text, members.is_empty()) {
+            (Some(text), true) => {
+                Self::key(out, name);
+                out.push_str(&text);
+            }
+            (None, true) if attributes.is_some() => {}
+            (text, _) => {
+                Self::key(out, name);
+                out.push('{');
+                if let Some(text) = text {
+                    out.push_str("\"#text\":");
+                    out.push_str(&text);
+                    if !members.is_empty() {
+                        out.push(',');
+                    }
+                }
+                out.push_str(&members);
+                out.push('}');
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Re-writes any value as compact JSON (as `serde_json::Value`'s `to_string` would).
+struct Compact<'a>(&'a mut String);
+
+impl<'de> DeserializeSeed<'de> for Compact<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Compact<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.0.push_str("null");
+        Ok(())
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.0.push_str(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.0.push_str(&v.to_string());
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.0.push_str(&v.to_string());
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.0.push_str(&float_text(v));
+        Ok(())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        push_json_str(self.0, v);
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let out = self.0;
+        out.push('[');
+        let mut first = true;
+        loop {
+            let at = out.len();
+            if !first {
+                out.push(',');
+            }
+            if seq.next_element_seed(Compact(&mut *out))?.is_none() {
+                out.truncate(at);
+                break;
+            }
+            first = false;
+        }
+        out.push(']');
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let out = self.0;
+        out.push('{');
+        let mut first = true;
+        while let Some(key) = map.next_key_seed(Key)? {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            push_json_str(out, &key);
+            out.push(':');
+            map.next_value_seed(Compact(&mut *out))?;
+        }
+        out.push('}');
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat(json: &str) -> EventRecord {
+        from_json(json.as_bytes(), 7, jiff::Timestamp::UNIX_EPOCH, None).unwrap()
+    }
+
+    #[test]
+    fn fast_iso_time_equals_strftime() {
+        let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // 1970 .. 2200, 100 ns steps
+            let ticks = (x % (7_258_118_400 * 10_000_000)) as i64;
+            let ts = jiff::Timestamp::from_nanosecond(i128::from(ticks) * 100).unwrap();
+            assert_eq!(iso_time_fast(ts), iso_time(ts));
+        }
+        let ts = jiff::Timestamp::from_second(-11_644_473_600).unwrap();
+        assert_eq!(iso_time_fast(ts), "1601-01-01T00:00:00.0000000Z");
+    }
+
+    #[test]
+    fn fields_json_escapes_and_keeps_map_semantics() {
+        let record = EventRecord {
+            fields: vec![
+                ("a\"b".into(), "x\\y\n\u{1}\u{7f}é".into()),
+                ("c".into(), "1".into()),
+                ("a\"b".into(), "2".into()),
+            ],
+            ..EventRecord::default()
+        };
+        let mut map = serde_json::Map::new();
+        for (n, v) in &record.fields {
+            map.insert(n.clone(), serde_json::Value::String(v.clone()));
+        }
+        assert_eq!(
+            record.fields_json(),
+            serde_json::Value::Object(map).to_string()
+        );
+        assert_eq!(record.fields_json(), r#"{"a\"b":"2","c":"1"}"#);
+    }
+
+    #[test]
+    fn system_facts_identity_and_named_data() {
+        let r = flat(
+            r##"{"Event":{"#attributes":{"xmlns":"x"},"System":{"Provider":{"#attributes":{"Name":"P","Guid":"{g}","EventSourceName":"S"}},"EventID":{"#attributes":{"Qualifiers":16384},"#text":7036},"Level":4,"TimeCreated":{"#attributes":{"SystemTime":"2022-03-10T21:43:57.9101061Z"}},"EventRecordID":42,"Channel":"System","Computer":"PC","Security":{"#attributes":{"UserID":"S-1-5-18"}}},"EventData":{"A":"1","B":null,"C":2}}}"##,
+        );
+        assert_eq!(r.provider, "P");
+        assert_eq!(r.event_source, "S");
+        assert_eq!(r.event_id, 7036);
+        assert_eq!(r.level, "4");
+        assert_eq!(r.channel, "System");
+        assert_eq!(r.computer, "PC");
+        assert_eq!(r.user_sid, "S-1-5-18");
+        assert_eq!(r.record_id, 42);
+        assert_eq!(r.header_record_id, Some(7));
+        assert_eq!(r.time, "2022-03-10T21:43:57.9101061Z");
+        assert_eq!(
+            r.header_time.as_deref(),
+            Some("1970-01-01T00:00:00.0000000Z")
+        );
+        assert_eq!(r.problem, None);
+        let f: Vec<(&str, &str)> = r
+            .fields
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(f, [("A", "1"), ("B", ""), ("C", "2")]);
+    }
+
+    #[test]
+    fn unnamed_data_and_user_data() {
+        let r = flat(
+            r##"{"Event":{"System":{"EventRecordID":7},"EventData":{"Data":{"#text":["a","b","c"]},"Binary":"00"}}}"##,
+        );
+        let names: Vec<&str> = r.fields.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Data", "Data_2", "Data_3", "Binary"]);
+        assert_eq!(r.header_record_id, None);
+        let r = flat(
+            r##"{"Event":{"System":{},"UserData":{"#attributes":{"a":"b"},"LogFileCleared":{"#attributes":{"xmlns":"u"},"SubjectUserSid":"S-1","Nested":{"X":{"#attributes":{"k":1},"#text":"t"},"Y":[1,2]},"Attr":{"#attributes":{"k":1}}}}}}"##,
+        );
+        let f: Vec<(&str, &str)> = r
+            .fields
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            f,
+            [
+                ("SubjectUserSid", "S-1"),
+                ("Nested", r#"{"X_attributes":{"k":1},"X":"t","Y":[1,2]}"#)
+            ]
+        );
+    }
+
+    #[test]
+    fn processing_error_data_keeps_its_children() {
+        let r = flat(
+            r##"{"Event":{"System":{"EventRecordID":9,"TimeCreated":{"#attributes":{"SystemTime":"1601-01-01T00:00:00.0000000Z"}}},"ProcessingErrorData":{"ErrorCode":15005,"DataItemName":"ShutdownTime","EventPayload":"0102"}}}"##,
+        );
+        let f: Vec<(&str, &str)> = r
+            .fields
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            f,
+            [
+                ("ErrorCode", "15005"),
+                ("DataItemName", "ShutdownTime"),
+                ("EventPayload", "0102")
+            ]
+        );
+        assert_eq!(r.time, "");
+        assert!(r.problem.as_deref().unwrap().contains("1601"), "{r:?}");
+    }
+
+    #[test]
+    fn missing_identity_falls_back_with_a_problem() {
+        let r = flat(r##"{"Event":{"System":{"Channel":"X"}}}"##);
+        assert_eq!(r.record_id, 7);
+        assert_eq!(r.header_record_id, None);
+        assert_eq!(r.time, "");
+        let problem = r.problem.unwrap();
+        assert!(problem.contains("EventRecordID"), "{problem}");
+        assert!(problem.contains("TimeCreated"), "{problem}");
+    }
+
+    #[test]
+    fn other_time_spellings_are_normalised() {
+        assert_eq!(
+            event_time("2021-11-24T15:48:24.985484Z").unwrap(),
+            "2021-11-24T15:48:24.9854840Z"
+        );
+        assert_eq!(
+            event_time("2021-11-24T15:48:24.985484012Z").unwrap(),
+            "2021-11-24T15:48:24.9854840Z"
+        );
+        assert!(event_time("0000-00-00T00:00:00.0000000Z").is_err());
+        assert!(event_time("yesterday").is_err());
     }
 }

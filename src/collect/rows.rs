@@ -66,9 +66,20 @@ pub fn event(
     cells.push(record.fields_json());
     cells.push(carved.is_some().to_string());
     cells.push(carved.map(|c| c.offset.to_string()).unwrap_or_default());
-    cells.push(carved.map(|c| c.verified.to_string()).unwrap_or_default());
+    // Carved chunks were checked where they were found; live ones as they were read.
+    cells.push(
+        carved
+            .map(|c| c.verified)
+            .or(record.chunk_verified)
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+    );
     cells.push(carved.map(|c| c.live_copy.to_string()).unwrap_or_default());
     out.row("evtx", volume, cells);
+    if let Some(problem) = &record.problem {
+        // No EventRecordID or no usable TimeCreated: say so beside the row.
+        out.error(volume, file, "evtx record", problem);
+    }
     let summary: Vec<String> = record
         .fields
         .iter()

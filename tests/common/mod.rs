@@ -369,3 +369,92 @@ pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
         .collect();
     (header, rows)
 }
+
+/// Every `.evtx` of the corpus's attack samples and of its win10-aptsim host, sorted.
+pub fn evtx_corpus_logs() -> Vec<PathBuf> {
+    let mut logs = Vec::new();
+    let mut dirs = vec![
+        corpus().join("evtx/attack"),
+        corpus().join("hosts/win10-aptsim/Windows/System32/winevt/Logs"),
+    ];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
+            {
+                logs.push(path);
+            }
+        }
+    }
+    logs.sort();
+    logs
+}
+
+/// One event's own identity as `evtxexport -f xml` prints the event (unlike the
+/// text form's `Event number` and `Written time`, which are the record header's).
+#[derive(Debug, Default)]
+pub struct ExportedEvent {
+    /// `System/EventRecordID`.
+    pub record_id: Option<u64>,
+    /// `System/TimeCreated/@SystemTime` as printed (`2021-11-27T15:47:00.365613100Z`).
+    pub time_created: Option<String>,
+    /// `System/EventID` (without qualifiers).
+    pub event_id: Option<u32>,
+}
+
+/// Every event `evtxexport -f xml` prints for a log, in its order.
+pub fn evtxexport_events(path: &Path) -> Vec<ExportedEvent> {
+    let out = oracle("evtxexport", "libevtx-utils")
+        .args(["-f", "xml"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut events = Vec::new();
+    let mut current: Option<ExportedEvent> = None;
+    let between = |line: &str, open: &str, close: &str| -> Option<String> {
+        let rest = line.split_once(open)?.1;
+        Some(rest.split_once(close)?.0.to_string())
+    };
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with("<Event ") || line == "<Event>" {
+            events.extend(current.take());
+            current = Some(ExportedEvent::default());
+            continue;
+        }
+        let Some(event) = current.as_mut() else {
+            continue;
+        };
+        if event.record_id.is_none() && line.starts_with("<EventRecordID>") {
+            event.record_id = between(line, "<EventRecordID>", "</EventRecordID>")
+                .and_then(|v| v.trim().parse().ok());
+        } else if event.time_created.is_none() && line.starts_with("<TimeCreated ") {
+            event.time_created = between(line, "SystemTime=\"", "\"");
+        } else if event.event_id.is_none() && line.starts_with("<EventID") {
+            event.event_id = between(line, ">", "</EventID>").and_then(|v| v.trim().parse().ok());
+        }
+    }
+    events.extend(current);
+    events
+}
+
+/// `2021-11-27T15:47:00.365613100Z` (evtxexport's XML) -> `2021-11-27T15:47:00.3656131Z`;
+/// the zero FILETIME (1601-01-01T00:00:00) -> empty, as toolmark writes no time.
+pub fn iso_from_evtxexport_xml(text: &str) -> String {
+    let Some((whole, frac)) = text.trim_end_matches('Z').split_once('.') else {
+        return format!("{}.0000000Z", text.trim_end_matches('Z'));
+    };
+    if whole == "1601-01-01T00:00:00" && frac.bytes().all(|b| b == b'0') {
+        return String::new();
+    }
+    let mut frac: String = frac.chars().take(7).collect();
+    while frac.len() < 7 {
+        frac.push('0');
+    }
+    format!("{whole}.{frac}Z")
+}
