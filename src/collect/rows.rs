@@ -75,6 +75,13 @@ pub fn event(
             .unwrap_or_default(),
     );
     cells.push(carved.map(|c| c.live_copy.to_string()).unwrap_or_default());
+    cells.push(
+        record
+            .header_record_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+    );
+    cells.push(record.header_time.clone().unwrap_or_default());
     out.row("evtx", volume, cells);
     if let Some(problem) = &record.problem {
         // No EventRecordID or no usable TimeCreated: say so beside the row.

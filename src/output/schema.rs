@@ -54,13 +54,17 @@ pub const EVTX_HEAD: [&str; 9] = [
 
 /// evtx.csv after the fixed fields: all fields as JSON, and for records carved
 /// from unallocated space their chunk's volume offset, whether the chunk's
-/// checksums held, and whether a live log still holds the same record.
-pub const EVTX_TAIL: [&str; 5] = [
+/// checksums held (live chunks too), whether a live log still holds the same
+/// record, and the record header's id and time where they differ from the event's
+/// own `EventRecordID` and `TimeCreated` (exported logs renumber their headers).
+pub const EVTX_TAIL: [&str; 7] = [
     "event_data",
     "carved",
     "offset",
     "chunk_verified",
     "live_copy",
+    "header_record_id",
+    "header_time",
 ];
 
 /// prefetch.csv after the context columns (`carved` files: `offset` is where in
