@@ -196,11 +196,11 @@ fn missing_reasons_follow_the_profile() {
     // Only System: no Sysmon, no Security, no WinRM log, no Prefetch collected.
     let found = run(vec![service("2024-01-01T10:00:00Z")]);
     assert_eq!(
-        reason(&found, "evtx Microsoft-Windows-Sysmon/Operational 17"),
+        reason(&found, "named_pipe"),
         MissingReason::SysmonNotInstalled
     );
     assert_eq!(
-        reason(&found, "evtx Security 4688"),
+        reason(&found, "process_start"),
         MissingReason::LogNotPresent
     );
     assert_eq!(
@@ -226,7 +226,7 @@ fn missing_reasons_follow_the_profile() {
         ),
     ]);
     assert_eq!(
-        reason(&found, "evtx Security 4688"),
+        reason(&found, "process_start"),
         MissingReason::AuditPolicyNotEnabled("process_creation".into())
     );
     assert_eq!(
@@ -246,7 +246,7 @@ fn missing_reasons_follow_the_profile() {
         ),
     ]);
     assert_eq!(
-        reason(&found, "evtx Security 4688"),
+        reason(&found, "process_start"),
         MissingReason::LogCleared("Security at 2024-01-01T09:00:00Z".into())
     );
 }
