@@ -47,52 +47,68 @@ pub fn event(
     record: &EventRecord,
     carved: Option<Carved>,
 ) {
-    let mut cells = vec![
-        file.to_string(),
-        record.channel.clone(),
-        record.provider.clone(),
-        record.event_id.to_string(),
-        record.record_id.to_string(),
-        record.time.clone(),
-        record.computer.clone(),
-        record.level.clone(),
-        record.user_sid.clone(),
-    ];
-    cells.extend(
-        EVTX_FIELDS
-            .iter()
-            .map(|f| record.field(f).unwrap_or_default().to_string()),
-    );
-    cells.push(record.fields_json());
-    cells.push(carved.is_some().to_string());
-    cells.push(carved.map(|c| c.offset.to_string()).unwrap_or_default());
-    // Carved chunks were checked where they were found; live ones as they were read.
-    cells.push(
-        carved
-            .map(|c| c.verified)
-            .or(record.chunk_verified)
-            .map(|v| v.to_string())
-            .unwrap_or_default(),
-    );
-    cells.push(carved.map(|c| c.live_copy.to_string()).unwrap_or_default());
-    cells.push(
-        record
-            .header_record_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-    );
-    cells.push(record.header_time.clone().unwrap_or_default());
+    // Borrowed wherever the record already holds the text: this runs once per event.
+    let event_id = record.event_id.to_string();
+    let record_id = record.record_id.to_string();
+    let json = record.fields_json();
+    let flag = |b: Option<bool>| match b {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "",
+    };
+    let offset = carved.map(|c| c.offset.to_string()).unwrap_or_default();
+    let header_id = record
+        .header_record_id
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    let mut cells: Vec<&str> = Vec::with_capacity(9 + EVTX_FIELDS.len() + 7);
+    cells.extend([
+        file,
+        &record.channel,
+        &record.provider,
+        &event_id,
+        &record_id,
+        &record.time,
+        &record.computer,
+        &record.level,
+        &record.user_sid,
+    ]);
+    // One pass over the record's fields instead of one search per column.
+    let mut picked = [""; EVTX_FIELDS.len()];
+    let mut set = [false; EVTX_FIELDS.len()];
+    for (name, value) in &record.fields {
+        if let Some(i) = EVTX_FIELDS.iter().position(|f| f == name) {
+            if !set[i] {
+                set[i] = true;
+                picked[i] = value;
+            }
+        }
+    }
+    cells.extend(picked);
+    cells.extend([
+        json.as_str(),
+        flag(Some(carved.is_some())),
+        &offset,
+        // Carved chunks were checked where they were found; live ones as they were read.
+        flag(carved.map(|c| c.verified).or(record.chunk_verified)),
+        flag(carved.map(|c| c.live_copy)),
+        &header_id,
+        record.header_time.as_deref().unwrap_or_default(),
+    ]);
     out.row("evtx", volume, cells);
     if let Some(problem) = &record.problem {
         // No EventRecordID or no usable TimeCreated: say so beside the row.
         out.error(volume, file, "evtx record", problem);
     }
-    let summary: Vec<String> = record
-        .fields
-        .iter()
-        .take(6)
-        .map(|(n, v)| format!("{n}={}", truncate(v, 80)))
-        .collect();
+    let mut message = format!("{} {} ", record.channel, record.event_id);
+    for (i, (n, v)) in record.fields.iter().take(6).enumerate() {
+        if i > 0 {
+            message.push(' ');
+        }
+        message.push_str(n);
+        message.push('=');
+        push_truncated(&mut message, v, 80);
+    }
     out.event(
         volume,
         &record.time,
@@ -101,15 +117,10 @@ pub fn event(
         } else {
             "Event Recorded"
         },
-        format!(
-            "{} {} {}",
-            record.channel,
-            record.event_id,
-            summary.join(" ")
-        ),
+        message,
         "evtx",
         file,
-        format!("record {}", record.record_id),
+        format!("record {record_id}"),
     );
     out.event_record(volume, file, record, carved);
 }
@@ -344,6 +355,17 @@ pub fn usn(out: &Sinks<'_>, volume: &str, record: &usn::UsnRecord, parent_path: 
 /// Names of the file attribute flags Windows shows (`READONLY|HIDDEN|...`).
 fn attribute_names(value: u32) -> String {
     usn::attribute_names(value)
+}
+
+/// Appends `value` cut after `max` characters, with `…` marking the cut.
+fn push_truncated(out: &mut String, value: &str, max: usize) {
+    match value.char_indices().nth(max) {
+        Some((at, _)) => {
+            out.push_str(&value[..at]);
+            out.push('…');
+        }
+        None => out.push_str(value),
+    }
 }
 
 /// `value` cut after `max` characters, with `…` marking the cut.

@@ -24,6 +24,31 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// Appends `cell` to a CSV record being rendered by hand: neutralised (unless `raw`),
+/// and quoted as RFC 4180 asks when it holds a comma, a quote or a line break.
+pub fn write_cell(out: &mut Vec<u8>, cell: &str, raw: bool) {
+    let cell = if raw {
+        std::borrow::Cow::Borrowed(cell)
+    } else {
+        neutralise(cell)
+    };
+    if cell
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        out.push(b'"');
+        for b in cell.bytes() {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(cell.as_bytes());
+    }
+}
+
 fn would_evaluate(cell: &str) -> bool {
     match cell.as_bytes().first() {
         Some(b'=' | b'@' | b'\t' | b'\r') => true,

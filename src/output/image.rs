@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::schema::{self, ERRORS};
 use super::table::Table;
-use super::timeline::{Timeline, TimelineRow};
+use super::timeline::Timeline;
 use crate::evidence::ReadAt;
 
 /// The per-artifact tables, by file stem.
@@ -95,15 +95,15 @@ impl ImageOutput {
     }
 
     /// Writes a row to table `name`; `cells` are the columns after the context.
-    pub fn row(&self, name: &'static str, volume: &str, cells: Vec<String>) {
+    pub fn row<S: AsRef<str>>(&self, name: &'static str, volume: &str, cells: &[S]) {
         let Some(table) = self.tables.get(name) else {
             return;
         };
-        let mut row = Vec::with_capacity(cells.len() + 3);
-        row.push(self.image.clone());
-        row.push(self.host.clone());
-        row.push(volume.to_string());
-        row.extend(cells);
+        let mut row: Vec<&str> = Vec::with_capacity(cells.len() + 3);
+        row.push(&self.image);
+        row.push(&self.host);
+        row.push(volume);
+        row.extend(cells.iter().map(AsRef::as_ref));
         let mut table = table.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = table.row(&row) {
             self.write_failures
@@ -138,18 +138,17 @@ impl ImageOutput {
         file: &str,
         reference: String,
     ) {
-        let row: TimelineRow = vec![
-            time.to_string(),
-            desc.to_string(),
-            message,
-            self.image.clone(),
-            self.host.clone(),
-            volume.to_string(),
-            artifact.to_string(),
-            file.to_string(),
-            reference,
-        ];
-        self.timeline.push(row);
+        self.timeline.push(&[
+            time,
+            desc,
+            &message,
+            &self.image,
+            &self.host,
+            volume,
+            artifact,
+            file,
+            &reference,
+        ]);
     }
 
     /// Lists a file that artifacts were read from, hashing it when asked to.

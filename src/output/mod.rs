@@ -10,4 +10,4 @@ mod timeline;
 pub use cell::neutralise;
 pub use image::{header, sha256_of, CollectedFile, ImageOutput, TABLES};
 pub use table::{Table, TableError};
-pub use timeline::{Timeline, TimelineRow};
+pub use timeline::Timeline;

@@ -69,16 +69,22 @@ impl Table {
                 got: cells.len(),
             });
         }
-        let result = if self.raw_cells {
-            self.writer.write_record(cells.iter().map(AsRef::as_ref))
-        } else {
-            self.writer
-                .write_record(cells.iter().map(|c| neutralise(c.as_ref()).into_owned()))
-        };
-        result.map_err(|source| TableError::Write {
+        let fail = |source| TableError::Write {
             path: self.path.clone(),
             source,
-        })?;
+        };
+        for cell in cells {
+            let cell = cell.as_ref();
+            let result = if self.raw_cells {
+                self.writer.write_field(cell)
+            } else {
+                self.writer.write_field(neutralise(cell).as_bytes())
+            };
+            result.map_err(fail)?;
+        }
+        self.writer
+            .write_record(std::iter::empty::<&[u8]>())
+            .map_err(fail)?;
         self.rows += 1;
         Ok(())
     }

@@ -1,24 +1,26 @@
 //! timeline.csv: every timestamped row of every artifact, sorted by time, with
 //! memory bounded whatever the image holds.
 //!
-//! Rows arrive in any order from many threads. They are buffered up to a fixed
-//! count, sorted, and spilled as runs to temporary files beside the output; at the
-//! end the runs are merged. Times are ISO-8601 UTC strings of one fixed width, so
-//! their text order is their time order.
+//! Rows arrive in any order from many threads, each already rendered as one CSV
+//! record (formula-safe cells, RFC 4180 quoting). Their time is the first cell, an
+//! ISO-8601 UTC string of one fixed width that never needs quoting, so the byte order
+//! of the rendered records is their time order. Records are buffered up to a fixed
+//! number of bytes, sorted, and spilled as runs (length-prefixed, since a record may
+//! hold line breaks inside quotes) to temporary files beside the output; at the end
+//! the runs are merged k-way straight into timeline.csv.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use super::cell::write_cell;
 use super::schema::TIMELINE;
-use super::table::{Table, TableError};
 
-/// Rows held in memory before a run is spilled.
-const RUN_ROWS: usize = 200_000;
-
-/// One timeline row, cells in [`TIMELINE`] order.
-pub type TimelineRow = Vec<String>;
+/// Bytes of rendered records held in memory before a run is spilled.
+const RUN_BYTES: usize = 64 << 20;
 
 /// Collects timeline rows and writes them sorted.
 pub struct Timeline {
@@ -29,7 +31,8 @@ pub struct Timeline {
 
 #[derive(Default)]
 struct State {
-    buffer: Vec<TimelineRow>,
+    buffer: Vec<Vec<u8>>,
+    bytes: usize,
     runs: Vec<PathBuf>,
     error: Option<String>,
 }
@@ -44,21 +47,32 @@ impl Timeline {
         }
     }
 
-    /// Adds a row; rows without a time are not timeline material and are dropped.
-    pub fn push(&self, row: TimelineRow) {
-        if row.first().is_none_or(|t| t.is_empty()) {
+    /// Adds a row (cells in [`TIMELINE`] order); rows without a time are not
+    /// timeline material and are dropped.
+    pub fn push(&self, cells: &[&str]) {
+        if cells.first().is_none_or(|t| t.is_empty()) {
             return;
         }
+        let mut record = Vec::with_capacity(cells.iter().map(|c| c.len() + 1).sum::<usize>() + 2);
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                record.push(b',');
+            }
+            write_cell(&mut record, cell, self.raw_cells);
+        }
+        record.push(b'\n');
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.buffer.push(row);
-        if state.buffer.len() >= RUN_ROWS {
-            let mut rows = std::mem::take(&mut state.buffer);
+        state.bytes += record.len();
+        state.buffer.push(record);
+        if state.bytes >= RUN_BYTES {
+            let mut records = std::mem::take(&mut state.buffer);
+            state.bytes = 0;
             let path = self
                 .dir
-                .join(format!(".timeline-run-{}.csv", state.runs.len()));
-            match write_run(&path, &mut rows) {
+                .join(format!(".timeline-run-{}.bin", state.runs.len()));
+            match write_run(&path, &mut records) {
                 Ok(()) => state.runs.push(path),
-                Err(e) => state.error = Some(e.to_string()),
+                Err(e) => state.error = Some(format!("{}: {e}", path.display())),
             }
         }
     }
@@ -66,73 +80,81 @@ impl Timeline {
     /// Merges everything into `timeline.csv`; returns the row count.
     pub fn finish(self) -> Result<u64, String> {
         let state = self.state.into_inner().unwrap_or_else(|p| p.into_inner());
-        if let Some(e) = state.error {
-            return Err(e);
-        }
-        let mut buffer = state.buffer;
-        buffer.sort();
-        let mut readers = Vec::new();
-        for run in &state.runs {
-            readers.push(
-                csv::ReaderBuilder::new()
-                    .has_headers(false)
-                    .from_path(run)
-                    .map_err(|e| e.to_string())?,
-            );
-        }
-        let mut out = Table::create(&self.dir.join("timeline.csv"), &TIMELINE, self.raw_cells)
-            .map_err(|e| e.to_string())?;
-        // Heap of (row, source): source usize::MAX is the in-memory buffer.
-        let mut heap = BinaryHeap::new();
-        let mut memory = buffer.into_iter();
-        if let Some(row) = memory.next() {
-            heap.push(Reverse((row, usize::MAX)));
-        }
-        let mut records: Vec<csv::StringRecordsIntoIter<std::fs::File>> =
-            readers.into_iter().map(|r| r.into_records()).collect();
-        for (i, reader) in records.iter_mut().enumerate() {
-            if let Some(row) = next_row(reader)? {
-                heap.push(Reverse((row, i)));
-            }
-        }
-        while let Some(Reverse((row, source))) = heap.pop() {
-            out.row(&row).map_err(|e: TableError| e.to_string())?;
-            let next = if source == usize::MAX {
-                memory.next()
-            } else {
-                next_row(&mut records[source])?
-            };
-            if let Some(row) = next {
-                heap.push(Reverse((row, source)));
-            }
-        }
-        for run in &state.runs {
-            let _ = std::fs::remove_file(run);
-        }
-        out.finish().map_err(|e| e.to_string())
+        let result = merge(&self.dir, state);
+        result.map_err(|e| format!("timeline: {e}"))
     }
 }
 
-fn write_run(path: &Path, rows: &mut [TimelineRow]) -> Result<(), csv::Error> {
-    rows.sort();
-    let mut writer = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_path(path)?;
-    for row in rows.iter() {
-        writer.write_record(row)?;
+fn merge(dir: &Path, state: State) -> std::io::Result<u64> {
+    let State {
+        mut buffer,
+        runs,
+        error,
+        ..
+    } = state;
+    if let Some(e) = error {
+        return Err(std::io::Error::other(e));
     }
-    writer.flush()?;
-    Ok(())
+    buffer.sort_unstable();
+    let mut readers = Vec::with_capacity(runs.len());
+    for run in &runs {
+        readers.push(BufReader::with_capacity(1 << 16, File::open(run)?));
+    }
+    let mut out = BufWriter::with_capacity(1 << 16, File::create(dir.join("timeline.csv"))?);
+    out.write_all(TIMELINE.join(",").as_bytes())?;
+    out.write_all(b"\n")?;
+    // Heap of (record, source): source usize::MAX is the in-memory buffer.
+    let mut heap = BinaryHeap::new();
+    let mut memory = buffer.into_iter();
+    if let Some(record) = memory.next() {
+        heap.push(Reverse((record, usize::MAX)));
+    }
+    for (i, reader) in readers.iter_mut().enumerate() {
+        if let Some(record) = next_record(reader)? {
+            heap.push(Reverse((record, i)));
+        }
+    }
+    let mut rows = 0u64;
+    while let Some(Reverse((record, source))) = heap.pop() {
+        out.write_all(&record)?;
+        rows += 1;
+        let next = if source == usize::MAX {
+            memory.next()
+        } else {
+            next_record(&mut readers[source])?
+        };
+        if let Some(record) = next {
+            heap.push(Reverse((record, source)));
+        }
+    }
+    out.flush()?;
+    for run in &runs {
+        let _ = std::fs::remove_file(run);
+    }
+    Ok(rows)
 }
 
-fn next_row(
-    reader: &mut csv::StringRecordsIntoIter<std::fs::File>,
-) -> Result<Option<TimelineRow>, String> {
-    match reader.next() {
-        Some(Ok(record)) => Ok(Some(record.iter().map(str::to_string).collect())),
-        Some(Err(e)) => Err(e.to_string()),
-        None => Ok(None),
+fn write_run(path: &Path, records: &mut [Vec<u8>]) -> std::io::Result<()> {
+    records.sort_unstable();
+    let mut writer = BufWriter::with_capacity(1 << 16, File::create(path)?);
+    for record in records.iter() {
+        writer.write_all(&(record.len() as u32).to_le_bytes())?;
+        writer.write_all(record)?;
     }
+    writer.flush()
+}
+
+fn next_record(reader: &mut BufReader<File>) -> std::io::Result<Option<Vec<u8>>> {
+    let mut length = [0u8; 4];
+    match reader.read_exact(&mut length) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    // Our own run file: every length was written by write_run from a real record.
+    let mut record = vec![0u8; u32::from_le_bytes(length) as usize];
+    reader.read_exact(&mut record)?;
+    Ok(Some(record))
 }
 
 #[cfg(test)]
@@ -140,27 +162,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spilled_runs_merge_in_time_order() {
+    fn spilled_runs_merge_in_time_order_and_parse_back() {
         let dir = std::env::temp_dir().join(format!("tm-timeline-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let timeline = Timeline::new(&dir, false);
-        let total = RUN_ROWS * 2 + 17;
+        // Long messages with line breaks and quotes, so runs spill several times.
+        let message = format!("line one\nline \"two\", {}", "x".repeat(400));
+        let total = (RUN_BYTES / 400) * 2 + 17;
         for i in 0..total {
-            // A scrambled order that visits every second of the range once.
-            let t = (i * 7919) % total;
-            let mut row = vec![format!("2024-01-01T00:00:00.{t:07}Z")];
-            row.extend((1..TIMELINE.len()).map(|c| format!("c{c}")));
-            timeline.push(row);
+            // A scrambled order that visits every tick of the range once.
+            let t = format!("2024-01-01T00:00:00.{:07}Z", (i * 7919) % total);
+            let mut cells = vec![t.as_str(), "desc", message.as_str()];
+            cells.extend(std::iter::repeat_n("=c", TIMELINE.len() - 3));
+            timeline.push(&cells);
         }
-        timeline.push(vec![String::new(); TIMELINE.len()]);
+        timeline.push(&[""; 9]);
         assert_eq!(timeline.finish().unwrap(), total as u64);
         let mut reader = csv::Reader::from_path(dir.join("timeline.csv")).unwrap();
-        let times: Vec<String> = reader
-            .records()
-            .map(|r| r.unwrap()[0].to_string())
-            .collect();
-        assert_eq!(times.len(), total);
-        assert!(times.windows(2).all(|w| w[0] <= w[1]));
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        assert_eq!(rows.len(), total);
+        assert!(rows.windows(2).all(|w| w[0][0] <= w[1][0]));
+        assert_eq!(&rows[0][2], message);
+        assert_eq!(&rows[0][3], "'=c");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "runs removed");
         std::fs::remove_dir_all(&dir).unwrap();
     }

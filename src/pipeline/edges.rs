@@ -46,12 +46,18 @@ pub struct Edge {
 /// logon type for logons and the share name for share access.
 pub type EdgeKey = (String, String, String, String, String, String);
 
+/// Distinct edges kept per image; further new ones are counted, not kept (a hostile
+/// log of random addresses must not grow the table without bound).
+pub const MAX_EDGES: usize = 100_000;
+
 /// The edges one image's event records describe, aggregated as they stream past.
 #[derive(Clone, Debug, Default)]
 pub struct EdgeAggregator {
     image: String,
     host: String,
     edges: BTreeMap<EdgeKey, Edge>,
+    /// Records that would have made a new edge past [`MAX_EDGES`].
+    pub dropped: u64,
 }
 
 impl EdgeAggregator {
@@ -61,6 +67,7 @@ impl EdgeAggregator {
             image: image.to_string(),
             host: host.to_string(),
             edges: BTreeMap::new(),
+            dropped: 0,
         }
     }
 
@@ -84,6 +91,10 @@ impl EdgeAggregator {
             found.kind.to_string(),
             found.logon_type,
         );
+        if self.edges.len() >= MAX_EDGES && !self.edges.contains_key(&key) {
+            self.dropped += 1;
+            return;
+        }
         let edge = self.edges.entry(key).or_default();
         if let Some(t) = time.filter(|t| !t.is_empty()) {
             if edge.first.is_empty() || t < edge.first.as_str() {

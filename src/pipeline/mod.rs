@@ -153,6 +153,18 @@ pub fn scan_image(
             .map(|f| (f.tool_id.clone(), f.role.as_str().to_string()))
             .collect();
     }
+    if edges.dropped > 0 {
+        tables.error(
+            "",
+            "",
+            "lateral",
+            &format!(
+                "{} records would have made more than {} distinct edges; they are not in lateral_movement.csv",
+                edges.dropped,
+                edges::MAX_EDGES
+            ),
+        );
+    }
     report.edges = edges;
     progress("writing the sorted timeline".into());
     let finished = tables.finish();

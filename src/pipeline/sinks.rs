@@ -54,8 +54,8 @@ impl<'a> Sinks<'a> {
     }
 
     /// Writes a row to table `name`; `cells` are the columns after the context.
-    pub fn row(&self, name: &'static str, volume: &str, cells: Vec<String>) {
-        self.tables.row(name, volume, cells);
+    pub fn row<S: AsRef<str>>(&self, name: &'static str, volume: &str, cells: Vec<S>) {
+        self.tables.row(name, volume, &cells);
     }
 
     /// Records something that could not be read; the scan goes on.

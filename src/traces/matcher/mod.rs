@@ -253,6 +253,9 @@ pub fn evaluate(
 /// controller's millions of 4624s must not all be held to support one finding).
 pub const MAX_KEPT_PER_TRACE: usize = 10_000;
 
+/// Most records kept in all (about 200 bytes each): the matcher's memory ceiling.
+pub const MAX_KEPT: usize = 500_000;
+
 /// Distinct journal file names whose matching traces are remembered.
 const USN_CACHE_NAMES: usize = 200_000;
 
@@ -365,7 +368,9 @@ impl<'a> Matcher<'a> {
         let mut slot = None;
         for (p, t) in accepted {
             let (p, t) = (p as usize, t as usize);
-            if hits.by_trace[p][t].len() >= MAX_KEPT_PER_TRACE {
+            if hits.by_trace[p][t].len() >= MAX_KEPT_PER_TRACE
+                || (slot.is_none() && hits.kept.len() >= MAX_KEPT)
+            {
                 hits.overflow[p][t] += 1;
                 continue;
             }
@@ -665,7 +670,7 @@ impl Context<'_> {
         };
         if uncounted > 0 {
             reason.push_str(&format!(
-                "; {uncounted} more matching records not kept (over {MAX_KEPT_PER_TRACE} per trace)"
+                "; {uncounted} more matching records not kept (over {MAX_KEPT_PER_TRACE} per trace or {MAX_KEPT} in all)"
             ));
         }
         let missing = self.missing();
