@@ -192,4 +192,10 @@ fn a_renamed_psexec_is_found_through_amcache() {
             && e["locator"].contains("svc32.exe")),
         "{evidence:?}"
     );
+
+    // The original name is in observations.jsonl, so `toolmark match` finds it again.
+    let before = std::fs::read(dir.join("findings.csv")).unwrap();
+    std::fs::remove_file(dir.join("findings.csv")).unwrap();
+    run_ok(toolmark().arg("match").arg(&out));
+    assert_eq!(std::fs::read(dir.join("findings.csv")).unwrap(), before);
 }
