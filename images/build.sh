@@ -91,6 +91,7 @@ icat sleuthkit
 istat sleuthkit
 fsstat sleuthkit
 regfinfo libregf-utils
+regfexport libregf-utils
 flock util-linux
 mountpoint util-linux
 mmd mtools
