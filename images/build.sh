@@ -91,6 +91,7 @@ icat sleuthkit
 istat sleuthkit
 fsstat sleuthkit
 regfinfo libregf-utils
+regfexport libregf-utils
 flock util-linux
 mountpoint util-linux
 mmd mtools
@@ -130,7 +131,8 @@ cache_key() {
     } | sha256sum | cut -d' ' -f1
 }
 
-PRODUCTS=(win10-aptsim.raw win10-aptsim.E01 win10-aptsim.split.001 mbr-logical.raw damaged)
+PRODUCTS=(win10-aptsim.raw win10-aptsim.E01 win10-aptsim.split.001 mbr-logical.raw win10-cleared.raw
+    triage-renamed damaged)
 
 is_fresh() {
     [[ -f $OUT/.stamp && $(cat "$OUT/.stamp") == "$1" ]] || return 1
@@ -236,8 +238,15 @@ win10_places() {
     printf '$Extend/$UsnJrnl:$Max\t%s\n' "$s/UsnJrnl.Max"
 }
 
-build_win10_volume() { # volume-file
-    local vol=$1 empty="$BUILD/empty" m="$BUILD/mnt" path src
+# win10-cleared (images/README.md): the same host after its event logs were cleared
+# and deleted: every place of win10-aptsim but the .evtx files (the Logs folder stays,
+# empty), and none of the deleted evidence, so nothing of a log is left to carve.
+cleared_places() {
+    grep -v $'^Windows/System32/winevt/Logs/[^\t]*\.evtx\t' "$BUILD/win10.places"
+}
+
+build_win10_volume() { # volume-file places-file [cleared]
+    local vol=$1 places=$2 cleared=${3:-} empty="$BUILD/empty" m="$BUILD/mnt" path src
     make_ntfs "$vol" "$W_PART_SECTORS" Windows "$W_PART_START"
     # ntfs-3g's FUSE side refuses to create files in system folders ($Extend is MFT
     # record 11), ntfscp does not: it makes $UsnJrnl with its $J and $Max streams.
@@ -261,9 +270,14 @@ build_win10_volume() { # volume-file
             "$CLEARED_LOG") copy_in "$HOST/$path" "$m/$path" ;; # cleared below
             *) copy_in "$src" "$m/$path" ;;
         esac
-    done <"$BUILD/win10.places"
+    done <"$places"
     # Windows marks the journal hidden + system (+ archive, sparse).
     setfattr -n system.ntfs_attrib_be -v 0x00000226 "$m/\$Extend/\$UsnJrnl"
+    if [[ -n $cleared ]]; then
+        umount_ntfs
+        set_ntfs_serial "$vol" "$W_PART_SECTORS" "$W_SERIAL"
+        return
+    fi
     # A deleted tool and deleted event logs: written whole, then removed (all
     # written before any is removed, so no freed MFT record is reused). ntfs-3g
     # frees the records and clusters without wiping them, as Windows does.
@@ -304,6 +318,23 @@ build_win10_disk() { # disk-file volume-file
         -u "1:$W_PART_GUID" -c "1:Basic data partition" "$disk" >/dev/null \
         || die "sgdisk failed"
     dd if="$2" of="$disk" bs=1M seek=$(( W_PART_START / 2048 )) conv=notrunc,sparse status=none
+}
+
+# ------------------------------------------------------------------ triage-renamed
+# A triage folder (laid out like a volume) holding only an Amcache.hve whose one file
+# entry is PsExec renamed to svc32.exe (images/README.md). regfexport must read the
+# entry back with OriginalFileName psexec.c, or the folder tests nothing.
+build_triage_renamed() { # dir
+    local hve="$1/Windows/AppCompat/Programs/Amcache.hve" dump
+    mkdir -p "${hve%/*}"
+    cp "$BUILD/hives/Amcache-renamed.hve" "$hve"
+    sha_line Windows/AppCompat/Programs/Amcache.hve "$hve" >"$BUILD/triage-renamed.tsv"
+    compare_expected "$BUILD/triage-renamed.tsv" "$HERE/expected/triage-renamed.tsv"
+    dump=$(regfexport "$hve" 2>/dev/null) || die "regfexport rejects $hve"
+    grep -q 'InventoryApplicationFile\\svc32.exe|4a1b2c3d4e5f6071$' <<<"$dump" \
+        || die "triage-renamed: entry key missing in regfexport's dump"
+    grep -A3 'OriginalFileName$' <<<"$dump" | grep -q '^Data: psexec.c$' \
+        || die "triage-renamed: OriginalFileName psexec.c missing in regfexport's dump"
 }
 
 # ------------------------------------------------------------------ mbr-logical
@@ -467,6 +498,18 @@ win10_layout() { # raw E01-dir
     echo "split_segments=$(ls "$2"/win10-aptsim.split.??? | wc -l)"
 }
 
+cleared_layout() { # raw
+    echo "# Facts of win10-cleared.raw read back with fls (sleuthkit)."
+    echo "disk_bytes=$(stat -c %s "$1")"
+    echo "logs_folder=$(grep -c $'^d/d [0-9-]*:\tWindows/System32/winevt/Logs$' "$BUILD/fls.cleared")"
+    echo "evtx_count=$(grep -c '\.evtx$' "$BUILD/fls.cleared" || true)"
+    # (mkntfs leaves MFT records 16-23 unused; fls lists them under $OrphanFiles.)
+    echo "deleted_named_entries=$(grep $'^[^\t]* \\* ' "$BUILD/fls.cleared" | grep -vc $'\t\\$OrphanFiles/' || true)"
+    echo "prefetch_count=$(grep -c $'^r/r [0-9-]*:\tWindows/Prefetch/.*\\.pf$' "$BUILD/fls.cleared")"
+    echo "amcache=$(grep -c $'^r/r [0-9-]*:\tWindows/AppCompat/Programs/Amcache\\.hve$' "$BUILD/fls.cleared")"
+    echo "usnjrnl_j=$(grep -c $'^r/r [0-9-]*:\t\\$Extend/\\$UsnJrnl:\\$J$' "$BUILD/fls.cleared")"
+}
+
 mbr_layout() { # raw
     echo "# Facts of mbr-logical.raw read back with mmls/fsstat (sleuthkit)."
     echo "disk_bytes=$(stat -c %s "$1")"
@@ -541,11 +584,15 @@ main() {
             | LC_ALL=C sort >"$BUILD/mbr-$kind.tsv"
     done
     compare_expected "$BUILD/win10.tsv" "$HERE/expected/win10-aptsim.tsv"
+    cleared_places >"$BUILD/cleared.places"
+    while IFS=$'\t' read -r path src; do sha_line "$path" "$src"; done <"$BUILD/cleared.places" \
+        | LC_ALL=C sort >"$BUILD/cleared.tsv"
+    compare_expected "$BUILD/cleared.tsv" "$HERE/expected/win10-cleared.tsv"
     compare_expected "$BUILD/mbr-ntfs.tsv" "$HERE/expected/mbr-logical.tsv"
     compare_expected "$BUILD/mbr-fat.tsv" "$HERE/expected/mbr-logical-fat.tsv"
 
     log "win10-aptsim: NTFS volume"
-    build_win10_volume "$BUILD/win10.vol"
+    build_win10_volume "$BUILD/win10.vol" "$BUILD/win10.places"
     build_win10_disk "$BUILD/win10-aptsim.raw" "$BUILD/win10.vol"
     rm -f "$BUILD/win10.vol"
     log "win10-aptsim: verifying files with icat"
@@ -554,6 +601,17 @@ main() {
     log "win10-aptsim: split raw and E01"
     split -b "$SPLIT_BYTES" -d -a 3 --numeric-suffixes=1 "$BUILD/win10-aptsim.raw" "$BUILD/win10-aptsim.split."
     build_e01 "$BUILD/win10-aptsim.raw" "$BUILD/win10-aptsim"
+
+    log "win10-cleared: NTFS volume without event logs"
+    build_win10_volume "$BUILD/cleared.vol" "$BUILD/cleared.places" cleared
+    build_win10_disk "$BUILD/win10-cleared.raw" "$BUILD/cleared.vol"
+    rm -f "$BUILD/cleared.vol"
+    verify_files "$BUILD/win10-cleared.raw" "$W_PART_START" "$HERE/expected/win10-cleared.tsv" cleared
+    cleared_layout "$BUILD/win10-cleared.raw" >"$BUILD/cleared.layout"
+    compare_expected "$BUILD/cleared.layout" "$HERE/expected/win10-cleared.layout"
+
+    log "triage-renamed: a triage folder whose Amcache records a renamed PsExec"
+    build_triage_renamed "$BUILD/triage-renamed"
 
     log "mbr-logical"
     build_mbr_disk "$BUILD/mbr-logical.raw"
@@ -575,14 +633,15 @@ main() {
 
     # Move into place: the stamp goes last, so a half-finished swap is never "fresh".
     rm -f "$OUT/.stamp"
-    rm -rf "$OUT/damaged" "$OUT"/win10-aptsim.* "$OUT"/mbr-logical.*
+    rm -rf "$OUT/damaged" "$OUT"/win10-aptsim.* "$OUT"/mbr-logical.* "$OUT"/win10-cleared.* "$OUT/triage-renamed"
     local f
-    for f in "$BUILD"/win10-aptsim.* "$BUILD/mbr-logical.raw" "$BUILD/damaged"; do
+    for f in "$BUILD"/win10-aptsim.* "$BUILD/mbr-logical.raw" "$BUILD/win10-cleared.raw" \
+        "$BUILD/triage-renamed" "$BUILD/damaged"; do
         mv "$f" "$OUT/"
     done
     echo "$key" >"$BUILD/stamp"
     mv "$BUILD/stamp" "$OUT/.stamp"
-    local products=("$OUT"/win10-aptsim.* "$OUT/mbr-logical.raw" "$OUT/damaged")
+    local products=("$OUT"/win10-aptsim.* "$OUT/mbr-logical.raw" "$OUT/win10-cleared.raw" "$OUT/triage-renamed" "$OUT/damaged")
     log "done in $(( SECONDS - t0 )) s: $(du -csh --apparent-size "${products[@]}" | tail -1 | cut -f1) apparent, $(du -csh "${products[@]}" | tail -1 | cut -f1) on disk"
 }
 

@@ -356,6 +356,40 @@ def ntuser_tree():
     }
 
 
+def sha1_text(hex40):
+    return "0000" + hex40
+
+
+def amcache_renamed_tree():
+    """An Amcache.hve holding one Windows 10 InventoryApplicationFile entry: PsExec
+    copied to C:\\Users\\x\\svc32.exe. The PE fields are those Windows records for
+    PsExec (OriginalFileName is `psexec.c` in PsExec's version resource); the hash,
+    size, USN and dates are made up. The hive root is named ROOT, not Amcache's GUID:
+    readers look below it for `Root`."""
+    key = "Root\\InventoryApplicationFile\\svc32.exe|4a1b2c3d4e5f6071"
+    return {
+        key: {
+            "ProgramId": sz("0000f519feec486de87ed73cb92d3cac802400000000"),
+            "FileId": sz(sha1_text("0123456789abcdef0123456789abcdef01234567")),
+            "LowerCaseLongPath": sz("c:\\users\\x\\svc32.exe"),
+            "LongPathHash": sz("svc32.exe|4a1b2c3d4e5f6071"),
+            "Name": sz("svc32.exe"),
+            "OriginalFileName": sz("psexec.c"),
+            "Publisher": sz("sysinternals - www.sysinternals.com"),
+            "Version": sz("2.34"),
+            "BinFileVersion": sz("2.34.0.0"),
+            "BinaryType": sz("pe32_i386"),
+            "ProductName": sz("sysinternals psexec"),
+            "ProductVersion": sz("2.34"),
+            "LinkDate": sz("04/11/2021 17:19:32"),
+            "BinProductVersion": sz("2.34.0.0"),
+            "Size": (REG_QWORD, struct.pack("<Q", 716176)),
+            "Language": dword(1033),
+            "Usn": (REG_QWORD, struct.pack("<Q", 0x0C812340)),
+        },
+    }
+
+
 def main():
     appcompat_path, out_dir = sys.argv[1], sys.argv[2]
     with open(appcompat_path, "rb") as f:
@@ -364,6 +398,7 @@ def main():
     write_hive(f"{out_dir}/SOFTWARE", "SOFTWARE", software_tree())
     write_hive(f"{out_dir}/SAM", "SAM", sam_tree())
     write_hive(f"{out_dir}/NTUSER.DAT", "ntuser.dat", ntuser_tree())
+    write_hive(f"{out_dir}/Amcache-renamed.hve", "Amcache", amcache_renamed_tree())
 
 
 if __name__ == "__main__":

@@ -142,7 +142,7 @@ pub const USN: [&str; 12] = [
 ];
 
 /// amcache.csv after the context columns.
-pub const AMCACHE: [&str; 15] = [
+pub const AMCACHE: [&str; 24] = [
     "hive_file",
     "kind",
     "key_path",
@@ -158,6 +158,15 @@ pub const AMCACHE: [&str; 15] = [
     "program_id",
     "install_date",
     "file_modified",
+    "original_file_name",
+    "product_version",
+    "bin_file_version",
+    "bin_product_version",
+    "binary_type",
+    "language",
+    "long_path_hash",
+    "usn",
+    "is_os_component",
 ];
 
 /// shimcache.csv after the context columns.

@@ -1,7 +1,9 @@
 //! The Windows 10/11 layout: `Root\Inventory*` keys with named values.
 //!
 //! Field sources: ApplicationFile: `LowerCaseLongPath`, `Name`, `FileId` (SHA-1),
-//! `Size`, `LinkDate` (text), `ProductName`, `Publisher`, `Version`, `ProgramId`.
+//! `Size`, `LinkDate` (text), `ProductName`, `Publisher`, `Version`, `ProgramId`,
+//! `OriginalFileName`, `ProductVersion`, `BinFileVersion`, `BinProductVersion`,
+//! `BinaryType`, `Language`, `LongPathHash`, `Usn`, `IsOsComponent`.
 //! Application: `RootDirPath`, `Name`, `Publisher`, `Version`, `ProgramId`,
 //! `InstallDate` (text). DriverBinary: the key name (a path with `/` separators),
 //! `DriverName`, `DriverId` (SHA-1), `ImageSize`, `DriverTimeStamp` (Unix seconds),
@@ -27,6 +29,15 @@ pub(crate) fn read(top: &regf::Key<'_>, out: &mut Parsed) {
             e.publisher = f.text("Publisher");
             e.version = f.text("Version");
             e.program_id = f.text("ProgramId");
+            e.original_file_name = f.text("OriginalFileName");
+            e.product_version = f.text("ProductVersion");
+            e.bin_file_version = f.text("BinFileVersion");
+            e.bin_product_version = f.text("BinProductVersion");
+            e.binary_type = f.text("BinaryType");
+            e.language = f.number("Language");
+            e.long_path_hash = f.text("LongPathHash");
+            e.usn = f.number("Usn");
+            e.is_os_component = f.number("IsOsComponent").map(|n| n != 0);
             out.entries.push(e);
             Ok(())
         },

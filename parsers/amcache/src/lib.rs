@@ -73,6 +73,26 @@ pub struct Entry {
     /// Windows 7/8 files: the file's last modification time as recorded (value `11`,
     /// else `17`).
     pub file_modified: Option<Filetime>,
+    /// The PE version resource's `OriginalFilename`, lowercased by Windows (`psexec.c`
+    /// for PsExec): the name the file was built with, whatever it is called now.
+    pub original_file_name: Option<String>,
+    /// Product version text from the version resource.
+    pub product_version: Option<String>,
+    /// File version from the fixed (binary) part of the version resource.
+    pub bin_file_version: Option<String>,
+    /// Product version from the fixed (binary) part of the version resource.
+    pub bin_product_version: Option<String>,
+    /// PE kind as Windows words it, e.g. `pe64_amd64`, `pe32_i386`.
+    pub binary_type: Option<String>,
+    /// Language id of the version resource (1033 = en-US; 0 = neutral).
+    pub language: Option<u64>,
+    /// `name|hash` of the long path; also the key name on Windows 10.
+    pub long_path_hash: Option<String>,
+    /// Change-journal USN of the file when Windows inventoried it.
+    pub usn: Option<u64>,
+    /// Whether Windows counts the file as part of the OS (`IsOsComponent`, present only
+    /// when Windows wrote it).
+    pub is_os_component: Option<bool>,
 }
 
 impl Entry {
@@ -92,6 +112,15 @@ impl Entry {
             program_id: None,
             install_date: None,
             file_modified: None,
+            original_file_name: None,
+            product_version: None,
+            bin_file_version: None,
+            bin_product_version: None,
+            binary_type: None,
+            language: None,
+            long_path_hash: None,
+            usn: None,
+            is_os_component: None,
         }
     }
 }

@@ -2,8 +2,10 @@
 //! dump of the same replayed bytes: entry counts per kind equal the number of entry
 //! keys regfexport lists, and 20 entries per hive carry exactly the values regfexport
 //! prints for their key (dates converted independently with jiff) and the key
-//! LastWrite time `hivexml` prints (to the second). Dirty hives must show entries
-//! that exist only after replay.
+//! LastWrite time `hivexml` prints (to the second); every file entry's values
+//! (including the PE fields OriginalFileName, BinFileVersion, BinaryType, Language,
+//! Usn, IsOsComponent) are compared too. Dirty hives must show entries that exist
+//! only after replay.
 
 #[path = "../../regf/tests/common/hivexml.rs"]
 mod hivexml;
@@ -90,6 +92,19 @@ fn check_entry(e: &Entry, values: &[ExportedValue]) {
             assert_eq!(e.publisher, text("Publisher"), "{ctx}");
             assert_eq!(e.version, text("Version"), "{ctx}");
             assert_eq!(e.program_id, text("ProgramId"), "{ctx}");
+            assert_eq!(e.original_file_name, text("OriginalFileName"), "{ctx}");
+            assert_eq!(e.product_version, text("ProductVersion"), "{ctx}");
+            assert_eq!(e.bin_file_version, text("BinFileVersion"), "{ctx}");
+            assert_eq!(e.bin_product_version, text("BinProductVersion"), "{ctx}");
+            assert_eq!(e.binary_type, text("BinaryType"), "{ctx}");
+            assert_eq!(e.language, number("Language"), "{ctx}");
+            assert_eq!(e.long_path_hash, text("LongPathHash"), "{ctx}");
+            assert_eq!(e.usn, number("Usn"), "{ctx}");
+            assert_eq!(
+                e.is_os_component,
+                number("IsOsComponent").map(|n| n != 0),
+                "{ctx}"
+            );
         }
         EntryKind::Application => {
             assert_eq!(e.path, text("RootDirPath"), "{ctx}");
@@ -187,6 +202,27 @@ fn check_hive(rel: &str) -> Vec<Entry> {
             e.key_path
         );
     }
+    // The PE fields (OriginalFileName & co.) on every file entry, not just the sample:
+    // they are what finds a renamed tool, so each one is compared.
+    let mut filled = BTreeMap::<&str, usize>::new();
+    for e in parsed
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::ApplicationFile)
+    {
+        check_entry(e, expected[&e.key_path].1);
+        for (field, set) in [
+            ("original_file_name", e.original_file_name.is_some()),
+            ("bin_file_version", e.bin_file_version.is_some()),
+            ("binary_type", e.binary_type.is_some()),
+            ("language", e.language.is_some()),
+            ("usn", e.usn.is_some()),
+            ("is_os_component", e.is_os_component.is_some()),
+        ] {
+            *filled.entry(field).or_default() += usize::from(set);
+        }
+    }
+    eprintln!("{rel}: file entries with PE fields: {filled:?}");
     parsed.entries
 }
 

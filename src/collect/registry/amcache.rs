@@ -23,6 +23,7 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     }
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let time = |v: Option<Filetime>| v.map(|t| t.to_string()).unwrap_or_default();
+    let number = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
     for e in &parsed.entries {
         let written = e.key_last_written.to_string();
         let kind = format!("{:?}", e.kind);
@@ -37,7 +38,7 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
                 text(&e.path),
                 text(&e.name),
                 text(&e.sha1),
-                e.size.map(|s| s.to_string()).unwrap_or_default(),
+                number(e.size),
                 time(e.link_date),
                 text(&e.product),
                 text(&e.publisher),
@@ -45,6 +46,15 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
                 text(&e.program_id),
                 time(e.install_date),
                 time(e.file_modified),
+                text(&e.original_file_name),
+                text(&e.product_version),
+                text(&e.bin_file_version),
+                text(&e.bin_product_version),
+                text(&e.binary_type),
+                number(e.language),
+                text(&e.long_path_hash),
+                number(e.usn),
+                e.is_os_component.map(|b| b.to_string()).unwrap_or_default(),
             ],
         );
         if let Some(path) = e.path.as_ref().filter(|p| !p.is_empty()) {
@@ -58,6 +68,7 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
                     Observed::Execution {
                         artifact: ExecutionArtifact::Amcache,
                         path: path.clone(),
+                        original_name: e.original_file_name.clone(),
                     },
                 ),
             );

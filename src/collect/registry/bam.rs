@@ -77,6 +77,7 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
                             Observed::Execution {
                                 artifact: ExecutionArtifact::Bam,
                                 path: name.clone(),
+                                original_name: None,
                             },
                         ),
                     );

@@ -70,6 +70,7 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
                 Observed::Execution {
                     artifact: ExecutionArtifact::Shimcache,
                     path: entry.path.clone(),
+                    original_name: None,
                 },
             ),
         );

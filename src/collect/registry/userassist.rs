@@ -116,6 +116,7 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
                         Observed::Execution {
                             artifact: ExecutionArtifact::Userassist,
                             path: name.clone(),
+                            original_name: None,
                         },
                     ),
                 );

@@ -80,6 +80,25 @@ fn optional(glob: &Option<Glob>, value: Option<&str>) -> bool {
     }
 }
 
+/// Whether a program's PE `OriginalFileName` (as Amcache records it) names the
+/// executable `exe` asks for, so a renamed copy is found under its real name. The
+/// name is tried as written and, when it does not end in `.exe`, with its extension
+/// swapped for `.exe`: PsExec's is `psexec.c`.
+fn original_name_matches(exe: &Glob, original: Option<&str>) -> bool {
+    let Some(original) = original.map(str::trim).filter(|o| !o.is_empty()) else {
+        return false;
+    };
+    if exe.matches(original) {
+        return true;
+    }
+    match original.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && !ext.eq_ignore_ascii_case("exe") => {
+            exe.matches(&format!("{stem}.exe"))
+        }
+        _ => false,
+    }
+}
+
 /// Whether `artifact` (placeholders already resolved) accepts `observation`.
 pub(crate) fn matches(artifact: &Artifact, observation: &Observation) -> bool {
     if !observation.kinds().contains(&artifact.kind()) {
@@ -136,8 +155,12 @@ pub(crate) fn matches(artifact: &Artifact, observation: &Observation) -> bool {
             | Artifact::Shimcache { exe }
             | Artifact::Bam { exe }
             | Artifact::Userassist { exe },
-            Observed::Execution { path, .. },
-        ) => exe.matches(file_name(path)),
+            Observed::Execution {
+                path,
+                original_name,
+                ..
+            },
+        ) => exe.matches(file_name(path)) || original_name_matches(exe, original_name.as_deref()),
         (
             Artifact::Service {
                 name: glob,
@@ -279,5 +302,58 @@ pub(crate) fn describe(artifact: &Artifact) -> String {
             let globs: Vec<&str> = other.globs().into_iter().map(Glob::as_str).collect();
             format!("{} {}", other.kind(), globs.join(" "))
         }
+    }
+}
+
+#[cfg(test)]
+mod original_name_tests {
+    use super::*;
+    use crate::traces::matcher::observation::{ExecutionArtifact, Reference};
+
+    fn amcache(path: &str, original: Option<&str>) -> Observation {
+        Observation {
+            time: None,
+            reference: Reference::default(),
+            observed: Observed::Execution {
+                artifact: ExecutionArtifact::Amcache,
+                path: path.into(),
+                original_name: original.map(Into::into),
+            },
+        }
+    }
+
+    #[test]
+    fn an_amcache_exe_glob_accepts_the_file_name_or_the_original_name() {
+        let trace = Artifact::Amcache {
+            exe: Glob::new("psexec.exe").unwrap(),
+        };
+        assert!(matches(&trace, &amcache("c:\\tools\\psexec.exe", None)));
+        // Renamed PsExec: Windows records OriginalFileName `psexec.c`.
+        assert!(matches(
+            &trace,
+            &amcache("c:\\users\\x\\svc32.exe", Some("psexec.c"))
+        ));
+        assert!(matches(
+            &trace,
+            &amcache("c:\\x\\a.exe", Some("PsExec.exe"))
+        ));
+        assert!(!matches(&trace, &amcache("c:\\x\\svc32.exe", None)));
+        assert!(!matches(
+            &trace,
+            &amcache("c:\\x\\svc32.exe", Some("svchost.exe"))
+        ));
+        assert!(!matches(&trace, &amcache("c:\\x\\svc32.exe", Some(""))));
+        // Only Amcache records the original name; older observations lack the field.
+        let old: Observed = serde_json::from_str(
+            r#"{"execution":{"artifact":"amcache","path":"c:\\x\\psexec.exe"}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            old,
+            Observed::Execution {
+                original_name: None,
+                ..
+            }
+        ));
     }
 }

@@ -87,6 +87,10 @@ pub enum Observed {
         artifact: ExecutionArtifact,
         /// Recorded path (or bare file name).
         path: String,
+        /// The PE `OriginalFileName` the artifact recorded (Amcache), so a renamed
+        /// copy is found under its real name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        original_name: Option<String>,
     },
     /// A service definition.
     Service {

@@ -353,6 +353,7 @@ fn benign_observations_give_no_finding() {
         plain(Observed::Execution {
             artifact: ExecutionArtifact::Amcache,
             path: "C:\\Windows\\System32\\notepad.exe".into(),
+            original_name: None,
         }),
         plain(Observed::Service {
             name: "wuauserv".into(),
