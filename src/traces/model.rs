@@ -426,6 +426,11 @@ pub struct Trace {
     pub success: bool,
     /// What to match.
     pub artifact: Artifact,
+    /// Benign twins: field -> globs. A record the artifact accepts is still refused
+    /// when any listed field is present and matches one of its globs (Windows' own
+    /// BITS jobs, tasks under `\Microsoft\Windows\`, …). Empty for most traces;
+    /// only `evtx`, `service` and `task` traces carry it.
+    pub unless: BTreeMap<String, Vec<Glob>>,
     /// Why the trace is shaped as it is, where that is not obvious.
     pub note: Option<String>,
     /// Line of the trace's table in the rules file (1-based), for messages.

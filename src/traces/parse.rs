@@ -152,6 +152,7 @@ struct RawTrace {
     channel: Option<Spanned<String>>,
     event_id: Option<Spanned<u32>>,
     fields: Option<Spanned<BTreeMap<String, Spanned<OneOrMany>>>>,
+    unless: Option<Spanned<BTreeMap<String, Spanned<OneOrMany>>>>,
     pattern: Option<Spanned<String>>,
     hive: Option<Spanned<String>>,
     key: Option<Spanned<String>>,
@@ -187,6 +188,7 @@ impl RawTrace {
             .collect();
         keys.extend(self.event_id.as_ref().map(|s| ("event_id", s.span())));
         keys.extend(self.fields.as_ref().map(|s| ("fields", s.span())));
+        keys.extend(self.unless.as_ref().map(|s| ("unless", s.span())));
         keys.extend(self.reasons.as_ref().map(|s| ("reasons", s.span())));
         keys
     }
@@ -195,7 +197,7 @@ impl RawTrace {
 /// Required and optional artifact-specific keys per kind.
 fn key_rules(kind: ArtifactKind) -> (&'static [&'static str], &'static [&'static str]) {
     match kind {
-        ArtifactKind::Evtx => (&["channel", "event_id"], &["fields"]),
+        ArtifactKind::Evtx => (&["channel", "event_id"], &["fields", "unless"]),
         ArtifactKind::Prefetch => (&["pattern"], &[]),
         ArtifactKind::Registry => (&["hive", "key"], &["value", "data"]),
         ArtifactKind::File | ArtifactKind::Mft => (&["path"], &[]),
@@ -204,8 +206,8 @@ fn key_rules(kind: ArtifactKind) -> (&'static [&'static str], &'static [&'static
         | ArtifactKind::Shimcache
         | ArtifactKind::Bam
         | ArtifactKind::Userassist => (&["exe"], &[]),
-        ArtifactKind::Service => (&["name"], &["image_path"]),
-        ArtifactKind::Task => (&[], &["name", "command"]),
+        ArtifactKind::Service => (&["name"], &["image_path", "unless"]),
+        ArtifactKind::Task => (&[], &["name", "command", "unless"]),
     }
 }
 
@@ -368,10 +370,11 @@ impl Checker<'_> {
                 );
             }
         }
-        if kind == ArtifactKind::Task && present.is_empty() {
+        if kind == ArtifactKind::Task && present.iter().all(|(k, _)| *k == "unless") {
             self.report(raw.span(), "artifact `task` needs `name` or `command`");
         }
         let artifact = self.artifact(kind, t);
+        let unless = self.unless(kind, t);
         if self.problems.len() > before {
             return None;
         }
@@ -381,9 +384,80 @@ impl Checker<'_> {
             logging: logging?,
             success: t.success,
             artifact: artifact?,
+            unless,
             note: t.note.clone(),
             line: self.line_of(&raw.span()),
         })
+    }
+
+    /// Field name -> globs of a `fields` or `unless` table.
+    fn field_globs(
+        &mut self,
+        raw: &Spanned<BTreeMap<String, Spanned<OneOrMany>>>,
+        what: &str,
+    ) -> BTreeMap<String, Vec<Glob>> {
+        let mut fields = BTreeMap::new();
+        for (name, value) in raw.get_ref() {
+            let texts = match value.get_ref() {
+                OneOrMany::One(s) => vec![s.clone()],
+                OneOrMany::Many(v) => v.clone(),
+            };
+            if texts.is_empty() {
+                self.report(value.span(), format!("{what} `{name}` has no alternatives"));
+                continue;
+            }
+            let mut globs = Vec::new();
+            for text in texts {
+                match Glob::new(&text) {
+                    Ok(g) => globs.push(g),
+                    Err(e) => {
+                        self.report(value.span(), format!("bad glob in {what} `{name}`: {e}"))
+                    }
+                }
+            }
+            fields.insert(name.clone(), globs);
+        }
+        fields
+    }
+
+    /// The trace's benign-twin exclusions. Service and task traces name the fields of
+    /// their fact (`name`, `image_path`, …); placeholders are refused, since an
+    /// exclusion must not depend on the name an attacker gave the tool.
+    fn unless(&mut self, kind: ArtifactKind, t: &RawTrace) -> BTreeMap<String, Vec<Glob>> {
+        let Some(raw) = &t.unless else {
+            return BTreeMap::new();
+        };
+        let unless = self.field_globs(raw, "unless field");
+        let known: &[&str] = match kind {
+            ArtifactKind::Service => &[
+                "name",
+                "image_path",
+                "service_type",
+                "start_type",
+                "account",
+            ],
+            ArtifactKind::Task => &["name", "command", "user"],
+            _ => &[],
+        };
+        for (name, globs) in &unless {
+            if !known.is_empty() && !known.contains(&name.as_str()) {
+                self.report(
+                    raw.span(),
+                    format!(
+                        "unless field `{name}` is not a field of artifact `{}` (known: {})",
+                        kind.as_str(),
+                        known.join(", ")
+                    ),
+                );
+            }
+            if globs.iter().any(Glob::has_placeholder) {
+                self.report(
+                    raw.span(),
+                    format!("unless field `{name}` uses a placeholder ({{exe}}/{{path}})"),
+                );
+            }
+        }
+        unless
     }
 
     /// Builds the artifact; presence of required keys was checked by the caller.
@@ -392,33 +466,10 @@ impl Checker<'_> {
             ArtifactKind::Evtx => {
                 let channel = self.glob(t.channel.as_ref()?, "channel")?;
                 let event_id = *t.event_id.as_ref()?.get_ref();
-                let mut fields = BTreeMap::new();
-                if let Some(raw_fields) = &t.fields {
-                    for (name, value) in raw_fields.get_ref() {
-                        let texts = match value.get_ref() {
-                            OneOrMany::One(s) => vec![s.clone()],
-                            OneOrMany::Many(v) => v.clone(),
-                        };
-                        if texts.is_empty() {
-                            self.report(
-                                value.span(),
-                                format!("field `{name}` has no alternatives"),
-                            );
-                            continue;
-                        }
-                        let mut globs = Vec::new();
-                        for text in texts {
-                            match Glob::new(&text) {
-                                Ok(g) => globs.push(g),
-                                Err(e) => self.report(
-                                    value.span(),
-                                    format!("bad glob in field `{name}`: {e}"),
-                                ),
-                            }
-                        }
-                        fields.insert(name.clone(), globs);
-                    }
-                }
+                let fields = match &t.fields {
+                    Some(raw) => self.field_globs(raw, "field"),
+                    None => BTreeMap::new(),
+                };
                 Artifact::Evtx {
                     channel,
                     event_id,
@@ -739,5 +790,42 @@ pattern = 'DEMO.EXE-*.pf'
         let p = problems(&text);
         let lines: Vec<usize> = p.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![6, 13], "{p:?}");
+    }
+
+    #[test]
+    fn unless_is_checked_per_artifact() {
+        let evtx = GOOD.replace(
+            "artifact = 'prefetch'\npattern = 'DEMO.EXE-*.pf'",
+            "artifact = 'evtx'\nchannel = 'Security'\nevent_id = 4688\nunless = { CommandLine = ['* /query*'] }",
+        );
+        let kb = load_from_str(&evtx).unwrap();
+        let unless = &kb.tools[0].traces[0].unless;
+        assert_eq!(unless["CommandLine"][0].as_str(), "* /query*");
+        // not on a prefetch trace
+        let text = GOOD.replace(
+            "pattern = 'DEMO.EXE-*.pf'",
+            "pattern = 'DEMO.EXE-*.pf'\nunless = { x = 'y' }",
+        );
+        let (line, msg) = first_line(&text);
+        assert_eq!(line, 16, "{msg}");
+        assert!(msg.contains("`unless` does not apply"), "{msg}");
+        // a task trace names the fields of its fact, and no placeholders
+        let task = GOOD.replace(
+            "artifact = 'prefetch'\npattern = 'DEMO.EXE-*.pf'",
+            "artifact = 'task'\nname = '*'\nunless = { TaskName = '{exe}' }",
+        );
+        let p = problems(&task);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p[0].message.contains("not a field of artifact `task`"),
+            "{p:?}"
+        );
+        assert!(p[1].message.contains("placeholder"), "{p:?}");
+        // an empty alternative list
+        let empty = GOOD.replace(
+            "artifact = 'prefetch'\npattern = 'DEMO.EXE-*.pf'",
+            "artifact = 'service'\nname = 'X'\nunless = { name = [] }",
+        );
+        assert!(first_line(&empty).1.contains("no alternatives"));
     }
 }

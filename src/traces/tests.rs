@@ -612,3 +612,73 @@ fn embedded_rules_are_regenerated_output() {
          python3 src/traces/tools/build_rules.py > src/traces/rules.toml"
     );
 }
+
+/// The figures of README.md's "Counts (this commit)" are the embedded rules' own:
+/// `KnowledgeBase::summary()` (totals and the per-artifact table) and the anchors by
+/// logging. Regenerating the rules without updating the README fails here.
+#[test]
+fn readme_counts_match_the_embedded_rules() {
+    let readme = include_str!("README.md");
+    let section = readme
+        .split("## Counts (this commit)")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("README.md has a Counts (this commit) section");
+    let kb = kb();
+    let total = kb.summary().total;
+    let number = |s: &str| s.replace(',', "").parse::<usize>().ok();
+    // The two prose lines before the table.
+    let numbers: Vec<usize> = section
+        .lines()
+        .take_while(|l| !l.starts_with('|'))
+        .flat_map(|l| {
+            l.split(|c: char| !(c.is_ascii_digit() || c == ','))
+                .filter_map(number)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut by_logging = [0usize; 4];
+    for trace in kb.tools.iter().flat_map(|t| &t.traces) {
+        if trace.strength == Strength::Anchor {
+            by_logging[match trace.logging {
+                Logging::Default => 0,
+                Logging::Sysmon => 1,
+                Logging::Audit(_) => 2,
+                Logging::PowerShell(_) => 3,
+            }] += 1;
+        }
+    }
+    let expected = [
+        kb.tools.len(),
+        total.traces,
+        total.anchors,
+        total.supporting,
+        total.success,
+        by_logging[0],
+        by_logging[1],
+        by_logging[2],
+        by_logging[3],
+        kb.tools
+            .iter()
+            .flat_map(|t| &t.traces)
+            .filter(|t| !t.unless.is_empty())
+            .count(),
+    ];
+    assert_eq!(
+        numbers, expected,
+        "README.md counts vs summary(): [tools, traces, anchors, supporting, success, \
+         default, sysmon, audit, powershell, with unless]"
+    );
+    for kind in ArtifactKind::ALL {
+        let row = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| {} |", kind.as_str())))
+            .unwrap_or_else(|| panic!("README.md has no row for {}", kind.as_str()));
+        let cells: Vec<usize> = row.split('|').filter_map(|c| number(c.trim())).collect();
+        let want = [
+            total.anchors_by_artifact.get(kind).copied().unwrap_or(0),
+            total.supporting_by_artifact.get(kind).copied().unwrap_or(0),
+        ];
+        assert_eq!(cells, want, "README.md row for {}", kind.as_str());
+    }
+}

@@ -16,11 +16,14 @@ use crate::traces::{Artifact, Glob};
 pub(crate) struct FactTrace {
     pub kind: FactKind,
     pub fields: BTreeMap<String, Vec<Glob>>,
+    /// Benign twins: a fact whose field matches one of these globs is refused.
+    pub unless: BTreeMap<String, Vec<Glob>>,
 }
 
 impl FactTrace {
-    /// The fact trace `artifact` states, when it states one.
-    pub fn of(artifact: &Artifact) -> Option<FactTrace> {
+    /// The fact trace `artifact` states, when it states one; `unless` (the trace's
+    /// benign-twin exclusions, named like its fields) is restated with it.
+    pub fn of(artifact: &Artifact, unless: &BTreeMap<String, Vec<Glob>>) -> Option<FactTrace> {
         let field = |pairs: Vec<(&str, Option<&Glob>)>| {
             pairs
                 .into_iter()
@@ -42,12 +45,15 @@ impl FactTrace {
                 if candidates.any(|w| w.kind != witness.kind) {
                     return None;
                 }
+                let restate = |m: &BTreeMap<String, Vec<Glob>>| {
+                    m.iter()
+                        .map(|(n, g)| (canonical(witness, n).to_string(), g.clone()))
+                        .collect()
+                };
                 Some(FactTrace {
                     kind: witness.kind,
-                    fields: fields
-                        .iter()
-                        .map(|(n, g)| (canonical(witness, n).to_string(), g.clone()))
-                        .collect(),
+                    fields: restate(fields),
+                    unless: restate(unless),
                 })
             }
             Artifact::Service { name, image_path } => Some(FactTrace {
@@ -56,10 +62,12 @@ impl FactTrace {
                     ("name", Some(name)),
                     ("image_path", image_path.as_ref()),
                 ]),
+                unless: unless.clone(),
             }),
             Artifact::Task { name, command } => Some(FactTrace {
                 kind: FactKind::TaskRegistered,
                 fields: field(vec![("name", name.as_ref()), ("command", command.as_ref())]),
+                unless: unless.clone(),
             }),
             _ => None,
         }
@@ -72,6 +80,11 @@ impl FactTrace {
                 let by_value = fact.get(name).is_some_and(|v| field_matches(globs, v));
                 by_value || (name == "image" && renamed_copy(globs, fact))
             })
+            && !self.unless.iter().any(|(name, globs)| {
+                fact.fields
+                    .iter()
+                    .any(|(n, v)| n == name && field_matches(globs, v))
+            })
     }
 
     /// One line for evidence.csv and the `missing` column.
@@ -81,8 +94,24 @@ impl FactTrace {
             let alts: Vec<&str> = globs.iter().map(Glob::as_str).collect();
             text.push_str(&format!(" {name}={}", alts.join("|")));
         }
+        text.push_str(&describe_unless(&self.unless));
         text
     }
+}
+
+/// ` unless field=glob|glob …` for a description, or nothing.
+pub(crate) fn describe_unless(unless: &BTreeMap<String, Vec<Glob>>) -> String {
+    if unless.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = unless
+        .iter()
+        .map(|(name, globs)| {
+            let alts: Vec<&str> = globs.iter().map(Glob::as_str).collect();
+            format!("{name}={}", alts.join("|"))
+        })
+        .collect();
+    format!(" unless {}", parts.join(" "))
 }
 
 /// A process whose PE metadata names the program `globs` ask for, whatever its file
@@ -116,11 +145,14 @@ mod tests {
 
     #[test]
     fn a_sysmon_rule_accepts_a_security_witness_and_a_renamed_copy() {
-        let trace = FactTrace::of(&Artifact::Evtx {
-            channel: glob("Microsoft-Windows-Sysmon/Operational"),
-            event_id: 1,
-            fields: BTreeMap::from([("Image".to_string(), vec![glob("*\\psexec.exe")])]),
-        })
+        let trace = FactTrace::of(
+            &Artifact::Evtx {
+                channel: glob("Microsoft-Windows-Sysmon/Operational"),
+                event_id: 1,
+                fields: BTreeMap::from([("Image".to_string(), vec![glob("*\\psexec.exe")])]),
+            },
+            &BTreeMap::new(),
+        )
         .unwrap();
         let security = Observed::Event {
             channel: "Security".into(),

@@ -8,6 +8,7 @@
 //! (`\REGISTRY\MACHINE\`) and the short one (`HKLM\`) that Sysmon writes.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use super::observation::{file_name, volume_relative, Observation, Observed};
 use crate::traces::{Artifact, Glob};
@@ -202,6 +203,20 @@ pub(crate) fn matches(artifact: &Artifact, observation: &Observation) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether a trace's benign-twin exclusions refuse `observation`: an event field
+/// named in `unless` holds a value one of its globs accepts. (Traces on facts check
+/// their exclusions on the fact instead, see `FactTrace::matches`.)
+pub(crate) fn excluded(unless: &BTreeMap<String, Vec<Glob>>, observation: &Observation) -> bool {
+    let Observed::Event { fields, .. } = &observation.observed else {
+        return false;
+    };
+    unless.iter().any(|(name, globs)| {
+        fields
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case(name) && field_matches(globs, v))
+    })
 }
 
 /// The trace with `{exe}`/`{path}` replaced by `exe` in every glob.

@@ -27,17 +27,17 @@ mod observation;
 mod profile;
 mod time;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Mutex;
 
 pub use observation::{ExecutionArtifact, Observation, Observed, Reference};
 pub use profile::{audit_subcategory, ChannelProfile, HostProfile, LogClear, SYSMON_CHANNEL};
 
-use super::{Artifact, ArtifactKind, Category, KnowledgeBase, Logging, Role, Strength, Tool};
+use super::{Artifact, ArtifactKind, Category, Glob, KnowledgeBase, Logging, Role, Strength, Tool};
 use crate::facts::{self, FactKind};
-use fact_trace::FactTrace;
-use matching::{describe, matches, resolve};
+use fact_trace::{describe_unless, FactTrace};
+use matching::{describe, excluded, matches, resolve};
 
 /// Supporting records count when this close (either side) to an anchor hit.
 pub const WINDOW_SECONDS: i64 = 600;
@@ -168,6 +168,8 @@ struct Prepared<'a> {
     success: bool,
     logging: &'a Logging,
     artifact: &'a Artifact,
+    /// Benign twins the trace refuses (field as the rule names it -> globs).
+    unless: &'a BTreeMap<String, Vec<Glob>>,
     resolved: Vec<Artifact>,
     /// The resolved traces as facts, when the trace states a fact (then any witness
     /// of the fact matches, not only the record the rule names).
@@ -190,10 +192,13 @@ fn prepare(tool: &Tool, role: Role) -> Vec<Prepared<'_>> {
                     .map(|exe| resolve(&t.artifact, exe))
                     .collect()
             };
-            let facts: Vec<FactTrace> = resolved.iter().filter_map(FactTrace::of).collect();
-            let description = match FactTrace::of(&t.artifact) {
+            let facts: Vec<FactTrace> = resolved
+                .iter()
+                .filter_map(|a| FactTrace::of(a, &t.unless))
+                .collect();
+            let description = match FactTrace::of(&t.artifact, &t.unless) {
                 Some(fact) => fact.describe(),
-                None => describe(&t.artifact),
+                None => describe(&t.artifact) + &describe_unless(&t.unless),
             };
             // A cleared log says that someone cleared it, not with which tool (Event
             // Viewer, PowerShell, wevtutil and the API all write the same 1102/104): it
@@ -209,6 +214,7 @@ fn prepare(tool: &Tool, role: Role) -> Vec<Prepared<'_>> {
                 success: t.success,
                 logging: &t.logging,
                 artifact: &t.artifact,
+                unless: &t.unless,
                 facts,
                 resolved,
                 description,
@@ -392,6 +398,7 @@ impl<'a> Matcher<'a> {
             let trace = &self.plans[p as usize].traces[t as usize];
             if trace.facts.is_empty() {
                 trace.resolved.iter().any(|a| matches(a, observation))
+                    && !excluded(trace.unless, observation)
             } else {
                 fact.as_ref()
                     .is_some_and(|f| trace.facts.iter().any(|ft| ft.matches(f)))

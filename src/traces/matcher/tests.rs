@@ -393,3 +393,89 @@ fn renamed_psexec_is_found_by_its_service() {
         .iter()
         .any(|f| f.tool_id == "psexec" && f.role == Role::Destination));
 }
+
+/// `unless` refuses benign twins on raw event traces and on fact traces alike, and
+/// shows in the trace description.
+#[test]
+fn unless_refuses_benign_twins() {
+    let rules = r#"
+format = 1
+
+[[tool]]
+id = 'demo'
+name = 'Demo'
+category = 'command_execution'
+executables = ['demo.exe']
+specific_executables = ['demo.exe']
+aliases = []
+
+[[tool.trace]]
+role = 'source'
+strength = 'anchor'
+logging = 'default'
+artifact = 'evtx'
+channel = 'Microsoft-Windows-Bits-Client/Operational'
+event_id = 3
+unless = { processPath = ['*\svchost.exe'] }
+
+[[tool.trace]]
+role = 'destination'
+strength = 'anchor'
+logging = 'default'
+artifact = 'evtx'
+channel = 'Security'
+event_id = 4698
+unless = { TaskName = '\Microsoft\Windows\*', SubjectUserName = '*$' }
+"#;
+    let kb = load_from_str(rules).unwrap();
+    let t = "2024-01-01T10:00:00Z";
+    let bits = |client: &str| {
+        event(
+            t,
+            "Microsoft-Windows-Bits-Client/Operational",
+            3,
+            &[("jobTitle", "x"), ("processPath", client)],
+        )
+    };
+    let task = |name: &str, user: &str| {
+        event(
+            t,
+            "Security",
+            4698,
+            &[("TaskName", name), ("SubjectUserName", user)],
+        )
+    };
+    let found = |obs: Vec<Observation>| {
+        let profile = HostProfile::from_observations(&obs);
+        evaluate(&kb, obs, &profile)
+            .iter()
+            .map(|f| f.role)
+            .collect::<Vec<_>>()
+    };
+    assert!(found(vec![bits("C:\\Windows\\System32\\svchost.exe")]).is_empty());
+    assert_eq!(
+        found(vec![bits("C:\\Windows\\bitsadmin.exe")]),
+        [Role::Source]
+    );
+    assert!(found(vec![task("\\Microsoft\\Windows\\Defrag\\X", "alice")]).is_empty());
+    assert!(found(vec![task("\\evil", "HOST$")]).is_empty());
+    // TaskScheduler 106 is the same fact: its UserContext is the canonical `user`.
+    let via_106 = event(
+        t,
+        "Microsoft-Windows-TaskScheduler/Operational",
+        106,
+        &[("TaskName", "\\evil"), ("UserContext", "HOST$")],
+    );
+    assert!(found(vec![via_106]).is_empty());
+    let attacker = found(vec![task("\\evil", "alice")]);
+    assert_eq!(attacker, [Role::Destination]);
+    let profile = HostProfile::default();
+    let f = evaluate(&kb, vec![task("\\evil", "alice")], &profile);
+    assert!(
+        f[0].evidence[0]
+            .trace
+            .contains("unless name=\\Microsoft\\Windows\\* user=*$"),
+        "{}",
+        f[0].evidence[0].trace
+    );
+}

@@ -45,12 +45,121 @@ def EXTRA_EVENT(role, logging, channel, event_id, fields, note):
             "channel": channel, "event_id": event_id, "fields": fields, "note": note}
 
 
+def PROCESS_START(role, note, image=None, command_line=None, parent_image=None, unless=None):
+    """A process start (our addition), written once for Security 4688 and once for Sysmon 1: the fact layer
+    makes each accept the other's witness, and the pair keeps the `missing` column exact for either log."""
+    out = []
+    for logging, channel, event_id, names in [
+            ("audit:process_creation", "Security", 4688, ("NewProcessName", "CommandLine", "ParentProcessName")),
+            ("sysmon", "Microsoft-Windows-Sysmon/Operational", 1, ("Image", "CommandLine", "ParentImage"))]:
+        fields = {n: v for n, v in zip(names, (image, command_line, parent_image)) if v is not None}
+        t = EXTRA_EVENT(role, logging, channel, event_id, fields, note)
+        if unless:
+            t["unless"] = {dict(zip(("image", "command_line", "parent_image"), names))[k]: v for k, v in unless.items()}
+        out.append(t)
+    return out
+
+
 AT_NOTE = "at.exe, the older scheduling command the sheets file under schtasks; its process start (our addition)"
 NET_USER_NOTE = ("the sheets show domain accounts added or deleted (`/add /domain`); enabling an account or "
                  "adding one to a local group (`net user guest /active:yes`, `net localgroup administrators x /add`) "
                  "is the same tool used on the local host, so these looser patterns are our addition")
+NET_ANY_NOTE = ("any net.exe / net1.exe command line of this subcommand, queries included: account and share "
+                "listing is the same tool at work (our addition)")
 NET_USE_NOTE = ("the sheets show `net use \\\\host\\share`; real runs often map a drive letter first and keep "
                 "the typed spacing (`net  use m: \\\\host\\c$`), so this looser pattern is our addition")
+
+
+# ---- Benign twins: what tells a tool's record from the same record written by Windows or by ordinary
+# software. Each list is applied as the trace key `unless` (src/traces/README.md, "Benign twins"); the names
+# are canonical fact fields (command_line, parent_image, name, user, …) and are written into each trace under
+# the field name of its own witness (see WITNESS_NAMES). Everything here is our judgement, not the sheets'.
+
+BITS_CHANNEL = "Microsoft-Windows-Bits-Client/Operational"
+# Jobs Windows and common Microsoft/Google components create themselves (job name in 3/4/5/16403 `jobTitle`,
+# in 59/60/61 `name`). Names are chosen by whoever creates the job, so an attacker can borrow one: the
+# exclusion trades that blind spot for never calling Windows' own downloads a tool.
+BITS_BENIGN_JOBS = ["Font Download", "Push Notification Platform Job*", "Microsoft Outlook Offline Address Book*",
+                    "WU Client Download*", "SpeechModelDownloadJob*", "Edge Component Updater", "Chrome Component Updater",
+                    "PreSignInSettingsConfigJSON", "UpdateBinary", "*\\*GoogleUpdateSetup.exe"]
+# The client process that created the job (3 `processPath`): Windows services run in svchost.exe (Windows
+# Update, Delivery Optimization, fonts, push notifications); the rest are browser and OneDrive updaters. An
+# attacker's job comes from bitsadmin.exe, powershell.exe or their own program.
+BITS_BENIGN_CLIENTS = ["*\\svchost.exe", "*\\msedge.exe", "*\\MicrosoftEdgeUpdate.exe", "*\\OneDrive*.exe",
+                       "*\\GoogleUpdate.exe", "*\\chrome.exe", "*\\MoUsoCoreWorker.exe", "*\\wuauclt.exe", "*\\OUTLOOK.EXE"]
+# Tasks Windows and installers register: Windows' own tree, and the updaters every desktop has. A task
+# registered by the machine account (SubjectUserName HOST$) or a service identity is an installer or Windows
+# itself; an attacker registering remotely (schtasks /s, atexec) does it under the account they logged on with.
+TASK_BENIGN_NAMES = ["\\Microsoft\\Windows\\*", "\\Microsoft\\Office\\*", "\\Microsoft\\XblGameSave\\*",
+                     "\\MicrosoftEdgeUpdateTask*", "\\GoogleUpdateTask*", "\\OneDrive *", "\\Adobe Acrobat Update Task",
+                     "\\npcapwatchdog", "\\CreateExplorerShellUnelevatedTask", "\\User_Feed_Synchronization-*",
+                     "\\Optimize Start Menu Cache Files-*"]
+TASK_SERVICE_USERS = ["*$", "NT AUTHORITY\\*", "S-1-5-18", "S-1-5-19", "S-1-5-20", "SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE"]
+# wevtutil also installs event manifests for Defender platform updates and installers (im/um); the tool the
+# sheets describe clears logs.
+WEVTUTIL_BENIGN = {"command_line": ["* im *", "* um *", "*install-manifest*"],
+                   "parent_image": ["*\\MsMpEng.exe", "*\\TiWorker.exe", "*\\TrustedInstaller.exe", "*\\msiexec.exe"]}
+# Console sessions are LocalSessionManager events too, with Address LOCAL.
+RDP_LOCAL = {"Address": ["LOCAL"]}
+
+# Field names of each witness for the canonical names used above.
+WITNESS_NAMES = {
+    ("Security", 4688): {"image": "NewProcessName", "command_line": "CommandLine", "parent_image": "ParentProcessName"},
+    ("Microsoft-Windows-Sysmon/Operational", 1): {"image": "Image", "command_line": "CommandLine", "parent_image": "ParentImage"},
+    ("Security", 4698): {"name": "TaskName", "user": "SubjectUserName"},
+    ("Microsoft-Windows-TaskScheduler/Operational", 106): {"name": "TaskName", "user": "UserContext"},
+    ("Security", 4662): {"user": "SubjectUserName"},
+}
+
+
+def witness_unless(t, canonical):
+    """`canonical` (fact field -> globs) written with the field names of trace `t`'s own event."""
+    names = WITNESS_NAMES.get((t.get("channel"), t.get("event_id")), {})
+    return {names.get(k, k): v for k, v in canonical.items()}
+
+
+def on_event(channel, *ids):
+    return lambda t: t["artifact"] == "evtx" and t["channel"].lower() == channel.lower() and (not ids or t["event_id"] in ids)
+
+
+def process_of(exe):
+    """Process starts (4688 / Sysmon 1) of the program `exe`."""
+    def applies(t):
+        if t["artifact"] != "evtx" or (t["channel"], t["event_id"]) not in (("Security", 4688), ("Microsoft-Windows-Sysmon/Operational", 1)):
+            return False
+        image = t["fields"].get("NewProcessName") or t["fields"].get("Image") or ""
+        return isinstance(image, str) and image.lower().endswith("\\" + exe)
+    return applies
+
+
+# mimikatz leaves parts of itself behind whichever module ran: its driver (mimidrv.sys, installed as a
+# service), its DNS-server plugin and SSP (mimilib.dll) and the log that SSP writes (mimilsa.log). Every tool
+# the sheets describe as a mimikatz module gets these anchors; when they alone fire, the matcher's family rule
+# turns the module findings into one `mimikatz (module unknown)`. Our addition.
+MIMIKATZ_NOTE = "a mimikatz component, whichever module ran (our addition; see MIMIKATZ_PARTS in build_rules.py)"
+MIMIKATZ_PARTS = [
+    EXTRA_EVENT(S, "default", "System", 7045, {"ImagePath": "*\\mimidrv.sys"}, MIMIKATZ_NOTE),
+    EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 13, {"TargetObject": "*\\Services\\mimidrv\\*"}, MIMIKATZ_NOTE),
+    EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 6, {"ImageLoaded": "*\\mimidrv.sys"}, MIMIKATZ_NOTE),
+    EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 7, {"ImageLoaded": "*\\mimilib.dll"}, MIMIKATZ_NOTE),
+    EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 11, {"TargetFilename": "*\\mimilsa.log"}, MIMIKATZ_NOTE),
+    EXTRA_EVENT(S, "default", "DNS Server", 770, {"param1": "*\\mimilib.dll"}, MIMIKATZ_NOTE),
+]
+
+LOLBIN_CHILDREN = ["*\\cmd.exe", "*\\powershell.exe", "*\\pwsh.exe", "*\\mshta.exe", "*\\rundll32.exe",
+                   "*\\cscript.exe", "*\\wscript.exe"]
+# Impacket/CrackMapExec wmiexec: `cmd.exe /Q /c <cmd> 1> \\127.0.0.1\ADMIN$\__<time.time()> 2>&1`. smbexec's
+# `__output` is another tool (a service, not WMI) and is kept out.
+WMIEXEC_OUTPUT = "__??????????.*"
+WMIEXEC_NOTE = ("Impacket's wmiexec works like wmiexec.vbs (a WMI-created cmd.exe writing its output to a file "
+                "read back over a share) with ADMIN$ and a time-stamped file name; the labels file it under "
+                "wmiexec_vbs (our addition)")
+WMIC_NOTE = ("a shell or script host started by WmiPrvSE.exe: a process created over WMI (wmic /node … process "
+             "call create, Invoke-WmiMethod); the sheets show only the WmiPrvSE start itself (our addition)")
+RDP_NOTE = ("an RDP logon, or a refused one (an RDP client reached this host); the sheets list the session "
+            "events and 4624 type 10 as supporting (our addition)")
+DCSHADOW_NOTE = ("the rogue-DC registration DCShadow performs on the real DC (our addition). Its benign twin is a real "
+                 "DC promotion: the server object is the same, a real DC's account sits in OU=Domain Controllers")
 
 
 TOOLS = {
@@ -59,19 +168,34 @@ TOOLS = {
     "badsuccessor": dict(exes=[("sharpsuccessor.exe", D, True), ("rubeus.exe", S, True)], tokens=["/dmsa", "/impersonate:", "tgtdeleg"]),
     "beginx": dict(exes=[("netsh.exe", D, False), ("cmd.exe", S, False)], tokens=["name=Trend"],
                    note="Sample names differ; besides {exe}/{path}, only the firewall rule name used by the tested sample is specific."),
-    "bits": dict(exes=[("powershell.exe", S, False)], tokens=["BIT*.tmp", "BitsTransfer"],
+    "bits": dict(exes=[("powershell.exe", S, False), ("bitsadmin.exe", S, True)], tokens=["BIT*.tmp", "BitsTransfer"],
                  events=[("Microsoft-Windows-Bits-Client/Operational", None)],
+                 extra=PROCESS_START(S, "bitsadmin.exe, the BITS command-line client (our addition)", image="*\\bitsadmin.exe")
+                 + [SCRIPT_BLOCK("Start-BitsTransfer")],
+                 unless=[(on_event(BITS_CHANNEL), {"jobTitle": BITS_BENIGN_JOBS, "name": BITS_BENIGN_JOBS,
+                                                   "processPath": BITS_BENIGN_CLIENTS})],
                  note="Windows Update also uses BITS: Bits-Client job events are anchors for the technique, not proof of an attacker."),
     "csvde": dict(exes=[("csvde.exe", DC, True)], tokens=["csvde", "csv*.tmp"]),
     "dcdiag": dict(exes=[("dcdiag.exe", DC, True)], tokens=["dcdiag"],
                    note="A built-in administration command: its own process and Prefetch records are the only specific traces."),
-    "dcshadow": dict(exes=[("mimikatz.exe", S, True)], tokens=["lsadump::dcshadow"]),
+    "dcshadow": dict(exes=[("mimikatz.exe", S, True)], tokens=["lsadump::dcshadow"],
+                     extra=[EXTRA_EVENT(DC, "audit:directory_service_changes", "Security", 5137,
+                                        {"ObjectClass": "server", "ObjectDN": "CN=*,CN=Servers,CN=*,CN=Sites,CN=Configuration,*"}, DCSHADOW_NOTE),
+                            dict(EXTRA_EVENT(DC, "audit:directory_service_changes", "Security", 5136,
+                                             {"AttributeLDAPDisplayName": "servicePrincipalName", "AttributeValue": "GC/*"}, DCSHADOW_NOTE),
+                                 unless={"ObjectDN": ["*,OU=Domain Controllers,*"]}),
+                            dict(EXTRA_EVENT(DC, "audit:directory_service_access", "Security", 4662,
+                                             {"Properties": ["*1131f6ac-9c07-11d1-f79f-00c04fc2dcd2*", "*9923a32a-3607-11d2-b9be-0000f87a36b2*"]},
+                                             "replication-topology and add-replica rights used by a user: DCShadow, but also a real "
+                                             "DC promotion, so supporting (our addition)"),
+                                 strength="supporting", unless={"SubjectUserName": ["*$"]})]),
     "dcsync": dict(exes=[("mimikatz.exe", S, True)], tokens=["lsadump::dcsync"],
                    extra=[EXTRA_EVENT(DC, "audit:directory_service_access", "Security", 4662,
                                       {"Properties": ["*1131f6aa-9c07-11d1-f79f-00c04fc2dcd2*", "*1131f6ad-9c07-11d1-f79f-00c04fc2dcd2*"]},
                                       "replication rights (DS-Replication-Get-Changes / -All GUIDs) used on the domain object; "
                                       "DCs replicating with each other write the same under machine accounts (names ending in $), "
-                                      "which a glob cannot exclude: check SubjectUserName (our addition)")]),
+                                      "which `unless` leaves out (our addition)")],
+                   unless=[(on_event("Security", 4662), {"user": ["*$"]})]),
     "diamond_ticket": dict(exes=[("rubeus.exe", S, True)], tokens=["diamond"]),
     "dsquery": dict(exes=[("dsquery.exe", DC, True)], tokens=["dsquery"],
                     note="A built-in administration command: its own process and Prefetch records are the only specific traces."),
@@ -85,7 +209,10 @@ TOOLS = {
     "gsecdump": dict(exes=[("gsecdump.exe", S, True), ("g64-7a3.exe", S, True)], tokens=["gsecdump", "g64-7a3"]),
     "htran": dict(exes=[("htran.exe", S, True)], tokens=["htran", "-tran "]),
     "invoke_mimikatz": dict(exes=[("powershell.exe", S, False), ("wsmprovhost.exe", D, False)], tokens=["Invoke-Mimikatz", "mimikatz"],
-                            extra=[SCRIPT_BLOCK("Invoke-Mimikatz")],
+                            extra=[SCRIPT_BLOCK("Invoke-Mimikatz"),
+                                   dict(SCRIPT_BLOCK("sekurlsa::"), fields={"ScriptBlockText": ["*sekurlsa::*", "*kerberos::*", "*lsadump::*"]},
+                                        note="mimikatz module commands inside a PowerShell script block: mimikatz loaded into "
+                                             "PowerShell, whatever the script is called (our addition)")],
                             note="Runs inside powershell.exe: the logged script block is the only specific trace."),
     "klist_purge": dict(exes=[("klist.exe", S, True)], tokens=["klist"],
                         note="A built-in command: klist.exe's own process and Prefetch records are the specific traces."),
@@ -100,19 +227,28 @@ TOOLS = {
     "mstsc": dict(exes=[("mstsc.exe", S, True), ("rdpclip.exe", D, True), ("tstheme.exe", D, True)],
                   tokens=["mstsc", "Terminal Server Client", "Default.rdp", "bcache", "TERMSRV/", "RDP-Tcp", "rdpclip", "tstheme", "RemoteDesktop"],
                   events=[("Microsoft-Windows-TerminalServices-*", None)],
-                  demote=["mstsc.exe", "mstscax.dll", "tstheme.exe"]),
+                  demote=["mstsc.exe", "mstscax.dll", "tstheme.exe"],
+                  extra=[EXTRA_EVENT(D, "default", "Security", 4624, {"LogonType": "10"}, RDP_NOTE),
+                         EXTRA_EVENT(D, "default", "Security", 4625, {"LogonType": "10"}, RDP_NOTE),
+                         EXTRA_EVENT(D, "default", "Security", 4825, {}, RDP_NOTE),
+                         EXTRA_EVENT(D, "default", "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational", 131, {}, RDP_NOTE),
+                         EXTRA_EVENT(D, "default", "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational", 21, {}, RDP_NOTE)],
+                  unless=[(on_event("Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"), RDP_LOCAL)]),
     "net_use": dict(exes=[("net.exe", S, False), ("net1.exe", S, False)], tokens=["net use", "net.exe use", "net1 use"],
                     extra=[EXTRA_EVENT(S, "audit:process_creation", "Security", 4688,
                                        {"NewProcessName": "*\\net.exe", "CommandLine": "net* use *\\\\*\\*"}, NET_USE_NOTE),
                            EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 1,
-                                       {"Image": "*\\net.exe", "CommandLine": "net* use *\\\\*\\*"}, NET_USE_NOTE)],
+                                       {"Image": "*\\net.exe", "CommandLine": "net* use *\\\\*\\*"}, NET_USE_NOTE)]
+                    + PROCESS_START(S, NET_ANY_NOTE, image=["*\\net.exe", "*\\net1.exe"], command_line=["*net* use", "*net* use *"]),
                     note="net.exe serves many purposes; only its command line (use \\\\host\\share) is specific, so anchors need process auditing or Sysmon."),
     "net_user": dict(exes=[("net.exe", S, False), ("net1.exe", S, False)], tokens=["net user", "net1 user", "net group", "net1 group", "net.exe user"],
                      extra=[EXTRA_EVENT(S, logging, channel, event_id, {field: "*\\net.exe", "CommandLine": pattern}, NET_USER_NOTE)
                             for logging, channel, event_id, field in [
                                 ("audit:process_creation", "Security", 4688, "NewProcessName"),
                                 ("sysmon", "Microsoft-Windows-Sysmon/Operational", 1, "Image")]
-                            for pattern in ["net* user * /active:yes*", "net* localgroup * /add*"]],
+                            for pattern in ["net* user * /active:yes*", "net* localgroup * /add*"]]
+                     + PROCESS_START(S, NET_ANY_NOTE, image=["*\\net.exe", "*\\net1.exe"],
+                                     command_line=["*net* user", "*net* user *", "*net* group", "*net* group *"]),
                      note="net.exe serves many purposes; only its command line (user/group /add /delete /domain) is specific, so anchors need process auditing or Sysmon."),
     "nltest": dict(exes=[("nltest.exe", S, True)], tokens=["nltest"],
                    note="A built-in command: nltest.exe's own process and Prefetch records are the specific traces."),
@@ -134,14 +270,23 @@ TOOLS = {
     "pwdump8": dict(exes=[("pwdump8.exe", S, True)], tokens=["pwdump"]),
     "pwdumpx": dict(exes=[("pwdumpx.exe", S, True), ("dumpsvc.exe", D, True)], tokens=["PWDumpX", "DumpSvc", "DumpExt", "PWHashes"]),
     "quarkspwdump": dict(exes=[("quarkspwdump.exe", S, True)], tokens=["quarks", "SAM-*.dmp"]),
-    "remotelogin_mimikatz": dict(exes=[("mimikatz.exe", S, True), ("cmd.exe", S, False), ("wmic.exe", S, False)], tokens=["sekurlsa::pth"]),
+    "remotelogin_mimikatz": dict(exes=[("mimikatz.exe", S, True), ("cmd.exe", S, False), ("wmic.exe", S, False)], tokens=["sekurlsa::pth"],
+                                 extra=[EXTRA_EVENT(S, "default", "Security", 4624, {"LogonType": "9", "LogonProcessName": "seclogo*"},
+                                                    "the new-credentials logon sekurlsa::pth opens (a sheet detail item, kept as an anchor; "
+                                                    "`runas /netonly` writes the same record, so alone it stays `possible`)")]),
     "remotelogin_wce": dict(exes=[("wce.exe", S, True), ("wmiprvse.exe", D, False)], tokens=["wceaux", "WCESERVICE"],
                             extra=[EXTRA_EVENT(S, "default", "System", 7045, {"ServiceName": "WCESERVICE"},
                                                "the service name alone: a renamed wce binary still installs WCESERVICE (our addition)")]),
     "schtasks": dict(extra=[EXTRA_EVENT(S, "audit:process_creation", "Security", 4688, {"NewProcessName": "*\\at.exe"}, AT_NOTE),
                             EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 1, {"Image": "*\\at.exe"}, AT_NOTE)],
                      exes=[("schtasks.exe", S, True), ("at.exe", S, True), ("taskeng.exe", D, False), ("taskhostw.exe", D, False)], tokens=["schtasks"],
-                     note="Task registration on the destination (TaskScheduler 106, Security 4698, TaskCache) is kept as supporting: Windows registers tasks routinely."),
+                     events=[("Security", 4698), ("Microsoft-Windows-TaskScheduler/Operational", 106)],
+                     unless=[(lambda t: t["role"] == D and t["artifact"] == "evtx" and t["event_id"] in (4698, 106),
+                              {"name": TASK_BENIGN_NAMES, "user": TASK_SERVICE_USERS}),
+                             (process_of("schtasks.exe"), {"command_line": ["*/query*"]})],
+                     note="Task registration on the destination (TaskScheduler 106, Security 4698, TaskCache) is an anchor unless "
+                          "Windows or an installer did it (tasks under \\Microsoft\\Windows\\, common updaters, the machine account); "
+                          "`schtasks /query` only reads."),
     "sdb_uac_bypass": dict(exes=[("sdbinst.exe", S, True), ("cmd.exe", S, False)], tokens=["sdbinst", ".sdb", "AppCompatFlags\\Custom", "InstalledSDB"]),
     "sdelete": dict(exes=[("sdelete.exe", S, True), ("sdelete64.exe", S, True)], tokens=["AAA.AAA", "ZZZ.ZZZ", "Sysinternals\\SDelete", "sdelete"]),
     "sharphound": dict(exes=[("sharphound.exe", S, True)], tokens=["sharphound", "bloodhound"]),
@@ -150,20 +295,33 @@ TOOLS = {
     "vssadmin": dict(exes=[("vssadmin.exe", DC, True), ("vssvc.exe", DC, False), ("cmd.exe", DC, False)], tokens=["vssadmin", "ntds.dit"]),
     "wce": dict(exes=[("wce.exe", S, True)], tokens=["wceaux", "WCESERVICE"]),
     "webbrowserpassview": dict(exes=[("webbrowserpassview.exe", S, True)], tokens=["webbrowserpassview"]),
-    "wevtutil": dict(exes=[("wevtutil.exe", S, True)], tokens=["wevtutil"], events=[("Security", 1102), ("*", 104), ("System", 104)]),
+    "wevtutil": dict(exes=[("wevtutil.exe", S, True)], tokens=["wevtutil"], events=[("Security", 1102), ("*", 104), ("System", 104)],
+                     extra=[EXTRA_EVENT(S, "default", "Microsoft-Windows-PowerShell/Operational", 4104,
+                                        {"ScriptBlockText": ["*Clear-EventLog *", "*.ClearLog(*"]},
+                                        "PowerShell's Clear-EventLog (or EventLogSession.ClearLog) does what wevtutil cl does; "
+                                        "the labels count it as this tool (our addition)")],
+                     unless=[(process_of("wevtutil.exe"), WEVTUTIL_BENIGN)]),
     "winrm": dict(exes=[("cscript.exe", S, False), ("powershell.exe", S, False), ("wmiprvse.exe", D, False), ("wsmprovhost.exe", D, True)],
                   tokens=["winrm.vbs", "wsmprovhost", "WSMAN"], events=[("Microsoft-Windows-WinRM/Operational", None)],
                   note="WinRM/Operational events and wsmprovhost.exe also appear for any PowerShell remoting session."),
     "winrs": dict(exes=[("winrs.exe", S, True), ("winrshost.exe", D, True)], tokens=["winrs"]),
-    "wmic": dict(exes=[("wmic.exe", S, True), ("wmiprvse.exe", D, False)], tokens=["wmic"]),
+    "wmic": dict(exes=[("wmic.exe", S, True), ("wmiprvse.exe", D, False)], tokens=["wmic"],
+                 extra=PROCESS_START(D, WMIC_NOTE, image=LOLBIN_CHILDREN, parent_image="*\\WmiPrvSE.exe",
+                                     unless={"command_line": ["*\\\\127.0.0.1\\*$\\__*"]})),
     "wmiexec_vbs": dict(exes=[("cscript.exe", S, False), ("cmd.exe", D, False), ("net.exe", S, False), ("wmiexec.vbs", S, True)], tokens=["WMI_SHARE", "wmiexec", "wmi.dll"],
+                        extra=PROCESS_START(D, WMIEXEC_NOTE, command_line="*cmd.exe /Q /c *\\\\127.0.0.1\\*$\\" + WMIEXEC_OUTPUT,
+                                            unless={"command_line": ["*__output*"]})
+                        + [EXTRA_EVENT(D, "audit:detailed_file_share", "Security", 5145,
+                                       {"ShareName": "\\\\*\\ADMIN$", "RelativeTargetName": WMIEXEC_OUTPUT}, WMIEXEC_NOTE)],
                         note="Every binary involved is built in; the share it creates and the output file it writes in the Windows temp folder are the specific traces."),
 }
 
 # Fields that describe the test session rather than the tool, or that only exist in rendered form.
 DROP_FIELDS = {"TokenElevationType", "MandatoryLabel", "CurrentDirectory", "IntegrityLevel", "User", "ParentUser",
                "SourceUser", "TargetUser", "ImpersonationLevel", "GroupMembership", "LogonHours", "Initiated",
-               "SourcePort", "SourceAddress", "TargetUserSid", "DestAddress", "SourceHostname", "DestinationHostname", "DnsHostName"}
+               "SourcePort", "SourceAddress", "TargetUserSid", "DestAddress", "SourceHostname", "DestinationHostname", "DnsHostName",
+               # TaskScheduler 106's `*\\*` only says "some DOMAIN\\user"; kept, it would make 106 and 4698 two traces of one registration
+               "UserContext"}
 # Reason spellings in the extraction that are not USN_REASON names (sheet shorthand).
 REASON_FIX = {"DATA": [], "DATA_EXTEND_DATA_OVERWRITE": ["DATA_EXTEND", "DATA_OVERWRITE"], "DELETE": ["FILE_DELETE"],
               "RENAME": ["RENAME_OLD_NAME", "RENAME_NEW_NAME"]}
@@ -319,6 +477,7 @@ def convert(e):
                 del fields["Status"]
         if e["channel"] == "Microsoft-Windows-Bits-Client/Operational" and e["event_id"] == 60 and fields.get("hr") == "0x0":
             t["success"] = True
+            fields["hr"] = ["0x0", "0"]  # Windows 10 writes the HRESULT in decimal
         if not fields and (e["channel"], e["event_id"]) in NEEDS_FIELDS:
             return None
         t["fields"] = fields
@@ -392,8 +551,9 @@ def fold(v):
 
 def key_of(t):
     f = tuple(sorted((k, fold(v)) for k, v in t.get("fields", {}).items()))
-    skip = ("fields", "strength", "logging", "success", "note")
-    return tuple((k, fold(v)) for k, v in sorted(t.items()) if k not in skip) + (f,)
+    skip = ("fields", "unless", "strength", "logging", "success", "note")
+    u = tuple(sorted((k, fold(v)) for k, v in t.get("unless", {}).items()))
+    return tuple((k, fold(v)) for k, v in sorted(t.items()) if k not in skip) + (f, u)
 
 
 def build_tool(tool):
@@ -445,9 +605,19 @@ def build_tool(tool):
             if "ImagePath" in t["fields"]:
                 svc["image_path"] = t["fields"]["ImagePath"]
             out.setdefault(key_of(svc), svc)
-    for t in cfg.get("extra", []):
+    extras = list(cfg.get("extra", []))
+    if any(n == "mimikatz.exe" and specific for n, _, specific in cfg["exes"]):
+        extras += MIMIKATZ_PARTS
+    for t in extras:
         out.setdefault(key_of(t), dict(t))
     traces = drop_supersets(list(out.values()))
+    for applies, unless in cfg.get("unless", []):
+        for t in traces:
+            if applies(t):
+                merged = dict(t.get("unless", {}))
+                for k, v in witness_unless(t, unless).items():
+                    merged[k] = sorted(set(merged.get(k, [])) | set(v), key=str.lower)
+                t["unless"] = merged
     traces += execution_traces(tool, cfg, traces)
     order = {"source": 0, "destination": 1, "dc": 2}
     traces.sort(key=lambda t: (order[t["role"]], t["strength"] != "anchor", t["artifact"]))
@@ -463,6 +633,8 @@ def drop_supersets(traces):
             for o in traces:
                 if o is t or o["artifact"] != "evtx" or o["role"] != t["role"] or o["channel"] != t["channel"]:
                     continue
+                if o.get("unless"):
+                    continue  # o refuses records t may accept
                 if o["event_id"] != t["event_id"] or o["strength"] != t["strength"] or bool(o.get("success")) != bool(t.get("success")):
                     continue
                 of, tf = o["fields"], t["fields"]
@@ -514,7 +686,7 @@ def qk(k):
     return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else q(k)
 
 
-FIELD_ORDER = ["role", "strength", "logging", "success", "artifact", "channel", "event_id", "fields", "pattern", "hive",
+FIELD_ORDER = ["role", "strength", "logging", "success", "artifact", "channel", "event_id", "fields", "unless", "pattern", "hive",
                "key", "value", "data", "path", "name", "image_path", "command", "reasons", "exe", "note"]
 
 
@@ -548,9 +720,9 @@ def emit(tools):
                 if k not in t:
                     continue
                 v = t[k]
-                if k == "fields":
+                if k in ("fields", "unless"):
                     inner = ", ".join(f"{qk(fk)} = {qv(fv)}" for fk, fv in v.items())
-                    w.append(f"fields = {{ {inner} }}")
+                    w.append(f"{k} = {{ {inner} }}")
                 else:
                     w.append(f"{k} = {qv(v)}")
     return "\n".join(w) + "\n"
