@@ -56,11 +56,13 @@ fn tools_are_found_without_event_logs() {
         "an event record was carved"
     );
 
-    // The host profile knows no channel: only the Sysmon row, saying it is absent.
+    // The host profile knows no channel: the Sysmon row saying it is absent, and a
+    // row saying there is no event log at all.
     let profile = read(&dir.join("host_profile.csv"));
     let channels: Vec<&str> = profile.iter().map(|r| r["channel"].as_str()).collect();
-    assert_eq!(channels, ["(Sysmon)"], "{profile:?}");
+    assert_eq!(channels, ["(Sysmon)", "(event logs)"], "{profile:?}");
     assert_eq!(profile[0]["note"], "not installed");
+    assert_eq!(profile[1]["note"], "no event log on the host");
 
     // Prefetch as sccainfo reads it (run count and last run), for the tools' files.
     let prefetch: BTreeMap<String, BTreeMap<String, String>> = read(&dir.join("prefetch.csv"))
@@ -102,9 +104,17 @@ fn tools_are_found_without_event_logs() {
     );
     for f in &findings {
         assert_eq!(f["host"], "WIN10-APTSIM");
-        // Every finding expected event-log traces; `missing` must say why they are absent.
+        // The reason says the logs could not speak.
         assert!(
-            f["missing"].contains("(log not present)"),
+            f["reason"].contains("no event log on the host"),
+            "{}: {}",
+            f["tool"],
+            f["reason"]
+        );
+        // Expected event-log traces that are missing say why they are absent (a fact
+        // witnessed by another artifact, like a task seen in TaskCache, is not missing).
+        assert!(
+            f["missing"].is_empty() || f["missing"].contains("(log not present)"),
             "{} {}: missing does not say the log is absent: {}",
             f["tool"],
             f["role"],

@@ -1,5 +1,6 @@
 //! From parsed artifacts to table rows and timeline entries.
 
+use crate::output::Stage;
 use filetime::Filetime;
 
 use super::evtx::EventRecord;
@@ -98,7 +99,7 @@ pub fn event(
     out.row("evtx", volume, cells);
     if let Some(problem) = &record.problem {
         // No EventRecordID or no usable TimeCreated: say so beside the row.
-        out.error(volume, file, "evtx record", problem);
+        out.error(volume, file, Stage::EvtxRecord, problem);
     }
     let mut message = format!("{} {} ", record.channel, record.event_id);
     for (i, (n, v)) in record.fields.iter().take(6).enumerate() {

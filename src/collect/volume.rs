@@ -1,6 +1,7 @@
 //! One Windows volume: which artifact files to read, in parallel, and which
 //! collector reads each. Every record goes to the image's [`Sinks`].
 
+use crate::output::Stage;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -52,7 +53,7 @@ pub fn collect_volume(
             Ok(listing) => {
                 // A damaged index may hide some of the files: say so.
                 for problem in &listing.problems {
-                    out.error(&target.label, dir, "list", problem);
+                    out.error(&target.label, dir, Stage::List, problem);
                 }
                 listing
                     .items
@@ -63,7 +64,7 @@ pub fn collect_volume(
             }
             Err(e) => {
                 if !e.absent {
-                    out.error(&target.label, dir, "list", &e.message);
+                    out.error(&target.label, dir, Stage::List, &e.message);
                 }
                 Vec::new()
             }
@@ -172,7 +173,7 @@ fn carve_volume(target: &Target, out: &Sinks<'_>, live: &LiveRecords) -> Option<
     match result {
         Ok(stats) => Some(stats),
         Err(e) => {
-            out.error(&target.label, "$Bitmap", "carve", &e.to_string());
+            out.error(&target.label, "$Bitmap", Stage::Carve, &e.to_string());
             None
         }
     }
@@ -182,7 +183,7 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: Option<&LiveRec
     let volume = &target.label;
     let file = match target.source.open(path) {
         Ok(f) => f,
-        Err(e) => return out.error(volume, path, "evtx", &e),
+        Err(e) => return out.error(volume, path, Stage::Evtx, &e),
     };
     out.collected(volume, path, file.data.as_ref());
     let reader = ReadSeekAdapter::new(file.data);
@@ -201,10 +202,10 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: Option<&LiveRec
     match result {
         Ok(_) => {
             for e in failures {
-                out.error(volume, path, "evtx record", &e);
+                out.error(volume, path, Stage::EvtxRecord, &e);
             }
         }
-        Err(e) => out.error(volume, path, "evtx", &e),
+        Err(e) => out.error(volume, path, Stage::Evtx, &e),
     }
 }
 
@@ -216,12 +217,12 @@ fn prefetch_file(target: &Target, out: &Sinks<'_>, path: &str) {
         .and_then(|f| f.read_all(MAX_PREFETCH_BYTES))
     {
         Ok(b) => b,
-        Err(e) => return out.error(volume, path, "prefetch", &e),
+        Err(e) => return out.error(volume, path, Stage::Prefetch, &e),
     };
     out.collected(volume, path, &bytes);
     match prefetch::parse(&bytes) {
         Ok(pf) => rows::prefetch(out, volume, path, &pf, None),
-        Err(e) => out.error(volume, path, "prefetch", &e.to_string()),
+        Err(e) => out.error(volume, path, Stage::Prefetch, &e.to_string()),
     }
 }
 
@@ -239,12 +240,19 @@ fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
                 &mft.extents,
                 &mut dirs,
                 &mut |row| rows::mft(out, volume, &row, None),
-                &mut |record, e| out.error(volume, &format!("$MFT record {record}"), "mft", &e),
+                &mut |record, e| {
+                    out.error(volume, &format!("$MFT record {record}"), Stage::Mft, &e)
+                },
             );
         }
     } else if options.artifacts.mft && matches!(target.source, Source::Ntfs(_)) {
         // A triage folder may simply not have collected it; a volume always has one.
-        out.error(volume, "$MFT", "mft", "the volume's $MFT could not be read");
+        out.error(
+            volume,
+            "$MFT",
+            Stage::Mft,
+            "the volume's $MFT could not be read",
+        );
     }
     if !options.artifacts.usn {
         return;
@@ -266,7 +274,7 @@ fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
                     };
                     rows::usn(out, volume, &r, &parent);
                 }
-                Err(e) => out.error(volume, "$Extend/$UsnJrnl:$J", "usn", &e.to_string()),
+                Err(e) => out.error(volume, "$Extend/$UsnJrnl:$J", Stage::Usn, &e.to_string()),
             }
         }
     }

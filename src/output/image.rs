@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use super::schema::{self, ERRORS};
+use super::stage::Stage;
 use super::table::Table;
 use super::timeline::Timeline;
 use crate::evidence::ReadAt;
@@ -114,8 +115,8 @@ impl ImageOutput {
     }
 
     /// Records something that could not be read; the scan goes on.
-    pub fn error(&self, volume: &str, path: &str, stage: &str, error: &str) {
-        let row = [self.image.as_str(), volume, path, stage, error];
+    pub fn error(&self, volume: &str, path: &str, stage: Stage, error: &str) {
+        let row = [self.image.as_str(), volume, path, stage.as_str(), error];
         let mut table = self.errors.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = table.row(&row) {
             self.write_failures
@@ -157,7 +158,7 @@ impl ImageOutput {
             match sha256_of(data) {
                 Ok(h) => Some(h),
                 Err(e) => {
-                    self.error(volume, path, "hash", &e.to_string());
+                    self.error(volume, path, Stage::Hash, &e.to_string());
                     None
                 }
             }

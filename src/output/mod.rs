@@ -4,10 +4,12 @@
 mod cell;
 mod image;
 pub mod schema;
+mod stage;
 mod table;
 mod timeline;
 
 pub use cell::neutralise;
 pub use image::{header, sha256_of, CollectedFile, ImageOutput, TABLES};
+pub use stage::Stage;
 pub use table::{Table, TableError};
 pub use timeline::Timeline;

@@ -188,6 +188,18 @@ pub fn write(
         sysmon.to_string(),
     ];
     p.row(&row).map_err(|e| e.to_string())?;
+    if let Some(gone) = profile.event_logs_gone() {
+        let row = [
+            image.to_string(),
+            host.to_string(),
+            "(event logs)".into(),
+            "0".into(),
+            String::new(),
+            String::new(),
+            gone,
+        ];
+        p.row(&row).map_err(|e| e.to_string())?;
+    }
     p.finish().map_err(|e| e.to_string())?;
     let summary = LoggingProfile {
         channels: profile.channels.len(),

@@ -30,7 +30,7 @@ use crate::collect::volume::{collect_volume, Target};
 use crate::disk::{self, FsKind};
 use crate::evidence::{Evidence, ReadAt, Window};
 use crate::ntfs::Volume;
-use crate::output::{sha256_of, ImageOutput};
+use crate::output::{sha256_of, ImageOutput, Stage};
 use crate::traces::matcher::{HostProfile, Matcher};
 use observations::{Header, ObservationWriter};
 
@@ -38,7 +38,7 @@ use observations::{Header, ObservationWriter};
 pub type Progress<'a> = dyn Fn(String) + Sync + 'a;
 
 /// An errors.csv row met before the output existed: volume, path, stage, error.
-type Pending = (String, String, String, String);
+type Pending = (String, String, Stage, String);
 
 /// Scans `input` into `out_dir`; never fails as a whole: problems go to errors.csv
 /// and the report says whether the image could be opened (`failed`) or whether the
@@ -57,7 +57,7 @@ pub fn scan_image(
     let mut targets = match open_targets(input, &mut pending, &mut report, options) {
         Ok(t) => t,
         Err(e) => {
-            pending.push((String::new(), input.display().to_string(), "open".into(), e));
+            pending.push((String::new(), input.display().to_string(), Stage::Open, e));
             report.failed = true;
             Vec::new()
         }
@@ -65,7 +65,7 @@ pub fn scan_image(
     read_hives(&mut targets, &mut pending, &mut report, options);
     let tables = ImageOutput::create(out_dir, name, &report.host, options.raw_cells, options.hash)?;
     for (volume, path, stage, error) in &pending {
-        tables.error(volume, path, stage, error);
+        tables.error(volume, path, *stage, error);
     }
     let collected = options.collected_kinds();
     let observations = ObservationWriter::create(
@@ -113,7 +113,7 @@ pub fn scan_image(
             Err(e) => out.error(
                 "image",
                 &input.display().to_string(),
-                "carve",
+                Stage::Carve,
                 &e.to_string(),
             ),
         }
@@ -144,7 +144,7 @@ pub fn scan_image(
                 report.logging = Some(w.logging);
             }
             Err(e) => {
-                tables.error("", &out_dir.display().to_string(), "findings", &e);
+                tables.error("", &out_dir.display().to_string(), Stage::Findings, &e);
                 report.incomplete = true;
             }
         }
@@ -157,7 +157,7 @@ pub fn scan_image(
         tables.error(
             "",
             "",
-            "lateral",
+            Stage::Lateral,
             &format!(
                 "{} records would have made more than {} distinct edges; they are not in lateral_movement.csv",
                 edges.dropped,
@@ -208,7 +208,7 @@ fn read_hives(
             pending.push((
                 t.label.clone(),
                 path.clone(),
-                "registry".into(),
+                Stage::Registry,
                 problem.clone(),
             ));
         }
@@ -278,7 +278,7 @@ fn open_targets(
             Err(e) => pending.push((
                 part.number.to_string(),
                 String::new(),
-                "volume".into(),
+                Stage::Volume,
                 e.to_string(),
             )),
         }

@@ -11,7 +11,7 @@ use super::observations::ObservationWriter;
 use crate::collect::evtx::EventRecord;
 use crate::collect::rows::Carved;
 use crate::evidence::ReadAt;
-use crate::output::ImageOutput;
+use crate::output::{ImageOutput, Stage};
 use crate::traces::matcher::{HostProfile, Matcher, Observation, Observed, Reference};
 
 /// Where one image's records go.
@@ -59,7 +59,7 @@ impl<'a> Sinks<'a> {
     }
 
     /// Records something that could not be read; the scan goes on.
-    pub fn error(&self, volume: &str, path: &str, stage: &str, error: &str) {
+    pub fn error(&self, volume: &str, path: &str, stage: Stage, error: &str) {
         self.tables.error(volume, path, stage, error);
     }
 
@@ -87,7 +87,7 @@ impl<'a> Sinks<'a> {
     /// One record of a non-event table, as the matcher sees it.
     pub fn observe(&self, volume: &str, observation: Observation) {
         if let Err(e) = self.observations.write(volume, &observation) {
-            self.error(volume, "observations.jsonl", "write", &e.to_string());
+            self.error(volume, "observations.jsonl", Stage::Write, &e.to_string());
         }
         self.profile
             .lock()
@@ -125,7 +125,7 @@ impl<'a> Sinks<'a> {
             .observations
             .write_event(volume, record, time, &reference)
         {
-            self.error(volume, "observations.jsonl", "write", &e.to_string());
+            self.error(volume, "observations.jsonl", Stage::Write, &e.to_string());
         }
         let field = |name: &str| record.field(name);
         self.profile

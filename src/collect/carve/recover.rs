@@ -22,6 +22,7 @@
 //!   row with its path (as far as the surviving bins lead), last-written time and
 //!   values.
 
+use crate::output::Stage;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
@@ -109,7 +110,7 @@ struct Place<'a> {
 }
 
 impl Place<'_> {
-    fn error(&self, offset: u64, stage: &str, message: &str) {
+    fn error(&self, offset: u64, stage: Stage, message: &str) {
         let place = format!("{} offset {offset}", self.file);
         self.out.error(self.label, &place, stage, message);
     }
@@ -246,7 +247,7 @@ impl<'a> Recovery<'a> {
         }
         if intact {
             for e in errors {
-                self.place.error(offset, "carve", &e);
+                self.place.error(offset, Stage::Carve, &e);
             }
             self.remember_templates(offset, chunk);
             // Behind the free-space offset lie records of the chunk's earlier
@@ -480,7 +481,9 @@ impl<'a> Recovery<'a> {
                 let path = format!("{}/{}-{:08X}.pf", p.file, pf.executable, pf.hash);
                 rows::prefetch(p.out, p.label, &path, &pf, Some(offset));
             }
-            Err(e) => self.place.error(offset, "carve prefetch", &e.to_string()),
+            Err(e) => self
+                .place
+                .error(offset, Stage::CarvePrefetch, &e.to_string()),
         }
     }
 
@@ -584,7 +587,7 @@ fn write_hive_keys(place: Place<'_>, parts: HiveParts) {
         let hive = match regf::Hive::from_carved(base, &slices) {
             Ok(h) => h,
             Err(e) => {
-                place.error(origin, "carve hive", &e.to_string());
+                place.error(origin, Stage::CarveHive, &e.to_string());
                 continue;
             }
         };

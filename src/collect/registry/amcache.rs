@@ -2,6 +2,7 @@
 //! replayed), as the `amcache` crate reads them; the timeline gets each entry key's
 //! LastWrite time, which tracks when Windows (re)inventoried the file.
 
+use crate::output::Stage;
 use filetime::Filetime;
 
 use super::load::{HiveKind, Hives};
@@ -16,10 +17,10 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     };
     let parsed = match amcache::parse(&hve.hive) {
         Ok(p) => p,
-        Err(e) => return out.error(volume, &hve.path, "amcache", &e.to_string()),
+        Err(e) => return out.error(volume, &hve.path, Stage::Amcache, &e.to_string()),
     };
     for problem in &parsed.problems {
-        out.error(volume, &hve.path, "amcache", problem);
+        out.error(volume, &hve.path, Stage::Amcache, problem);
     }
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let time = |v: Option<Filetime>| v.map(|t| t.to_string()).unwrap_or_default();

@@ -7,6 +7,7 @@ use super::host::current_control_set;
 use super::load::{HiveKind, Hives};
 use super::value::bytes;
 use crate::collect::rows::observation;
+use crate::output::Stage;
 use crate::pipeline::Sinks;
 use crate::traces::matcher::{ExecutionArtifact, Observed};
 
@@ -32,10 +33,10 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     };
     let cache = match shimcache::parse(&blob) {
         Ok(c) => c,
-        Err(e) => return out.error(volume, &system.path, "shimcache", &e.to_string()),
+        Err(e) => return out.error(volume, &system.path, Stage::Shimcache, &e.to_string()),
     };
     for problem in &cache.problems {
-        out.error(volume, &system.path, "shimcache", &problem.to_string());
+        out.error(volume, &system.path, Stage::Shimcache, &problem.to_string());
     }
     let format = format!("{:?}", cache.format);
     for entry in &cache.entries {

@@ -680,6 +680,9 @@ impl Context<'_> {
                 "; {uncounted} more matching records not kept (over {MAX_KEPT_PER_TRACE} per trace or {MAX_KEPT} in all)"
             ));
         }
+        if let Some(gone) = self.profile.event_logs_gone() {
+            reason.push_str(&format!("; {gone}: judged from the other artifacts alone"));
+        }
         let missing = self.missing();
         let success_traces: Vec<&Prepared> = self.traces.iter().filter(|t| t.success).collect();
         let success = if success_hit {

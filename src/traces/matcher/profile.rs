@@ -184,6 +184,18 @@ impl HostProfile {
         }
     }
 
+    /// Why the host's event logs cannot speak, when they cannot: none was found
+    /// although event logs were collected, or every log that had records was cleared.
+    pub fn event_logs_gone(&self) -> Option<String> {
+        if !self.has_collected(ArtifactKind::Evtx) {
+            return None;
+        }
+        if self.channels.is_empty() {
+            return Some("no event log on the host".to_string());
+        }
+        None
+    }
+
     /// Whether `kind` was collected (or at least seen).
     pub fn has_collected(&self, kind: ArtifactKind) -> bool {
         self.collected.contains(&kind) || self.artifacts.contains(&kind)
