@@ -49,16 +49,14 @@ impl OpenFile {
         Arc::new(crate::evidence::Window::new(Arc::clone(&self.data), 0, end))
     }
 
-    /// A note when the stated size reaches past the data that exists (trailing
-    /// sparse or unwritten space), for errors.csv: a sign of a damaged or edited
-    /// size, though nothing that exists is lost by stopping at the data.
+    /// A note when the stated size reaches past the data that exists by more than
+    /// the whole volume holds, for errors.csv: a damaged or edited size (copies
+    /// often leave a sparse tail of ordinary length; that is not reported).
+    /// Nothing that exists is lost by stopping at the data.
     pub fn unbacked_tail(&self) -> Option<String> {
         let (end, len) = (self.data_end(), self.data.len());
-        (end < len).then(|| {
-            format!(
-                "stated size {len} bytes, but only the first {end} are on disk (the rest is \
-                 sparse or never written); read up to {end}"
-            )
+        self.data.unbacked_problem().map(|why| {
+            format!("stated size {len} bytes, but only the first {end} are on disk ({why}); read up to {end}")
         })
     }
 

@@ -225,13 +225,16 @@ impl Stream {
             .map_or(0, |e| e.offset + e.length)
     }
 
-    /// Bytes of the stated size that read as zeros without touching the disk.
+    /// Bytes of the stated size that nothing on disk backs: sparse or unwritten
+    /// (they read as zeros) or past the end of the run list (they fail to read).
     pub fn unbacked_len(&self) -> u64 {
-        self.extents()
+        let sparse: u64 = self
+            .extents()
             .iter()
             .filter(|e| e.sparse)
             .map(|e| e.length)
-            .sum()
+            .sum();
+        sparse + (self.size - self.mapped_len())
     }
 
     fn read_runs(&self, runs: &[Run], buf: &mut [u8], offset: u64) -> io::Result<usize> {
@@ -370,8 +373,8 @@ impl ReadAt for Stream {
         let zeros = self.unbacked_len();
         (zeros > self.volume.len()).then(|| {
             format!(
-                "{zeros} of its {} bytes are sparse or unwritten, more than the whole volume \
-                 ({} bytes) holds: a damaged size, not read",
+                "{zeros} of its {} bytes are sparse, unwritten or unmapped, more than the \
+                 whole volume ({} bytes) holds: a damaged size, not read",
                 self.size,
                 self.volume.len()
             )
