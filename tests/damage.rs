@@ -379,3 +379,44 @@ fn an_unreadable_chunk_in_the_mft_costs_only_its_records() {
         );
     }
 }
+
+/// Scanning into a folder that holds another run's results needs `--force`, which
+/// clears it first; a folder that is not a toolmark output is never cleared.
+#[test]
+fn an_output_folder_in_use_needs_force() {
+    let root = cache_dir("damage").join("force");
+    let _ = std::fs::remove_dir_all(&root);
+    let logs = root.join("triage/Windows/System32/winevt/Logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let log = corpus()
+        .join("evtx/attack/T1070.001-Clear Windows event logs/ID104-1102-Event log cleared.evtx");
+    std::fs::copy(&log, logs.join("System.evtx")).unwrap();
+    let out = root.join("out");
+    let run = |out: &Path, force: bool| {
+        let mut cmd = toolmark();
+        cmd.arg("scan")
+            .arg(root.join("triage"))
+            .arg("-o")
+            .arg(out)
+            .args(["-q", "--artifacts", "evtx"]);
+        if force {
+            cmd.arg("--force");
+        }
+        cmd.output().unwrap()
+    };
+    assert_eq!(run(&out, false).status.code(), Some(0));
+    let stale = out.join("stale-from-an-earlier-run.csv");
+    std::fs::write(&stale, "x").unwrap();
+    let refused = run(&out, false);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    assert!(stale.exists(), "nothing touched without --force");
+    assert_eq!(run(&out, true).status.code(), Some(0));
+    assert!(!stale.exists(), "--force clears the earlier results");
+
+    let other = root.join("not-an-output");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "keep me").unwrap();
+    assert_eq!(run(&other, true).status.code(), Some(1));
+    assert!(other.join("notes.txt").exists(), "never cleared");
+}
