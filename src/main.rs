@@ -86,6 +86,10 @@ enum Command {
         /// Write cells as found, without neutralising spreadsheet formulas.
         #[arg(long)]
         raw_cells: bool,
+        /// Replace the results of an earlier scan in OUT (cleared first); without
+        /// it, a non-empty OUT is refused so two runs' results never mix.
+        #[arg(long)]
+        force: bool,
         /// No progress and no summary.
         #[arg(short, long, conflicts_with = "verbose")]
         quiet: bool,
@@ -168,6 +172,7 @@ fn main() -> ExitCode {
             carve_all,
             rules,
             raw_cells,
+            force,
             quiet,
             verbose,
         } => commands::scan::run(
@@ -179,6 +184,7 @@ fn main() -> ExitCode {
             carve_all,
             rules.as_deref(),
             raw_cells,
+            force,
             quiet,
             verbose,
         ),

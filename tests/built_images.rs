@@ -233,34 +233,86 @@ fn verify_passes_on_the_e01_and_matches_the_raw_disk() {
 
 #[test]
 fn damaged_variants_fail_with_one_clear_line() {
+    // A segment missing in the middle shifts everything after it: refused whole.
+    let name = "damaged/win10-aptsim-missing-E02.E01";
+    for args in [vec!["ls", "-r"], vec!["cat"]] {
+        let mut cmd = toolmark();
+        cmd.args(&args).arg(image(name));
+        if args[0] == "cat" {
+            cmd.arg("Windows/System32/config/SYSTEM");
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert_eq!(out.status.code(), Some(2), "{name} {args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
+        assert!(
+            stderr.contains("segment win10-aptsim-missing-E02.E02 is missing"),
+            "{name}: {stderr}"
+        );
+    }
+}
+
+/// Damage that leaves the volume reachable costs only what it covers: `ls` lists
+/// what can be read, names the damage on stderr and exits 2 (README, "What
+/// toolmark promises on damaged input").
+#[test]
+fn damaged_variants_are_read_around_the_damage() {
+    let clean = run_ok(toolmark().args(["ls", "-r"]).arg(image("win10-aptsim.raw"))).stdout;
+    let clean_system = run_ok(
+        toolmark()
+            .arg("cat")
+            .arg(image("win10-aptsim.raw"))
+            .arg("Windows/System32/config/SYSTEM"),
+    )
+    .stdout;
     let cases = [
-        ("damaged/win10-aptsim-truncated.E01", "segment truncated"),
+        // The last segment cut in half: the media up to its lost chunks is read.
         (
-            "damaged/win10-aptsim-missing-E02.E01",
-            "segment win10-aptsim-missing-E02.E02 is missing",
+            "damaged/win10-aptsim-truncated.E01",
+            "segment truncated",
+            false,
         ),
+        // The boot sector zeroed: its backup at the volume's end is used.
         (
             "damaged/win10-aptsim-zeroed-boot.raw",
-            "boot sector is zeroed",
+            "backup boot sector",
+            true,
         ),
-        ("damaged/win10-aptsim-corrupt-gpt.raw", "no valid GPT"),
+        // Both GPT headers damaged: the volume is found by its boot sector.
+        (
+            "damaged/win10-aptsim-corrupt-gpt.raw",
+            "found by boot sector signature",
+            true,
+        ),
     ];
-    for (name, expect) in cases {
-        for args in [vec!["ls", "-r"], vec!["cat"]] {
-            let mut cmd = toolmark();
-            cmd.args(&args).arg(image(name));
-            if args[0] == "cat" {
-                cmd.arg("Windows/System32/config/SYSTEM");
-            }
-            let out = cmd.output().unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-            assert_eq!(out.status.code(), Some(2), "{name} {args:?}: {stderr}");
-            assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
-            assert!(
-                stderr.contains(expect),
-                "{name}: expected '{expect}' in {stderr}"
-            );
+    for (name, expect, whole) in cases {
+        let out = toolmark()
+            .args(["ls", "-r"])
+            .arg(image(name))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(expect),
+            "{name}: expected '{expect}' in {stderr}"
+        );
+        if whole {
+            assert_eq!(out.stdout, clean, "{name}: every file still listed");
+            let system = run_ok(
+                toolmark()
+                    .arg("cat")
+                    .arg(image(name))
+                    .arg("Windows/System32/config/SYSTEM"),
+            )
+            .stdout;
+            assert!(system == clean_system, "{name}: SYSTEM read whole");
+        } else {
+            let listed = String::from_utf8_lossy(&out.stdout).lines().count();
+            let all = String::from_utf8_lossy(&clean).lines().count();
+            assert!(listed * 10 > all * 6, "{name}: {listed} of {all} listed");
         }
     }
 }

@@ -51,10 +51,19 @@ fn assert_fails_clearly(image: &Path, expect: &str) {
 
 #[test]
 fn e01_with_missing_last_segment() {
+    // The set is read up to where it ends (README, "What toolmark promises on
+    // damaged input"); the loss is named, and the exit status says it.
     let c = corpus().join("images/containers");
     let dir = scratch("missing");
     copy_prefix(&c.join("image-split.E01"), &dir.join("disk.E01"), None);
     assert_fails_clearly(&dir.join("disk.E01"), "segment set incomplete");
+    let out = toolmark()
+        .arg("info")
+        .arg(dir.join("disk.E01"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("partitions:  2 (MBR)"), "{stdout}");
 }
 
 #[test]

@@ -79,7 +79,21 @@ fn corrupted_mft_never_panics() {
 #[test]
 fn corrupted_boot_sector_is_an_error() {
     let mut image = std::fs::read(common::corpus().join("images/ntfs-crate/testfs1")).unwrap();
+    // The primary gone: the backup in the last sector opens the volume, and says so.
     image[..512].fill(0);
+    let volume = Volume::open(Arc::new(image.clone())).expect("backup boot sector");
+    assert!(
+        volume
+            .warnings()
+            .iter()
+            .any(|w| w.contains("backup boot sector")),
+        "{:?}",
+        volume.warnings()
+    );
+    assert!(read_everything(&volume) > 1000);
+    // Both gone: an error naming the boot sector.
+    let last = image.len() - 512;
+    image[last..].fill(0);
     let err = Volume::open(Arc::new(image)).err().expect("must fail");
     assert!(err.to_string().contains("boot sector"), "{err}");
 }

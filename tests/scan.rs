@@ -242,15 +242,16 @@ fn a_batch_with_damaged_images_finishes_and_rolls_up() {
         .filter(|r| r["failed"] == true)
         .map(|r| r["image"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        failed,
-        BTreeSet::from([
-            "win10-aptsim-corrupt-gpt",
-            "win10-aptsim-missing-E02",
-            "win10-aptsim-truncated",
-            "win10-aptsim-zeroed-boot",
-        ])
-    );
+    // Only a set missing a middle segment is refused whole; a truncated last
+    // segment, a zeroed boot sector (its backup is used) and a damaged GPT (the
+    // volume is found by its boot sector) are read around the damage.
+    assert_eq!(failed, BTreeSet::from(["win10-aptsim-missing-E02"]));
+    let damaged = [
+        "win10-aptsim-corrupt-gpt",
+        "win10-aptsim-missing-E02",
+        "win10-aptsim-truncated",
+        "win10-aptsim-zeroed-boot",
+    ];
     for table in ["evtx", "prefetch", "mft", "errors", "timeline"] {
         let (_, rolled) = read_csv(&out.join(format!("{table}.csv")));
         let sum: usize = reports
@@ -270,9 +271,9 @@ fn a_batch_with_damaged_images_finishes_and_rolls_up() {
     }
     let (header, errors) = read_csv(&out.join("errors.csv"));
     let image = column(&header, "image");
-    for name in &failed {
+    for name in damaged {
         assert!(
-            errors.iter().any(|r| r[image] == *name),
+            errors.iter().any(|r| r[image] == name),
             "{name} not in errors.csv"
         );
     }

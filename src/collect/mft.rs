@@ -148,6 +148,12 @@ type RecordResult = Result<FileEntry, (u64, Option<String>)>;
 /// from the first record's header (1024 or 4096 on real volumes).
 fn for_each_record(data: &dyn ReadAt, extents: &[Extent], visit: &mut dyn FnMut(RecordResult)) {
     let Some(size) = record_size(data) else {
+        if !data.is_empty() {
+            visit(Err((
+                0,
+                Some("no readable FILE record among the first 16 gives the record size: no records read".into()),
+            )));
+        }
         return;
     };
     let mut block = vec![0u8; (size * RECORDS_PER_BLOCK) as usize];
@@ -158,13 +164,19 @@ fn for_each_record(data: &dyn ReadAt, extents: &[Extent], visit: &mut dyn FnMut(
         while number < end {
             let count = (end - number).min(RECORDS_PER_BLOCK);
             let bytes = (count * size) as usize;
-            if let Err(e) = data.read_exact_at(&mut block[..bytes], number * size) {
-                visit(Err((number, Some(format!("unreadable: {e}")))));
-                number += count;
-                continue;
-            }
-            for (i, raw) in block[..bytes].chunks_exact(size as usize).enumerate() {
+            // A block that cannot be read whole is read record by record: damage
+            // (an unreadable E01 chunk, a bad run) costs only the records it holds.
+            let whole = data
+                .read_exact_at(&mut block[..bytes], number * size)
+                .is_ok();
+            for (i, raw) in block[..bytes].chunks_exact_mut(size as usize).enumerate() {
                 let record = number + i as u64;
+                if !whole {
+                    if let Err(e) = data.read_exact_at(raw, record * size) {
+                        visit(Err((record, Some(format!("unreadable: {e}")))));
+                        continue;
+                    }
+                }
                 if !raw.starts_with(b"FILE") {
                     let reason = if raw.starts_with(b"BAAD") {
                         Some("marked BAAD (torn write detected by Windows)".to_string())
@@ -183,10 +195,25 @@ fn for_each_record(data: &dyn ReadAt, extents: &[Extent], visit: &mut dyn FnMut(
     }
 }
 
+/// The record size, from the allocated-size field of the first readable `FILE`
+/// record among the first 16 (record 0 may sit in an unreadable chunk), found at a
+/// slot consistent with that size.
 fn record_size(data: &dyn ReadAt) -> Option<u64> {
     let mut header = [0u8; 0x20];
-    data.read_exact_at(&mut header, 0).ok()?;
-    let size = u64::from(u32::from_le_bytes(header[0x1C..0x20].try_into().ok()?));
-    (header.starts_with(b"FILE") && size.is_power_of_two() && (256..=65536).contains(&size))
-        .then_some(size)
+    for size in [1024u64, 4096] {
+        for slot in 0..16u64 {
+            if data.read_exact_at(&mut header, slot * size).is_err() {
+                continue;
+            }
+            let stated = u64::from(u32::from_le_bytes(header[0x1C..0x20].try_into().ok()?));
+            if header.starts_with(b"FILE")
+                && stated.is_power_of_two()
+                && (256..=65536).contains(&stated)
+                && (slot * size) % stated == 0
+            {
+                return Some(stated);
+            }
+        }
+    }
+    None
 }

@@ -28,10 +28,43 @@ pub struct OpenFile {
 }
 
 impl OpenFile {
-    /// Reads the whole file, refusing files longer than `limit` bytes (a damaged or
-    /// hostile size must not decide how much memory we take).
+    /// Where the bytes that exist end: past it the file is only sparse or unwritten
+    /// zeros, which no event log, hive or Prefetch file ends with.
+    pub fn data_end(&self) -> u64 {
+        self.extents
+            .iter()
+            .rev()
+            .find(|e| !e.sparse)
+            .map_or(0, |e| e.offset + e.length)
+            .min(self.data.len())
+    }
+
+    /// The file up to [`OpenFile::data_end`]: what a parser of a format that never
+    /// ends in zeros reads, so a stated size nothing backs costs nothing.
+    pub fn existing(&self) -> Arc<dyn ReadAt> {
+        let end = self.data_end();
+        if end == self.data.len() {
+            return Arc::clone(&self.data);
+        }
+        Arc::new(crate::evidence::Window::new(Arc::clone(&self.data), 0, end))
+    }
+
+    /// A note when the stated size reaches past the data that exists by more than
+    /// the whole volume holds, for errors.csv: a damaged or edited size (copies
+    /// often leave a sparse tail of ordinary length; that is not reported).
+    /// Nothing that exists is lost by stopping at the data.
+    pub fn unbacked_tail(&self) -> Option<String> {
+        let (end, len) = (self.data_end(), self.data.len());
+        self.data.unbacked_problem().map(|why| {
+            format!("stated size {len} bytes, but only the first {end} are on disk ({why}); read up to {end}")
+        })
+    }
+
+    /// Reads the file up to the end of its data ([`OpenFile::data_end`]; zeros
+    /// after it are not read or held), refusing more than `limit` bytes (a damaged
+    /// or hostile size must not decide how much memory we take).
     pub fn read_all(&self, limit: u64) -> Result<Vec<u8>, String> {
-        let len = self.data.len();
+        let len = self.data_end();
         if len > limit {
             return Err(format!(
                 "{len} bytes is more than the {limit} a file of this kind can have"
@@ -95,17 +128,26 @@ impl Source {
                     absent: matches!(e, NtfsError::NotFound(_) | NtfsError::NotADirectory(_)),
                     message: e.to_string(),
                 })?;
-                let (entries, problems) = volume.read_dir(&file).map_err(ListError::damaged)?;
-                let items = entries
-                    .iter()
-                    .filter(|e| is_listed_name(e, file.record))
-                    .filter_map(|e| {
-                        volume.entry_is_live(e).map(|f| DirItem {
+                let (entries, mut problems) = volume.read_dir(&file).map_err(ListError::damaged)?;
+                let mut items = Vec::new();
+                if file.record != crate::ntfs::known::ROOT {
+                    for e in entries.iter().filter(|e| e.record == file.record) {
+                        problems.push(format!(
+                            "index entry '{}' points at its own directory (record {})",
+                            e.name.name, file.record
+                        ));
+                    }
+                }
+                for e in entries.iter().filter(|e| is_listed_name(e, file.record)) {
+                    match volume.entry_is_live(e) {
+                        Ok(Some(f)) => items.push(DirItem {
                             name: e.name.name.clone(),
                             is_dir: f.is_directory,
-                        })
-                    })
-                    .collect();
+                        }),
+                        Ok(None) => {}
+                        Err(err) => problems.push(format!("{}: {err}", e.name.name)),
+                    }
+                }
                 Ok(Listing { items, problems })
             }
             Source::Directory(root) => {

@@ -186,7 +186,11 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: Option<&LiveRec
         Err(e) => return out.error(volume, path, Stage::Evtx, &e),
     };
     out.collected(volume, path, file.data.as_ref());
-    let reader = ReadSeekAdapter::new(file.data);
+    // Chunks end where the data does: a stated size nothing backs is not walked.
+    if let Some(note) = file.unbacked_tail() {
+        out.error(volume, path, "evtx", &note);
+    }
+    let reader = ReadSeekAdapter::new(file.existing());
     let mut failures = Vec::new();
     let result = read_log(
         reader,

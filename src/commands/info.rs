@@ -85,9 +85,12 @@ pub fn describe(path: &Path) -> anyhow::Result<ImageInfo> {
                 let window: Arc<dyn ReadAt> =
                     Arc::new(Window::new(evidence.data(), p.offset, p.length));
                 match Volume::open(window) {
-                    Ok(v) => (Some(ntfs_info(&v)), None),
+                    Ok(v) => (Some(ntfs_info(&v)), v.warnings().first().cloned()),
                     Err(e) => (None, Some(e.to_string())),
                 }
+            } else if may_hold_ntfs(&p.type_description) {
+                // Typed for NTFS but no file system found: say so, do not omit it.
+                (None, Some(disk::explain_unknown_fs(&evidence, p)))
             } else {
                 (None, None)
             };
@@ -98,6 +101,10 @@ pub fn describe(path: &Path) -> anyhow::Result<ImageInfo> {
             }
         })
         .collect();
+    let error = match (error, evidence.damage()) {
+        (Some(a), Some(b)) => Some(format!("{b}; {a}")),
+        (a, b) => a.or(b),
+    };
     Ok(ImageInfo {
         path: path.to_path_buf(),
         container: evidence.kind(),
@@ -109,6 +116,11 @@ pub fn describe(path: &Path) -> anyhow::Result<ImageInfo> {
         warnings: layout.warnings,
         error,
     })
+}
+
+/// Partition types Windows puts NTFS on (MBR 0x07, GPT basic data).
+fn may_hold_ntfs(type_description: &str) -> bool {
+    type_description.starts_with("0x07 ") || type_description.contains("Microsoft basic data")
 }
 
 fn ntfs_info(v: &Volume) -> NtfsInfo {
@@ -133,6 +145,18 @@ pub fn run(images: &[PathBuf], json: bool) -> Outcome {
                 if let Some(e) = &info.error {
                     eprintln!("toolmark: error: {}: {e}", path.display());
                     failed = true;
+                }
+                // A volume that could not be read (or only with repairs) is a
+                // failure to read, whatever else the image held.
+                for p in &info.partitions {
+                    if let Some(e) = &p.error {
+                        eprintln!(
+                            "toolmark: error: {}: partition {}: {e}",
+                            path.display(),
+                            p.partition.number
+                        );
+                        failed = true;
+                    }
                 }
                 if json {
                     reports.push(info);
@@ -207,6 +231,9 @@ fn print_text(info: &ImageInfo) -> std::io::Result<()> {
                 n.volume_size,
                 n.mft_records
             );
+            if let Some(e) = &p.error {
+                say!("       damaged: {e}");
+            }
         } else if let Some(e) = &p.error {
             say!("       NTFS unreadable: {e}");
         }

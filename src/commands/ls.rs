@@ -34,7 +34,7 @@ pub fn run(
     let prefix = prefix.join("/");
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut problems = Vec::new();
+    let mut problems = opened.damage();
     if start.is_directory {
         let mut visited = HashSet::from([start.record]);
         let dir_prefix = if prefix.is_empty() {
@@ -55,7 +55,7 @@ pub fn run(
         print_file(&mut out, &start, &prefix, false)?;
     }
     if deleted {
-        list_deleted(v, &prefix, &mut out)?;
+        list_deleted(v, &prefix, &mut out, &mut problems)?;
     }
     out.flush()?;
     for p in &problems {
@@ -83,8 +83,13 @@ fn walk(
     let mut pending: Vec<(IndexEntry, String)> = Vec::new();
     push_children(v, dir, prefix, &mut pending, problems);
     while let Some((entry, path)) = pending.pop() {
-        let Some(file) = v.entry_is_live(&entry) else {
-            continue;
+        let file = match v.entry_is_live(&entry) {
+            Ok(Some(file)) => file,
+            Ok(None) => continue,
+            Err(e) => {
+                problems.push(format!("{path}: {e}"));
+                continue;
+            }
         };
         print_file(out, &file, &path, false)?;
         if recursive && file.is_directory && visited.insert(file.record) {
@@ -111,6 +116,14 @@ fn push_children(
         }
     };
     problems.extend(damage.into_iter().map(|d| format!("{prefix}: {d}")));
+    if dir.record != known::ROOT {
+        for e in entries.iter().filter(|e| e.record == dir.record) {
+            problems.push(format!(
+                "{prefix}{}: index entry points at its own directory (record {})",
+                e.name.name, dir.record
+            ));
+        }
+    }
     entries.retain(|e| crate::ntfs::is_listed_name(e, dir.record));
     entries.sort_by(|a, b| b.name.name.cmp(&a.name.name));
     for entry in entries {
@@ -146,10 +159,24 @@ fn print_file(out: &mut impl Write, file: &FileEntry, path: &str, deleted: bool)
 /// Deleted files: records not in use that still carry a name. Their paths are
 /// rebuilt from the parent references in `$FILE_NAME`; a parent that no longer
 /// exists puts them under `$OrphanFiles`, as The Sleuth Kit does.
-fn list_deleted(v: &Volume, prefix: &str, out: &mut impl Write) -> io::Result<()> {
+fn list_deleted(
+    v: &Volume,
+    prefix: &str,
+    out: &mut impl Write,
+    problems: &mut Vec<String>,
+) -> io::Result<()> {
     let mut dirs: HashMap<u64, String> = HashMap::new();
     for number in 0..v.record_count() {
-        let Ok(file) = v.file(number) else { continue };
+        // Empty and damaged slots hold no name to list; a slot that cannot be read
+        // at all may have held one.
+        let file = match v.file(number) {
+            Ok(file) => file,
+            Err(e @ crate::ntfs::NtfsError::Io(_)) => {
+                problems.push(format!("MFT record {number}: {e}"));
+                continue;
+            }
+            Err(_) => continue,
+        };
         if file.in_use {
             continue;
         }

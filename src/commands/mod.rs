@@ -69,6 +69,19 @@ pub struct OpenedVolume {
     pub volume: Volume,
 }
 
+impl OpenedVolume {
+    /// Damage met on the way down that did not stop the volume opening (a
+    /// truncated E01 set, a repaired partition table, a backup boot sector).
+    pub fn damage(&self) -> Vec<String> {
+        self.evidence
+            .damage()
+            .into_iter()
+            .chain(self.layout.warnings.iter().cloned())
+            .chain(self.volume.warnings().iter().cloned())
+            .collect()
+    }
+}
+
 /// Opens `image` and the NTFS volume `number` (default: the first NTFS volume).
 pub fn open_volume(image: &Path, number: Option<usize>) -> anyhow::Result<OpenedVolume> {
     use anyhow::Context;
@@ -83,10 +96,14 @@ pub fn open_volume(image: &Path, number: Option<usize>) -> anyhow::Result<Opened
         None => match layout.partitions.iter().find(|p| p.fs == FsKind::Ntfs) {
             Some(p) => p,
             None => anyhow::bail!(
-                "{}: no NTFS volume found ({} table; {})",
+                "{}: no NTFS volume found ({} table; {}){}",
                 image.display(),
                 layout.scheme,
-                disk::explain_no_ntfs(&evidence, &layout)
+                disk::explain_no_ntfs(&evidence, &layout),
+                evidence
+                    .damage()
+                    .map(|d| format!("; the image is damaged: {d}"))
+                    .unwrap_or_default()
             ),
         },
     };

@@ -20,9 +20,14 @@ pub fn run(
     carve_all: bool,
     rules: Option<&Path>,
     raw_cells: bool,
+    force: bool,
     quiet: bool,
     verbose: bool,
 ) -> Outcome {
+    if let Err(e) = prepare_output(out, force) {
+        eprintln!("toolmark: error: {e}");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
     let artifacts = match artifacts.map(Artifacts::parse).transpose() {
         Ok(a) => a.unwrap_or(Artifacts::ALL),
         Err(e) => {
@@ -84,4 +89,34 @@ pub fn run(
     } else {
         ExitCode::from(EXIT_FAILURE)
     })
+}
+
+/// Makes sure `out` holds no other run's results: a missing or empty folder is
+/// used as is; a non-empty one needs `--force`, and is then cleared, but only
+/// if it is a toolmark output (it has a `manifest.json`): `--force` never empties
+/// a folder of something else.
+fn prepare_output(out: &Path, force: bool) -> Result<(), String> {
+    let mut entries = match std::fs::read_dir(out) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("{}: {e}", out.display())),
+    };
+    if entries.next().is_none() {
+        return Ok(());
+    }
+    if !force {
+        return Err(format!(
+            "{} is not empty (results of another run?): give --force to replace them, \
+             or choose another folder",
+            out.display()
+        ));
+    }
+    if !out.join("manifest.json").is_file() {
+        return Err(format!(
+            "{} is not empty and holds no manifest.json, so it is not a toolmark output: \
+             not cleared, even with --force",
+            out.display()
+        ));
+    }
+    std::fs::remove_dir_all(out).map_err(|e| format!("clearing {}: {e}", out.display()))
 }

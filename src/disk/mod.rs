@@ -102,6 +102,22 @@ pub fn scan(disk: &dyn ReadAt) -> Result<DiskLayout, DiskError> {
     }
     if !mbr::has_boot_signature(&first) {
         let mut layout = bare_volume(disk, &first);
+        if has_ntfs_backup(disk, 0, disk.len()) {
+            layout.partitions[0].fs = FsKind::Ntfs;
+            layout.warnings.push(
+                "no boot sector at offset 0, but an NTFS backup boot sector at the image's end: \
+                 read as one NTFS volume with a damaged boot sector"
+                    .into(),
+            );
+            return Ok(layout);
+        }
+        let found = signature_scan(disk);
+        if !found.is_empty() {
+            return Ok(found_by_signature(
+                found,
+                "no partition table and no file system at offset 0".into(),
+            ));
+        }
         layout
             .warnings
             .push("no partition table and no known file system boot sector at offset 0".into());
@@ -109,23 +125,113 @@ pub fn scan(disk: &dyn ReadAt) -> Result<DiskLayout, DiskError> {
     }
     let mut warnings = Vec::new();
     let entries = mbr::primary_entries(&first);
-    if entries.iter().any(|e| e.kind == mbr::GPT_PROTECTIVE) {
-        let (mut parts, gpt_warnings) = gpt::read(disk)?;
-        warnings.extend(gpt_warnings);
-        finish(disk, &mut parts, &mut warnings);
-        return Ok(DiskLayout {
-            scheme: Scheme::Gpt,
-            partitions: parts,
-            warnings,
-        });
-    }
-    let mut parts = mbr::read(disk, &first, &mut warnings)?;
+    let (scheme, table) = if entries.iter().any(|e| e.kind == mbr::GPT_PROTECTIVE) {
+        (
+            Scheme::Gpt,
+            gpt::read(disk).map(|(parts, gpt_warnings)| {
+                warnings.extend(gpt_warnings);
+                parts
+            }),
+        )
+    } else {
+        (Scheme::Mbr, mbr::read(disk, &first, &mut warnings))
+    };
+    let mut parts = match table {
+        Ok(parts) => parts,
+        // A table that cannot be read does not hide the volumes behind it.
+        Err(DiskError::Damaged(why)) => {
+            let found = signature_scan(disk);
+            if found.is_empty() {
+                return Err(DiskError::Damaged(why));
+            }
+            return Ok(found_by_signature(found, why));
+        }
+        Err(e) => return Err(e),
+    };
     finish(disk, &mut parts, &mut warnings);
+    if !parts.iter().any(|p| p.fs == FsKind::Ntfs) {
+        let found = signature_scan(disk);
+        if !found.is_empty() {
+            let mut layout =
+                found_by_signature(found, format!("the {scheme} table names no NTFS volume"));
+            warnings.append(&mut layout.warnings);
+            layout.warnings = warnings;
+            return Ok(layout);
+        }
+    }
     Ok(DiskLayout {
-        scheme: Scheme::Mbr,
+        scheme,
         partitions: parts,
         warnings,
     })
+}
+
+/// Where a volume scan by signature looks: the classic 63-sector start and every
+/// 1 MiB boundary (where Windows has aligned partitions since Vista).
+const SCAN_STEP: u64 = 1 << 20;
+
+/// NTFS volumes found by their boot sectors (or, where the boot sector is gone, a
+/// backup boot sector whose stated size leads back to the start), when no usable
+/// table describes them. Each volume found is skipped whole, so the cost is one
+/// sector read per MiB of space outside NTFS volumes.
+fn signature_scan(disk: &dyn ReadAt) -> Vec<(u64, u64)> {
+    let size = disk.len();
+    let mut found = Vec::new();
+    let mut boot = [0u8; SECTOR as usize];
+    let mut at = 63 * SECTOR;
+    while at + SECTOR <= size {
+        let mut next = if at < SCAN_STEP {
+            SCAN_STEP
+        } else {
+            at + SCAN_STEP
+        };
+        if disk.read_exact_at(&mut boot, at).is_ok() && detect_fs(&boot) == FsKind::Ntfs {
+            if let Ok(b) = crate::ntfs::BootSector::parse(&boot) {
+                // The volume, plus the backup boot sector that follows it.
+                let length = b.volume_size().saturating_add(b.sector_size).min(size - at);
+                found.push((at, length));
+                next = next.max((at + length).div_ceil(SCAN_STEP) * SCAN_STEP);
+            }
+        }
+        at = next;
+    }
+    found
+}
+
+fn found_by_signature(found: Vec<(u64, u64)>, why: String) -> DiskLayout {
+    let partitions: Vec<Partition> = found
+        .into_iter()
+        .enumerate()
+        .map(|(i, (offset, length))| Partition {
+            number: i + 1,
+            offset,
+            length,
+            type_description: "found by NTFS boot sector signature".into(),
+            name: None,
+            logical: false,
+            fs: FsKind::Ntfs,
+        })
+        .collect();
+    let warning = format!(
+        "{why}; {} NTFS volume(s) found by boot sector signature instead",
+        partitions.len()
+    );
+    DiskLayout {
+        scheme: Scheme::None,
+        partitions,
+        warnings: vec![warning],
+    }
+}
+
+/// True if the last sector of `offset .. offset + length` is an NTFS boot sector
+/// (the backup Windows keeps at the volume's end).
+fn has_ntfs_backup(disk: &dyn ReadAt, offset: u64, length: u64) -> bool {
+    let mut backup = [0u8; SECTOR as usize];
+    length >= 2 * SECTOR
+        && disk
+            .read_exact_at(&mut backup, offset + length - SECTOR)
+            .is_ok()
+        && detect_fs(&backup) == FsKind::Ntfs
 }
 
 fn bare_volume(disk: &dyn ReadAt, boot: &[u8]) -> DiskLayout {
@@ -172,6 +278,24 @@ fn finish(disk: &dyn ReadAt, parts: &mut Vec<Partition>, warnings: &mut Vec<Stri
             Ok(()) => detect_fs(&boot),
             Err(_) => FsKind::Unknown,
         };
+        if part.fs == FsKind::Unknown && has_ntfs_backup(disk, part.offset, part.length) {
+            warnings.push(format!(
+                "partition {}: boot sector damaged; its NTFS backup boot sector at the \
+                 partition's end is used",
+                part.number
+            ));
+            part.fs = FsKind::Ntfs;
+        }
+    }
+    // Several entries naming the same bytes are one volume, read once.
+    let mut seen = std::collections::HashSet::new();
+    let before = parts.len();
+    parts.retain(|p| seen.insert((p.offset, p.length)));
+    if parts.len() < before {
+        warnings.push(format!(
+            "{} partition entries repeat an earlier entry's bytes; each volume is read once",
+            before - parts.len()
+        ));
     }
 }
 

@@ -57,15 +57,36 @@ pub struct EwfDetails {
     pub chunk_size: u64,
     /// Sectors the acquisition tool could not read.
     pub acquisition_error_ranges: usize,
+    /// Damage to the segment set that leaves only its start readable.
+    pub damage: Option<String>,
 }
 
 /// The `ewf` reader behind our `ReadAt`.
 pub struct EwfImage {
     reader: ewf::EwfReader,
+    /// Bytes the chunk tables describe: the media up to the damage of an
+    /// incomplete set. Reads past it fail, they never give zeros.
+    readable: u64,
+    /// Why, for the read errors past it.
+    damage: Option<String>,
 }
 
 impl ReadAt for EwfImage {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        if offset < self.total() && offset.saturating_add(buf.len() as u64) > self.readable {
+            if offset >= self.readable {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "E01 offset {offset}: lies in the missing or truncated part of the \
+                         segment set ({})",
+                        self.damage.as_deref().unwrap_or("chunk tables incomplete")
+                    ),
+                ));
+            }
+            let n = (self.readable - offset) as usize;
+            return self.read_at(&mut buf[..n], offset);
+        }
         self.reader.read_at(buf, offset).map_err(|e| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -75,6 +96,12 @@ impl ReadAt for EwfImage {
     }
 
     fn len(&self) -> u64 {
+        self.total()
+    }
+}
+
+impl EwfImage {
+    fn total(&self) -> u64 {
         self.reader.total_size()
     }
 }
@@ -96,20 +123,37 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
             .map_err(|e| fail(format!("cannot read signature: {e}")))?;
         !magic.starts_with(SIGNATURES[2])
     };
+    // Damage to the last segment (cut short, or the set ends before its `done`)
+    // leaves everything before it readable: that part is served and the rest of
+    // the media fails to read. Damage anywhere else shifts or loses the chunk
+    // tables of what follows, and refuses the set.
+    let mut damage = None;
     if is_v1 {
         let last = segments.len() - 1;
         for (index, segment) in segments.iter().enumerate() {
-            check_segment_chain(segment, index == last).map_err(fail)?;
+            match check_segment_chain(segment, index == last) {
+                Ok(()) => {}
+                Err(e) if index == last && !e.contains("more segments follow") => damage = Some(e),
+                Err(e) => return Err(fail(e)),
+            }
         }
     }
     let reader = ewf::EwfReader::open_segments(&segments).map_err(|e| fail(e.to_string()))?;
     let chunk_size = reader.chunk_size();
     let covered = (reader.chunk_count() as u64).saturating_mul(chunk_size);
-    if chunk_size == 0 || covered < reader.total_size() {
+    let readable = covered.min(reader.total_size());
+    if chunk_size == 0 || readable == 0 {
         return Err(fail(format!(
             "chunk table covers {covered} bytes but the media is {} bytes: segments missing or truncated",
             reader.total_size()
         )));
+    }
+    if readable < reader.total_size() || damage.is_some() {
+        damage = Some(format!(
+            "{}: only the first {readable} of the media's {} bytes can be read",
+            damage.unwrap_or_else(|| "chunk tables incomplete".into()),
+            reader.total_size()
+        ));
     }
     let meta = reader.metadata().clone();
     let hashes = reader.stored_hashes();
@@ -125,8 +169,14 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
         acquiry_date: meta.acquiry_date,
         chunk_size,
         acquisition_error_ranges: reader.acquisition_errors().len(),
+        damage: damage.clone(),
     };
-    Ok((EwfImage { reader }, details, segments))
+    let image = EwfImage {
+        reader,
+        readable,
+        damage,
+    };
+    Ok((image, details, segments))
 }
 
 /// The segment files of the set `first` starts: `.E01 … .E99`, then `.EAA … .EZZ`

@@ -39,6 +39,13 @@ pub trait ReadAt: Send + Sync {
         None
     }
 
+    /// Why a whole-range pass (hashing) must not walk this range: a file whose
+    /// sparse or unwritten part is larger than the volume it lives on states a size
+    /// nothing on disk backs. `None` for ranges backed by real bytes.
+    fn unbacked_problem(&self) -> Option<String> {
+        None
+    }
+
     /// Fills `buf` completely from `offset`, or fails with `UnexpectedEof` naming
     /// the range that could not be read.
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
@@ -124,6 +131,8 @@ impl Evidence {
             path: path.to_path_buf(),
             error,
         };
+        // Before any open: opening a FIFO blocks until a writer comes.
+        require_regular_file(path)?;
         let mut magic = [0u8; 8];
         let read = read_prefix(path, &mut magic).map_err(io_err)?;
         if read == 0 {
@@ -181,6 +190,12 @@ impl Evidence {
     /// EWF metadata and stored hashes, for E01 images.
     pub fn ewf(&self) -> Option<&EwfDetails> {
         self.ewf.as_ref()
+    }
+
+    /// Damage to the container that still lets part of the media be read (a
+    /// truncated or missing last E01 segment), for the error report.
+    pub fn damage(&self) -> Option<String> {
+        self.ewf.as_ref().and_then(|e| e.damage.clone())
     }
 
     /// Shared handle to the image bytes, for windows onto volumes.
@@ -260,12 +275,7 @@ impl ReadAt for Evidence {
 /// Opens one ordinary file (an artifact in a triage collection) for positional
 /// reads: no container detection, no split-set search; empty files are allowed.
 pub fn open_plain_file(path: &Path) -> Result<Arc<dyn ReadAt>, EvidenceError> {
-    let size = std::fs::metadata(path)
-        .map_err(|error| EvidenceError::Io {
-            path: path.to_path_buf(),
-            error,
-        })?
-        .len();
+    let size = require_regular_file(path)?;
     if size == 0 {
         return Ok(Arc::new(Vec::<u8>::new()));
     }
@@ -287,6 +297,41 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s
+    })
+}
+
+/// The size of `path`, refusing anything but a regular file (symbolic links are
+/// followed): a FIFO or socket would block or never end, and a device has no size
+/// the file system can vouch for. Checked without opening the file.
+pub(crate) fn require_regular_file(path: &Path) -> Result<u64, EvidenceError> {
+    let meta = std::fs::metadata(path).map_err(|error| EvidenceError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    if meta.is_file() {
+        return Ok(meta.len());
+    }
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    let what = if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() {
+        "a block device (image it first, e.g. with ewfacquire or dd)"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    };
+    Err(EvidenceError::Io {
+        path: path.to_path_buf(),
+        error: io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a regular file: {what}"),
+        ),
     })
 }
 

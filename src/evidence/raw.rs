@@ -59,6 +59,7 @@ impl RawImage {
 }
 
 fn map_file(path: &Path) -> Result<Mmap, EvidenceError> {
+    super::require_regular_file(path)?;
     let file = File::open(path).map_err(|error| EvidenceError::Io {
         path: path.to_path_buf(),
         error,

@@ -98,6 +98,10 @@ impl<T: ReadAt + ?Sized> ReadAt for Arc<T> {
     fn slice(&self, offset: u64, len: usize) -> Option<&[u8]> {
         (**self).slice(offset, len)
     }
+
+    fn unbacked_problem(&self) -> Option<String> {
+        (**self).unbacked_problem()
+    }
 }
 
 impl<T: ReadAt + ?Sized> ReadAt for &T {
@@ -111,6 +115,10 @@ impl<T: ReadAt + ?Sized> ReadAt for &T {
 
     fn slice(&self, offset: u64, len: usize) -> Option<&[u8]> {
         (**self).slice(offset, len)
+    }
+
+    fn unbacked_problem(&self) -> Option<String> {
+        (**self).unbacked_problem()
     }
 }
 

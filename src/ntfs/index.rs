@@ -31,13 +31,14 @@ pub fn node_entries(node: &[u8], out: &mut Vec<IndexEntry>) -> Result<(), String
     let first = f.u32(0).ok_or("index node header cut short")? as usize;
     let used = (f.u32(4).ok_or("index node header cut short")? as usize).min(node.len());
     let mut offset = first;
+    let mut bad_keys = Vec::new();
     while offset + 16 <= used {
         let file_ref = f.u64(offset).unwrap_or(0);
         let length = usize::from(f.u16(offset + 8).unwrap_or(0));
         let key_len = usize::from(f.u16(offset + 10).unwrap_or(0));
         let flags = f.u32(offset + 12).unwrap_or(0);
         if flags & ENTRY_LAST != 0 {
-            return Ok(());
+            break;
         }
         if length < 16 || offset + length > used {
             return Err(format!("index entry at {offset} has bad length {length}"));
@@ -45,16 +46,25 @@ pub fn node_entries(node: &[u8], out: &mut Vec<IndexEntry>) -> Result<(), String
         let key = f
             .bytes(offset + 16, key_len)
             .ok_or_else(|| format!("index entry at {offset}: key outside the entry"))?;
-        if let Some(name) = FileName::parse(key) {
-            out.push(IndexEntry {
+        match FileName::parse(key) {
+            Some(name) => out.push(IndexEntry {
                 record: file_ref & 0x0000_FFFF_FFFF_FFFF,
                 sequence: (file_ref >> 48) as u16,
                 name,
-            });
+            }),
+            // A key that is no file name is a lost entry: say so, read on.
+            None if key_len > 0 => bad_keys.push(offset),
+            None => {}
         }
         offset += length;
     }
-    Ok(())
+    match bad_keys.as_slice() {
+        [] => Ok(()),
+        [first, ..] => Err(format!(
+            "{} index entries (first at {first}) hold no readable file name",
+            bad_keys.len()
+        )),
+    }
 }
 
 /// Entries of an `$INDEX_ROOT` value (16-byte root header, then the node).

@@ -45,12 +45,46 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Decodes UTF-16LE bytes, replacing unpaired surrogates (names on NTFS are not
-/// guaranteed to be valid UTF-16).
+/// Decodes UTF-16LE bytes without losing anything: names on NTFS are any 16-bit
+/// units, not necessarily valid UTF-16. An unpaired surrogate becomes U+FFFD
+/// followed by its four upper-case hex digits (`\u{FFFD}D800`), and a real U+FFFD
+/// is written `\u{FFFD}FFFD`, so two distinct names never read the same and the
+/// original units can be recovered (README, "What toolmark promises on damaged
+/// input").
 pub fn utf16_lossy(raw: &[u8]) -> String {
-    let units: Vec<u16> = raw
+    let units = raw
         .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    String::from_utf16_lossy(&units)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
+    let mut out = String::with_capacity(raw.len() / 2);
+    for unit in char::decode_utf16(units) {
+        match unit {
+            Ok('\u{FFFD}') => out.push_str("\u{FFFD}FFFD"),
+            Ok(c) => out.push(c),
+            Err(e) => {
+                out.push('\u{FFFD}');
+                out.push_str(&format!("{:04X}", e.unpaired_surrogate()));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utf16_lossy;
+
+    fn le(units: &[u16]) -> Vec<u8> {
+        units.iter().flat_map(|u| u.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn distinct_invalid_names_stay_distinct() {
+        let a = utf16_lossy(&le(&[0x61, 0xD800]));
+        let b = utf16_lossy(&le(&[0x61, 0xDC00]));
+        let c = utf16_lossy(&le(&[0x61, 0xFFFD]));
+        assert_eq!(a, "a\u{FFFD}D800");
+        assert_eq!(b, "a\u{FFFD}DC00");
+        assert_eq!(c, "a\u{FFFD}FFFD");
+        assert_eq!(utf16_lossy(&le(&[0xD83D, 0xDE00])), "\u{1F600}");
+    }
 }

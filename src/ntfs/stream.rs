@@ -103,12 +103,26 @@ impl Stream {
             None
         };
         let mut runs: Vec<Run> = Vec::new();
+        let volume_clusters = volume.len() / cluster_size;
         for piece in pieces {
             let expected = runs.last().map_or(0, |r| r.vcn + r.clusters);
             if piece.first_vcn != expected {
                 return Err(format!(
                     "attribute extents leave a gap: expected cluster {expected}, next extent starts at {}",
                     piece.first_vcn
+                ));
+            }
+            // A run the volume cannot hold is damage to this file, never a read
+            // (or an allocation) of the size it claims.
+            if let Some(bad) = piece.runs.iter().find(|r| {
+                r.lcn
+                    .is_some_and(|l| l.saturating_add(r.clusters) > volume_clusters)
+            }) {
+                return Err(format!(
+                    "data run at virtual cluster {} claims clusters {}..{} but the volume has {volume_clusters}",
+                    bad.vcn,
+                    bad.lcn.unwrap_or(0),
+                    bad.lcn.unwrap_or(0).saturating_add(bad.clusters),
                 ));
             }
             runs.extend_from_slice(&piece.runs);
@@ -153,7 +167,9 @@ impl Stream {
         }
     }
 
-    /// Which parts of the stream hold data and which are sparse, in order.
+    /// Which parts of the stream hold data and which read as zeros without
+    /// touching the disk (sparse runs, and everything past the initialised size),
+    /// in order.
     pub fn extents(&self) -> Vec<Extent> {
         let Content::Runs { runs, .. } = &self.content else {
             return vec![Extent {
@@ -163,16 +179,10 @@ impl Stream {
             }];
         };
         let mut out: Vec<Extent> = Vec::new();
-        for run in runs {
-            let offset = run.vcn.saturating_mul(self.cluster_size);
-            if offset >= self.size {
-                break;
+        let mut push = |offset: u64, length: u64, sparse: bool| {
+            if length == 0 {
+                return;
             }
-            let length = run
-                .clusters
-                .saturating_mul(self.cluster_size)
-                .min(self.size - offset);
-            let sparse = run.lcn.is_none();
             match out.last_mut() {
                 Some(last) if last.sparse == sparse && last.offset + last.length == offset => {
                     last.length += length
@@ -183,8 +193,48 @@ impl Stream {
                     sparse,
                 }),
             }
+        };
+        // A compressed stream's allocated clusters hold compressed units: the whole
+        // of every unit that has any is data.
+        let compressed = self.is_compressed();
+        for run in runs {
+            let offset = run.vcn.saturating_mul(self.cluster_size);
+            if offset >= self.size {
+                break;
+            }
+            let length = run
+                .clusters
+                .saturating_mul(self.cluster_size)
+                .min(self.size - offset);
+            let sparse = run.lcn.is_none() && !compressed;
+            let init = self.initialized.clamp(offset, offset + length);
+            push(offset, init - offset, sparse);
+            push(init, offset + length - init, true);
         }
         out
+    }
+
+    /// Where the bytes that exist on disk end: past it the stream is only zeros
+    /// (sparse or never written). A reader of a format that never ends in zeros
+    /// (event logs, hives) stops here rather than at the stated size.
+    pub fn data_end(&self) -> u64 {
+        self.extents()
+            .iter()
+            .rev()
+            .find(|e| !e.sparse)
+            .map_or(0, |e| e.offset + e.length)
+    }
+
+    /// Bytes of the stated size that nothing on disk backs: sparse or unwritten
+    /// (they read as zeros) or past the end of the run list (they fail to read).
+    pub fn unbacked_len(&self) -> u64 {
+        let sparse: u64 = self
+            .extents()
+            .iter()
+            .filter(|e| e.sparse)
+            .map(|e| e.length)
+            .sum();
+        sparse + (self.size - self.mapped_len())
     }
 
     fn read_runs(&self, runs: &[Run], buf: &mut [u8], offset: u64) -> io::Result<usize> {
@@ -317,6 +367,18 @@ impl ReadAt for Stream {
 
     fn len(&self) -> u64 {
         self.size
+    }
+
+    fn unbacked_problem(&self) -> Option<String> {
+        let zeros = self.unbacked_len();
+        (zeros > self.volume.len()).then(|| {
+            format!(
+                "{zeros} of its {} bytes are sparse, unwritten or unmapped, more than the \
+                 whole volume ({} bytes) holds: a damaged size, not read",
+                self.size,
+                self.volume.len()
+            )
+        })
     }
 }
 

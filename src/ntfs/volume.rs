@@ -31,8 +31,30 @@ impl Volume {
     /// Opens the NTFS volume that `data` holds (exactly the partition's bytes).
     pub fn open(data: Arc<dyn ReadAt>) -> Result<Volume, NtfsError> {
         let mut sector = [0u8; 512];
-        data.read_exact_at(&mut sector, 0)?;
-        let boot = BootSector::parse(&sector)?;
+        let mut warnings = Vec::new();
+        let primary = data
+            .read_exact_at(&mut sector, 0)
+            .map_err(NtfsError::from)
+            .and_then(|()| BootSector::parse(&sector));
+        let boot = match primary {
+            Ok(boot) => boot,
+            // Windows keeps a copy of the boot sector in the volume's last sector.
+            Err(e) => {
+                let at = data.len().saturating_sub(512);
+                let backup = data
+                    .read_exact_at(&mut sector, at)
+                    .ok()
+                    .and_then(|()| BootSector::parse(&sector).ok())
+                    .filter(|b| b.volume_size() <= data.len());
+                match backup {
+                    Some(b) => {
+                        warnings.push(format!("{e}; the backup boot sector at byte {at} is used"));
+                        b
+                    }
+                    None => return Err(e),
+                }
+            }
+        };
         let mft = bootstrap_mft(&data, &boot)?;
         let mut volume = Volume {
             data,
@@ -40,7 +62,7 @@ impl Volume {
             mft: Arc::new(mft),
             upcase: Vec::new(),
             label: None,
-            warnings: Vec::new(),
+            warnings,
         };
         match volume.read_upcase() {
             Ok(table) => volume.upcase = table,
@@ -77,9 +99,11 @@ impl Volume {
         Arc::clone(&self.mft)
     }
 
-    /// Number of record slots in the MFT.
+    /// Number of record slots in the MFT that exist on disk: a stated size past
+    /// the last allocated cluster (sparse or unwritten, which no real `$MFT` has)
+    /// holds no records to walk.
     pub fn record_count(&self) -> u64 {
-        self.mft.len() / self.boot.record_size
+        self.mft.data_end() / self.boot.record_size
     }
 
     /// One MFT record with fixups applied.
@@ -239,10 +263,12 @@ impl Volume {
             }
             let (entries, problems) = self.read_dir(&current)?;
             let wanted = self.fold(component);
-            let hit = entries
-                .iter()
-                .filter(|e| e.record != current.record)
-                .find(|e| self.fold(&e.name.name) == wanted)
+            // Names that differ only in case (POSIX namespace twins) are distinct
+            // files: the exact spelling wins, case-folding only finds the rest.
+            let candidates = || entries.iter().filter(|e| e.record != current.record);
+            let hit = candidates()
+                .find(|e| e.name.name == component)
+                .or_else(|| candidates().find(|e| self.fold(&e.name.name) == wanted))
                 .ok_or_else(|| match problems.is_empty() {
                     // Absent for sure only when the whole index could be read.
                     true => NtfsError::NotFound(walked.clone()),
@@ -340,10 +366,12 @@ impl Volume {
             .collect()
     }
 
-    /// True if a directory entry names the current version of a live file.
-    pub fn entry_is_live(&self, entry: &IndexEntry) -> Option<FileEntry> {
-        let file = self.file(entry.record).ok()?;
-        (file.in_use && file.sequence == entry.sequence).then_some(file)
+    /// The file a directory entry names if it is the current version of a live
+    /// file; `Ok(None)` for a stale entry, an error when its record cannot be read
+    /// (the caller reports it: a file must not vanish without a word).
+    pub fn entry_is_live(&self, entry: &IndexEntry) -> Result<Option<FileEntry>, NtfsError> {
+        let file = self.file(entry.record)?;
+        Ok((file.in_use && file.sequence == entry.sequence).then_some(file))
     }
 
     fn read_upcase(&self) -> Result<Vec<u16>, NtfsError> {

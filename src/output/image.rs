@@ -211,6 +211,9 @@ impl ImageOutput {
 /// SHA-256 of a whole byte range, read in large blocks.
 pub fn sha256_of(data: &dyn ReadAt) -> std::io::Result<String> {
     use sha2::Digest;
+    if let Some(why) = data.unbacked_problem() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, why));
+    }
     let mut hasher = sha2::Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut offset = 0u64;

@@ -259,19 +259,41 @@ fn open_targets(
         crate::evidence::ContainerKind::Ewf => "ewf",
     }
     .into();
+    if let Some(damage) = evidence.damage() {
+        pending.push((String::new(), String::new(), "image".into(), damage));
+    }
     report.segments = evidence.segments().to_vec();
     report.media_size = evidence.len();
     if options.hash {
         report.sha256 = Some(sha256_of(&evidence).map_err(|e| format!("hashing: {e}"))?);
     }
     let layout = disk::scan(&evidence).map_err(|e| e.to_string())?;
+    for warning in &layout.warnings {
+        pending.push((
+            String::new(),
+            String::new(),
+            "partitions".into(),
+            warning.clone(),
+        ));
+    }
     let mut targets = Vec::new();
     for part in layout.partitions.iter().filter(|p| p.fs == FsKind::Ntfs) {
         let window: Arc<dyn ReadAt> =
             Arc::new(Window::new(evidence.data(), part.offset, part.length));
         match Volume::open(window) {
             Ok(volume) => targets.push(Target {
-                label: part.number.to_string(),
+                label: {
+                    let label = part.number.to_string();
+                    for warning in volume.warnings() {
+                        pending.push((
+                            label.clone(),
+                            String::new(),
+                            "volume".into(),
+                            warning.clone(),
+                        ));
+                    }
+                    label
+                },
                 source: Source::Ntfs(Arc::new(volume)),
                 hives: Hives::default(),
             }),

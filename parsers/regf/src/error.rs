@@ -74,6 +74,28 @@ pub enum Error {
         /// The limit (hive bins data size / 8).
         limit: usize,
     },
+    /// A key node claims more subkeys or values than its list holds: the rest
+    /// were lost to damage, so an absent name cannot be called absent.
+    #[error("key node at offset {offset:#x} claims {claimed} {what}s but its list holds {listed}")]
+    CountMismatch {
+        /// The key node.
+        offset: u32,
+        /// `subkey` or `value`.
+        what: &'static str,
+        /// The count the node states.
+        claimed: u32,
+        /// Entries its list holds.
+        listed: usize,
+    },
+    /// A key reached a second time while walking the tree: a subkey list points
+    /// back at an ancestor or repeats a key.
+    #[error(
+        "key node at offset {offset:#x} is reached twice (subkey list cycle); not entered again"
+    )]
+    Cycle {
+        /// The key node reached again.
+        offset: u32,
+    },
     /// A key path given to `open_key` nests deeper than any key can.
     #[error("invalid key path {0:?}")]
     BadPath(String),

@@ -89,6 +89,9 @@ impl Hive {
         let mut stack = vec![(String::new(), root, 0usize)];
         while let Some((path, key, depth)) = stack.pop() {
             if !seen.insert(key.offset()) {
+                problems.push(Error::Cycle {
+                    offset: key.offset(),
+                });
                 continue;
             }
             visit(&path, &key);
@@ -101,6 +104,14 @@ impl Hive {
             }
             match key.subkeys() {
                 Ok(children) => {
+                    if (key.subkey_count() as usize) > children.len() {
+                        problems.push(Error::CountMismatch {
+                            offset: key.offset(),
+                            what: "subkey",
+                            claimed: key.subkey_count(),
+                            listed: children.len(),
+                        });
+                    }
                     for child in children.into_iter().rev() {
                         let child_path = if path.is_empty() {
                             child.name()

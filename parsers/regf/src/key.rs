@@ -9,7 +9,7 @@
 
 use crate::bytes::View;
 use crate::cell::NO_CELL;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::hive::Hive;
 use crate::subkey_list;
 use crate::text;
@@ -114,15 +114,32 @@ impl<'h> Key<'h> {
             .collect()
     }
 
-    /// The subkey called `name` (case-insensitive), if any.
+    /// The subkey called `name` (case-insensitive), if any. `Ok(None)` only when
+    /// the whole list was read and holds as many keys as the node claims: a key
+    /// missing from a damaged list is an error, not an absence.
     pub fn subkey(&self, name: &str) -> Result<Option<Key<'h>>> {
-        for off in self.subkey_offsets()? {
+        let offsets = self.subkey_offsets()?;
+        for &off in &offsets {
             let key = Key::at(self.hive, off)?;
             if text::eq_ignore_case(&key.name(), name) {
                 return Ok(Some(key));
             }
         }
+        self.check_count("subkey", self.subkey_count(), offsets.len())?;
         Ok(None)
+    }
+
+    /// An error when the node claims more entries than its list holds.
+    fn check_count(&self, what: &'static str, claimed: u32, listed: usize) -> Result<()> {
+        if claimed as usize > listed {
+            return Err(Error::CountMismatch {
+                offset: self.offset,
+                what,
+                claimed,
+                listed,
+            });
+        }
+        Ok(())
     }
 
     /// Cell offsets of the values, from the value list cell.
@@ -146,14 +163,17 @@ impl<'h> Key<'h> {
             .collect()
     }
 
-    /// The value called `name` (case-insensitive; `""` is the default value).
+    /// The value called `name` (case-insensitive; `""` is the default value);
+    /// `Ok(None)` only when the whole value list was read.
     pub fn value(&self, name: &str) -> Result<Option<Value<'h>>> {
-        for off in self.value_offsets()? {
+        let offsets = self.value_offsets()?;
+        for &off in &offsets {
             let value = Value::at(self.hive, off)?;
             if text::eq_ignore_case(&value.name(), name) {
                 return Ok(Some(value));
             }
         }
+        self.check_count("value", self.value_count(), offsets.len())?;
         Ok(None)
     }
 }

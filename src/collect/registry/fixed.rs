@@ -41,7 +41,9 @@ pub fn collect(writer: &KeyWriter<'_>, hives: &Hives) {
         for path in USER_RUN {
             all_values(writer, "run_key", ntuser, path);
         }
-        let (servers, _) = find_keys(&ntuser.hive, &format!("{RDP}\\Servers\\*"));
+        let found = find_keys(&ntuser.hive, &format!("{RDP}\\Servers\\*"));
+        writer.problems(ntuser, &found.problems);
+        let servers = found.keys;
         for (path, key) in servers {
             match key.value("UsernameHint").ok().flatten() {
                 Some(hint) => writer.write(value_row("rdp_client", ntuser, &path, &key, &hint)),
@@ -56,7 +58,9 @@ pub fn collect(writer: &KeyWriter<'_>, hives: &Hives) {
                 }
             }
         }
-        let (mounts, _) = find_keys(&ntuser.hive, &format!("{MOUNTPOINTS2}\\*"));
+        let found = find_keys(&ntuser.hive, &format!("{MOUNTPOINTS2}\\*"));
+        writer.problems(ntuser, &found.problems);
+        let mounts = found.keys;
         for (path, key) in mounts {
             writer.write(key_row("mountpoints2", ntuser, &path, &key));
         }
@@ -72,7 +76,9 @@ pub fn collect(writer: &KeyWriter<'_>, hives: &Hives) {
         }
     }
     if let Some(sam) = hives.first(HiveKind::Sam) {
-        let (names, _) = find_keys(&sam.hive, &format!("{SAM_NAMES}\\*"));
+        let found = find_keys(&sam.hive, &format!("{SAM_NAMES}\\*"));
+        writer.problems(sam, &found.problems);
+        let names = found.keys;
         for (path, key) in names {
             let rid = key.value("").ok().flatten().map(|v| v.value_type());
             writer.write(KeyRow {

@@ -11,7 +11,7 @@ use crate::traces::matcher::Observed;
 use crate::traces::{Glob, Hive};
 
 use super::load::LoadedHive;
-use super::value::{render, subkeys, type_name};
+use super::value::{render, type_name};
 
 /// Most keys one wildcard pattern may expand to in one hive; beyond it the pattern
 /// is reported as cut (a `ControlSet*\Enum\*\*` kind of rule must not list a hive).
@@ -61,6 +61,14 @@ impl<'a> KeyWriter<'a> {
             out,
             volume,
             timed: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Reports damage met reading `hive` (errors.csv): a key that could not be
+    /// read is never written as "not present".
+    pub fn problems(&self, hive: &LoadedHive, problems: &[String]) {
+        for p in problems {
+            self.out.error(self.volume, &hive.path, "registry", p);
         }
     }
 
@@ -163,20 +171,46 @@ pub fn value_row(
 
 /// Rows for every value of the key at `path` (nothing if the key is absent).
 pub fn all_values(writer: &KeyWriter<'_>, kind: &'static str, hive: &LoadedHive, path: &str) {
-    let Ok(Some(key)) = hive.hive.open_key(path) else {
-        return;
+    let key = match hive.hive.open_key(path) {
+        Ok(Some(key)) => key,
+        Ok(None) => return,
+        Err(e) => return writer.problems(hive, &[format!("{path}: {e}")]),
     };
-    for value in key.values().unwrap_or_default() {
-        writer.write(value_row(kind, hive, path, &key, &value));
+    match key.values() {
+        Ok(values) => {
+            for value in values {
+                writer.write(value_row(kind, hive, path, &key, &value));
+            }
+        }
+        Err(e) => writer.problems(hive, &[format!("{path}: values: {e}")]),
     }
+}
+
+/// Keys matching a pattern (see [`find_keys`]).
+pub struct KeyMatches<'h> {
+    /// The keys found, with their paths.
+    pub keys: Vec<(String, regf::Key<'h>)>,
+    /// True when more than [`MAX_MATCHES`] matched and the list was cut.
+    pub cut: bool,
+    /// Damage met on the way: keys that could not be searched. With any, an
+    /// empty `keys` does not mean "not present".
+    pub problems: Vec<String>,
 }
 
 /// The keys whose path matches `pattern` component by component (`\`-separated;
 /// `*` and `?` stay within one component), with their paths; at most
 /// [`MAX_MATCHES`], the flag says whether the list was cut.
-pub fn find_keys<'h>(hive: &'h regf::Hive, pattern: &str) -> (Vec<(String, regf::Key<'h>)>, bool) {
-    let Ok(root) = hive.root() else {
-        return (Vec::new(), false);
+pub fn find_keys<'h>(hive: &'h regf::Hive, pattern: &str) -> KeyMatches<'h> {
+    let mut problems = Vec::new();
+    let root = match hive.root() {
+        Ok(root) => root,
+        Err(e) => {
+            return KeyMatches {
+                keys: Vec::new(),
+                cut: false,
+                problems: vec![format!("root key unreadable: {e}")],
+            }
+        }
     };
     let mut current = vec![(String::new(), root)];
     let mut cut = false;
@@ -196,15 +230,25 @@ pub fn find_keys<'h>(hive: &'h regf::Hive, pattern: &str) -> (Vec<(String, regf:
                     format!("{path}\\{name}")
                 }
             };
+            let shown = if path.is_empty() { "(root)" } else { path };
             if let Some(glob) = &glob {
-                for child in subkeys(key) {
-                    let name = child.name();
-                    if glob.matches(&name) {
-                        next.push((join(name), child));
+                match key.subkeys() {
+                    Ok(children) => {
+                        for child in children {
+                            let name = child.name();
+                            if glob.matches(&name) {
+                                next.push((join(name), child));
+                            }
+                        }
                     }
+                    Err(e) => problems.push(format!("{shown}: subkeys unreadable: {e}")),
                 }
-            } else if let Ok(Some(child)) = key.subkey(component) {
-                next.push((join(child.name()), child));
+            } else {
+                match key.subkey(component) {
+                    Ok(Some(child)) => next.push((join(child.name()), child)),
+                    Ok(None) => {}
+                    Err(e) => problems.push(format!("{shown}: looking for {component}: {e}")),
+                }
             }
             if next.len() > MAX_MATCHES {
                 next.truncate(MAX_MATCHES);
@@ -217,5 +261,9 @@ pub fn find_keys<'h>(hive: &'h regf::Hive, pattern: &str) -> (Vec<(String, regf:
             break;
         }
     }
-    (current, cut)
+    KeyMatches {
+        keys: current,
+        cut,
+        problems,
+    }
 }

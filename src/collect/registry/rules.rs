@@ -106,7 +106,9 @@ pub fn collect(writer: &KeyWriter<'_>, hives: &Hives, targets: &Targets) {
             continue;
         }
         for hive in matching {
-            for row in look_up(hive, target) {
+            let (rows, problems) = look_up(hive, target);
+            writer.problems(hive, &problems);
+            for row in rows {
                 writer.write(KeyRow {
                     tools: tools.clone(),
                     ..row
@@ -117,8 +119,9 @@ pub fn collect(writer: &KeyWriter<'_>, hives: &Hives, targets: &Targets) {
 }
 
 /// The rows one target gives in one hive.
-fn look_up(hive: &LoadedHive, target: &Target) -> Vec<KeyRow> {
-    let (keys, cut) = find_keys(&hive.hive, &target.key);
+fn look_up(hive: &LoadedHive, target: &Target) -> (Vec<KeyRow>, Vec<String>) {
+    let found = find_keys(&hive.hive, &target.key);
+    let (keys, cut, problems) = (found.keys, found.cut, found.problems);
     let wanted_data = target
         .data
         .as_ref()
@@ -133,8 +136,15 @@ fn look_up(hive: &LoadedHive, target: &Target) -> Vec<KeyRow> {
         note: format!("{note}{wanted_data}"),
         ..KeyRow::default()
     };
+    if keys.is_empty() && !problems.is_empty() {
+        let row = missing(&format!(
+            "hive damaged, key not searchable: {}",
+            problems.join("; ")
+        ));
+        return (vec![row], problems);
+    }
     if keys.is_empty() {
-        return vec![missing("key not present")];
+        return (vec![missing("key not present")], problems);
     }
     let mut rows = Vec::new();
     let value_glob = target.value.as_deref().and_then(|v| Glob::new(v).ok());
@@ -175,7 +185,7 @@ fn look_up(hive: &LoadedHive, target: &Target) -> Vec<KeyRow> {
             );
         }
     }
-    rows
+    (rows, problems)
 }
 
 /// Longest data pattern quoted in a note (some rules quote whole service
