@@ -188,7 +188,7 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: Option<&LiveRec
     out.collected(volume, path, file.data.as_ref());
     // Chunks end where the data does: a stated size nothing backs is not walked.
     if let Some(note) = file.unbacked_tail() {
-        out.error(volume, path, "evtx", &note);
+        out.error(volume, path, Stage::Evtx, &note);
     }
     let reader = ReadSeekAdapter::new(file.existing());
     let mut failures = Vec::new();

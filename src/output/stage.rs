@@ -7,6 +7,10 @@ use std::fmt;
 pub enum Stage {
     /// Opening the image or triage folder.
     Open,
+    /// The container (E01 segments, chunks) behind the image.
+    Image,
+    /// The partition tables.
+    Partitions,
     /// Opening an NTFS volume.
     Volume,
     /// Listing a directory.
@@ -52,6 +56,8 @@ impl Stage {
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Open => "open",
+            Stage::Image => "image",
+            Stage::Partitions => "partitions",
             Stage::Volume => "volume",
             Stage::List => "list",
             Stage::Evtx => "evtx",

@@ -260,7 +260,7 @@ fn open_targets(
     }
     .into();
     if let Some(damage) = evidence.damage() {
-        pending.push((String::new(), String::new(), "image".into(), damage));
+        pending.push((String::new(), String::new(), Stage::Image, damage));
     }
     report.segments = evidence.segments().to_vec();
     report.media_size = evidence.len();
@@ -272,7 +272,7 @@ fn open_targets(
         pending.push((
             String::new(),
             String::new(),
-            "partitions".into(),
+            Stage::Partitions,
             warning.clone(),
         ));
     }
@@ -288,7 +288,7 @@ fn open_targets(
                         pending.push((
                             label.clone(),
                             String::new(),
-                            "volume".into(),
+                            Stage::Volume,
                             warning.clone(),
                         ));
                     }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use crate::collect::rows::observation;
+use crate::output::Stage;
 use crate::pipeline::Sinks;
 use crate::traces::matcher::Observed;
 use crate::traces::{Glob, Hive};
@@ -68,7 +69,7 @@ impl<'a> KeyWriter<'a> {
     /// read is never written as "not present".
     pub fn problems(&self, hive: &LoadedHive, problems: &[String]) {
         for p in problems {
-            self.out.error(self.volume, &hive.path, "registry", p);
+            self.out.error(self.volume, &hive.path, Stage::Registry, p);
         }
     }
 
