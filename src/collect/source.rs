@@ -39,10 +39,19 @@ impl OpenFile {
             .min(self.data.len())
     }
 
-    /// The file up to [`OpenFile::data_end`]: what a parser of a format that never
-    /// ends in zeros reads, so a stated size nothing backs costs nothing.
-    pub fn existing(&self) -> Arc<dyn ReadAt> {
-        let end = self.data_end();
+    /// The file up to the last `unit`-sized block (after a `header` of that many
+    /// bytes) that holds any data: blocks that are wholly sparse or unwritten are
+    /// dropped, so a stated size nothing backs costs nothing, while a block whose
+    /// end is zeros (an event-log chunk's free space, often left sparse by copies)
+    /// is kept whole.
+    pub fn existing(&self, header: u64, unit: u64) -> Arc<dyn ReadAt> {
+        let data = self.data_end();
+        let end = if data <= header || unit == 0 {
+            header
+        } else {
+            header + (data - header).div_ceil(unit) * unit
+        }
+        .min(self.data.len());
         if end == self.data.len() {
             return Arc::clone(&self.data);
         }
@@ -60,11 +69,17 @@ impl OpenFile {
         })
     }
 
-    /// Reads the file up to the end of its data ([`OpenFile::data_end`]; zeros
-    /// after it are not read or held), refusing more than `limit` bytes (a damaged
-    /// or hostile size must not decide how much memory we take).
+    /// Reads the whole file, or only up to the end of its data
+    /// ([`OpenFile::data_end`]) when its stated size is beyond anything the volume
+    /// could back; refuses more than `limit` bytes (a damaged or hostile size must
+    /// not decide how much memory we take).
     pub fn read_all(&self, limit: u64) -> Result<Vec<u8>, String> {
-        let len = self.data_end();
+        // Zeros at the end may be part of the format (padding): only a size that
+        // nothing could back is cut to the data.
+        let len = match self.data.unbacked_problem() {
+            Some(_) => self.data_end(),
+            None => self.data.len(),
+        };
         if len > limit {
             return Err(format!(
                 "{len} bytes is more than the {limit} a file of this kind can have"

@@ -190,7 +190,8 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: Option<&LiveRec
     if let Some(note) = file.unbacked_tail() {
         out.error(volume, path, Stage::Evtx, &note);
     }
-    let reader = ReadSeekAdapter::new(file.existing());
+    // A 4 KiB file header, then 64 KiB chunks.
+    let reader = ReadSeekAdapter::new(file.existing(4096, 65536));
     let mut failures = Vec::new();
     let result = read_log(
         reader,
