@@ -54,7 +54,7 @@ measure() { # label input-bytes rows-table command...
 printf '%-36s %14s %12s %10s %9s %12s\n' input bytes records wall user "peak RSS"
 for n in "${copies[@]}"; do
     dir=$(folder "$n")
-    bytes=$(find "$dir" -name "*.evtx" -printf "%s\n" | awk "{s+=\$1} END {print s}")
+    bytes=$(find "$dir" -name "*.evtx" -printf "%s\n" | awk "{s+=\$1} END {printf \"%.0f\", s}")
     measure "event logs x$n ($((n * 94)) files)" "$bytes" evtx \
         "$toolmark" scan "$dir" --artifacts evtx --jobs 2
 done
