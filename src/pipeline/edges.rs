@@ -42,6 +42,13 @@ pub struct Edge {
     evidence: BTreeSet<String>,
 }
 
+impl Edge {
+    /// Records behind the edge.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+}
+
 /// `(source host, source ip, destination host, account, kind, detail)`; detail is the
 /// logon type for logons and the share name for share access.
 pub type EdgeKey = (String, String, String, String, String, String);

@@ -167,3 +167,73 @@ impl<'a> Sinks<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traces::load_embedded;
+
+    /// A network logon from another host, as the destination's Security log holds it.
+    fn logon() -> EventRecord {
+        let fields = [
+            ("TargetUserName", "admin"),
+            ("TargetDomainName", "CORP"),
+            ("LogonType", "3"),
+            ("IpAddress", "10.0.0.5"),
+            ("WorkstationName", "WS01"),
+        ];
+        EventRecord {
+            record_id: 7,
+            time: "2024-01-01T10:00:00.0000000Z".into(),
+            channel: "Security".into(),
+            event_id: 4624,
+            fields: fields
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            ..EventRecord::default()
+        }
+    }
+
+    #[test]
+    fn a_carved_copy_of_a_live_record_makes_no_second_edge() {
+        let dir = std::env::temp_dir().join(format!("tm-sinks-{}", std::process::id()));
+        let kb = load_embedded().unwrap();
+        let tables = ImageOutput::create(&dir, "img", "SRV01", false, false).unwrap();
+        let sinks = Sinks::new(
+            tables,
+            Some(Matcher::new(&kb)),
+            HostProfile::default(),
+            ObservationWriter::none(),
+        );
+        let record = logon();
+        sinks.event_record("1", "Security.evtx", &record, None);
+        let copy = Carved {
+            offset: 4096,
+            verified: true,
+            live_copy: true,
+        };
+        sinks.event_record("1", "(unallocated)", &record, Some(copy));
+        let lost = Carved {
+            live_copy: false,
+            ..copy
+        };
+        let drained = sinks.drain().unwrap();
+        let counts: Vec<u64> = drained.edges.edges().values().map(|e| e.count()).collect();
+        assert_eq!(counts, [1], "the live copy counts once");
+        assert_eq!(drained.profile.channels["security"].count, 1);
+        // A carved record no live log holds is new evidence and counts.
+        let sinks = Sinks::new(
+            drained.tables,
+            None,
+            HostProfile::default(),
+            ObservationWriter::none(),
+        );
+        sinks.event_record("1", "(unallocated)", &record, Some(lost));
+        let drained = sinks.drain().unwrap();
+        let counts: Vec<u64> = drained.edges.edges().values().map(|e| e.count()).collect();
+        assert_eq!(counts, [1]);
+        drained.tables.finish().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
