@@ -85,7 +85,6 @@ impl EdgeAggregator {
         event_id: u32,
         field: &dyn Fn(&str) -> Option<&'r str>,
         time: Option<&str>,
-        _file: &str,
     ) {
         let Some(found) = edge_of(channel, event_id, field, &self.host) else {
             return;

@@ -54,13 +54,7 @@ pub fn rejudge(dir: &Path, kb: &KnowledgeBase, raw_cells: bool) -> Result<ImageR
                     .find(|(n, _)| n == name)
                     .map(|(_, v)| v.as_str())
             };
-            edges.add(
-                channel,
-                *event_id,
-                &field,
-                o.time.as_deref(),
-                &o.reference.file,
-            );
+            edges.add(channel, *event_id, &field, o.time.as_deref());
         }
         matcher.observe(&o);
     }

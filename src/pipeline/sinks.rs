@@ -137,7 +137,6 @@ impl<'a> Sinks<'a> {
             record.event_id,
             &field,
             time,
-            file,
         );
         if let Some(matcher) = self
             .matcher
