@@ -739,3 +739,46 @@ fn registry_rows_reach_the_timeline_with_their_times() {
         assert_eq!(ours, expected, "{artifact}");
     }
 }
+
+/// A SYSTEM hive whose `Services` key points its subkey list outside the hive: the
+/// services table loses what it cannot read, and errors.csv says so (exit 2), instead
+/// of an empty table that reads as "no service installed".
+#[test]
+fn an_unreadable_subkey_list_is_an_error_not_an_empty_table() {
+    let root = cache_dir("scan-registry-damaged-services");
+    let _ = std::fs::remove_dir_all(&root);
+    let config = root.join("host/Windows/System32/config");
+    std::fs::create_dir_all(&config).unwrap();
+    let hive = run_ok(
+        toolmark()
+            .arg("cat")
+            .arg(built_images().join("win10-aptsim.raw"))
+            .arg("Windows/System32/config/SYSTEM"),
+    )
+    .stdout;
+    let mut hive = hive;
+    // The key node named `Services`: "nk", name length at +72, name at +76, subkey
+    // list offset at +28 (offsets from the signature, as the regf layout has them).
+    let at = (0..hive.len() - 84)
+        .find(|&i| {
+            &hive[i..i + 2] == b"nk"
+                && u16::from_le_bytes([hive[i + 72], hive[i + 73]]) == 8
+                && &hive[i + 76..i + 84] == b"Services"
+        })
+        .expect("Services key node");
+    hive[at + 28..at + 32].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+    std::fs::write(config.join("SYSTEM"), &hive).unwrap();
+    let out = root.join("out");
+    let result = scan_into(&[root.join("host")], &out, &["--artifacts", "registry"]);
+    assert_eq!(result.status.code(), Some(2), "a loss must set exit 2");
+    let errors = Table::read(&out.join("host/errors.csv"));
+    let about_services = errors
+        .rows
+        .iter()
+        .filter(|r| {
+            errors.cell(r, "stage") == "registry" && errors.cell(r, "error").contains("Services")
+        })
+        .count();
+    assert!(about_services >= 1, "{:?}", errors.rows);
+    assert!(Table::read(&out.join("host/services.csv")).rows.is_empty());
+}

@@ -9,7 +9,7 @@
 use filetime::Filetime;
 
 use super::load::{HiveKind, Hives};
-use super::value::subkeys;
+use super::reader::Reader;
 use crate::collect::rows::observation;
 use crate::pipeline::Sinks;
 use crate::traces::matcher::{ExecutionArtifact, Observed};
@@ -27,29 +27,29 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     let Some(system) = hives.first(HiveKind::System) else {
         return;
     };
-    let Ok(root) = system.hive.root() else {
+    let read = Reader::new(out, volume, &system.path);
+    let Some(root) = read.root(&system.hive) else {
         return;
     };
-    for set in subkeys(&root) {
+    for set in read.subkeys(&root) {
         let set_name = set.name();
         if !set_name.to_ascii_lowercase().starts_with("controlset") {
             continue;
         }
         for settings in SETTINGS {
-            let Ok(Some(users)) = system.hive.open_key(&format!("{set_name}\\{settings}")) else {
+            let Some(users) = read.open(&system.hive, &format!("{set_name}\\{settings}")) else {
                 continue;
             };
             let service = settings.split('\\').nth(1).unwrap_or_default();
-            for user in subkeys(&users) {
+            for user in read.subkeys(&users) {
                 let sid = user.name();
-                for value in user.values().unwrap_or_default() {
+                for value in read.values(&user) {
                     let name = value.name();
                     if BOOKKEEPING.iter().any(|b| b.eq_ignore_ascii_case(&name)) {
                         continue;
                     }
-                    let Some(time) = value
-                        .raw_data()
-                        .ok()
+                    let Some(time) = read
+                        .raw(&user, &value)
                         .and_then(|d| Filetime::from_le_slice(&d))
                     else {
                         continue;

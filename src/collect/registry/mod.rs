@@ -20,6 +20,7 @@ pub mod fixed;
 pub mod host;
 pub mod keys;
 pub mod load;
+pub mod reader;
 pub mod rules;
 pub mod services;
 pub mod shimcache;

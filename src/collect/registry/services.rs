@@ -9,7 +9,8 @@
 
 use super::host::current_control_set;
 use super::load::{HiveKind, Hives};
-use super::value::{number, subkeys, text};
+use super::reader::Reader;
+use super::value::{number, text};
 use crate::collect::rows::observation;
 use crate::pipeline::Sinks;
 use crate::traces::matcher::Observed;
@@ -53,18 +54,17 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     let Some(set) = current_control_set(&system.hive) else {
         return;
     };
-    let Ok(Some(services)) = system.hive.open_key(&format!("{set}\\Services")) else {
+    let read = Reader::new(out, volume, &system.path);
+    let Some(services) = read.open(&system.hive, &format!("{set}\\Services")) else {
         return;
     };
-    for service in subkeys(&services) {
+    for service in read.subkeys(&services) {
         let name = service.name();
         let start = number(&service, "Start");
         let kind = number(&service, "Type");
         let image_path = text(&service, "ImagePath");
-        let dll = service
-            .subkey("Parameters")
-            .ok()
-            .flatten()
+        let dll = read
+            .subkey(&service, "Parameters")
             .map(|p| text(&p, "ServiceDll"))
             .unwrap_or_default();
         let written = service.last_written().to_string();

@@ -5,6 +5,7 @@
 
 use super::host::current_control_set;
 use super::load::{HiveKind, Hives};
+use super::reader::Reader;
 use super::value::bytes;
 use crate::collect::rows::observation;
 use crate::output::Stage;
@@ -24,8 +25,9 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     let Some(set) = current_control_set(&system.hive) else {
         return;
     };
+    let read = Reader::new(out, volume, &system.path);
     let blob = CACHE_KEYS.iter().find_map(|k| {
-        let key = system.hive.open_key(&format!("{set}\\{k}")).ok()??;
+        let key = read.open(&system.hive, &format!("{set}\\{k}"))?;
         bytes(&key, "AppCompatCache")
     });
     let Some(blob) = blob else {

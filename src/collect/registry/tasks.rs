@@ -17,8 +17,9 @@ use std::collections::BTreeSet;
 use filetime::Filetime;
 
 use super::load::{HiveKind, Hives};
+use super::reader::Reader;
 use super::task_xml::{self, TaskXml, MAX_XML_BYTES};
-use super::value::{bytes, subkeys, text};
+use super::value::{bytes, text};
 use crate::collect::rows::observation;
 use crate::collect::source::Source;
 use crate::pipeline::Sinks;
@@ -34,22 +35,23 @@ pub fn collect(source: &Source, out: &Sinks<'_>, volume: &str, hives: &Hives) {
     let Some(software) = hives.first(HiveKind::Software) else {
         return;
     };
-    let Ok(Some(cache)) = software.hive.open_key(TASK_CACHE) else {
+    let read = Reader::new(out, volume, &software.path);
+    let Some(cache) = read.open(&software.hive, TASK_CACHE) else {
         return;
     };
     let mut by_tree = Vec::new();
-    if let Ok(Some(tree)) = cache.subkey("Tree") {
-        walk_tree(&tree, String::new(), 0, &mut by_tree);
+    if let Some(tree) = read.subkey(&cache, "Tree") {
+        walk_tree(&read, &tree, String::new(), 0, &mut by_tree);
     }
-    let tasks = cache.subkey("Tasks").ok().flatten();
+    let tasks = read.subkey(&cache, "Tasks");
     let mut seen = BTreeSet::new();
     for (name, id) in &by_tree {
-        let task = tasks.as_ref().and_then(|t| t.subkey(id).ok().flatten());
+        let task = tasks.as_ref().and_then(|t| read.subkey(t, id));
         seen.insert(id.to_ascii_lowercase());
         write(source, out, volume, &software.path, name, id, task.as_ref());
     }
     // Entries the Tree no longer points to (a half-deleted task).
-    for task in tasks.as_ref().map(subkeys).unwrap_or_default() {
+    for task in tasks.as_ref().map(|t| read.subkeys(t)).unwrap_or_default() {
         let id = task.name();
         if seen.contains(&id.to_ascii_lowercase()) {
             continue;
@@ -60,17 +62,23 @@ pub fn collect(source: &Source, out: &Sinks<'_>, volume: &str, hives: &Hives) {
 }
 
 /// `(\folder\name, id)` of every Tree key with an `Id`.
-fn walk_tree(key: &regf::Key<'_>, path: String, depth: usize, out: &mut Vec<(String, String)>) {
+fn walk_tree(
+    read: &Reader<'_>,
+    key: &regf::Key<'_>,
+    path: String,
+    depth: usize,
+    out: &mut Vec<(String, String)>,
+) {
     if depth > MAX_DEPTH {
         return;
     }
-    for child in subkeys(key) {
+    for child in read.subkeys(key) {
         let child_path = format!("{path}\\{}", child.name());
         let id = text(&child, "Id");
         if !id.is_empty() {
             out.push((child_path.clone(), id));
         }
-        walk_tree(&child, child_path, depth + 1, out);
+        walk_tree(read, &child, child_path, depth + 1, out);
     }
 }
 

@@ -15,7 +15,7 @@
 use filetime::Filetime;
 
 use super::load::{HiveKind, Hives};
-use super::value::subkeys;
+use super::reader::Reader;
 use crate::collect::rows::observation;
 use crate::pipeline::Sinks;
 use crate::traces::matcher::{ExecutionArtifact, Observed};
@@ -74,16 +74,18 @@ fn decode(data: &[u8]) -> Option<Entry> {
 /// Writes every UserAssist entry of every NTUSER.DAT.
 pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     for ntuser in hives.all(HiveKind::Ntuser) {
-        let Ok(Some(root)) = ntuser.hive.open_key(USERASSIST) else {
+        let read = Reader::new(out, volume, &ntuser.path);
+        let Some(root) = read.open(&ntuser.hive, USERASSIST) else {
             continue;
         };
-        for guid in subkeys(&root) {
-            let Ok(Some(count)) = guid.subkey("Count") else {
+        for guid in read.subkeys(&root) {
+            let Some(count) = read.subkey(&guid, "Count") else {
                 continue;
             };
             let guid_name = guid.name();
-            for value in count.values().unwrap_or_default() {
-                let Some(entry) = value.raw_data().ok().and_then(|d| decode(&d)) else {
+            for value in read.values(&count) {
+                // Values of other sizes are not UserAssist entries (e.g. UEME_CTLSESSION).
+                let Some(entry) = read.raw(&count, &value).and_then(|d| decode(&d)) else {
                     continue;
                 };
                 let raw_name = value.name();

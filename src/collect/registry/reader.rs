@@ -1,0 +1,99 @@
+//! Walking a hive for a collector without losing damage silently: a key that is
+//! absent is absent, but a key, subkey list or value list that cannot be read is an
+//! errors.csv row naming the hive and the key, and the walk goes on with the rest.
+
+use regf::{Hive, Key, Value};
+
+use crate::output::Stage;
+use crate::pipeline::Sinks;
+
+/// Reads keys of one hive on behalf of a collector, reporting what it cannot read.
+pub struct Reader<'a> {
+    out: &'a Sinks<'a>,
+    volume: &'a str,
+    /// Volume path of the hive, for errors.csv.
+    hive_path: &'a str,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader reporting into `out` for the hive at `hive_path` on `volume`.
+    pub fn new(out: &'a Sinks<'a>, volume: &'a str, hive_path: &'a str) -> Self {
+        Reader {
+            out,
+            volume,
+            hive_path,
+        }
+    }
+
+    fn report(&self, what: &str, error: &dyn std::fmt::Display) {
+        self.out.error(
+            self.volume,
+            self.hive_path,
+            Stage::Registry,
+            &format!("{what}: {error}"),
+        );
+    }
+
+    /// The root key, or `None` (reported) when it cannot be read.
+    pub fn root<'h>(&self, hive: &'h Hive) -> Option<Key<'h>> {
+        hive.root()
+            .map_err(|e| self.report("root key unreadable", &e))
+            .ok()
+    }
+
+    /// The key at `path`: `None` when absent, and when unreadable (reported).
+    pub fn open<'h>(&self, hive: &'h Hive, path: &str) -> Option<Key<'h>> {
+        match hive.open_key(path) {
+            Ok(key) => key,
+            Err(e) => {
+                self.report(&format!("key {path} unreadable"), &e);
+                None
+            }
+        }
+    }
+
+    /// Subkey `name` of `key`: `None` when absent, and when unreadable (reported).
+    pub fn subkey<'h>(&self, key: &Key<'h>, name: &str) -> Option<Key<'h>> {
+        match key.subkey(name) {
+            Ok(sub) => sub,
+            Err(e) => {
+                self.report(&format!("subkey {name} of {} unreadable", key.name()), &e);
+                None
+            }
+        }
+    }
+
+    /// The subkeys of `key`; a list that cannot be read is reported and empty.
+    pub fn subkeys<'h>(&self, key: &Key<'h>) -> Vec<Key<'h>> {
+        key.subkeys().unwrap_or_else(|e| {
+            self.report(&format!("subkeys of {} unreadable", key.name()), &e);
+            Vec::new()
+        })
+    }
+
+    /// The values of `key`; a list that cannot be read is reported and empty.
+    pub fn values<'h>(&self, key: &Key<'h>) -> Vec<Value<'h>> {
+        key.values().unwrap_or_else(|e| {
+            self.report(&format!("values of {} unreadable", key.name()), &e);
+            Vec::new()
+        })
+    }
+
+    /// The raw data of `value`, or `None` (reported) when it cannot be read.
+    pub fn raw(&self, key: &Key<'_>, value: &Value<'_>) -> Option<Vec<u8>> {
+        value
+            .raw_data()
+            .map_err(|e| {
+                self.report(
+                    &format!(
+                        "data of value {} of {} unreadable",
+                        value.name(),
+                        key.name()
+                    ),
+                    &e,
+                )
+            })
+            .ok()
+            .map(|d| d.to_vec())
+    }
+}
