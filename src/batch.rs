@@ -214,7 +214,7 @@ pub fn run(
     // logons are worth the same table.
     rollup_rows.insert(
         "lateral_movement".into(),
-        crate::pipeline::edges::write(out, &images, options.raw_cells)?,
+        crate::pipeline::lateral::write(out, &images, options.raw_cells, options.all_edges)?,
     );
     let report = BatchReport {
         images,

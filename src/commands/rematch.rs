@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 use super::{Outcome, EXIT_USAGE};
 use crate::batch::{concatenate, judged_tables};
-use crate::pipeline::{edges, rejudge};
+use crate::pipeline::{lateral, rejudge};
 
 /// Runs `toolmark match`.
-pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool) -> Outcome {
+pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool, all_edges: bool) -> Outcome {
     let kb = match rules {
         Some(path) => crate::traces::load_path(path),
         None => crate::traces::load_embedded(),
@@ -47,7 +47,7 @@ pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool) -> Outcome {
         if images.len() > 1 {
             concatenate(out, &images, &judged_tables()).map_err(anyhow::Error::msg)?;
         }
-        edges::write(out, &images, raw_cells).map_err(anyhow::Error::msg)?;
+        lateral::write(out, &images, raw_cells, all_edges).map_err(anyhow::Error::msg)?;
     }
     Ok(ExitCode::SUCCESS)
 }
