@@ -394,6 +394,47 @@ fn renamed_psexec_is_found_by_its_service() {
         .any(|f| f.tool_id == "psexec" && f.role == Role::Destination));
 }
 
+/// A command line that carries Invoke-Mimikatz only once decoded: the
+/// `-EncodedCommand` text below is `Invoke-Mimikatz -Command "sekurlsa::logonpasswords"`
+/// in UTF-16LE base64 (made with Python's `base64.b64encode(s.encode("utf-16-le"))`).
+/// The same line with a harmless payload finds nothing.
+#[test]
+fn encoded_invoke_mimikatz_is_found_by_its_decoded_command() {
+    let kb = load_embedded().unwrap();
+    let line = |payload: &str| {
+        vec![event(
+            "2024-01-01T10:00:00Z",
+            "Security",
+            4688,
+            &[
+                (
+                    "NewProcessName",
+                    "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+                ),
+                (
+                    "CommandLine",
+                    format!("powershell.exe -NoP -NonI -W Hidden -Enc {payload}").as_str(),
+                ),
+            ],
+        )]
+    };
+    let found = |obs: Vec<Observation>| {
+        let profile = HostProfile::from_observations(&obs);
+        evaluate(&kb, obs, &profile)
+            .into_iter()
+            .map(|f| format!("{}:{}", f.tool_id, f.role.as_str()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        found(line(ENCODED_INVOKE_MIMIKATZ)),
+        ["invoke_mimikatz:source"]
+    );
+    // "Get-Date" encoded the same way.
+    assert!(found(line("RwBlAHQALQBEAGEAdABlAA==")).is_empty());
+}
+
+const ENCODED_INVOKE_MIMIKATZ: &str = "SQBuAHYAbwBrAGUALQBNAGkAbQBpAGsAYQB0AHoAIAAtAEMAbwBtAG0AYQBuAGQAIAAiAHMAZQBrAHUAcgBsAHMAYQA6ADoAbABvAGcAbwBuAHAAYQBzAHMAdwBvAHIAZABzACIA";
+
 /// `unless` refuses benign twins on raw event traces and on fact traces alike, and
 /// shows in the trace description.
 #[test]

@@ -158,6 +158,20 @@ WMIC_NOTE = ("a shell or script host started by WmiPrvSE.exe: a process created 
              "call create, Invoke-WmiMethod); the sheets show only the WmiPrvSE start itself (our addition)")
 RDP_NOTE = ("an RDP logon, or a refused one (an RDP client reached this host); the sheets list the session "
             "events and 4624 type 10 as supporting (our addition)")
+# schemaIDGUIDs of the directory classes a DC registration touches.
+SERVERS_CONTAINER = "f780acc0-56f0-11d1-a9c6-0000f80367c1"
+SERVER_CLASS = "bf967a92-0de6-11d0-a285-00aa003049e2"
+NTDS_DSA_CLASS = "f0f8ffab-1191-11d0-a060-00aa006c33ed"
+# The built-in administrator (RID 500) under its default names in common Windows languages.
+ADMINISTRATOR_NAMES = ["Administrator", "Administrateur", "Administrador", "Administratör", "Amministratore",
+                       "Järjestelmänvalvoja", "Администратор", "Administratorius", "Rendszergazda"]
+GOLDEN_NOTE = ("a Kerberos network logon whose PAC says RID 500 under another name: a forged ticket "
+               "(mimikatz kerberos::golden defaults to /id:500 with any /user, e.g. one that does not exist). "
+               "Benign twin: a renamed built-in administrator, so this stays one anchor (our addition)")
+NTDSUTIL_ESENT_NOTE = ("the database engine working for ntdsutil.exe (ESENT names the process in its first field): "
+                       "creating, attaching or recovering the IFM copy of ntds.dit (our addition)")
+INVOKE_MIMIKATZ_NOTE = ("a command line naming Invoke-Mimikatz, also once decoded (-EncodedCommand, char-code "
+                        "arrays): the script run by PowerShell (our addition)")
 DCSHADOW_NOTE = ("the rogue-DC registration DCShadow performs on the real DC (our addition). Its benign twin is a real "
                  "DC promotion: the server object is the same, a real DC's account sits in OU=Domain Controllers")
 
@@ -188,7 +202,22 @@ TOOLS = {
                                              {"Properties": ["*1131f6ac-9c07-11d1-f79f-00c04fc2dcd2*", "*9923a32a-3607-11d2-b9be-0000f87a36b2*"]},
                                              "replication-topology and add-replica rights used by a user: DCShadow, but also a real "
                                              "DC promotion, so supporting (our addition)"),
-                                 strength="supporting", unless={"SubjectUserName": ["*$"]})]),
+                                 strength="supporting", unless={"SubjectUserName": ["*$"]}),
+                            dict(EXTRA_EVENT(DC, "audit:computer_account_management", "Security", 4742,
+                                             {"ServicePrincipalNames": "*GC/*"},
+                                             "the GC/ SPN of the rogue-DC registration as the computer-account change records it: "
+                                             "the same fact as the 5136 above, another witness (our addition)"),
+                                 unless={"SubjectUserName": ["*$"]}),
+                            dict(EXTRA_EVENT(DC, "audit:directory_service_access", "Security", 4662,
+                                             {"ObjectType": "*" + SERVERS_CONTAINER + "*", "Properties": "*" + SERVER_CLASS + "*"},
+                                             "a server object created in a site's Servers container, as the access check records "
+                                             "it: the same fact as the 5137 above, another witness (our addition)"),
+                                 unless={"SubjectUserName": ["*$"]}),
+                            dict(EXTRA_EVENT(DC, "audit:directory_service_access", "Security", 4662,
+                                             {"ObjectType": "*" + NTDS_DSA_CLASS + "*", "Properties": ["*%%1537*", "*DELETE*"]},
+                                             "the rogue DC's nTDSDSA object deleted by a user when DCShadow unregisters "
+                                             "(our addition); a real DC demotion runs as the machine account"),
+                                 unless={"SubjectUserName": ["*$"]})]),
     "dcsync": dict(exes=[("mimikatz.exe", S, True)], tokens=["lsadump::dcsync"],
                    extra=[EXTRA_EVENT(DC, "audit:directory_service_access", "Security", 4662,
                                       {"Properties": ["*1131f6aa-9c07-11d1-f79f-00c04fc2dcd2*", "*1131f6ad-9c07-11d1-f79f-00c04fc2dcd2*"]},
@@ -205,14 +234,19 @@ TOOLS = {
     "get_gpppassword": dict(exes=[("powershell.exe", S, False), ("get-gpppassword.ps1", S, True)], tokens=["Get-GPPPassword", "GPPPassword", "Groups.xml"],
                             extra=[SCRIPT_BLOCK("Get-GPPPassword")],
                             note="Runs inside powershell.exe; besides the script block, only the read of Groups.xml in SYSVOL points at it."),
-    "golden_ticket": dict(exes=[("mimikatz.exe", S, True)], tokens=["kerberos::golden", "kerberos::ptt", ".kirbi"]),
+    "golden_ticket": dict(exes=[("mimikatz.exe", S, True)], tokens=["kerberos::golden", "kerberos::ptt", ".kirbi"],
+                          extra=[dict(EXTRA_EVENT(D, "default", "Security", 4624,
+                                                  {"TargetUserSid": "S-1-5-21-*-500", "LogonType": "3",
+                                                   "AuthenticationPackageName": "Kerberos"}, GOLDEN_NOTE),
+                                      unless={"TargetUserName": ADMINISTRATOR_NAMES})]),
     "gsecdump": dict(exes=[("gsecdump.exe", S, True), ("g64-7a3.exe", S, True)], tokens=["gsecdump", "g64-7a3"]),
     "htran": dict(exes=[("htran.exe", S, True)], tokens=["htran", "-tran "]),
     "invoke_mimikatz": dict(exes=[("powershell.exe", S, False), ("wsmprovhost.exe", D, False)], tokens=["Invoke-Mimikatz", "mimikatz"],
                             extra=[SCRIPT_BLOCK("Invoke-Mimikatz"),
                                    dict(SCRIPT_BLOCK("sekurlsa::"), fields={"ScriptBlockText": ["*sekurlsa::*", "*kerberos::*", "*lsadump::*"]},
                                         note="mimikatz module commands inside a PowerShell script block: mimikatz loaded into "
-                                             "PowerShell, whatever the script is called (our addition)")],
+                                             "PowerShell, whatever the script is called (our addition)")]
+                            + PROCESS_START(S, INVOKE_MIMIKATZ_NOTE, command_line="*Invoke-Mimikatz*"),
                             note="Runs inside powershell.exe: the logged script block is the only specific trace."),
     "klist_purge": dict(exes=[("klist.exe", S, True)], tokens=["klist"],
                         note="A built-in command: klist.exe's own process and Prefetch records are the specific traces."),
@@ -254,6 +288,8 @@ TOOLS = {
                    note="A built-in command: nltest.exe's own process and Prefetch records are the specific traces."),
     "nmap": dict(exes=[("nmap.exe", S, True)], tokens=["nmap", "npcap", "winpcap"]),
     "ntdsutil": dict(exes=[("ntdsutil.exe", DC, True), ("vssvc.exe", DC, False)], tokens=["ntdsutil", "$SNAP_"],
+                     extra=[EXTRA_EVENT(DC, "default", "Application", event_id, {"Data": "ntdsutil*"}, NTDSUTIL_ESENT_NOTE)
+                            for event_id in (216, 300, 302, 325, 326, 327)],
                      note="A built-in command run on the DC (Prefetch is off by default on servers): the ifm command line is the strongest trace."),
     "ntlmrelayx": dict(exes=[("python.exe", S, False), ("telnet.exe", S, False), ("ntlmrelayx.py", S, True)], tokens=["ntlmrelayx", "127.0.0.1 11000", "11000"],
                        extra=[COMMAND_LINE("ntlmrelayx")],
