@@ -48,6 +48,9 @@ pub enum FactKind {
     RegistryEvent,
     /// PowerShell ran a script block or a command: its text.
     ScriptBlock,
+    /// This host used WinRM as a client: any WS-Management session or operation it
+    /// opened. One session writes many such events; they are one fact.
+    WinrmClient,
 }
 
 impl FactKind {
@@ -67,6 +70,7 @@ impl FactKind {
             FactKind::ProcessAccess => "process_access",
             FactKind::RegistryEvent => "registry_event",
             FactKind::ScriptBlock => "script_block",
+            FactKind::WinrmClient => "winrm_client",
         }
     }
 }
@@ -76,6 +80,18 @@ const SYSTEM: &str = "system";
 const SYSMON: &str = "microsoft-windows-sysmon/operational";
 const TASK_SCHEDULER: &str = "microsoft-windows-taskscheduler/operational";
 const POWERSHELL: &str = "microsoft-windows-powershell/operational";
+const WINRM: &str = "microsoft-windows-winrm/operational";
+
+/// A WinRM/Operational event the client side writes (session created, request sent,
+/// operation completed, options set…): every one says "a WinRM client session ran".
+const fn winrm_client(event_id: u32) -> Witness {
+    Witness {
+        channel: WINRM,
+        event_id,
+        kind: FactKind::WinrmClient,
+        fields: &[],
+    }
+}
 
 /// One witness of a fact: lower-case channel, event ID, the fact, and its fields'
 /// canonical names. Fields not listed keep their own name.
@@ -299,6 +315,18 @@ pub const EVENT_FACTS: &[Witness] = &[
         kind: FactKind::ScriptBlock,
         fields: &[("Payload", "text")],
     },
+    winrm_client(2),
+    winrm_client(6),
+    winrm_client(10),
+    winrm_client(11),
+    winrm_client(13),
+    winrm_client(15),
+    winrm_client(29),
+    winrm_client(31),
+    winrm_client(80),
+    winrm_client(132),
+    winrm_client(143),
+    winrm_client(166),
 ];
 
 /// Canonical fields whose text may carry an encoded command.

@@ -433,6 +433,41 @@ fn encoded_invoke_mimikatz_is_found_by_its_decoded_command() {
     assert!(found(line("RwBlAHQALQBEAGEAdABlAA==")).is_empty());
 }
 
+/// A management host's own WinRM client session writes many WinRM/Operational events
+/// (session created, options set, requests sent, operations completed). They are one
+/// fact, so they make one anchor: `possible`, never `confirmed` (issue 11).
+#[test]
+fn one_winrm_client_session_stays_possible() {
+    let kb = load_embedded().unwrap();
+    let channel = "Microsoft-Windows-WinRM/Operational";
+    let obs: Vec<Observation> = [
+        (6, "10:00:00"),
+        (10, "10:00:01"),
+        (80, "10:00:02"),
+        (132, "10:00:03"),
+        (143, "10:00:04"),
+        (31, "10:00:05"),
+    ]
+    .iter()
+    .map(|(id, t)| {
+        event(
+            &format!("2024-01-01T{t}Z"),
+            channel,
+            *id,
+            &[("optionName", "WSMAN_OPTION_LOCALE")],
+        )
+    })
+    .collect();
+    let profile = HostProfile::from_observations(&obs);
+    let winrm: Vec<Finding> = evaluate(&kb, obs, &profile)
+        .into_iter()
+        .filter(|f| f.tool_id == "winrm")
+        .collect();
+    assert_eq!(winrm.len(), 1, "{winrm:#?}");
+    assert_eq!(winrm[0].role, Role::Source);
+    assert_eq!(winrm[0].confidence, Confidence::Possible, "{winrm:#?}");
+}
+
 const ENCODED_INVOKE_MIMIKATZ: &str = "SQBuAHYAbwBrAGUALQBNAGkAbQBpAGsAYQB0AHoAIAAtAEMAbwBtAG0AYQBuAGQAIAAiAHMAZQBrAHUAcgBsAHMAYQA6ADoAbABvAGcAbwBuAHAAYQBzAHMAdwBvAHIAZABzACIA";
 
 /// `unless` refuses benign twins on raw event traces and on fact traces alike, and

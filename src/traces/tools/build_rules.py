@@ -339,6 +339,7 @@ TOOLS = {
                      unless=[(process_of("wevtutil.exe"), WEVTUTIL_BENIGN)]),
     "winrm": dict(exes=[("cscript.exe", S, False), ("powershell.exe", S, False), ("wmiprvse.exe", D, False), ("wsmprovhost.exe", D, True)],
                   tokens=["winrm.vbs", "wsmprovhost", "WSMAN"], events=[("Microsoft-Windows-WinRM/Operational", None)],
+                  bare=[(S, "Microsoft-Windows-WinRM/Operational")],
                   note="WinRM/Operational events and wsmprovhost.exe also appear for any PowerShell remoting session."),
     "winrs": dict(exes=[("winrs.exe", S, True), ("winrshost.exe", D, True)], tokens=["winrs"]),
     "wmic": dict(exes=[("wmic.exe", S, True), ("wmiprvse.exe", D, False)], tokens=["wmic"],
@@ -646,6 +647,16 @@ def build_tool(tool):
         extras += MIMIKATZ_PARTS
     for t in extras:
         out.setdefault(key_of(t), dict(t))
+    # Events whose fields only describe the lab session (option codes, a shell GUID): the event itself is the
+    # trace. For WinRM's client events this also makes them one fact (`winrm_client`), so a management host's
+    # own sessions stay one anchor, i.e. `possible`.
+    for role, channel in cfg.get("bare", []):
+        for k in list(out):
+            t = out[k]
+            if t["role"] == role and t["artifact"] == "evtx" and t["channel"] == channel:
+                del out[k]
+                t["fields"] = {}
+                out.setdefault(key_of(t), t)
     traces = drop_supersets(list(out.values()))
     for applies, unless in cfg.get("unless", []):
         for t in traces:
