@@ -179,6 +179,64 @@ fn every_sheet_tool_has_rules_with_an_anchor() {
     }
 }
 
+/// Every trace's `sheet` citation names an item of the same tool in the facts file,
+/// from that sheet, on the same host, of the same artifact kind (a `service` trace
+/// restates a 7045 item) and, for events, with the same event ID. Traces without a
+/// citation are our additions (with a `note`) or execution-artifact traces.
+#[test]
+fn sheet_citations_resolve_to_the_items_they_restate() {
+    let (facts, kb) = (facts(), kb());
+    let mut cited = 0;
+    for tool in &kb.tools {
+        let items = evidence(fact_tool(&facts, &tool.id));
+        for t in &tool.traces {
+            let kind = t.artifact.kind().as_str();
+            if t.sheet.is_empty() {
+                let derived = matches!(
+                    kind,
+                    "prefetch" | "amcache" | "shimcache" | "bam" | "userassist"
+                );
+                assert!(
+                    t.note.is_some() || derived,
+                    "{} line {}: no citation, no note",
+                    tool.id,
+                    t.line
+                );
+                continue;
+            }
+            cited += 1;
+            for c in &t.sheet {
+                let (sheet, n) = c.split_once(':').expect("<sheet>:<n>");
+                let n: usize = n.parse().expect("item number");
+                let item = items
+                    .get(n.wrapping_sub(1))
+                    .unwrap_or_else(|| panic!("{} line {}: no item {c}", tool.id, t.line));
+                let at = format!("{} line {}: {c}", tool.id, t.line);
+                assert_eq!(s(item, "sheet"), Some(sheet), "{at}");
+                assert_eq!(s(item, "host"), Some(t.role.as_str()), "{at}");
+                let item_kind = s(item, "artifact").expect("artifact");
+                let ids: Vec<i64> = match item.get("event_id") {
+                    Some(toml::Value::Integer(i)) => vec![*i],
+                    Some(toml::Value::Array(a)) => {
+                        a.iter().filter_map(|v| v.as_integer()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                match &t.artifact {
+                    Artifact::Evtx { event_id, .. } => {
+                        assert_eq!(item_kind, "evtx", "{at}");
+                        assert!(ids.contains(&i64::from(*event_id)), "{at}: {ids:?}");
+                    }
+                    Artifact::Service { .. } => assert!(ids.contains(&7045), "{at}"),
+                    _ => assert_eq!(item_kind, kind, "{at}"),
+                }
+            }
+        }
+    }
+    // Most traces restate a sheet item; a test over none would prove nothing.
+    assert!(cited > 1000, "{cited} cited traces");
+}
+
 #[test]
 fn anchors_use_collectable_artifacts_only() {
     let kb = kb();

@@ -588,7 +588,7 @@ def fold(v):
 
 def key_of(t):
     f = tuple(sorted((k, fold(v)) for k, v in t.get("fields", {}).items()))
-    skip = ("fields", "unless", "strength", "logging", "success", "note")
+    skip = ("fields", "unless", "strength", "logging", "success", "note", "sheet")
     u = tuple(sorted((k, fold(v)) for k, v in t.get("unless", {}).items()))
     return tuple((k, fold(v)) for k, v in sorted(t.items()) if k not in skip) + (f, u)
 
@@ -597,7 +597,9 @@ def build_tool(tool):
     cfg = TOOLS[tool["id"]]
     out = {}
     items = []
-    for e in tool["evidence"]:
+    for n, e in enumerate(tool["evidence"], 1):
+        # The sheet item a trace restates: `<sheet>:<n>`, the n-th [[tool.evidence]] of this tool in traces.toml.
+        e = dict(e, _cite=f"{e.get('sheet', '?')}:{n}")
         ids = e.get("event_id")
         if isinstance(ids, list):
             items += [dict(e, event_id=i) for i in ids]
@@ -609,6 +611,7 @@ def build_tool(tool):
         t = convert(e)
         if t is None:
             continue
+        t["sheet"] = [e["_cite"]]
         anchor = is_anchor(t, cfg, True) and not demoted(t, cfg)
         if t.get("success"):
             if not anchor:
@@ -627,6 +630,7 @@ def build_tool(tool):
                 merged = sorted(set(out[k].get("reasons", [])) | set(t.get("reasons", [])))
                 if merged:
                     out[k]["reasons"] = merged
+                cite(out[k], t)
                 continue
             out[k] = t
             continue
@@ -634,14 +638,15 @@ def build_tool(tool):
         if k in out:
             if t["strength"] == "anchor":
                 out[k]["strength"] = "anchor"
+            cite(out[k], t)
             continue
         out[k] = t
         if t["artifact"] == "evtx" and t["event_id"] == 7045 and "ServiceName" in t["fields"]:
             svc = {"role": t["role"], "logging": "default", "artifact": "service", "name": t["fields"]["ServiceName"],
-                   "strength": t["strength"]}
+                   "strength": t["strength"], "sheet": list(t["sheet"])}
             if "ImagePath" in t["fields"]:
                 svc["image_path"] = t["fields"]["ImagePath"]
-            out.setdefault(key_of(svc), svc)
+            cite(out.setdefault(key_of(svc), svc), svc)
     extras = list(cfg.get("extra", []))
     if any(n == "mimikatz.exe" and specific for n, _, specific in cfg["exes"]):
         extras += MIMIKATZ_PARTS
@@ -656,7 +661,7 @@ def build_tool(tool):
             if t["role"] == role and t["artifact"] == "evtx" and t["channel"] == channel:
                 del out[k]
                 t["fields"] = {}
-                out.setdefault(key_of(t), t)
+                cite(out.setdefault(key_of(t), t), t)
     traces = drop_supersets(list(out.values()))
     for applies, unless in cfg.get("unless", []):
         for t in traces:
@@ -669,6 +674,13 @@ def build_tool(tool):
     order = {"source": 0, "destination": 1, "dc": 2}
     traces.sort(key=lambda t: (order[t["role"]], t["strength"] != "anchor", t["artifact"]))
     return traces
+
+
+def cite(kept, merged):
+    """`kept` also restates the sheet items `merged` cites (sorted by sheet, then item number)."""
+    both = set(kept.get("sheet", [])) | set(merged.get("sheet", []))
+    if both:
+        kept["sheet"] = sorted(both, key=lambda c: (c.split(":")[0], int(c.split(":")[1])))
 
 
 def drop_supersets(traces):
@@ -687,6 +699,7 @@ def drop_supersets(traces):
                 of, tf = o["fields"], t["fields"]
                 if len(of) < len(tf) and all(k in tf and fold(tf[k]) == fold(v) for k, v in of.items()):
                     redundant = True
+                    cite(o, t)
                     break
         if not redundant:
             keep.append(t)
@@ -734,7 +747,7 @@ def qk(k):
 
 
 FIELD_ORDER = ["role", "strength", "logging", "success", "artifact", "channel", "event_id", "fields", "unless", "pattern", "hive",
-               "key", "value", "data", "path", "name", "image_path", "command", "reasons", "exe", "note"]
+               "key", "value", "data", "path", "name", "image_path", "command", "reasons", "exe", "sheet", "note"]
 
 
 def emit(tools):
