@@ -649,13 +649,19 @@ fn load_path_reports_missing_file() {
 }
 
 /// The shipped rules are exactly what the generator makes from the facts, so hand
-/// review lives in one place (the generator's TOOLS table) and cannot drift.
+/// review lives in one place (the generator's TOOLS table) and cannot drift: one file
+/// per tool plus the list that embeds them, byte for byte.
 #[test]
 fn embedded_rules_are_regenerated_output() {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/traces/tools/build_rules.py");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("src/traces/tools/build_rules.py");
+    let out_dir = std::env::temp_dir().join(format!("toolmark-rules-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
     let out = std::process::Command::new("python3")
         .arg(&script)
         .arg(facts_path())
+        .arg("--out")
+        .arg(&out_dir)
         .output()
         .unwrap_or_else(|e| panic!("python3 is needed to run {}: {e}", script.display()));
     assert!(
@@ -663,11 +669,61 @@ fn embedded_rules_are_regenerated_output() {
         "generator failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let generated = String::from_utf8(out.stdout).expect("generator writes UTF-8");
+    let listing = |dir: &std::path::Path| {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let (generated, shipped) = (listing(&out_dir), listing(&root.join("src/traces/rules")));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    assert_eq!(generated.len(), 61, "60 tool files and mod.rs");
     assert!(
-        generated == EMBEDDED_RULES,
-        "src/traces/rules.toml differs from the generator's output; run \
-         python3 src/traces/tools/build_rules.py > src/traces/rules.toml"
+        generated == shipped,
+        "src/traces/rules/ differs from the generator's output; run \
+         python3 src/traces/tools/build_rules.py"
+    );
+}
+
+/// Each embedded file holds exactly the tool it is named after.
+#[test]
+fn one_rules_file_per_tool() {
+    assert_eq!(EMBEDDED_RULES.len(), 60);
+    for (id, text) in EMBEDDED_RULES {
+        let kb = load_from_str(text).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let ids: Vec<&str> = kb.tools.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, [*id]);
+    }
+}
+
+/// `--rules DIR` merges the directory's files; a tool defined in two files is refused.
+#[test]
+fn a_directory_of_rules_files_is_one_rule_set() {
+    let dir = std::env::temp_dir().join(format!("toolmark-rules-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = |id: &str| EMBEDDED_RULES.iter().find(|(i, _)| *i == id).unwrap().1;
+    std::fs::write(dir.join("psexec.toml"), text("psexec")).unwrap();
+    std::fs::write(dir.join("bits.toml"), text("bits")).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a rules file").unwrap();
+    let kb = load_path(&dir).unwrap();
+    let mut ids: Vec<&str> = kb.tools.iter().map(|t| t.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["bits", "psexec"]);
+    std::fs::write(dir.join("psexec-copy.toml"), text("psexec")).unwrap();
+    let err = load_path(&dir).unwrap_err();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        err.problems()[0]
+            .message
+            .contains("`psexec` is already defined"),
+        "{err}"
     );
 }
 
