@@ -79,7 +79,8 @@ enum Command {
         /// unpartitioned space) instead of the unallocated clusters only.
         #[arg(long)]
         carve_all: bool,
-        /// Judge findings against this rules file instead of the built-in one
+        /// Judge findings against this rules file (or directory of per-tool files)
+        /// instead of the built-in one
         /// (`toolmark rules --check FILE` validates it first).
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
@@ -112,7 +113,8 @@ enum Command {
     Match {
         /// The scan's output directory (a batch folder or one image's folder).
         out: PathBuf,
-        /// Judge against this rules file instead of the built-in one.
+        /// Judge against this rules file (or directory of per-tool files) instead of
+        /// the built-in one.
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
         /// Write cells as found, without neutralising spreadsheet formulas.
@@ -124,7 +126,8 @@ enum Command {
     },
     /// List the tools, categories and trace counts of the knowledge base.
     Rules {
-        /// Validate this rules file instead (errors are reported by line).
+        /// Validate this rules file, or directory of them, instead (errors are
+        /// reported by line).
         #[arg(long, value_name = "FILE")]
         check: Option<PathBuf>,
         /// Print the summary as JSON.

@@ -16,9 +16,12 @@ fn summary_lists_all_sixty_tools() {
         .unwrap()
         .iter()
         .all(|t| t["counts"]["anchors"].as_u64().unwrap() > 0));
-    let shipped = root().join("src/traces/rules.toml");
-    let out = run_ok(toolmark().arg("rules").arg("--check").arg(&shipped)).stdout;
-    assert!(String::from_utf8_lossy(&out).contains("valid"));
+    // The shipped rules, one file per tool: each file alone, and the directory.
+    let shipped = root().join("src/traces/rules");
+    for path in [shipped.join("psexec.toml"), shipped] {
+        let out = run_ok(toolmark().arg("rules").arg("--check").arg(&path)).stdout;
+        assert!(String::from_utf8_lossy(&out).contains("valid"));
+    }
 }
 
 #[test]

@@ -8,6 +8,14 @@
 //! categories): each witness maps to a [`FactKind`] and its fields to canonical
 //! names. This module is the only place that knows which event means which fact;
 //! adding a witness is one row of [`EVENT_FACTS`].
+//!
+//! Command lines and script blocks are also decoded ([`decode`]): an encoded
+//! PowerShell command or char-code array adds its decoded text as a second value of
+//! the same field, so a rule on the command matches it however it was written.
+
+pub mod decode;
+
+use std::borrow::Cow;
 
 use crate::traces::matcher::Observed;
 
@@ -38,6 +46,11 @@ pub enum FactKind {
     ProcessAccess,
     /// A registry key or value was created, set or deleted: key, data, image.
     RegistryEvent,
+    /// PowerShell ran a script block or a command: its text.
+    ScriptBlock,
+    /// This host used WinRM as a client: any WS-Management session or operation it
+    /// opened. One session writes many such events; they are one fact.
+    WinrmClient,
 }
 
 impl FactKind {
@@ -56,6 +69,8 @@ impl FactKind {
             FactKind::NamedPipe => "named_pipe",
             FactKind::ProcessAccess => "process_access",
             FactKind::RegistryEvent => "registry_event",
+            FactKind::ScriptBlock => "script_block",
+            FactKind::WinrmClient => "winrm_client",
         }
     }
 }
@@ -64,6 +79,19 @@ const SECURITY: &str = "security";
 const SYSTEM: &str = "system";
 const SYSMON: &str = "microsoft-windows-sysmon/operational";
 const TASK_SCHEDULER: &str = "microsoft-windows-taskscheduler/operational";
+const POWERSHELL: &str = "microsoft-windows-powershell/operational";
+const WINRM: &str = "microsoft-windows-winrm/operational";
+
+/// A WinRM/Operational event the client side writes (session created, request sent,
+/// operation completed, options set…): every one says "a WinRM client session ran".
+const fn winrm_client(event_id: u32) -> Witness {
+    Witness {
+        channel: WINRM,
+        event_id,
+        kind: FactKind::WinrmClient,
+        fields: &[],
+    }
+}
 
 /// One witness of a fact: lower-case channel, event ID, the fact, and its fields'
 /// canonical names. Fields not listed keep their own name.
@@ -275,7 +303,34 @@ pub const EVENT_FACTS: &[Witness] = &[
             ("Image", "image"),
         ],
     },
+    Witness {
+        channel: POWERSHELL,
+        event_id: 4104,
+        kind: FactKind::ScriptBlock,
+        fields: &[("ScriptBlockText", "text")],
+    },
+    Witness {
+        channel: POWERSHELL,
+        event_id: 4103,
+        kind: FactKind::ScriptBlock,
+        fields: &[("Payload", "text")],
+    },
+    winrm_client(2),
+    winrm_client(6),
+    winrm_client(10),
+    winrm_client(11),
+    winrm_client(13),
+    winrm_client(15),
+    winrm_client(29),
+    winrm_client(31),
+    winrm_client(80),
+    winrm_client(132),
+    winrm_client(143),
+    winrm_client(166),
 ];
+
+/// Canonical fields whose text may carry an encoded command.
+const DECODED_FIELDS: &[&str] = &["command_line", "text"];
 
 /// The witness entry of an event, if it records a fact.
 pub fn witness(channel: &str, event_id: u32) -> Option<&'static Witness> {
@@ -298,17 +353,42 @@ pub fn canonical<'a>(witness: &Witness, field: &'a str) -> &'a str {
 pub struct Fact<'o> {
     /// What happened.
     pub kind: FactKind,
-    /// (canonical name, value), borrowing from the record.
-    pub fields: Vec<(&'o str, &'o str)>,
+    /// (canonical name, value), borrowing from the record; a decoded command line or
+    /// script is a second value of the same name.
+    pub fields: Vec<(&'o str, Cow<'o, str>)>,
 }
 
 impl<'o> Fact<'o> {
-    /// The value of a canonical field.
-    pub fn get(&self, name: &str) -> Option<&'o str> {
+    /// The (first) value of a canonical field: as logged.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values(name).next()
+    }
+
+    /// Every value of a canonical field: as logged, then decoded forms.
+    pub fn values<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a str> + use<'a, 'n, 'o> {
         self.fields
             .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
+            .filter(move |(n, _)| *n == name)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// Adds the decoded forms of command lines and scripts.
+    fn with_decoded(mut self) -> Self {
+        let mut extra = Vec::new();
+        for (name, value) in &self.fields {
+            if DECODED_FIELDS.contains(name) {
+                extra.extend(
+                    decode::decoded(value)
+                        .into_iter()
+                        .map(|d| (*name, Cow::Owned(d))),
+                );
+            }
+        }
+        self.fields.extend(extra);
+        self
     }
 }
 
@@ -321,21 +401,30 @@ pub fn of(observed: &Observed) -> Option<Fact<'_>> {
             fields,
         } => {
             let w = witness(channel, *event_id)?;
-            Some(Fact {
-                kind: w.kind,
-                fields: fields
-                    .iter()
-                    .map(|(n, v)| (canonical(w, n), v.as_str()))
-                    .collect(),
-            })
+            Some(
+                Fact {
+                    kind: w.kind,
+                    fields: fields
+                        .iter()
+                        .map(|(n, v)| (canonical(w, n), Cow::Borrowed(v.as_str())))
+                        .collect(),
+                }
+                .with_decoded(),
+            )
         }
         Observed::Service { name, image_path } => Some(Fact {
             kind: FactKind::ServiceInstalled,
-            fields: vec![("name", name.as_str()), ("image_path", image_path.as_str())],
+            fields: vec![
+                ("name", Cow::Borrowed(name.as_str())),
+                ("image_path", Cow::Borrowed(image_path.as_str())),
+            ],
         }),
         Observed::Task { name, command } => Some(Fact {
             kind: FactKind::TaskRegistered,
-            fields: vec![("name", name.as_str()), ("command", command.as_str())],
+            fields: vec![
+                ("name", Cow::Borrowed(name.as_str())),
+                ("command", Cow::Borrowed(command.as_str())),
+            ],
         }),
         _ => None,
     }
@@ -390,5 +479,40 @@ mod tests {
         );
         assert_eq!(of(&key), of(&log));
         assert!(of(&event("System", 7036, &[])).is_none());
+    }
+
+    #[test]
+    fn encoded_commands_and_scripts_carry_their_decoded_text() {
+        // "whoami" as PowerShell's -EncodedCommand takes it (UTF-16LE, base64).
+        let start = event(
+            "Security",
+            4688,
+            &[("CommandLine", "powershell.exe -nop -enc dwBoAG8AYQBtAGkA")],
+        );
+        let fact = of(&start).unwrap();
+        let lines: Vec<&str> = fact.values("command_line").collect();
+        assert_eq!(
+            lines,
+            ["powershell.exe -nop -enc dwBoAG8AYQBtAGkA", "whoami"]
+        );
+        assert_eq!(fact.get("command_line"), Some(lines[0]));
+        // A 4104 script block of char codes ("Invoke-Mimikatz -Command x").
+        let codes: String = "Invoke-Mimikatz -Command x"
+            .bytes()
+            .map(|b| format!("{b},"))
+            .collect();
+        let block = event(
+            "Microsoft-Windows-PowerShell/Operational",
+            4104,
+            &[(
+                "ScriptBlockText",
+                format!("iex ([string]({codes}))").as_str(),
+            )],
+        );
+        let fact = of(&block).unwrap();
+        assert_eq!(fact.kind, FactKind::ScriptBlock);
+        assert!(fact
+            .values("text")
+            .any(|t| t == "Invoke-Mimikatz -Command x"));
     }
 }

@@ -433,6 +433,11 @@ pub struct Trace {
     pub unless: BTreeMap<String, Vec<Glob>>,
     /// Why the trace is shaped as it is, where that is not obvious.
     pub note: Option<String>,
+    /// The sheet items the trace restates, as `<sheet>:<n>`: the n-th
+    /// `[[tool.evidence]]` of this tool in the facts file (`en` or `ja` sheet). Empty
+    /// for our additions (their `note` says why) and for execution-artifact traces
+    /// derived from the tool's executables.
+    pub sheet: Vec<String>,
     /// Line of the trace's table in the rules file (1-based), for messages.
     pub line: usize,
 }

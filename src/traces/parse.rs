@@ -149,6 +149,8 @@ struct RawTrace {
     success: bool,
     artifact: Spanned<String>,
     note: Option<String>,
+    #[serde(default)]
+    sheet: Vec<String>,
     channel: Option<Spanned<String>>,
     event_id: Option<Spanned<u32>>,
     fields: Option<Spanned<BTreeMap<String, Spanned<OneOrMany>>>>,
@@ -386,6 +388,7 @@ impl Checker<'_> {
             artifact: artifact?,
             unless,
             note: t.note.clone(),
+            sheet: t.sheet.clone(),
             line: self.line_of(&raw.span()),
         })
     }

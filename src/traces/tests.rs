@@ -179,6 +179,64 @@ fn every_sheet_tool_has_rules_with_an_anchor() {
     }
 }
 
+/// Every trace's `sheet` citation names an item of the same tool in the facts file,
+/// from that sheet, on the same host, of the same artifact kind (a `service` trace
+/// restates a 7045 item) and, for events, with the same event ID. Traces without a
+/// citation are our additions (with a `note`) or execution-artifact traces.
+#[test]
+fn sheet_citations_resolve_to_the_items_they_restate() {
+    let (facts, kb) = (facts(), kb());
+    let mut cited = 0;
+    for tool in &kb.tools {
+        let items = evidence(fact_tool(&facts, &tool.id));
+        for t in &tool.traces {
+            let kind = t.artifact.kind().as_str();
+            if t.sheet.is_empty() {
+                let derived = matches!(
+                    kind,
+                    "prefetch" | "amcache" | "shimcache" | "bam" | "userassist"
+                );
+                assert!(
+                    t.note.is_some() || derived,
+                    "{} line {}: no citation, no note",
+                    tool.id,
+                    t.line
+                );
+                continue;
+            }
+            cited += 1;
+            for c in &t.sheet {
+                let (sheet, n) = c.split_once(':').expect("<sheet>:<n>");
+                let n: usize = n.parse().expect("item number");
+                let item = items
+                    .get(n.wrapping_sub(1))
+                    .unwrap_or_else(|| panic!("{} line {}: no item {c}", tool.id, t.line));
+                let at = format!("{} line {}: {c}", tool.id, t.line);
+                assert_eq!(s(item, "sheet"), Some(sheet), "{at}");
+                assert_eq!(s(item, "host"), Some(t.role.as_str()), "{at}");
+                let item_kind = s(item, "artifact").expect("artifact");
+                let ids: Vec<i64> = match item.get("event_id") {
+                    Some(toml::Value::Integer(i)) => vec![*i],
+                    Some(toml::Value::Array(a)) => {
+                        a.iter().filter_map(|v| v.as_integer()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                match &t.artifact {
+                    Artifact::Evtx { event_id, .. } => {
+                        assert_eq!(item_kind, "evtx", "{at}");
+                        assert!(ids.contains(&i64::from(*event_id)), "{at}: {ids:?}");
+                    }
+                    Artifact::Service { .. } => assert!(ids.contains(&7045), "{at}"),
+                    _ => assert_eq!(item_kind, kind, "{at}"),
+                }
+            }
+        }
+    }
+    // Most traces restate a sheet item; a test over none would prove nothing.
+    assert!(cited > 1000, "{cited} cited traces");
+}
+
 #[test]
 fn anchors_use_collectable_artifacts_only() {
     let kb = kb();
@@ -591,13 +649,19 @@ fn load_path_reports_missing_file() {
 }
 
 /// The shipped rules are exactly what the generator makes from the facts, so hand
-/// review lives in one place (the generator's TOOLS table) and cannot drift.
+/// review lives in one place (the generator's TOOLS table) and cannot drift: one file
+/// per tool plus the list that embeds them, byte for byte.
 #[test]
 fn embedded_rules_are_regenerated_output() {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/traces/tools/build_rules.py");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("src/traces/tools/build_rules.py");
+    let out_dir = std::env::temp_dir().join(format!("toolmark-rules-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
     let out = std::process::Command::new("python3")
         .arg(&script)
         .arg(facts_path())
+        .arg("--out")
+        .arg(&out_dir)
         .output()
         .unwrap_or_else(|e| panic!("python3 is needed to run {}: {e}", script.display()));
     assert!(
@@ -605,11 +669,61 @@ fn embedded_rules_are_regenerated_output() {
         "generator failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let generated = String::from_utf8(out.stdout).expect("generator writes UTF-8");
+    let listing = |dir: &std::path::Path| {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let (generated, shipped) = (listing(&out_dir), listing(&root.join("src/traces/rules")));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    assert_eq!(generated.len(), 61, "60 tool files and mod.rs");
     assert!(
-        generated == EMBEDDED_RULES,
-        "src/traces/rules.toml differs from the generator's output; run \
-         python3 src/traces/tools/build_rules.py > src/traces/rules.toml"
+        generated == shipped,
+        "src/traces/rules/ differs from the generator's output; run \
+         python3 src/traces/tools/build_rules.py"
+    );
+}
+
+/// Each embedded file holds exactly the tool it is named after.
+#[test]
+fn one_rules_file_per_tool() {
+    assert_eq!(EMBEDDED_RULES.len(), 60);
+    for (id, text) in EMBEDDED_RULES {
+        let kb = load_from_str(text).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let ids: Vec<&str> = kb.tools.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, [*id]);
+    }
+}
+
+/// `--rules DIR` merges the directory's files; a tool defined in two files is refused.
+#[test]
+fn a_directory_of_rules_files_is_one_rule_set() {
+    let dir = std::env::temp_dir().join(format!("toolmark-rules-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = |id: &str| EMBEDDED_RULES.iter().find(|(i, _)| *i == id).unwrap().1;
+    std::fs::write(dir.join("psexec.toml"), text("psexec")).unwrap();
+    std::fs::write(dir.join("bits.toml"), text("bits")).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a rules file").unwrap();
+    let kb = load_path(&dir).unwrap();
+    let mut ids: Vec<&str> = kb.tools.iter().map(|t| t.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["bits", "psexec"]);
+    std::fs::write(dir.join("psexec-copy.toml"), text("psexec")).unwrap();
+    let err = load_path(&dir).unwrap_err();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        err.problems()[0]
+            .message
+            .contains("`psexec` is already defined"),
+        "{err}"
     );
 }
 

@@ -77,14 +77,13 @@ impl FactTrace {
     pub fn matches(&self, fact: &Fact<'_>) -> bool {
         self.kind == fact.kind
             && self.fields.iter().all(|(name, globs)| {
-                let by_value = fact.get(name).is_some_and(|v| field_matches(globs, v));
+                let by_value = fact.values(name).any(|v| field_matches(globs, v));
                 by_value || (name == "image" && renamed_copy(globs, fact))
             })
-            && !self.unless.iter().any(|(name, globs)| {
-                fact.fields
-                    .iter()
-                    .any(|(n, v)| n == name && field_matches(globs, v))
-            })
+            && !self
+                .unless
+                .iter()
+                .any(|(name, globs)| fact.values(name).any(|v| field_matches(globs, v)))
     }
 
     /// One line for evidence.csv and the `missing` column.

@@ -394,6 +394,131 @@ fn renamed_psexec_is_found_by_its_service() {
         .any(|f| f.tool_id == "psexec" && f.role == Role::Destination));
 }
 
+/// A command line that carries Invoke-Mimikatz only once decoded: the
+/// `-EncodedCommand` text below is `Invoke-Mimikatz -Command "sekurlsa::logonpasswords"`
+/// in UTF-16LE base64 (made with Python's `base64.b64encode(s.encode("utf-16-le"))`).
+/// The same line with a harmless payload finds nothing.
+#[test]
+fn encoded_invoke_mimikatz_is_found_by_its_decoded_command() {
+    let line = |payload: &str| {
+        vec![event(
+            "2024-01-01T10:00:00Z",
+            "Security",
+            4688,
+            &[
+                (
+                    "NewProcessName",
+                    "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+                ),
+                (
+                    "CommandLine",
+                    format!("powershell.exe -NoP -NonI -W Hidden -Enc {payload}").as_str(),
+                ),
+            ],
+        )]
+    };
+    assert_eq!(
+        embedded_findings(line(ENCODED_INVOKE_MIMIKATZ)),
+        ["invoke_mimikatz:source"]
+    );
+    // "Get-Date" encoded the same way.
+    assert!(embedded_findings(line("RwBlAHQALQBEAGEAdABlAA==")).is_empty());
+}
+
+/// A management host's own WinRM client session writes many WinRM/Operational events
+/// (session created, options set, requests sent, operations completed). They are one
+/// fact, so they make one anchor: `possible`, never `confirmed` (issue 11).
+#[test]
+fn one_winrm_client_session_stays_possible() {
+    let kb = load_embedded().unwrap();
+    let channel = "Microsoft-Windows-WinRM/Operational";
+    let obs: Vec<Observation> = [
+        (6, "10:00:00"),
+        (10, "10:00:01"),
+        (80, "10:00:02"),
+        (132, "10:00:03"),
+        (143, "10:00:04"),
+        (31, "10:00:05"),
+    ]
+    .iter()
+    .map(|(id, t)| {
+        event(
+            &format!("2024-01-01T{t}Z"),
+            channel,
+            *id,
+            &[("optionName", "WSMAN_OPTION_LOCALE")],
+        )
+    })
+    .collect();
+    let profile = HostProfile::from_observations(&obs);
+    let winrm: Vec<Finding> = evaluate(&kb, obs, &profile)
+        .into_iter()
+        .filter(|f| f.tool_id == "winrm")
+        .collect();
+    assert_eq!(winrm.len(), 1, "{winrm:#?}");
+    assert_eq!(winrm[0].role, Role::Source);
+    assert_eq!(winrm[0].confidence, Confidence::Possible, "{winrm:#?}");
+}
+
+/// Tools the embedded rules find in `obs` as `tool:role`.
+fn embedded_findings(obs: Vec<Observation>) -> Vec<String> {
+    let kb = load_embedded().unwrap();
+    let profile = HostProfile::from_observations(&obs);
+    evaluate(&kb, obs, &profile)
+        .into_iter()
+        .map(|f| format!("{}:{}", f.tool_id, f.role.as_str()))
+        .collect()
+}
+
+/// A forged ticket's logon: RID 500 (mimikatz' default `/id`) under a name that is not
+/// the built-in administrator's is a golden ticket; the administrator's own logon is not.
+#[test]
+fn golden_ticket_logon_and_its_benign_twin() {
+    let logon = |user: &str| {
+        vec![event(
+            "2024-01-01T10:00:00Z",
+            "Security",
+            4624,
+            &[
+                ("TargetUserSid", "S-1-5-21-1-2-3-500"),
+                ("TargetUserName", user),
+                ("LogonType", "3"),
+                ("AuthenticationPackageName", "Kerberos"),
+            ],
+        )]
+    };
+    assert_eq!(
+        embedded_findings(logon("not_existing_user")),
+        ["golden_ticket:destination"]
+    );
+    assert!(embedded_findings(logon("Administrator")).is_empty());
+}
+
+/// DCShadow's GC/ SPN on a computer account, as 4742 records it, by a user; a DC
+/// updating its own SPNs (a machine account) is the benign twin.
+#[test]
+fn dcshadow_spn_by_a_user_not_by_a_machine_account() {
+    let change = |subject: &str| {
+        vec![event(
+            "2024-01-01T10:00:00Z",
+            "Security",
+            4742,
+            &[
+                ("SubjectUserName", subject),
+                ("TargetUserName", "JUMP01$"),
+                (
+                    "ServicePrincipalNames",
+                    "GC/jump01.example.lan/example.lan\n\t\tHOST/jump01",
+                ),
+            ],
+        )]
+    };
+    assert_eq!(embedded_findings(change("admin")), ["dcshadow:dc"]);
+    assert!(embedded_findings(change("DC01$")).is_empty());
+}
+
+const ENCODED_INVOKE_MIMIKATZ: &str = "SQBuAHYAbwBrAGUALQBNAGkAbQBpAGsAYQB0AHoAIAAtAEMAbwBtAG0AYQBuAGQAIAAiAHMAZQBrAHUAcgBsAHMAYQA6ADoAbABvAGcAbwBuAHAAYQBzAHMAdwBvAHIAZABzACIA";
+
 /// `unless` refuses benign twins on raw event traces and on fact traces alike, and
 /// shows in the trace description.
 #[test]

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Regenerate src/traces/rules.toml from the research extraction in ../shared/jpcert/traces.toml.
+"""Regenerate src/traces/rules/ (one rules file per tool) from the research extraction in ../shared/jpcert/traces.toml.
 
 The input is read at run time (it is not part of the project). Only facts are carried over:
 identifiers, event IDs, field values, paths, registry keys. Tool names and aliases are names.
 Everything that decides what a trace *means* for us (which items are anchors, which
 executables are tool-specific, the per-tool notes) lives in TOOLS below and is our own.
 
-Usage: python3 src/traces/tools/build_rules.py [path/to/traces.toml] > src/traces/rules.toml
+Usage: python3 src/traces/tools/build_rules.py [path/to/traces.toml] [--out DIR]
+writes DIR/<tool id>.toml for every tool (one rule source per tool) and DIR/mod.rs, the list that embeds
+them; DIR defaults to src/traces/rules.
 Environment: TOOLMARK_SHARED overrides the shared directory (default <repo>/../shared).
 """
 
@@ -158,6 +160,20 @@ WMIC_NOTE = ("a shell or script host started by WmiPrvSE.exe: a process created 
              "call create, Invoke-WmiMethod); the sheets show only the WmiPrvSE start itself (our addition)")
 RDP_NOTE = ("an RDP logon, or a refused one (an RDP client reached this host); the sheets list the session "
             "events and 4624 type 10 as supporting (our addition)")
+# schemaIDGUIDs of the directory classes a DC registration touches.
+SERVERS_CONTAINER = "f780acc0-56f0-11d1-a9c6-0000f80367c1"
+SERVER_CLASS = "bf967a92-0de6-11d0-a285-00aa003049e2"
+NTDS_DSA_CLASS = "f0f8ffab-1191-11d0-a060-00aa006c33ed"
+# The built-in administrator (RID 500) under its default names in common Windows languages.
+ADMINISTRATOR_NAMES = ["Administrator", "Administrateur", "Administrador", "Administratör", "Amministratore",
+                       "Järjestelmänvalvoja", "Администратор", "Administratorius", "Rendszergazda"]
+GOLDEN_NOTE = ("a Kerberos network logon whose PAC says RID 500 under another name: a forged ticket "
+               "(mimikatz kerberos::golden defaults to /id:500 with any /user, e.g. one that does not exist). "
+               "Benign twin: a renamed built-in administrator, so this stays one anchor (our addition)")
+NTDSUTIL_ESENT_NOTE = ("the database engine working for ntdsutil.exe (ESENT names the process in its first field): "
+                       "creating, attaching or recovering the IFM copy of ntds.dit (our addition)")
+INVOKE_MIMIKATZ_NOTE = ("a command line naming Invoke-Mimikatz, also once decoded (-EncodedCommand, char-code "
+                        "arrays): the script run by PowerShell (our addition)")
 DCSHADOW_NOTE = ("the rogue-DC registration DCShadow performs on the real DC (our addition). Its benign twin is a real "
                  "DC promotion: the server object is the same, a real DC's account sits in OU=Domain Controllers")
 
@@ -188,7 +204,22 @@ TOOLS = {
                                              {"Properties": ["*1131f6ac-9c07-11d1-f79f-00c04fc2dcd2*", "*9923a32a-3607-11d2-b9be-0000f87a36b2*"]},
                                              "replication-topology and add-replica rights used by a user: DCShadow, but also a real "
                                              "DC promotion, so supporting (our addition)"),
-                                 strength="supporting", unless={"SubjectUserName": ["*$"]})]),
+                                 strength="supporting", unless={"SubjectUserName": ["*$"]}),
+                            dict(EXTRA_EVENT(DC, "audit:computer_account_management", "Security", 4742,
+                                             {"ServicePrincipalNames": "*GC/*"},
+                                             "the GC/ SPN of the rogue-DC registration as the computer-account change records it: "
+                                             "the same fact as the 5136 above, another witness (our addition)"),
+                                 unless={"SubjectUserName": ["*$"]}),
+                            dict(EXTRA_EVENT(DC, "audit:directory_service_access", "Security", 4662,
+                                             {"ObjectType": "*" + SERVERS_CONTAINER + "*", "Properties": "*" + SERVER_CLASS + "*"},
+                                             "a server object created in a site's Servers container, as the access check records "
+                                             "it: the same fact as the 5137 above, another witness (our addition)"),
+                                 unless={"SubjectUserName": ["*$"]}),
+                            dict(EXTRA_EVENT(DC, "audit:directory_service_access", "Security", 4662,
+                                             {"ObjectType": "*" + NTDS_DSA_CLASS + "*", "Properties": ["*%%1537*", "*DELETE*"]},
+                                             "the rogue DC's nTDSDSA object deleted by a user when DCShadow unregisters "
+                                             "(our addition); a real DC demotion runs as the machine account"),
+                                 unless={"SubjectUserName": ["*$"]})]),
     "dcsync": dict(exes=[("mimikatz.exe", S, True)], tokens=["lsadump::dcsync"],
                    extra=[EXTRA_EVENT(DC, "audit:directory_service_access", "Security", 4662,
                                       {"Properties": ["*1131f6aa-9c07-11d1-f79f-00c04fc2dcd2*", "*1131f6ad-9c07-11d1-f79f-00c04fc2dcd2*"]},
@@ -205,14 +236,19 @@ TOOLS = {
     "get_gpppassword": dict(exes=[("powershell.exe", S, False), ("get-gpppassword.ps1", S, True)], tokens=["Get-GPPPassword", "GPPPassword", "Groups.xml"],
                             extra=[SCRIPT_BLOCK("Get-GPPPassword")],
                             note="Runs inside powershell.exe; besides the script block, only the read of Groups.xml in SYSVOL points at it."),
-    "golden_ticket": dict(exes=[("mimikatz.exe", S, True)], tokens=["kerberos::golden", "kerberos::ptt", ".kirbi"]),
+    "golden_ticket": dict(exes=[("mimikatz.exe", S, True)], tokens=["kerberos::golden", "kerberos::ptt", ".kirbi"],
+                          extra=[dict(EXTRA_EVENT(D, "default", "Security", 4624,
+                                                  {"TargetUserSid": "S-1-5-21-*-500", "LogonType": "3",
+                                                   "AuthenticationPackageName": "Kerberos"}, GOLDEN_NOTE),
+                                      unless={"TargetUserName": ADMINISTRATOR_NAMES})]),
     "gsecdump": dict(exes=[("gsecdump.exe", S, True), ("g64-7a3.exe", S, True)], tokens=["gsecdump", "g64-7a3"]),
     "htran": dict(exes=[("htran.exe", S, True)], tokens=["htran", "-tran "]),
     "invoke_mimikatz": dict(exes=[("powershell.exe", S, False), ("wsmprovhost.exe", D, False)], tokens=["Invoke-Mimikatz", "mimikatz"],
                             extra=[SCRIPT_BLOCK("Invoke-Mimikatz"),
                                    dict(SCRIPT_BLOCK("sekurlsa::"), fields={"ScriptBlockText": ["*sekurlsa::*", "*kerberos::*", "*lsadump::*"]},
                                         note="mimikatz module commands inside a PowerShell script block: mimikatz loaded into "
-                                             "PowerShell, whatever the script is called (our addition)")],
+                                             "PowerShell, whatever the script is called (our addition)")]
+                            + PROCESS_START(S, INVOKE_MIMIKATZ_NOTE, command_line="*Invoke-Mimikatz*"),
                             note="Runs inside powershell.exe: the logged script block is the only specific trace."),
     "klist_purge": dict(exes=[("klist.exe", S, True)], tokens=["klist"],
                         note="A built-in command: klist.exe's own process and Prefetch records are the specific traces."),
@@ -254,6 +290,8 @@ TOOLS = {
                    note="A built-in command: nltest.exe's own process and Prefetch records are the specific traces."),
     "nmap": dict(exes=[("nmap.exe", S, True)], tokens=["nmap", "npcap", "winpcap"]),
     "ntdsutil": dict(exes=[("ntdsutil.exe", DC, True), ("vssvc.exe", DC, False)], tokens=["ntdsutil", "$SNAP_"],
+                     extra=[EXTRA_EVENT(DC, "default", "Application", event_id, {"Data": "ntdsutil*"}, NTDSUTIL_ESENT_NOTE)
+                            for event_id in (216, 300, 302, 325, 326, 327)],
                      note="A built-in command run on the DC (Prefetch is off by default on servers): the ifm command line is the strongest trace."),
     "ntlmrelayx": dict(exes=[("python.exe", S, False), ("telnet.exe", S, False), ("ntlmrelayx.py", S, True)], tokens=["ntlmrelayx", "127.0.0.1 11000", "11000"],
                        extra=[COMMAND_LINE("ntlmrelayx")],
@@ -303,6 +341,7 @@ TOOLS = {
                      unless=[(process_of("wevtutil.exe"), WEVTUTIL_BENIGN)]),
     "winrm": dict(exes=[("cscript.exe", S, False), ("powershell.exe", S, False), ("wmiprvse.exe", D, False), ("wsmprovhost.exe", D, True)],
                   tokens=["winrm.vbs", "wsmprovhost", "WSMAN"], events=[("Microsoft-Windows-WinRM/Operational", None)],
+                  bare=[(S, "Microsoft-Windows-WinRM/Operational")],
                   note="WinRM/Operational events and wsmprovhost.exe also appear for any PowerShell remoting session."),
     "winrs": dict(exes=[("winrs.exe", S, True), ("winrshost.exe", D, True)], tokens=["winrs"]),
     "wmic": dict(exes=[("wmic.exe", S, True), ("wmiprvse.exe", D, False)], tokens=["wmic"],
@@ -551,7 +590,7 @@ def fold(v):
 
 def key_of(t):
     f = tuple(sorted((k, fold(v)) for k, v in t.get("fields", {}).items()))
-    skip = ("fields", "unless", "strength", "logging", "success", "note")
+    skip = ("fields", "unless", "strength", "logging", "success", "note", "sheet")
     u = tuple(sorted((k, fold(v)) for k, v in t.get("unless", {}).items()))
     return tuple((k, fold(v)) for k, v in sorted(t.items()) if k not in skip) + (f, u)
 
@@ -560,7 +599,9 @@ def build_tool(tool):
     cfg = TOOLS[tool["id"]]
     out = {}
     items = []
-    for e in tool["evidence"]:
+    for n, e in enumerate(tool["evidence"], 1):
+        # The sheet item a trace restates: `<sheet>:<n>`, the n-th [[tool.evidence]] of this tool in traces.toml.
+        e = dict(e, _cite=f"{e.get('sheet', '?')}:{n}")
         ids = e.get("event_id")
         if isinstance(ids, list):
             items += [dict(e, event_id=i) for i in ids]
@@ -572,6 +613,7 @@ def build_tool(tool):
         t = convert(e)
         if t is None:
             continue
+        t["sheet"] = [e["_cite"]]
         anchor = is_anchor(t, cfg, True) and not demoted(t, cfg)
         if t.get("success"):
             if not anchor:
@@ -590,6 +632,7 @@ def build_tool(tool):
                 merged = sorted(set(out[k].get("reasons", [])) | set(t.get("reasons", [])))
                 if merged:
                     out[k]["reasons"] = merged
+                cite(out[k], t)
                 continue
             out[k] = t
             continue
@@ -597,19 +640,30 @@ def build_tool(tool):
         if k in out:
             if t["strength"] == "anchor":
                 out[k]["strength"] = "anchor"
+            cite(out[k], t)
             continue
         out[k] = t
         if t["artifact"] == "evtx" and t["event_id"] == 7045 and "ServiceName" in t["fields"]:
             svc = {"role": t["role"], "logging": "default", "artifact": "service", "name": t["fields"]["ServiceName"],
-                   "strength": t["strength"]}
+                   "strength": t["strength"], "sheet": list(t["sheet"])}
             if "ImagePath" in t["fields"]:
                 svc["image_path"] = t["fields"]["ImagePath"]
-            out.setdefault(key_of(svc), svc)
+            cite(out.setdefault(key_of(svc), svc), svc)
     extras = list(cfg.get("extra", []))
     if any(n == "mimikatz.exe" and specific for n, _, specific in cfg["exes"]):
         extras += MIMIKATZ_PARTS
     for t in extras:
         out.setdefault(key_of(t), dict(t))
+    # Events whose fields only describe the lab session (option codes, a shell GUID): the event itself is the
+    # trace. For WinRM's client events this also makes them one fact (`winrm_client`), so a management host's
+    # own sessions stay one anchor, i.e. `possible`.
+    for role, channel in cfg.get("bare", []):
+        for k in list(out):
+            t = out[k]
+            if t["role"] == role and t["artifact"] == "evtx" and t["channel"] == channel:
+                del out[k]
+                t["fields"] = {}
+                cite(out.setdefault(key_of(t), t), t)
     traces = drop_supersets(list(out.values()))
     for applies, unless in cfg.get("unless", []):
         for t in traces:
@@ -622,6 +676,13 @@ def build_tool(tool):
     order = {"source": 0, "destination": 1, "dc": 2}
     traces.sort(key=lambda t: (order[t["role"]], t["strength"] != "anchor", t["artifact"]))
     return traces
+
+
+def cite(kept, merged):
+    """`kept` also restates the sheet items `merged` cites (sorted by sheet, then item number)."""
+    both = set(kept.get("sheet", [])) | set(merged.get("sheet", []))
+    if both:
+        kept["sheet"] = sorted(both, key=lambda c: (c.split(":")[0], int(c.split(":")[1])))
 
 
 def drop_supersets(traces):
@@ -640,6 +701,7 @@ def drop_supersets(traces):
                 of, tf = o["fields"], t["fields"]
                 if len(of) < len(tf) and all(k in tf and fold(tf[k]) == fold(v) for k, v in of.items()):
                     redundant = True
+                    cite(o, t)
                     break
         if not redundant:
             keep.append(t)
@@ -687,50 +749,67 @@ def qk(k):
 
 
 FIELD_ORDER = ["role", "strength", "logging", "success", "artifact", "channel", "event_id", "fields", "unless", "pattern", "hive",
-               "key", "value", "data", "path", "name", "image_path", "command", "reasons", "exe", "note"]
+               "key", "value", "data", "path", "name", "image_path", "command", "reasons", "exe", "sheet", "note"]
 
 
-def emit(tools):
+def emit(tool):
+    """The rules file of one tool: a complete format-1 file holding that tool alone."""
     w = []
-    w.append("# toolmark trace rules: what each lateral-movement tool leaves on a Windows host.")
+    w.append(f"# toolmark trace rules for {tool['name']}: what it leaves on a Windows host.")
     w.append("# Generated by src/traces/tools/build_rules.py from the facts in ../shared/jpcert/traces.toml")
     w.append("# (identifiers, event IDs, field values, paths and keys observed in JPCERT/CC's Tool Analysis")
     w.append("# Result Sheets), then reviewed. Format and semantics: src/traces/README.md.")
     w.append("")
     w.append("format = 1")
-    for tool in tools:
-        cfg = TOOLS[tool["id"]]
-        traces = build_tool(tool)
-        exes = sorted({n for n, _, _ in cfg["exes"]})
-        specific = sorted({n for n, _, s in cfg["exes"] if s})
+    cfg = TOOLS[tool["id"]]
+    traces = build_tool(tool)
+    exes = sorted({n for n, _, _ in cfg["exes"]})
+    specific = sorted({n for n, _, s in cfg["exes"] if s})
+    w.append("")
+    w.append("[[tool]]")
+    w.append(f"id = {q(tool['id'])}")
+    w.append(f"name = {q(tool['name'])}")
+    w.append(f"category = {q(tool['category'])}")
+    w.append(f"executables = {qv(exes)}")
+    w.append(f"specific_executables = {qv(specific)}")
+    w.append(f"aliases = {qv(tool['aliases'])}")
+    if cfg.get("note"):
+        w.append(f"note = {q(cfg['note'])}")
+    for t in traces:
         w.append("")
-        w.append("[[tool]]")
-        w.append(f"id = {q(tool['id'])}")
-        w.append(f"name = {q(tool['name'])}")
-        w.append(f"category = {q(tool['category'])}")
-        w.append(f"executables = {qv(exes)}")
-        w.append(f"specific_executables = {qv(specific)}")
-        w.append(f"aliases = {qv(tool['aliases'])}")
-        if cfg.get("note"):
-            w.append(f"note = {q(cfg['note'])}")
-        for t in traces:
-            w.append("")
-            w.append("[[tool.trace]]")
-            for k in FIELD_ORDER:
-                if k not in t:
-                    continue
-                v = t[k]
-                if k in ("fields", "unless"):
-                    inner = ", ".join(f"{qk(fk)} = {qv(fv)}" for fk, fv in v.items())
-                    w.append(f"{k} = {{ {inner} }}")
-                else:
-                    w.append(f"{k} = {qv(v)}")
+        w.append("[[tool.trace]]")
+        for k in FIELD_ORDER:
+            if k not in t:
+                continue
+            v = t[k]
+            if k in ("fields", "unless"):
+                inner = ", ".join(f"{qk(fk)} = {qv(fv)}" for fk, fv in v.items())
+                w.append(f"{k} = {{ {inner} }}")
+            else:
+                w.append(f"{k} = {qv(v)}")
+    return "\n".join(w) + "\n"
+
+
+def emit_list(tools):
+    """The Rust module that embeds every tool's file, in the facts file's order."""
+    w = ["//! The shipped rules, one file per tool. Generated by src/traces/tools/build_rules.py; do not edit.",
+         "",
+         "/// (tool id, rules text) of every shipped tool.",
+         "pub(crate) const TOOL_RULES: &[(&str, &str)] = &["]
+    w += [f'    ("{t["id"]}", include_str!("{t["id"]}.toml")),' for t in tools]
+    w.append("];")
     return "\n".join(w) + "\n"
 
 
 def main():
-    if len(sys.argv) > 1:
-        src = Path(sys.argv[1])
+    args = sys.argv[1:]
+    out = Path(__file__).resolve().parents[1] / "rules"
+    if "--out" in args:
+        at = args.index("--out")
+        out = Path(args[at + 1])
+        del args[at:at + 2]
+    if args:
+        src = Path(args[0])
     else:
         shared = Path(os.environ.get("TOOLMARK_SHARED", ROOT.parent / "shared"))
         src = shared / "jpcert" / "traces.toml"
@@ -739,7 +818,12 @@ def main():
     missing = [t["id"] for t in tools if t["id"] not in TOOLS]
     if missing:
         raise SystemExit(f"no configuration for tools: {missing}")
-    sys.stdout.write(emit(tools))
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.toml"):
+        old.unlink()
+    for tool in tools:
+        (out / f"{tool['id']}.toml").write_text(emit(tool), encoding="utf-8")
+    (out / "mod.rs").write_text(emit_list(tools), encoding="utf-8")
 
 
 if __name__ == "__main__":
