@@ -15,6 +15,7 @@ use std::path::Path;
 
 use super::report::ImageReport;
 use crate::output::Table;
+use crate::traces::matcher::{Observation, Observed};
 
 /// lateral_movement.csv columns.
 pub const COLUMNS: [&str; 13] = [
@@ -114,6 +115,25 @@ impl EdgeAggregator {
         if edge.evidence.len() < 16 {
             edge.evidence
                 .insert(format!("{} {channel} {event_id}", self.image));
+        }
+    }
+
+    /// Takes one observation read back from an observations file into account: the
+    /// same edges as the scan's live records made (`toolmark match`, `merge`, resume).
+    pub fn observe(&mut self, observation: &Observation) {
+        if let Observed::Event {
+            channel,
+            event_id,
+            fields,
+        } = &observation.observed
+        {
+            let field = |name: &str| {
+                fields
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            self.add(channel, *event_id, &field, observation.time.as_deref());
         }
     }
 
