@@ -245,7 +245,7 @@ fn a_slurm_job_array_and_its_dependent_merge_equal_one_scan() {
     sbatch(
         &["--wait", &format!("--dependency=afterok:{job}")],
         "merge.sbatch",
-        &[out.clone()],
+        std::slice::from_ref(&out),
     );
     drop(daemons);
 
