@@ -175,25 +175,8 @@ pub fn run(
     verbosity: Verbosity,
     plan: &Plan,
 ) -> Result<BatchReport, String> {
-    // Names are given over the whole batch, so every shard names an image alike.
-    let mut taken = HashSet::new();
-    let all: Vec<(PathBuf, String)> = inputs
-        .iter()
-        .map(|p| (p.clone(), output_name(p, &mut taken)))
-        .collect();
-    let (named, shard) = match plan.shard {
-        Some(s) => (
-            s.select(&all),
-            Some(ShardInfo {
-                index: s.index,
-                count: s.count,
-                batch: all.iter().map(|(_, n)| n.clone()).collect(),
-            }),
-        ),
-        None => (all, None),
-    };
-    let names: Vec<String> = named.iter().map(|(_, n)| n.clone()).collect();
-    resume::claim(out, &names)?;
+    let (named, shard) = slice(inputs, plan);
+    claim(inputs, out, plan)?;
     let settings = settings(options, plan);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
@@ -278,6 +261,35 @@ pub fn run(
     });
     overall.finish_and_clear();
     finish(out, images, shard, options.raw_cells)
+}
+
+/// The inputs this run scans, with their output names, and what a shard's
+/// manifest says about the whole batch. Names are given over the whole input list,
+/// so every shard names an image alike.
+fn slice(inputs: &[PathBuf], plan: &Plan) -> (Vec<(PathBuf, String)>, Option<ShardInfo>) {
+    let mut taken = HashSet::new();
+    let all: Vec<(PathBuf, String)> = inputs
+        .iter()
+        .map(|p| (p.clone(), output_name(p, &mut taken)))
+        .collect();
+    match plan.shard {
+        Some(s) => (
+            s.select(&all),
+            Some(ShardInfo {
+                index: s.index,
+                count: s.count,
+                batch: all.iter().map(|(_, n)| n.clone()).collect(),
+            }),
+        ),
+        None => (all, None),
+    }
+}
+
+/// Takes `out` for this run (see [`resume::claim`]); an error means it holds another
+/// run's results, which is the user's call (`--force`, or another folder).
+pub fn claim(inputs: &[PathBuf], out: &Path, plan: &Plan) -> Result<(), String> {
+    let names: Vec<String> = slice(inputs, plan).0.into_iter().map(|(_, n)| n).collect();
+    resume::claim(out, &names)
 }
 
 /// Ends a batch (a scan, or a merge of shards): the roll-ups, the cross-host

@@ -86,6 +86,10 @@ pub fn run(
         shard,
         rules_sha256,
     };
+    if let Err(e) = batch::claim(&inputs, out, &plan) {
+        eprintln!("toolmark: error: {e}");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
     let report =
         batch::run(&inputs, out, jobs, &options, verbosity, &plan).map_err(anyhow::Error::msg)?;
     if !quiet {
