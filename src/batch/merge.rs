@@ -42,7 +42,10 @@ pub fn merge(outs: &[PathBuf], merged: &Path) -> Result<BatchReport, String> {
             // A merge that was interrupted: link again from scratch.
             std::fs::remove_dir_all(&target).map_err(|e| format!("{}: {e}", target.display()))?;
         }
-        link_tree(&folder[name.as_str()].join(name), &target)?;
+        let out = folder
+            .get(name.as_str())
+            .ok_or_else(|| format!("image {name} is in none of the outputs"))?;
+        link_tree(&out.join(name), &target)?;
         images.push(resume::load_finished(&target)?);
     }
     super::finish(merged, images, None, raw_cells)
