@@ -198,6 +198,23 @@ pub fn record_tools(dir: &Path, tools: &[(String, String)]) -> Result<(), String
     write_json_atomically(&dir.join("manifest.json"), &report)
 }
 
+/// The same for the images a batch manifest in `out` lists.
+pub fn record_batch_tools(out: &Path, images: &[ImageReport]) -> Result<(), String> {
+    let path = out.join("manifest.json");
+    let Some(mut batch) = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<super::BatchReport>(&bytes).ok())
+    else {
+        return Ok(());
+    };
+    for listed in &mut batch.images {
+        if let Some(judged) = images.iter().find(|i| i.image == listed.image) {
+            listed.tools = judged.tools.clone();
+        }
+    }
+    write_json_atomically(&path, &batch)
+}
+
 fn read_manifest(dir: &Path) -> Result<ImageReport, String> {
     let path = dir.join("manifest.json");
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;

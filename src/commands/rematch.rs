@@ -49,6 +49,7 @@ pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool) -> Outcome {
             concatenate(out, &images, &judged_tables()).map_err(anyhow::Error::msg)?;
         }
         edges::write(out, &images, raw_cells).map_err(anyhow::Error::msg)?;
+        resume::record_batch_tools(out, &images).map_err(anyhow::Error::msg)?;
     }
     Ok(ExitCode::SUCCESS)
 }
