@@ -3,7 +3,13 @@
 //! Each image is scanned into `OUT/<name>/`; one image failing (or even panicking
 //! in a parser) is recorded and the others go on. With more than one image the
 //! per-image tables are rolled up into `OUT/` with the same schemas: plain
-//! concatenation, except the timeline, which is merged to stay sorted.
+//! concatenation, except the timeline, which is merged to stay sorted. A batch can
+//! be one shard of many ([`shard`]), resumes where it stopped ([`resume`]), and
+//! shards are merged into one output by the same code that ends a batch ([`merge`]).
+
+pub mod merge;
+pub mod resume;
+pub mod shard;
 
 use std::collections::{BTreeMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -12,10 +18,11 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::output::{header, schema, Table, TABLES};
-use crate::pipeline::{judge, scan_image, ImageReport, ScanOptions};
+use crate::pipeline::{judge, scan_image, ImageReport, ScanOptions, Settings};
+use shard::{Shard, ShardInfo};
 
 /// How chatty the batch is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,13 +35,26 @@ pub enum Verbosity {
     Verbose,
 }
 
-/// The outcome of a batch.
-#[derive(Debug, Serialize)]
+/// The outcome of a batch (`OUT/manifest.json`).
+#[derive(Debug, Serialize, Deserialize)]
 pub struct BatchReport {
     /// One report per image, in input order.
     pub images: Vec<ImageReport>,
     /// Rows per roll-up file (batches of more than one image).
     pub rollup_rows: BTreeMap<String, u64>,
+    /// For one shard of a batch: which, and the whole batch's images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+}
+
+/// How a batch relates to other runs: its slice of the inputs, and the settings
+/// that decide whether an earlier run's image folder can be kept.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Scan only this slice of the inputs.
+    pub shard: Option<Shard>,
+    /// SHA-256 of the rules text (part of every image's fingerprint).
+    pub rules_sha256: String,
 }
 
 impl BatchReport {
@@ -145,20 +165,19 @@ fn output_name(input: &Path, taken: &mut HashSet<String>) -> String {
     unique
 }
 
-/// Scans every input into `out`, `jobs` threads in all.
+/// Scans every input (of the plan's shard) into `out`, `jobs` threads in all,
+/// keeping the image folders an earlier run into `out` finished.
 pub fn run(
     inputs: &[PathBuf],
     out: &Path,
     jobs: usize,
     options: &ScanOptions,
     verbosity: Verbosity,
+    plan: &Plan,
 ) -> Result<BatchReport, String> {
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let mut taken = HashSet::new();
-    let named: Vec<(PathBuf, String)> = inputs
-        .iter()
-        .map(|p| (p.clone(), output_name(p, &mut taken)))
-        .collect();
+    let (named, shard) = slice(inputs, plan);
+    claim(inputs, out, plan)?;
+    let settings = settings(options, plan);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .build()
@@ -181,6 +200,27 @@ pub fn run(
                 line.enable_steady_tick(Duration::from_millis(200));
                 line.set_message(format!("{name}: scanning {}", input.display()));
                 let dir = out.join(name);
+                let fingerprint = resume::fingerprint(input, &settings);
+                if let Some(report) = resume::finished(&dir, &fingerprint) {
+                    line.finish_and_clear();
+                    multi.remove(&line);
+                    overall.inc(1);
+                    if verbosity == Verbosity::Verbose {
+                        let _ = multi.println(format!("{name}: finished earlier, kept"));
+                    }
+                    return report;
+                }
+                // Whatever a killed run left of this image is redone from scratch.
+                if dir.exists() {
+                    if let Err(e) = std::fs::remove_dir_all(&dir) {
+                        return failed_report(
+                            input,
+                            name,
+                            &dir,
+                            &format!("clearing {}: {e}", dir.display()),
+                        );
+                    }
+                }
                 let report = catch_unwind(AssertUnwindSafe(|| {
                     let stage = |what: String| line.set_message(format!("{name}: {what}"));
                     scan_image(input, name, &dir, options, &stage)
@@ -194,6 +234,21 @@ pub fn run(
                     Err(format!("internal error (panic): {what}"))
                 })
                 .unwrap_or_else(|e| failed_report(input, name, &dir, &e));
+                let report = ImageReport {
+                    fingerprint,
+                    ..report
+                };
+                // Written last: its presence says the folder is complete.
+                let written = resume::write_json_atomically(&dir.join("manifest.json"), &report);
+                let report = match written {
+                    Ok(()) => report,
+                    Err(e) => ImageReport {
+                        incomplete: true,
+                        errors: report.errors + 1,
+                        write_error: Some(e),
+                        ..report
+                    },
+                };
                 line.finish_and_clear();
                 multi.remove(&line);
                 overall.inc(1);
@@ -205,6 +260,48 @@ pub fn run(
             .collect()
     });
     overall.finish_and_clear();
+    finish(out, images, shard, options.raw_cells, options.all_edges)
+}
+
+/// The inputs this run scans, with their output names, and what a shard's
+/// manifest says about the whole batch. Names are given over the whole input list,
+/// so every shard names an image alike.
+fn slice(inputs: &[PathBuf], plan: &Plan) -> (Vec<(PathBuf, String)>, Option<ShardInfo>) {
+    let mut taken = HashSet::new();
+    let all: Vec<(PathBuf, String)> = inputs
+        .iter()
+        .map(|p| (p.clone(), output_name(p, &mut taken)))
+        .collect();
+    match plan.shard {
+        Some(s) => (
+            s.select(&all),
+            Some(ShardInfo {
+                index: s.index,
+                count: s.count,
+                batch: all.iter().map(|(_, n)| n.clone()).collect(),
+            }),
+        ),
+        None => (all, None),
+    }
+}
+
+/// Takes `out` for this run (see [`resume::claim`]); an error means it holds another
+/// run's results, which is the user's call (`--force`, or another folder).
+pub fn claim(inputs: &[PathBuf], out: &Path, plan: &Plan) -> Result<(), String> {
+    let names: Vec<String> = slice(inputs, plan).0.into_iter().map(|(_, n)| n).collect();
+    resume::claim(out, &names)
+}
+
+/// Ends a batch (a scan, or a merge of shards): the roll-ups, the cross-host
+/// products (lateral movement, graph, sources resolved to images) over `images`,
+/// and `OUT/manifest.json`, written last.
+pub fn finish(
+    out: &Path,
+    images: Vec<ImageReport>,
+    shard: Option<ShardInfo>,
+    raw_cells: bool,
+    all_edges: bool,
+) -> Result<BatchReport, String> {
     let mut rollup_rows = if images.len() > 1 {
         roll_up(out, &images)?
     } else {
@@ -214,15 +311,42 @@ pub fn run(
     // logons are worth the same table.
     rollup_rows.insert(
         "lateral_movement".into(),
-        crate::pipeline::lateral::write(out, &images, options.raw_cells, options.all_edges)?,
+        crate::pipeline::lateral::write(out, &images, raw_cells, all_edges)?,
     );
     let report = BatchReport {
         images,
         rollup_rows,
+        shard,
     };
-    let manifest = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-    std::fs::write(out.join("manifest.json"), manifest).map_err(|e| e.to_string())?;
+    resume::write_json_atomically(&out.join("manifest.json"), &report)?;
     Ok(report)
+}
+
+/// The settings every image's fingerprint holds.
+fn settings(options: &ScanOptions, plan: &Plan) -> Settings {
+    let a = options.artifacts;
+    let artifacts: Vec<&str> = [
+        ("evtx", a.evtx),
+        ("prefetch", a.prefetch),
+        ("mft", a.mft),
+        ("usn", a.usn),
+        ("carve", a.carve),
+        ("registry", a.registry),
+        ("amcache", a.amcache),
+        ("shimcache", a.shimcache),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    Settings {
+        toolmark: env!("CARGO_PKG_VERSION").to_string(),
+        artifacts: artifacts.join(","),
+        carve_all: options.carve_all,
+        hash: options.hash,
+        raw_cells: options.raw_cells,
+        all_edges: options.all_edges,
+        rules_sha256: plan.rules_sha256.clone(),
+    }
 }
 
 /// The report (and an errors.csv) for an image whose scan could not even start.

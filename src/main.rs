@@ -96,16 +96,42 @@ enum Command {
         /// OUT/<image>/toolmark.xlsx (one sheet per table, times as datetimes).
         #[arg(long)]
         xlsx: bool,
-        /// Replace the results of an earlier scan in OUT (cleared first); without
-        /// it, a non-empty OUT is refused so two runs' results never mix.
+        /// Replace the results of an earlier scan in OUT (cleared first). Without
+        /// it, a scan into the OUT of the same batch resumes (images finished with
+        /// the same input and settings are kept), and any other non-empty OUT is
+        /// refused so two runs' results never mix.
         #[arg(long)]
         force: bool,
+        /// Scan one slice of the inputs: `I/N` (0 <= I < N) takes every N-th image of
+        /// the sorted input list starting at the I-th; `auto` reads I and N from a
+        /// Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) or a
+        /// Kubernetes Indexed Job (JOB_COMPLETION_INDEX, and TOOLMARK_SHARD_COUNT for
+        /// N). Combine the shards' outputs with `toolmark merge`.
+        #[arg(long, value_name = "I/N|auto")]
+        shard: Option<String>,
         /// No progress and no summary.
         #[arg(short, long, conflicts_with = "verbose")]
         quiet: bool,
         /// A summary line per image as it finishes.
         #[arg(short, long)]
         verbose: bool,
+    },
+    /// Combine the outputs of a batch's shards (`scan --shard`) into one, equal to a
+    /// scan of every image on one machine: image folders hard-linked (copied across
+    /// file systems), roll-ups, lateral movement and graph rebuilt over all images.
+    Merge {
+        /// The shards' output directories.
+        #[arg(required = true)]
+        outs: Vec<PathBuf>,
+        /// Output directory for the merged result (new or empty).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Replace an earlier toolmark output in the target folder.
+        #[arg(long)]
+        force: bool,
+        /// No summary.
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Judge a finished scan again (other rules, or a newer toolmark) from the
     /// observations files it wrote; rewrites findings, evidence, host profiles and
@@ -191,6 +217,7 @@ fn main() -> ExitCode {
             all_edges,
             xlsx,
             force,
+            shard,
             quiet,
             verbose,
         } => commands::scan::run(
@@ -205,9 +232,16 @@ fn main() -> ExitCode {
             all_edges,
             xlsx,
             force,
+            shard.as_deref(),
             quiet,
             verbose,
         ),
+        Command::Merge {
+            outs,
+            out,
+            force,
+            quiet,
+        } => commands::merge::run(&outs, &out, force, quiet),
     };
     commands::exit(result)
 }

@@ -14,6 +14,7 @@ macro_rules! say {
 pub mod cat;
 pub mod info;
 pub mod ls;
+pub mod merge;
 pub mod rematch;
 pub mod rules;
 pub mod scan;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::{Outcome, EXIT_USAGE};
-use crate::batch::{concatenate, judged_tables};
+use crate::batch::{concatenate, judged_tables, resume};
 use crate::pipeline::{lateral, rejudge};
 
 /// Runs `toolmark match`.
@@ -34,6 +34,7 @@ pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool, all_edges: bool) -
     let mut images = Vec::new();
     for dir in &dirs {
         let report = rejudge::rejudge(dir, &kb, raw_cells).map_err(anyhow::Error::msg)?;
+        resume::record_tools(dir, &report.tools).map_err(anyhow::Error::msg)?;
         say!(
             "{}: {} findings, {} evidence rows",
             report.image,
@@ -48,6 +49,7 @@ pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool, all_edges: bool) -
             concatenate(out, &images, &judged_tables()).map_err(anyhow::Error::msg)?;
         }
         lateral::write(out, &images, raw_cells, all_edges).map_err(anyhow::Error::msg)?;
+        resume::record_batch_tools(out, &images).map_err(anyhow::Error::msg)?;
     }
     Ok(ExitCode::SUCCESS)
 }

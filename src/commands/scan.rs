@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::{Outcome, EXIT_FAILURE, EXIT_USAGE};
-use crate::batch::{self, Verbosity};
+use crate::batch::shard::Shard;
+use crate::batch::{self, resume, Plan, Verbosity};
 use crate::output::TABLES;
 use crate::pipeline::{Artifacts, ScanOptions};
 
@@ -23,10 +24,21 @@ pub fn run(
     all_edges: bool,
     xlsx: bool,
     force: bool,
+    shard: Option<&str>,
     quiet: bool,
     verbose: bool,
 ) -> Outcome {
-    if let Err(e) = prepare_output(out, force) {
+    let shard = match shard
+        .map(|s| Shard::parse(s, &|name| std::env::var(name).ok()))
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("toolmark: error: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    if let Err(e) = resume::prepare(out, force) {
         eprintln!("toolmark: error: {e}");
         return Ok(ExitCode::from(EXIT_USAGE));
     }
@@ -53,10 +65,22 @@ pub fn run(
     } else {
         Verbosity::Quiet
     };
-    let rules = match rules {
-        Some(path) => crate::traces::load_path(path),
-        None => crate::traces::load_embedded(),
+    let sources = match rules {
+        Some(path) => crate::traces::read_sources(path),
+        None => Ok(crate::traces::embedded_sources()),
     };
+    // The rules' texts, not their file names, decide whether a finished image's
+    // findings still hold (resume).
+    let rules_sha256 = sources
+        .as_ref()
+        .map(|s| {
+            let texts: Vec<&str> = s.iter().map(|(_, text)| text.as_str()).collect();
+            sha256_hex(&texts.join("\0"))
+        })
+        .unwrap_or_default();
+    let rules = sources
+        .and_then(|s| crate::traces::load_sources(&s))
+        .map_err(|e| e.to_string());
     let rules = match rules {
         Ok(kb) => std::sync::Arc::new(kb),
         Err(e) => {
@@ -71,7 +95,16 @@ pub fn run(
         carve_all,
         ..ScanOptions::new(Some(rules), artifacts)
     };
-    let report = batch::run(&inputs, out, jobs, &options, verbosity).map_err(anyhow::Error::msg)?;
+    let plan = Plan {
+        shard,
+        rules_sha256,
+    };
+    if let Err(e) = batch::claim(&inputs, out, &plan) {
+        eprintln!("toolmark: error: {e}");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let report =
+        batch::run(&inputs, out, jobs, &options, verbosity, &plan).map_err(anyhow::Error::msg)?;
     if !quiet {
         for image in &report.images {
             let errors = if image.failed {
@@ -122,32 +155,8 @@ pub fn run(
     })
 }
 
-/// Makes sure `out` holds no other run's results: a missing or empty folder is
-/// used as is; a non-empty one needs `--force`, and is then cleared, but only
-/// if it is a toolmark output (it has a `manifest.json`): `--force` never empties
-/// a folder of something else.
-fn prepare_output(out: &Path, force: bool) -> Result<(), String> {
-    let mut entries = match std::fs::read_dir(out) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(format!("{}: {e}", out.display())),
-    };
-    if entries.next().is_none() {
-        return Ok(());
-    }
-    if !force {
-        return Err(format!(
-            "{} is not empty (results of another run?): give --force to replace them, \
-             or choose another folder",
-            out.display()
-        ));
-    }
-    if !out.join("manifest.json").is_file() {
-        return Err(format!(
-            "{} is not empty and holds no manifest.json, so it is not a toolmark output: \
-             not cleared, even with --force",
-            out.display()
-        ));
-    }
-    std::fs::remove_dir_all(out).map_err(|e| format!("clearing {}: {e}", out.display()))
+/// Hex SHA-256 of a text.
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    crate::evidence::hex(&sha2::Sha256::digest(text.as_bytes()))
 }

@@ -45,7 +45,7 @@ pub struct ImageOutput {
 }
 
 /// A file an artifact was read from, as manifest.json lists it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct CollectedFile {
     /// Volume label.
     pub volume: String,

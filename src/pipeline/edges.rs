@@ -11,6 +11,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::traces::matcher::{Observation, Observed};
+
 /// One aggregated edge of one image's logs.
 #[derive(Clone, Debug, Default)]
 pub struct Edge {
@@ -89,6 +91,25 @@ impl EdgeAggregator {
         if edge.evidence.len() < 16 {
             edge.evidence
                 .insert(format!("{} {channel} {event_id}", self.image));
+        }
+    }
+
+    /// Takes one observation read back from an observations file into account: the
+    /// same edges as the scan's live records made (`toolmark match`, `merge`, resume).
+    pub fn observe(&mut self, observation: &Observation) {
+        if let Observed::Event {
+            channel,
+            event_id,
+            fields,
+        } = &observation.observed
+        {
+            let field = |name: &str| {
+                fields
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            self.add(channel, *event_id, &field, observation.time.as_deref());
         }
     }
 

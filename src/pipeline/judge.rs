@@ -58,7 +58,7 @@ pub struct Written {
 }
 
 /// The host's logging as its records show it (manifest.json `logging`).
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct LoggingProfile {
     /// Event log channels with records.
     pub channels: usize,

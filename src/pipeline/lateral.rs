@@ -166,8 +166,10 @@ impl Filter {
     }
 }
 
-/// A finding reduced to what naming tools on edges needs.
-#[derive(Clone, Debug, Default)]
+/// A finding reduced to what naming tools on edges needs. Kept in the image's
+/// manifest, so images scanned by another process (resume, `toolmark merge`) name
+/// tools on edges as a single scan would.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ToolTimes {
     /// Tool id.
     pub tool: String,

@@ -22,7 +22,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 pub use options::{Artifacts, ScanOptions, KNOWN};
-pub use report::ImageReport;
+pub use report::{Fingerprint, ImageReport, InputFile, Settings};
 pub use sinks::{Drained, Sinks};
 
 use crate::collect::carve::{self, LiveRecords, Recovery};
@@ -44,7 +44,8 @@ type Pending = (String, String, Stage, String);
 
 /// Scans `input` into `out_dir`; never fails as a whole: problems go to errors.csv
 /// and the report says whether the image could be opened (`failed`) or whether the
-/// scan stopped part way (`incomplete`, with the reason in errors.csv).
+/// scan stopped part way (`incomplete`, with the reason in errors.csv). The caller
+/// writes the report as the folder's manifest.json, last, which marks it complete.
 pub fn scan_image(
     input: &Path,
     name: &str,
@@ -182,8 +183,6 @@ pub fn scan_image(
         }
     }
     report.seconds = started.elapsed().as_secs_f64();
-    let manifest = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-    std::fs::write(out_dir.join("manifest.json"), manifest).map_err(|e| e.to_string())?;
     Ok(report)
 }
 

@@ -10,7 +10,7 @@ use super::judge::{self, Written};
 use super::observations::{self, FILE_NAME};
 use super::report::ImageReport;
 use crate::collect::registry::HostFacts;
-use crate::traces::matcher::{HostProfile, Matcher, Observed};
+use crate::traces::matcher::{HostProfile, Matcher};
 use crate::traces::KnowledgeBase;
 
 /// The image folders under `out`: `out` itself when it holds an observations file,
@@ -43,20 +43,7 @@ pub fn rejudge(dir: &Path, kb: &KnowledgeBase, raw_cells: bool) -> Result<ImageR
     for line in lines {
         let o = line?.o;
         profile.add(&o);
-        if let Observed::Event {
-            channel,
-            event_id,
-            fields,
-        } = &o.observed
-        {
-            let field = |name: &str| {
-                fields
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, v)| v.as_str())
-            };
-            edges.add(channel, *event_id, &field, o.time.as_deref());
-        }
+        edges.observe(&o);
         matcher.observe(&o);
     }
     let findings = matcher.judge(&profile);
@@ -96,4 +83,16 @@ impl Manifest {
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()
     }
+}
+
+/// The lateral-movement edges of the image in `dir`, rebuilt from its observations
+/// file exactly as its scan built them (resume and `toolmark merge` link images
+/// scanned by other processes through these).
+pub fn edges(dir: &Path) -> Result<EdgeAggregator, String> {
+    let (header, lines) = observations::read(&dir.join(FILE_NAME))?;
+    let mut edges = EdgeAggregator::new(&header.image, &header.host);
+    for line in lines {
+        edges.observe(&line?.o);
+    }
+    Ok(edges)
 }

@@ -3,15 +3,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::edges::EdgeAggregator;
 use crate::collect::carve::CarveStats;
 use crate::collect::registry::{HiveReplay, HostFacts};
 use crate::output::CollectedFile;
 
-/// What `manifest.json` records about one image.
-#[derive(Clone, Debug, Serialize)]
+/// What `manifest.json` records about one image. It reads back (resume, `toolmark
+/// merge`) into the same report, less the edges, which come from the observations.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ImageReport {
     /// Name used for the output folder and in every row.
     pub image: String,
@@ -58,11 +59,15 @@ pub struct ImageReport {
     pub seconds: f64,
     /// toolmark version.
     pub toolmark_version: String,
+    /// What was scanned and how: a later run skips the image when it is the same.
+    #[serde(default)]
+    pub fingerprint: Fingerprint,
     /// Lateral-movement edges seen in the image's logs (for the batch's table).
     #[serde(skip)]
     pub edges: EdgeAggregator,
-    /// Every finding's tool, role and evidence times, for naming tools on edges.
-    #[serde(skip)]
+    /// Every finding's tool, role and evidence times, for naming tools on edges
+    /// (also for images scanned by another process, which the batch reads back).
+    #[serde(default)]
     pub tools: Vec<super::lateral::ToolTimes>,
 }
 
@@ -91,8 +96,51 @@ impl ImageReport {
             write_error: None,
             seconds: 0.0,
             toolmark_version: env!("CARGO_PKG_VERSION").to_string(),
+            fingerprint: Fingerprint::default(),
             edges: EdgeAggregator::new(name, name),
             tools: Vec::new(),
         }
     }
+}
+
+/// The input and settings an image's output was made from. An output folder whose
+/// manifest holds the same fingerprint (and is complete) is not scanned again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// Every file of the input with its size: the segments of an image, or for a
+    /// triage folder the folder itself with the number and total size of its files.
+    pub inputs: Vec<InputFile>,
+    /// The settings that shape the output.
+    pub settings: Settings,
+}
+
+/// One file of an input and its size.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// Path as given (or as found beside the first segment).
+    pub path: PathBuf,
+    /// Bytes (for a folder: the total of its files).
+    pub size: u64,
+    /// Files below it (folders only; 1 for a file).
+    pub files: u64,
+}
+
+/// The scan settings that change what is written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// toolmark version.
+    pub toolmark: String,
+    /// `--artifacts`, as the set collected.
+    pub artifacts: String,
+    /// `--carve-all`.
+    pub carve_all: bool,
+    /// `--hash`.
+    pub hash: bool,
+    /// `--raw-cells`.
+    pub raw_cells: bool,
+    /// `--all-edges`.
+    #[serde(default)]
+    pub all_edges: bool,
+    /// SHA-256 of the rules text the findings were judged with.
+    pub rules_sha256: String,
 }

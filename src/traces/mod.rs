@@ -42,14 +42,22 @@ pub fn load_embedded() -> Result<KnowledgeBase, RulesError> {
 /// Loads the rules given by the user (`--rules PATH`): one rules file, or a directory
 /// whose `*.toml` files (a copy of `src/traces/rules/`, say) are merged.
 pub fn load_path(path: &Path) -> Result<KnowledgeBase, RulesError> {
+    load_sources(&read_sources(path)?)
+}
+
+/// The rules texts `--rules PATH` names, `(file name, text)`: the file itself, or the
+/// `*.toml` files of a directory in name order.
+pub fn read_sources(path: &Path) -> Result<Vec<(String, String)>, RulesError> {
     let read = |file: &Path| {
-        std::fs::read_to_string(file).map_err(|source| RulesError::Io {
-            path: file.to_path_buf(),
-            source,
-        })
+        std::fs::read_to_string(file)
+            .map(|text| (file.display().to_string(), text))
+            .map_err(|source| RulesError::Io {
+                path: file.to_path_buf(),
+                source,
+            })
     };
     if !path.is_dir() {
-        return load_from_str(&read(path)?);
+        return Ok(vec![read(path)?]);
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|source| RulesError::Io {
@@ -60,15 +68,28 @@ pub fn load_path(path: &Path) -> Result<KnowledgeBase, RulesError> {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
-    let texts = files
+    files.iter().map(|f| read(f)).collect()
+}
+
+/// The rules shipped with toolmark as `(tool id, text)` sources.
+pub fn embedded_sources() -> Vec<(String, String)> {
+    EMBEDDED_RULES
         .iter()
-        .map(|f| Ok((f.display().to_string(), read(f)?)))
-        .collect::<Result<Vec<_>, RulesError>>()?;
-    merge(
-        texts
-            .iter()
-            .map(|(name, text)| (name.as_str(), text.as_str())),
-    )
+        .map(|(id, text)| (id.to_string(), text.to_string()))
+        .collect()
+}
+
+/// One knowledge base from rules sources (see [`read_sources`]). A single file is
+/// read as it is, so its problems name lines only.
+pub fn load_sources(sources: &[(String, String)]) -> Result<KnowledgeBase, RulesError> {
+    match sources {
+        [(_, text)] => load_from_str(text),
+        _ => merge(
+            sources
+                .iter()
+                .map(|(name, text)| (name.as_str(), text.as_str())),
+        ),
+    }
 }
 
 /// One knowledge base from several rules files, `(name, text)`: each file is checked

@@ -458,3 +458,82 @@ pub fn iso_from_evtxexport_xml(text: &str) -> String {
     }
     format!("{whole}.{frac}Z")
 }
+
+/// Every file under `dir` by its path relative to `dir`, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A manifest.json without what differs from run to run (wall times and speeds).
+pub fn manifest_without_timings(path: &Path) -> serde_json::Value {
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.retain(|k, _| k != "seconds" && k != "mb_per_second");
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    strip(&mut value);
+    value
+}
+
+/// Asserts two scan outputs hold the same files with the same bytes, manifests
+/// compared without their timings.
+pub fn assert_same_output(ours: &Path, expected: &Path, context: &str) {
+    let files = files_under(expected);
+    assert_eq!(files_under(ours), files, "{context}: the same files");
+    assert!(files.iter().any(|f| f.ends_with("lateral_movement.csv")));
+    for file in &files {
+        let (a, b) = (ours.join(file), expected.join(file));
+        if file.file_name().is_some_and(|n| n == "manifest.json") {
+            assert_eq!(
+                manifest_without_timings(&a),
+                manifest_without_timings(&b),
+                "{context}: {} differs",
+                file.display()
+            );
+        } else {
+            assert!(
+                std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
+                "{context}: {} differs",
+                file.display()
+            );
+        }
+    }
+}
+
+/// Triage folders (`ROOT/NAME/Windows/System32/winevt/Logs/Security.evtx`) made from
+/// attack logs of the corpus, one per `(name, log under evtx/attack)`.
+pub fn triage_folders(root: &Path, logs: &[(&str, &str)]) -> Vec<PathBuf> {
+    logs.iter()
+        .map(|(name, log)| {
+            let folder = root.join(name);
+            let dir = folder.join("Windows/System32/winevt/Logs");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::copy(
+                corpus().join("evtx/attack").join(log),
+                dir.join("Security.evtx"),
+            )
+            .unwrap();
+            folder
+        })
+        .collect()
+}

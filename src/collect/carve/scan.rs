@@ -33,7 +33,7 @@ pub const SECTOR: u64 = 512;
 const MARGIN: u64 = CHUNK_SIZE as u64;
 
 /// What a carving pass saw.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct CarveStats {
     /// What was scanned: a volume's unallocated clusters, or the whole image.
     pub scope: String,

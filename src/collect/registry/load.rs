@@ -64,7 +64,7 @@ pub struct LoadedHive {
 }
 
 /// How a hive was read, for manifest.json.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct HiveReplay {
     /// Volume label (filled in by the caller).
     pub volume: String,
