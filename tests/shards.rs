@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// Small triage folders whose logs link hosts: fs03's 4648 names fs03vuln.
+/// Small triage folders whose logs link hosts: fs03's 4648 names fs03vuln, and the
+/// fs03vuln folder holds a log whose records say they are fs03vuln's.
 const LOGS: [(&str, &str); 4] = [
     ("fs03", "T1021.002-SMB Windows Admin Shares/ID4688-4648 Lateral movement with net use.evtx"),
-    ("fs03vuln", "T1021.002-SMB Windows Admin Shares/ID5145-remote shell execution via SMB admin share.evtx"),
+    ("fs03vuln", "T1003-Credential dumping/ID4656, 5145, 4674-Impacket secret dump via SMB.evtx"),
     ("rdp-host", "T1021.001-Remote Desktop Protocol/ID4688,4778,4779 RDP hijack direct.evtx"),
     ("srvdefender01", "T1021.002-SMB Windows Admin Shares/ID4688,4697,5140-5145 PSexec remote execution + admin share.evtx"),
 ];

@@ -208,7 +208,7 @@ fn a_slurm_job_array_and_its_dependent_merge_equal_one_scan() {
         &work.join("in"),
         &[
             ("fs03", "T1021.002-SMB Windows Admin Shares/ID4688-4648 Lateral movement with net use.evtx"),
-            ("fs03vuln", "T1021.002-SMB Windows Admin Shares/ID5145-remote shell execution via SMB admin share.evtx"),
+            ("fs03vuln", "T1003-Credential dumping/ID4656, 5145, 4674-Impacket secret dump via SMB.evtx"),
             ("pth-host", "T1550-Use Alternate Authentication Material/ID4624-Mimikatz Pass the hash.evtx"),
             ("rdp-host", "T1021.001-Remote Desktop Protocol/ID4688,4778,4779 RDP hijack direct.evtx"),
             ("srvdefender01", "T1021.002-SMB Windows Admin Shares/ID4688,4697,5140-5145 PSexec remote execution + admin share.evtx"),
