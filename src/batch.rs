@@ -212,10 +212,9 @@ pub fn run(
     };
     // Edges between hosts are a batch product, but a single image's inbound
     // logons are worth the same table.
-    rollup_rows.insert(
-        "lateral_movement".into(),
-        crate::pipeline::edges::write(out, &images, options.raw_cells)?,
-    );
+    let edges = crate::pipeline::edges::write(out, &images, options.raw_cells)?;
+    rollup_rows.insert("lateral_movement".into(), edges.len() as u64);
+    crate::report::write(out, &images, &crate::pipeline::edges::COLUMNS, &edges)?;
     let report = BatchReport {
         images,
         rollup_rows,

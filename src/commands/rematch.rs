@@ -47,7 +47,8 @@ pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool) -> Outcome {
         if images.len() > 1 {
             concatenate(out, &images, &judged_tables()).map_err(anyhow::Error::msg)?;
         }
-        edges::write(out, &images, raw_cells).map_err(anyhow::Error::msg)?;
+        let rows = edges::write(out, &images, raw_cells).map_err(anyhow::Error::msg)?;
+        crate::report::write(out, &images, &edges::COLUMNS, &rows).map_err(anyhow::Error::msg)?;
     }
     Ok(ExitCode::SUCCESS)
 }

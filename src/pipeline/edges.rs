@@ -124,8 +124,13 @@ impl EdgeAggregator {
 }
 
 /// Writes every image's edges to `lateral_movement.csv` and `graph.dot` in `out`;
-/// returns how many rows.
-pub fn write(out: &Path, images: &[ImageReport], raw_cells: bool) -> Result<u64, String> {
+/// returns the rows as written ([`COLUMNS`] order, cells not neutralised) for the
+/// report.
+pub fn write(
+    out: &Path,
+    images: &[ImageReport],
+    raw_cells: bool,
+) -> Result<Vec<Vec<String>>, String> {
     let resolve = Resolver::new(images);
     let tools = ToolsByImage::new(images);
     let mut edges: BTreeMap<EdgeKey, Edge> = BTreeMap::new();
@@ -144,6 +149,7 @@ pub fn write(out: &Path, images: &[ImageReport], raw_cells: bool) -> Result<u64,
     }
     let mut table = Table::create(&out.join("lateral_movement.csv"), &COLUMNS, raw_cells)
         .map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
     let mut dot = String::from("digraph lateral_movement {\n  rankdir=LR;\n  node [shape=box];\n");
     for ((src_host, src_ip, dst_host, account, kind, logon_type), edge) in &edges {
         let source_image = resolve.image(src_host, src_ip);
@@ -165,6 +171,7 @@ pub fn write(out: &Path, images: &[ImageReport], raw_cells: bool) -> Result<u64,
             edge_tools.join(" "),
         ];
         table.row(&row).map_err(|e| e.to_string())?;
+        rows.push(row.to_vec());
         let from = if src_host.is_empty() {
             src_ip
         } else {
@@ -180,7 +187,8 @@ pub fn write(out: &Path, images: &[ImageReport], raw_cells: bool) -> Result<u64,
     }
     dot.push_str("}\n");
     std::fs::write(out.join("graph.dot"), dot).map_err(|e| e.to_string())?;
-    table.finish().map_err(|e| e.to_string())
+    table.finish().map_err(|e| e.to_string())?;
+    Ok(rows)
 }
 
 /// The tools each image's findings name, by role.

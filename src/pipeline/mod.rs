@@ -152,6 +152,7 @@ pub fn scan_image(
             .iter()
             .map(|f| (f.tool_id.clone(), f.role.as_str().to_string()))
             .collect();
+        report.view = crate::report::HostView::new(name, &report.host, &findings, &profile);
     }
     if edges.dropped > 0 {
         tables.error(

@@ -74,17 +74,30 @@ pub fn rejudge(dir: &Path, kb: &KnowledgeBase, raw_cells: bool) -> Result<ImageR
         .iter()
         .map(|f| (f.tool_id.clone(), f.role.as_str().to_string()))
         .collect();
+    report.view = crate::report::HostView::new(&header.image, &header.host, &findings, &profile);
+    report.errors = manifest_errors(dir);
     report.edges = edges;
     report.rows.insert("findings".into(), written.findings);
     report.rows.insert("evidence".into(), written.evidence);
     Ok(report)
 }
 
+/// The image's manifest.json, if it can be read.
+fn manifest(dir: &Path) -> Option<serde_json::Value> {
+    let bytes = std::fs::read(dir.join("manifest.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// The host facts the image's manifest.json recorded (for resolving edge ends).
 fn manifest_host_facts(dir: &Path) -> HostFacts {
-    std::fs::read(dir.join("manifest.json"))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+    manifest(dir)
         .and_then(|v| serde_json::from_value(v.get("host_facts")?.clone()).ok())
         .unwrap_or_default()
+}
+
+/// The errors.csv rows the scan counted (for the report).
+fn manifest_errors(dir: &Path) -> u64 {
+    manifest(dir)
+        .and_then(|v| v.get("errors")?.as_u64())
+        .unwrap_or(0)
 }

@@ -61,6 +61,9 @@ pub struct ImageReport {
     /// `(tool, role)` of every finding, for naming tools on edges.
     #[serde(skip)]
     pub tools: Vec<(String, String)>,
+    /// The findings and logging profile `report.html` shows.
+    #[serde(skip)]
+    pub view: crate::report::HostView,
 }
 
 impl ImageReport {
@@ -89,6 +92,7 @@ impl ImageReport {
             toolmark_version: env!("CARGO_PKG_VERSION").to_string(),
             edges: EdgeAggregator::new(name, name),
             tools: Vec::new(),
+            view: crate::report::HostView::default(),
         }
     }
 }
