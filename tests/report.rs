@@ -259,11 +259,7 @@ fn report_of_the_built_host() {
     let result = scan_into(
         &[built_images().join("win10-aptsim.E01")],
         &out,
-        &[
-            "--raw-cells",
-            "--artifacts",
-            "evtx,prefetch,registry,amcache,shimcache",
-        ],
+        &["--raw-cells", "--artifacts", "evtx,prefetch,registry"],
     );
     assert!(result.status.code() == Some(0) || result.status.code() == Some(2));
     let dir = out.join("win10-aptsim");
@@ -273,13 +269,11 @@ fn report_of_the_built_host() {
         &out,
         &chromium_dir().join("report-host.png"),
     );
-    // The batch page of one image says the same.
-    check_page(
-        &out.join("report.html"),
-        &dir,
-        &out,
-        &chromium_dir().join("report-host-batch.png"),
-    );
+    // The batch page of one image lists the same findings.
+    let batch = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let own = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let marker = "class=\"finding\"";
+    assert_eq!(rows(&batch, marker), rows(&own, marker));
 }
 
 #[test]

@@ -37,7 +37,7 @@ pub fn esc(text: &str) -> String {
 }
 
 const STYLE: &str = "
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;max-width:1400px}
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{margin:0 0 .2em}h2{border-bottom:2px solid #ddd;margin-top:1.6em}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left}
 th{background:#f3f3f3}td.num{text-align:right}
@@ -48,7 +48,7 @@ code,.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-al
 details{margin:.3em 0;border:1px solid #ddd;padding:.2em .6em}summary{cursor:pointer}
 svg text{font:12px system-ui,sans-serif;fill:#222}svg .count{font-size:10px;fill:#555}
 svg .node circle{stroke:#222;stroke-width:1.5}svg .ours circle{fill:#2c6fbb}svg .other circle{fill:#ccc}
-svg .tick{stroke:#ddd}svg .axis{font-size:11px;fill:#666}
+svg .tick{stroke:#ddd}svg .host{font-weight:bold}svg .axis{font-size:11px;fill:#666}
 .graphbox{overflow:auto;max-height:1000px;border:1px solid #ddd}
 .noise{display:none}
 #all-edges:checked~.graphbox .noise{display:inline}
@@ -342,6 +342,24 @@ fn host(s: &mut String, image: &ImageReport) {
     if image.view.logs.is_empty() {
         s.push_str("<p>No logging profile (no rules were applied).</p>\n");
     } else {
+        let channels = image
+            .view
+            .logs
+            .iter()
+            .filter(|l| !l[0].starts_with('('))
+            .count();
+        let special: Vec<String> = image
+            .view
+            .logs
+            .iter()
+            .filter(|l| l[0].starts_with('(') || l[4].contains("cleared"))
+            .map(|l| format!("{} {}", l[0], l[4]))
+            .collect();
+        let _ = writeln!(
+            s,
+            "<details class=\"profile\"><summary>{channels} event log(s) with records; {}</summary>",
+            esc(&special.join("; "))
+        );
         s.push_str("<table class=\"profile\"><tr><th>log</th><th>records</th><th>first</th><th>last</th><th>note</th></tr>\n");
         for [channel, records, first, last, note] in &image.view.logs {
             let _ = writeln!(
@@ -354,7 +372,7 @@ fn host(s: &mut String, image: &ImageReport) {
                 esc(note)
             );
         }
-        s.push_str("</table>\n");
+        s.push_str("</table></details>\n");
     }
     let _ = writeln!(s, "<h3>Findings ({})</h3>", image.view.findings.len());
     for f in &image.view.findings {

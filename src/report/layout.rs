@@ -12,7 +12,7 @@ pub struct Point {
 }
 
 /// Room left around the circle for the hosts' labels.
-pub const MARGIN: f64 = 230.0;
+pub const MARGIN: f64 = 170.0;
 
 /// Arc length per host, so that 50 hosts' circles and labels do not touch.
 const SPACING: f64 = 64.0;

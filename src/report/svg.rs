@@ -158,13 +158,14 @@ fn seconds(time: &str) -> Option<f64> {
     Some(t.as_millisecond() as f64 / 1000.0)
 }
 
-/// Width of the timeline's plotting area and of the host names left of it.
-const PLOT: f64 = 900.0;
-const NAMES: f64 = 220.0;
-const ROW: f64 = 28.0;
+/// Width of the timeline's plotting area and of the names left of it.
+const PLOT: f64 = 880.0;
+const NAMES: f64 = 260.0;
+const ROW: f64 = 20.0;
 
-/// The timeline: one row per host, one bar per finding from its first to its last
-/// time, coloured by confidence. `None` when no finding has a time.
+/// The timeline: per host a line with its name, then one row per finding with a bar
+/// from its first to its last time, coloured by confidence. `None` when no finding
+/// has a time.
 pub fn timeline(images: &[&ImageReport]) -> Option<String> {
     let timed =
         |f: &FindingView| Some((seconds(f.get("first_time"))?, seconds(f.get("last_time"))?));
@@ -181,8 +182,9 @@ pub fn timeline(images: &[&ImageReport]) -> Option<String> {
             NAMES + PLOT / 2.0
         }
     };
-    let height = ROW * images.len() as f64 + 40.0;
-    let width = NAMES + PLOT + 20.0;
+    let rows: usize = images.iter().map(|i| i.view.findings.len() + 1).sum();
+    let height = ROW * rows as f64 + 40.0;
+    let width = NAMES + PLOT + 80.0;
     let mut s = String::new();
     let _ = write!(
         s,
@@ -202,38 +204,48 @@ pub fn timeline(images: &[&ImageReport]) -> Option<String> {
             esc(&label)
         );
     }
-    for (row, image) in images.iter().enumerate() {
-        let y = ROW * row as f64 + 4.0;
+    let mut y = 0.0;
+    for image in images {
         let _ = write!(
             s,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            NAMES - 8.0,
-            y + ROW / 2.0 + 4.0,
+            r#"<text x="4" y="{:.1}" class="host">{}</text>"#,
+            y + ROW - 5.0,
             esc(&short(&image.host))
         );
-        for f in &image.view.findings {
-            let Some((first, last)) = timed(f) else {
-                continue;
-            };
-            let (x1, x2) = (scale(first), scale(last));
-            let title = format!(
-                "{} {} {} ({} .. {})",
-                f.get("tool"),
-                f.get("role"),
-                f.get("confidence"),
-                f.get("first_time"),
-                f.get("last_time")
-            );
+        y += ROW;
+        let mut findings: Vec<&FindingView> = image.view.findings.iter().collect();
+        findings.sort_by(|a, b| a.get("first_time").cmp(b.get("first_time")));
+        for f in findings {
             let _ = write!(
                 s,
-                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" class="{}"><title>{}</title></rect>"#,
-                x1.min(NAMES + PLOT - 4.0),
-                y + 4.0,
-                (x2 - x1).max(4.0),
-                ROW - 10.0,
-                esc(f.get("confidence")),
-                esc(&title)
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{} {}</text>"#,
+                NAMES - 8.0,
+                y + ROW - 6.0,
+                esc(&short(f.get("tool"))),
+                esc(f.get("role"))
             );
+            if let Some((first, last)) = timed(f) {
+                let (x1, x2) = (scale(first), scale(last));
+                let title = format!(
+                    "{} {} {} ({} .. {})",
+                    f.get("tool"),
+                    f.get("role"),
+                    f.get("confidence"),
+                    f.get("first_time"),
+                    f.get("last_time")
+                );
+                let _ = write!(
+                    s,
+                    r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" class="{}"><title>{}</title></rect>"#,
+                    x1.min(NAMES + PLOT - 4.0),
+                    y + 4.0,
+                    (x2 - x1).max(4.0),
+                    ROW - 8.0,
+                    esc(f.get("confidence")),
+                    esc(&title)
+                );
+            }
+            y += ROW;
         }
     }
     s.push_str("</svg>");
