@@ -110,11 +110,16 @@ pub fn graph(graph: &Graph) -> String {
         s.push_str("</g>");
     }
     let centre = side / 2.0;
-    for (node, p) in graph.nodes.iter().zip(&points) {
-        let class = if node.image.is_some() {
-            "node ours"
-        } else {
-            "node other"
+    for (n, (node, p)) in graph.nodes.iter().zip(&points).enumerate() {
+        // A host outside the batch that only hidden edges reach is hidden with them.
+        let reached = graph
+            .edges
+            .iter()
+            .any(|e| e.shown && (e.source == n || e.destination == n));
+        let class = match (node.image.is_some(), reached) {
+            (true, _) => "node ours",
+            (false, true) => "node other",
+            (false, false) => "node other noise",
         };
         let anchor = if graph.nodes.len() == 1 || (p.x - centre).abs() < 1.0 {
             "middle"
