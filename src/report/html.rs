@@ -49,7 +49,8 @@ details{margin:.3em 0;border:1px solid #ddd;padding:.2em .6em}summary{cursor:poi
 svg text{font:12px system-ui,sans-serif;fill:#222}svg .count{font-size:10px;fill:#555}
 svg .node circle{stroke:#222;stroke-width:1.5}svg .ours circle{fill:#2c6fbb}svg .other circle{fill:#ccc}
 svg .tick{stroke:#ddd}svg .host{font-weight:bold}svg .axis{font-size:11px;fill:#666}
-.graphbox{overflow:auto;max-height:1000px;border:1px solid #ddd}
+.scroll{overflow-x:auto}.graphbox{overflow:auto;max-height:1000px;border:1px solid #ddd}
+#findings-table td.mono,#edges td.mono{white-space:nowrap;word-break:normal}
 .noise{display:none}
 #all-edges:checked~.graphbox .noise{display:inline}
 #all-edges:checked~table tr.noise{display:table-row}
@@ -132,25 +133,35 @@ fn log_span(image: &ImageReport) -> String {
     }
 }
 
+/// The host's log clears: `channel (cleared TIME; ...)` per cleared log.
+fn clears(image: &ImageReport) -> Vec<String> {
+    image
+        .view
+        .logs
+        .iter()
+        .filter_map(|l| {
+            let when: Vec<&str> = l[4]
+                .split("; ")
+                .filter(|part| part.starts_with("cleared"))
+                .collect();
+            (!when.is_empty()).then(|| format!("{} ({})", l[0], when.join("; ")))
+        })
+        .collect()
+}
+
 /// Hosts x tools, role and confidence in each cell.
 fn overview(s: &mut String, images: &[&ImageReport]) {
     let tools: BTreeSet<&str> = images
         .iter()
         .flat_map(|i| i.view.findings.iter().map(|f| f.get("tool")))
         .collect();
-    s.push_str("<h2 id=\"overview\">Overview</h2>\n<table class=\"matrix\"><tr><th>host</th><th>image</th><th>errors</th><th>findings</th><th>event logs</th><th>logs cleared</th>");
+    s.push_str("<h2 id=\"overview\">Overview</h2>\n<div class=\"scroll\"><table class=\"matrix\"><tr><th>host</th><th>image</th><th>errors</th><th>findings</th><th>event logs</th><th>logs cleared</th>");
     for tool in &tools {
         let _ = write!(s, "<th>{}</th>", esc(tool));
     }
     s.push_str("</tr>\n");
     for image in images {
-        let cleared: Vec<String> = image
-            .view
-            .logs
-            .iter()
-            .filter(|l| l[4].contains("cleared"))
-            .map(|l| format!("{} ({})", l[0], l[4]))
-            .collect();
+        let cleared = clears(image);
         let status = if image.failed {
             " (failed to open)"
         } else if image.incomplete {
@@ -206,7 +217,7 @@ fn overview(s: &mut String, images: &[&ImageReport]) {
         }
         s.push_str("</tr>\n");
     }
-    s.push_str("</table>\n");
+    s.push_str("</table></div>\n");
 }
 
 fn rank(confidence: &str) -> usize {
@@ -348,13 +359,14 @@ fn host(s: &mut String, image: &ImageReport) {
             .iter()
             .filter(|l| !l[0].starts_with('('))
             .count();
-        let special: Vec<String> = image
+        let mut special: Vec<String> = image
             .view
             .logs
             .iter()
-            .filter(|l| l[0].starts_with('(') || l[4].contains("cleared"))
+            .filter(|l| l[0].starts_with('('))
             .map(|l| format!("{} {}", l[0], l[4]))
             .collect();
+        special.extend(clears(image));
         let _ = writeln!(
             s,
             "<details class=\"profile\"><summary>{channels} event log(s) with records; {}</summary>",
