@@ -212,9 +212,10 @@ pub fn run(
     };
     // Edges between hosts are a batch product, but a single image's inbound
     // logons are worth the same table.
-    let edges = crate::pipeline::edges::write(out, &images, options.raw_cells)?;
+    let edges =
+        crate::pipeline::lateral::write(out, &images, options.raw_cells, options.all_edges)?;
     rollup_rows.insert("lateral_movement".into(), edges.len() as u64);
-    crate::report::write(out, &images, &crate::pipeline::edges::COLUMNS, &edges)?;
+    crate::report::write(out, &images, &crate::pipeline::lateral::COLUMNS, &edges)?;
     let report = BatchReport {
         images,
         rollup_rows,

@@ -86,6 +86,15 @@ enum Command {
         /// Write cells as found, without neutralising spreadsheet formulas.
         #[arg(long)]
         raw_cells: bool,
+        /// Write every lateral-movement edge to lateral_movement.csv, also those
+        /// that are not movement (loopback, the host itself, Windows' own
+        /// accounts); the `filtered` column says why.
+        #[arg(long)]
+        all_edges: bool,
+        /// Also write every table as an Excel workbook: OUT/toolmark.xlsx and
+        /// OUT/<image>/toolmark.xlsx (one sheet per table, times as datetimes).
+        #[arg(long)]
+        xlsx: bool,
         /// Replace the results of an earlier scan in OUT (cleared first); without
         /// it, a non-empty OUT is refused so two runs' results never mix.
         #[arg(long)]
@@ -109,6 +118,9 @@ enum Command {
         /// Write cells as found, without neutralising spreadsheet formulas.
         #[arg(long)]
         raw_cells: bool,
+        /// Write every lateral-movement edge, also those that are not movement.
+        #[arg(long)]
+        all_edges: bool,
     },
     /// List the tools, categories and trace counts of the knowledge base.
     Rules {
@@ -162,7 +174,8 @@ fn main() -> ExitCode {
             out,
             rules,
             raw_cells,
-        } => commands::rematch::run(&out, rules.as_deref(), raw_cells),
+            all_edges,
+        } => commands::rematch::run(&out, rules.as_deref(), raw_cells, all_edges),
         Command::Scan {
             images,
             out,
@@ -172,6 +185,8 @@ fn main() -> ExitCode {
             carve_all,
             rules,
             raw_cells,
+            all_edges,
+            xlsx,
             force,
             quiet,
             verbose,
@@ -184,6 +199,8 @@ fn main() -> ExitCode {
             carve_all,
             rules.as_deref(),
             raw_cells,
+            all_edges,
+            xlsx,
             force,
             quiet,
             verbose,

@@ -348,7 +348,7 @@ fn planted_markup_stays_text() {
         }],
         logs: vec![std::array::from_fn(|_| evil.clone())],
     };
-    let columns = toolmark::pipeline::edges::COLUMNS;
+    let columns = toolmark::pipeline::lateral::COLUMNS;
     let edge: Vec<String> = columns
         .iter()
         .map(|c| match *c {

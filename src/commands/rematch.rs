@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 use super::{Outcome, EXIT_USAGE};
 use crate::batch::{concatenate, judged_tables};
-use crate::pipeline::{edges, rejudge};
+use crate::pipeline::{lateral, rejudge};
 
 /// Runs `toolmark match`.
-pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool) -> Outcome {
+pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool, all_edges: bool) -> Outcome {
     let kb = match rules {
         Some(path) => crate::traces::load_path(path),
         None => crate::traces::load_embedded(),
@@ -47,8 +47,9 @@ pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool) -> Outcome {
         if images.len() > 1 {
             concatenate(out, &images, &judged_tables()).map_err(anyhow::Error::msg)?;
         }
-        let rows = edges::write(out, &images, raw_cells).map_err(anyhow::Error::msg)?;
-        crate::report::write(out, &images, &edges::COLUMNS, &rows).map_err(anyhow::Error::msg)?;
+        let rows =
+            lateral::write(out, &images, raw_cells, all_edges).map_err(anyhow::Error::msg)?;
+        crate::report::write(out, &images, &lateral::COLUMNS, &rows).map_err(anyhow::Error::msg)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -19,6 +19,8 @@ pub fn run(
     carve_all: bool,
     rules: Option<&Path>,
     raw_cells: bool,
+    all_edges: bool,
+    xlsx: bool,
     force: bool,
     quiet: bool,
     verbose: bool,
@@ -63,6 +65,7 @@ pub fn run(
     };
     let options = ScanOptions {
         raw_cells,
+        all_edges,
         hash,
         carve_all,
         ..ScanOptions::new(Some(rules), artifacts)
@@ -73,7 +76,35 @@ pub fn run(
         let summary = crate::report::summary::render(&report.images, out, colour);
         std::io::Write::write_all(&mut std::io::stdout().lock(), summary.as_bytes())?;
     }
-    Ok(if report.all_clean() {
+    let mut clean = report.all_clean();
+    if xlsx {
+        let names: Vec<&str> = report.images.iter().map(|i| i.image.as_str()).collect();
+        for (path, result) in crate::output::xlsx::write_scan(out, &names) {
+            match result {
+                Ok(written) => {
+                    for (table, sheets) in &written.continued {
+                        eprintln!(
+                            "toolmark: {}: {table} has more rows than a sheet holds; it continues on {}",
+                            path.display(),
+                            sheets.join(", ")
+                        );
+                    }
+                    if written.cut_cells > 0 {
+                        eprintln!(
+                            "toolmark: {}: {} cells longer than a cell holds were cut (the CSV has them whole)",
+                            path.display(),
+                            written.cut_cells
+                        );
+                    }
+                }
+                Err(e) => {
+                    eprintln!("toolmark: error: {e}");
+                    clean = false;
+                }
+            }
+        }
+    }
+    Ok(if clean {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FAILURE)

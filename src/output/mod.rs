@@ -7,6 +7,7 @@ pub mod schema;
 mod stage;
 mod table;
 mod timeline;
+pub mod xlsx;
 
 pub use cell::neutralise;
 pub use image::{header, sha256_of, CollectedFile, ImageOutput, TABLES};

@@ -1,52 +1,27 @@
-//! Lateral movement across a batch: edges from the host where someone came from
-//! to the host they reached, read from the event logs every image's scan wrote.
+//! Lateral movement seen in one image's event logs: the edges between the host
+//! someone came from and the host they reached, aggregated as records stream past.
 //!
 //! Destination-side records name the source (network and RDP logons 4624/4625
 //! types 3 and 10, reconnects 4778, share access 5140/5145, RDP 1149 and
 //! LocalSessionManager 21/24/25); the source-side 4648 (explicit credentials) names
-//! the destination. Sources are resolved to images by IP address and host name as
-//! the images' registries report them, so an edge can be followed from one image
-//! to the next. Edges are aggregated per (source, destination, account, kind) with
-//! first/last time and count, written to `lateral_movement.csv` and `graph.dot`.
+//! the destination. Edges are aggregated per (source, destination, account, kind,
+//! detail) with first/last time and count. Every such record is kept, loopback and
+//! service-account ones too: [`super::lateral`] decides which of them mean movement
+//! (and says why the others do not) once the whole batch is known.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::Write;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::report::ImageReport;
-use crate::output::Table;
-
-/// lateral_movement.csv columns.
-pub const COLUMNS: [&str; 13] = [
-    "source_host",
-    "source_ip",
-    "source_image",
-    "destination_host",
-    "destination_image",
-    "account",
-    "kind",
-    "detail",
-    "evidence",
-    "first_time",
-    "last_time",
-    "count",
-    "tools",
-];
-
-/// One aggregated edge.
+/// One aggregated edge of one image's logs.
 #[derive(Clone, Debug, Default)]
 pub struct Edge {
-    first: String,
-    last: String,
-    count: u64,
-    evidence: BTreeSet<String>,
-}
-
-impl Edge {
+    /// Earliest record time (ISO-8601 UTC), empty when no record had one.
+    pub first: String,
+    /// Latest record time.
+    pub last: String,
     /// Records behind the edge.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
+    pub count: u64,
+    /// Up to 16 `image channel event-id` strings naming where the records are.
+    pub evidence: BTreeSet<String>,
 }
 
 /// `(source host, source ip, destination host, account, kind, detail)`; detail is the
@@ -121,107 +96,6 @@ impl EdgeAggregator {
     pub fn edges(&self) -> &BTreeMap<EdgeKey, Edge> {
         &self.edges
     }
-}
-
-/// Writes every image's edges to `lateral_movement.csv` and `graph.dot` in `out`;
-/// returns the rows as written ([`COLUMNS`] order, cells not neutralised) for the
-/// report.
-pub fn write(
-    out: &Path,
-    images: &[ImageReport],
-    raw_cells: bool,
-) -> Result<Vec<Vec<String>>, String> {
-    let resolve = Resolver::new(images);
-    let tools = ToolsByImage::new(images);
-    let mut edges: BTreeMap<EdgeKey, Edge> = BTreeMap::new();
-    for image in images {
-        for (key, edge) in image.edges.edges() {
-            let merged = edges.entry(key.clone()).or_default();
-            if !edge.first.is_empty() && (merged.first.is_empty() || edge.first < merged.first) {
-                merged.first = edge.first.clone();
-            }
-            if edge.last > merged.last {
-                merged.last = edge.last.clone();
-            }
-            merged.count += edge.count;
-            merged.evidence.extend(edge.evidence.iter().cloned());
-        }
-    }
-    let mut table = Table::create(&out.join("lateral_movement.csv"), &COLUMNS, raw_cells)
-        .map_err(|e| e.to_string())?;
-    let mut rows = Vec::new();
-    let mut dot = String::from("digraph lateral_movement {\n  rankdir=LR;\n  node [shape=box];\n");
-    for ((src_host, src_ip, dst_host, account, kind, logon_type), edge) in &edges {
-        let source_image = resolve.image(src_host, src_ip);
-        let destination_image = resolve.image(dst_host, "");
-        let edge_tools = tools.for_edge(&source_image, &destination_image);
-        let row = [
-            src_host.clone(),
-            src_ip.clone(),
-            source_image.clone(),
-            dst_host.clone(),
-            destination_image,
-            account.clone(),
-            kind.clone(),
-            logon_type.clone(),
-            edge.evidence.iter().cloned().collect::<Vec<_>>().join("; "),
-            edge.first.clone(),
-            edge.last.clone(),
-            edge.count.to_string(),
-            edge_tools.join(" "),
-        ];
-        table.row(&row).map_err(|e| e.to_string())?;
-        rows.push(row.to_vec());
-        let from = if src_host.is_empty() {
-            src_ip
-        } else {
-            src_host
-        };
-        let _ = writeln!(
-            dot,
-            "  {} -> {} [label={}];",
-            dot_id(from),
-            dot_id(dst_host),
-            dot_id(format!("{kind} {account} x{} {}", edge.count, edge_tools.join(" ")).trim())
-        );
-    }
-    dot.push_str("}\n");
-    std::fs::write(out.join("graph.dot"), dot).map_err(|e| e.to_string())?;
-    table.finish().map_err(|e| e.to_string())?;
-    Ok(rows)
-}
-
-/// The tools each image's findings name, by role.
-struct ToolsByImage(HashMap<String, Vec<(String, String)>>);
-
-impl ToolsByImage {
-    fn new(images: &[ImageReport]) -> ToolsByImage {
-        ToolsByImage(
-            images
-                .iter()
-                .map(|i| (i.image.clone(), i.tools.clone()))
-                .collect(),
-        )
-    }
-
-    /// Tools found in the source role on the source image or in the destination
-    /// role on the destination image: the ones that may have made this edge.
-    fn for_edge(&self, source: &str, destination: &str) -> Vec<String> {
-        let mut set = BTreeSet::new();
-        for (image, role) in [(source, "source"), (destination, "destination")] {
-            for (tool, r) in self.0.get(image).into_iter().flatten() {
-                if r == role {
-                    set.insert(tool.clone());
-                }
-            }
-        }
-        set.into_iter().collect()
-    }
-}
-
-/// A quoted Graphviz identifier.
-fn dot_id(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 struct Found {
@@ -328,56 +202,21 @@ fn edge_of<'r>(
             logon_type: String::new(),
         },
     };
-    let local = matches!(found.source_ip.as_str(), "127.0.0.1" | "::1" | "LOCAL");
-    let nowhere = found.source_host.is_empty() && found.source_ip.is_empty();
-    let to_itself = found
-        .source_host
-        .eq_ignore_ascii_case(&found.destination_host);
-    (!local && !nowhere && !to_itself && !found.destination_host.is_empty()).then_some(found)
+    Some(found)
 }
 
-/// `host.example.com` -> `HOST`, `\\host` -> `HOST`.
-fn short_name(name: &str) -> String {
-    let trimmed = name.trim_start_matches('\\');
+/// `host.example.com` -> `HOST`, `\\host` -> `HOST`; an IP address stays whole
+/// (`10.0.0.5`, not `10`).
+pub fn short_name(name: &str) -> String {
+    let trimmed = name.trim().trim_start_matches('\\');
+    if trimmed.parse::<std::net::IpAddr>().is_ok() {
+        return trimmed.to_ascii_uppercase();
+    }
     trimmed
         .split('.')
         .next()
         .unwrap_or(trimmed)
         .to_ascii_uppercase()
-}
-
-/// Which image a host name or address belongs to.
-struct Resolver {
-    by_name: HashMap<String, String>,
-    by_ip: HashMap<String, String>,
-}
-
-impl Resolver {
-    fn new(images: &[ImageReport]) -> Resolver {
-        let mut by_name = HashMap::new();
-        let mut by_ip = HashMap::new();
-        for image in images {
-            by_name.insert(short_name(&image.host), image.image.clone());
-            if !image.host_facts.computer_name.is_empty() {
-                by_name.insert(
-                    short_name(&image.host_facts.computer_name),
-                    image.image.clone(),
-                );
-            }
-            for ip in &image.host_facts.ip_addresses {
-                by_ip.insert(ip.clone(), image.image.clone());
-            }
-        }
-        Resolver { by_name, by_ip }
-    }
-
-    fn image(&self, host: &str, ip: &str) -> String {
-        self.by_ip
-            .get(ip)
-            .or_else(|| self.by_name.get(&short_name(host)))
-            .cloned()
-            .unwrap_or_default()
-    }
 }
 
 #[cfg(test)]
@@ -391,7 +230,7 @@ mod tests {
     }
 
     #[test]
-    fn network_logons_become_edges_and_local_ones_do_not() {
+    fn network_and_rdp_logons_become_edges_and_others_do_not() {
         let mut fields = vec![
             ("TargetUserName", "admin"),
             ("TargetDomainName", "CORP"),
@@ -406,11 +245,23 @@ mod tests {
         );
         assert_eq!(found.account, "CORP\\admin");
         fields[2].1 = "2";
-        assert!(edge(&fields, 4624, "SRV01").is_none());
-        fields[2].1 = "3";
+        assert!(edge(&fields, 4624, "SRV01").is_none(), "interactive logon");
+        // A loopback logon is still an edge here: the batch marks it filtered.
+        fields[2].1 = "10";
         fields[3].1 = "127.0.0.1";
         fields[4].1 = "-";
-        assert!(edge(&fields, 4624, "SRV01").is_none());
+        let found = edge(&fields, 4624, "SRV01").unwrap();
+        assert_eq!(
+            (found.source_host.as_str(), found.source_ip.as_str()),
+            ("", "127.0.0.1")
+        );
+    }
+
+    #[test]
+    fn short_names_keep_addresses_whole() {
+        assert_eq!(short_name("\\\\srv01.corp.local"), "SRV01");
+        assert_eq!(short_name("10.0.0.5"), "10.0.0.5");
+        assert_eq!(short_name("fe80::1"), "FE80::1");
     }
 
     #[test]
@@ -425,10 +276,5 @@ mod tests {
             (found.source_host.as_str(), found.destination_host.as_str()),
             ("WS01", "SRV01")
         );
-    }
-
-    #[test]
-    fn dot_ids_are_quoted() {
-        assert_eq!(dot_id("a\"b\\c"), "\"a\\\"b\\\\c\"");
     }
 }

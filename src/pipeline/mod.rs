@@ -5,8 +5,10 @@
 //! end the matcher judges and the findings are written. No file this scan wrote is
 //! read back.
 
+pub mod computers;
 pub mod edges;
 pub mod judge;
+pub mod lateral;
 pub mod observations;
 mod options;
 pub mod rejudge;
@@ -148,10 +150,7 @@ pub fn scan_image(
                 report.incomplete = true;
             }
         }
-        report.tools = findings
-            .iter()
-            .map(|f| (f.tool_id.clone(), f.role.as_str().to_string()))
-            .collect();
+        report.tools = lateral::tool_times(&findings);
         report.view = crate::report::HostView::new(name, &report.host, &findings, &profile);
     }
     if edges.dropped > 0 {
@@ -236,6 +235,16 @@ fn read_hives(
             report.host = chosen.computer_name.clone();
         }
         report.host_facts = chosen;
+    }
+    if options.artifacts.evtx {
+        let sources: Vec<&Source> = targets.iter().map(|t| &t.source).collect();
+        report.computers = computers::sample(&sources);
+        // Without a SYSTEM hive naming it, the host is what its own logs call it.
+        if report.host_facts.computer_name.is_empty() {
+            if let Some(most) = report.computers.first() {
+                report.host = most.name.clone();
+            }
+        }
     }
 }
 

@@ -78,6 +78,9 @@ pub struct ScanOptions {
     pub raw_cells: bool,
     /// Hash the image (SHA-256 of the media) into the manifest.
     pub hash: bool,
+    /// Write every lateral-movement edge, also those that are not movement
+    /// (loopback, Windows' own accounts), with why in `filtered`.
+    pub all_edges: bool,
     /// Carve the whole image (allocated, unallocated and unpartitioned bytes)
     /// instead of the volumes' unallocated clusters only.
     pub carve_all: bool,
@@ -101,6 +104,7 @@ impl ScanOptions {
             artifacts,
             raw_cells: false,
             hash: false,
+            all_edges: false,
             carve_all: false,
             registry_targets: std::sync::Arc::new(registry_targets),
         }

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::computers::ComputerCount;
 use super::edges::EdgeAggregator;
 use super::judge::{self, Written};
 use super::observations::{self, FILE_NAME};
@@ -69,35 +70,34 @@ pub fn rejudge(dir: &Path, kb: &KnowledgeBase, raw_cells: bool) -> Result<ImageR
     )?;
     let mut report = ImageReport::new(dir, &header.image);
     report.host = header.host.clone();
-    report.host_facts = manifest_host_facts(dir);
-    report.tools = findings
-        .iter()
-        .map(|f| (f.tool_id.clone(), f.role.as_str().to_string()))
-        .collect();
+    let manifest = Manifest::read(dir);
+    report.host_facts = manifest.host_facts;
+    report.computers = manifest.computers;
+    report.errors = manifest.errors;
+    report.tools = super::lateral::tool_times(&findings);
     report.view = crate::report::HostView::new(&header.image, &header.host, &findings, &profile);
-    report.errors = manifest_errors(dir);
     report.edges = edges;
     report.rows.insert("findings".into(), written.findings);
     report.rows.insert("evidence".into(), written.evidence);
     Ok(report)
 }
 
-/// The image's manifest.json, if it can be read.
-fn manifest(dir: &Path) -> Option<serde_json::Value> {
-    let bytes = std::fs::read(dir.join("manifest.json")).ok()?;
-    serde_json::from_slice(&bytes).ok()
+/// What the image's manifest.json recorded about the host (for resolving edge
+/// ends); empty when it cannot be read.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct Manifest {
+    host_facts: HostFacts,
+    computers: Vec<ComputerCount>,
+    /// Rows in errors.csv (for the report).
+    errors: u64,
 }
 
-/// The host facts the image's manifest.json recorded (for resolving edge ends).
-fn manifest_host_facts(dir: &Path) -> HostFacts {
-    manifest(dir)
-        .and_then(|v| serde_json::from_value(v.get("host_facts")?.clone()).ok())
-        .unwrap_or_default()
-}
-
-/// The errors.csv rows the scan counted (for the report).
-fn manifest_errors(dir: &Path) -> u64 {
-    manifest(dir)
-        .and_then(|v| v.get("errors")?.as_u64())
-        .unwrap_or(0)
+impl Manifest {
+    fn read(dir: &Path) -> Manifest {
+        std::fs::read(dir.join("manifest.json"))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
 }

@@ -26,8 +26,11 @@ pub struct ImageReport {
     /// SHA-256 of the media, with `--hash`.
     pub sha256: Option<String>,
     /// Host name written in every row: the SYSTEM hive's computer name, else the
-    /// image name.
+    /// `Computer` most of the event records carry, else the image name.
     pub host: String,
+    /// The `Computer` names the event records carry, most frequent first (the
+    /// records of the first chunk of every log: see [`super::computers`]).
+    pub computers: Vec<super::computers::ComputerCount>,
     /// What the registry says about the host (time zone, OS, addresses).
     pub host_facts: HostFacts,
     /// Every hive read and how its transaction logs were replayed.
@@ -58,9 +61,9 @@ pub struct ImageReport {
     /// Lateral-movement edges seen in the image's logs (for the batch's table).
     #[serde(skip)]
     pub edges: EdgeAggregator,
-    /// `(tool, role)` of every finding, for naming tools on edges.
+    /// Every finding's tool, role and evidence times, for naming tools on edges.
     #[serde(skip)]
-    pub tools: Vec<(String, String)>,
+    pub tools: Vec<super::lateral::ToolTimes>,
     /// The findings and logging profile `report.html` shows.
     #[serde(skip)]
     pub view: crate::report::HostView,
@@ -77,6 +80,7 @@ impl ImageReport {
             media_size: 0,
             sha256: None,
             host: name.to_string(),
+            computers: Vec::new(),
             host_facts: HostFacts::default(),
             hives: Vec::new(),
             volumes: Vec::new(),

@@ -218,7 +218,7 @@ mod tests {
             ..copy
         };
         let drained = sinks.drain().unwrap();
-        let counts: Vec<u64> = drained.edges.edges().values().map(|e| e.count()).collect();
+        let counts: Vec<u64> = drained.edges.edges().values().map(|e| e.count).collect();
         assert_eq!(counts, [1], "the live copy counts once");
         assert_eq!(drained.profile.channels["security"].count, 1);
         // A carved record no live log holds is new evidence and counts.
@@ -230,7 +230,7 @@ mod tests {
         );
         sinks.event_record("1", "(unallocated)", &record, Some(lost));
         let drained = sinks.drain().unwrap();
-        let counts: Vec<u64> = drained.edges.edges().values().map(|e| e.count()).collect();
+        let counts: Vec<u64> = drained.edges.edges().values().map(|e| e.count).collect();
         assert_eq!(counts, [1]);
         drained.tables.finish().unwrap();
         std::fs::remove_dir_all(&dir).unwrap();

@@ -46,6 +46,8 @@ pub enum GlobError {
 pub struct Glob {
     source: String,
     folded: Vec<char>,
+    /// `folded` as bytes when the pattern is ASCII (the fast path of [`Glob::matches`]).
+    ascii: Option<Vec<u8>>,
     has_placeholder: bool,
 }
 
@@ -87,6 +89,7 @@ impl Glob {
         Ok(Self {
             source: pattern.to_string(),
             folded: fold(pattern),
+            ascii: ascii_folded(pattern),
             has_placeholder,
         })
     }
@@ -118,6 +121,7 @@ impl Glob {
             .replace(EXE_PLACEHOLDER, &exe_text);
         Glob {
             folded: fold(&source),
+            ascii: ascii_folded(&source),
             source,
             has_placeholder: false,
         }
@@ -126,13 +130,20 @@ impl Glob {
     /// Whether `text` matches the whole pattern, ignoring case. Placeholders, if still
     /// present, are compared literally.
     pub fn matches(&self, text: &str) -> bool {
-        wildcard_match(&self.folded, &fold(text))
+        // Nearly every pattern and value is ASCII: compare bytes, folding as we go,
+        // without building a folded copy of the value (this runs per field per trace).
+        if let Some(pattern) = &self.ascii {
+            if text.is_ascii() {
+                return wildcard_match(pattern, text.as_bytes(), |b| b.to_ascii_lowercase());
+            }
+        }
+        wildcard_match(&self.folded, &fold(text), |c| c)
     }
 
     /// [`Glob::matches`] for text already passed through [`fold`], so a text
     /// tested against many patterns is folded once.
     pub fn matches_folded(&self, folded: &[char]) -> bool {
-        wildcard_match(&self.folded, folded)
+        wildcard_match(&self.folded, folded, |c| c)
     }
 }
 
@@ -159,18 +170,42 @@ pub fn fold(s: &str) -> Vec<char> {
     s.chars().flat_map(char::to_lowercase).collect()
 }
 
+/// The lower-cased bytes of an ASCII pattern; `None` when it is not ASCII.
+fn ascii_folded(pattern: &str) -> Option<Vec<u8>> {
+    pattern
+        .is_ascii()
+        .then(|| pattern.bytes().map(|b| b.to_ascii_lowercase()).collect())
+}
+
+/// Symbols a pattern is made of: characters, or bytes on the ASCII fast path.
+trait Symbol: Copy + PartialEq {
+    const STAR: Self;
+    const ANY: Self;
+}
+
+impl Symbol for char {
+    const STAR: char = '*';
+    const ANY: char = '?';
+}
+
+impl Symbol for u8 {
+    const STAR: u8 = b'*';
+    const ANY: u8 = b'?';
+}
+
 /// Greedy wildcard match with single-point backtracking to the last `*`: linear in
-/// practice and never worse than pattern × text.
-fn wildcard_match(pattern: &[char], text: &[char]) -> bool {
+/// practice and never worse than pattern × text. `fold` lower-cases a text symbol
+/// (the identity when the text is folded already).
+fn wildcard_match<S: Symbol>(pattern: &[S], text: &[S], fold: impl Fn(S) -> S) -> bool {
     let (mut p, mut t) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
         match pattern.get(p) {
-            Some('*') => {
+            Some(&c) if c == S::STAR => {
                 star = Some((p, t));
                 p += 1;
             }
-            Some(&c) if c == '?' || c == text[t] => {
+            Some(&c) if c == S::ANY || c == fold(text[t]) => {
                 p += 1;
                 t += 1;
             }
@@ -184,7 +219,9 @@ fn wildcard_match(pattern: &[char], text: &[char]) -> bool {
             },
         }
     }
-    pattern[p.min(pattern.len())..].iter().all(|&c| c == '*')
+    pattern[p.min(pattern.len())..]
+        .iter()
+        .all(|&c| c == S::STAR)
 }
 
 #[cfg(test)]
@@ -231,6 +268,32 @@ mod tests {
         assert!(m("*ab", "aaab"));
         assert!(m("*a?b", "xxa_a_b"));
         assert!(!m("*a?b", "xxab"));
+    }
+
+    #[test]
+    fn ascii_fast_path_agrees_with_the_folded_path() {
+        let patterns = [
+            "*psexe?svc*",
+            "C:\\*\\wmic.exe",
+            "*-ACCEPTEULA*",
+            "a*b*c",
+            "??",
+            "*",
+        ];
+        let texts = [
+            "PSEXESVC",
+            "x psexeCsvc y",
+            "c:\\windows\\WMIC.EXE",
+            "a-b-c",
+            "ab",
+            "",
+        ];
+        for p in patterns {
+            let glob = Glob::new(p).unwrap();
+            for t in texts {
+                assert_eq!(glob.matches(t), glob.matches_folded(&fold(t)), "{p} {t}");
+            }
+        }
     }
 
     #[test]

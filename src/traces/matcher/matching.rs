@@ -41,9 +41,11 @@ const REGISTRY_ROOTS: &[(&str, &str)] = &[
     ("\\REGISTRY\\USER\\", "HKU\\"),
 ];
 
-/// The forms of a field value a rule may have been written against.
-fn value_forms(value: &str) -> Vec<Cow<'_, str>> {
-    let mut forms = vec![Cow::Borrowed(value)];
+/// The other forms of a field value a rule may have been written against: `%%` codes
+/// rendered as words, and registry roots in their long and short spellings. Usually
+/// none, and then nothing is allocated.
+fn other_forms(value: &str) -> Vec<Cow<'_, str>> {
+    let mut forms = Vec::new();
     if value.contains("%%") {
         // Longest codes first, so `%%14593` is not read as `%%1459` + `3`.
         let mut codes: Vec<&(&str, &str)> = RENDERED.iter().collect();
@@ -54,11 +56,15 @@ fn value_forms(value: &str) -> Vec<Cow<'_, str>> {
         }
         forms.push(Cow::Owned(rendered));
     }
-    let upper = value.to_ascii_uppercase();
+    let starts_with = |prefix: &str| {
+        value
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
     for (long, short) in REGISTRY_ROOTS {
-        if upper.starts_with(long) {
+        if starts_with(long) {
             forms.push(Cow::Owned(format!("{short}{}", &value[long.len()..])));
-        } else if upper.starts_with(short) {
+        } else if starts_with(short) {
             forms.push(Cow::Owned(format!("{long}{}", &value[short.len()..])));
         }
     }
@@ -67,10 +73,11 @@ fn value_forms(value: &str) -> Vec<Cow<'_, str>> {
 
 /// Whether any of `globs` accepts any form of `value`.
 pub(crate) fn field_matches(globs: &[Glob], value: &str) -> bool {
-    let forms = value_forms(value);
-    globs
-        .iter()
-        .any(|g| forms.iter().any(|form| g.matches(form)))
+    // The value as written first: the other forms are rarely needed.
+    globs.iter().any(|g| g.matches(value))
+        || other_forms(value)
+            .iter()
+            .any(|form| globs.iter().any(|g| g.matches(form)))
 }
 
 fn optional(glob: &Option<Glob>, value: Option<&str>) -> bool {

@@ -1,0 +1,87 @@
+//! The name a host without a SYSTEM hive goes by: the `Computer` its event records
+//! carry. A triage folder of logs is named by whoever collected it (`case42-ws`),
+//! but the analyst, and the other hosts' logs, know it as `WS01.corp.local`.
+//!
+//! The host name goes into every row, so it must be known before the first record
+//! is written: this reads the first chunk (up to 64 KiB) of every event log, a
+//! sample of a few hundred records per log, before the scan proper. A log that
+//! cannot be read here is skipped silently: the scan reads it again and reports it.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::collect::evtx::read_chunk;
+use crate::collect::source::Source;
+
+/// Where Windows keeps its event logs (the same folders the scan reads).
+const LOG_FOLDERS: [&str; 2] = ["Windows/System32/winevt/Logs", "Windows/System32/config"];
+
+/// An event log's file header; its first chunk follows.
+const FILE_HEADER: u64 = 4096;
+
+/// One chunk.
+const CHUNK: usize = 65536;
+
+/// Distinct names kept; a hostile log of random names must not grow the list.
+const MAX_NAMES: usize = 64;
+
+/// A `Computer` value and how many sampled records carry it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComputerCount {
+    /// The value as the records carry it (often a fully qualified name).
+    pub name: String,
+    /// Records of the sample that carry it.
+    pub records: u64,
+}
+
+/// The `Computer` names of the first chunk of every event log of `sources`, most
+/// frequent first (ties by name).
+pub fn sample(sources: &[&Source]) -> Vec<ComputerCount> {
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for source in sources {
+        for folder in LOG_FOLDERS {
+            let Ok(listing) = source.list(folder) else {
+                continue;
+            };
+            for item in listing
+                .items
+                .iter()
+                .filter(|i| !i.is_dir && i.name.to_ascii_lowercase().ends_with(".evtx"))
+            {
+                let Ok(file) = source.open(&format!("{folder}/{}", item.name)) else {
+                    continue;
+                };
+                let mut chunk = vec![0u8; CHUNK];
+                let Ok(n) = file.data.read_at(&mut chunk, FILE_HEADER) else {
+                    continue;
+                };
+                if n < CHUNK {
+                    continue;
+                }
+                let _ = read_chunk(
+                    chunk,
+                    false,
+                    &mut |record| {
+                        let name = record.computer.trim();
+                        if name.is_empty() {
+                            return;
+                        }
+                        if let Some(c) = counts.get_mut(name) {
+                            *c += 1;
+                        } else if counts.len() < MAX_NAMES {
+                            counts.insert(name.to_string(), 1);
+                        }
+                    },
+                    &mut |_| {},
+                );
+            }
+        }
+    }
+    let mut list: Vec<ComputerCount> = counts
+        .into_iter()
+        .map(|(name, records)| ComputerCount { name, records })
+        .collect();
+    list.sort_by(|a, b| b.records.cmp(&a.records).then_with(|| a.name.cmp(&b.name)));
+    list
+}
