@@ -309,10 +309,9 @@ pub fn finish(
     };
     // Edges between hosts are a batch product, but a single image's inbound
     // logons are worth the same table.
-    rollup_rows.insert(
-        "lateral_movement".into(),
-        crate::pipeline::lateral::write(out, &images, raw_cells, all_edges)?,
-    );
+    let edges = crate::pipeline::lateral::write(out, &images, raw_cells, all_edges)?;
+    rollup_rows.insert("lateral_movement".into(), edges.len() as u64);
+    crate::report::write(out, &images, &crate::pipeline::lateral::COLUMNS, &edges)?;
     let report = BatchReport {
         images,
         rollup_rows,

@@ -19,4 +19,5 @@ pub mod facts;
 pub mod ntfs;
 pub mod output;
 pub mod pipeline;
+pub mod report;
 pub mod traces;

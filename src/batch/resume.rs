@@ -181,6 +181,7 @@ pub fn load_finished(dir: &Path) -> Result<ImageReport, String> {
 fn load(dir: &Path, report: ImageReport) -> Result<ImageReport, String> {
     Ok(ImageReport {
         edges: rejudge::edges(dir)?,
+        view: crate::report::HostView::load(dir)?,
         ..report
     })
 }
@@ -226,6 +227,13 @@ fn read_manifest(dir: &Path) -> Result<ImageReport, String> {
 /// place, so a reader (or a resumed batch) sees the whole file or none.
 pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize) -> Result<(), String> {
     let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    write_atomically(path, text.as_bytes())
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed into place: readers see
+/// the whole file or none, and a file hard-linked from another output (`toolmark
+/// merge`) is replaced, never written through.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -233,7 +241,7 @@ pub fn write_json_atomically(path: &Path, value: &impl serde::Serialize) -> Resu
     let temporary: PathBuf = path.with_file_name(partial(&name));
     let write = || -> std::io::Result<()> {
         let mut file = std::fs::File::create(&temporary)?;
-        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        std::io::Write::write_all(&mut file, bytes)?;
         file.sync_all()?;
         std::fs::rename(&temporary, path)
     };

@@ -48,7 +48,9 @@ pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool, all_edges: bool) -
         if images.len() > 1 {
             concatenate(out, &images, &judged_tables()).map_err(anyhow::Error::msg)?;
         }
-        lateral::write(out, &images, raw_cells, all_edges).map_err(anyhow::Error::msg)?;
+        let rows =
+            lateral::write(out, &images, raw_cells, all_edges).map_err(anyhow::Error::msg)?;
+        crate::report::write(out, &images, &lateral::COLUMNS, &rows).map_err(anyhow::Error::msg)?;
         resume::record_batch_tools(out, &images).map_err(anyhow::Error::msg)?;
     }
     Ok(ExitCode::SUCCESS)

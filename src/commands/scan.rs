@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use super::{Outcome, EXIT_FAILURE, EXIT_USAGE};
 use crate::batch::shard::Shard;
 use crate::batch::{self, resume, Plan, Verbosity};
-use crate::output::TABLES;
 use crate::pipeline::{Artifacts, ScanOptions};
 
 /// Runs `toolmark scan`; exit 0 when everything was read, 2 when anything failed.
@@ -106,19 +105,9 @@ pub fn run(
     let report =
         batch::run(&inputs, out, jobs, &options, verbosity, &plan).map_err(anyhow::Error::msg)?;
     if !quiet {
-        for image in &report.images {
-            let errors = if image.failed {
-                "FAILED to open".to_string()
-            } else {
-                format!("{} errors", image.errors)
-            };
-            let rows = TABLES
-                .iter()
-                .map(|t| format!("{t} {}", image.rows.get(*t).copied().unwrap_or(0)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            say!("{}: {rows}; {errors}", image.image);
-        }
+        let colour = std::io::stdout().is_terminal();
+        let summary = crate::report::summary::render(&report.images, out, colour);
+        std::io::Write::write_all(&mut std::io::stdout().lock(), summary.as_bytes())?;
     }
     let mut clean = report.all_clean();
     if xlsx {

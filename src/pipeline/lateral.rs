@@ -427,14 +427,16 @@ impl Resolver {
 
 /// Writes the batch's edges to `lateral_movement.csv` and `graph.dot` in `out`:
 /// those that mean movement, or with `all` every edge (the `filtered` column says
-/// why the others are not movement). Returns how many rows.
+/// why the others are not movement). Returns the rows as written ([`COLUMNS`]
+/// order, cells not neutralised) for the report.
 pub fn write(
     out: &Path,
     images: &[ImageReport],
     raw_cells: bool,
     all: bool,
-) -> Result<u64, String> {
+) -> Result<Vec<Vec<String>>, String> {
     let edges = resolve(images);
+    let mut rows = Vec::new();
     let mut table = Table::create(&out.join("lateral_movement.csv"), &COLUMNS, raw_cells)
         .map_err(|e| e.to_string())?;
     let mut dot = String::from("digraph lateral_movement {\n  rankdir=LR;\n  node [shape=box];\n");
@@ -461,6 +463,7 @@ pub fn write(
             &edge.witness_image,
         ];
         table.row(&row).map_err(|e| e.to_string())?;
+        rows.push(row.iter().map(|c| c.to_string()).collect());
         let from = if edge.source_host.is_empty() {
             &edge.source_ip
         } else {
@@ -477,7 +480,8 @@ pub fn write(
     }
     dot.push_str("}\n");
     std::fs::write(out.join("graph.dot"), dot).map_err(|e| e.to_string())?;
-    table.finish().map_err(|e| e.to_string())
+    table.finish().map_err(|e| e.to_string())?;
+    Ok(rows)
 }
 
 /// `psexec:destination wmic:source`: the spelling of eval/labels.toml.

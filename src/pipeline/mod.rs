@@ -152,6 +152,11 @@ pub fn scan_image(
             }
         }
         report.tools = lateral::tool_times(&findings);
+        report.view = crate::report::HostView::new(name, &report.host, &findings, &profile);
+        if let Err(e) = report.view.save(out_dir) {
+            tables.error("", &out_dir.display().to_string(), Stage::Write, &e);
+            report.incomplete = true;
+        }
     }
     if edges.dropped > 0 {
         tables.error(

@@ -60,7 +60,10 @@ pub fn rejudge(dir: &Path, kb: &KnowledgeBase, raw_cells: bool) -> Result<ImageR
     let manifest = Manifest::read(dir);
     report.host_facts = manifest.host_facts;
     report.computers = manifest.computers;
+    report.errors = manifest.errors;
     report.tools = super::lateral::tool_times(&findings);
+    report.view = crate::report::HostView::new(&header.image, &header.host, &findings, &profile);
+    report.view.save(dir)?;
     report.edges = edges;
     report.rows.insert("findings".into(), written.findings);
     report.rows.insert("evidence".into(), written.evidence);
@@ -74,6 +77,8 @@ pub fn rejudge(dir: &Path, kb: &KnowledgeBase, raw_cells: bool) -> Result<ImageR
 struct Manifest {
     host_facts: HostFacts,
     computers: Vec<ComputerCount>,
+    /// Rows in errors.csv (for the report).
+    errors: u64,
 }
 
 impl Manifest {

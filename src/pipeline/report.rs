@@ -69,6 +69,9 @@ pub struct ImageReport {
     /// (also for images scanned by another process, which the batch reads back).
     #[serde(default)]
     pub tools: Vec<super::lateral::ToolTimes>,
+    /// The findings and logging profile `report.html` shows.
+    #[serde(skip)]
+    pub view: crate::report::HostView,
 }
 
 impl ImageReport {
@@ -99,6 +102,7 @@ impl ImageReport {
             fingerprint: Fingerprint::default(),
             edges: EdgeAggregator::new(name, name),
             tools: Vec::new(),
+            view: crate::report::HostView::default(),
         }
     }
 }
