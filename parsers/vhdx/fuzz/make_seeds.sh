@@ -1,0 +1,11 @@
+#!/bin/sh
+# Writes small seed images into corpus/open_read/ with qemu-img (Debian qemu-utils):
+# made by the oracle, not copied from the corpus. Run from this folder.
+set -eu
+mkdir -p corpus/open_read
+t=$(mktemp -d)
+printf 'toolmark fuzz seed' >"$t/data"
+qemu-img create -q -f raw "$t/raw" 1M
+dd if="$t/data" of="$t/raw" conv=notrunc status=none
+qemu-img convert -O vhdx -o subformat=dynamic,block_size=1M,log_size=1M "$t/raw" corpus/open_read/dynamic.vhdx
+rm -r "$t"
