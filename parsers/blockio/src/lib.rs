@@ -340,3 +340,21 @@ impl Source for Shifted<'_> {
         self.inner.len().saturating_sub(self.base)
     }
 }
+
+/// What every format's fuzz target does with a disk it could open: gives it a
+/// small parent if it asks for one, then reads its first 8 MiB and its last
+/// sector. Errors are expected; a panic, hang or huge allocation is the finding.
+pub fn read_through(disk: &mut dyn VirtualDisk) {
+    if !disk.parent_locations().is_empty() {
+        disk.set_parent(Arc::new(vec![0x5au8; 4096]));
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut at = 0u64;
+    while at < disk.len().min(8 << 20) {
+        if disk.read_at(&mut buf, at).is_err() {
+            break;
+        }
+        at += buf.len() as u64;
+    }
+    let _ = disk.read_at(&mut buf[..512], disk.len().saturating_sub(512));
+}

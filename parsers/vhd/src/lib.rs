@@ -253,3 +253,70 @@ impl VirtualDisk for Vhd {
         self.parent = Some(parent);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn footer(kind: u32, size: u64) -> Vec<u8> {
+        let mut f = vec![0u8; 512];
+        f[..8].copy_from_slice(b"conectix");
+        f[16..24].copy_from_slice(&512u64.to_be_bytes());
+        f[48..56].copy_from_slice(&size.to_be_bytes());
+        f[60..64].copy_from_slice(&kind.to_be_bytes());
+        let sum = f.iter().fold(0u32, |s, &b| s.wrapping_add(u32::from(b)));
+        f[64..68].copy_from_slice(&(!sum).to_be_bytes());
+        f
+    }
+
+    /// A differencing disk built by hand from the specification: two 4 KiB
+    /// blocks, block 0 present with sectors 0 and 2 marked in its bitmap (most
+    /// significant bit first), block 1 absent; everything else is the parent's.
+    #[test]
+    fn differencing_disk_takes_unmarked_sectors_from_the_parent() {
+        let mut file = vec![0u8; 7168];
+        file[..512].copy_from_slice(&footer(4, 8192));
+        let header = &mut file[512..1536];
+        header[..8].copy_from_slice(b"cxsparse");
+        header[16..24].copy_from_slice(&1536u64.to_be_bytes());
+        header[28..32].copy_from_slice(&2u32.to_be_bytes());
+        header[32..36].copy_from_slice(&4096u32.to_be_bytes());
+        for (i, u) in "p.vhd".encode_utf16().enumerate() {
+            header[64 + 2 * i..66 + 2 * i].copy_from_slice(&u.to_be_bytes());
+        }
+        let relative: Vec<u8> = ".\\p.vhd"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let locator = &mut header[576..600];
+        locator[..4].copy_from_slice(b"W2ru");
+        locator[8..12].copy_from_slice(&(relative.len() as u32).to_be_bytes());
+        locator[16..24].copy_from_slice(&1800u64.to_be_bytes());
+        file[1800..1800 + relative.len()].copy_from_slice(&relative);
+        file[1536..1540].copy_from_slice(&4u32.to_be_bytes());
+        file[1540..1544].copy_from_slice(&UNUSED.to_be_bytes());
+        file[2048] = 0b1010_0000;
+        file[2560..6656].fill(0x11);
+        file[6656..].copy_from_slice(&footer(4, 8192));
+
+        let mut vhd = Vhd::open(Arc::new(file)).unwrap();
+        assert_eq!(vhd.kind(), Kind::Differencing);
+        assert_eq!(vhd.parent_locations(), [".\\p.vhd", "p.vhd"]);
+        vhd.set_parent(Arc::new(vec![0x22u8; 8192]));
+        let mut disk = vec![0u8; 8192];
+        vhd.read_exact_at(&mut disk, 0).unwrap();
+        let sector = |n: usize| disk[n * 512..(n + 1) * 512].to_vec();
+        assert!(sector(0).iter().all(|&b| b == 0x11));
+        assert!(sector(1).iter().all(|&b| b == 0x22));
+        assert!(sector(2).iter().all(|&b| b == 0x11));
+        assert!((3..16).all(|n| sector(n).iter().all(|&b| b == 0x22)));
+    }
+
+    #[test]
+    fn fixed_disk_larger_than_its_file_is_refused() {
+        let mut file = vec![0u8; 1024];
+        file[512..].copy_from_slice(&footer(2, 1 << 20));
+        let error = Vhd::open(Arc::new(file)).err().unwrap();
+        assert!(error.to_string().contains("truncated"), "{error}");
+    }
+}
