@@ -284,3 +284,57 @@ fn scan_of_a_virtual_disk_equals_scan_of_its_raw_source() {
         assert_eq!(r, v, "{} differs", r.0);
     }
 }
+
+#[test]
+fn parents_are_only_looked_for_beside_the_image() {
+    let root = cache_dir("vdisk-confined");
+    let _ = std::fs::remove_dir_all(&root);
+    let case = root.join("case");
+    std::fs::create_dir_all(&case).unwrap();
+    let qemu = |args: &[&str]| {
+        run_ok(
+            oracle("qemu-img", "qemu-utils")
+                .args(args)
+                .current_dir(&case),
+        );
+    };
+    qemu(&["create", "-q", "-f", "qcow2", "../outside.qcow2", "1M"]);
+    // A relative name that climbs out of the image's directory is not followed.
+    qemu(&[
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-b",
+        "../outside.qcow2",
+        "-F",
+        "qcow2",
+        "up.qcow2",
+    ]);
+    let error = read_fails(&case.join("up.qcow2"));
+    assert!(error.contains("not found"), "{error}");
+    // Nor is a symbolic link beside it that leads out.
+    std::os::unix::fs::symlink("../outside.qcow2", case.join("outside.qcow2")).unwrap();
+    let error = read_fails(&case.join("up.qcow2"));
+    assert!(error.contains("not found"), "{error}");
+    std::fs::remove_file(case.join("outside.qcow2")).unwrap();
+    // An absolute name is reduced to its file name in the image's directory.
+    let absolute = root.join("outside.qcow2");
+    let absolute = absolute.to_str().unwrap();
+    qemu(&[
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-b",
+        absolute,
+        "-F",
+        "qcow2",
+        "abs.qcow2",
+    ]);
+    let error = read_fails(&case.join("abs.qcow2"));
+    assert!(error.contains("not found"), "{error}");
+    std::fs::copy(root.join("outside.qcow2"), case.join("outside.qcow2")).unwrap();
+    let (len, _) = toolmark_hash(&case.join("abs.qcow2")).unwrap();
+    assert_eq!(len, 1 << 20);
+}

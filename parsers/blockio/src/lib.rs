@@ -211,56 +211,6 @@ pub fn fill_from(source: &dyn Source, out: &mut [u8], offset: u64) -> io::Result
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn read_vec_refuses_claims_past_the_end() {
-        let data = vec![1u8; 100];
-        assert!(read_vec(&data, 90, 20, "table").is_err());
-        assert!(read_vec(&data, u64::MAX, 2, "table").is_err());
-        assert_eq!(read_vec(&data, 90, 10, "table").unwrap().len(), 10);
-    }
-
-    #[test]
-    fn mapped_reads_mix_file_zero_and_parent() {
-        let file: Vec<u8> = (0..16u8).collect();
-        let parent = vec![0xaau8; 32];
-        let mut buf = [0u8; 24];
-        let n = read_mapped(&mut buf, 4, 32, &file, Some(&parent), |at| {
-            let block = at / 8;
-            let rest = 8 - at % 8;
-            Ok(match block {
-                0 => (Piece::File(at), rest),
-                1 => (Piece::Zero, rest),
-                _ => (Piece::Parent, rest),
-            })
-        })
-        .unwrap();
-        assert_eq!(n, 24);
-        assert_eq!(&buf[..4], &[4, 5, 6, 7]);
-        assert_eq!(&buf[4..12], &[0; 8]);
-        assert_eq!(&buf[12..], &[0xaa; 12]);
-    }
-
-    #[test]
-    fn cache_evicts_the_oldest() {
-        let cache = TableCache::new(2);
-        for k in 0..3u64 {
-            cache.get(k, || Ok(k)).unwrap();
-        }
-        let mut loaded = false;
-        cache
-            .get(0, || {
-                loaded = true;
-                Ok(0)
-            })
-            .unwrap();
-        assert!(loaded);
-    }
-}
-
 /// Inflates a deflate stream (`zlib`: with its RFC 1950 header, else raw) into
 /// `out`, returning how many bytes it produced. Output beyond `out` is an error,
 /// so a grain or cluster can never grow past its stated size.
@@ -357,4 +307,54 @@ pub fn read_through(disk: &mut dyn VirtualDisk) {
         at += buf.len() as u64;
     }
     let _ = disk.read_at(&mut buf[..512], disk.len().saturating_sub(512));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_vec_refuses_claims_past_the_end() {
+        let data = vec![1u8; 100];
+        assert!(read_vec(&data, 90, 20, "table").is_err());
+        assert!(read_vec(&data, u64::MAX, 2, "table").is_err());
+        assert_eq!(read_vec(&data, 90, 10, "table").unwrap().len(), 10);
+    }
+
+    #[test]
+    fn mapped_reads_mix_file_zero_and_parent() {
+        let file: Vec<u8> = (0..16u8).collect();
+        let parent = vec![0xaau8; 32];
+        let mut buf = [0u8; 24];
+        let n = read_mapped(&mut buf, 4, 32, &file, Some(&parent), |at| {
+            let block = at / 8;
+            let rest = 8 - at % 8;
+            Ok(match block {
+                0 => (Piece::File(at), rest),
+                1 => (Piece::Zero, rest),
+                _ => (Piece::Parent, rest),
+            })
+        })
+        .unwrap();
+        assert_eq!(n, 24);
+        assert_eq!(&buf[..4], &[4, 5, 6, 7]);
+        assert_eq!(&buf[4..12], &[0; 8]);
+        assert_eq!(&buf[12..], &[0xaa; 12]);
+    }
+
+    #[test]
+    fn cache_evicts_the_oldest() {
+        let cache = TableCache::new(2);
+        for k in 0..3u64 {
+            cache.get(k, || Ok(k)).unwrap();
+        }
+        let mut loaded = false;
+        cache
+            .get(0, || {
+                loaded = true;
+                Ok(0)
+            })
+            .unwrap();
+        assert!(loaded);
+    }
 }

@@ -69,7 +69,7 @@ impl SparseExtent {
         let mut header = parse_header(&read_vec(&*file, 0, SECTOR, "VMDK header")?)?;
         if header.gd == GD_AT_END {
             // Stream-optimized: footer header, then end-of-stream marker.
-            let at = file.len().checked_sub(2 * SECTOR).unwrap_or(0);
+            let at = file.len().saturating_sub(2 * SECTOR);
             let footer = read_vec(&*file, at, SECTOR, "VMDK footer")?;
             header = parse_header(&footer)
                 .map_err(|_| invalid("VMDK: stream-optimized footer missing (file truncated?)"))?;
