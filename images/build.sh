@@ -96,6 +96,8 @@ flock util-linux
 mountpoint util-linux
 mmd mtools
 sha256sum coreutils
+qemu-img qemu-utils
+qemu-io qemu-utils
 EOF
     [[ -x $PY ]] || missing+=("$PY (Debian package python3)")
     if [[ -x $PY ]] && ! $PY -c 'import hivex' 2>/dev/null; then
@@ -132,7 +134,7 @@ cache_key() {
 }
 
 PRODUCTS=(win10-aptsim.raw win10-aptsim.E01 win10-aptsim.split.001 mbr-logical.raw win10-cleared.raw
-    triage-renamed damaged)
+    triage-renamed damaged vdisk)
 
 is_fresh() {
     [[ -f $OUT/.stamp && $(cat "$OUT/.stamp") == "$1" ]] || return 1
@@ -440,6 +442,135 @@ check_damage() { # damaged-dir
         || die "sgdisk still reads a GPT from the corrupt-gpt variant"
 }
 
+# ------------------------------------------------------------------ virtual disks
+# mbr-logical (64 MiB, NTFS + FAT) in every virtual-disk format and subformat
+# qemu-img writes, children of it, and damaged copies (images/README.md,
+# "Virtual disks"). Each intact one must convert back to the raw bytes with
+# qemu-img, or the variant tests nothing.
+build_vdisks() { # build-dir
+    local d="$1/vdisk" src="$1/mbr-logical.raw" f
+    mkdir -p "$d"
+    # Fixed qemu-img/QEMU settings, so the files do not depend on the host's defaults.
+    qemu-img convert -f raw -O vmdk -o subformat=monolithicSparse "$src" "$d/sparse.vmdk"
+    qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$src" "$d/stream.vmdk"
+    mkdir -p "$d/split"
+    qemu-img convert -f raw -O vmdk -o subformat=twoGbMaxExtentSparse "$src" "$d/split/split-sparse.vmdk"
+    qemu-img convert -f raw -O vmdk -o subformat=monolithicFlat "$src" "$d/split/flat.vmdk"
+    qemu-img convert -f raw -O vpc -o subformat=dynamic "$src" "$d/dynamic.vhd"
+    qemu-img convert -f raw -O vpc -o subformat=fixed "$src" "$d/fixed.vhd"
+    qemu-img convert -f raw -O vhdx -o subformat=dynamic "$src" "$d/dynamic.vhdx"
+    qemu-img convert -f raw -O vhdx -o subformat=fixed "$src" "$d/fixed.vhdx"
+    qemu-img convert -f raw -O qcow2 "$src" "$d/plain.qcow2"
+    qemu-img convert -f raw -O qcow2 -o compat=0.10 "$src" "$d/v2.qcow2"
+    qemu-img convert -f raw -O qcow2 -c "$src" "$d/compressed.qcow2"
+    # Children: 64 KiB of 0x5a written at 1 MiB (the MBR gap) and at 40 MiB (inside
+    # the NTFS volume's range, so a reader that ignores the child is caught).
+    mkdir -p "$d/chain"
+    cp "$d/plain.qcow2" "$d/chain/base.qcow2"
+    qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 "$d/chain/child.qcow2"
+    qemu-img create -q -f qcow2 -b child.qcow2 -F qcow2 "$d/chain/grandchild.qcow2"
+    cp "$d/sparse.vmdk" "$d/chain/base.vmdk"
+    qemu-img create -q -f vmdk -b base.vmdk -F vmdk "$d/chain/child.vmdk"
+    for f in child.qcow2 child.vmdk; do
+        qemu-io -f "${f##*.}" -c 'write -P 0x5a 1M 64k' -c 'write -P 0x5a 40M 64k' "$d/chain/$f" >/dev/null
+    done
+    qemu-io -f qcow2 -c 'write -P 0xa5 41M 4k' "$d/chain/grandchild.qcow2" >/dev/null
+    check_vdisks "$d" "$src"
+    build_damaged_vdisks "$d"
+}
+
+check_vdisks() { # vdisk-dir raw
+    local f fmt
+    for f in "$1"/*.* "$1"/split/*.vmdk; do
+        [[ $f == *-flat.vmdk || $f == *-s0??.vmdk ]] && continue
+        # Formats named: qemu-img would take a fixed VHD (footer only at the end) for raw.
+        fmt=${f##*.}; [[ $fmt == vhd ]] && fmt=vpc
+        qemu-img convert -f "$fmt" -O raw "$f" "$BUILD/vdisk.raw" || die "qemu-img cannot read $f"
+        # VHD rounds the disk up to whole CHS cylinders: the raw must be a prefix.
+        cmp -s -n "$(stat -c %s "$2")" "$BUILD/vdisk.raw" "$2" || die "qemu-img reads $f differently from $2"
+    done
+    rm -f "$BUILD/vdisk.raw"
+}
+
+# Damaged copies; each must also fail (or read differently) in qemu-img.
+build_damaged_vdisks() { # vdisk-dir
+    local d="$1" x="$1/damaged" f
+    mkdir -p "$x"
+    for f in sparse.vmdk stream.vmdk dynamic.vhd dynamic.vhdx plain.qcow2; do
+        cp "$d/$f" "$x/truncated-$f"
+        truncate -s $(( $(stat -c %s "$d/$f") / 2 )) "$x/truncated-$f"
+    done
+    cp "$d/plain.qcow2" "$x/corrupt-l2.qcow2"
+    cp "$d/sparse.vmdk" "$x/corrupt-primary-gt.vmdk"
+    cp "$d/sparse.vmdk" "$x/corrupt-both-gt.vmdk"
+    cp "$d/dynamic.vhd" "$x/corrupt-bat.vhd"
+    $PY - "$x" <<'EOF'
+import os, struct, sys
+d = sys.argv[1]
+
+def patch(path, at, data):
+    with open(path, "r+b") as f:
+        f.seek(at)
+        f.write(data)
+
+def read(path, at, n):
+    with open(path, "rb") as f:
+        f.seek(at)
+        return f.read(n)
+
+# QCOW2: the first allocated L2 entry points 1 TiB past the end of the file.
+q = f"{d}/corrupt-l2.qcow2"
+l1_at = struct.unpack(">Q", read(q, 40, 8))[0]
+l2_at = struct.unpack(">Q", read(q, l1_at, 8))[0] & 0x00FFFFFFFFFFFE00
+entries = struct.unpack(">8192Q", read(q, l2_at, 65536))
+i = next(i for i, e in enumerate(entries) if e & 0x00FFFFFFFFFFFE00)
+patch(q, l2_at + 8 * i, struct.pack(">Q", (1 << 63) | (1 << 40)))
+
+# VMDK: the first allocated grain of grain table 0 points past the end of the
+# file, in the primary table only (the redundant one must be used) or in both.
+def grain_tables(path):
+    h = read(path, 0, 512)
+    rgd, gd = struct.unpack("<QQ", h[48:64])
+    return [struct.unpack("<I", read(path, g * 512, 4))[0] * 512 for g in (gd, rgd)]
+
+for name, both in (("corrupt-primary-gt.vmdk", False), ("corrupt-both-gt.vmdk", True)):
+    v = f"{d}/{name}"
+    tables = grain_tables(v)
+    entries = struct.unpack("<512I", read(v, tables[0], 2048))
+    i = next(i for i, e in enumerate(entries) if e > 1)
+    for t in tables if both else tables[:1]:
+        patch(v, t + 4 * i, struct.pack("<I", 0x7FFFFFFF))
+
+# VHD: the first allocated block allocation table entry points past the end.
+h = f"{d}/corrupt-bat.vhd"
+dyn_at = struct.unpack(">Q", read(h, 16, 8))[0]
+bat_at = struct.unpack(">Q", read(h, dyn_at + 16, 8))[0]
+entries = struct.unpack(">32I", read(h, bat_at, 128))
+i = next(i for i, e in enumerate(entries) if e != 0xFFFFFFFF)
+patch(h, bat_at + 4 * i, struct.pack(">I", 0x7FFFFFFF))
+EOF
+    # A backing file that is itself, and a pair that back each other.
+    qemu-img create -q -f qcow2 "$x/loop-self.qcow2" 64M
+    qemu-img rebase -q -u -f qcow2 -b loop-self.qcow2 -F qcow2 "$x/loop-self.qcow2"
+    qemu-img create -q -f qcow2 "$x/loop-a.qcow2" 64M
+    qemu-img create -q -f qcow2 -b loop-a.qcow2 -F qcow2 "$x/loop-b.qcow2"
+    qemu-img rebase -q -u -f qcow2 -b loop-b.qcow2 -F qcow2 "$x/loop-a.qcow2"
+    # A child whose parent is gone.
+    qemu-img create -q -f qcow2 "$x/gone.qcow2" 64M
+    qemu-img create -q -f qcow2 -b gone.qcow2 -F qcow2 "$x/orphan.qcow2"
+    rm "$x/gone.qcow2"
+    # (The loops are left out: qemu-img itself recurses through loop-a/loop-b
+    # until it runs out of memory.)
+    for f in "$x"/*; do
+        [[ $f == */corrupt-primary-gt.vmdk || $f == */loop-* ]] && continue
+        if qemu-img convert -O raw "$f" "$BUILD/vdisk.raw" 2>/dev/null \
+            && cmp -s "$BUILD/vdisk.raw" "$d/../mbr-logical.raw"; then
+            die "qemu-img reads the damaged $f like the intact disk"
+        fi
+    done
+    rm -f "$BUILD/vdisk.raw"
+}
+
 # ------------------------------------------------------------------ verification
 # Reads every placed file back with The Sleuth Kit (icat) and compares with the facts.
 verify_files() { # image sector-offset expected.tsv label
@@ -631,17 +762,20 @@ main() {
     log "damaged variants"
     build_damaged "$BUILD"
 
+    log "virtual disks of mbr-logical"
+    build_vdisks "$BUILD"
+
     # Move into place: the stamp goes last, so a half-finished swap is never "fresh".
     rm -f "$OUT/.stamp"
-    rm -rf "$OUT/damaged" "$OUT"/win10-aptsim.* "$OUT"/mbr-logical.* "$OUT"/win10-cleared.* "$OUT/triage-renamed"
+    rm -rf "$OUT/damaged" "$OUT/vdisk" "$OUT"/win10-aptsim.* "$OUT"/mbr-logical.* "$OUT"/win10-cleared.* "$OUT/triage-renamed"
     local f
     for f in "$BUILD"/win10-aptsim.* "$BUILD/mbr-logical.raw" "$BUILD/win10-cleared.raw" \
-        "$BUILD/triage-renamed" "$BUILD/damaged"; do
+        "$BUILD/triage-renamed" "$BUILD/damaged" "$BUILD/vdisk"; do
         mv "$f" "$OUT/"
     done
     echo "$key" >"$BUILD/stamp"
     mv "$BUILD/stamp" "$OUT/.stamp"
-    local products=("$OUT"/win10-aptsim.* "$OUT/mbr-logical.raw" "$OUT/win10-cleared.raw" "$OUT/triage-renamed" "$OUT/damaged")
+    local products=("$OUT"/win10-aptsim.* "$OUT/mbr-logical.raw" "$OUT/win10-cleared.raw" "$OUT/triage-renamed" "$OUT/damaged" "$OUT/vdisk")
     log "done in $(( SECONDS - t0 )) s: $(du -csh --apparent-size "${products[@]}" | tail -1 | cut -f1) apparent, $(du -csh "${products[@]}" | tail -1 | cut -f1) on disk"
 }
 

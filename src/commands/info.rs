@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{Outcome, EXIT_FAILURE};
 use crate::disk::{self, FsKind, Partition, Scheme};
-use crate::evidence::{ContainerKind, Evidence, EwfDetails, ReadAt, Window};
+use crate::evidence::{ContainerKind, Evidence, EwfDetails, ReadAt, VdiskDetails, Window};
 use crate::ntfs::Volume;
 
 /// Everything `info` reports about one image.
@@ -24,6 +24,8 @@ pub struct ImageInfo {
     pub media_size: u64,
     /// E01 metadata and stored hashes.
     pub ewf: Option<EwfDetails>,
+    /// Virtual disks: format, subformat and size of the image and each parent.
+    pub vdisk: Option<VdiskDetails>,
     /// Partition table type.
     pub scheme: Scheme,
     /// Partitions (or the whole image as one volume).
@@ -111,6 +113,7 @@ pub fn describe(path: &Path) -> anyhow::Result<ImageInfo> {
         segments: evidence.segments().to_vec(),
         media_size: evidence.len(),
         ewf: evidence.ewf().cloned(),
+        vdisk: evidence.vdisk().cloned(),
         scheme: layout.scheme,
         partitions,
         warnings: layout.warnings,
@@ -205,6 +208,22 @@ fn print_text(info: &ImageInfo) -> std::io::Result<()> {
             }
         }
         say!("  chunk size:  {}", ewf.chunk_size);
+    }
+    if let Some(vdisk) = &info.vdisk {
+        for (depth, link) in vdisk.chain.iter().enumerate() {
+            let label = if depth == 0 { "format:" } else { "parent:" };
+            say!(
+                "  {label:<12} {} {} virtual size {} bytes{}",
+                link.format,
+                link.subformat,
+                link.virtual_size,
+                if depth == 0 {
+                    String::new()
+                } else {
+                    format!(" ({})", link.path.display())
+                }
+            );
+        }
     }
     say!("  partitions:  {} ({})", info.partitions.len(), info.scheme);
     for p in &info.partitions {

@@ -1,14 +1,16 @@
-//! Evidence containers: one `Evidence` type over raw/dd, split raw and E01 images.
+//! Evidence containers: one `Evidence` type over raw/dd, split raw, E01 and
+//! virtual-disk (VMDK, VHD, VHDX, QCOW2) images.
 //!
 //! Everything above this layer sees a flat, read-only byte range with positional,
 //! thread-safe reads. The container format is detected from the bytes of the first
-//! file (an EWF signature, else raw); split sets are found from the first segment's
+//! file (an EWF signature, a virtual-disk signature or footer, else raw); split sets are found from the first segment's
 //! name. Short reads never turn into silent zeros: a read that cannot be satisfied
 //! from the container is an error naming the offset.
 
 mod ewf;
 mod raw;
 mod segments;
+mod vdisk;
 mod window;
 
 use std::fmt;
@@ -17,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use self::ewf::EwfDetails;
+pub use self::vdisk::{ChainLink, VdiskDetails};
 pub use self::window::{ReadSeekAdapter, Window};
 
 /// Positional reads over a byte range: the one interface every layer reads through.
@@ -79,6 +82,14 @@ pub enum ContainerKind {
     SplitRaw,
     /// Expert Witness Format (EnCase `.E01`, possibly many segments).
     Ewf,
+    /// VMware VMDK.
+    Vmdk,
+    /// Virtual PC / Hyper-V VHD.
+    Vhd,
+    /// Hyper-V VHDX.
+    Vhdx,
+    /// QEMU QCOW2.
+    Qcow2,
 }
 
 impl fmt::Display for ContainerKind {
@@ -87,6 +98,10 @@ impl fmt::Display for ContainerKind {
             ContainerKind::Raw => "raw",
             ContainerKind::SplitRaw => "split raw",
             ContainerKind::Ewf => "EWF (E01)",
+            ContainerKind::Vmdk => "VMDK",
+            ContainerKind::Vhd => "VHD",
+            ContainerKind::Vhdx => "VHDX",
+            ContainerKind::Qcow2 => "QCOW2",
         })
     }
 }
@@ -122,6 +137,7 @@ pub struct Evidence {
     segments: Vec<PathBuf>,
     data: Arc<dyn ReadAt>,
     ewf: Option<EwfDetails>,
+    vdisk: Option<VdiskDetails>,
 }
 
 impl Evidence {
@@ -146,6 +162,24 @@ impl Evidence {
                 segments,
                 data: Arc::new(reader),
                 ewf: Some(details),
+                vdisk: None,
+            });
+        }
+        let format = vdisk::detect(path).map_err(io_err)?;
+        if let Some(format) = format {
+            let (reader, details, files) = vdisk::open(path, format)?;
+            return Ok(Evidence {
+                path: path.to_path_buf(),
+                kind: match format {
+                    vdisk::Format::Vmdk => ContainerKind::Vmdk,
+                    vdisk::Format::Vhd => ContainerKind::Vhd,
+                    vdisk::Format::Vhdx => ContainerKind::Vhdx,
+                    vdisk::Format::Qcow2 => ContainerKind::Qcow2,
+                },
+                segments: files,
+                data: Arc::new(reader),
+                ewf: None,
+                vdisk: Some(details),
             });
         }
         let segment_paths = segments::split_raw_set(path).map_err(io_err)?;
@@ -161,6 +195,7 @@ impl Evidence {
             segments: segment_paths,
             data: Arc::new(data),
             ewf: None,
+            vdisk: None,
         })
     }
 
@@ -190,6 +225,11 @@ impl Evidence {
     /// EWF metadata and stored hashes, for E01 images.
     pub fn ewf(&self) -> Option<&EwfDetails> {
         self.ewf.as_ref()
+    }
+
+    /// Format, subformat and parent chain, for virtual disks.
+    pub fn vdisk(&self) -> Option<&VdiskDetails> {
+        self.vdisk.as_ref()
     }
 
     /// Damage to the container that still lets part of the media be read (a

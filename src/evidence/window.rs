@@ -122,15 +122,11 @@ impl<T: ReadAt + ?Sized> ReadAt for &T {
     }
 }
 
-/// An image held in memory (tests, carved buffers).
+/// An image held in memory (tests, carved buffers); the same reads as the
+/// virtual-disk readers' in-memory source.
 impl ReadAt for Vec<u8> {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-        let start = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(self.len());
-        let n = (self.len() - start).min(buf.len());
-        buf[..n].copy_from_slice(&self[start..start + n]);
-        Ok(n)
+        blockio::Source::read_at(self, buf, offset)
     }
 
     fn len(&self) -> u64 {

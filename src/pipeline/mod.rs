@@ -270,6 +270,10 @@ fn open_targets(
         crate::evidence::ContainerKind::Raw => "raw",
         crate::evidence::ContainerKind::SplitRaw => "split_raw",
         crate::evidence::ContainerKind::Ewf => "ewf",
+        crate::evidence::ContainerKind::Vmdk => "vmdk",
+        crate::evidence::ContainerKind::Vhd => "vhd",
+        crate::evidence::ContainerKind::Vhdx => "vhdx",
+        crate::evidence::ContainerKind::Qcow2 => "qcow2",
     }
     .into();
     if let Some(damage) = evidence.damage() {

@@ -1,0 +1,246 @@
+//! Read-only QCOW2 (QEMU copy-on-write, versions 2 and 3) disks: L1/L2 tables,
+//! deflate-compressed clusters, all-zero clusters and backing files. See
+//! README.md for the format notes this follows.
+
+use std::io;
+use std::sync::Arc;
+
+use blockio::{
+    be32, be64, inflate, invalid, read_mapped, read_vec, Piece, Source, TableCache, VirtualDisk,
+};
+
+/// The file's first four bytes.
+pub const MAGIC: &[u8; 4] = b"QFI\xfb";
+const OFFSET_MASK: u64 = 0x00ff_ffff_ffff_fe00;
+const COMPRESSED: u64 = 1 << 62;
+const ZERO_FLAG: u64 = 1;
+/// Incompatible features that leave the data readable: bit 0 (dirty: only the
+/// refcounts may be stale) and bit 1 (corrupt: QEMU found an inconsistency; the
+/// image is still read, and the subformat says so).
+const KNOWN_INCOMPATIBLE: u64 = 0b11;
+/// Longest backing file name QEMU allows.
+const MAX_BACKING_NAME: u32 = 1023;
+
+/// A QCOW2 image opened for reading.
+pub struct Qcow2 {
+    file: Arc<dyn Source>,
+    version: u32,
+    size: u64,
+    cluster_bits: u32,
+    l1: Vec<u64>,
+    backing: Option<String>,
+    corrupt: bool,
+    parent: Option<Arc<dyn Source>>,
+    l2_tables: TableCache<Vec<u64>>,
+    clusters: TableCache<Vec<u8>>,
+}
+
+impl Qcow2 {
+    /// Opens the QCOW2 image in `file`; encrypted images and features that
+    /// change how data is laid out (external data file, zstd, subclusters) are
+    /// refused by name.
+    pub fn open(file: Arc<dyn Source>) -> io::Result<Qcow2> {
+        let header = read_vec(&*file, 0, 104, "QCOW2 header")?;
+        if !header.starts_with(MAGIC) {
+            return Err(invalid("QCOW2: no QFI\\xfb signature"));
+        }
+        let version = be32(&header, 4);
+        if !(2..=3).contains(&version) {
+            return Err(invalid(format!("QCOW2: version {version} is not 2 or 3")));
+        }
+        let cluster_bits = be32(&header, 20);
+        if !(9..=21).contains(&cluster_bits) {
+            return Err(invalid(format!(
+                "QCOW2: cluster_bits {cluster_bits} out of range 9..21"
+            )));
+        }
+        let size = be64(&header, 24);
+        match be32(&header, 32) {
+            0 => {}
+            1 => {
+                return Err(invalid(
+                    "QCOW2: image is encrypted (AES); toolmark does not decrypt",
+                ))
+            }
+            2 => {
+                return Err(invalid(
+                    "QCOW2: image is encrypted (LUKS); toolmark does not decrypt",
+                ))
+            }
+            m => return Err(invalid(format!("QCOW2: unknown encryption method {m}"))),
+        }
+        let mut corrupt = false;
+        if version == 3 {
+            let incompatible = be64(&header, 72);
+            let unknown = incompatible & !KNOWN_INCOMPATIBLE;
+            if unknown != 0 {
+                return Err(invalid(format!(
+                    "QCOW2: incompatible features {unknown:#x} (external data file, zstd or \
+                     extended L2 entries) are not supported"
+                )));
+            }
+            corrupt = incompatible & 2 != 0;
+        }
+        let cluster = 1u64 << cluster_bits;
+        let entries_per_l2 = cluster / 8;
+        let needed = size.div_ceil(cluster).div_ceil(entries_per_l2);
+        let l1_size = u64::from(be32(&header, 36));
+        if l1_size < needed {
+            return Err(invalid(format!(
+                "QCOW2: L1 table of {l1_size} entries cannot map the {size} byte disk"
+            )));
+        }
+        let l1_raw = read_vec(&*file, be64(&header, 40), needed * 8, "QCOW2 L1 table")?;
+        let l1 = l1_raw.chunks_exact(8).map(|c| be64(c, 0)).collect();
+        let backing = match (be64(&header, 8), be32(&header, 16)) {
+            (0, _) => None,
+            (at, len) if len > 0 && len <= MAX_BACKING_NAME => {
+                let name = read_vec(&*file, at, u64::from(len), "QCOW2 backing file name")?;
+                Some(String::from_utf8_lossy(&name).into_owned())
+            }
+            (_, len) => return Err(invalid(format!("QCOW2: backing file name of {len} bytes"))),
+        };
+        Ok(Qcow2 {
+            file,
+            version,
+            size,
+            cluster_bits,
+            l1,
+            backing,
+            corrupt,
+            parent: None,
+            l2_tables: TableCache::new(16),
+            clusters: TableCache::new(8),
+        })
+    }
+
+    /// The backing file name as stored (relative to the image's directory or absolute).
+    pub fn backing_file(&self) -> Option<&str> {
+        self.backing.as_deref()
+    }
+
+    fn cluster_size(&self) -> u64 {
+        1 << self.cluster_bits
+    }
+
+    fn l2_entry(&self, cluster_index: u64) -> io::Result<u64> {
+        let per_l2 = self.cluster_size() / 8;
+        let l1_entry = self
+            .l1
+            .get((cluster_index / per_l2) as usize)
+            .copied()
+            .unwrap_or(0);
+        let table_at = l1_entry & OFFSET_MASK;
+        if table_at == 0 {
+            return Ok(0);
+        }
+        let table = self.l2_tables.get(table_at, || {
+            let raw = read_vec(&*self.file, table_at, self.cluster_size(), "QCOW2 L2 table")?;
+            Ok(raw.chunks_exact(8).map(|c| be64(c, 0)).collect())
+        })?;
+        Ok(table
+            .get((cluster_index % per_l2) as usize)
+            .copied()
+            .unwrap_or(0))
+    }
+
+    /// The compressed cluster an L2 entry describes, inflated and cached: small
+    /// reads of one cluster inflate it once.
+    fn compressed_cluster(&self, entry: u64) -> io::Result<Arc<Vec<u8>>> {
+        self.clusters.get(entry, || {
+            let mut out = vec![0u8; self.cluster_size() as usize];
+            self.inflate_into(entry, &mut out)?;
+            Ok(out)
+        })
+    }
+
+    /// Inflates the compressed cluster an L2 entry describes into `out` (one
+    /// cluster long); it must fill it exactly.
+    fn inflate_into(&self, entry: u64, out: &mut [u8]) -> io::Result<()> {
+        let shift = 62 - (self.cluster_bits - 8);
+        let host = entry & ((1u64 << shift) - 1);
+        let sectors = ((entry & ((1u64 << 62) - 1)) >> shift) + 1;
+        let stored = (sectors * 512 - (host & 511)).min(self.file.len().saturating_sub(host));
+        let input = read_vec(&*self.file, host, stored, "QCOW2 compressed cluster")?;
+        let n = inflate(&input, out, false)
+            .map_err(|e| invalid(format!("QCOW2: cluster at {host}: {e}")))?;
+        if n != out.len() {
+            return Err(invalid(format!(
+                "QCOW2: compressed cluster at {host} inflates to {n} bytes, not {}",
+                out.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Where an uncompressed cluster's bytes are, from its L2 entry.
+    fn piece(&self, entry: u64, within: u64) -> Piece {
+        let host = entry & OFFSET_MASK;
+        if self.version == 3 && entry & ZERO_FLAG != 0 {
+            Piece::Zero
+        } else if host == 0 {
+            Piece::Parent
+        } else {
+            Piece::File(host + within)
+        }
+    }
+}
+
+impl Source for Qcow2 {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        // Compressed clusters are served here, the rest by the shared mapper.
+        if offset >= self.size {
+            return Ok(0);
+        }
+        let total = (self.size - offset).min(buf.len() as u64) as usize;
+        let mut done = 0;
+        while done < total {
+            let at = offset + done as u64;
+            let within = at & (self.cluster_size() - 1);
+            let n = ((self.cluster_size() - within) as usize).min(total - done);
+            let entry = self.l2_entry(at >> self.cluster_bits)?;
+            let out = &mut buf[done..done + n];
+            if entry & COMPRESSED != 0 && n as u64 == self.cluster_size() {
+                // A whole cluster is inflated in place; parts of one go through the cache.
+                self.inflate_into(entry, out)?;
+            } else if entry & COMPRESSED != 0 {
+                let cluster = self.compressed_cluster(entry)?;
+                out.copy_from_slice(&cluster[within as usize..within as usize + n]);
+            } else {
+                let piece = self.piece(entry, within);
+                let parent = self.parent.as_deref();
+                read_mapped(out, at, self.size, &*self.file, parent, |_| {
+                    Ok((piece, n as u64))
+                })?;
+            }
+            done += n;
+        }
+        Ok(total)
+    }
+
+    fn len(&self) -> u64 {
+        self.size
+    }
+}
+
+impl VirtualDisk for Qcow2 {
+    fn format(&self) -> &'static str {
+        "QCOW2"
+    }
+
+    fn subformat(&self) -> String {
+        let mut s = format!("v{}", self.version);
+        if self.corrupt {
+            s.push_str(" (marked corrupt by QEMU)");
+        }
+        s
+    }
+
+    fn parent_locations(&self) -> Vec<String> {
+        self.backing.iter().cloned().collect()
+    }
+
+    fn set_parent(&mut self, parent: Arc<dyn Source>) {
+        self.parent = Some(parent);
+    }
+}

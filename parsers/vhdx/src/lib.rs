@@ -1,0 +1,367 @@
+//! Read-only Hyper-V VHDX disks: fixed, dynamic and differencing, with an
+//! active metadata log replayed in memory. See README.md for the format notes
+//! this follows.
+
+mod crc32c;
+mod log;
+
+use std::io;
+use std::sync::Arc;
+
+use blockio::{
+    invalid, le16, le32, le64, read_mapped, read_vec, utf16, Piece, Source, TableCache, VirtualDisk,
+};
+
+use crate::crc32c::crc32c_zeroed;
+
+/// The file's first eight bytes.
+pub const MAGIC: &[u8; 8] = b"vhdxfile";
+const KIB64: u64 = 64 * 1024;
+const MIB: u64 = 1024 * 1024;
+/// Largest metadata region we read (Hyper-V writes 1 MiB).
+const MAX_METADATA: u64 = 16 * MIB;
+
+const BAT_REGION: &str = "2dc27766-f623-4200-9d64-115e9bfd4a08";
+const METADATA_REGION: &str = "8b7ca206-4790-4b9a-b8fe-575f050f886e";
+const FILE_PARAMETERS: &str = "caa16737-fa36-4d43-b3b6-33f0aa44e76b";
+const VIRTUAL_DISK_SIZE: &str = "2fa54224-cd1b-4876-b211-5dbed83bf4b8";
+const LOGICAL_SECTOR_SIZE: &str = "8141bf1d-a96f-4709-ba47-f233a8faab5f";
+const PARENT_LOCATOR: &str = "a8d35f2e-b30b-454d-abf7-d3d84834ab0c";
+
+/// A VHDX disk opened for reading.
+pub struct Vhdx {
+    file: Arc<dyn Source>,
+    size: u64,
+    block_size: u64,
+    sector_size: u64,
+    chunk_ratio: u64,
+    bat: Vec<u64>,
+    has_parent: bool,
+    fixed: bool,
+    log_replayed: bool,
+    parent_locations: Vec<String>,
+    parent: Option<Arc<dyn Source>>,
+    bitmaps: TableCache<Vec<u8>>,
+}
+
+/// A GUID in its usual text form, from its on-disk (mixed-endian) bytes.
+fn guid(b: &[u8]) -> String {
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:02x}{:02x}-{}",
+        le32(b, 0),
+        le16(b, 4),
+        le16(b, 6),
+        b[8],
+        b[9],
+        b[10..16]
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<String>()
+    )
+}
+
+impl Vhdx {
+    /// Opens the VHDX in `file`, replaying its log in memory when it is active.
+    pub fn open(file: Arc<dyn Source>) -> io::Result<Vhdx> {
+        let magic = read_vec(&*file, 0, 8, "VHDX signature")?;
+        if magic != MAGIC {
+            return Err(invalid("VHDX: no vhdxfile signature"));
+        }
+        let header = current_header(&*file)?;
+        let log_guid = &header[48..64];
+        let (file, log_replayed): (Arc<dyn Source>, bool) = if log_guid.iter().any(|&b| b != 0) {
+            let replayed = log::Replayed::replay(
+                file,
+                le64(&header, 72),
+                u64::from(le32(&header, 68)),
+                log_guid,
+            )?;
+            (Arc::new(replayed), true)
+        } else {
+            (file, false)
+        };
+        let regions = region_table(&*file)?;
+        let find = |id: &str| {
+            regions
+                .iter()
+                .find(|(g, _, _)| g == id)
+                .map(|&(_, at, len)| (at, len))
+        };
+        let (bat_at, bat_len) = find(BAT_REGION).ok_or_else(|| invalid("VHDX: no BAT region"))?;
+        let (meta_at, meta_len) =
+            find(METADATA_REGION).ok_or_else(|| invalid("VHDX: no metadata region"))?;
+        if meta_len > MAX_METADATA {
+            return Err(invalid(format!(
+                "VHDX: metadata region of {meta_len} bytes"
+            )));
+        }
+        let meta = read_vec(&*file, meta_at, meta_len, "VHDX metadata region")?;
+        let items = metadata_items(&meta)?;
+        // An item shorter than its fixed layout is damage, not a short read.
+        let item = |id: &str, min: usize| -> io::Result<&[u8]> {
+            items
+                .iter()
+                .find(|(g, _)| g == id)
+                .map(|(_, v)| *v)
+                .filter(|v| v.len() >= min)
+                .ok_or_else(|| invalid(format!("VHDX: metadata item {id} missing or short")))
+        };
+        let parameters = item(FILE_PARAMETERS, 8)?;
+        let block_size = u64::from(le32(parameters, 0));
+        let flags = le32(parameters, 4);
+        let size = le64(item(VIRTUAL_DISK_SIZE, 8)?, 0);
+        let sector_size = u64::from(le32(item(LOGICAL_SECTOR_SIZE, 4)?, 0));
+        if !block_size.is_power_of_two() || !(MIB..=256 * MIB).contains(&block_size) {
+            return Err(invalid(format!("VHDX: block size {block_size}")));
+        }
+        if sector_size != 512 && sector_size != 4096 {
+            return Err(invalid(format!("VHDX: logical sector size {sector_size}")));
+        }
+        if size == 0 || size > 64 << 40 {
+            return Err(invalid(format!("VHDX: virtual size {size}")));
+        }
+        let has_parent = flags & 2 != 0;
+        let chunk_ratio = (1u64 << 23) * sector_size / block_size;
+        let blocks = size.div_ceil(block_size);
+        let entries = if has_parent {
+            blocks.div_ceil(chunk_ratio) * (chunk_ratio + 1)
+        } else {
+            blocks + (blocks - 1) / chunk_ratio
+        };
+        if entries * 8 > bat_len {
+            return Err(invalid(format!(
+                "VHDX: BAT region of {bat_len} bytes cannot hold its {entries} entries"
+            )));
+        }
+        let raw = read_vec(&*file, bat_at, entries * 8, "VHDX BAT")?;
+        let bat: Vec<u64> = raw.chunks_exact(8).map(|c| le64(c, 0)).collect();
+        let parent_locations = if has_parent {
+            let locator = item(PARENT_LOCATOR, 20)?;
+            let found = parent_paths(locator);
+            if found.is_empty() {
+                return Err(invalid("VHDX: differencing disk names no parent path"));
+            }
+            found
+        } else {
+            Vec::new()
+        };
+        // LeaveBlocksAllocated: what makes a disk "fixed".
+        let fixed = flags & 1 != 0;
+        Ok(Vhdx {
+            file,
+            size,
+            block_size,
+            sector_size,
+            chunk_ratio,
+            bat,
+            has_parent,
+            fixed,
+            log_replayed,
+            parent_locations,
+            parent: None,
+            bitmaps: TableCache::new(16),
+        })
+    }
+
+    fn map(&self, at: u64) -> io::Result<(Piece, u64)> {
+        let block = at / self.block_size;
+        let within = at % self.block_size;
+        let rest = self.block_size - within;
+        let index = block + block / self.chunk_ratio;
+        let entry = self.bat.get(index as usize).copied().unwrap_or(0);
+        let host = (entry >> 20) * MIB;
+        let state = entry & 7;
+        Ok(match (state, self.has_parent) {
+            (6, _) | (7, false) => (Piece::File(host + within), rest),
+            (0..=3, false) | (2, true) => (Piece::Zero, rest),
+            (0 | 1 | 3, true) => (Piece::Parent, rest),
+            (7, true) => self.partial(block, within, host)?,
+            (other, _) => {
+                return Err(invalid(format!(
+                    "VHDX: block {block} has unknown BAT state {other}"
+                )))
+            }
+        })
+    }
+
+    /// A partially present block of a differencing disk: the chunk's sector
+    /// bitmap says, per logical sector, whether this file or the parent holds it.
+    fn partial(&self, block: u64, within: u64, host: u64) -> io::Result<(Piece, u64)> {
+        let chunk = block / self.chunk_ratio;
+        let entry = self
+            .bat
+            .get((chunk * (self.chunk_ratio + 1) + self.chunk_ratio) as usize)
+            .copied()
+            .unwrap_or(0);
+        if entry & 7 != 6 {
+            return Err(invalid(format!(
+                "VHDX: block {block} is partly present but its sector bitmap is not"
+            )));
+        }
+        let bitmap_at = (entry >> 20) * MIB;
+        let sector = ((block % self.chunk_ratio) * self.block_size + within) / self.sector_size;
+        // Bitmaps are read a 4 KiB page (32 768 sectors) at a time.
+        let page_bits = 4096 * 8;
+        let page_at = bitmap_at + sector / page_bits * 4096;
+        let page = self.bitmaps.get(page_at, || {
+            read_vec(&*self.file, page_at, 4096, "VHDX sector bitmap")
+        })?;
+        let bit = |s: u64| {
+            let i = s % page_bits;
+            page[(i / 8) as usize] & (1 << (i % 8)) != 0
+        };
+        let mine = bit(sector);
+        let block_end = (block % self.chunk_ratio + 1) * self.block_size / self.sector_size;
+        let page_end = (sector / page_bits + 1) * page_bits;
+        let mut next = sector + 1;
+        while next < block_end.min(page_end) && bit(next) == mine {
+            next += 1;
+        }
+        let run = (next - sector) * self.sector_size - within % self.sector_size;
+        Ok(if mine {
+            (Piece::File(host + within), run)
+        } else {
+            (Piece::Parent, run)
+        })
+    }
+}
+
+/// The valid header with the higher sequence number (headers at 64 and 128 KiB).
+fn current_header(file: &dyn Source) -> io::Result<Vec<u8>> {
+    let mut best: Option<Vec<u8>> = None;
+    for at in [KIB64, 2 * KIB64] {
+        let Ok(h) = read_vec(file, at, 4096, "VHDX header") else {
+            continue;
+        };
+        if !h.starts_with(b"head") || crc32c_zeroed(&h, 4) != le32(&h, 4) {
+            continue;
+        }
+        if best.as_ref().is_none_or(|b| le64(&h, 8) > le64(b, 8)) {
+            best = Some(h);
+        }
+    }
+    best.ok_or_else(|| invalid("VHDX: neither header (at 64 and 128 KiB) is valid"))
+}
+
+/// (GUID, offset, length) of each region, from the first intact region table.
+fn region_table(file: &dyn Source) -> io::Result<Vec<(String, u64, u64)>> {
+    for at in [3 * KIB64, 4 * KIB64] {
+        let Ok(t) = read_vec(file, at, KIB64, "VHDX region table") else {
+            continue;
+        };
+        if !t.starts_with(b"regi") || crc32c_zeroed(&t, 4) != le32(&t, 4) {
+            continue;
+        }
+        let count = (le32(&t, 8) as usize).min(2047);
+        let mut regions = Vec::with_capacity(count);
+        for e in t[16..16 + 32 * count].chunks_exact(32) {
+            let id = guid(e);
+            let required = le32(e, 28) & 1 != 0;
+            if required && id != BAT_REGION && id != METADATA_REGION {
+                return Err(invalid(format!("VHDX: unknown required region {id}")));
+            }
+            regions.push((id, le64(e, 16), u64::from(le32(e, 24))));
+        }
+        return Ok(regions);
+    }
+    Err(invalid(
+        "VHDX: neither region table (at 192 and 256 KiB) is valid",
+    ))
+}
+
+/// (GUID, value bytes) of each metadata item.
+fn metadata_items(meta: &[u8]) -> io::Result<Vec<(String, &[u8])>> {
+    if !meta.starts_with(b"metadata") || meta.len() < 32 {
+        return Err(invalid("VHDX: metadata region has no signature"));
+    }
+    let count = usize::from(le16(meta, 10)).min(2047);
+    let mut items = Vec::with_capacity(count);
+    for i in 0..count {
+        let Some(e) = meta.get(32 + 32 * i..64 + 32 * i) else {
+            break;
+        };
+        let at = le32(e, 16) as usize;
+        let len = le32(e, 20) as usize;
+        let value = at
+            .checked_add(len)
+            .and_then(|end| meta.get(at..end))
+            .ok_or_else(|| invalid("VHDX: metadata item lies outside its region"))?;
+        items.push((guid(e), value));
+    }
+    Ok(items)
+}
+
+/// Parent paths from a parent locator, relative before absolute.
+fn parent_paths(locator: &[u8]) -> Vec<String> {
+    if locator.len() < 20 {
+        return Vec::new();
+    }
+    let count = usize::from(le16(locator, 18));
+    let mut pairs = Vec::new();
+    for i in 0..count {
+        let Some(e) = locator.get(20 + 12 * i..32 + 12 * i) else {
+            break;
+        };
+        let text = |at: usize, len: usize| locator.get(at..at + len).map(|b| utf16(b, false));
+        let key = text(le32(e, 0) as usize, usize::from(le16(e, 8)));
+        let value = text(le32(e, 4) as usize, usize::from(le16(e, 10)));
+        if let (Some(k), Some(v)) = (key, value) {
+            pairs.push((k, v));
+        }
+    }
+    ["relative_path", "absolute_win32_path", "volume_path"]
+        .iter()
+        .filter_map(|want| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == want)
+                .map(|(_, v)| v.clone())
+        })
+        .collect()
+}
+
+impl Source for Vhdx {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        read_mapped(
+            buf,
+            offset,
+            self.size,
+            &*self.file,
+            self.parent.as_deref(),
+            |at| self.map(at),
+        )
+    }
+
+    fn len(&self) -> u64 {
+        self.size
+    }
+}
+
+impl VirtualDisk for Vhdx {
+    fn format(&self) -> &'static str {
+        "VHDX"
+    }
+
+    fn subformat(&self) -> String {
+        let kind = if self.has_parent {
+            "differencing"
+        } else if self.fixed {
+            "fixed"
+        } else {
+            "dynamic"
+        };
+        if self.log_replayed {
+            format!("{kind} (log replayed in memory)")
+        } else {
+            kind.to_string()
+        }
+    }
+
+    fn parent_locations(&self) -> Vec<String> {
+        self.parent_locations.clone()
+    }
+
+    fn set_parent(&mut self, parent: Arc<dyn Source>) {
+        self.parent = Some(parent);
+    }
+}

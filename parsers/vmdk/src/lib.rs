@@ -1,0 +1,196 @@
+//! Read-only VMware VMDK disks: hosted sparse extents (monolithicSparse,
+//! twoGbMaxExtentSparse), stream-optimized (compressed grains), flat extents
+//! (monolithicFlat, twoGbMaxExtentFlat) and snapshot children through
+//! `parentFileNameHint`. See README.md for the format notes this follows.
+
+mod descriptor;
+mod sparse;
+
+use std::io;
+use std::sync::Arc;
+
+use blockio::{invalid, read_vec, Shifted, Source, VirtualDisk};
+
+pub use descriptor::{Descriptor, ExtentKind, ExtentLine};
+use sparse::SparseExtent;
+
+/// The first bytes of a hosted sparse extent.
+pub const SPARSE_MAGIC: &[u8; 4] = b"KDMV";
+/// Largest descriptor file (or embedded descriptor) we read: real ones are a few KiB.
+pub const MAX_DESCRIPTOR: u64 = 1 << 20;
+
+/// True if `first` (the file's first bytes) starts a sparse extent or a text
+/// descriptor.
+pub fn is_vmdk(first: &[u8]) -> bool {
+    first.starts_with(SPARSE_MAGIC) || descriptor::looks_like_descriptor(first)
+}
+
+enum Data {
+    Flat { file: Arc<dyn Source>, offset: u64 },
+    Zero,
+    Sparse(Box<SparseExtent>),
+}
+
+struct Extent {
+    start: u64,
+    len: u64,
+    data: Data,
+}
+
+/// A VMDK disk opened for reading.
+pub struct Vmdk {
+    extents: Vec<Extent>,
+    size: u64,
+    create_type: String,
+    parent_hint: Option<String>,
+    parent: Option<Arc<dyn Source>>,
+}
+
+impl Vmdk {
+    /// Opens the VMDK whose first file is `file`. `open_extent` opens an extent
+    /// file a descriptor names (the caller decides where names may lead).
+    pub fn open(
+        file: Arc<dyn Source>,
+        open_extent: &mut dyn FnMut(&str) -> io::Result<Arc<dyn Source>>,
+    ) -> io::Result<Vmdk> {
+        let mut first = vec![0u8; 512.min(file.len()) as usize];
+        file.read_exact_at(&mut first, 0)?;
+        if first.starts_with(SPARSE_MAGIC) {
+            let extent = SparseExtent::open(Arc::clone(&file))?;
+            let descriptor = match extent.embedded_descriptor() {
+                Some((at, len)) => {
+                    let text = read_vec(&*file, at, len.min(MAX_DESCRIPTOR), "VMDK descriptor")?;
+                    Descriptor::parse(&text)
+                }
+                None => Descriptor::default(),
+            };
+            let size = extent.capacity();
+            let create_type = match descriptor.create_type.as_deref() {
+                Some(t) => t.to_string(),
+                None if extent.compressed() => "streamOptimized".to_string(),
+                None => "monolithicSparse".to_string(),
+            };
+            return Ok(Vmdk {
+                extents: vec![Extent {
+                    start: 0,
+                    len: size,
+                    data: Data::Sparse(Box::new(extent)),
+                }],
+                size,
+                create_type,
+                parent_hint: descriptor.parent_hint,
+                parent: None,
+            });
+        }
+        if file.len() > MAX_DESCRIPTOR {
+            return Err(invalid(format!(
+                "VMDK: descriptor file of {} bytes is larger than any real one",
+                file.len()
+            )));
+        }
+        let text = read_vec(&*file, 0, file.len(), "VMDK descriptor")?;
+        let descriptor = Descriptor::parse(&text);
+        if let Some(line) = descriptor.unsupported.first() {
+            return Err(invalid(format!("VMDK: extent type not supported: {line}")));
+        }
+        if descriptor.extents.is_empty() {
+            return Err(invalid("VMDK: descriptor lists no extents"));
+        }
+        let mut extents = Vec::with_capacity(descriptor.extents.len());
+        let mut start = 0u64;
+        for line in &descriptor.extents {
+            let len = line
+                .sectors
+                .checked_mul(512)
+                .ok_or_else(|| invalid("VMDK: extent size overflows"))?;
+            let data = match line.kind {
+                ExtentKind::Zero => Data::Zero,
+                ExtentKind::Flat => Data::Flat {
+                    file: open_extent(&line.file)?,
+                    offset: line.offset.saturating_mul(512),
+                },
+                ExtentKind::Sparse => {
+                    let extent = SparseExtent::open(open_extent(&line.file)?)
+                        .map_err(|e| invalid(format!("extent {}: {e}", line.file)))?;
+                    if extent.capacity() < len {
+                        return Err(invalid(format!(
+                            "VMDK: extent {} holds {} bytes, the descriptor says {len}",
+                            line.file,
+                            extent.capacity()
+                        )));
+                    }
+                    Data::Sparse(Box::new(extent))
+                }
+            };
+            extents.push(Extent { start, len, data });
+            start = start
+                .checked_add(len)
+                .ok_or_else(|| invalid("VMDK: disk size overflows"))?;
+        }
+        Ok(Vmdk {
+            extents,
+            size: start,
+            create_type: descriptor.create_type.unwrap_or_else(|| "unknown".into()),
+            parent_hint: descriptor.parent_hint,
+            parent: None,
+        })
+    }
+
+    /// How many extents make up the disk.
+    pub fn extent_count(&self) -> usize {
+        self.extents.len()
+    }
+}
+
+impl Source for Vmdk {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        if offset >= self.size {
+            return Ok(0);
+        }
+        let total = (self.size - offset).min(buf.len() as u64) as usize;
+        let mut done = 0usize;
+        while done < total {
+            let at = offset + done as u64;
+            let index = self.extents.partition_point(|e| e.start <= at) - 1;
+            let extent = &self.extents[index];
+            let within = at - extent.start;
+            let n = ((extent.len - within) as usize).min(total - done);
+            let out = &mut buf[done..done + n];
+            match &extent.data {
+                Data::Zero => out.fill(0),
+                Data::Flat { file, offset } => file.read_exact_at(out, offset + within)?,
+                Data::Sparse(sparse) => {
+                    let parent = self.parent.as_deref().map(|inner| Shifted {
+                        inner,
+                        base: extent.start,
+                    });
+                    sparse.read(out, within, parent.as_ref().map(|p| p as &dyn Source))?;
+                }
+            }
+            done += n;
+        }
+        Ok(total)
+    }
+
+    fn len(&self) -> u64 {
+        self.size
+    }
+}
+
+impl VirtualDisk for Vmdk {
+    fn format(&self) -> &'static str {
+        "VMDK"
+    }
+
+    fn subformat(&self) -> String {
+        self.create_type.clone()
+    }
+
+    fn parent_locations(&self) -> Vec<String> {
+        self.parent_hint.iter().cloned().collect()
+    }
+
+    fn set_parent(&mut self, parent: Arc<dyn Source>) {
+        self.parent = Some(parent);
+    }
+}

@@ -1,0 +1,256 @@
+//! A hosted sparse extent (`KDMV`): grain directory, grain tables, grains, and
+//! the stream-optimized variant whose grains are deflated and whose real
+//! header is a footer at the end.
+
+use std::io;
+use std::sync::Arc;
+
+use blockio::{fill_from, inflate, invalid, le16, le32, le64, read_vec, Source, TableCache};
+
+const SECTOR: u64 = 512;
+/// `gdOffset` of a stream-optimized header: the directory is found from the footer.
+const GD_AT_END: u64 = u64::MAX;
+const FLAG_REDUNDANT: u32 = 1 << 1;
+const FLAG_ZERO_GRAIN: u32 = 1 << 2;
+const FLAG_COMPRESSED: u32 = 1 << 16;
+/// Largest grain we accept (VMware writes 64 KiB): each cached inflated grain is
+/// this big, so the bound keeps the cache small.
+const MAX_GRAIN_SECTORS: u64 = 2048;
+/// Most entries per grain table (VMware writes 512).
+const MAX_GTES: u64 = 4096;
+
+/// One sparse extent file.
+pub struct SparseExtent {
+    file: Arc<dyn Source>,
+    capacity: u64,
+    grain: u64,
+    gtes: u64,
+    directory: Vec<u32>,
+    redundant: Option<Vec<u32>>,
+    flags: u32,
+    descriptor: Option<(u64, u64)>,
+    tables: TableCache<Vec<u32>>,
+    grains: TableCache<Vec<u8>>,
+}
+
+struct Header {
+    flags: u32,
+    capacity: u64,
+    grain: u64,
+    descriptor_at: u64,
+    descriptor_len: u64,
+    gtes: u64,
+    rgd: u64,
+    gd: u64,
+    compression: u16,
+}
+
+fn parse_header(h: &[u8]) -> io::Result<Header> {
+    if !h.starts_with(super::SPARSE_MAGIC) {
+        return Err(invalid("VMDK: no sparse extent header (KDMV)"));
+    }
+    Ok(Header {
+        flags: le32(h, 8),
+        capacity: le64(h, 12),
+        grain: le64(h, 20),
+        descriptor_at: le64(h, 28),
+        descriptor_len: le64(h, 36),
+        gtes: u64::from(le32(h, 44)),
+        rgd: le64(h, 48),
+        gd: le64(h, 56),
+        compression: le16(h, 77),
+    })
+}
+
+impl SparseExtent {
+    /// Reads the header (or, for stream-optimized extents, the footer) and the
+    /// grain directory.
+    pub fn open(file: Arc<dyn Source>) -> io::Result<SparseExtent> {
+        let mut header = parse_header(&read_vec(&*file, 0, SECTOR, "VMDK header")?)?;
+        if header.gd == GD_AT_END {
+            // Stream-optimized: footer header, then end-of-stream marker.
+            let at = file.len().saturating_sub(2 * SECTOR);
+            let footer = read_vec(&*file, at, SECTOR, "VMDK footer")?;
+            header = parse_header(&footer)
+                .map_err(|_| invalid("VMDK: stream-optimized footer missing (file truncated?)"))?;
+            if header.gd == GD_AT_END {
+                return Err(invalid(
+                    "VMDK: footer does not say where the grain directory is",
+                ));
+            }
+        }
+        if header.compression > 1 {
+            return Err(invalid(format!(
+                "VMDK: unknown compression algorithm {}",
+                header.compression
+            )));
+        }
+        if !header.grain.is_power_of_two() || header.grain > MAX_GRAIN_SECTORS {
+            return Err(invalid(format!(
+                "VMDK: grain of {} sectors (expected a power of two up to {MAX_GRAIN_SECTORS})",
+                header.grain
+            )));
+        }
+        if header.gtes == 0 || header.gtes > MAX_GTES {
+            return Err(invalid(format!(
+                "VMDK: {} entries per grain table",
+                header.gtes
+            )));
+        }
+        let capacity = header
+            .capacity
+            .checked_mul(SECTOR)
+            .ok_or_else(|| invalid("VMDK: capacity overflows"))?;
+        let span = header.grain * header.gtes;
+        let entries = header.capacity.div_ceil(span);
+        let read_directory = |sector: u64, what| -> io::Result<Vec<u32>> {
+            let at = sector
+                .checked_mul(SECTOR)
+                .ok_or_else(|| invalid(format!("VMDK: {what} offset overflows")))?;
+            let raw = read_vec(&*file, at, entries * 4, what)?;
+            Ok(raw.chunks_exact(4).map(|c| le32(c, 0)).collect())
+        };
+        let primary = read_directory(header.gd, "VMDK grain directory");
+        let redundant = (header.flags & FLAG_REDUNDANT != 0 && header.rgd != 0)
+            .then(|| read_directory(header.rgd, "VMDK redundant grain directory").ok())
+            .flatten();
+        // A primary directory that cannot be read at all falls back whole.
+        let (directory, redundant) = match (primary, redundant) {
+            (Ok(d), r) => (d, r),
+            (Err(_), Some(r)) => (r, None),
+            (Err(e), None) => return Err(e),
+        };
+        let descriptor = (header.descriptor_at != 0 && header.descriptor_len != 0).then(|| {
+            (
+                header.descriptor_at.saturating_mul(SECTOR),
+                header.descriptor_len.saturating_mul(SECTOR),
+            )
+        });
+        Ok(SparseExtent {
+            file,
+            capacity,
+            grain: header.grain * SECTOR,
+            gtes: header.gtes,
+            directory,
+            redundant,
+            flags: header.flags,
+            descriptor,
+            tables: TableCache::new(16),
+            grains: TableCache::new(8),
+        })
+    }
+
+    /// Bytes the extent maps.
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    /// True for stream-optimized (deflated) grains.
+    pub fn compressed(&self) -> bool {
+        self.flags & FLAG_COMPRESSED != 0
+    }
+
+    /// Where the embedded descriptor is (offset, length in bytes), if any.
+    pub fn embedded_descriptor(&self) -> Option<(u64, u64)> {
+        self.descriptor
+    }
+
+    /// Grain table `index`, from the primary directory, or from the redundant one
+    /// when the primary's table lies outside the file or points grains outside it.
+    fn table(&self, index: u64) -> io::Result<Arc<Vec<u32>>> {
+        self.tables.get(index, || {
+            let from = |directory: &[u32]| -> io::Result<Vec<u32>> {
+                let sector = u64::from(*directory.get(index as usize).unwrap_or(&0));
+                if sector == 0 {
+                    return Ok(Vec::new());
+                }
+                let raw = read_vec(
+                    &*self.file,
+                    sector * SECTOR,
+                    self.gtes * 4,
+                    "VMDK grain table",
+                )?;
+                let table: Vec<u32> = raw.chunks_exact(4).map(|c| le32(c, 0)).collect();
+                let limit = self.file.len();
+                if let Some(bad) = table
+                    .iter()
+                    .find(|&&g| u64::from(g) * SECTOR >= limit && g > 1)
+                {
+                    return Err(invalid(format!(
+                        "VMDK: grain table {index} points a grain at sector {bad}, past the end of \
+                         the file ({limit} bytes)"
+                    )));
+                }
+                Ok(table)
+            };
+            match (from(&self.directory), &self.redundant) {
+                (Ok(t), _) => Ok(t),
+                (Err(e), Some(r)) => from(r).map_err(|_| e),
+                (Err(e), None) => Err(e),
+            }
+        })
+    }
+
+    /// Fills `out` from extent offset `at`; unallocated grains come from
+    /// `parent` (already shifted to this extent) or are zeros.
+    pub fn read(&self, out: &mut [u8], at: u64, parent: Option<&dyn Source>) -> io::Result<()> {
+        let mut done = 0usize;
+        while done < out.len() {
+            let pos = at + done as u64;
+            let grain_index = pos / self.grain;
+            let within = pos % self.grain;
+            let n = ((self.grain - within) as usize).min(out.len() - done);
+            let piece = &mut out[done..done + n];
+            let table = self.table(grain_index / self.gtes)?;
+            let entry = u64::from(*table.get((grain_index % self.gtes) as usize).unwrap_or(&0));
+            match entry {
+                0 => match parent {
+                    Some(p) => fill_from(p, piece, pos)?,
+                    None => piece.fill(0),
+                },
+                1 if self.flags & FLAG_ZERO_GRAIN != 0 => piece.fill(0),
+                // A whole grain is inflated in place; parts of one go through the cache.
+                sector if self.compressed() && n as u64 == self.grain => {
+                    self.inflate_into(sector, piece)?;
+                }
+                sector if self.compressed() => {
+                    let grain = self.inflated(sector)?;
+                    piece.copy_from_slice(&grain[within as usize..within as usize + n]);
+                }
+                sector => self.file.read_exact_at(piece, sector * SECTOR + within)?,
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// The grain whose marker starts at `sector`, inflated and cached: small
+    /// reads of one grain inflate it once.
+    fn inflated(&self, sector: u64) -> io::Result<Arc<Vec<u8>>> {
+        self.grains.get(sector, || {
+            let mut out = vec![0u8; self.grain as usize];
+            self.inflate_into(sector, &mut out)?;
+            Ok(out)
+        })
+    }
+
+    /// Inflates the grain whose marker starts at `sector` into `out` (one grain
+    /// long); a grain that inflates short leaves zeros after its end.
+    fn inflate_into(&self, sector: u64, out: &mut [u8]) -> io::Result<()> {
+        let at = sector * SECTOR;
+        let marker = read_vec(&*self.file, at, 12, "VMDK grain marker")?;
+        let stored = u64::from(le32(&marker, 8));
+        // Deflate never grows data by more than a few bytes per 16 KiB block.
+        if stored > self.grain + 1024 {
+            return Err(invalid(format!(
+                "VMDK: compressed grain at {at} claims {stored} bytes for a {} byte grain",
+                self.grain
+            )));
+        }
+        let input = read_vec(&*self.file, at + 12, stored, "VMDK compressed grain")?;
+        let n =
+            inflate(&input, out, true).map_err(|e| invalid(format!("VMDK: grain at {at}: {e}")))?;
+        out[n..].fill(0);
+        Ok(())
+    }
+}

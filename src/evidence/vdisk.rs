@@ -1,0 +1,337 @@
+//! Virtual disks (VMDK, VHD, VHDX, QCOW2) as evidence: detected by their bytes,
+//! read through the parser crates in `parsers/`, with parent and backing chains
+//! resolved here.
+//!
+//! Where a chain may lead is this module's decision, not the image's: a parent,
+//! backing file or extent is looked for only inside the image's own directory
+//! (a relative name is followed if it stays inside; an absolute one, or one that
+//! climbs out, is reduced to its file name there), so a hostile image cannot make
+//! toolmark open `/dev/sda` or a file elsewhere on the examiner's machine. Chains
+//! are at most `MAX_CHAIN` deep and may not revisit a file.
+
+use std::fmt;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use blockio::{Source, VirtualDisk};
+
+use super::raw::RawImage;
+use super::{EvidenceError, ReadAt};
+
+/// Longest parent/backing chain followed (QEMU's own limit is similar).
+const MAX_CHAIN: usize = 16;
+
+/// The virtual-disk formats toolmark reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Format {
+    /// VMware VMDK (sparse, stream-optimized, flat, split).
+    Vmdk,
+    /// Virtual PC / Hyper-V VHD.
+    Vhd,
+    /// Hyper-V VHDX.
+    Vhdx,
+    /// QEMU QCOW2.
+    Qcow2,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Vmdk => "VMDK",
+            Format::Vhd => "VHD",
+            Format::Vhdx => "VHDX",
+            Format::Qcow2 => "QCOW2",
+        })
+    }
+}
+
+/// One image of a chain: the opened file, then its parent, and so on.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ChainLink {
+    /// The file.
+    pub path: PathBuf,
+    /// Its format (`raw` for a raw backing file).
+    pub format: String,
+    /// Its variant (`dynamic`, `streamOptimized`, `v3`, ...).
+    pub subformat: String,
+    /// The size of the disk it presents.
+    pub virtual_size: u64,
+}
+
+/// What `info` shows about a virtual disk.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct VdiskDetails {
+    /// The opened image first, then each parent or backing file.
+    pub chain: Vec<ChainLink>,
+}
+
+/// The format of the file at `path`, from its first and last sectors; `None`
+/// when it is none of the four.
+pub fn detect(path: &Path) -> io::Result<Option<Format>> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut first = vec![0u8; len.min(512) as usize];
+    file.read_exact_at(&mut first, 0)?;
+    let tail = len.min(512);
+    let mut last = vec![0u8; tail as usize];
+    file.read_exact_at(&mut last, len - tail)?;
+    Ok(format_of(&first, &last))
+}
+
+fn format_of(first: &[u8], last: &[u8]) -> Option<Format> {
+    if first.starts_with(vhdx::MAGIC) {
+        Some(Format::Vhdx)
+    } else if first.starts_with(qcow2::MAGIC) {
+        Some(Format::Qcow2)
+    } else if vmdk::is_vmdk(first) {
+        Some(Format::Vmdk)
+    } else if vhd::is_vhd(first, last) {
+        Some(Format::Vhd)
+    } else {
+        None
+    }
+}
+
+/// An opened chain as one byte range.
+pub struct VdiskImage {
+    top: Arc<dyn Source>,
+    path: PathBuf,
+}
+
+impl ReadAt for VdiskImage {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        self.top.read_at(buf, offset).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("{} offset {offset}: {e}", self.path.display()),
+            )
+        })
+    }
+
+    fn len(&self) -> u64 {
+        self.top.len()
+    }
+}
+
+/// Raw files under the disk readers.
+impl Source for RawImage {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        ReadAt::read_at(self, buf, offset)
+    }
+
+    fn len(&self) -> u64 {
+        ReadAt::len(self)
+    }
+}
+
+/// A reader with its parent attached, as a plain source for the next child up.
+struct Layer(Box<dyn VirtualDisk>);
+
+impl Source for Layer {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        self.0.read_at(buf, offset)
+    }
+
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+}
+
+/// Opens the virtual disk at `path` (of `format`) and its whole chain; returns
+/// the reader, what `info` shows, and every file it reads.
+pub fn open(
+    path: &Path,
+    format: Format,
+) -> Result<(VdiskImage, VdiskDetails, Vec<PathBuf>), EvidenceError> {
+    let mut opener = ChainOpener::default();
+    let top = opener.open(path, Some(format))?;
+    Ok((
+        VdiskImage {
+            top,
+            path: path.to_path_buf(),
+        },
+        VdiskDetails {
+            chain: opener.chain,
+        },
+        opener.files,
+    ))
+}
+
+#[derive(Default)]
+struct ChainOpener {
+    chain: Vec<ChainLink>,
+    files: Vec<PathBuf>,
+    seen: Vec<PathBuf>,
+}
+
+fn fail(path: &Path, error: io::Error) -> EvidenceError {
+    EvidenceError::Io {
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
+impl ChainOpener {
+    /// Opens one link (`format` known for the first; detected for parents, which
+    /// may also be raw) and, recursively, its parent.
+    fn open(
+        &mut self,
+        path: &Path,
+        format: Option<Format>,
+    ) -> Result<Arc<dyn Source>, EvidenceError> {
+        let canonical = std::fs::canonicalize(path).map_err(|e| fail(path, e))?;
+        if self.seen.contains(&canonical) {
+            return Err(fail(
+                path,
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "parent chain loops: this file is its own ancestor",
+                ),
+            ));
+        }
+        if self.seen.len() >= MAX_CHAIN {
+            return Err(fail(
+                path,
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("parent chain deeper than {MAX_CHAIN} images"),
+                ),
+            ));
+        }
+        self.seen.push(canonical);
+        let file: Arc<dyn Source> = Arc::new(RawImage::open(&[path.to_path_buf()])?);
+        self.files.push(path.to_path_buf());
+        let format = match format {
+            Some(f) => Some(f),
+            None => detect(path).map_err(|e| fail(path, e))?,
+        };
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let mut disk: Box<dyn VirtualDisk> = match format {
+            None => {
+                self.chain.push(ChainLink {
+                    path: path.to_path_buf(),
+                    format: "raw".into(),
+                    subformat: String::new(),
+                    virtual_size: file.len(),
+                });
+                return Ok(file);
+            }
+            Some(Format::Vhd) => Box::new(vhd::Vhd::open(file).map_err(|e| fail(path, e))?),
+            Some(Format::Vhdx) => Box::new(vhdx::Vhdx::open(file).map_err(|e| fail(path, e))?),
+            Some(Format::Qcow2) => Box::new(qcow2::Qcow2::open(file).map_err(|e| fail(path, e))?),
+            Some(Format::Vmdk) => {
+                let files = &mut self.files;
+                let mut open_extent = |name: &str| -> io::Result<Arc<dyn Source>> {
+                    let extent = find_beside(&dir, &[name.to_string()])?;
+                    let raw = RawImage::open(std::slice::from_ref(&extent))
+                        .map_err(|e| io::Error::new(io::ErrorKind::NotFound, e.to_string()))?;
+                    files.push(extent);
+                    Ok(Arc::new(raw))
+                };
+                Box::new(vmdk::Vmdk::open(file, &mut open_extent).map_err(|e| fail(path, e))?)
+            }
+        };
+        self.chain.push(ChainLink {
+            path: path.to_path_buf(),
+            format: disk.format().to_string(),
+            subformat: disk.subformat(),
+            virtual_size: disk.len(),
+        });
+        let locations = disk.parent_locations();
+        if !locations.is_empty() {
+            let parent_path = find_beside(&dir, &locations).map_err(|e| fail(path, e))?;
+            let parent = self.open(&parent_path, None)?;
+            disk.set_parent(parent);
+        }
+        Ok(Arc::new(Layer(disk)))
+    }
+}
+
+/// The first of `names` (as an image stores them) that exists inside `dir`;
+/// the error names every place looked at.
+fn find_beside(dir: &Path, names: &[String]) -> io::Result<PathBuf> {
+    let root = std::fs::canonicalize(dir)?;
+    let mut tried = Vec::new();
+    for name in names {
+        for candidate in confined(dir, name) {
+            // Symbolic links may not lead out of the directory either.
+            let inside = std::fs::canonicalize(&candidate)
+                .is_ok_and(|c| c.starts_with(&root) && c.is_file());
+            if inside {
+                return Ok(candidate);
+            }
+            tried.push(candidate.display().to_string());
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::NotFound,
+        format!(
+            "parent or extent {} not found (looked for {})",
+            names.first().map_or("", String::as_str),
+            tried.join(", ")
+        ),
+    ))
+}
+
+/// Where a stored name may be looked for inside `dir`: the relative path if it
+/// stays inside, then the bare file name. Windows and POSIX separators both.
+fn confined(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let unified = name.replace('\\', "/");
+    let is_absolute = unified.starts_with('/') || unified.get(1..2) == Some(":");
+    let relative = Path::new(&unified);
+    let mut out = Vec::new();
+    if !is_absolute
+        && relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        out.push(dir.join(relative));
+    }
+    if let Some(file_name) = unified
+        .rsplit('/')
+        .next()
+        .filter(|f| !f.is_empty() && *f != "..")
+    {
+        let bare = dir.join(file_name);
+        if !out.contains(&bare) {
+            out.push(bare);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_stay_inside_the_directory() {
+        let dir = Path::new("/case");
+        assert_eq!(
+            confined(dir, "base.qcow2"),
+            vec![PathBuf::from("/case/base.qcow2")]
+        );
+        assert_eq!(
+            confined(dir, ".\\sub\\p.vhd"),
+            vec![
+                PathBuf::from("/case/sub/p.vhd"),
+                PathBuf::from("/case/p.vhd")
+            ]
+        );
+        assert_eq!(
+            confined(dir, "C:\\VMs\\p.vhd"),
+            vec![PathBuf::from("/case/p.vhd")]
+        );
+        assert_eq!(
+            confined(dir, "/etc/passwd"),
+            vec![PathBuf::from("/case/passwd")]
+        );
+        assert_eq!(
+            confined(dir, "../../x.vmdk"),
+            vec![PathBuf::from("/case/x.vmdk")]
+        );
+        assert!(confined(dir, "..").is_empty());
+    }
+}

@@ -1,0 +1,340 @@
+//! Virtual disks (VMDK, VHD, VHDX, QCOW2): every corpus VM file and every variant
+//! images/build.sh makes reads byte for byte like `qemu-img convert -O raw`, a
+//! scan of one equals the scan of its raw source, and damaged ones fail clearly
+//! (no panic, no hang, the problem named).
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use sha2::{Digest, Sha256};
+use toolmark::evidence::{Evidence, ReadAt};
+
+/// Longest any one damaged image may take to fail.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn vdisks() -> PathBuf {
+    built_images().join("vdisk")
+}
+
+/// SHA-256 of the whole virtual disk as toolmark reads it.
+fn toolmark_hash(image: &Path) -> Result<(u64, String), String> {
+    let evidence = Evidence::open(image).map_err(|e| e.to_string())?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = 0u64;
+    while at < evidence.len() {
+        let n = (evidence.len() - at).min(buf.len() as u64) as usize;
+        evidence
+            .read_exact_at(&mut buf[..n], at)
+            .map_err(|e| e.to_string())?;
+        hasher.update(&buf[..n]);
+        at += n as u64;
+    }
+    Ok((evidence.len(), format!("{:x}", hasher.finalize())))
+}
+
+/// SHA-256 of what `qemu-img convert -O raw` makes of `image`. The format is
+/// named: qemu-img takes a fixed VHD (footer only at the end) for raw.
+fn qemu_hash(image: &Path) -> (u64, String) {
+    let format = match image.extension().and_then(|e| e.to_str()) {
+        Some("vhd") => "vpc",
+        Some(other) => other,
+        None => panic!("{}: no extension", image.display()),
+    };
+    let out = cache_dir("vdisk-qemu").join(format!(
+        "{}.raw",
+        image.file_name().unwrap().to_string_lossy()
+    ));
+    run_ok(
+        oracle("qemu-img", "qemu-utils")
+            .args(["convert", "-f", format, "-O", "raw"])
+            .arg(image)
+            .arg(&out),
+    );
+    let hash = file_hash(&out);
+    let _ = std::fs::remove_file(&out);
+    hash
+}
+
+fn file_hash(path: &Path) -> (u64, String) {
+    let mut file = std::fs::File::open(path).unwrap();
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut len = 0u64;
+    loop {
+        let n = file.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        len += n as u64;
+    }
+    (len, format!("{:x}", hasher.finalize()))
+}
+
+fn assert_reads_like_qemu(image: &Path) {
+    let ours = toolmark_hash(image).unwrap_or_else(|e| panic!("{}: {e}", image.display()));
+    assert_eq!(ours, qemu_hash(image), "{}", image.display());
+}
+
+#[test]
+fn corpus_vm_files_read_like_qemu() {
+    let dir = corpus().join("images/vm");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 6, "{files:?}");
+    for f in &files {
+        assert_reads_like_qemu(f);
+    }
+}
+
+#[test]
+fn built_variants_read_like_qemu() {
+    let d = vdisks();
+    let variants = [
+        "sparse.vmdk",
+        "stream.vmdk",
+        "split/split-sparse.vmdk",
+        "split/flat.vmdk",
+        "dynamic.vhd",
+        "fixed.vhd",
+        "dynamic.vhdx",
+        "fixed.vhdx",
+        "plain.qcow2",
+        "v2.qcow2",
+        "compressed.qcow2",
+        "chain/child.qcow2",
+        "chain/grandchild.qcow2",
+        "chain/child.vmdk",
+    ];
+    for v in variants {
+        assert_reads_like_qemu(&d.join(v));
+    }
+    // The children differ from their base where they were written, so a reader
+    // that ignored the child would have failed above.
+    assert_ne!(
+        file_hash(&built_images().join("mbr-logical.raw")),
+        toolmark_hash(&d.join("chain/child.qcow2")).unwrap()
+    );
+}
+
+#[test]
+fn info_shows_format_and_chain() {
+    let out = run_ok(
+        toolmark()
+            .args(["info", "--json"])
+            .arg(vdisks().join("chain/grandchild.qcow2")),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let chain = json[0]["vdisk"]["chain"].as_array().unwrap();
+    let names: Vec<_> = chain
+        .iter()
+        .map(|l| {
+            let path = l["path"].as_str().unwrap();
+            path.rsplit('/').next().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(names, ["grandchild.qcow2", "child.qcow2", "base.qcow2"]);
+    assert_eq!(json[0]["container"], "qcow2");
+    assert_eq!(chain[0]["subformat"], "v3");
+    assert_eq!(chain[2]["virtual_size"], 64 << 20);
+    let out = run_ok(toolmark().arg("info").arg(vdisks().join("stream.vmdk")));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("format:      VMDK streamOptimized virtual size 67108864 bytes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn redundant_grain_table_replaces_a_damaged_primary() {
+    // Only the primary grain table entry was pointed past the end: the redundant
+    // table still holds the disk, byte for byte.
+    let d = vdisks().join("damaged");
+    assert_eq!(
+        toolmark_hash(&d.join("corrupt-primary-gt.vmdk")).unwrap(),
+        file_hash(&built_images().join("mbr-logical.raw"))
+    );
+}
+
+/// Opens and reads all of `image` on another thread; the error it ends with.
+fn read_fails(image: &Path) -> String {
+    let (tx, rx) = mpsc::channel();
+    let path = image.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(toolmark_hash(&path));
+    });
+    match rx.recv_timeout(TIMEOUT) {
+        Ok(Ok(hash)) => panic!("{} read without error: {hash:?}", image.display()),
+        Ok(Err(e)) => e,
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{} hangs", image.display()),
+        Err(e) => panic!("{}: reader panicked: {e}", image.display()),
+    }
+}
+
+#[test]
+fn damaged_disks_fail_clearly() {
+    let d = vdisks().join("damaged");
+    // (file, what the error must say, whether opening already fails: a truncated
+    // disk opens, and fails only on the reads that reach the lost part).
+    let cases = [
+        ("truncated-sparse.vmdk", "end of the file", false),
+        ("truncated-stream.vmdk", "end of the file", true),
+        ("truncated-dynamic.vhd", "end of the file", false),
+        ("truncated-dynamic.vhdx", "end of the file", false),
+        ("truncated-plain.qcow2", "end of the file", false),
+        ("corrupt-l2.qcow2", "end of the file", true),
+        ("corrupt-both-gt.vmdk", "end of the file", true),
+        ("corrupt-bat.vhd", "end of the file", true),
+        ("loop-self.qcow2", "parent chain loops", true),
+        ("loop-a.qcow2", "parent chain loops", true),
+        ("orphan.qcow2", "gone.qcow2 not found", true),
+    ];
+    for (name, expect, info_fails) in cases {
+        let error = read_fails(&d.join(name));
+        assert!(error.contains(expect), "{name}: '{expect}' not in: {error}");
+        assert_cli_survives(&d.join(name), info_fails);
+    }
+}
+
+/// `toolmark info` and `ls` end within the timeout without a panic; `info`
+/// fails (exit 2) when `info_fails`.
+fn assert_cli_survives(image: &Path, info_fails: bool) {
+    for args in [vec!["info"], vec!["ls", "-r"]] {
+        let mut child = toolmark()
+            .args(&args)
+            .arg(image)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > TIMEOUT {
+                let _ = child.kill();
+                panic!("{args:?} {} hangs", image.display());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let context = format!("{args:?} {}: {stderr}", image.display());
+        assert!(!stderr.contains("panicked"), "{context}");
+        if info_fails {
+            assert_eq!(status.code(), Some(2), "{context}");
+        }
+    }
+}
+
+/// Every table of `dir` with the `image` and `host` columns (which name the
+/// input file) dropped, and the image's name replaced where it appears in a cell.
+fn tables(dir: &Path, name: &str) -> Vec<(String, Vec<Vec<String>>)> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|p| {
+            let (header, rows) = read_csv(p);
+            let keep: Vec<usize> = (0..header.len())
+                .filter(|&i| header[i] != "image" && header[i] != "host")
+                .collect();
+            let rows = rows
+                .iter()
+                .map(|r| keep.iter().map(|&i| r[i].replace(name, "IMAGE")).collect())
+                .collect();
+            (p.file_name().unwrap().to_string_lossy().into_owned(), rows)
+        })
+        .collect()
+}
+
+#[test]
+fn scan_of_a_virtual_disk_equals_scan_of_its_raw_source() {
+    let out = cache_dir("vdisk-scan");
+    let raw = built_images().join("mbr-logical.raw");
+    let vmdk = vdisks().join("stream.vmdk");
+    let a = out.join("raw");
+    let b = out.join("vmdk");
+    scan_into(&[raw], &a, &[]);
+    scan_into(&[vmdk], &b, &[]);
+    let raw_tables = tables(&a.join("mbr-logical"), "mbr-logical");
+    let vmdk_tables = tables(&b.join("stream"), "stream");
+    assert!(raw_tables.iter().any(|(_, rows)| !rows.is_empty()));
+    assert_eq!(raw_tables.len(), vmdk_tables.len());
+    for (r, v) in raw_tables.iter().zip(&vmdk_tables) {
+        assert_eq!(r, v, "{} differs", r.0);
+    }
+}
+
+#[test]
+fn parents_are_only_looked_for_beside_the_image() {
+    let root = cache_dir("vdisk-confined");
+    let _ = std::fs::remove_dir_all(&root);
+    let case = root.join("case");
+    std::fs::create_dir_all(&case).unwrap();
+    let qemu = |args: &[&str]| {
+        run_ok(
+            oracle("qemu-img", "qemu-utils")
+                .args(args)
+                .current_dir(&case),
+        );
+    };
+    qemu(&["create", "-q", "-f", "qcow2", "../outside.qcow2", "1M"]);
+    // A relative name that climbs out of the image's directory is not followed.
+    qemu(&[
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-b",
+        "../outside.qcow2",
+        "-F",
+        "qcow2",
+        "up.qcow2",
+    ]);
+    let error = read_fails(&case.join("up.qcow2"));
+    assert!(error.contains("not found"), "{error}");
+    // Nor is a symbolic link beside it that leads out.
+    std::os::unix::fs::symlink("../outside.qcow2", case.join("outside.qcow2")).unwrap();
+    let error = read_fails(&case.join("up.qcow2"));
+    assert!(error.contains("not found"), "{error}");
+    std::fs::remove_file(case.join("outside.qcow2")).unwrap();
+    // An absolute name is reduced to its file name in the image's directory.
+    let absolute = root.join("outside.qcow2");
+    let absolute = absolute.to_str().unwrap();
+    qemu(&[
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-b",
+        absolute,
+        "-F",
+        "qcow2",
+        "abs.qcow2",
+    ]);
+    let error = read_fails(&case.join("abs.qcow2"));
+    assert!(error.contains("not found"), "{error}");
+    std::fs::copy(root.join("outside.qcow2"), case.join("outside.qcow2")).unwrap();
+    let (len, _) = toolmark_hash(&case.join("abs.qcow2")).unwrap();
+    assert_eq!(len, 1 << 20);
+}
