@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use super::{Outcome, EXIT_FAILURE, EXIT_USAGE};
 use crate::batch::{self, Verbosity};
 use crate::output::TABLES;
+pub use crate::pipeline::Snapshots;
 use crate::pipeline::{Artifacts, ScanOptions};
 
 /// Runs `toolmark scan`; exit 0 when everything was read, 2 when anything failed.
@@ -18,6 +19,7 @@ pub fn run(
     artifacts: Option<&str>,
     hash: bool,
     carve_all: bool,
+    snapshots: Snapshots,
     rules: Option<&Path>,
     raw_cells: bool,
     force: bool,
@@ -66,6 +68,7 @@ pub fn run(
         raw_cells,
         hash,
         carve_all,
+        snapshots,
         ..ScanOptions::new(Some(rules), artifacts)
     };
     let report = batch::run(&inputs, out, jobs, &options, verbosity).map_err(anyhow::Error::msg)?;
