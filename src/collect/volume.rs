@@ -41,12 +41,14 @@ enum Job {
 }
 
 /// Collects every artifact of one volume; returns the carving pass's figures when
-/// its unallocated clusters were carved.
+/// its unallocated clusters were carved. `snapshots_follow`: shadow copies of the
+/// image are collected after the live volumes, so live records must be remembered.
 pub fn collect_volume(
     target: &Target,
     out: &Sinks<'_>,
     options: &ScanOptions,
     live: &LiveRecords,
+    snapshots_follow: bool,
     progress: &Progress<'_>,
 ) -> Option<CarveStats> {
     let mut jobs = Vec::new();
@@ -109,9 +111,7 @@ pub fn collect_volume(
     });
     // Live records are remembered when something will be checked against them:
     // carved records, and the records of shadow copies.
-    let remember = options.artifacts.carve
-        || options.carve_all
-        || options.snapshots != crate::pipeline::Snapshots::None;
+    let remember = options.artifacts.carve || options.carve_all || snapshots_follow;
     let done = std::sync::atomic::AtomicUsize::new(0);
     jobs.par_iter().for_each(|job| {
         run_job(job, target, out, options, live, remember);

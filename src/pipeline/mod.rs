@@ -100,16 +100,17 @@ pub fn scan_image(
     let live = LiveRecords::default();
     // Live volumes first: a snapshot's event records are then told apart from
     // those the live logs still hold.
+    let snapshots = targets.iter().any(|t| t.snapshot.is_some());
     report.carving = targets
         .par_iter()
         .filter(|t| t.snapshot.is_none())
-        .filter_map(|t| collect_volume(t, &out, options, &live, progress))
+        .filter_map(|t| collect_volume(t, &out, options, &live, snapshots, progress))
         .collect();
     report.carving.extend(
         targets
             .par_iter()
             .filter(|t| t.snapshot.is_some())
-            .filter_map(|t| collect_volume(t, &out, options, &live, progress))
+            .filter_map(|t| collect_volume(t, &out, options, &live, false, progress))
             .collect::<Vec<_>>(),
     );
     if options.carve_all && !input.is_dir() {
