@@ -45,6 +45,9 @@ DELETED_PREFETCH=(
     "$CORPUS/prefetch/ez/Win2012R2/CMD.EXE-4A81B364.pf"
 )
 DELETED_HIVE="$CORPUS/registry/hives/NTUSER.DAT"
+# An NTFS volume with two shadow copies (QCOW2): converted once to raw so the VSS
+# tests need no QCOW2 reader (images/README.md, "vsstest").
+VSS_QCOW2="$CORPUS/images/vss/vsstest.qcow2"
 DELETED_MFTS=(
     "$CORPUS/ntfs/dfir_ntfs/unicode.mft"
     "$CORPUS/ntfs/dfir_ntfs/4k-large.mft"
@@ -117,7 +120,7 @@ inputs_listing() {
     # Names and sizes of every corpus input (not their bytes: hashing 80 MB on every
     # cached call would cost more than it saves; MANIFEST.tsv pins the bytes).
     for f in "$APPCOMPAT" "$PSEXEC_EVTX" "${DELETED_LOGS[@]}" "$EMPTY_LOG" \
-        "${DELETED_PREFETCH[@]}" "$DELETED_HIVE" "${DELETED_MFTS[@]}"; do
+        "${DELETED_PREFETCH[@]}" "$DELETED_HIVE" "${DELETED_MFTS[@]}" "$VSS_QCOW2"; do
         [[ -f $f ]] || die "corpus file missing: $f"
         stat -c '%n %s' "$f"
     done
@@ -134,7 +137,7 @@ cache_key() {
 }
 
 PRODUCTS=(win10-aptsim.raw win10-aptsim.E01 win10-aptsim.split.001 mbr-logical.raw win10-cleared.raw
-    triage-renamed damaged vdisk)
+    triage-renamed damaged vdisk vsstest.raw)
 
 is_fresh() {
     [[ -f $OUT/.stamp && $(cat "$OUT/.stamp") == "$1" ]] || return 1
@@ -765,17 +768,21 @@ main() {
     log "virtual disks of mbr-logical"
     build_vdisks "$BUILD"
 
+    log "vsstest: the shadow-copy volume as raw"
+    qemu-img convert -O raw "$VSS_QCOW2" "$BUILD/vsstest.raw"
+
     # Move into place: the stamp goes last, so a half-finished swap is never "fresh".
     rm -f "$OUT/.stamp"
-    rm -rf "$OUT/damaged" "$OUT/vdisk" "$OUT"/win10-aptsim.* "$OUT"/mbr-logical.* "$OUT"/win10-cleared.* "$OUT/triage-renamed"
+    rm -rf "$OUT/damaged" "$OUT/vdisk" "$OUT"/win10-aptsim.* "$OUT"/mbr-logical.* "$OUT"/win10-cleared.* "$OUT/triage-renamed" \
+        "$OUT/vsstest.raw"
     local f
     for f in "$BUILD"/win10-aptsim.* "$BUILD/mbr-logical.raw" "$BUILD/win10-cleared.raw" \
-        "$BUILD/triage-renamed" "$BUILD/damaged" "$BUILD/vdisk"; do
+        "$BUILD/triage-renamed" "$BUILD/damaged" "$BUILD/vdisk" "$BUILD/vsstest.raw"; do
         mv "$f" "$OUT/"
     done
     echo "$key" >"$BUILD/stamp"
     mv "$BUILD/stamp" "$OUT/.stamp"
-    local products=("$OUT"/win10-aptsim.* "$OUT/mbr-logical.raw" "$OUT/win10-cleared.raw" "$OUT/triage-renamed" "$OUT/damaged" "$OUT/vdisk")
+    local products=("$OUT"/win10-aptsim.* "$OUT/mbr-logical.raw" "$OUT/win10-cleared.raw" "$OUT/triage-renamed" "$OUT/damaged" "$OUT/vdisk" "$OUT/vsstest.raw")
     log "done in $(( SECONDS - t0 )) s: $(du -csh --apparent-size "${products[@]}" | tail -1 | cut -f1) apparent, $(du -csh "${products[@]}" | tail -1 | cut -f1) on disk"
 }
 

@@ -344,6 +344,9 @@ fn settings(options: &ScanOptions, plan: &Plan) -> Settings {
         hash: options.hash,
         raw_cells: options.raw_cells,
         all_edges: options.all_edges,
+        snapshots: clap::ValueEnum::to_possible_value(&options.snapshots)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default(),
         rules_sha256: plan.rules_sha256.clone(),
     }
 }

@@ -38,6 +38,10 @@ enum Command {
         /// Volume number as `toolmark info` shows it (default: the first NTFS volume).
         #[arg(long)]
         volume: Option<usize>,
+        /// Read the volume's shadow copy N (1 = oldest, as `toolmark info` lists them)
+        /// instead of the live volume.
+        #[arg(long, value_name = "N")]
+        snapshot: Option<usize>,
         /// Also list deleted files found in unused MFT records (marked `*`).
         #[arg(long)]
         deleted: bool,
@@ -51,6 +55,10 @@ enum Command {
         /// Volume number as `toolmark info` shows it (default: the first NTFS volume).
         #[arg(long)]
         volume: Option<usize>,
+        /// Read the volume's shadow copy N (1 = oldest, as `toolmark info` lists them)
+        /// instead of the live volume.
+        #[arg(long, value_name = "N")]
+        snapshot: Option<usize>,
         /// Named stream (alternate data stream) to read instead of the content.
         #[arg(long)]
         stream: Option<String>,
@@ -79,6 +87,10 @@ enum Command {
         /// unpartitioned space) instead of the unallocated clusters only.
         #[arg(long)]
         carve_all: bool,
+        /// Shadow copies of each NTFS volume to collect like one more volume each
+        /// (rows carry their number in the `snapshot` column).
+        #[arg(long, value_enum, default_value = "all")]
+        snapshots: commands::scan::Snapshots,
         /// Judge findings against this rules file (or directory of per-tool files)
         /// instead of the built-in one
         /// (`toolmark rules --check FILE` validates it first).
@@ -189,14 +201,16 @@ fn main() -> ExitCode {
             path,
             recursive,
             volume,
+            snapshot,
             deleted,
-        } => commands::ls::run(&image, &path, volume, recursive, deleted),
+        } => commands::ls::run(&image, &path, volume, snapshot, recursive, deleted),
         Command::Cat {
             image,
             path,
             volume,
+            snapshot,
             stream,
-        } => commands::cat::run(&image, &path, volume, stream.as_deref()),
+        } => commands::cat::run(&image, &path, volume, snapshot, stream.as_deref()),
         Command::Verify { image, quiet } => commands::verify::run(&image, quiet),
         Command::Rules { check, json } => commands::rules::run(check.as_deref(), json),
         Command::Match {
@@ -212,6 +226,7 @@ fn main() -> ExitCode {
             artifacts,
             hash,
             carve_all,
+            snapshots,
             rules,
             raw_cells,
             all_edges,
@@ -227,6 +242,7 @@ fn main() -> ExitCode {
             artifacts.as_deref(),
             hash,
             carve_all,
+            snapshots,
             rules.as_deref(),
             raw_cells,
             all_edges,

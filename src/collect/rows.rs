@@ -48,6 +48,41 @@ pub fn event(
     record: &EventRecord,
     carved: Option<Carved>,
 ) {
+    event_row(
+        out,
+        volume,
+        file,
+        record,
+        carved,
+        carved.map(|c| c.live_copy),
+    );
+    out.event_record(volume, file, record, carved);
+}
+
+/// Writes one event record read from a shadow copy's log; `live_copy`: a live log
+/// holds the same record, so it is marked and not judged a second time.
+pub fn snapshot_event(
+    out: &Sinks<'_>,
+    volume: &str,
+    file: &str,
+    record: &EventRecord,
+    live_copy: bool,
+) {
+    event_row(out, volume, file, record, None, Some(live_copy));
+    if !live_copy {
+        out.event_record(volume, file, record, None);
+    }
+}
+
+/// evtx.csv row and timeline entry of one record.
+fn event_row(
+    out: &Sinks<'_>,
+    volume: &str,
+    file: &str,
+    record: &EventRecord,
+    carved: Option<Carved>,
+    live_copy: Option<bool>,
+) {
     // Borrowed wherever the record already holds the text: this runs once per event.
     let event_id = record.event_id.to_string();
     let record_id = record.record_id.to_string();
@@ -92,7 +127,7 @@ pub fn event(
         &offset,
         // Carved chunks were checked where they were found; live ones as they were read.
         flag(carved.map(|c| c.verified).or(record.chunk_verified)),
-        flag(carved.map(|c| c.live_copy)),
+        flag(live_copy),
         &header_id,
         record.header_time.as_deref().unwrap_or_default(),
     ]);
@@ -123,7 +158,6 @@ pub fn event(
         file,
         format!("record {record_id}"),
     );
-    out.event_record(volume, file, record, carved);
 }
 
 /// Writes one Prefetch file to prefetch.csv and a timeline entry per run time;

@@ -21,8 +21,10 @@ const MAX_PREFETCH_BYTES: u64 = 16 << 20;
 /// One Windows volume to collect from, with its label for the `volume` column and
 /// its registry hives (read before the output exists, for the host name).
 pub struct Target {
-    /// Label written in the `volume` column.
+    /// Label written in the `volume` column (`volume@snapshot` for a shadow copy).
     pub label: String,
+    /// The shadow copy this target reads, `None` for a live volume.
+    pub snapshot: Option<crate::disk::shadow::SnapshotInfo>,
     /// Where its files are read from.
     pub source: Source,
     /// Its registry hives, logs replayed.
@@ -39,12 +41,14 @@ enum Job {
 }
 
 /// Collects every artifact of one volume; returns the carving pass's figures when
-/// its unallocated clusters were carved.
+/// its unallocated clusters were carved. `snapshots_follow`: shadow copies of the
+/// image are collected after the live volumes, so live records must be remembered.
 pub fn collect_volume(
     target: &Target,
     out: &Sinks<'_>,
     options: &ScanOptions,
     live: &LiveRecords,
+    snapshots_follow: bool,
     progress: &Progress<'_>,
 ) -> Option<CarveStats> {
     let mut jobs = Vec::new();
@@ -105,10 +109,12 @@ pub fn collect_volume(
         Job::EventLog(_) => 2,
         Job::Prefetch(_) => 3,
     });
-    let remember = (options.artifacts.carve || options.carve_all).then_some(live);
+    // Live records are remembered when something will be checked against them:
+    // carved records, and the records of shadow copies.
+    let remember = options.artifacts.carve || options.carve_all || snapshots_follow;
     let done = std::sync::atomic::AtomicUsize::new(0);
     jobs.par_iter().for_each(|job| {
-        run_job(job, target, out, options, remember);
+        run_job(job, target, out, options, live, remember);
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         progress(format!(
             "volume {}: {n}/{} artifact files",
@@ -116,7 +122,9 @@ pub fn collect_volume(
             jobs.len()
         ));
     });
-    if options.artifacts.carve && !options.carve_all {
+    // A snapshot's free clusters are, but for what it copied, the live volume's:
+    // carving them again would repeat the live volume's carved rows.
+    if options.artifacts.carve && !options.carve_all && target.snapshot.is_none() {
         progress(format!(
             "volume {}: carving unallocated clusters",
             target.label
@@ -141,10 +149,11 @@ fn run_job(
     target: &Target,
     out: &Sinks<'_>,
     options: &ScanOptions,
-    remember: Option<&LiveRecords>,
+    live: &LiveRecords,
+    remember: bool,
 ) {
     match job {
-        Job::EventLog(path) => event_log(target, out, path, remember),
+        Job::EventLog(path) => event_log(target, out, path, live, remember),
         Job::Prefetch(path) => prefetch_file(target, out, path),
         Job::FileSystem => file_system(target, out, options),
         Job::Registry => registry::collect(
@@ -179,7 +188,10 @@ fn carve_volume(target: &Target, out: &Sinks<'_>, live: &LiveRecords) -> Option<
     }
 }
 
-fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: Option<&LiveRecords>) {
+/// Reads one event log. A live log's records are remembered (with `remember`); a
+/// shadow copy's are checked against them, so only what the live logs lost counts
+/// again for findings.
+fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: &LiveRecords, remember: bool) {
     let volume = &target.label;
     let file = match target.source.open(path) {
         Ok(f) => f,
@@ -197,7 +209,11 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: Option<&LiveRec
         reader,
         1,
         &mut |record| {
-            if let Some(live) = live {
+            if target.snapshot.is_some() {
+                let copy = live.contains(&record);
+                return rows::snapshot_event(out, volume, path, &record, copy);
+            }
+            if remember {
                 live.insert(&record);
             }
             rows::event(out, volume, path, &record, None)

@@ -12,8 +12,14 @@ use crate::evidence::ReadAt;
 const BUFFER: usize = 1 << 20;
 
 /// Runs `toolmark cat`.
-pub fn run(image: &Path, path: &str, volume: Option<usize>, stream: Option<&str>) -> Outcome {
-    let opened = open_volume(image, volume)?;
+pub fn run(
+    image: &Path,
+    path: &str,
+    volume: Option<usize>,
+    snapshot: Option<usize>,
+    stream: Option<&str>,
+) -> Outcome {
+    let opened = open_volume(image, volume, snapshot)?;
     // Windows names cannot contain ':', so `path:stream` is unambiguous.
     let (file_path, stream_name) = match (stream, path.rsplit_once(':')) {
         (Some(s), _) => (path, s),

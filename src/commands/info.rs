@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Outcome, EXIT_FAILURE};
+use crate::disk::shadow::{Shadows, SnapshotInfo};
 use crate::disk::{self, FsKind, Partition, Scheme};
 use crate::evidence::{ContainerKind, Evidence, EwfDetails, ReadAt, VdiskDetails, Window};
 use crate::ntfs::Volume;
@@ -46,6 +47,10 @@ pub struct PartitionInfo {
     pub ntfs: Option<NtfsInfo>,
     /// Why the NTFS volume could not be opened, if it could not.
     pub error: Option<String>,
+    /// The volume's shadow copies, oldest first.
+    pub snapshots: Vec<SnapshotInfo>,
+    /// Why the shadow copies (or some of them) could not be read.
+    pub snapshot_errors: Vec<String>,
 }
 
 /// Facts about an NTFS volume.
@@ -83,9 +88,19 @@ pub fn describe(path: &Path) -> anyhow::Result<ImageInfo> {
         .partitions
         .iter()
         .map(|p| {
+            let mut snapshots = Vec::new();
+            let mut snapshot_errors = Vec::new();
             let (ntfs, error) = if p.fs == FsKind::Ntfs {
                 let window: Arc<dyn ReadAt> =
                     Arc::new(Window::new(evidence.data(), p.offset, p.length));
+                match Shadows::find(Arc::clone(&window)) {
+                    Ok(Some(shadows)) => {
+                        snapshots = shadows.list();
+                        snapshot_errors = shadows.problems().to_vec();
+                    }
+                    Ok(None) => {}
+                    Err(e) => snapshot_errors.push(e.to_string()),
+                }
                 match Volume::open(window) {
                     Ok(v) => (Some(ntfs_info(&v)), v.warnings().first().cloned()),
                     Err(e) => (None, Some(e.to_string())),
@@ -100,6 +115,8 @@ pub fn describe(path: &Path) -> anyhow::Result<ImageInfo> {
                 partition: p.clone(),
                 ntfs,
                 error,
+                snapshots,
+                snapshot_errors,
             }
         })
         .collect();
@@ -155,6 +172,14 @@ pub fn run(images: &[PathBuf], json: bool) -> Outcome {
                     if let Some(e) = &p.error {
                         eprintln!(
                             "toolmark: error: {}: partition {}: {e}",
+                            path.display(),
+                            p.partition.number
+                        );
+                        failed = true;
+                    }
+                    for e in &p.snapshot_errors {
+                        eprintln!(
+                            "toolmark: error: {}: partition {}: shadow copies: {e}",
                             path.display(),
                             p.partition.number
                         );
@@ -255,6 +280,19 @@ fn print_text(info: &ImageInfo) -> std::io::Result<()> {
             }
         } else if let Some(e) = &p.error {
             say!("       NTFS unreadable: {e}");
+        }
+        for snap in &p.snapshots {
+            say!(
+                "       volume {} @ {} (--snapshot {}, set {{{}}}, attributes {})",
+                part.number,
+                snap.describe(),
+                snap.number,
+                snap.set_id,
+                snap.attributes
+            );
+        }
+        for e in &p.snapshot_errors {
+            say!("       shadow copies damaged: {e}");
         }
     }
     for w in &info.warnings {

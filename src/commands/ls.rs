@@ -21,10 +21,11 @@ pub fn run(
     image: &Path,
     path: &str,
     volume: Option<usize>,
+    snapshot: Option<usize>,
     recursive: bool,
     deleted: bool,
 ) -> Outcome {
-    let opened = open_volume(image, volume)?;
+    let opened = open_volume(image, volume, snapshot)?;
     let v = &opened.volume;
     let start = v.lookup(path)?;
     let prefix: Vec<&str> = path

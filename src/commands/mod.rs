@@ -25,6 +25,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::disk::shadow::Shadows;
 use crate::disk::{self, DiskLayout, FsKind};
 use crate::evidence::{Evidence, ReadAt, Window};
 use crate::ntfs::Volume;
@@ -83,8 +84,13 @@ impl OpenedVolume {
     }
 }
 
-/// Opens `image` and the NTFS volume `number` (default: the first NTFS volume).
-pub fn open_volume(image: &Path, number: Option<usize>) -> anyhow::Result<OpenedVolume> {
+/// Opens `image` and the NTFS volume `number` (default: the first NTFS volume), or
+/// with `snapshot` that volume's shadow copy of that number (1 = oldest).
+pub fn open_volume(
+    image: &Path,
+    number: Option<usize>,
+    snapshot: Option<usize>,
+) -> anyhow::Result<OpenedVolume> {
     use anyhow::Context;
     let evidence = Evidence::open(image)?;
     let layout = disk::scan(&evidence).with_context(|| image.display().to_string())?;
@@ -108,14 +114,25 @@ pub fn open_volume(image: &Path, number: Option<usize>) -> anyhow::Result<Opened
             ),
         },
     };
-    let window: Arc<dyn ReadAt> = Arc::new(Window::new(evidence.data(), part.offset, part.length));
-    let volume = Volume::open(window).with_context(|| {
-        format!(
-            "{}: volume {} at byte {}",
-            image.display(),
-            part.number,
-            part.offset
-        )
+    let mut window: Arc<dyn ReadAt> =
+        Arc::new(Window::new(evidence.data(), part.offset, part.length));
+    let context = format!(
+        "{}: volume {} at byte {}",
+        image.display(),
+        part.number,
+        part.offset
+    );
+    if let Some(n) = snapshot {
+        let shadows = Shadows::find(window)
+            .with_context(|| context.clone())?
+            .with_context(|| format!("{context}: the volume has no shadow copies"))?;
+        window = shadows
+            .open(n)
+            .with_context(|| format!("{context}: shadow copy {n}"))?;
+    }
+    let volume = Volume::open(window).with_context(|| match snapshot {
+        Some(n) => format!("{context} @ snapshot {n}"),
+        None => context.clone(),
     })?;
     let number = part.number;
     Ok(OpenedVolume {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use super::{Outcome, EXIT_FAILURE, EXIT_USAGE};
 use crate::batch::shard::Shard;
 use crate::batch::{self, resume, Plan, Verbosity};
+pub use crate::pipeline::Snapshots;
 use crate::pipeline::{Artifacts, ScanOptions};
 
 /// Runs `toolmark scan`; exit 0 when everything was read, 2 when anything failed.
@@ -18,6 +19,7 @@ pub fn run(
     artifacts: Option<&str>,
     hash: bool,
     carve_all: bool,
+    snapshots: Snapshots,
     rules: Option<&Path>,
     raw_cells: bool,
     all_edges: bool,
@@ -92,6 +94,7 @@ pub fn run(
         all_edges,
         hash,
         carve_all,
+        snapshots,
         ..ScanOptions::new(Some(rules), artifacts)
     };
     let plan = Plan {

@@ -7,6 +7,7 @@
 
 mod gpt;
 mod mbr;
+pub mod shadow;
 
 use std::fmt;
 

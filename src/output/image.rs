@@ -100,10 +100,12 @@ impl ImageOutput {
         let Some(table) = self.tables.get(name) else {
             return;
         };
-        let mut row: Vec<&str> = Vec::with_capacity(cells.len() + 3);
+        let (volume, snapshot) = split_label(volume);
+        let mut row: Vec<&str> = Vec::with_capacity(cells.len() + 4);
         row.push(&self.image);
         row.push(&self.host);
         row.push(volume);
+        row.push(snapshot);
         row.extend(cells.iter().map(AsRef::as_ref));
         let mut table = table.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = table.row(&row) {
@@ -116,7 +118,15 @@ impl ImageOutput {
 
     /// Records something that could not be read; the scan goes on.
     pub fn error(&self, volume: &str, path: &str, stage: Stage, error: &str) {
-        let row = [self.image.as_str(), volume, path, stage.as_str(), error];
+        let (volume, snapshot) = split_label(volume);
+        let row = [
+            self.image.as_str(),
+            volume,
+            path,
+            stage.as_str(),
+            error,
+            snapshot,
+        ];
         let mut table = self.errors.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = table.row(&row) {
             self.write_failures
@@ -139,6 +149,7 @@ impl ImageOutput {
         file: &str,
         reference: String,
     ) {
+        let (volume, snapshot) = split_label(volume);
         self.timeline.push(&[
             time,
             desc,
@@ -146,6 +157,7 @@ impl ImageOutput {
             &self.image,
             &self.host,
             volume,
+            snapshot,
             artifact,
             file,
             &reference,
@@ -206,6 +218,12 @@ impl ImageOutput {
         files.sort_by(|a, b| (&a.volume, &a.path).cmp(&(&b.volume, &b.path)));
         Ok((counts, files))
     }
+}
+
+/// A target's label as the `volume` and `snapshot` columns: a shadow copy's
+/// label is `volume@snapshot`, a live volume's has no `@`.
+pub fn split_label(label: &str) -> (&str, &str) {
+    label.split_once('@').unwrap_or((label, ""))
 }
 
 /// SHA-256 of a whole byte range, read in large blocks.

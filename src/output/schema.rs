@@ -2,8 +2,9 @@
 //! image, host and volume it came from, so per-image files and batch roll-ups have
 //! the same schema.
 
-/// Columns every table starts with.
-pub const CONTEXT: [&str; 3] = ["image", "host", "volume"];
+/// Columns every table starts with: `snapshot` is the shadow copy's number
+/// (1 = oldest, as `toolmark info` lists them), empty for the live volume.
+pub const CONTEXT: [&str; 4] = ["image", "host", "volume", "snapshot"];
 
 /// Event fields that lateral-movement analysis filters on, as columns of evtx.csv
 /// (Security, System, TaskScheduler and Sysmon names). Every field is also in
@@ -260,20 +261,22 @@ pub const REGISTRY: [&str; 11] = [
 ];
 
 /// timeline.csv: Timesketch's required columns first, then where the row came from.
-pub const TIMELINE: [&str; 9] = [
+pub const TIMELINE: [&str; 10] = [
     "datetime",
     "timestamp_desc",
     "message",
     "image",
     "host",
     "volume",
+    "snapshot",
     "artifact",
     "source_file",
     "reference",
 ];
 
-/// errors.csv: one row per thing that could not be read.
-pub const ERRORS: [&str; 5] = ["image", "volume", "path", "stage", "error"];
+/// errors.csv: one row per thing that could not be read (`snapshot` last, so the
+/// columns earlier releases wrote keep their places).
+pub const ERRORS: [&str; 6] = ["image", "volume", "path", "stage", "error", "snapshot"];
 
 /// The full header of a table: context columns plus `rest`.
 pub fn with_context(rest: &[&'static str]) -> Vec<&'static str> {

@@ -13,6 +13,8 @@ pub enum Stage {
     Partitions,
     /// Opening an NTFS volume.
     Volume,
+    /// Reading a volume's shadow copies (catalog, stores, a snapshot's volume).
+    Snapshot,
     /// Listing a directory.
     List,
     /// Reading an event log file.
@@ -59,6 +61,7 @@ impl Stage {
             Stage::Image => "image",
             Stage::Partitions => "partitions",
             Stage::Volume => "volume",
+            Stage::Snapshot => "snapshot",
             Stage::List => "list",
             Stage::Evtx => "evtx",
             Stage::EvtxRecord => "evtx record",

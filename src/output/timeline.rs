@@ -176,7 +176,7 @@ mod tests {
             cells.extend(std::iter::repeat_n("=c", TIMELINE.len() - 3));
             timeline.push(&cells);
         }
-        timeline.push(&[""; 9]);
+        timeline.push(&[""; TIMELINE.len()]);
         assert_eq!(timeline.finish().unwrap(), total as u64);
         let mut reader = csv::Reader::from_path(dir.join("timeline.csv")).unwrap();
         let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();

@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-pub use options::{Artifacts, ScanOptions, KNOWN};
+pub use options::{Artifacts, ScanOptions, Snapshots, KNOWN};
 pub use report::{Fingerprint, ImageReport, InputFile, Settings};
 pub use sinks::{Drained, Sinks};
 
@@ -29,6 +29,7 @@ use crate::collect::carve::{self, LiveRecords, Recovery};
 use crate::collect::registry::{self, HiveReplay, Hives, HostFacts, Wanted};
 use crate::collect::source::Source;
 use crate::collect::volume::{collect_volume, Target};
+use crate::disk::shadow::Shadows;
 use crate::disk::{self, FsKind};
 use crate::evidence::{Evidence, ReadAt, Window};
 use crate::ntfs::Volume;
@@ -100,10 +101,21 @@ pub fn scan_image(
     }
     report.volumes = targets.iter().map(|t| t.label.clone()).collect();
     let live = LiveRecords::default();
+    // Live volumes first: a snapshot's event records are then told apart from
+    // those the live logs still hold.
+    let snapshots = targets.iter().any(|t| t.snapshot.is_some());
     report.carving = targets
         .par_iter()
-        .filter_map(|t| collect_volume(t, &out, options, &live, progress))
+        .filter(|t| t.snapshot.is_none())
+        .filter_map(|t| collect_volume(t, &out, options, &live, snapshots, progress))
         .collect();
+    report.carving.extend(
+        targets
+            .par_iter()
+            .filter(|t| t.snapshot.is_some())
+            .filter_map(|t| collect_volume(t, &out, options, &live, false, progress))
+            .collect::<Vec<_>>(),
+    );
     if options.carve_all && !input.is_dir() {
         progress("carving the whole image".into());
         match Evidence::open(input) {
@@ -261,6 +273,7 @@ fn open_targets(
         report.container = "directory".into();
         return Ok(vec![Target {
             label: "1".into(),
+            snapshot: None,
             source: Source::Directory(input.to_path_buf()),
             hives: Hives::default(),
         }]);
@@ -295,31 +308,25 @@ fn open_targets(
     }
     let mut targets = Vec::new();
     for part in layout.partitions.iter().filter(|p| p.fs == FsKind::Ntfs) {
+        let label = part.number.to_string();
         let window: Arc<dyn ReadAt> =
             Arc::new(Window::new(evidence.data(), part.offset, part.length));
-        match Volume::open(window) {
-            Ok(volume) => targets.push(Target {
-                label: {
-                    let label = part.number.to_string();
-                    for warning in volume.warnings() {
-                        pending.push((
-                            label.clone(),
-                            String::new(),
-                            Stage::Volume,
-                            warning.clone(),
-                        ));
-                    }
-                    label
-                },
-                source: Source::Ntfs(Arc::new(volume)),
-                hives: Hives::default(),
-            }),
-            Err(e) => pending.push((
-                part.number.to_string(),
-                String::new(),
-                Stage::Volume,
-                e.to_string(),
-            )),
+        match Volume::open(Arc::clone(&window)) {
+            Ok(volume) => {
+                for warning in volume.warnings() {
+                    pending.push((label.clone(), String::new(), Stage::Volume, warning.clone()));
+                }
+                targets.push(Target {
+                    label: label.clone(),
+                    snapshot: None,
+                    source: Source::Ntfs(Arc::new(volume)),
+                    hives: Hives::default(),
+                });
+            }
+            Err(e) => pending.push((label.clone(), String::new(), Stage::Volume, e.to_string())),
+        }
+        if options.snapshots != Snapshots::None {
+            targets.extend(snapshot_targets(window, &label, options.snapshots, pending));
         }
     }
     if targets.is_empty() {
@@ -329,4 +336,73 @@ fn open_targets(
         ));
     }
     Ok(targets)
+}
+
+/// The shadow copies of one NTFS volume as targets of their own, labelled
+/// `volume@snapshot` (the tables split the label into the `volume` and `snapshot`
+/// columns). A catalog or snapshot that cannot be read is an errors.csv row.
+fn snapshot_targets(
+    live: Arc<dyn ReadAt>,
+    label: &str,
+    which: Snapshots,
+    pending: &mut Vec<Pending>,
+) -> Vec<Target> {
+    let shadows = match Shadows::find(live) {
+        Ok(Some(shadows)) => shadows,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            pending.push((
+                label.to_string(),
+                String::new(),
+                Stage::Snapshot,
+                e.to_string(),
+            ));
+            return Vec::new();
+        }
+    };
+    for problem in shadows.problems() {
+        pending.push((
+            label.to_string(),
+            String::new(),
+            Stage::Snapshot,
+            problem.clone(),
+        ));
+    }
+    let mut list = shadows.list();
+    if which == Snapshots::Latest {
+        list = list.split_off(list.len().saturating_sub(1));
+    }
+    let mut targets = Vec::new();
+    for snap in list {
+        let snap_label = format!("{label}@{}", snap.number);
+        let opened = shadows
+            .open(snap.number)
+            .map_err(|e| e.to_string())
+            .and_then(|data| Volume::open(data).map_err(|e| e.to_string()));
+        match opened {
+            Ok(volume) => {
+                for warning in volume.warnings() {
+                    pending.push((
+                        snap_label.clone(),
+                        String::new(),
+                        Stage::Volume,
+                        warning.clone(),
+                    ));
+                }
+                targets.push(Target {
+                    label: snap_label,
+                    snapshot: Some(snap),
+                    source: Source::Ntfs(Arc::new(volume)),
+                    hives: Hives::default(),
+                });
+            }
+            Err(e) => pending.push((
+                snap_label,
+                String::new(),
+                Stage::Snapshot,
+                format!("{}: {e}", snap.describe()),
+            )),
+        }
+    }
+    targets
 }

@@ -67,6 +67,18 @@ impl Artifacts {
     }
 }
 
+/// Which shadow copies of each NTFS volume a scan collects (`--snapshots`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Snapshots {
+    /// The live volumes only.
+    None,
+    /// Every shadow copy, like one more volume each.
+    #[default]
+    All,
+    /// The newest shadow copy of each volume only.
+    Latest,
+}
+
 /// How to scan.
 #[derive(Clone, Debug)]
 pub struct ScanOptions {
@@ -84,6 +96,8 @@ pub struct ScanOptions {
     /// Carve the whole image (allocated, unallocated and unpartitioned bytes)
     /// instead of the volumes' unallocated clusters only.
     pub carve_all: bool,
+    /// Which shadow copies to collect besides the live volumes.
+    pub snapshots: Snapshots,
     /// The registry keys and values the rules ask about (registry.csv `rule` rows),
     /// from the same rules as `rules`.
     pub registry_targets: std::sync::Arc<crate::collect::registry::rules::Targets>,
@@ -106,6 +120,7 @@ impl ScanOptions {
             hash: false,
             all_edges: false,
             carve_all: false,
+            snapshots: Snapshots::All,
             registry_targets: std::sync::Arc::new(registry_targets),
         }
     }

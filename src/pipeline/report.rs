@@ -145,6 +145,9 @@ pub struct Settings {
     /// `--all-edges`.
     #[serde(default)]
     pub all_edges: bool,
+    /// `--snapshots`: which shadow copies were collected.
+    #[serde(default)]
+    pub snapshots: String,
     /// SHA-256 of the rules text the findings were judged with.
     pub rules_sha256: String,
 }

@@ -235,4 +235,55 @@ mod tests {
         drained.tables.finish().unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn a_snapshot_copy_of_a_live_record_is_marked_and_counts_once() {
+        use crate::collect::rows;
+        let dir = std::env::temp_dir().join(format!("tm-sinks-snap-{}", std::process::id()));
+        let tables = ImageOutput::create(&dir, "img", "SRV01", false, false).unwrap();
+        let sinks = Sinks::new(
+            tables,
+            None,
+            HostProfile::default(),
+            ObservationWriter::none(),
+        );
+        let record = logon();
+        let lost = EventRecord {
+            record_id: 8,
+            ..logon()
+        };
+        rows::event(&sinks, "1", "Security.evtx", &record, None);
+        rows::snapshot_event(&sinks, "1@2", "Security.evtx", &record, true);
+        rows::snapshot_event(&sinks, "1@2", "Security.evtx", &lost, false);
+        let drained = sinks.drain().unwrap();
+        assert_eq!(
+            drained.profile.channels["security"].count, 2,
+            "the live record once, the record only the snapshot holds once"
+        );
+        drained.tables.finish().unwrap();
+        let mut reader = csv::Reader::from_path(dir.join("evtx.csv")).unwrap();
+        let header = reader.headers().unwrap().clone();
+        let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+        let rows: Vec<(String, String, String, String)> = reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                let cell = |n: &str| r[col(n)].to_string();
+                (
+                    cell("volume"),
+                    cell("snapshot"),
+                    cell("record_id"),
+                    cell("live_copy"),
+                )
+            })
+            .collect();
+        let expected = [
+            ("1", "", "7", ""),
+            ("1", "2", "7", "true"),
+            ("1", "2", "8", "false"),
+        ]
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()));
+        assert_eq!(rows, expected);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
