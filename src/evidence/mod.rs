@@ -6,7 +6,9 @@
 //! name. Short reads never turn into silent zeros: a read that cannot be satisfied
 //! from the container is an error naming the offset.
 
+mod chunk_check;
 mod ewf;
+mod holes;
 mod raw;
 mod segments;
 mod window;
@@ -17,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use self::ewf::EwfDetails;
+pub use self::holes::Holes;
 pub use self::window::{ReadSeekAdapter, Window};
 
 /// Positional reads over a byte range: the one interface every layer reads through.
