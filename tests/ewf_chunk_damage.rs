@@ -221,3 +221,55 @@ fn journal_records(image: &Path, span: std::ops::Range<u64>) -> (usize, Vec<Stri
     }
     (records, holes.take_lost())
 }
+
+/// A chunk stored uncompressed carries an Adler-32 the `ewf` crate does not check:
+/// one flipped byte in it must be a read error naming the chunk, never evidence.
+/// The E01 is made by ewfacquire without compression from a small NTFS image.
+#[test]
+fn an_uncompressed_chunk_with_a_bad_checksum_is_an_error() {
+    let dir = cache_dir("ewf-chunk-damage").join("uncompressed");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let raw = dir.join("raw");
+    std::fs::copy(corpus().join("images/ntfs-crate/testfs1"), &raw).unwrap();
+    let made = oracle("ewfacquire", "ewf-tools")
+        .args(["-u", "-q", "-f", "encase6", "-c", "none", "-t"])
+        .arg(dir.join("plain"))
+        .arg(&raw)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let plain = dir.join("plain.E01");
+    let media = std::fs::read(&raw).unwrap();
+    let mut segment = std::fs::read(&plain).unwrap();
+    // The first chunk whose bytes occur once in the segment: that is where it is stored.
+    let (chunk, at) = (1..media.len() / CHUNK as usize)
+        .find_map(|c| {
+            let data = &media[c * CHUNK as usize..][..CHUNK as usize];
+            let first = segment.windows(data.len()).position(|w| w == data)?;
+            let again = segment[first + 1..].windows(data.len()).any(|w| w == data);
+            (!again && data.iter().any(|&b| b != 0)).then_some((c as u64, first))
+        })
+        .expect("a chunk stored uncompressed");
+    let clean = toolmark().arg("verify").arg(&plain).output().unwrap();
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+    segment[at + 1000] ^= 0xFF;
+    let bad = dir.join("bad.E01");
+    std::fs::write(&bad, &segment).unwrap();
+    let out = toolmark().arg("verify").arg(&bad).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("E01 chunk {chunk} ")) && stderr.contains("Adler-32"),
+        "{stderr}"
+    );
+}
