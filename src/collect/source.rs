@@ -91,6 +91,38 @@ impl OpenFile {
             .map_err(|e| e.to_string())?;
         Ok(bytes)
     }
+
+    /// Like [`OpenFile::read_all`], but a block that cannot be read (a corrupt
+    /// E01 chunk, a bad run) costs only itself: the file is re-read in
+    /// `block`-sized pieces, the unreadable ones are left as zeros, and each
+    /// unreadable range is returned with its reason, for errors.csv. For formats
+    /// that survive a hole, as hives do bin by bin.
+    pub fn read_around_damage(
+        &self,
+        limit: u64,
+        block: u64,
+    ) -> Result<(Vec<u8>, Vec<String>), String> {
+        let len = match self.data.unbacked_problem() {
+            Some(_) => self.data_end(),
+            None => self.data.len(),
+        };
+        if len > limit {
+            return Err(format!(
+                "{len} bytes is more than the {limit} a file of this kind can have"
+            ));
+        }
+        let holes = crate::evidence::Holes::new(Arc::clone(&self.data), block);
+        let mut bytes = vec![0u8; len as usize];
+        holes
+            .read_exact_at(&mut bytes, 0)
+            .map_err(|e| e.to_string())?;
+        let problems = holes.take_lost();
+        // Nothing readable at all is not a hive with holes: say why plainly.
+        if bytes.iter().all(|&b| b == 0) && !problems.is_empty() {
+            return Err(problems.join("; "));
+        }
+        Ok((bytes, problems))
+    }
 }
 
 /// A Windows volume to collect from.
@@ -109,7 +141,7 @@ pub struct Listing {
     pub problems: Vec<String>,
 }
 
-/// Why a directory could not be listed.
+/// Why a directory could not be listed or a file opened.
 #[derive(Debug)]
 pub struct ListError {
     /// What went wrong.
@@ -192,17 +224,24 @@ impl Source {
         }
     }
 
-    /// Opens a file (`path:stream` for a named stream on NTFS).
-    pub fn open(&self, path: &str) -> Result<OpenFile, String> {
+    /// Opens a file (`path:stream` for a named stream on NTFS). The error says
+    /// whether the file is plainly absent or could not be read.
+    pub fn open(&self, path: &str) -> Result<OpenFile, ListError> {
         match self {
             Source::Ntfs(volume) => {
                 let (file, stream) = match path.rsplit_once(':') {
                     Some((f, s)) if !f.is_empty() => (f, s),
                     _ => (path, ""),
                 };
-                let stream: Stream = volume
-                    .open_stream(file, stream)
-                    .map_err(|e| e.to_string())?;
+                let stream: Stream = volume.open_stream(file, stream).map_err(|e| ListError {
+                    absent: matches!(
+                        e,
+                        NtfsError::NotFound(_)
+                            | NtfsError::NotADirectory(_)
+                            | NtfsError::NoSuchStream { .. }
+                    ),
+                    message: e.to_string(),
+                })?;
                 let extents = stream.extents();
                 Ok(OpenFile {
                     data: Arc::new(stream),
@@ -212,11 +251,9 @@ impl Source {
             Source::Directory(root) => {
                 // Collections store `$J` of `$Extend/$UsnJrnl:$J` as a plain file.
                 let plain = path.replace(':', "_");
-                let resolved = resolve(root, path)
-                    .or_else(|_| resolve(root, &plain))
-                    .map_err(|e| e.message)?;
+                let resolved = resolve(root, path).or_else(|_| resolve(root, &plain))?;
                 let data =
-                    crate::evidence::open_plain_file(&resolved).map_err(|e| e.to_string())?;
+                    crate::evidence::open_plain_file(&resolved).map_err(ListError::damaged)?;
                 let length = data.len();
                 Ok(OpenFile {
                     data,
@@ -230,27 +267,41 @@ impl Source {
         }
     }
 
-    /// The `$MFT` as a byte stream, if this source has it.
-    pub fn mft(&self) -> Option<OpenFile> {
+    /// The `$MFT` as a byte stream; `None` if this source plainly has none, an
+    /// error if it has one that cannot be opened.
+    pub fn mft(&self) -> Result<Option<OpenFile>, String> {
         match self {
             Source::Ntfs(volume) => {
                 let stream = volume.mft_stream();
                 let extents = stream.extents();
-                Some(OpenFile {
+                Ok(Some(OpenFile {
                     data: stream,
                     extents,
-                })
+                }))
             }
-            Source::Directory(_) => self.open("$MFT").ok(),
+            Source::Directory(_) => self.open_if_present("$MFT"),
         }
     }
 
     /// The change journal `$Extend/$UsnJrnl:$J` (a collection may keep it as
-    /// `$Extend/$J` or `$Extend/$UsnJrnl_$J`).
-    pub fn usn_journal(&self) -> Option<OpenFile> {
-        ["$Extend/$UsnJrnl:$J", "$Extend/$J"]
-            .iter()
-            .find_map(|p| self.open(p).ok())
+    /// `$Extend/$J` or `$Extend/$UsnJrnl_$J`); `None` if there is none.
+    pub fn usn_journal(&self) -> Result<Option<OpenFile>, String> {
+        for path in ["$Extend/$UsnJrnl:$J", "$Extend/$J"] {
+            if let Some(file) = self.open_if_present(path)? {
+                return Ok(Some(file));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Opens a file that may be absent: `None` when it plainly is not there, an
+    /// error when it is there (or may be) but cannot be opened.
+    pub fn open_if_present(&self, path: &str) -> Result<Option<OpenFile>, String> {
+        match self.open(path) {
+            Ok(file) => Ok(Some(file)),
+            Err(e) if e.absent => Ok(None),
+            Err(e) => Err(e.message),
+        }
     }
 }
 

@@ -12,11 +12,14 @@ use super::mft::{directory_map, walk, DirectoryMap};
 use super::registry::{self, Hives};
 use super::rows;
 use super::source::Source;
-use crate::evidence::{ReadSeekAdapter, Window};
+use crate::evidence::{Holes, ReadAt, ReadSeekAdapter, Window};
 use crate::pipeline::{Progress, ScanOptions, Sinks};
 
 /// Largest Prefetch file read (real ones are under 1 MiB).
 const MAX_PREFETCH_BYTES: u64 = 16 << 20;
+/// What an unreadable part of the change journal costs at least: USN records
+/// never cross a 4 KiB page.
+const USN_BLOCK: u64 = 4096;
 
 /// One Windows volume to collect from, with its label for the `volume` column and
 /// its registry hives (read before the output exists, for the host name).
@@ -195,7 +198,7 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: &LiveRecords, r
     let volume = &target.label;
     let file = match target.source.open(path) {
         Ok(f) => f,
-        Err(e) => return out.error(volume, path, Stage::Evtx, &e),
+        Err(e) => return out.error(volume, path, Stage::Evtx, &e.message),
     };
     out.collected(volume, path, file.data.as_ref());
     // Chunks end where the data does: a stated size nothing backs is not walked.
@@ -235,6 +238,7 @@ fn prefetch_file(target: &Target, out: &Sinks<'_>, path: &str) {
     let bytes = match target
         .source
         .open(path)
+        .map_err(|e| e.message)
         .and_then(|f| f.read_all(MAX_PREFETCH_BYTES))
     {
         Ok(b) => b,
@@ -252,7 +256,11 @@ fn prefetch_file(target: &Target, out: &Sinks<'_>, path: &str) {
 fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
     let volume = &target.label;
     let mut dirs = DirectoryMap::default();
-    if let Some(mft) = target.source.mft() {
+    let mft = target.source.mft().unwrap_or_else(|e| {
+        out.error(volume, "$MFT", Stage::Mft, &e);
+        None
+    });
+    if let Some(mft) = mft {
         out.collected(volume, "$MFT", mft.data.as_ref());
         dirs = directory_map(mft.data.as_ref(), &mft.extents);
         if options.artifacts.mft {
@@ -278,12 +286,18 @@ fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
     if !options.artifacts.usn {
         return;
     }
-    let Some(journal) = target.source.usn_journal() else {
-        return;
+    let journal = match target.source.usn_journal() {
+        Ok(Some(journal)) => journal,
+        Ok(None) => return,
+        Err(e) => return out.error(volume, "$Extend/$UsnJrnl:$J", Stage::Usn, &e),
     };
     out.collected(volume, "$Extend/$UsnJrnl:$J", journal.data.as_ref());
+    // An unreadable block (a corrupt E01 chunk) costs its records, not the rest
+    // of the journal: it reads as zeros, which the parser skips as padding.
+    let holes = Arc::new(Holes::new(Arc::clone(&journal.data), USN_BLOCK));
+    let data: Arc<dyn ReadAt> = holes.clone();
     for extent in journal.extents.iter().filter(|e| !e.sparse) {
-        let window = Window::new(Arc::clone(&journal.data), extent.offset, extent.length);
+        let window = Window::new(Arc::clone(&data), extent.offset, extent.length);
         let mut stream = usn::UsnStream::new(ReadSeekAdapter::new(window), extent.offset);
         for record in stream.by_ref() {
             match record {
@@ -298,5 +312,8 @@ fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
                 Err(e) => out.error(volume, "$Extend/$UsnJrnl:$J", Stage::Usn, &e.to_string()),
             }
         }
+    }
+    for lost in holes.take_lost() {
+        out.error(volume, "$Extend/$UsnJrnl:$J", Stage::Usn, &lost);
     }
 }

@@ -69,6 +69,9 @@ pub struct EwfImage {
     readable: u64,
     /// Why, for the read errors past it.
     damage: Option<String>,
+    /// Checksums of the uncompressed chunks (`None` for EWF2, where the crate's
+    /// chunk view does not hold them).
+    chunks: Option<super::chunk_check::ChunkCheck>,
 }
 
 impl ReadAt for EwfImage {
@@ -87,10 +90,24 @@ impl ReadAt for EwfImage {
             let n = (self.readable - offset) as usize;
             return self.read_at(&mut buf[..n], offset);
         }
+        if let Some(chunks) = &self.chunks {
+            chunks
+                .check_range(&self.reader, offset, buf.len() as u64)
+                .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
+        }
         self.reader.read_at(buf, offset).map_err(|e| {
+            // Name the chunks, so a report says what was lost however it was read.
+            let size = self.reader.chunk_size().max(1);
+            let first = offset / size;
+            let last = (offset + buf.len().max(1) as u64 - 1) / size;
+            let chunks = if first == last {
+                format!("chunk {first}")
+            } else {
+                format!("chunks {first}-{last}")
+            };
             io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("E01 offset {offset}: {e}"),
+                format!("E01 {chunks} (media offset {offset}): {e}"),
             )
         })
     }
@@ -171,10 +188,23 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
         acquisition_error_ranges: reader.acquisition_errors().len(),
         damage: damage.clone(),
     };
+    let chunks = if is_v1 {
+        let check = super::chunk_check::ChunkCheck::new(
+            &segments,
+            chunk_size,
+            reader.chunk_count(),
+            reader.total_size(),
+        )
+        .map_err(|e| fail(e.to_string()))?;
+        Some(check)
+    } else {
+        None
+    };
     let image = EwfImage {
         reader,
         readable,
         damage,
+        chunks,
     };
     Ok((image, details, segments))
 }

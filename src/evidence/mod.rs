@@ -7,7 +7,9 @@
 //! name. Short reads never turn into silent zeros: a read that cannot be satisfied
 //! from the container is an error naming the offset.
 
+mod chunk_check;
 mod ewf;
+mod holes;
 mod raw;
 mod segments;
 mod vdisk;
@@ -19,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use self::ewf::EwfDetails;
+pub use self::holes::Holes;
 pub use self::vdisk::{ChainLink, VdiskDetails};
 pub use self::window::{ReadSeekAdapter, Window};
 

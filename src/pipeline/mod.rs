@@ -93,7 +93,8 @@ pub fn scan_image(
         for hive in &t.hives.hives {
             for suffix in ["", ".LOG", ".LOG1", ".LOG2"] {
                 let path = format!("{}{suffix}", hive.path);
-                if let Ok(file) = t.source.open(&path) {
+                // Opening errors of the logs were reported when the hive was read.
+                if let Ok(Some(file)) = t.source.open_if_present(&path) {
                     out.collected(&t.label, &path, file.data.as_ref());
                 }
             }
@@ -236,11 +237,17 @@ fn read_hives(
     }
     // The first volume whose SYSTEM hive names the computer gives the host; without
     // one, the first volume that has a SYSTEM hive at least gives the other facts.
-    let facts: Vec<HostFacts> = targets
+    let mut facts: Vec<HostFacts> = Vec::new();
+    for t in targets
         .iter()
         .filter(|t| t.hives.first(registry::HiveKind::System).is_some())
-        .map(|t| registry::facts(&t.hives))
-        .collect();
+    {
+        let (found, problems) = registry::facts(&t.hives);
+        for (path, problem) in problems {
+            pending.push((t.label.clone(), path, Stage::Registry, problem));
+        }
+        facts.push(found);
+    }
     let best = facts
         .iter()
         .position(|f| !f.computer_name.is_empty())

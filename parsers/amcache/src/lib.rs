@@ -163,9 +163,17 @@ fn for_each_subkey(
             return;
         }
     };
-    match container.subkeys() {
+    // One unreadable entry costs that entry, not its siblings.
+    match container.subkey_results() {
         Ok(keys) => {
             for key in keys {
+                let key = match key {
+                    Ok(key) => key,
+                    Err(e) => {
+                        out.problems.push(format!("{path}: {e}"));
+                        continue;
+                    }
+                };
                 let key_path = format!("{path}\\{}", key.name());
                 if let Err(e) = each(&key, key_path.clone(), out) {
                     out.problems.push(format!("{key_path}: {e}"));

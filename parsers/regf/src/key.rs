@@ -106,6 +106,17 @@ impl<'h> Key<'h> {
         Ok(out)
     }
 
+    /// The subkeys one by one: the error of a list that cannot be read, else each
+    /// subkey or the reason it cannot be read, so a damaged bin costs the keys in
+    /// it and not their siblings.
+    pub fn subkey_results(&self) -> Result<Vec<Result<Key<'h>>>> {
+        Ok(self
+            .subkey_offsets()?
+            .into_iter()
+            .map(|off| Key::at(self.hive, off))
+            .collect())
+    }
+
     /// The subkeys (stable ones only; volatile keys never reach the file).
     pub fn subkeys(&self) -> Result<Vec<Key<'h>>> {
         self.subkey_offsets()?

@@ -13,10 +13,11 @@
 //!   `CurrentBuild` (`CurrentBuildNumber` before 8.1) and `DisplayVersion` (20H2+;
 //!   `ReleaseId` before).
 
+use regf::Key;
 use serde::Serialize;
 
 use super::load::{HiveKind, Hives};
-use super::value::{number, subkeys, text};
+use super::value::{as_number, checked_data, render};
 
 /// What the registry says about the host; fields are empty when not recorded.
 #[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
@@ -40,51 +41,127 @@ pub struct HostFacts {
     pub ip_addresses: Vec<String>,
 }
 
+/// Keys and values read for the facts: absent is empty, unreadable is a problem
+/// (a fact the hive holds but damage hides must not pass for "not recorded").
+struct Lookup {
+    problems: Vec<String>,
+}
+
+impl Lookup {
+    fn key<'h>(&mut self, hive: &'h regf::Hive, path: &str) -> Option<Key<'h>> {
+        hive.open_key(path)
+            .map_err(|e| self.problems.push(format!("key {path} unreadable: {e}")))
+            .ok()
+            .flatten()
+    }
+
+    fn value(&mut self, key: &Key<'_>, name: &str) -> Option<regf::ValueData> {
+        checked_data(key, name)
+            .map_err(|e| self.problems.push(e))
+            .ok()
+            .flatten()
+    }
+
+    fn text(&mut self, key: &Key<'_>, name: &str) -> String {
+        self.value(key, name)
+            .map(|d| render(&d))
+            .unwrap_or_default()
+    }
+
+    fn number(&mut self, key: &Key<'_>, name: &str) -> Option<u64> {
+        as_number(&self.value(key, name)?)
+    }
+
+    fn subkeys<'h>(&mut self, key: &Key<'h>) -> Vec<Key<'h>> {
+        key.subkeys().unwrap_or_else(|e| {
+            self.problems
+                .push(format!("subkeys of {} unreadable: {e}", key.name()));
+            Vec::new()
+        })
+    }
+}
+
 /// The name of the current control set of a SYSTEM hive, if `Select` says.
 pub fn current_control_set(system: &regf::Hive) -> Option<String> {
-    let select = system.open_key("Select").ok()??;
-    let current = number(&select, "Current")?;
+    control_set(
+        system,
+        &mut Lookup {
+            problems: Vec::new(),
+        },
+    )
+}
+
+fn control_set(system: &regf::Hive, lookup: &mut Lookup) -> Option<String> {
+    let select = lookup.key(system, "Select")?;
+    let current = lookup.number(&select, "Current")?;
     Some(format!("ControlSet{current:03}"))
 }
 
-/// Reads the host facts from the volume's SYSTEM and SOFTWARE hives.
-pub fn facts(hives: &Hives) -> HostFacts {
+/// Reads the host facts from the volume's SYSTEM and SOFTWARE hives, with the
+/// `(hive path, problem)` of every key or value that could not be read.
+pub fn facts(hives: &Hives) -> (HostFacts, Vec<(String, String)>) {
     let mut facts = HostFacts::default();
+    let mut problems = Vec::new();
     if let Some(system) = hives.first(HiveKind::System) {
-        system_facts(&system.hive, &mut facts);
+        let mut lookup = Lookup {
+            problems: Vec::new(),
+        };
+        system_facts(&system.hive, &mut facts, &mut lookup);
+        problems.extend(
+            lookup
+                .problems
+                .into_iter()
+                .map(|p| (system.path.clone(), p)),
+        );
     }
     if let Some(software) = hives.first(HiveKind::Software) {
-        if let Ok(Some(cv)) = software
-            .hive
-            .open_key("Microsoft\\Windows NT\\CurrentVersion")
-        {
-            facts.product_name = text(&cv, "ProductName");
-            facts.current_build =
-                first_non_empty([text(&cv, "CurrentBuild"), text(&cv, "CurrentBuildNumber")]);
-            facts.display_version =
-                first_non_empty([text(&cv, "DisplayVersion"), text(&cv, "ReleaseId")]);
+        let mut lookup = Lookup {
+            problems: Vec::new(),
+        };
+        if let Some(cv) = lookup.key(&software.hive, "Microsoft\\Windows NT\\CurrentVersion") {
+            facts.product_name = lookup.text(&cv, "ProductName");
+            let build = [
+                lookup.text(&cv, "CurrentBuild"),
+                lookup.text(&cv, "CurrentBuildNumber"),
+            ];
+            facts.current_build = first_non_empty(build);
+            let version = [
+                lookup.text(&cv, "DisplayVersion"),
+                lookup.text(&cv, "ReleaseId"),
+            ];
+            facts.display_version = first_non_empty(version);
         }
+        problems.extend(
+            lookup
+                .problems
+                .into_iter()
+                .map(|p| (software.path.clone(), p)),
+        );
     }
-    facts
+    (facts, problems)
 }
 
-fn system_facts(system: &regf::Hive, facts: &mut HostFacts) {
-    let Some(set) = current_control_set(system) else {
+fn system_facts(system: &regf::Hive, facts: &mut HostFacts, lookup: &mut Lookup) {
+    let Some(set) = control_set(system, lookup) else {
         return;
     };
-    let key = |path: &str| system.open_key(&format!("{set}\\{path}")).ok().flatten();
-    if let Some(k) = key("Control\\ComputerName\\ComputerName") {
-        facts.computer_name = text(&k, "ComputerName");
+    let key = |lookup: &mut Lookup, path: &str| lookup.key(system, &format!("{set}\\{path}"));
+    if let Some(k) = key(lookup, "Control\\ComputerName\\ComputerName") {
+        facts.computer_name = lookup.text(&k, "ComputerName");
     }
-    if let Some(k) = key("Control\\TimeZoneInformation") {
-        facts.timezone = first_non_empty([text(&k, "TimeZoneKeyName"), text(&k, "StandardName")]);
+    if let Some(k) = key(lookup, "Control\\TimeZoneInformation") {
+        let names = [
+            lookup.text(&k, "TimeZoneKeyName"),
+            lookup.text(&k, "StandardName"),
+        ];
+        facts.timezone = first_non_empty(names);
         // Bias is a signed quantity stored in a DWORD.
-        facts.timezone_bias_minutes = number(&k, "Bias").map(|b| b as u32 as i32);
+        facts.timezone_bias_minutes = lookup.number(&k, "Bias").map(|b| b as u32 as i32);
     }
-    if let Some(interfaces) = key("Services\\Tcpip\\Parameters\\Interfaces") {
-        for interface in subkeys(&interfaces) {
+    if let Some(interfaces) = key(lookup, "Services\\Tcpip\\Parameters\\Interfaces") {
+        for interface in lookup.subkeys(&interfaces) {
             for name in ["IPAddress", "DhcpIPAddress"] {
-                for address in text(&interface, name).split(" | ") {
+                for address in lookup.text(&interface, name).split(" | ") {
                     let address = address.trim();
                     if !address.is_empty()
                         && address != "0.0.0.0"

@@ -15,6 +15,8 @@ use crate::collect::source::Source;
 
 /// Largest hive (or log) read: real SOFTWARE hives reach a few hundred MiB at most.
 pub const MAX_HIVE_BYTES: u64 = 512 << 20;
+/// Hive bins are whole multiples of 4 KiB: an unreadable block costs the bins in it.
+const HBIN_BLOCK: u64 = 4096;
 
 /// Which hive a file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -144,7 +146,7 @@ pub fn load(source: &Source, wanted: Wanted) -> Hives {
         read_if_present(source, *kind, &format!("{CONFIG}/{name}"), "", &mut hives);
     }
     if wanted.registry {
-        for (user, dir) in profiles(source) {
+        for (user, dir) in profiles(source, &mut hives) {
             read_if_present(
                 source,
                 HiveKind::Ntuser,
@@ -175,13 +177,22 @@ pub fn load(source: &Source, wanted: Wanted) -> Hives {
     hives
 }
 
-/// `(profile folder name, volume path)` of every profile directory.
-fn profiles(source: &Source) -> Vec<(String, String)> {
+/// `(profile folder name, volume path)` of every profile directory; a profile
+/// root that exists but cannot be listed is a problem (its users' hives are lost).
+fn profiles(source: &Source, hives: &mut Hives) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for root in PROFILE_ROOTS {
-        let Ok(listing) = source.list(root) else {
-            continue;
+        let listing = match source.list(root) {
+            Ok(listing) => listing,
+            Err(e) if e.absent => continue,
+            Err(e) => {
+                hives.problems.push((root.to_string(), e.message));
+                continue;
+            }
         };
+        for problem in listing.problems {
+            hives.problems.push((root.to_string(), problem));
+        }
         for item in listing.items.into_iter().filter(|i| i.is_dir) {
             out.push((item.name.clone(), format!("{root}/{}", item.name)));
         }
@@ -190,8 +201,10 @@ fn profiles(source: &Source) -> Vec<(String, String)> {
 }
 
 fn read_if_present(source: &Source, kind: HiveKind, path: &str, user: &str, hives: &mut Hives) {
-    let Ok(file) = source.open(path) else {
-        return;
+    let file = match source.open_if_present(path) {
+        Ok(Some(file)) => file,
+        Ok(None) => return,
+        Err(e) => return hives.problems.push((path.to_string(), e)),
     };
     match read_hive(source, path, &file) {
         Ok((hive, problems, replay)) => {
@@ -216,11 +229,19 @@ fn read_hive(
     path: &str,
     file: &crate::collect::source::OpenFile,
 ) -> Result<(regf::Hive, Vec<String>, HiveReplay), String> {
-    let primary = file.read_all(MAX_HIVE_BYTES)?;
-    let mut problems = Vec::new();
+    // A hive survives a hole bin by bin: an unreadable block costs its bins.
+    let (primary, mut problems) = file.read_around_damage(MAX_HIVE_BYTES, HBIN_BLOCK)?;
     let mut log = |suffix: &str| -> Option<Vec<u8>> {
         let log_path = format!("{path}.{suffix}");
-        let file = source.open(&log_path).ok()?;
+        // An absent log is normal (a clean hive needs none); one that is there
+        // but cannot be opened is damage.
+        let file = match source.open_if_present(&log_path) {
+            Ok(file) => file?,
+            Err(e) => {
+                problems.push(format!("{log_path}: {e}"));
+                return None;
+            }
+        };
         match file.read_all(MAX_HIVE_BYTES) {
             Ok(bytes) => Some(bytes),
             Err(e) => {

@@ -63,12 +63,20 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The subkeys of `key`; a list that cannot be read is reported and empty.
+    /// The subkeys of `key`; a list that cannot be read is reported and empty, a
+    /// subkey that cannot be read is reported and skipped (its siblings are kept).
     pub fn subkeys<'h>(&self, key: &Key<'h>) -> Vec<Key<'h>> {
-        key.subkeys().unwrap_or_else(|e| {
-            self.report(&format!("subkeys of {} unreadable", key.name()), &e);
-            Vec::new()
-        })
+        let what = || format!("subkeys of {} unreadable", key.name());
+        match key.subkey_results() {
+            Ok(keys) => keys
+                .into_iter()
+                .filter_map(|k| k.map_err(|e| self.report(&what(), &e)).ok())
+                .collect(),
+            Err(e) => {
+                self.report(&what(), &e);
+                Vec::new()
+            }
+        }
     }
 
     /// The values of `key`; a list that cannot be read is reported and empty.

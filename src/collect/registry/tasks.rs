@@ -166,6 +166,9 @@ fn write(
 }
 
 fn read_xml(source: &Source, path: &str) -> Result<TaskXml, String> {
-    let bytes = source.open(path)?.read_all(MAX_XML_BYTES)?;
+    let bytes = source
+        .open(path)
+        .map_err(|e| e.message)?
+        .read_all(MAX_XML_BYTES)?;
     Ok(task_xml::parse(&task_xml::decode(&bytes)))
 }

@@ -55,12 +55,7 @@ pub fn text(key: &Key<'_>, name: &str) -> String {
 
 /// Value `name` of `key` as a number (DWORD/QWORD, or a decimal string).
 pub fn number(key: &Key<'_>, name: &str) -> Option<u64> {
-    match data(key, name)? {
-        ValueData::Dword(n) => Some(u64::from(n)),
-        ValueData::Qword(n) => Some(n),
-        ValueData::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    as_number(&data(key, name)?)
 }
 
 /// Value `name` of `key` as raw bytes.
@@ -71,7 +66,27 @@ pub fn bytes(key: &Key<'_>, name: &str) -> Option<Vec<u8>> {
 
 /// Value `name` of `key`, decoded.
 pub fn data(key: &Key<'_>, name: &str) -> Option<ValueData> {
-    key.value(name).ok()??.data().ok()
+    checked_data(key, name).ok().flatten()
+}
+
+/// Value `name` of `key`, decoded: `Ok(None)` when absent, an error when the
+/// value list or the value's data cannot be read.
+pub fn checked_data(key: &Key<'_>, name: &str) -> Result<Option<ValueData>, String> {
+    let unreadable = |e: regf::Error| format!("value {name} of {} unreadable: {e}", key.name());
+    match key.value(name).map_err(unreadable)? {
+        Some(value) => value.data().map(Some).map_err(unreadable),
+        None => Ok(None),
+    }
+}
+
+/// A value decoded as a number (DWORD/QWORD, or a decimal string).
+pub fn as_number(data: &ValueData) -> Option<u64> {
+    match data {
+        ValueData::Dword(n) => Some(u64::from(*n)),
+        ValueData::Qword(n) => Some(*n),
+        ValueData::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 /// The subkeys of `key`, empty when the list is damaged.
