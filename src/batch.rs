@@ -442,16 +442,24 @@ pub fn concatenate(
 fn merge_timelines(out: &Path, images: &[ImageReport]) -> Result<u64, String> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
+    // An image that could not be opened has no timeline; any other that cannot be
+    // read fails the roll-up rather than leaving its rows out unsaid.
     let mut readers: Vec<csv::StringRecordsIntoIter<std::fs::File>> = images
         .iter()
-        .filter_map(|i| csv::Reader::from_path(out.join(&i.image).join("timeline.csv")).ok())
-        .map(|r| r.into_records())
-        .collect();
+        .filter(|i| !i.failed)
+        .map(|i| {
+            let path = out.join(&i.image).join("timeline.csv");
+            csv::Reader::from_path(&path)
+                .map(|r| r.into_records())
+                .map_err(|e| format!("{}: {e}", path.display()))
+        })
+        .collect::<Result<_, _>>()?;
     let mut table = Table::create(&out.join("timeline.csv"), &schema::TIMELINE, true)
         .map_err(|e| e.to_string())?;
     let mut heap = BinaryHeap::new();
     for (i, reader) in readers.iter_mut().enumerate() {
-        if let Some(Ok(r)) = reader.next() {
+        if let Some(r) = reader.next() {
+            let r = r.map_err(|e| e.to_string())?;
             heap.push(Reverse((
                 r.iter().map(str::to_string).collect::<Vec<_>>(),
                 i,
