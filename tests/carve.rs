@@ -36,7 +36,7 @@ const EMPTY_LOG_BYTES: usize = 69_632;
 fn scanned() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let out = cache_dir("carve-win10");
+        let out = scratch_dir("carve-win10");
         let result = scan_into(&[built_images().join("win10-aptsim.E01")], &out, &[]);
         assert!(
             result.status.success(),
@@ -92,7 +92,7 @@ fn cleared_and_deleted_logs_are_recovered_exactly() {
     // The cleared log: everything but its first chunk, which the empty log
     // overwrote (evtxexport of the original's first 69 632 bytes lists those).
     let original = std::fs::read(cleared_original()).unwrap();
-    let head = cache_dir("carve-cleared").join("security-head.evtx");
+    let head = scratch_dir("carve-cleared").join("security-head.evtx");
     std::fs::write(&head, &original[..EMPTY_LOG_BYTES]).unwrap();
     let overwritten = event_keys(&head);
     let all = event_keys(&cleared_original());
@@ -264,11 +264,10 @@ fn deleted_log_chunks(raw: &Path) -> (Vec<u64>, u64) {
 
 /// A copy of the raw image with `change` applied at volume offset `at`.
 fn damaged_copy(name: &str, partition: u64, at: u64, change: impl Fn(&mut [u8])) -> PathBuf {
-    let copy = cache_dir(name).join("damaged.raw");
-    std::fs::copy(built_images().join("win10-aptsim.raw"), &copy).unwrap();
-    let mut bytes = std::fs::read(&copy).unwrap();
+    let copy = scratch_dir(name).join("damaged.raw");
+    let mut bytes = std::fs::read(built_images().join("win10-aptsim.raw")).unwrap();
     change(&mut bytes[(partition + at) as usize..]);
-    std::fs::write(&copy, &bytes).unwrap();
+    write_sparse(&copy, &bytes);
     copy
 }
 
@@ -286,7 +285,7 @@ fn damaged_chunks_are_flagged_and_headerless_records_kept_raw() {
     let copy = damaged_copy("carve-flipped", partition, chunks[0] + 600, |b| {
         b[0] ^= 0xFF
     });
-    let out = cache_dir("carve-flipped-out");
+    let out = scratch_dir("carve-flipped-out");
     scan_into(&[copy], &out, &["--artifacts", "evtx,carve"]);
     let rows = table(&out.join("damaged"), "evtx");
     let from_chunk: Vec<_> = rows
@@ -340,7 +339,7 @@ fn damaged_chunks_are_flagged_and_headerless_records_kept_raw() {
     let copy = damaged_copy("carve-headerless", partition, chunks[0], |b| {
         b[..512].fill(0)
     });
-    let out = cache_dir("carve-headerless-out");
+    let out = scratch_dir("carve-headerless-out");
     scan_into(&[copy], &out, &["--artifacts", "evtx,carve"]);
     let dir = out.join("damaged");
     assert!(!table(&dir, "evtx")
@@ -578,7 +577,7 @@ fn pattern_filled_free_space_yields_nothing() {
 /// and so are the chunks of the live logs, which are marked as having a live copy.
 #[test]
 fn carve_all_finds_live_and_deleted_chunks() {
-    let out = cache_dir("carve-all");
+    let out = scratch_dir("carve-all");
     let result = scan_into(
         &[built_images().join("win10-aptsim.raw")],
         &out,

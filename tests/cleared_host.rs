@@ -34,7 +34,7 @@ fn facts(kind: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn tools_are_found_without_event_logs() {
-    let out = cache_dir("scan-cleared");
+    let out = scratch_dir("scan-cleared");
     let result = scan_into(
         &[built_images().join("win10-cleared.raw")],
         &out,
@@ -173,7 +173,7 @@ fn tools_are_found_without_event_logs() {
 
 #[test]
 fn a_renamed_psexec_is_found_through_amcache() {
-    let out = cache_dir("scan-renamed");
+    let out = scratch_dir("scan-renamed");
     let result = scan_into(&[built_images().join("triage-renamed")], &out, &[]);
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(result.status.code(), Some(0), "{stderr}");

@@ -19,14 +19,14 @@ use toolmark::ntfs::Volume;
 
 const ARTIFACTS: &str = "evtx,prefetch,mft,usn,registry";
 
-/// A copy of the built raw disk, edited by `edit`, under `target/damage/NAME.raw`.
+/// A copy of the built raw disk, edited by `edit`, under the scratch directory `damage`.
 fn damaged_copy(name: &str, edit: impl FnOnce(&mut Vec<u8>, u64)) -> PathBuf {
     let raw = built_images().join("win10-aptsim.raw");
     let mut image = std::fs::read(&raw).unwrap();
     let offset = first_ntfs_offset(&raw);
     edit(&mut image, offset);
-    let path = cache_dir("damage").join(format!("{name}.raw"));
-    std::fs::write(&path, &image).unwrap();
+    let path = scratch_dir("damage").join(format!("{name}.raw"));
+    write_sparse(&path, &image);
     path
 }
 
@@ -42,7 +42,7 @@ fn scan(image: &Path, name: &str, extra: &[&str]) -> Scan {
     // One scan at a time, so their times compare.
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let out = cache_dir("damage").join(format!("out-{name}"));
+    let out = scratch_dir("damage").join(format!("out-{name}"));
     let _ = std::fs::remove_dir_all(&out);
     let started = Instant::now();
     let result = std::process::Command::new("/usr/bin/time")
@@ -301,7 +301,7 @@ fn partition_entries_repeating_one_volume_scan_it_once() {
 /// A FIFO given as the image is refused at once, never opened.
 #[test]
 fn a_fifo_is_refused_without_blocking() {
-    let fifo = cache_dir("damage").join("image.fifo");
+    let fifo = scratch_dir("damage").join("image.fifo");
     let _ = std::fs::remove_file(&fifo);
     let made = std::process::Command::new("mkfifo")
         .arg(&fifo)
@@ -384,7 +384,7 @@ fn an_unreadable_chunk_in_the_mft_costs_only_its_records() {
 /// clears it first; a folder that is not a toolmark output is never cleared.
 #[test]
 fn an_output_folder_in_use_needs_force() {
-    let root = cache_dir("damage").join("force");
+    let root = scratch_dir("damage").join("force");
     let _ = std::fs::remove_dir_all(&root);
     let logs = root.join("triage/Windows/System32/winevt/Logs");
     std::fs::create_dir_all(&logs).unwrap();

@@ -141,7 +141,7 @@ fn corrupted_copies_are_reported() {
     let src = corpus().join("images/ewf-ntfs/ntfs_sample.E01");
     let bytes = std::fs::read(&src).unwrap();
     let stored = hex_to_bytes(&ewfverify_md5(&src));
-    let dir = cache_dir("evidence-corrupt");
+    let dir = scratch_dir("evidence-corrupt");
 
     let at = find(&bytes, &stored).expect("stored MD5 present in the hash section");
     let mut altered = bytes.clone();

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use common::*;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = cache_dir("evidence-damage").join(name);
+    let dir = scratch_dir("evidence-damage").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

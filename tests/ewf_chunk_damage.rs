@@ -63,7 +63,7 @@ fn chunk_of(image: &Path, path: &str, stream: &str, at: impl Fn(u64) -> u64) -> 
 /// A copy of the E01 set with the stored bytes of each chunk in `chunks`
 /// corrupted; returns the first segment's path.
 fn corrupt_copy(chunks: &[u64]) -> PathBuf {
-    let dir = cache_dir("ewf-chunk-damage");
+    let dir = scratch_dir("ewf-chunk-damage");
     let source = built_images();
     let mut segments = Vec::new();
     for ext in ["E01", "E02", "E03"] {
@@ -107,7 +107,7 @@ fn names(error: &str, chunk: u64) -> bool {
 }
 
 fn scan(image: &Path, name: &str) -> (Option<i32>, PathBuf) {
-    let out = cache_dir("ewf-chunk-damage").join(format!("out-{name}"));
+    let out = scratch_dir("ewf-chunk-damage").join(format!("out-{name}"));
     let _ = std::fs::remove_dir_all(&out);
     let result = toolmark()
         .arg("scan")
@@ -227,7 +227,7 @@ fn journal_records(image: &Path, span: std::ops::Range<u64>) -> (usize, Vec<Stri
 /// The E01 is made by ewfacquire without compression from a small NTFS image.
 #[test]
 fn an_uncompressed_chunk_with_a_bad_checksum_is_an_error() {
-    let dir = cache_dir("ewf-chunk-damage").join("uncompressed");
+    let dir = scratch_dir("ewf-chunk-damage").join("uncompressed");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let raw = dir.join("raw");

@@ -12,7 +12,7 @@ fn network_logons_of_a_real_log_become_edges() {
     let log = corpus().join(
         "evtx/attack/T1021.002-SMB Windows Admin Shares/ID4688,4697,5140-5145 PSexec remote execution + admin share.evtx",
     );
-    let root = cache_dir("lateral");
+    let root = scratch_dir("lateral");
     let _ = std::fs::remove_dir_all(&root);
     let triage = root.join("srvdefender01");
     std::fs::create_dir_all(triage.join("Windows/System32/winevt/Logs")).unwrap();
@@ -87,7 +87,7 @@ fn network_logons_of_a_real_log_become_edges() {
 #[test]
 fn windows_own_logons_are_filtered_but_kept() {
     let log = corpus().join("hosts/win10-aptsim/Windows/System32/winevt/Logs/Security.evtx");
-    let root = cache_dir("lateral-own");
+    let root = scratch_dir("lateral-own");
     let _ = std::fs::remove_dir_all(&root);
     let triage = root.join("host");
     std::fs::create_dir_all(triage.join("Windows/System32/winevt/Logs")).unwrap();

@@ -229,7 +229,7 @@ fn mft_with_attribute_list_lists_like_fls() {
     let ext = seal(&ext_header, &[tail], u64::from(seq0) << 48, 1, EXTENSION);
     image[ext_at..ext_at + RECORD].copy_from_slice(&ext);
 
-    let path = cache_dir("attribute-list").join("testfs1-attrlist.raw");
+    let path = scratch_dir("attribute-list").join("testfs1-attrlist.raw");
     std::fs::write(&path, &image).unwrap();
 
     // The oracle sees the attribute list and the split run list ...

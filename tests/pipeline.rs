@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{built_images, cache_dir, read_csv, scan_into, toolmark};
+use common::{built_images, read_csv, scan_into, scratch_dir, toolmark};
 
 fn image() -> PathBuf {
     built_images().join("win10-aptsim.E01")
@@ -19,7 +19,7 @@ fn bytes(path: &Path) -> Vec<u8> {
 
 #[test]
 fn match_reproduces_the_scans_findings_from_the_observations_file() {
-    let out = cache_dir("pipeline-match");
+    let out = scratch_dir("pipeline-match");
     let result = scan_into(&[image()], &out, &["--artifacts", "evtx,prefetch,registry"]);
     assert!(result.status.code().is_some_and(|c| c <= 2));
     let dir = out.join("win10-aptsim");
@@ -46,7 +46,7 @@ fn match_reproduces_the_scans_findings_from_the_observations_file() {
 
 #[test]
 fn a_custom_rules_file_drives_registry_collection_and_matching() {
-    let rules = cache_dir("pipeline-rules").join("custom.toml");
+    let rules = scratch_dir("pipeline-rules").join("custom.toml");
     std::fs::create_dir_all(rules.parent().unwrap()).unwrap();
     // A tool the built-in rules do not know, betrayed only by a key every Windows
     // SYSTEM hive has (so only a rules file that reaches registry collection finds it).
@@ -73,7 +73,7 @@ value = 'ComputerName'
 ",
     )
     .unwrap();
-    let out = cache_dir("pipeline-rules").join("out");
+    let out = scratch_dir("pipeline-rules").join("out");
     let rules_arg = rules.display().to_string();
     let result = scan_into(
         &[image()],

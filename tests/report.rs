@@ -43,7 +43,7 @@ fn load(page: &Path, screenshot: Option<&Path>) -> Loaded {
             log.lock().unwrap().push(line.trim().to_string());
         }
     });
-    let profile = cache_dir("report-chromium").join(format!("profile-{port}"));
+    let profile = scratch_dir("report-chromium").join(format!("profile-{port}"));
     let run = |extra: &[String]| {
         let out = oracle("chromium", "chromium")
             .args([
@@ -230,7 +230,7 @@ fn check_page(page: &Path, findings_dir: &Path, edges_dir: &Path, screenshot: &P
 }
 
 fn chromium_dir() -> PathBuf {
-    cache_dir("report")
+    scratch_dir("report")
 }
 
 #[test]
@@ -255,7 +255,7 @@ fn the_catch_catches_a_fetch_and_a_console_message() {
 
 #[test]
 fn report_of_the_built_host() {
-    let out = cache_dir("report-host");
+    let out = scratch_dir("report-host");
     let result = scan_into(
         &[built_images().join("win10-aptsim.E01")],
         &out,
@@ -278,7 +278,7 @@ fn report_of_the_built_host() {
 
 #[test]
 fn report_of_a_batch_of_triage_folders() {
-    let root = cache_dir("report-batch");
+    let root = scratch_dir("report-batch");
     let _ = std::fs::remove_dir_all(&root);
     let logs = corpus().join("evtx/attack");
     let hosts = [

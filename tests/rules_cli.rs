@@ -26,7 +26,7 @@ fn summary_lists_all_sixty_tools() {
 
 #[test]
 fn check_reports_problems_by_line() {
-    let dir = cache_dir("rules-check");
+    let dir = scratch_dir("rules-check");
     let path = dir.join("broken.toml");
     std::fs::write(
         &path,

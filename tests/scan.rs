@@ -27,7 +27,7 @@ fn scanned_win10() -> PathBuf {
     static DONE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DONE.get_or_init(|| {
         let images = built_images();
-        let out = cache_dir("scan-win10");
+        let out = scratch_dir("scan-win10");
         let inputs = [
             images.join("win10-aptsim.raw"),
             images.join("win10-aptsim.split.001"),
@@ -198,7 +198,7 @@ fn mft_paths_equal_fls_and_usn_count_equals_the_loose_journal() {
 #[test]
 fn a_batch_with_damaged_images_finishes_and_rolls_up() {
     let images = built_images();
-    let dir = cache_dir("scan-batch-inputs");
+    let dir = scratch_dir("scan-batch-inputs");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     // Eight inputs: three containers of one disk, the MBR disk and four damaged sets.
@@ -221,7 +221,7 @@ fn a_batch_with_damaged_images_finishes_and_rolls_up() {
     for entry in std::fs::read_dir(images.join("damaged")).unwrap() {
         link(&entry.unwrap().path());
     }
-    let out = cache_dir("scan-batch");
+    let out = scratch_dir("scan-batch");
     let result = scan(
         std::slice::from_ref(&dir),
         &out,
@@ -283,7 +283,7 @@ fn a_batch_with_damaged_images_finishes_and_rolls_up() {
 /// whose name tries to climb out of the output folder.
 #[test]
 fn formulas_are_neutralised_and_outputs_stay_inside() {
-    let root = cache_dir("scan-triage");
+    let root = scratch_dir("scan-triage");
     let _ = std::fs::remove_dir_all(&root);
     let triage = root.join(r"..\..\evil");
     let logs = triage.join("Windows/System32/winevt/Logs");
@@ -344,7 +344,7 @@ fn formulas_are_neutralised_and_outputs_stay_inside() {
 #[test]
 fn hash_lists_media_and_every_collected_file() {
     let images = built_images();
-    let out = cache_dir("scan-hash");
+    let out = scratch_dir("scan-hash");
     let result = scan(
         &[images.join("win10-aptsim.E01")],
         &out,
@@ -412,7 +412,7 @@ fn hash_lists_media_and_every_collected_file() {
 #[test]
 fn a_triage_directory_scans_like_the_image_built_from_it() {
     let image_out = scanned_win10();
-    let out = cache_dir("scan-triage-host");
+    let out = scratch_dir("scan-triage-host");
     let host = corpus().join("hosts/win10-aptsim");
     let result = scan(std::slice::from_ref(&host), &out, &[]);
     let stderr = String::from_utf8_lossy(&result.stderr);

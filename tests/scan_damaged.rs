@@ -36,7 +36,7 @@ fn scans_of_randomly_damaged_disks_finish_without_panics() {
         clusters.len()
     );
     let original = std::fs::read(&raw).unwrap();
-    let dir = cache_dir("scan-damaged");
+    let dir = scratch_dir("scan-damaged");
     let mut rng = Rng(0xD15C_0DE5_2026_0001);
     for round in 0..4 {
         let mut image = original.clone();
@@ -51,7 +51,7 @@ fn scans_of_randomly_damaged_disks_finish_without_panics() {
             }
         }
         let path = dir.join(format!("damaged-{round}.raw"));
-        std::fs::write(&path, &image).unwrap();
+        write_sparse(&path, &image);
         let out = dir.join(format!("out-{round}"));
         let _ = std::fs::remove_dir_all(&out);
         let result = toolmark()

@@ -18,7 +18,7 @@ fn read(path: &Path) -> Vec<BTreeMap<String, String>> {
 
 #[test]
 fn win10_aptsim_findings_are_backed_by_real_rows() {
-    let out = cache_dir("scan-findings");
+    let out = scratch_dir("scan-findings");
     let result = scan_into(
         &[built_images().join("win10-aptsim.E01")],
         &out,
@@ -117,7 +117,7 @@ fn win10_aptsim_findings_are_backed_by_real_rows() {
 /// gives no finding at all.
 #[test]
 fn a_host_with_only_benign_records_yields_no_findings() {
-    let root = cache_dir("scan-benign");
+    let root = scratch_dir("scan-benign");
     let _ = std::fs::remove_dir_all(&root);
     let triage = root.join("benign-host");
     let logs = triage.join("Windows/System32/winevt/Logs");

@@ -49,7 +49,7 @@ fn scanned() -> PathBuf {
     static DONE: OnceLock<PathBuf> = OnceLock::new();
     DONE.get_or_init(|| {
         let image = built_images().join("win10-aptsim.raw");
-        let out = cache_dir("scan-registry");
+        let out = scratch_dir("scan-registry");
         let _ = std::fs::remove_dir_all(&out);
         let result = toolmark()
             .arg("scan")
@@ -93,7 +93,7 @@ fn extracted(path: &str) -> PathBuf {
             .arg(&image)
             .arg(&entry.address),
     );
-    let dest = cache_dir("scan-registry-hives").join(path.replace('/', "_"));
+    let dest = scratch_dir("scan-registry-hives").join(path.replace('/', "_"));
     std::fs::write(&dest, &out.stdout).unwrap();
     dest
 }
@@ -248,7 +248,7 @@ fn amcache_rows_equal_the_replayed_hive_as_hivex_lists_it() {
         Some(&read("Amcache.hve.LOG2")),
     )
     .unwrap();
-    let hive = cache_dir("scan-registry-hives").join("Amcache.recovered.hve");
+    let hive = scratch_dir("scan-registry-hives").join("Amcache.recovered.hve");
     std::fs::write(&hive, &recovered.bytes).unwrap();
     let files = hivexsh_ls(&hive, "Root\\InventoryApplicationFile");
     let apps = hivexsh_ls(&hive, "Root\\InventoryApplication");
@@ -575,7 +575,7 @@ print(json.dumps({"sid": sid, "exe": exe, "ran": iso(ran), "xp_ran": iso(xp_ran)
 
 #[test]
 fn a_triage_directory_with_crafted_hives() {
-    let dir = cache_dir("scan-registry-triage");
+    let dir = scratch_dir("scan-registry-triage");
     let _ = std::fs::remove_dir_all(&dir);
     let collection = dir.join("host1");
     std::fs::create_dir_all(&collection).unwrap();
@@ -745,7 +745,7 @@ fn registry_rows_reach_the_timeline_with_their_times() {
 /// of an empty table that reads as "no service installed".
 #[test]
 fn an_unreadable_subkey_list_is_an_error_not_an_empty_table() {
-    let root = cache_dir("scan-registry-damaged-services");
+    let root = scratch_dir("scan-registry-damaged-services");
     let _ = std::fs::remove_dir_all(&root);
     let config = root.join("host/Windows/System32/config");
     std::fs::create_dir_all(&config).unwrap();

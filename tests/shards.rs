@@ -33,7 +33,7 @@ fn scan(inputs: &[PathBuf], out: &Path, extra: &[&str]) -> std::process::Output 
 
 #[test]
 fn shards_merge_into_what_one_scan_writes() {
-    let root = cache_dir("shards").join("merge");
+    let root = scratch_dir("shards").join("merge");
     let _ = std::fs::remove_dir_all(&root);
     let mut inputs = triage_folders(&root.join("in"), &LOGS);
     inputs.push(built_images().join("triage-renamed"));
@@ -103,7 +103,7 @@ fn modified(path: &Path) -> std::time::SystemTime {
 
 #[test]
 fn a_killed_batch_resumes_without_rescanning_finished_images() {
-    let root = cache_dir("shards").join("resume");
+    let root = scratch_dir("shards").join("resume");
     let _ = std::fs::remove_dir_all(&root);
     let mut inputs = triage_folders(&root.join("in"), &LOGS[..1]);
     // The image to kill the batch in: big enough (two of the corpus host's logs,
@@ -204,7 +204,7 @@ fn the_kubernetes_manifests_are_valid_jobs() {
         String::from_utf8_lossy(&out.stderr)
     );
     // The check can fail: a misspelt field and a count that is not the Job's.
-    let broken = cache_dir("shards").join("broken-job.yaml");
+    let broken = scratch_dir("shards").join("broken-job.yaml");
     let text = std::fs::read_to_string(&manifests[0]).unwrap();
     for bad in [
         text.replace("restartPolicy:", "restartPolicyy:"),

@@ -202,7 +202,7 @@ fn start_cluster(dir: &Path) -> (Daemons, PathBuf) {
 
 #[test]
 fn a_slurm_job_array_and_its_dependent_merge_equal_one_scan() {
-    let work = cache_dir("slurm");
+    let work = scratch_dir("slurm");
     let _ = std::fs::remove_dir_all(&work);
     let mut inputs = triage_folders(
         &work.join("in"),

@@ -428,7 +428,7 @@ fn robustness_logs_yield_no_finding() {
 #[test]
 fn scanned_as_images_the_logs_yield_the_table() {
     let files = evtx_files(&attack_dir());
-    let root = common::cache_dir("attack-scan");
+    let root = common::scratch_dir("attack-scan");
     let _ = std::fs::remove_dir_all(&root);
     let inputs = root.join("inputs");
     for (n, path) in files.iter().enumerate() {

@@ -46,7 +46,7 @@ fn qemu_hash(image: &Path) -> (u64, String) {
         Some(other) => other,
         None => panic!("{}: no extension", image.display()),
     };
-    let out = cache_dir("vdisk-qemu").join(format!(
+    let out = scratch_dir("vdisk-qemu").join(format!(
         "{}.raw",
         image.file_name().unwrap().to_string_lossy()
     ));
@@ -269,7 +269,7 @@ fn tables(dir: &Path, name: &str) -> Vec<(String, Vec<Vec<String>>)> {
 
 #[test]
 fn scan_of_a_virtual_disk_equals_scan_of_its_raw_source() {
-    let out = cache_dir("vdisk-scan");
+    let out = scratch_dir("vdisk-scan");
     let raw = built_images().join("mbr-logical.raw");
     let vmdk = vdisks().join("stream.vmdk");
     let a = out.join("raw");
@@ -287,7 +287,7 @@ fn scan_of_a_virtual_disk_equals_scan_of_its_raw_source() {
 
 #[test]
 fn parents_are_only_looked_for_beside_the_image() {
-    let root = cache_dir("vdisk-confined");
+    let root = scratch_dir("vdisk-confined");
     let _ = std::fs::remove_dir_all(&root);
     let case = root.join("case");
     std::fs::create_dir_all(&case).unwrap();

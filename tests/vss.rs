@@ -29,7 +29,7 @@ struct Mount(PathBuf);
 
 impl Mount {
     fn new(image: &Path, offset: u64, name: &str) -> Mount {
-        let dir = cache_dir("vss-mounts").join(name);
+        let dir = scratch_dir("vss-mounts").join(name);
         let _ = Command::new("fusermount").arg("-u").arg(&dir).status();
         std::fs::create_dir_all(&dir).unwrap();
         run_ok(
@@ -232,7 +232,7 @@ fn scan_collects_the_chosen_snapshots_in_the_snapshot_column() {
         ("latest", vec!["", "2"]),
         ("none", vec![""]),
     ] {
-        let out = cache_dir("vss-scan").join(choice);
+        let out = scratch_dir("vss-scan").join(choice);
         let result = scan_into(
             std::slice::from_ref(&image),
             &out,

@@ -129,7 +129,7 @@ fn same_as_csv(name: &str, sheet: &Value, csv: &Path) -> usize {
 
 #[test]
 fn workbooks_hold_the_csv_tables_with_typed_times() {
-    let out = cache_dir("xlsx").join("out");
+    let out = scratch_dir("xlsx").join("out");
     let result = scan_into(&[root().join("samples/demo.E01")], &out, &["--xlsx"]);
     assert!(
         result.status.success(),

@@ -25,11 +25,107 @@ pub fn corpus() -> PathBuf {
     dir
 }
 
-/// Scratch space under target/ that survives between runs (a cache, not evidence).
+/// A cache under target/ that survives between runs (unpacked corpus samples), for
+/// inputs that are slow to make and read by many tests.
 pub fn cache_dir(name: &str) -> PathBuf {
     let dir = root().join("target").join(name);
     std::fs::create_dir_all(&dir).expect("create cache dir");
     dir
+}
+
+/// Scratch space for this test process's outputs: `target/scratch/NAME-PID`.
+///
+/// Outputs of whole-image scans are hundreds of MB each and a CI machine's disk is
+/// small, so every scratch directory of the process is removed when it exits; if any
+/// test panicked they are all kept to be looked at. The process id in the name keeps
+/// test processes that run at once (cargo nextest) out of each other's way.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    scratch::register_cleanup();
+    let dir = scratch::root().join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+mod scratch {
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Once;
+
+    static PANICKED: AtomicBool = AtomicBool::new(false);
+
+    extern "C" {
+        /// C library: runs `callback` when the process exits, which libtest's final
+        /// `process::exit` also does.
+        fn atexit(callback: extern "C" fn()) -> std::os::raw::c_int;
+    }
+
+    pub(super) fn root() -> PathBuf {
+        super::root().join("target/scratch")
+    }
+
+    /// The scratch directories of this process (`*-PID`).
+    fn own_dirs() -> Vec<PathBuf> {
+        let suffix = format!("-{}", std::process::id());
+        std::fs::read_dir(root())
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| {
+                path.file_name()
+                    .is_some_and(|n| n.to_string_lossy().ends_with(&suffix))
+            })
+            .collect()
+    }
+
+    extern "C" fn remove_unless_panicked() {
+        if PANICKED.load(Ordering::SeqCst) {
+            return;
+        }
+        for dir in own_dirs() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+
+    /// Once per process: clears directories an earlier process with the same id left
+    /// behind, notes any panic, and removes this process's directories at exit.
+    pub(super) fn register_cleanup() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            for stale in own_dirs() {
+                let _ = std::fs::remove_dir_all(stale);
+            }
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                PANICKED.store(true, Ordering::SeqCst);
+                previous(info);
+            }));
+            // SAFETY: registers a plain function with no captured state.
+            let status = unsafe { atexit(remove_unless_panicked) };
+            assert_eq!(status, 0, "atexit refused the scratch cleanup");
+        });
+    }
+}
+
+/// Writes `bytes` to a new file at `path`, leaving runs of zero blocks as holes, so
+/// edited copies of mostly empty disk images cost only their data on disk.
+pub fn write_sparse(path: &Path, bytes: &[u8]) {
+    let mut file = std::fs::File::create(path).expect("create sparse file");
+    copy_sparse(bytes, &mut file);
+}
+
+/// Copies `data` into `file` from its current end, seeking over all-zero 4 KiB blocks,
+/// and sets the file's length to cover the whole of `data`.
+fn copy_sparse(data: &[u8], file: &mut std::fs::File) {
+    use std::io::{Seek, SeekFrom, Write};
+    let start = file.stream_position().unwrap();
+    for block in data.chunks(4096) {
+        if block.iter().all(|&b| b == 0) {
+            file.seek(SeekFrom::Current(block.len() as i64)).unwrap();
+        } else {
+            file.write_all(block).expect("write sparse file");
+        }
+    }
+    file.set_len(start + data.len() as u64).unwrap();
 }
 
 /// The toolmark binary built for this test run.
@@ -106,14 +202,7 @@ pub fn unpacked_samples() -> Vec<PathBuf> {
                     let target = dest.join(format!("{stem}.raw"));
                     if !target.is_file() {
                         let tmp = dest.join(format!("{stem}.raw.partial"));
-                        let file = std::fs::File::create(&tmp).unwrap();
-                        let status = Command::new("gzip")
-                            .arg("-dc")
-                            .arg(&packed)
-                            .stdout(file)
-                            .status()
-                            .unwrap();
-                        assert!(status.success(), "gunzip {name}");
+                        gunzip_sparse(&packed, &tmp);
                         std::fs::rename(&tmp, &target).unwrap();
                     }
                     images.push(target);
@@ -134,6 +223,42 @@ pub fn unpacked_samples() -> Vec<PathBuf> {
             images
         })
         .clone()
+}
+
+/// Unpacks a gzip file with `gzip -dc`, leaving its zero blocks as holes (three of the
+/// corpus samples are 1 GiB volumes holding a few MB).
+fn gunzip_sparse(packed: &Path, dest: &Path) {
+    use std::io::Read;
+    let mut child = Command::new("gzip")
+        .arg("-dc")
+        .arg(packed)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run gzip");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut file = std::fs::File::create(dest).expect("create unpacked sample");
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let mut filled = 0;
+        while filled < buffer.len() {
+            match stdout
+                .read(&mut buffer[filled..])
+                .expect("read gzip output")
+            {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        if filled == 0 {
+            break;
+        }
+        copy_sparse(&buffer[..filled], &mut file);
+    }
+    assert!(
+        child.wait().unwrap().success(),
+        "gunzip {}",
+        packed.display()
+    );
 }
 
 /// Byte offset of the first NTFS volume, as `toolmark info --json` reports it.
