@@ -64,9 +64,10 @@ impl BatchReport {
     }
 }
 
-/// Expands the inputs: a triage directory (it has a `Windows` folder or a `$MFT`)
-/// is one input; any other directory stands for the images in it, first segments
-/// only.
+/// Expands the inputs: a triage directory (it has a `Windows` folder or a `$MFT`,
+/// or it holds event logs itself: one host's exported or copied logs) is one
+/// input; any other directory stands for the images and lone event logs in it,
+/// first segments only.
 pub fn expand_inputs(inputs: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for input in inputs {
@@ -90,7 +91,9 @@ fn is_triage_directory(dir: &Path) -> bool {
         .map(|entries| {
             entries.filter_map(Result::ok).any(|e| {
                 let name = e.file_name().to_string_lossy().to_ascii_lowercase();
-                name == "windows" || name == "$mft"
+                name == "windows"
+                    || name == "$mft"
+                    || (name.ends_with(".evtx") && e.path().is_file())
             })
         })
         .unwrap_or(false)
@@ -136,6 +139,14 @@ fn is_later_segment(path: &Path) -> bool {
 /// name), with anything but letters, digits, `-`, `_` and `.` replaced, never `.`
 /// or `..`, made unique within the batch.
 fn output_name(input: &Path, taken: &mut HashSet<String>) -> String {
+    // `.` or `dir/..` names no folder by itself: its real path does.
+    let resolved;
+    let input = if input.file_name().is_none() {
+        resolved = input.canonicalize().unwrap_or_else(|_| input.to_path_buf());
+        resolved.as_path()
+    } else {
+        input
+    };
     let raw = if input.is_dir() {
         input.file_name()
     } else {

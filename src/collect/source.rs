@@ -129,8 +129,33 @@ impl OpenFile {
 pub enum Source {
     /// An NTFS volume inside an image.
     Ntfs(Arc<Volume>),
-    /// A directory tree on the analyst's machine.
+    /// A directory tree on the analyst's machine: laid out like a volume, or a
+    /// folder of one host's event logs.
     Directory(PathBuf),
+    /// One event log given on its own (`toolmark scan Security.evtx`): the only
+    /// file of a volume that has nothing else.
+    LogFile(PathBuf),
+}
+
+/// Where Windows keeps its event logs (Vista and later, then the older folder).
+const WINDOWS_LOG_FOLDERS: [&str; 2] = ["Windows/System32/winevt/Logs", "Windows/System32/config"];
+
+/// `folder/name`, or `name` alone in the source's root folder (`""`).
+pub fn join(folder: &str, name: &str) -> String {
+    if folder.is_empty() {
+        name.to_string()
+    } else {
+        format!("{folder}/{name}")
+    }
+}
+
+/// True when `path` starts with an event log file's signature (`ElfFile\0`).
+pub fn is_event_log_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 8];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| &magic == b"ElfFile\0")
 }
 
 /// A directory's names.
@@ -166,6 +191,17 @@ impl std::fmt::Display for ListError {
 }
 
 impl Source {
+    /// The folders whose `*.evtx` files are the volume's event logs: Windows' own,
+    /// and for a directory also its root, where a folder of exported or copied
+    /// logs keeps them.
+    pub fn event_log_folders(&self) -> &'static [&'static str] {
+        match self {
+            Source::Ntfs(_) => &WINDOWS_LOG_FOLDERS,
+            Source::Directory(_) => &[WINDOWS_LOG_FOLDERS[0], WINDOWS_LOG_FOLDERS[1], ""],
+            Source::LogFile(_) => &[""],
+        }
+    }
+
     /// The names in `dir` (volume-relative, `/`-separated, any case), with the
     /// damage met in the directory's own index.
     pub fn list(&self, dir: &str) -> Result<Listing, ListError> {
@@ -221,6 +257,18 @@ impl Source {
                     problems: Vec::new(),
                 })
             }
+            Source::LogFile(path) => {
+                if !dir.trim_matches(['/', '\\']).is_empty() {
+                    return Err(absent(dir));
+                }
+                Ok(Listing {
+                    items: vec![DirItem {
+                        name: file_name(path),
+                        is_dir: false,
+                    }],
+                    problems: Vec::new(),
+                })
+            }
         }
     }
 
@@ -252,17 +300,16 @@ impl Source {
                 // Collections store `$J` of `$Extend/$UsnJrnl:$J` as a plain file.
                 let plain = path.replace(':', "_");
                 let resolved = resolve(root, path).or_else(|_| resolve(root, &plain))?;
-                let data =
-                    crate::evidence::open_plain_file(&resolved).map_err(ListError::damaged)?;
-                let length = data.len();
-                Ok(OpenFile {
-                    data,
-                    extents: vec![Extent {
-                        offset: 0,
-                        length,
-                        sparse: false,
-                    }],
-                })
+                open_whole(&resolved)
+            }
+            Source::LogFile(log) => {
+                if !path
+                    .trim_matches(['/', '\\'])
+                    .eq_ignore_ascii_case(&file_name(log))
+                {
+                    return Err(absent(path));
+                }
+                open_whole(log)
             }
         }
     }
@@ -280,6 +327,7 @@ impl Source {
                 }))
             }
             Source::Directory(_) => self.open_if_present("$MFT"),
+            Source::LogFile(_) => Ok(None),
         }
     }
 
@@ -303,6 +351,35 @@ impl Source {
             Err(e) => Err(e.message),
         }
     }
+}
+
+/// A plain file of the analyst's machine, all of it data.
+fn open_whole(path: &Path) -> Result<OpenFile, ListError> {
+    let data = crate::evidence::open_plain_file(path).map_err(ListError::damaged)?;
+    let length = data.len();
+    Ok(OpenFile {
+        data,
+        extents: vec![Extent {
+            offset: 0,
+            length,
+            sparse: false,
+        }],
+    })
+}
+
+/// The error for a path a source plainly does not have.
+fn absent(path: &str) -> ListError {
+    ListError {
+        message: format!("not found: {path}"),
+        absent: true,
+    }
+}
+
+/// The last component of a path given on the command line, as text.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Resolves a volume path under `root` case-insensitively, refusing anything that

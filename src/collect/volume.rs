@@ -11,7 +11,7 @@ use super::evtx::read_log;
 use super::mft::{directory_map, walk, DirectoryMap};
 use super::registry::{self, Hives};
 use super::rows;
-use super::source::Source;
+use super::source::{join, Source};
 use crate::evidence::{Holes, ReadAt, ReadSeekAdapter, Window};
 use crate::pipeline::{Progress, ScanOptions, Sinks};
 
@@ -66,7 +66,7 @@ pub fn collect_volume(
                     .items
                     .into_iter()
                     .filter(|i| !i.is_dir && i.name.to_ascii_lowercase().ends_with(ext))
-                    .map(|i| format!("{dir}/{}", i.name))
+                    .map(|i| join(dir, &i.name))
                     .collect()
             }
             Err(e) => {
@@ -78,16 +78,9 @@ pub fn collect_volume(
         }
     };
     if options.artifacts.evtx {
-        jobs.extend(
-            list("Windows/System32/winevt/Logs", ".evtx")
-                .into_iter()
-                .map(Job::EventLog),
-        );
-        jobs.extend(
-            list("Windows/System32/config", ".evtx")
-                .into_iter()
-                .map(Job::EventLog),
-        );
+        for folder in target.source.event_log_folders() {
+            jobs.extend(list(folder, ".evtx").into_iter().map(Job::EventLog));
+        }
     }
     if options.artifacts.prefetch {
         jobs.extend(

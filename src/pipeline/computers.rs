@@ -12,10 +12,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::collect::evtx::read_chunk;
-use crate::collect::source::Source;
-
-/// Where Windows keeps its event logs (the same folders the scan reads).
-const LOG_FOLDERS: [&str; 2] = ["Windows/System32/winevt/Logs", "Windows/System32/config"];
+use crate::collect::source::{join, Source};
 
 /// An event log's file header; its first chunk follows.
 const FILE_HEADER: u64 = 4096;
@@ -40,7 +37,7 @@ pub struct ComputerCount {
 pub fn sample(sources: &[&Source]) -> Vec<ComputerCount> {
     let mut counts: HashMap<String, u64> = HashMap::new();
     for source in sources {
-        for folder in LOG_FOLDERS {
+        for &folder in source.event_log_folders() {
             let Ok(listing) = source.list(folder) else {
                 continue;
             };
@@ -49,7 +46,7 @@ pub fn sample(sources: &[&Source]) -> Vec<ComputerCount> {
                 .iter()
                 .filter(|i| !i.is_dir && i.name.to_ascii_lowercase().ends_with(".evtx"))
             {
-                let Ok(file) = source.open(&format!("{folder}/{}", item.name)) else {
+                let Ok(file) = source.open(&join(folder, &item.name)) else {
                     continue;
                 };
                 let mut chunk = vec![0u8; CHUNK];

@@ -27,7 +27,7 @@ pub use sinks::{Drained, Sinks};
 
 use crate::collect::carve::{self, LiveRecords, Recovery};
 use crate::collect::registry::{self, HiveReplay, Hives, HostFacts, Wanted};
-use crate::collect::source::Source;
+use crate::collect::source::{is_event_log_file, Source};
 use crate::collect::volume::{collect_volume, Target};
 use crate::disk::shadow::Shadows;
 use crate::disk::{self, FsKind};
@@ -117,7 +117,8 @@ pub fn scan_image(
             .filter_map(|t| collect_volume(t, &out, options, &live, false, progress))
             .collect::<Vec<_>>(),
     );
-    if options.carve_all && !input.is_dir() {
+    // A lone event log is no image: its records were all read as the live log's.
+    if options.carve_all && !input.is_dir() && !is_event_log_file(input) {
         progress("carving the whole image".into());
         match Evidence::open(input) {
             Ok(evidence) => {
@@ -276,12 +277,19 @@ fn open_targets(
     report: &mut ImageReport,
     options: &ScanOptions,
 ) -> Result<Vec<Target>, String> {
-    if input.is_dir() {
-        report.container = "directory".into();
+    let loose = if input.is_dir() {
+        Some(("directory", Source::Directory(input.to_path_buf())))
+    } else if is_event_log_file(input) {
+        Some(("event_log", Source::LogFile(input.to_path_buf())))
+    } else {
+        None
+    };
+    if let Some((container, source)) = loose {
+        report.container = container.into();
         return Ok(vec![Target {
             label: "1".into(),
             snapshot: None,
-            source: Source::Directory(input.to_path_buf()),
+            source,
             hives: Hives::default(),
         }]);
     }
