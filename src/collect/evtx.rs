@@ -704,7 +704,12 @@ impl<'de> Visitor<'de> for FieldsSeed<'_> {
                     }
                 }
                 (_, Some(text)) => out.push((key.into_owned(), text)),
-                (_, None) => {}
+                // An element of attributes alone: each is a field `Element_Name`.
+                (_, None) => {
+                    for (name, text) in value.only_attributes {
+                        out.push((format!("{key}_{name}"), text));
+                    }
+                }
             }
         }
         if members && only_text {
@@ -780,6 +785,10 @@ struct Text {
     items: Option<Vec<String>>,
     /// The attributes asked for, in the order asked.
     attrs: [Option<String>; 2],
+    /// Every attribute, in order, when none were asked for and the element has
+    /// nothing else (`<EventAuxInfo ProcessName="mimikatz.exe"/>`): their values are
+    /// the element's whole content.
+    only_attributes: Vec<(String, String)>,
 }
 
 /// The text of a value; with attribute names (at most two), those attributes too.
@@ -850,7 +859,7 @@ impl<'de> Visitor<'de> for TextSeed {
                 "#attributes" => {
                     attributes = true;
                     if self.0.is_empty() {
-                        map.next_value::<IgnoredAny>()?;
+                        map.next_value_seed(AllAttrsSeed(&mut out.only_attributes))?;
                     } else {
                         map.next_value_seed(AttrsSeed(self.0, &mut out.attrs))?;
                     }
@@ -869,7 +878,37 @@ impl<'de> Visitor<'de> for TextSeed {
             None if attributes => None,
             None => Some("{}".into()),
         };
+        if out.text.is_some() {
+            out.only_attributes.clear();
+        }
         Ok(out)
+    }
+}
+
+/// Every attribute of an `#attributes` object, as text, in order.
+struct AllAttrsSeed<'a>(&'a mut Vec<(String, String)>);
+
+impl<'de> DeserializeSeed<'de> for AllAttrsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AllAttrsSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("attributes")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key_seed(Key)? {
+            let value = map.next_value_seed(TextSeed(&[]))?.text.unwrap_or_default();
+            self.0.push((key.into_owned(), value));
+        }
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
 }
 
