@@ -135,7 +135,7 @@ impl ScanOptions {
                 kinds.extend_from_slice(list);
             }
         };
-        add(a.evtx, &[K::Evtx]);
+        add(a.evtx, &[K::Evtx, K::Process]);
         add(a.prefetch, &[K::Prefetch]);
         add(a.mft, &[K::File, K::Mft]);
         add(a.usn, &[K::Usn]);

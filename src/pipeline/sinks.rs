@@ -141,7 +141,7 @@ impl<'a> Sinks<'a> {
         if let Some(matcher) = self
             .matcher
             .as_ref()
-            .filter(|m| m.wants_event(&record.channel, record.event_id))
+            .filter(|m| m.wants_event(&record.channel, record.event_id, &field))
         {
             matcher.observe(&Observation {
                 time: time.map(str::to_string),

@@ -214,6 +214,8 @@ name_enum! {
     ArtifactKind {
         /// An event log record.
         Evtx = "evtx",
+        /// Any event log record naming a program as the process that acted.
+        Process = "process",
         /// A Prefetch file (by file name).
         Prefetch = "prefetch",
         /// A registry key or value in an offline hive.
@@ -296,6 +298,15 @@ pub enum Artifact {
         /// Field name -> alternatives; every field must match one of its globs.
         fields: BTreeMap<String, Vec<Glob>>,
     },
+    /// Any event record, of any channel and event ID, whose acting process (the
+    /// one that started, ended, connected, opened, wrote or asked: `Image`,
+    /// `SourceImage`, `ProcessName`, `NewProcessName`, their parents, `Application`,
+    /// ...) is this program. A program that acted is a program that ran, whatever
+    /// event says so; names of targets (`TargetImage`, `TargetFilename`) never count.
+    Process {
+        /// Executable file-name glob.
+        exe: Glob,
+    },
     /// A Prefetch file name.
     Prefetch {
         /// File-name glob, e.g. `PSEXESVC.EXE-*.pf`.
@@ -370,6 +381,7 @@ impl Artifact {
     pub fn kind(&self) -> ArtifactKind {
         match self {
             Artifact::Evtx { .. } => ArtifactKind::Evtx,
+            Artifact::Process { .. } => ArtifactKind::Process,
             Artifact::Prefetch { .. } => ArtifactKind::Prefetch,
             Artifact::Registry { .. } => ArtifactKind::Registry,
             Artifact::File { .. } => ArtifactKind::File,
@@ -401,7 +413,8 @@ impl Artifact {
                 .collect(),
             Artifact::File { path } | Artifact::Mft { path } => vec![path],
             Artifact::Usn { name, .. } => vec![name],
-            Artifact::Amcache { exe }
+            Artifact::Process { exe }
+            | Artifact::Amcache { exe }
             | Artifact::Shimcache { exe }
             | Artifact::Bam { exe }
             | Artifact::Userassist { exe } => vec![exe],

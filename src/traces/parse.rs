@@ -204,7 +204,8 @@ fn key_rules(kind: ArtifactKind) -> (&'static [&'static str], &'static [&'static
         ArtifactKind::Registry => (&["hive", "key"], &["value", "data"]),
         ArtifactKind::File | ArtifactKind::Mft => (&["path"], &[]),
         ArtifactKind::Usn => (&["name"], &["reasons"]),
-        ArtifactKind::Amcache
+        ArtifactKind::Process
+        | ArtifactKind::Amcache
         | ArtifactKind::Shimcache
         | ArtifactKind::Bam
         | ArtifactKind::Userassist => (&["exe"], &[]),
@@ -534,6 +535,9 @@ impl Checker<'_> {
                     reasons,
                 }
             }
+            ArtifactKind::Process => Artifact::Process {
+                exe: self.glob(t.exe.as_ref()?, "exe")?,
+            },
             ArtifactKind::Amcache => Artifact::Amcache {
                 exe: self.glob(t.exe.as_ref()?, "exe")?,
             },

@@ -12,6 +12,7 @@ use super::*;
 /// The artifact kinds the brief lists as collectable.
 const COLLECTABLE: &[&str] = &[
     "evtx",
+    "process",
     "prefetch",
     "registry",
     "file",
@@ -182,7 +183,8 @@ fn every_sheet_tool_has_rules_with_an_anchor() {
 /// Every trace's `sheet` citation names an item of the same tool in the facts file,
 /// from that sheet, on the same host, of the same artifact kind (a `service` trace
 /// restates a 7045 item) and, for events, with the same event ID. Traces without a
-/// citation are our additions (with a `note`) or execution-artifact traces.
+/// citation are our additions (with a `note`) or execution-artifact and acting-process
+/// traces derived from the tool's executables.
 #[test]
 fn sheet_citations_resolve_to_the_items_they_restate() {
     let (facts, kb) = (facts(), kb());
@@ -194,7 +196,7 @@ fn sheet_citations_resolve_to_the_items_they_restate() {
             if t.sheet.is_empty() {
                 let derived = matches!(
                     kind,
-                    "prefetch" | "amcache" | "shimcache" | "bam" | "userassist"
+                    "prefetch" | "amcache" | "shimcache" | "bam" | "userassist" | "process"
                 );
                 assert!(
                     t.note.is_some() || derived,

@@ -107,6 +107,31 @@ fn original_name_matches(exe: &Glob, original: Option<&str>) -> bool {
     }
 }
 
+/// The fields in which events of every channel name the process that acted, or its
+/// parent (which ran too). Targets of the action are deliberately absent.
+pub(crate) const ACTING_PROCESS_FIELDS: &[&str] = &[
+    "Image",
+    "SourceImage",
+    "ParentImage",
+    "NewProcessName",
+    "ProcessName",
+    "ParentProcessName",
+    "CallerProcessName",
+    "Application",
+    "EventAuxInfo_ProcessName",
+];
+
+/// The file names of the acting processes an event names, through `field`.
+pub(crate) fn acting_programs<'v>(
+    field: impl Fn(&str) -> Option<&'v str>,
+) -> impl Iterator<Item = &'v str> {
+    ACTING_PROCESS_FIELDS
+        .iter()
+        .filter_map(move |name| field(name))
+        .map(|value| file_name(value.trim()))
+        .filter(|name| !name.is_empty())
+}
+
 /// Whether `artifact` (placeholders already resolved) accepts `observation`.
 pub(crate) fn matches(artifact: &Artifact, observation: &Observation) -> bool {
     if !observation.kinds().contains(&artifact.kind()) {
@@ -133,6 +158,19 @@ pub(crate) fn matches(artifact: &Artifact, observation: &Observation) -> bool {
                         .filter(|(n, _)| n.eq_ignore_ascii_case(name))
                         .any(|(_, v)| field_matches(globs, v))
                 })
+        }
+        (Artifact::Process { exe }, Observed::Event { fields, .. }) => {
+            let field = |name: &str| {
+                fields
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.as_str())
+            };
+            // A process start's PE name (Sysmon 1) finds a renamed copy; other
+            // events' `OriginalFileName` is a loaded module's, not the process's.
+            acting_programs(field).any(|program| exe.matches(program))
+                || (field("CommandLine").is_some()
+                    && original_name_matches(exe, field("OriginalFileName")))
         }
         (Artifact::Prefetch { pattern }, Observed::Prefetch { file_name, .. }) => {
             pattern.matches(file_name)
@@ -263,6 +301,7 @@ pub(crate) fn resolve(artifact: &Artifact, exe: &str) -> Artifact {
             name: r(name),
             reasons: reasons.clone(),
         },
+        Artifact::Process { exe } => Artifact::Process { exe: r(exe) },
         Artifact::Amcache { exe } => Artifact::Amcache { exe: r(exe) },
         Artifact::Shimcache { exe } => Artifact::Shimcache { exe: r(exe) },
         Artifact::Bam { exe } => Artifact::Bam { exe: r(exe) },
@@ -308,6 +347,7 @@ pub(crate) fn describe(artifact: &Artifact) -> String {
             }
             text
         }
+        Artifact::Process { exe } => format!("evtx any event whose acting process is {exe}"),
         Artifact::Usn { name, reasons } if !reasons.is_empty() => {
             format!("usn {name} ({})", reasons.join("|"))
         }
@@ -376,6 +416,117 @@ mod original_name_tests {
                 original_name: None,
                 ..
             }
+        ));
+    }
+}
+
+#[cfg(test)]
+mod acting_process_tests {
+    use super::*;
+    use crate::traces::matcher::observation::Reference;
+
+    fn event(channel: &str, event_id: u32, fields: &[(&str, &str)]) -> Observation {
+        Observation {
+            time: None,
+            reference: Reference::default(),
+            observed: Observed::Event {
+                channel: channel.into(),
+                event_id,
+                fields: fields
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_process_trace_takes_the_acting_program_of_any_event_and_never_a_target() {
+        let trace = Artifact::Process {
+            exe: Glob::new("mimikatz.exe").unwrap(),
+        };
+        let sysmon = "Microsoft-Windows-Sysmon/Operational";
+        // Sysmon 10: mimikatz opened lsass.
+        assert!(matches(
+            &trace,
+            &event(
+                sysmon,
+                10,
+                &[
+                    ("SourceImage", "C:\\t\\mimikatz.exe"),
+                    ("TargetImage", "C:\\Windows\\system32\\lsass.exe")
+                ]
+            )
+        ));
+        // ... but a process opening mimikatz is not mimikatz acting.
+        assert!(!matches(
+            &trace,
+            &event(
+                sysmon,
+                10,
+                &[
+                    ("SourceImage", "C:\\Windows\\explorer.exe"),
+                    ("TargetImage", "C:\\t\\mimikatz.exe")
+                ]
+            )
+        ));
+        // A browser writing mimikatz.exe to disk: the file is a target.
+        assert!(!matches(
+            &trace,
+            &event(
+                sysmon,
+                11,
+                &[
+                    ("Image", "C:\\Program Files\\browser.exe"),
+                    ("TargetFilename", "C:\\Users\\u\\Downloads\\mimikatz.exe")
+                ]
+            )
+        ));
+        // CAPI2 70 names the process in an attribute; Security 5156 by device path.
+        assert!(matches(
+            &trace,
+            &event(
+                "Microsoft-Windows-CAPI2/Operational",
+                70,
+                &[("EventAuxInfo_ProcessName", "mimikatz.exe")]
+            )
+        ));
+        assert!(matches(
+            &trace,
+            &event(
+                "Security",
+                5156,
+                &[(
+                    "Application",
+                    "\\device\\harddiskvolume2\\temp\\MIMIKATZ.EXE"
+                )]
+            )
+        ));
+        // A renamed copy, by the PE name its start records; a loaded module's PE
+        // name (Sysmon 7 has no command line) is not the process's.
+        assert!(matches(
+            &trace,
+            &event(
+                sysmon,
+                1,
+                &[
+                    ("Image", "C:\\t\\m.exe"),
+                    ("CommandLine", "m.exe"),
+                    ("OriginalFileName", "mimikatz.exe")
+                ]
+            )
+        ));
+        assert!(!matches(
+            &trace,
+            &event(
+                sysmon,
+                7,
+                &[
+                    ("Image", "C:\\t\\other.exe"),
+                    ("ImageLoaded", "C:\\t\\m.dll"),
+                    ("OriginalFileName", "mimikatz.exe")
+                ]
+            )
         ));
     }
 }

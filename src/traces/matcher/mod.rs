@@ -37,7 +37,7 @@ pub use profile::{audit_subcategory, ChannelProfile, HostProfile, LogClear, SYSM
 use super::{Artifact, ArtifactKind, Category, Glob, KnowledgeBase, Logging, Role, Strength, Tool};
 use crate::facts::{self, FactKind};
 use fact_trace::{describe_unless, FactTrace};
-use matching::{describe, excluded, matches, resolve};
+use matching::{acting_programs, describe, excluded, matches, resolve};
 
 /// Supporting records count when this close (either side) to an anchor hit.
 pub const WINDOW_SECONDS: i64 = 600;
@@ -302,6 +302,9 @@ pub struct Matcher<'a> {
     index: HashMap<Key, Vec<TraceId>>,
     /// Every USN trace (matched through the name cache).
     usn_traces: Vec<TraceId>,
+    /// The programs `process` traces look for, once each: an event whose acting
+    /// process is none of them needs no observation for those traces.
+    process_programs: Vec<Glob>,
     usn_cache: Mutex<HashMap<String, Vec<TraceId>>>,
     hits: Mutex<Hits>,
 }
@@ -320,9 +323,17 @@ impl<'a> Matcher<'a> {
         }
         let mut index: HashMap<Key, Vec<TraceId>> = HashMap::new();
         let mut usn_traces = Vec::new();
+        let mut process_programs: Vec<Glob> = Vec::new();
         for (p, plan) in plans.iter().enumerate() {
             for (t, trace) in plan.traces.iter().enumerate() {
                 let id = (p as u32, t as u32);
+                for resolved in &trace.resolved {
+                    if let Artifact::Process { exe } = resolved {
+                        if !process_programs.iter().any(|g| g.as_str() == exe.as_str()) {
+                            process_programs.push(exe.clone());
+                        }
+                    }
+                }
                 if matches!(trace.artifact, Artifact::Usn { .. }) {
                     usn_traces.push(id);
                     continue;
@@ -349,18 +360,27 @@ impl<'a> Matcher<'a> {
             plans,
             index,
             usn_traces,
+            process_programs,
             usn_cache: Mutex::new(HashMap::new()),
             hits: Mutex::new(hits),
         }
     }
 
-    /// Whether any trace looks at this event: callers skip building an observation
-    /// for the others.
-    pub fn wants_event(&self, channel: &str, event_id: u32) -> bool {
+    /// Whether any trace looks at this event (`field` looks its fields up by name):
+    /// callers skip building an observation for the others.
+    pub fn wants_event<'v>(
+        &self,
+        channel: &str,
+        event_id: u32,
+        field: &dyn Fn(&str) -> Option<&'v str>,
+    ) -> bool {
         self.index
             .contains_key(&Key::Raw(ArtifactKind::Evtx, event_id))
             || facts::witness(channel, event_id)
                 .is_some_and(|w| self.index.contains_key(&Key::Fact(w.kind)))
+            || (!self.process_programs.is_empty()
+                && acting_programs(field)
+                    .any(|program| self.process_programs.iter().any(|g| g.matches(program))))
     }
 
     /// Compares one observation with every trace that could accept it and keeps it
@@ -417,7 +437,13 @@ impl<'a> Matcher<'a> {
         };
         let mut out: Vec<TraceId> = Vec::new();
         for kind in observation.kinds() {
-            if let Some(ids) = self.index.get(&Key::Raw(*kind, event_id)) {
+            // Only event traces are indexed by event ID.
+            let id = if *kind == ArtifactKind::Evtx {
+                event_id
+            } else {
+                0
+            };
+            if let Some(ids) = self.index.get(&Key::Raw(*kind, id)) {
                 out.extend(ids.iter().filter(|id| accepts(id)));
             }
         }
@@ -743,7 +769,12 @@ fn count(traces: &[Prepared], keep: impl Fn(&Prepared) -> bool) -> usize {
 /// Why `trace` could be absent on a host with `profile`.
 fn missing_reason(trace: &Prepared, profile: &HostProfile) -> MissingReason {
     let Artifact::Evtx { channel, .. } = trace.artifact else {
-        return if profile.has_collected(trace.artifact.kind()) {
+        // Any event of any log may name an acting process.
+        let kind = match trace.artifact.kind() {
+            ArtifactKind::Process => ArtifactKind::Evtx,
+            kind => kind,
+        };
+        return if profile.has_collected(kind) {
             MissingReason::NotFound
         } else {
             MissingReason::ArtifactNotCollected

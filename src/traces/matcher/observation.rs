@@ -151,7 +151,7 @@ impl Observation {
     /// The knowledge-base artifact kinds this observation can satisfy.
     pub fn kinds(&self) -> &'static [ArtifactKind] {
         match &self.observed {
-            Observed::Event { .. } => &[ArtifactKind::Evtx],
+            Observed::Event { .. } => &[ArtifactKind::Evtx, ArtifactKind::Process],
             Observed::Prefetch { .. } => &[ArtifactKind::Prefetch],
             Observed::File {
                 allocated: true, ..

@@ -708,8 +708,19 @@ def drop_supersets(traces):
     return keep
 
 
+# Programs Windows ships: they act for many reasons, so an event naming one as the acting
+# process says nothing about the tool (its own traces say how it was used).
+WINDOWS_PROGRAMS = {
+    "at.exe", "bitsadmin.exe", "cmd.exe", "csvde.exe", "dcdiag.exe", "dsquery.exe", "klist.exe",
+    "ldifde.exe", "mstsc.exe", "net.exe", "net1.exe", "nltest.exe", "ntdsutil.exe", "powershell.exe",
+    "rdpclip.exe", "schtasks.exe", "sdbinst.exe", "tstheme.exe", "vssadmin.exe", "wevtutil.exe",
+    "winrs.exe", "winrshost.exe", "wmic.exe", "wmiprvse.exe", "wsmprovhost.exe",
+}
+
+
 def execution_traces(tool, cfg, existing):
-    """Program-execution records (Prefetch, Amcache, ShimCache, BAM, UserAssist) for each executable."""
+    """Program-execution records (Prefetch, Amcache, ShimCache, BAM, UserAssist) for each executable,
+    and for a tool's own programs that Windows does not ship, any event naming one as the acting process."""
     out = []
     uses_placeholder = any("{exe}" in v or "{path}" in v for t in existing for v in values_of(t))
     names = [(n, r, s) for n, r, s in cfg["exes"]]
@@ -725,6 +736,8 @@ def execution_traces(tool, cfg, existing):
             out.append({"role": role, "strength": strength, "logging": "default", "artifact": "prefetch", "pattern": pf})
         for art in ("amcache", "shimcache", "bam", "userassist"):
             out.append({"role": role, "strength": strength, "logging": "default", "artifact": art, "exe": name})
+        if specific and name != "{exe}" and name not in WINDOWS_PROGRAMS:
+            out.append({"role": role, "strength": "anchor", "logging": "default", "artifact": "process", "exe": name})
     return out
 
 
