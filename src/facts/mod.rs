@@ -80,6 +80,8 @@ const SYSTEM: &str = "system";
 const SYSMON: &str = "microsoft-windows-sysmon/operational";
 const TASK_SCHEDULER: &str = "microsoft-windows-taskscheduler/operational";
 const POWERSHELL: &str = "microsoft-windows-powershell/operational";
+/// The classic log every Windows PowerShell (2.0 to 5.1) writes, whatever the policy.
+const CLASSIC_POWERSHELL: &str = "windows powershell";
 const WINRM: &str = "microsoft-windows-winrm/operational";
 
 /// A WinRM/Operational event the client side writes (session created, request sent,
@@ -315,6 +317,21 @@ pub const EVENT_FACTS: &[Witness] = &[
         kind: FactKind::ScriptBlock,
         fields: &[("Payload", "text")],
     },
+    // The classic log: 400 (an engine started) says which host application with
+    // which command line, in a `HostApplication=` line of its third data item;
+    // 800 (pipeline execution) holds the commands run.
+    Witness {
+        channel: CLASSIC_POWERSHELL,
+        event_id: 400,
+        kind: FactKind::ProcessStart,
+        fields: &[("Data_3", HOST_DETAILS)],
+    },
+    Witness {
+        channel: CLASSIC_POWERSHELL,
+        event_id: 800,
+        kind: FactKind::ScriptBlock,
+        fields: &[("Data", "text")],
+    },
     winrm_client(2),
     winrm_client(6),
     winrm_client(10),
@@ -328,6 +345,28 @@ pub const EVENT_FACTS: &[Witness] = &[
     winrm_client(143),
     winrm_client(166),
 ];
+
+/// The classic PowerShell log's block of `Name=value` lines about the host, from
+/// which the command line and image are taken.
+const HOST_DETAILS: &str = "host_details";
+
+/// The value of the `HostApplication=` line of a classic PowerShell detail block.
+fn host_application(details: &str) -> Option<&str> {
+    details
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("HostApplication="))
+        .map(str::trim)
+        .find(|value| !value.is_empty())
+}
+
+/// The program a command line starts: its first word, unquoted.
+fn program_of(command_line: &str) -> &str {
+    let line = command_line.trim_start();
+    match line.strip_prefix('"') {
+        Some(rest) => rest.split('"').next().unwrap_or(rest),
+        None => line.split_whitespace().next().unwrap_or(line),
+    }
+}
 
 /// Canonical fields whose text may carry an encoded command.
 const DECODED_FIELDS: &[&str] = &["command_line", "text"];
@@ -375,6 +414,18 @@ impl<'o> Fact<'o> {
             .map(|(_, v)| v.as_ref())
     }
 
+    /// Adds the command line and image a classic PowerShell detail block names.
+    fn with_host_application(mut self) -> Self {
+        let Some(command_line) = self.get(HOST_DETAILS).and_then(host_application) else {
+            return self;
+        };
+        let command_line = command_line.to_string();
+        let image = program_of(&command_line).to_string();
+        self.fields.push(("command_line", Cow::Owned(command_line)));
+        self.fields.push(("image", Cow::Owned(image)));
+        self
+    }
+
     /// Adds the decoded forms of command lines and scripts.
     fn with_decoded(mut self) -> Self {
         let mut extra = Vec::new();
@@ -409,6 +460,7 @@ pub fn of(observed: &Observed) -> Option<Fact<'_>> {
                         .map(|(n, v)| (canonical(w, n), Cow::Borrowed(v.as_str())))
                         .collect(),
                 }
+                .with_host_application()
                 .with_decoded(),
             )
         }
@@ -461,6 +513,38 @@ mod tests {
         assert_eq!(a.kind, FactKind::ProcessStart);
         assert_eq!(a, b);
         assert_eq!(a.get("image"), Some("C:\\x\\p.exe"));
+    }
+
+    #[test]
+    fn the_classic_powershell_log_gives_the_host_command_line_and_the_pipeline_text() {
+        let details = "\tNewEngineState=Available\r\n\tSequenceNumber=13\r\n\tHostName=ConsoleHost\r\n\tHostApplication=\"C:\\Windows\\powershell.exe\" -nop -c Invoke-Mimikatz\r\n\tEngineVersion=5.1\r\n";
+        let start = event(
+            "Windows PowerShell",
+            400,
+            &[
+                ("Data", "Available"),
+                ("Data_2", "None"),
+                ("Data_3", details),
+            ],
+        );
+        let fact = of(&start).unwrap();
+        assert_eq!(fact.kind, FactKind::ProcessStart);
+        assert_eq!(
+            fact.get("command_line"),
+            Some("\"C:\\Windows\\powershell.exe\" -nop -c Invoke-Mimikatz")
+        );
+        assert_eq!(fact.get("image"), Some("C:\\Windows\\powershell.exe"));
+        let pipeline = event(
+            "Windows PowerShell",
+            800,
+            &[("Data", "Get-ADUser -Filter *"), ("Data_2", details)],
+        );
+        let fact = of(&pipeline).unwrap();
+        assert_eq!(fact.kind, FactKind::ScriptBlock);
+        assert_eq!(fact.get("text"), Some("Get-ADUser -Filter *"));
+        // An engine start without the line gives no invented command line.
+        let bare = event("Windows PowerShell", 400, &[("Data_3", "\tHostName=X\r\n")]);
+        assert_eq!(of(&bare).unwrap().get("command_line"), None);
     }
 
     #[test]
