@@ -222,19 +222,14 @@ fn journal_records(image: &Path, span: std::ops::Range<u64>) -> (usize, Vec<Stri
     (records, holes.take_lost())
 }
 
-/// A chunk stored uncompressed carries an Adler-32 the `ewf` crate does not check:
-/// one flipped byte in it must be a read error naming the chunk, never evidence.
-/// The E01 is made by ewfacquire without compression from a small NTFS image.
-#[test]
-fn an_uncompressed_chunk_with_a_bad_checksum_is_an_error() {
-    let dir = scratch_dir("ewf-chunk-damage").join("uncompressed");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+/// An E01 of a small NTFS image made by ewfacquire (`compression`: `none` or
+/// `fast`) under `dir`: the media's bytes and the segment's path.
+fn acquire(dir: &Path, compression: &str) -> (Vec<u8>, PathBuf) {
     let raw = dir.join("raw");
     std::fs::copy(corpus().join("images/ntfs-crate/testfs1"), &raw).unwrap();
     let made = oracle("ewfacquire", "ewf-tools")
-        .args(["-u", "-q", "-f", "encase6", "-c", "none", "-t"])
-        .arg(dir.join("plain"))
+        .args(["-u", "-q", "-f", "encase6", "-c", compression, "-t"])
+        .arg(dir.join(compression))
         .arg(&raw)
         .output()
         .unwrap();
@@ -243,8 +238,45 @@ fn an_uncompressed_chunk_with_a_bad_checksum_is_an_error() {
         "{}",
         String::from_utf8_lossy(&made.stderr)
     );
-    let plain = dir.join("plain.E01");
-    let media = std::fs::read(&raw).unwrap();
+    let segment = dir.join(format!("{compression}.E01"));
+    let clean = toolmark().arg("verify").arg(&segment).output().unwrap();
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+    (std::fs::read(&raw).unwrap(), segment)
+}
+
+/// `toolmark verify` of `segment` written as `bytes`: it must exit 2 naming chunk
+/// `chunk` and saying `why`.
+fn assert_verify_names(dir: &Path, bytes: &[u8], chunk: u64, why: &str) {
+    let bad = dir.join("bad.E01");
+    std::fs::write(&bad, bytes).unwrap();
+    let out = toolmark().arg("verify").arg(&bad).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("E01 chunk {chunk} ")) && stderr.contains(why),
+        "{stderr}"
+    );
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = scratch_dir("ewf-chunk-damage").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A chunk stored uncompressed carries an Adler-32 the `ewf` crate does not check:
+/// one flipped byte in it must be a read error naming the chunk, never evidence.
+/// The E01 is made by ewfacquire without compression from a small NTFS image.
+#[test]
+fn an_uncompressed_chunk_with_a_bad_checksum_is_an_error() {
+    let dir = fresh_dir("uncompressed");
+    let (media, plain) = acquire(&dir, "none");
     let mut segment = std::fs::read(&plain).unwrap();
     // The first chunk whose bytes occur once in the segment: that is where it is stored.
     let (chunk, at) = (1..media.len() / CHUNK as usize)
@@ -255,21 +287,37 @@ fn an_uncompressed_chunk_with_a_bad_checksum_is_an_error() {
             (!again && data.iter().any(|&b| b != 0)).then_some((c as u64, first))
         })
         .expect("a chunk stored uncompressed");
-    let clean = toolmark().arg("verify").arg(&plain).output().unwrap();
-    assert_eq!(
-        clean.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&clean.stderr)
-    );
     segment[at + 1000] ^= 0xFF;
-    let bad = dir.join("bad.E01");
-    std::fs::write(&bad, &segment).unwrap();
-    let out = toolmark().arg("verify").arg(&bad).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains(&format!("E01 chunk {chunk} ")) && stderr.contains("Adler-32"),
-        "{stderr}"
-    );
+    assert_verify_names(&dir, &segment, chunk, "Adler-32");
+}
+
+/// A compressed chunk whose zlib stream is valid but ends after 100 bytes: the
+/// `ewf` crate would serve those bytes and 32 668 zeros. It must be a read error
+/// naming the chunk. The stream is written by hand (one stored deflate block) over
+/// the chunk's stored bytes, whose place the chunk table gives.
+#[test]
+fn a_compressed_chunk_that_inflates_short_is_an_error() {
+    let dir = fresh_dir("compressed");
+    let (media, packed) = acquire(&dir, "fast");
+    let reader = ewf::EwfReader::open(&packed).unwrap();
+    let chunk = (1..media.len() as u64 / CHUNK)
+        .find(|&c| {
+            let (_, size, compressed, _) = reader.debug_chunk(c as usize).unwrap();
+            compressed && size > 120
+        })
+        .expect("a compressed chunk with room for the short stream");
+    let (offset, _, _, _) = reader.debug_chunk(chunk as usize).unwrap();
+    drop(reader);
+    let payload = [b'A'; 100];
+    let mut stream = vec![0x78, 0x01, 0x01, 100, 0, !100u8, 0xFF];
+    stream.extend_from_slice(&payload);
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &payload {
+        a = (a + u32::from(byte)) % 65521;
+        b = (b + a) % 65521;
+    }
+    stream.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut segment = std::fs::read(&packed).unwrap();
+    segment[offset as usize..][..stream.len()].copy_from_slice(&stream);
+    assert_verify_names(&dir, &segment, chunk, "inflates to 100 bytes");
 }
