@@ -8,11 +8,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::damage::{assert_contained, measured_scan, table_rows, Lost, Scan};
 use common::*;
 use toolmark::evidence::{Evidence, ReadAt, Window};
 use toolmark::ntfs::Volume;
@@ -30,63 +30,11 @@ fn damaged_copy(name: &str, edit: impl FnOnce(&mut Vec<u8>, u64)) -> PathBuf {
     path
 }
 
-struct Scan {
-    code: Option<i32>,
-    took: Duration,
-    /// Peak resident set of the scan, KiB (from /usr/bin/time -v).
-    max_rss_kib: u64,
-    dir: PathBuf,
-}
-
 fn scan(image: &Path, name: &str, extra: &[&str]) -> Scan {
-    // One scan at a time, so their times compare.
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let out = scratch_dir("damage").join(format!("out-{name}"));
-    let _ = std::fs::remove_dir_all(&out);
-    let started = Instant::now();
-    let result = std::process::Command::new("/usr/bin/time")
-        .arg("-v")
-        .arg(env!("CARGO_BIN_EXE_toolmark"))
-        .arg("scan")
-        .arg(image)
-        .arg("-o")
-        .arg(&out)
-        .args(["-q", "--jobs", "2", "--artifacts", ARTIFACTS])
-        .args(extra)
-        .output()
-        .unwrap();
-    let took = started.elapsed();
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-    let max_rss_kib = stderr
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    let stem = image.file_stem().unwrap().to_string_lossy().into_owned();
-    eprintln!(
-        "{name}: exit {:?} in {took:?}, peak RSS {} MiB",
-        result.status.code(),
-        max_rss_kib / 1024
-    );
-    Scan {
-        code: result.status.code(),
-        took,
-        max_rss_kib,
-        dir: out.join(stem),
-    }
-}
-
-/// Rows per value of `column` in `table`.
-fn rows_by(dir: &Path, table: &str, column: &str) -> BTreeMap<String, usize> {
-    let (header, rows) = read_csv(&dir.join(format!("{table}.csv")));
-    let at = header.iter().position(|h| h == column).unwrap();
-    let mut counts = BTreeMap::new();
-    for row in rows {
-        *counts.entry(row[at].clone()).or_default() += 1;
-    }
-    counts
+    let mut args = vec!["--artifacts", ARTIFACTS];
+    args.extend_from_slice(extra);
+    measured_scan(image, &out, &args)
 }
 
 fn errors(dir: &Path) -> Vec<Vec<String>> {
@@ -102,27 +50,6 @@ fn clean() -> &'static Scan {
         assert_eq!(s.code, Some(0), "the clean disk scans without errors");
         s
     })
-}
-
-/// Asserts the cost promise: time under twice the clean scan's (plus a second of
-/// slack for a loaded machine) and memory under twice its peak plus 64 MiB.
-fn assert_costs_little(name: &str, damaged: &Scan) {
-    let clean = clean();
-    let slack = Duration::from_secs(1);
-    assert!(
-        damaged.took < clean.took * 2 + slack,
-        "{name}: {:?} against a clean {:?}",
-        damaged.took,
-        clean.took
-    );
-    if clean.max_rss_kib > 0 {
-        assert!(
-            damaged.max_rss_kib < clean.max_rss_kib * 2 + 64 * 1024,
-            "{name}: peak {} KiB against a clean {} KiB",
-            damaged.max_rss_kib,
-            clean.max_rss_kib
-        );
-    }
 }
 
 /// Where `path`'s MFT record lies in the raw image, and the offset of its unnamed
@@ -177,27 +104,7 @@ fn first_lcn(image: &[u8], volume_offset: u64, path: &str) -> u64 {
 }
 
 const LOG: &str = "Windows/System32/winevt/Logs/Application.evtx";
-
-/// Every events file but the damaged one keeps its rows; the damaged one is named
-/// in errors.csv.
-fn assert_only_log_lost(name: &str, damaged: &Scan) {
-    assert_eq!(damaged.code, Some(2), "{name}: a loss is exit 2");
-    let mut before = rows_by(&clean().dir, "evtx", "file");
-    let mut after = rows_by(&damaged.dir, "evtx", "file");
-    before.remove(LOG);
-    after.remove(LOG);
-    assert_eq!(before, after, "{name}: other logs untouched");
-    assert_eq!(
-        rows_by(&clean().dir, "prefetch", "path"),
-        rows_by(&damaged.dir, "prefetch", "path"),
-        "{name}: Prefetch untouched"
-    );
-    let errors = errors(&damaged.dir);
-    assert!(
-        errors.iter().any(|e| e[2] == LOG),
-        "{name}: {LOG} not in errors.csv: {errors:?}"
-    );
-}
+const HIVE: &str = "Windows/System32/config/SOFTWARE";
 
 /// A data run claiming 2^24 - 1 clusters (64 GiB, 200 times the volume) at the
 /// log's real place: more than the volume holds, an error for that file and
@@ -212,8 +119,7 @@ fn a_run_longer_than_the_volume_costs_only_its_file() {
         rewrite_runs(image, offset, LOG, &runs, None);
     });
     let damaged = scan(&image, "huge-run", &["--hash"]);
-    assert_costs_little("huge-run", &damaged);
-    assert_only_log_lost("huge-run", &damaged);
+    assert_contained("huge-run", clean(), &damaged, Lost::Files(&[LOG]));
 }
 
 /// The same run marked sparse, and the file's sizes set to its 1 PiB: nothing of it
@@ -227,8 +133,7 @@ fn a_sparse_petabyte_is_neither_read_nor_hashed() {
         rewrite_runs(image, offset, LOG, &runs, Some((1u64 << 38) * 4096));
     });
     let damaged = scan(&image, "sparse-run", &["--hash"]);
-    assert_costs_little("sparse-run", &damaged);
-    assert_only_log_lost("sparse-run", &damaged);
+    assert_contained("sparse-run", clean(), &damaged, Lost::Files(&[LOG]));
     let errors = errors(&damaged.dir);
     assert!(
         errors.iter().any(|e| e[2] == LOG && e[3] == "hash"),
@@ -236,28 +141,77 @@ fn a_sparse_petabyte_is_neither_read_nor_hashed() {
     );
 }
 
-/// A log whose stated size is 8 GiB while its runs map its real 1 MiB: the reader
-/// stops at the data, every record is still read, and the size is named.
-#[test]
-fn a_stated_size_beyond_the_data_is_not_walked() {
-    let image = damaged_copy("huge-size", |image, offset| {
-        let (_, attr) = data_attribute(image, offset, LOG);
-        let size = 1_118_208u64 + (8u64 << 30);
+/// A file whose stated size is 8 GiB beyond what its runs map: the reader stops
+/// at the data, every record is still read, and the size is named.
+fn assert_stated_size_not_walked(path: &str, name: &str, table: &str) {
+    let image = damaged_copy(name, |image, offset| {
+        let (_, attr) = data_attribute(image, offset, path);
+        let real = u64::from_le_bytes(image[attr + 0x30..attr + 0x38].try_into().unwrap());
+        let size = real + (8u64 << 30);
         for field in [0x28, 0x30] {
             image[attr + field..attr + field + 8].copy_from_slice(&size.to_le_bytes());
         }
     });
-    let damaged = scan(&image, "huge-size", &["--hash"]);
-    assert_costs_little("huge-size", &damaged);
-    assert_eq!(damaged.code, Some(2), "the edited size is reported");
-    assert_eq!(
-        rows_by(&clean().dir, "evtx", "file"),
-        rows_by(&damaged.dir, "evtx", "file"),
-        "every record still read"
+    let damaged = scan(&image, name, &["--hash"]);
+    assert_contained(name, clean(), &damaged, Lost::Files(&[path]));
+    assert!(
+        table_rows(&clean().dir, table) == table_rows(&damaged.dir, table),
+        "{name}: every row of {table}.csv still read"
     );
     assert!(errors(&damaged.dir)
         .iter()
-        .any(|e| e[2] == LOG && e[3] == "evtx" && e[4].contains("on disk")));
+        .any(|e| e[2] == path && e[3] == table && e[4].contains("on disk")));
+}
+
+/// A sparse-claimed event log: 8 GiB stated over its 1 MiB of records.
+#[test]
+fn a_stated_size_beyond_the_data_is_not_walked() {
+    assert_stated_size_not_walked(LOG, "huge-size", "evtx");
+}
+
+/// A sparse-claimed hive: 8 GiB stated over its bins.
+#[test]
+fn a_hive_stated_beyond_its_bins_is_not_walked() {
+    assert_stated_size_not_walked(HIVE, "huge-hive", "registry");
+}
+
+/// An entry of the event-log folder's index whose file reference is the folder
+/// itself (a cycle): the log it named is lost and said to be, every other log,
+/// and everything else, is kept.
+#[test]
+fn an_index_entry_pointing_at_its_own_folder_costs_only_its_file() {
+    let image = damaged_copy("index-cycle", |image, offset| {
+        let data: Arc<dyn ReadAt> = Arc::new(image.to_vec());
+        let window: Arc<dyn ReadAt> = Arc::new(Window::new(data, offset, u64::MAX));
+        let folder = Volume::open(window)
+            .unwrap()
+            .lookup("Windows/System32/winevt/Logs")
+            .unwrap();
+        // The entry's key is a $FILE_NAME: parent reference at +0x10, name length
+        // and namespace at +0x50, the name at +0x52. Only INDX blocks hold one whose
+        // parent is the folder and whose 4 KiB block starts with "INDX".
+        let name: Vec<u8> = "Application.evtx"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let entry = memchr::memmem::find_iter(&image[offset as usize..], &name)
+            .map(|at| offset as usize + at)
+            .filter(|&at| image[at - 2] == 16)
+            .map(|at| at - 0x52)
+            .find(|&entry| {
+                let parent =
+                    u64::from_le_bytes(image[entry + 0x10..entry + 0x18].try_into().unwrap());
+                let block = offset as usize + (entry - offset as usize) / 4096 * 4096;
+                parent & 0xFFFF_FFFF_FFFF == folder.record && &image[block..block + 4] == b"INDX"
+            })
+            .expect("the log's entry in the folder's index");
+        // The reference must not cover a sector's last two bytes (the fixup's).
+        assert!(entry % 512 < 502, "entry at a sector end");
+        let own = folder.record | u64::from(folder.sequence) << 48;
+        image[entry..entry + 8].copy_from_slice(&own.to_le_bytes());
+    });
+    let damaged = scan(&image, "index-cycle", &["--hash"]);
+    assert_contained("index-cycle", clean(), &damaged, Lost::Files(&[LOG]));
 }
 
 /// A GPT whose 128 entries all name the one NTFS volume: it is scanned once.
@@ -290,12 +244,8 @@ fn partition_entries_repeating_one_volume_scan_it_once() {
     let layout = toolmark::disk::scan(&evidence).unwrap();
     assert_eq!(layout.partitions.len(), 1, "{:?}", layout.warnings);
     let damaged = scan(&image, "gpt-repeat", &["--hash"]);
-    assert_costs_little("gpt-repeat", &damaged);
-    assert_eq!(damaged.code, Some(2), "the repeated entries are reported");
-    assert_eq!(
-        rows_by(&clean().dir, "mft", "volume"),
-        rows_by(&damaged.dir, "mft", "volume")
-    );
+    // The repeated entries are reported (exit 2); no row is lost or repeated.
+    assert_contained("gpt-repeat", clean(), &damaged, Lost::Files(&[]));
 }
 
 /// A FIFO given as the image is refused at once, never opened.

@@ -1,5 +1,6 @@
 //! The one-pass pipeline seen from outside: `toolmark match` re-judges a scan from its
-//! observations file and gets the scan's own findings; `--rules` drives registry
+//! observations file and gets the scan's own findings (and names a damaged
+//! manifest instead of reading it as empty); `--rules` drives registry
 //! collection too; commands end quietly on a closed pipe.
 
 mod common;
@@ -42,6 +43,18 @@ fn match_reproduces_the_scans_findings_from_the_observations_file() {
         assert!(bytes(&dir.join(f)) == *old, "{f} differs after match");
     }
     assert!(bytes(&out.join("lateral_movement.csv")) == lateral);
+
+    // A damaged manifest is named, never read as a host without facts or errors.
+    let manifest = dir.join("manifest.json");
+    let whole = bytes(&manifest);
+    std::fs::write(&manifest, &whole[..whole.len() / 2]).unwrap();
+    let damaged = toolmark().arg("match").arg(&out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&damaged.stderr);
+    assert!(!damaged.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("manifest.json: damaged"),
+        "the manifest is named: {stderr}"
+    );
 }
 
 #[test]

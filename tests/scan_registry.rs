@@ -782,3 +782,76 @@ fn an_unreadable_subkey_list_is_an_error_not_an_empty_table() {
     assert!(about_services >= 1, "{:?}", errors.rows);
     assert!(Table::read(&out.join("host/services.csv")).rows.is_empty());
 }
+
+/// A service value whose data cell lies outside the hive is an errors.csv row
+/// naming it, never an empty cell passed off as "no image path": the service's
+/// row is still written, and so are the other services'.
+#[test]
+fn an_unreadable_service_value_is_an_error_not_an_empty_cell() {
+    let root = scratch_dir("scan-registry-damaged-value");
+    let _ = std::fs::remove_dir_all(&root);
+    let config = root.join("host/Windows/System32/config");
+    std::fs::create_dir_all(&config).unwrap();
+    let system = |hive: &[u8]| std::fs::write(config.join("SYSTEM"), hive).unwrap();
+    let mut hive = run_ok(
+        toolmark()
+            .arg("cat")
+            .arg(built_images().join("win10-aptsim.raw"))
+            .arg("Windows/System32/config/SYSTEM"),
+    )
+    .stdout;
+    let services = |out: &Path| {
+        let table = Table::read(&out.join("host/services.csv"));
+        let paths: Vec<String> = table
+            .rows
+            .iter()
+            .map(|r| table.cell(r, "image_path").to_string())
+            .collect();
+        paths
+    };
+    system(&hive);
+    let clean = root.join("clean");
+    assert_eq!(
+        scan_into(&[root.join("host")], &clean, &["--artifacts", "registry"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let before = services(&clean);
+    // Every value node named `ImagePath` (regf: "vk", name length at +2, data size
+    // at +4, data offset at +8, name at +20) gets a data offset past the hive.
+    let mut edited = 0;
+    for i in 0..hive.len() - 29 {
+        if &hive[i..i + 2] == b"vk"
+            && u16::from_le_bytes([hive[i + 2], hive[i + 3]]) == 9
+            && &hive[i + 20..i + 29] == b"ImagePath"
+        {
+            hive[i + 8..i + 12].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+            edited += 1;
+        }
+    }
+    assert!(edited > 0);
+    system(&hive);
+    let out = root.join("out");
+    let result = scan_into(&[root.join("host")], &out, &["--artifacts", "registry"]);
+    assert_eq!(result.status.code(), Some(2), "a loss must set exit 2");
+    let after = services(&out);
+    assert_eq!(after.len(), before.len(), "every service still listed");
+    let emptied = before
+        .iter()
+        .zip(&after)
+        .filter(|(b, a)| !b.is_empty() && a.is_empty())
+        .count();
+    assert!(emptied > 0, "the edit reached a listed service");
+    let errors = Table::read(&out.join("host/errors.csv"));
+    let named = errors
+        .rows
+        .iter()
+        .filter(|r| errors.cell(r, "error").contains("value ImagePath"))
+        .count();
+    assert!(
+        named >= emptied,
+        "{emptied} emptied, {named} named: {:?}",
+        errors.rows
+    );
+}

@@ -403,15 +403,21 @@ fn resolve(root: &Path, path: &str) -> Result<PathBuf, ListError> {
             exact
         } else {
             let wanted = part.to_lowercase();
-            fs::read_dir(&current)
-                .map_err(|e| ListError::damaged(format!("{}: {e}", current.display())))?
-                .filter_map(Result::ok)
-                .find(|e| e.file_name().to_string_lossy().to_lowercase() == wanted)
-                .map(|e| e.path())
-                .ok_or_else(|| ListError {
-                    message: format!("not found: {path}"),
-                    absent: true,
-                })?
+            let unreadable =
+                |e: std::io::Error| ListError::damaged(format!("{}: {e}", current.display()));
+            // An entry that cannot be read might be the one wanted: not "absent".
+            let mut found = None;
+            for entry in fs::read_dir(&current).map_err(unreadable)? {
+                let entry = entry.map_err(unreadable)?;
+                if entry.file_name().to_string_lossy().to_lowercase() == wanted {
+                    found = Some(entry.path());
+                    break;
+                }
+            }
+            found.ok_or_else(|| ListError {
+                message: format!("not found: {path}"),
+                absent: true,
+            })?
         };
         if next
             .symlink_metadata()

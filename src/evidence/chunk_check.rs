@@ -1,10 +1,13 @@
-//! The Adler-32 of uncompressed E01 chunks, which the `ewf` crate does not check.
+//! The checks of E01 chunks the `ewf` crate leaves out: the Adler-32 of uncompressed
+//! chunks, and the length a compressed chunk inflates to.
 //!
 //! EWF v1 stores a chunk that does not compress as its plain bytes followed by a
 //! 4-byte little-endian Adler-32 of them. The crate returns those bytes as they are,
 //! so a flipped bit on the disk that holds the image would reach the parsers as
-//! evidence. Compressed chunks need nothing here: zlib's own Adler-32 trailer is
-//! checked by the inflater and a mismatch is already a read error.
+//! evidence. A compressed chunk's zlib trailer is checked by the crate's inflater,
+//! but a stream that ends early (or is cut short) is not: the crate serves the
+//! bytes it got followed by zeros. So compressed chunks are inflated here too, and
+//! must end their stream at exactly the chunk's size.
 //!
 //! Each chunk is checked once, on its first read; the outcome is kept in two bit
 //! sets sized by the chunk tables that exist in the segment files (never by a
@@ -94,21 +97,19 @@ impl ChunkCheck {
         )
     }
 
-    /// Why the chunk is corrupt, or `None` when it is compressed (zlib checks
-    /// it) or its checksum matches.
+    /// Why the chunk is corrupt, or `None` when it inflates to its size or its
+    /// checksum matches.
     fn verify(&self, reader: &ewf::EwfReader, chunk: usize) -> Option<String> {
         // `debug_chunk` is the crate's only view of a chunk's place in its segment
         // (hidden from its docs, stable in the locked version).
         let (file_offset, stored, compressed, segment) = reader.debug_chunk(chunk).ok()?;
-        if compressed {
-            return None;
-        }
         let start = chunk as u64 * self.chunk_size;
-        let data_len = self
-            .chunk_size
-            .min(self.media_size.saturating_sub(start))
-            .min(stored);
+        let media_left = self.chunk_size.min(self.media_size.saturating_sub(start));
         let file = self.segments.get(segment)?;
+        if compressed {
+            return self.verify_compressed(file, file_offset, stored, media_left);
+        }
+        let data_len = media_left.min(stored);
         let mut bytes = vec![0u8; data_len as usize + 4];
         if let Err(e) = file.read_exact_at(&mut bytes, file_offset) {
             return Some(format!("its stored checksum cannot be read: {e}"));
@@ -118,6 +119,38 @@ impl ChunkCheck {
         let actual = adler32(data);
         (actual != stored_sum)
             .then(|| format!("Adler-32 {actual:08x} does not match the stored {stored_sum:08x}"))
+    }
+
+    /// Why a compressed chunk is corrupt: its stream does not inflate, or ends
+    /// before (or runs past) the chunk. The media's last chunk may hold only the
+    /// `media_left` bytes the media has left, or be padded to a whole chunk.
+    fn verify_compressed(
+        &self,
+        file: &File,
+        file_offset: u64,
+        stored: u64,
+        media_left: u64,
+    ) -> Option<String> {
+        // A zlib stream of one chunk is never much larger than the chunk (stored
+        // blocks add 5 bytes per 64 KiB): the claimed size is read only that far.
+        let most = self.chunk_size + 1024;
+        let file_left = file
+            .metadata()
+            .map_or(0, |m| m.len())
+            .saturating_sub(file_offset);
+        let mut input = vec![0u8; stored.min(most).min(file_left) as usize];
+        if let Err(e) = file.read_exact_at(&mut input, file_offset) {
+            return Some(format!("its compressed bytes cannot be read: {e}"));
+        }
+        // One byte more than a chunk, so a stream that runs past it is seen.
+        let mut out = vec![0u8; self.chunk_size as usize + 1];
+        match blockio::inflate(&input, &mut out, true) {
+            Err(e) => Some(e.to_string()),
+            Ok(n) if (n as u64) < media_left || n as u64 > self.chunk_size => Some(format!(
+                "it inflates to {n} bytes, not the chunk's {media_left}"
+            )),
+            Ok(_) => None,
+        }
     }
 }
 

@@ -57,7 +57,7 @@ pub fn rejudge(dir: &Path, kb: &KnowledgeBase, raw_cells: bool) -> Result<ImageR
     )?;
     let mut report = ImageReport::new(dir, &header.image);
     report.host = header.host.clone();
-    let manifest = Manifest::read(dir);
+    let manifest = Manifest::read(dir)?;
     report.host_facts = manifest.host_facts;
     report.computers = manifest.computers;
     report.errors = manifest.errors;
@@ -71,7 +71,9 @@ pub fn rejudge(dir: &Path, kb: &KnowledgeBase, raw_cells: bool) -> Result<ImageR
 }
 
 /// What the image's manifest.json recorded about the host (for resolving edge
-/// ends); empty when it cannot be read.
+/// ends). Fields it lacks are empty; a manifest that cannot be read or parsed is
+/// an error, so a damaged folder never reports an image without its host facts
+/// and errors.
 #[derive(Default, serde::Deserialize)]
 #[serde(default)]
 struct Manifest {
@@ -82,11 +84,11 @@ struct Manifest {
 }
 
 impl Manifest {
-    fn read(dir: &Path) -> Manifest {
-        std::fs::read(dir.join("manifest.json"))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
+    fn read(dir: &Path) -> Result<Manifest, String> {
+        let path = dir.join("manifest.json");
+        let bytes =
+            std::fs::read(&path).map_err(|e| format!("{}: cannot be read: {e}", path.display()))?;
+        serde_json::from_slice(&bytes).map_err(|e| format!("{}: damaged: {e}", path.display()))
     }
 }
 

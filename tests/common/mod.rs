@@ -46,6 +46,8 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     dir
 }
 
+pub mod damage;
+
 mod scratch {
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicBool, Ordering};

@@ -231,6 +231,8 @@ fn read_hive(
 ) -> Result<(regf::Hive, Vec<String>, HiveReplay), String> {
     // A hive survives a hole bin by bin: an unreadable block costs its bins.
     let (primary, mut problems) = file.read_around_damage(MAX_HIVE_BYTES, HBIN_BLOCK)?;
+    // A size nothing backs costs nothing to read, but it is damage all the same.
+    problems.extend(file.unbacked_tail());
     let mut log = |suffix: &str| -> Option<Vec<u8>> {
         let log_path = format!("{path}.{suffix}");
         // An absent log is normal (a clean hive needs none); one that is there
@@ -242,6 +244,10 @@ fn read_hive(
                 return None;
             }
         };
+        problems.extend(
+            file.unbacked_tail()
+                .map(|tail| format!("{log_path}: {tail}")),
+        );
         match file.read_all(MAX_HIVE_BYTES) {
             Ok(bytes) => Some(bytes),
             Err(e) => {

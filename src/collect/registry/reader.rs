@@ -2,7 +2,9 @@
 //! absent is absent, but a key, subkey list or value list that cannot be read is an
 //! errors.csv row naming the hive and the key, and the walk goes on with the rest.
 
-use regf::{Hive, Key, Value};
+use regf::{Hive, Key, Value, ValueData};
+
+use super::value::{as_number, checked_data, render};
 
 use crate::output::Stage;
 use crate::pipeline::Sinks;
@@ -23,6 +25,21 @@ impl<'a> Reader<'a> {
             volume,
             hive_path,
         }
+    }
+
+    /// The sinks the collector writes its rows to.
+    pub fn out(&self) -> &'a Sinks<'a> {
+        self.out
+    }
+
+    /// The volume the hive is on.
+    pub fn volume(&self) -> &'a str {
+        self.volume
+    }
+
+    /// Volume path of the hive.
+    pub fn hive_path(&self) -> &'a str {
+        self.hive_path
     }
 
     fn report(&self, what: &str, error: &dyn std::fmt::Display) {
@@ -85,6 +102,39 @@ impl<'a> Reader<'a> {
             self.report(&format!("values of {} unreadable", key.name()), &e);
             Vec::new()
         })
+    }
+
+    /// Value `name` of `key`, decoded: `None` when absent, and when the value list
+    /// or its data cannot be read (reported).
+    pub fn data(&self, key: &Key<'_>, name: &str) -> Option<ValueData> {
+        checked_data(key, name)
+            .map_err(|e| self.report(&format!("key {}", key.name()), &e))
+            .ok()
+            .flatten()
+    }
+
+    /// Value `name` of `key` as text for a cell: empty when absent or unreadable
+    /// (reported).
+    pub fn text(&self, key: &Key<'_>, name: &str) -> String {
+        self.data(key, name).map(|d| render(&d)).unwrap_or_default()
+    }
+
+    /// Value `name` of `key` as a number (DWORD/QWORD, or a decimal string).
+    pub fn number(&self, key: &Key<'_>, name: &str) -> Option<u64> {
+        as_number(&self.data(key, name)?)
+    }
+
+    /// The raw bytes of value `name` of `key`: `None` when absent, and when
+    /// unreadable (reported).
+    pub fn bytes(&self, key: &Key<'_>, name: &str) -> Option<Vec<u8>> {
+        let value = match key.value(name) {
+            Ok(value) => value?,
+            Err(e) => {
+                self.report(&format!("value {name} of {} unreadable", key.name()), &e);
+                return None;
+            }
+        };
+        self.raw(key, &value)
     }
 
     /// The raw data of `value`, or `None` (reported) when it cannot be read.

@@ -10,7 +10,6 @@
 use super::host::current_control_set;
 use super::load::{HiveKind, Hives};
 use super::reader::Reader;
-use super::value::{number, text};
 use crate::collect::rows::observation;
 use crate::pipeline::Sinks;
 use crate::traces::matcher::Observed;
@@ -60,12 +59,12 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     };
     for service in read.subkeys(&services) {
         let name = service.name();
-        let start = number(&service, "Start");
-        let kind = number(&service, "Type");
-        let image_path = text(&service, "ImagePath");
+        let start = read.number(&service, "Start");
+        let kind = read.number(&service, "Type");
+        let image_path = read.text(&service, "ImagePath");
         let dll = read
             .subkey(&service, "Parameters")
-            .map(|p| text(&p, "ServiceDll"))
+            .map(|p| read.text(&p, "ServiceDll"))
             .unwrap_or_default();
         let written = service.last_written().to_string();
         out.row(
@@ -75,13 +74,13 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
                 system.path.clone(),
                 set.clone(),
                 name.clone(),
-                text(&service, "DisplayName"),
+                read.text(&service, "DisplayName"),
                 image_path.clone(),
                 dll,
                 start.map(|s| s.to_string()).unwrap_or_default(),
                 start.map(|s| start_name(s).to_string()).unwrap_or_default(),
                 kind.map(type_name).unwrap_or_default(),
-                text(&service, "ObjectName"),
+                read.text(&service, "ObjectName"),
                 written.clone(),
             ],
         );

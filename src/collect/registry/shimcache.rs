@@ -6,7 +6,6 @@
 use super::host::current_control_set;
 use super::load::{HiveKind, Hives};
 use super::reader::Reader;
-use super::value::bytes;
 use crate::collect::rows::observation;
 use crate::output::Stage;
 use crate::pipeline::Sinks;
@@ -28,7 +27,7 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     let read = Reader::new(out, volume, &system.path);
     let blob = CACHE_KEYS.iter().find_map(|k| {
         let key = read.open(&system.hive, &format!("{set}\\{k}"))?;
-        bytes(&key, "AppCompatCache")
+        read.bytes(&key, "AppCompatCache")
     });
     let Some(blob) = blob else {
         return;

@@ -19,9 +19,9 @@ use filetime::Filetime;
 use super::load::{HiveKind, Hives};
 use super::reader::Reader;
 use super::task_xml::{self, TaskXml, MAX_XML_BYTES};
-use super::value::{bytes, text};
 use crate::collect::rows::observation;
 use crate::collect::source::Source;
+use crate::output::Stage;
 use crate::pipeline::Sinks;
 use crate::traces::matcher::Observed;
 
@@ -48,7 +48,7 @@ pub fn collect(source: &Source, out: &Sinks<'_>, volume: &str, hives: &Hives) {
     for (name, id) in &by_tree {
         let task = tasks.as_ref().and_then(|t| read.subkey(t, id));
         seen.insert(id.to_ascii_lowercase());
-        write(source, out, volume, &software.path, name, id, task.as_ref());
+        write(source, &read, name, id, task.as_ref());
     }
     // Entries the Tree no longer points to (a half-deleted task).
     for task in tasks.as_ref().map(|t| read.subkeys(t)).unwrap_or_default() {
@@ -56,8 +56,8 @@ pub fn collect(source: &Source, out: &Sinks<'_>, volume: &str, hives: &Hives) {
         if seen.contains(&id.to_ascii_lowercase()) {
             continue;
         }
-        let name = text(&task, "Path");
-        write(source, out, volume, &software.path, &name, &id, Some(&task));
+        let name = read.text(&task, "Path");
+        write(source, &read, &name, &id, Some(&task));
     }
 }
 
@@ -74,7 +74,7 @@ fn walk_tree(
     }
     for child in read.subkeys(key) {
         let child_path = format!("{path}\\{}", child.name());
-        let id = text(&child, "Id");
+        let id = read.text(&child, "Id");
         if !id.is_empty() {
             out.push((child_path.clone(), id));
         }
@@ -82,17 +82,10 @@ fn walk_tree(
     }
 }
 
-fn write(
-    source: &Source,
-    out: &Sinks<'_>,
-    volume: &str,
-    hive_path: &str,
-    name: &str,
-    id: &str,
-    task: Option<&regf::Key<'_>>,
-) {
-    let get = |value: &str| task.map(|t| text(t, value)).unwrap_or_default();
-    let dynamic = task.and_then(|t| bytes(t, "DynamicInfo"));
+fn write(source: &Source, read: &Reader<'_>, name: &str, id: &str, task: Option<&regf::Key<'_>>) {
+    let (out, volume, hive_path) = (read.out(), read.volume(), read.hive_path());
+    let get = |value: &str| task.map(|t| read.text(t, value)).unwrap_or_default();
+    let dynamic = task.and_then(|t| read.bytes(t, "DynamicInfo"));
     let at = |offset: usize| {
         dynamic
             .as_deref()
@@ -108,7 +101,14 @@ fn write(
     let xml_path = format!("{TASKS_DIR}{}", name.replace('\\', "/"));
     let (xml, xml_problem) = match read_xml(source, &xml_path) {
         Ok(x) => (x, String::new()),
-        Err(e) => (TaskXml::default(), e),
+        Err((e, absent)) => {
+            // A deleted XML is a finding of its own (the column says so); one
+            // that exists but cannot be read is a loss.
+            if !absent {
+                out.error(volume, &xml_path, Stage::Task, &e);
+            }
+            (TaskXml::default(), e)
+        }
     };
     let registered = xml.date.clone();
     let observed_command = format!("{} {}", xml.command, xml.arguments)
@@ -165,10 +165,12 @@ fn write(
     }
 }
 
-fn read_xml(source: &Source, path: &str) -> Result<TaskXml, String> {
+/// The task file at `path`, or why not and whether it is simply absent.
+fn read_xml(source: &Source, path: &str) -> Result<TaskXml, (String, bool)> {
     let bytes = source
         .open(path)
-        .map_err(|e| e.message)?
-        .read_all(MAX_XML_BYTES)?;
+        .map_err(|e| (e.message, e.absent))?
+        .read_all(MAX_XML_BYTES)
+        .map_err(|e| (e, false))?;
     Ok(task_xml::parse(&task_xml::decode(&bytes)))
 }

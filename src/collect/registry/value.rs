@@ -1,5 +1,6 @@
 //! Reading values the way the collectors need them: as text for a CSV cell, as a
-//! number, or as raw bytes, with damage turned into "absent" rather than an abort.
+//! number, or as a type name; damage is an error for the caller to report
+//! ([`super::reader::Reader`] does).
 
 use regf::{Key, ValueData, ValueType};
 
@@ -48,27 +49,6 @@ pub fn type_name(kind: ValueType) -> String {
     }
 }
 
-/// Value `name` of `key` as text (empty string when absent or unreadable).
-pub fn text(key: &Key<'_>, name: &str) -> String {
-    data(key, name).map(|d| render(&d)).unwrap_or_default()
-}
-
-/// Value `name` of `key` as a number (DWORD/QWORD, or a decimal string).
-pub fn number(key: &Key<'_>, name: &str) -> Option<u64> {
-    as_number(&data(key, name)?)
-}
-
-/// Value `name` of `key` as raw bytes.
-pub fn bytes(key: &Key<'_>, name: &str) -> Option<Vec<u8>> {
-    let value = key.value(name).ok()??;
-    value.raw_data().ok().map(|d| d.into_owned())
-}
-
-/// Value `name` of `key`, decoded.
-pub fn data(key: &Key<'_>, name: &str) -> Option<ValueData> {
-    checked_data(key, name).ok().flatten()
-}
-
 /// Value `name` of `key`, decoded: `Ok(None)` when absent, an error when the
 /// value list or the value's data cannot be read.
 pub fn checked_data(key: &Key<'_>, name: &str) -> Result<Option<ValueData>, String> {
@@ -87,9 +67,4 @@ pub fn as_number(data: &ValueData) -> Option<u64> {
         ValueData::String(s) => s.trim().parse().ok(),
         _ => None,
     }
-}
-
-/// The subkeys of `key`, empty when the list is damaged.
-pub fn subkeys<'h>(key: &Key<'h>) -> Vec<Key<'h>> {
-    key.subkeys().unwrap_or_default()
 }
