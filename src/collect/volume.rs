@@ -191,9 +191,10 @@ fn carve_volume(target: &Target, out: &Sinks<'_>, live: &LiveRecords) -> Option<
     }
 }
 
-/// Reads one event log. A live log's records are remembered (with `remember`); a
-/// shadow copy's are checked against them, so only what the live logs lost counts
-/// again for findings.
+/// Reads one event log, then the records left in the unused space of its chunks
+/// (libevtx's recovered records). A live log's records are remembered (with
+/// `remember`); a shadow copy's are checked against them, so only what the live
+/// logs lost counts again for findings.
 fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: &LiveRecords, remember: bool) {
     let volume = &target.label;
     let file = match target.source.open(path) {
@@ -206,12 +207,16 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: &LiveRecords, r
         out.error(volume, path, Stage::Evtx, &note);
     }
     // A 4 KiB file header, then 64 KiB chunks.
-    let reader = ReadSeekAdapter::new(file.existing(4096, 65536));
+    let data = file.existing(4096, 65536);
+    let reader = ReadSeekAdapter::new(Arc::clone(&data));
     let mut failures = Vec::new();
+    // This log's own records by id and time: what its unused space repeats of them.
+    let in_this_log = LiveRecords::of_one_log();
     let result = read_log(
         reader,
         1,
         &mut |record| {
+            in_this_log.insert(&record);
             if target.snapshot.is_some() {
                 let copy = live.contains(&record);
                 return rows::snapshot_event(out, volume, path, &record, copy);
@@ -229,8 +234,13 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: &LiveRecords, r
                 out.error(volume, path, Stage::EvtxRecord, &e);
             }
         }
-        Err(e) => out.error(volume, path, Stage::Evtx, &e),
+        Err(e) => return out.error(volume, path, Stage::Evtx, &e),
     }
+    let recovery = Recovery::in_log(out, volume, path, vec![&in_this_log, live]);
+    if let Err(e) = carve::live_log(data.as_ref(), &recovery) {
+        out.error(volume, path, Stage::Evtx, &e);
+    }
+    recovery.finish();
 }
 
 fn prefetch_file(target: &Target, out: &Sinks<'_>, path: &str) {
