@@ -100,6 +100,7 @@ fn recovered_records_equal_libevtx_on_every_corpus_log() {
             });
     }
     let (mut total, mut with_any, mut compared, mut rendered, mut copies) = (0, 0, 0, 0, 0);
+    let ours_rendered: usize = ours.values().flatten().filter(|r| r.own.is_some()).count();
     for (i, log) in logs.iter().enumerate() {
         let at = log.display();
         let mut found = ours.remove(&name(i)).unwrap_or_default();
@@ -145,8 +146,9 @@ fn recovered_records_equal_libevtx_on_every_corpus_log() {
     assert!(ours.is_empty(), "rows of no log: {:?}", ours.keys());
     assert_eq!((total, with_any), (4456, 72), "evtxinfo over the corpus");
     eprintln!(
-        "total {total} logs {with_any} compared {compared} rendered {rendered} copies {copies}"
+        "{total} recovered in {with_any} logs, {ours_rendered} rendered ({copies} live copies); \
+         {compared} compared with evtxexport, {rendered} of them rendered by both"
     );
     assert!(compared >= 1513, "only {compared} compared with evtxexport");
-    assert!(rendered >= 650, "only {rendered} rendered and compared");
+    assert!(rendered >= 880, "only {rendered} rendered and compared");
 }

@@ -23,8 +23,11 @@ use memchr::memmem;
 
 mod templates;
 mod unused;
-pub use templates::{host_chunk, rebase_record, template_definitions, template_id};
-pub use unused::unused_space_records;
+pub use templates::{
+    definition_at, host_chunk, in_place_chunk, rebase_record, template_definitions, template_id,
+    template_references,
+};
+pub use unused::{live_record_offsets, unused_space_records};
 
 /// Bytes in an EVTX chunk.
 pub const CHUNK_SIZE: usize = 0x10000;

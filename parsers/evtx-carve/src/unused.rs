@@ -59,15 +59,28 @@ pub fn unused_space_records(chunk: &[u8], base: u64) -> Vec<Record> {
 
 /// Where the walk of the live records stops.
 fn live_end(chunk: &[u8]) -> usize {
+    live_walk(chunk).1
+}
+
+/// Where each live record of a chunk starts (the walk libevtx makes, see above).
+pub fn live_record_offsets(chunk: &[u8]) -> Vec<usize> {
+    live_walk(chunk).0
+}
+
+/// The live records' offsets and where the walk stops.
+fn live_walk(chunk: &[u8]) -> (Vec<usize>, usize) {
     let last = View::new(chunk).u32_at(LAST_RECORD_OFFSET).unwrap_or(0) as usize;
-    let mut at = CHUNK_HEADER_SIZE;
+    let (mut starts, mut at) = (Vec::new(), CHUNK_HEADER_SIZE);
     while at <= last {
         match header(chunk, at) {
-            Some(record) => at += record.size as usize,
+            Some(record) => {
+                starts.push(at);
+                at += record.size as usize;
+            }
             None => break,
         }
     }
-    at
+    (starts, at)
 }
 
 /// The record header at `at` if it holds, ending at least four bytes before the

@@ -281,21 +281,34 @@ impl<'a> Recovery<'a> {
     /// templates of the log's other chunks.
     pub fn log_chunk(&self, offset: u64, chunk: &[u8]) {
         let definitions = self.remember_templates(offset, chunk);
+        let found = evtx_carve::unused_space_records(chunk, offset);
         let mut guests = Vec::new();
-        for record in evtx_carve::unused_space_records(chunk, offset) {
+        // Where every record of the chunk starts, live or not: hidden from the
+        // parser when one is rendered where it lies.
+        let mut starts: Vec<usize> = evtx_carve::live_record_offsets(chunk);
+        starts.extend(found.iter().map(|r| (r.offset - offset) as usize));
+        for record in found {
             let start = (record.offset - offset) as usize;
             // Always inside: that is where it was found.
             let Some(bytes) = chunk.get(start..start + record.size as usize) else {
                 continue;
             };
-            match rebase_record(bytes, &|id| definitions.get(&id).copied()) {
-                Some(rebased) => guests.push(Guest {
+            if let Some(rebased) = rebase_record(bytes, &|id| definitions.get(&id).copied()) {
+                guests.push(Guest {
                     id: record.record_id,
                     offset: record.offset,
                     original: bytes.to_vec(),
                     rebased,
-                }),
-                None => self.lone_record(record.offset, bytes),
+                });
+            } else if evtx_carve::template_references(bytes).is_some_and(|refs| {
+                refs.iter()
+                    .all(|&(id, at)| evtx_carve::definition_at(chunk, at, id))
+            }) {
+                // The definitions it points at are still there (its earlier
+                // neighbours in the unused space carried them inline).
+                self.render_in_place(offset, chunk, start, &starts);
+            } else {
+                self.lone_record(record.offset, bytes);
             }
         }
         if !guests.is_empty() {
@@ -473,6 +486,45 @@ impl<'a> Recovery<'a> {
         }
     }
 
+    /// Writes a lone record rendered away from its own chunk's templates (`file`
+    /// says whose it had), found at `offset`: its chunk's checksums cannot vouch
+    /// for it.
+    fn rendered_lone(&self, file: &str, offset: u64, record: &EventRecord) {
+        let carved = Carved {
+            offset,
+            verified: false,
+            live_copy: self.is_live(record),
+            chunk: self.place.chunk_of(offset),
+        };
+        rows::event(self.place.out, self.place.label, file, record, Some(carved));
+    }
+
+    /// Renders the record at `at` of a live log's `chunk` (at file offset
+    /// `offset`) where it lies, every template it uses being defined at the offset
+    /// it points at; `hide`: where the chunk's other records start.
+    fn render_in_place(&self, offset: u64, chunk: &[u8], at: usize, hide: &[usize]) {
+        let room = chunk.len().saturating_sub(at);
+        let Some(header) = evtx_carve::record_header(chunk, at, room) else {
+            return;
+        };
+        let mut rendered = None;
+        if let Some(copy) = evtx_carve::in_place_chunk(chunk, at, hide) {
+            // Hostile bytes in a chunk the parser trusts: contain it.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                read_chunk(copy, false, &mut |r| rendered = Some(r), &mut |_| {})
+            }));
+        }
+        let record_offset = offset + at as u64;
+        let ours = |r: &EventRecord| r.header_record_id.unwrap_or(r.record_id) == header.record_id;
+        match rendered.filter(ours) {
+            Some(record) => self.rendered_lone(self.place.file, record_offset, &record),
+            None => {
+                let bytes = chunk.get(at..at + header.size as usize);
+                self.raw_record(record_offset, bytes.unwrap_or_default());
+            }
+        }
+    }
+
     /// Hosts `guests` in copies of the donor chunk, as many per copy as fit with
     /// distinct ids, and writes what renders.
     fn render_guests(&self, donor_offset: u64, donor: &[u8], mut guests: Vec<Guest>) {
@@ -512,16 +564,7 @@ impl<'a> Recovery<'a> {
             }));
             for guest in batch.drain(..placed) {
                 match rendered.remove(&guest.id) {
-                    Some(record) => {
-                        let carved = Carved {
-                            offset: guest.offset,
-                            verified: false,
-                            live_copy: self.is_live(&record),
-                            chunk: self.place.chunk_of(guest.offset),
-                        };
-                        let p = self.place;
-                        rows::event(p.out, p.label, &file, &record, Some(carved));
-                    }
+                    Some(record) => self.rendered_lone(&file, guest.offset, &record),
                     None => self.raw_record(guest.offset, &guest.original),
                 }
             }
