@@ -58,8 +58,8 @@ const MAX_LONE_BYTES: usize = 256 << 20;
 #[derive(Default)]
 pub struct LiveRecords {
     keys: Mutex<HashSet<u64>>,
-    /// Records are the same when their id and time are (within one log); else
-    /// channel, id, time and fields must all be (across logs).
+    /// Records are the same when their channel, id and time are (the logs of one
+    /// volume); else their fields must be too.
     identity_only: bool,
 }
 
@@ -69,20 +69,21 @@ pub struct LiveRecords {
 fn record_key(record: &EventRecord, identity_only: bool) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    record.channel.hash(&mut hasher);
     record.record_id.hash(&mut hasher);
     record.time.hash(&mut hasher);
     if !identity_only {
-        record.channel.hash(&mut hasher);
         record.fields.hash(&mut hasher);
     }
     hasher.finish()
 }
 
 impl LiveRecords {
-    /// The live records of one log, known by id and time only: a record its
-    /// chunks' unused space also holds is a leftover copy of it, whatever template
-    /// it had to borrow to be rendered.
-    pub fn of_one_log() -> Self {
+    /// The live records of one volume's logs, known by channel, id and time only:
+    /// a record the unused space of a log's chunks also holds (its own channel's,
+    /// or another log's whose clusters the file took over) is a leftover copy of
+    /// it, whatever template it had to borrow to be rendered.
+    pub fn by_identity() -> Self {
         LiveRecords {
             identity_only: true,
             ..LiveRecords::default()
