@@ -206,7 +206,8 @@ struct Guest {
 /// A carved `FILE` record: where it was, its allocated size, what it says.
 type KeptRecord = (u64, u64, FileEntry);
 
-/// Turns the hits of one carving pass into rows of one image's tables.
+/// Turns the hits of one carving pass, or the unused chunk space of one live log,
+/// into rows of one image's tables.
 pub struct Recovery<'a> {
     place: Place<'a>,
     /// Where a copy of a record counts as live (any of them).
@@ -278,8 +279,9 @@ impl<'a> Recovery<'a> {
     /// One chunk of a live log at file offset `offset`: the records in its unused
     /// space (libevtx's recovered records) are rendered with the chunk's own
     /// templates of the same ids, which a log mostly defines again each time it
-    /// fills the chunk; those it lacks wait, like lone carved records, for the
-    /// templates of the log's other chunks.
+    /// fills the chunk, else where they lie when every definition they point at is
+    /// still there; the others wait, like lone carved records, for the templates
+    /// of the log's other chunks.
     pub fn log_chunk(&self, offset: u64, chunk: &[u8]) {
         let definitions = self.remember_templates(offset, chunk);
         let found = evtx_carve::unused_space_records(chunk, offset);
