@@ -28,19 +28,25 @@ pub(crate) fn observation(
     }
 }
 
-/// Where a carved record was found, and whether a live log still has it.
+/// Where a carved (or recovered) record was found, and whether a live log still
+/// has it.
 #[derive(Clone, Copy, Debug)]
 pub struct Carved {
-    /// Byte offset of its chunk in the volume.
+    /// Byte offset of its chunk (a lone record: of the record) in the volume; of
+    /// the record in its log for a recovered one.
     pub offset: u64,
     /// The chunk's checksums held.
     pub verified: bool,
-    /// A record with the same channel, id, time and fields was read from a live log.
+    /// A live log holds the same record (see `LiveRecords`).
     pub live_copy: bool,
+    /// Recovered from the unused space of this chunk of a live log (its number
+    /// in the file; `None` for records carved from unallocated space).
+    pub chunk: Option<u64>,
 }
 
 /// Writes one event record to evtx.csv and the timeline; `carved` is set for
-/// records recovered from unallocated space.
+/// records carved from unallocated space or recovered from a live log's unused
+/// chunk space.
 pub fn event(
     out: &Sinks<'_>,
     volume: &str,
@@ -93,11 +99,15 @@ fn event_row(
         None => "",
     };
     let offset = carved.map(|c| c.offset.to_string()).unwrap_or_default();
+    let recovered_chunk = carved
+        .and_then(|c| c.chunk)
+        .map(|n| n.to_string())
+        .unwrap_or_default();
     let header_id = record
         .header_record_id
         .map(|id| id.to_string())
         .unwrap_or_default();
-    let mut cells: Vec<&str> = Vec::with_capacity(9 + EVTX_FIELDS.len() + 7);
+    let mut cells: Vec<&str> = Vec::with_capacity(9 + EVTX_FIELDS.len() + 8);
     cells.extend([
         file,
         &record.channel,
@@ -130,6 +140,7 @@ fn event_row(
         flag(live_copy),
         &header_id,
         record.header_time.as_deref().unwrap_or_default(),
+        &recovered_chunk,
     ]);
     out.row("evtx", volume, cells);
     if let Some(problem) = &record.problem {
@@ -148,10 +159,10 @@ fn event_row(
     out.event(
         volume,
         &record.time,
-        if carved.is_some() {
-            "Event Recorded (carved)"
-        } else {
-            "Event Recorded"
+        match carved {
+            Some(Carved { chunk: Some(_), .. }) => "Event Recorded (recovered)",
+            Some(_) => "Event Recorded (carved)",
+            None => "Event Recorded",
         },
         message,
         "evtx",

@@ -108,9 +108,19 @@ pub fn collect_volume(
     // Live records are remembered when something will be checked against them:
     // carved records, and the records of shadow copies.
     let remember = options.artifacts.carve || options.carve_all || snapshots_follow;
+    // Every live record of this volume's logs, for the records their chunks'
+    // unused space repeats; and the logs read, whose unused space comes after.
+    let read_here = LiveRecords::by_identity();
+    let logs_read = std::sync::Mutex::new(Vec::new());
+    let logs = Logs {
+        live,
+        remember,
+        read_here: &read_here,
+        read: &logs_read,
+    };
     let done = std::sync::atomic::AtomicUsize::new(0);
     jobs.par_iter().for_each(|job| {
-        run_job(job, target, out, options, live, remember);
+        run_job(job, target, out, options, &logs);
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         progress(format!(
             "volume {}: {n}/{} artifact files",
@@ -118,6 +128,17 @@ pub fn collect_volume(
             jobs.len()
         ));
     });
+    let logs_read = logs_read.into_inner().unwrap_or_else(|p| p.into_inner());
+    if !logs_read.is_empty() {
+        progress(format!(
+            "volume {}: records in the unused space of {} logs",
+            target.label,
+            logs_read.len()
+        ));
+    }
+    logs_read
+        .par_iter()
+        .for_each(|path| unused_space(target, out, path, vec![&read_here, live]));
     // A snapshot's free clusters are, but for what it copied, the live volume's:
     // carving them again would repeat the live volume's carved rows.
     if options.artifacts.carve && !options.carve_all && target.snapshot.is_none() {
@@ -140,16 +161,21 @@ pub fn collect_volume(
     None
 }
 
-fn run_job(
-    job: &Job,
-    target: &Target,
-    out: &Sinks<'_>,
-    options: &ScanOptions,
-    live: &LiveRecords,
+/// What reading the event logs of a volume shares.
+struct Logs<'a> {
+    /// Live records of every volume, for carved and shadow-copy copies.
+    live: &'a LiveRecords,
+    /// Whether this volume's live records go into `live`.
     remember: bool,
-) {
+    /// This volume's live records, by channel, id and time.
+    read_here: &'a LiveRecords,
+    /// The logs whose records were read.
+    read: &'a std::sync::Mutex<Vec<String>>,
+}
+
+fn run_job(job: &Job, target: &Target, out: &Sinks<'_>, options: &ScanOptions, logs: &Logs<'_>) {
     match job {
-        Job::EventLog(path) => event_log(target, out, path, live, remember),
+        Job::EventLog(path) => event_log(target, out, path, logs),
         Job::Prefetch(path) => prefetch_file(target, out, path),
         Job::FileSystem => file_system(target, out, options),
         Job::Registry => registry::collect(
@@ -187,7 +213,7 @@ fn carve_volume(target: &Target, out: &Sinks<'_>, live: &LiveRecords) -> Option<
 /// Reads one event log. A live log's records are remembered (with `remember`); a
 /// shadow copy's are checked against them, so only what the live logs lost counts
 /// again for findings.
-fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: &LiveRecords, remember: bool) {
+fn event_log(target: &Target, out: &Sinks<'_>, path: &str, logs: &Logs<'_>) {
     let volume = &target.label;
     let file = match target.source.open(path) {
         Ok(f) => f,
@@ -205,12 +231,13 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: &LiveRecords, r
         reader,
         1,
         &mut |record| {
+            logs.read_here.insert(&record);
             if target.snapshot.is_some() {
-                let copy = live.contains(&record);
+                let copy = logs.live.contains(&record);
                 return rows::snapshot_event(out, volume, path, &record, copy);
             }
-            if remember {
-                live.insert(&record);
+            if logs.remember {
+                logs.live.insert(&record);
             }
             rows::event(out, volume, path, &record, None)
         },
@@ -221,9 +248,29 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, live: &LiveRecords, r
             for e in failures {
                 out.error(volume, path, Stage::EvtxRecord, &e);
             }
+            logs.read
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(path.to_string());
         }
         Err(e) => out.error(volume, path, Stage::Evtx, &e),
     }
+}
+
+/// The records left in the unused space of the chunks of a log already read
+/// (libevtx's recovered records), once every log of the volume has been read: a
+/// copy of a record any of `live` holds is marked as such.
+fn unused_space(target: &Target, out: &Sinks<'_>, path: &str, live: Vec<&LiveRecords>) {
+    let volume = &target.label;
+    let file = match target.source.open(path) {
+        Ok(f) => f,
+        Err(e) => return out.error(volume, path, Stage::Evtx, &e.message),
+    };
+    let recovery = Recovery::in_log(out, volume, path, live);
+    if let Err(e) = carve::live_log(file.existing(4096, 65536).as_ref(), &recovery) {
+        out.error(volume, path, Stage::Evtx, &e);
+    }
+    recovery.finish();
 }
 
 fn prefetch_file(target: &Target, out: &Sinks<'_>, path: &str) {

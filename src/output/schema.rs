@@ -56,9 +56,11 @@ pub const EVTX_HEAD: [&str; 9] = [
 /// evtx.csv after the fixed fields: all fields as JSON, and for records carved
 /// from unallocated space their chunk's volume offset, whether the chunk's
 /// checksums held (live chunks too), whether a live log still holds the same
-/// record, and the record header's id and time where they differ from the event's
-/// own `EventRecordID` and `TimeCreated` (exported logs renumber their headers).
-pub const EVTX_TAIL: [&str; 7] = [
+/// record, the record header's id and time where they differ from the event's
+/// own `EventRecordID` and `TimeCreated` (exported logs renumber their headers),
+/// and for records recovered from the unused space of a live log's chunk (also
+/// `carved`, with their offset in the log) that chunk's number.
+pub const EVTX_TAIL: [&str; 8] = [
     "event_data",
     "carved",
     "offset",
@@ -66,6 +68,7 @@ pub const EVTX_TAIL: [&str; 7] = [
     "live_copy",
     "header_record_id",
     "header_time",
+    "recovered_chunk",
 ];
 
 /// prefetch.csv after the context columns (`carved` files: `offset` is where in

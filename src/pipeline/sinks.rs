@@ -114,8 +114,17 @@ impl<'a> Sinks<'a> {
         let reference = Reference {
             artifact: "evtx".into(),
             file: file.to_string(),
-            // Carved records repeat ids across chunks: their chunk's offset tells them apart.
+            // Carved records repeat ids across chunks: their chunk's offset tells them
+            // apart (a recovered record's own offset in its log).
             locator: match carved {
+                Some(Carved {
+                    chunk: Some(chunk),
+                    offset,
+                    ..
+                }) => format!(
+                    "recovered chunk {chunk} offset {offset} record {}",
+                    record.record_id
+                ),
                 Some(c) => format!("chunk {} record {}", c.offset, record.record_id),
                 None => format!("record {}", record.record_id),
             },
@@ -211,6 +220,7 @@ mod tests {
             offset: 4096,
             verified: true,
             live_copy: true,
+            chunk: None,
         };
         sinks.event_record("1", "(unallocated)", &record, Some(copy));
         let lost = Carved {

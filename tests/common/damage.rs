@@ -196,11 +196,14 @@ pub fn assert_contained(name: &str, clean: &Scan, damaged: &Scan, lost: Lost<'_>
     }
 }
 
-/// True if `cell` is, or ends with, one of `files`.
+/// True if `cell` is, or ends with, one of `files`, or names records recovered
+/// from one of them (`FILE (chunk N)`, `FILE (templates of the chunk at N)`).
 fn names_file(cell: &str, files: &[&str]) -> bool {
-    files
-        .iter()
-        .any(|f| cell == *f || cell.strip_suffix(f).is_some_and(|s| s.ends_with('/')))
+    files.iter().any(|f| {
+        cell == *f
+            || cell.strip_suffix(f).is_some_and(|s| s.ends_with('/'))
+            || cell.strip_prefix(f).is_some_and(|s| s.starts_with(" ("))
+    })
 }
 
 /// The rows of `table` in the output folder `dir`, without the image column,

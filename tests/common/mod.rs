@@ -401,7 +401,15 @@ pub struct Exported {
 
 /// Every record libevtx's `evtxexport` prints for a log.
 pub fn evtxexport(path: &Path) -> Vec<Exported> {
+    evtxexport_mode(path, "items")
+}
+
+/// Every record `evtxexport -m MODE` prints for a log (`items`: the live records,
+/// `recovered`: those libevtx finds in the unused space of the log's chunks, as far
+/// as it can render them).
+pub fn evtxexport_mode(path: &Path, mode: &str) -> Vec<Exported> {
     let out = oracle("evtxexport", "libevtx-utils")
+        .args(["-m", mode])
         .arg(path)
         .output()
         .unwrap();

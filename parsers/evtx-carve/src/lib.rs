@@ -22,7 +22,12 @@ use binview::View;
 use memchr::memmem;
 
 mod templates;
-pub use templates::{host_chunk, rebase_record, template_definitions, template_id};
+mod unused;
+pub use templates::{
+    definition_at, host_chunk, in_place_chunk, rebase_record, template_definitions, template_id,
+    template_references,
+};
+pub use unused::{live_record_offsets, unused_space_records};
 
 /// Bytes in an EVTX chunk.
 pub const CHUNK_SIZE: usize = 0x10000;
@@ -128,24 +133,32 @@ pub fn find_records(buf: &[u8], base: u64) -> Vec<Record> {
 pub fn record_at(buf: &[u8], at: usize, base: u64) -> Option<Record> {
     const FT_1990: u64 = 0x01B6_5DA0_3F18_0000;
     const FT_2100: u64 = 0x0234_0F8E_4420_0000;
+    let mut record = record_header(buf, at, CHUNK_SIZE - CHUNK_HEADER_SIZE)?;
+    record.offset += base;
+    (FT_1990..FT_2100)
+        .contains(&record.written)
+        .then_some(record)
+}
+
+/// The record header at `buf[at..]` if it holds: signature, a size of at least 28
+/// and at most `max` that fits the buffer, repeated in the record's last four
+/// bytes. No time check: a record already known to be one (kept, or found where
+/// libevtx looks) keeps whatever time it says. The offset is `at`.
+pub fn record_header(buf: &[u8], at: usize, max: usize) -> Option<Record> {
     let view = View::new(buf.get(at..)?);
     if view.bytes(0, 4)? != RECORD_MAGIC {
         return None;
     }
     let size = view.u32_at(4)?;
     let len = size as usize;
-    if !(MIN_RECORD..=CHUNK_SIZE - CHUNK_HEADER_SIZE).contains(&len)
-        || view.u32_at(len - 4)? != size
-    {
+    if !(MIN_RECORD..=max).contains(&len) || view.u32_at(len - 4)? != size {
         return None;
     }
-    let written = view.u64_at(16)?;
-    let record_id = view.u64_at(8)?;
-    (FT_1990..FT_2100).contains(&written).then_some(Record {
-        offset: base + at as u64,
+    Some(Record {
+        offset: at as u64,
         size,
-        record_id,
-        written,
+        record_id: view.u64_at(8)?,
+        written: view.u64_at(16)?,
     })
 }
 

@@ -85,6 +85,37 @@ pub fn template_definitions(chunk: &[u8]) -> Vec<(u32, u32)> {
 /// fixed; `None` if a template has no definition there or the record cannot be
 /// followed.
 pub fn rebase_record(record: &[u8], definition: &dyn Fn(u32) -> Option<u32>) -> Option<Vec<u8>> {
+    rebase_with(record, &|id, _| definition(id))
+}
+
+/// `(template id, chunk offset it points at)` of every template instance in
+/// `record`, outer and nested, in order; `None` if the record cannot be followed.
+/// A record still in its own chunk can be rendered where it lies when each of
+/// those offsets holds the definition of that id (see [`definition_at`]).
+pub fn template_references(record: &[u8]) -> Option<Vec<(u32, u32)>> {
+    let seen = std::cell::RefCell::new(Vec::new());
+    rebase_with(record, &|id, offset| {
+        seen.borrow_mut().push((id, offset));
+        Some(offset)
+    })?;
+    Some(seen.into_inner())
+}
+
+/// Whether `chunk` holds, at `offset`, the definition of template `id`: its GUID
+/// (after the next-offset) starts with the id, and its binary XML fits the chunk.
+pub fn definition_at(chunk: &[u8], offset: u32, id: u32) -> bool {
+    let view = View::new(chunk);
+    let at = offset as usize;
+    (CHUNK_HEADER_SIZE..chunk.len()).contains(&at)
+        && view.u32_at(at + 4) == Some(id)
+        && view
+            .u32_at(at + 20)
+            .is_some_and(|size| at + DEFINITION_HEADER + size as usize <= chunk.len())
+}
+
+/// [`rebase_record`] with a lookup given each instance's id and the offset it
+/// points at.
+fn rebase_with(record: &[u8], definition: &dyn Fn(u32, u32) -> Option<u32>) -> Option<Vec<u8>> {
     let body = record.get(RECORD_HEADER..record.len().checked_sub(4)?)?;
     let body = rebase_fragment(body, definition, 0)?;
     let size = u32::try_from(RECORD_HEADER + body.len() + 4).ok()?;
@@ -100,7 +131,7 @@ pub fn rebase_record(record: &[u8], definition: &dyn Fn(u32) -> Option<u32>) -> 
 /// One fragment (`[0F 01 01 00] 0C ...`) rebased; see [`rebase_record`].
 fn rebase_fragment(
     fragment: &[u8],
-    definition: &dyn Fn(u32) -> Option<u32>,
+    definition: &dyn Fn(u32, u32) -> Option<u32>,
     depth: usize,
 ) -> Option<Vec<u8>> {
     let view = View::new(fragment);
@@ -126,7 +157,7 @@ fn rebase_fragment(
     let mut value_at = at + 4 + descriptors.len();
     let mut out = Vec::with_capacity(fragment.len());
     out.extend_from_slice(view.bytes(0, start + 6)?);
-    out.extend_from_slice(&definition(id)?.to_le_bytes());
+    out.extend_from_slice(&definition(id, view.u32_at(start + 6)?)?.to_le_bytes());
     out.extend_from_slice(view.bytes(at, 4)?);
     let mut values = Vec::new();
     let mut new_descriptors = Vec::with_capacity(descriptors.len());
@@ -188,6 +219,29 @@ pub fn host_chunk(donor: &[u8], records: &[&[u8]]) -> Option<(Vec<u8>, usize)> {
     chunk[44..48].copy_from_slice(&u32::try_from(last_at).ok()?.to_le_bytes());
     chunk[48..52].copy_from_slice(&u32::try_from(end).ok()?.to_le_bytes());
     Some((chunk, placed))
+}
+
+/// A copy of `chunk` (one of a log's own) in which the parser walks exactly the
+/// record at `at`, rendered where it lies with the definitions the chunk holds:
+/// the records starting at `hide` (the chunk's others) lose their signatures, and
+/// the header's record numbers, ids, last-record and free-space offsets name only
+/// this record.
+pub fn in_place_chunk(chunk: &[u8], at: usize, hide: &[usize]) -> Option<Vec<u8>> {
+    let mut copy = chunk.get(..CHUNK_SIZE)?.to_vec();
+    let view = View::new(&copy);
+    let (size, id) = (view.u32_at(at + 4)? as usize, view.u64_at(at + 8)?);
+    let end = u32::try_from(at.checked_add(size).filter(|&e| e <= CHUNK_SIZE)?).ok()?;
+    for &other in hide.iter().filter(|&&o| o != at) {
+        if let Some(signature) = copy.get_mut(other..other + 4) {
+            signature.fill(0);
+        }
+    }
+    for offset in [8, 16, 24, 32] {
+        copy[offset..offset + 8].copy_from_slice(&id.to_le_bytes());
+    }
+    copy[44..48].copy_from_slice(&u32::try_from(at).ok()?.to_le_bytes());
+    copy[48..52].copy_from_slice(&end.to_le_bytes());
+    Some(copy)
 }
 
 #[cfg(test)]
@@ -259,6 +313,11 @@ mod tests {
             .position(|w| w == 0xBEEFu32.to_le_bytes())
             .unwrap();
         assert_eq!(v.u32_at(nested_at + 4), Some(4321));
+        // Every instance and where it points, outer first.
+        assert_eq!(
+            template_references(&plain),
+            Some(vec![(0xC0FFEE, 600), (0xBEEF, 600)])
+        );
         // A template the donor lacks: no rebuild.
         assert!(rebase_record(&plain, &|id| (id == 0xC0FFEE).then_some(1)).is_none());
         assert_eq!(template_id(b"**\0\0short"), None);
@@ -274,6 +333,8 @@ mod tests {
         donor[48..52].copy_from_slice(&free.to_le_bytes());
         donor[384..388].copy_from_slice(&(512u32 + 38).to_le_bytes());
         assert_eq!(template_definitions(&donor), vec![(7, 550)]);
+        assert!(definition_at(&donor, 550, 7));
+        assert!(!definition_at(&donor, 550, 8) && !definition_at(&donor, 40, 7));
         let lone = record(40, 7, None, &[(b"v".to_vec(), 0x01)]);
         let guest = rebase_record(&lone, &|id| (id == 7).then_some(550)).unwrap();
         let (chunk, placed) = host_chunk(&donor, &[guest.as_slice()]).unwrap();
@@ -286,5 +347,17 @@ mod tests {
             View::new(&chunk).u32_at(48),
             Some(free + guest.len() as u32)
         );
+        // The same record left in the donor's unused space, rendered where it lies.
+        let mut log_chunk = donor.clone();
+        let at = free as usize + 8;
+        log_chunk[at..at + lone.len()].copy_from_slice(&lone);
+        let copy = in_place_chunk(&log_chunk, at, &[512, at]).unwrap();
+        assert_eq!(&copy[512..516], &[0; 4], "the live record hidden");
+        assert_eq!(&copy[at..at + lone.len()], lone.as_slice());
+        let view = View::new(&copy);
+        assert_eq!((view.u64_at(24), view.u64_at(32)), (Some(40), Some(40)));
+        assert_eq!(view.u32_at(44), Some(at as u32));
+        assert_eq!(view.u32_at(48), Some((at + lone.len()) as u32));
+        assert!(in_place_chunk(&log_chunk, CHUNK_SIZE - 8, &[]).is_none());
     }
 }

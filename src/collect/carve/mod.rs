@@ -1,5 +1,6 @@
 //! Recovering deleted evidence from unallocated clusters, or from a whole image:
-//! event-log chunks and lone records, `FILE` records, Prefetch files and hive bins.
+//! event-log chunks and lone records, `FILE` records, Prefetch files and hive bins;
+//! and the event records left in the unused space of live logs' chunks.
 //!
 //! [`scan`] finds where each structure starts in one sequential pass; [`recover`]
 //! checks what was found and turns it into rows, never inventing content a checksum
@@ -33,4 +34,24 @@ pub fn unallocated(volume: &Volume, on_hit: &HitSink<'_>) -> Result<CarveStats, 
 /// Scans every byte of `data` (allocated, unallocated, unpartitioned).
 pub fn whole_image(data: &dyn ReadAt, on_hit: &HitSink<'_>) -> CarveStats {
     scan::scan_ranges(data, &[(0, data.len())], "whole image", on_hit)
+}
+
+/// Feeds every chunk of a live log (`data`: its bytes) to `recovery`, built with
+/// [`Recovery::in_log`]; returns what could not be read. Chunks follow the 4 KiB
+/// file header, 64 KiB each, to the last whole one, as libevtx reads them.
+pub fn live_log(data: &dyn ReadAt, recovery: &Recovery<'_>) -> Result<(), String> {
+    const FILE_HEADER: u64 = 4096;
+    let size = evtx_carve::CHUNK_SIZE as u64;
+    let mut chunk = vec![0u8; evtx_carve::CHUNK_SIZE];
+    let mut offset = FILE_HEADER;
+    while offset + size <= data.len() {
+        data.read_exact_at(&mut chunk, offset)
+            .map_err(|e| format!("chunk at offset {offset}: {e}"))?;
+        // An empty chunk (never used, or a hole) holds nothing.
+        if chunk.iter().any(|&b| b != 0) {
+            recovery.log_chunk(offset, &chunk);
+        }
+        offset += size;
+    }
+    Ok(())
 }

@@ -56,36 +56,54 @@ const MAX_LONE_BYTES: usize = 256 << 20;
 /// Keys of the records read from live logs, so carved copies can be told apart
 /// from records that exist nowhere else.
 #[derive(Default)]
-pub struct LiveRecords(Mutex<HashSet<u64>>);
+pub struct LiveRecords {
+    keys: Mutex<HashSet<u64>>,
+    /// Records are the same when their channel, id and time are (the logs of one
+    /// volume); else their fields must be too.
+    identity_only: bool,
+}
 
-/// Channel, record id, time and fields: what makes two copies of a record the same
-/// record, hashed to 64 bits so that a multi-GB log costs 8 bytes a record here, not
-/// its strings (two different records collide with odds of about n²/2⁶⁵).
-fn record_key(record: &EventRecord) -> u64 {
+/// What makes two copies of a record the same record (see [`LiveRecords`]), hashed
+/// to 64 bits so that a multi-GB log costs 8 bytes a record here, not its strings
+/// (two different records collide with odds of about n²/2⁶⁵).
+fn record_key(record: &EventRecord, identity_only: bool) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     record.channel.hash(&mut hasher);
     record.record_id.hash(&mut hasher);
     record.time.hash(&mut hasher);
-    record.fields.hash(&mut hasher);
+    if !identity_only {
+        record.fields.hash(&mut hasher);
+    }
     hasher.finish()
 }
 
 impl LiveRecords {
+    /// The live records of one volume's logs, known by channel, id and time only:
+    /// a record the unused space of a log's chunks also holds (its own channel's,
+    /// or another log's whose clusters the file took over) is a leftover copy of
+    /// it, whatever template it had to borrow to be rendered.
+    pub fn by_identity() -> Self {
+        LiveRecords {
+            identity_only: true,
+            ..LiveRecords::default()
+        }
+    }
+
     /// Remembers a record read from a live log.
     pub fn insert(&self, record: &EventRecord) {
-        self.0
+        self.keys
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(record_key(record));
+            .insert(record_key(record, self.identity_only));
     }
 
     /// True if a live log holds the same record.
     pub fn contains(&self, record: &EventRecord) -> bool {
-        self.0
+        self.keys
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .contains(&record_key(record))
+            .contains(&record_key(record, self.identity_only))
     }
 }
 
@@ -105,11 +123,22 @@ struct Place<'a> {
     out: &'a Sinks<'a>,
     /// Volume label (or `image` for whole-image passes).
     label: &'a str,
-    /// The pseudo file name rows carry: `(unallocated)` or `(image)`.
+    /// The file name rows carry: `(unallocated)` or `(image)` for carving, the
+    /// log's path for the unused space of a live log's chunks.
     file: &'a str,
+    /// Offsets are in the live log `file` (not the volume or image).
+    in_log: bool,
 }
 
 impl Place<'_> {
+    /// The chunk of a live log an offset in it falls in (the first chunk, 0,
+    /// follows the 4 KiB file header); `None` when carving.
+    fn chunk_of(&self, offset: u64) -> Option<u64> {
+        const FILE_HEADER: u64 = 4096;
+        self.in_log
+            .then(|| offset.saturating_sub(FILE_HEADER) / evtx_carve::CHUNK_SIZE as u64)
+    }
+
     fn error(&self, offset: u64, stage: Stage, message: &str) {
         let place = format!("{} offset {offset}", self.file);
         self.out.error(self.label, &place, stage, message);
@@ -177,10 +206,12 @@ struct Guest {
 /// A carved `FILE` record: where it was, its allocated size, what it says.
 type KeptRecord = (u64, u64, FileEntry);
 
-/// Turns the hits of one carving pass into rows of one image's tables.
+/// Turns the hits of one carving pass, or the unused chunk space of one live log,
+/// into rows of one image's tables.
 pub struct Recovery<'a> {
     place: Place<'a>,
-    live: &'a LiveRecords,
+    /// Where a copy of a record counts as live (any of them).
+    live: Vec<&'a LiveRecords>,
     records: Mutex<Vec<KeptRecord>>,
     hives: Mutex<HiveParts>,
     donors: Mutex<Donors>,
@@ -190,8 +221,38 @@ pub struct Recovery<'a> {
 impl<'a> Recovery<'a> {
     /// A recovery writing to `out` for volume `label`.
     pub fn new(out: &'a Sinks<'a>, label: &'a str, file: &'a str, live: &'a LiveRecords) -> Self {
+        Self::with_place(
+            Place {
+                out,
+                label,
+                file,
+                in_log: false,
+            },
+            vec![live],
+        )
+    }
+
+    /// A recovery of the records in the unused space of the chunks of the live
+    /// log at `path` (fed by [`Recovery::log_chunk`]); a record counts as a live
+    /// copy when any of `live` holds it.
+    pub fn in_log(
+        out: &'a Sinks<'a>,
+        label: &'a str,
+        path: &'a str,
+        live: Vec<&'a LiveRecords>,
+    ) -> Self {
+        let place = Place {
+            out,
+            label,
+            file: path,
+            in_log: true,
+        };
+        Self::with_place(place, live)
+    }
+
+    fn with_place(place: Place<'a>, live: Vec<&'a LiveRecords>) -> Self {
         Recovery {
-            place: Place { out, label, file },
+            place,
             live,
             records: Mutex::default(),
             hives: Mutex::default(),
@@ -215,6 +276,54 @@ impl<'a> Recovery<'a> {
         }
     }
 
+    /// One chunk of a live log at file offset `offset`: the records in its unused
+    /// space (libevtx's recovered records) are rendered with the chunk's own
+    /// templates of the same ids, which a log mostly defines again each time it
+    /// fills the chunk, else where they lie when every definition they point at is
+    /// still there; the others wait, like lone carved records, for the templates
+    /// of the log's other chunks.
+    pub fn log_chunk(&self, offset: u64, chunk: &[u8]) {
+        let definitions = self.remember_templates(offset, chunk);
+        let found = evtx_carve::unused_space_records(chunk, offset);
+        let mut guests = Vec::new();
+        // Where every record of the chunk starts, live or not: hidden from the
+        // parser when one is rendered where it lies.
+        let mut starts: Vec<usize> = evtx_carve::live_record_offsets(chunk);
+        starts.extend(found.iter().map(|r| (r.offset - offset) as usize));
+        for record in found {
+            let start = (record.offset - offset) as usize;
+            // Always inside: that is where it was found.
+            let Some(bytes) = chunk.get(start..start + record.size as usize) else {
+                continue;
+            };
+            if let Some(rebased) = rebase_record(bytes, &|id| definitions.get(&id).copied()) {
+                guests.push(Guest {
+                    id: record.record_id,
+                    offset: record.offset,
+                    original: bytes.to_vec(),
+                    rebased,
+                });
+            } else if evtx_carve::template_references(bytes).is_some_and(|refs| {
+                refs.iter()
+                    .all(|&(id, at)| evtx_carve::definition_at(chunk, at, id))
+            }) {
+                // The definitions it points at are still there (its earlier
+                // neighbours in the unused space carried them inline).
+                self.render_in_place(offset, chunk, start, &starts);
+            } else {
+                self.lone_record(record.offset, bytes);
+            }
+        }
+        if !guests.is_empty() {
+            self.render_guests(offset, chunk, guests);
+        }
+    }
+
+    /// True if a live log holds the same record.
+    fn is_live(&self, record: &EventRecord) -> bool {
+        self.live.iter().any(|live| live.contains(record))
+    }
+
     fn chunk(&self, offset: u64, chunk: &[u8], intact: bool) {
         let mut rendered = HashSet::new();
         let mut on_record = |record: EventRecord| {
@@ -222,7 +331,8 @@ impl<'a> Recovery<'a> {
             let carved = Carved {
                 offset,
                 verified: intact,
-                live_copy: self.live.contains(&record),
+                live_copy: self.is_live(&record),
+                chunk: None,
             };
             rows::event(
                 self.place.out,
@@ -278,8 +388,9 @@ impl<'a> Recovery<'a> {
 
     /// Keeps `chunk` as a template donor if it defines a template no kept chunk
     /// defines yet, or one with fewer than a few donors: a record needs a donor
-    /// holding all of its templates (outer and nested) at once.
-    fn remember_templates(&self, offset: u64, chunk: &[u8]) {
+    /// holding all of its templates (outer and nested) at once. Returns the
+    /// chunk's definitions (offset by template id).
+    fn remember_templates(&self, offset: u64, chunk: &[u8]) -> HashMap<u32, u32> {
         const DONORS_PER_TEMPLATE: usize = 8;
         let definitions: HashMap<u32, u32> = evtx_carve::template_definitions(chunk)
             .into_iter()
@@ -292,7 +403,7 @@ impl<'a> Recovery<'a> {
                 .is_none_or(|d| d.len() < DONORS_PER_TEMPLATE)
         });
         if !useful || donors.chunks.len() >= MAX_DONORS {
-            return;
+            return definitions;
         }
         let index = donors.chunks.len();
         for id in definitions.keys() {
@@ -301,8 +412,9 @@ impl<'a> Recovery<'a> {
         donors.chunks.push(Donor {
             offset,
             bytes: chunk.to_vec(),
-            definitions,
+            definitions: definitions.clone(),
         });
+        definitions
     }
 
     /// A record outside any readable chunk: kept to be rendered once every donor
@@ -320,15 +432,22 @@ impl<'a> Recovery<'a> {
 
     /// A record as carved.csv shows it: id, time and its text.
     fn raw_record(&self, offset: u64, bytes: &[u8]) {
-        let Some(record) = evtx_carve::record_at(bytes, 0, offset) else {
+        // Kept records passed their checks where they were found.
+        let Some(record) = evtx_carve::record_header(bytes, 0, bytes.len()) else {
             return;
         };
         let text = utf16_strings(bytes.get(24..).unwrap_or_default(), 3).join(" | ");
+        // A live log's record is named by its log and chunk; a carved one has none.
+        let name = self
+            .place
+            .chunk_of(offset)
+            .map(|n| format!("{} (chunk {n})", self.place.file))
+            .unwrap_or_default();
         self.place.carved_row(
             "evtx_record",
             offset,
             &Filetime(record.written).to_string(),
-            "",
+            &name,
             &record.record_id.to_string(),
             &truncate(&text, MAX_TEXT),
         );
@@ -350,7 +469,7 @@ impl<'a> Recovery<'a> {
                 let rebased = rebase_record(&bytes, &|id| donor.definitions.get(&id).copied())?;
                 Some((index, rebased))
             });
-            let id = evtx_carve::record_at(&bytes, 0, 0).map(|r| r.record_id);
+            let id = evtx_carve::record_header(&bytes, 0, bytes.len()).map(|r| r.record_id);
             match (rebased, id) {
                 (Some((donor, rebased)), Some(id)) => {
                     by_donor.entry(donor).or_default().push(Guest {
@@ -366,6 +485,45 @@ impl<'a> Recovery<'a> {
         for (index, guests) in by_donor {
             if let Some(donor) = donors.chunks.get(index) {
                 self.render_guests(donor.offset, &donor.bytes, guests);
+            }
+        }
+    }
+
+    /// Writes a lone record rendered away from its own chunk's templates (`file`
+    /// says whose it had), found at `offset`: its chunk's checksums cannot vouch
+    /// for it.
+    fn rendered_lone(&self, file: &str, offset: u64, record: &EventRecord) {
+        let carved = Carved {
+            offset,
+            verified: false,
+            live_copy: self.is_live(record),
+            chunk: self.place.chunk_of(offset),
+        };
+        rows::event(self.place.out, self.place.label, file, record, Some(carved));
+    }
+
+    /// Renders the record at `at` of a live log's `chunk` (at file offset
+    /// `offset`) where it lies, every template it uses being defined at the offset
+    /// it points at; `hide`: where the chunk's other records start.
+    fn render_in_place(&self, offset: u64, chunk: &[u8], at: usize, hide: &[usize]) {
+        let room = chunk.len().saturating_sub(at);
+        let Some(header) = evtx_carve::record_header(chunk, at, room) else {
+            return;
+        };
+        let mut rendered = None;
+        if let Some(copy) = evtx_carve::in_place_chunk(chunk, at, hide) {
+            // Hostile bytes in a chunk the parser trusts: contain it.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                read_chunk(copy, false, &mut |r| rendered = Some(r), &mut |_| {})
+            }));
+        }
+        let record_offset = offset + at as u64;
+        let ours = |r: &EventRecord| r.header_record_id.unwrap_or(r.record_id) == header.record_id;
+        match rendered.filter(ours) {
+            Some(record) => self.rendered_lone(self.place.file, record_offset, &record),
+            None => {
+                let bytes = chunk.get(at..at + header.size as usize);
+                self.raw_record(record_offset, bytes.unwrap_or_default());
             }
         }
     }
@@ -409,15 +567,7 @@ impl<'a> Recovery<'a> {
             }));
             for guest in batch.drain(..placed) {
                 match rendered.remove(&guest.id) {
-                    Some(record) => {
-                        let carved = Carved {
-                            offset: guest.offset,
-                            verified: false,
-                            live_copy: self.live.contains(&record),
-                        };
-                        let p = self.place;
-                        rows::event(p.out, p.label, &file, &record, Some(carved));
-                    }
+                    Some(record) => self.rendered_lone(&file, guest.offset, &record),
                     None => self.raw_record(guest.offset, &guest.original),
                 }
             }

@@ -8,6 +8,10 @@ fuzz_target!(|data: &[u8]| {
     for chunk in evtx_carve::find_chunks(data, 0) {
         assert!(chunk.offset as usize + evtx_carve::CHUNK_SIZE <= data.len());
     }
+    // A log's own chunk: what its unused space holds lies inside it.
+    for record in evtx_carve::unused_space_records(data, 0) {
+        assert!(record.offset as usize + record.size as usize + 4 <= data.len());
+    }
     let donor = data.get(..evtx_carve::CHUNK_SIZE);
     for template in donor.map(evtx_carve::template_definitions).unwrap_or_default() {
         assert!((template.1 as usize) < evtx_carve::CHUNK_SIZE);
