@@ -495,8 +495,10 @@ fn iso_time_fast(ts: jiff::Timestamp) -> String {
 // strings as they are, numbers and booleans as JSON writes them, arrays joined with
 // `,`, an element's text when it has some, and an element that only has children as
 // the compact JSON of those children, its children's attributes as `Name_attributes`
-// members beside them. An element with attributes and nothing else has no value:
-// it gives no field.
+// members beside them. An element with attributes and nothing else has no value;
+// as a field of its own (a child of `UserData`'s element, like CAPI2's
+// `<EventAuxInfo ProcessName="…"/>`) it gives one field per attribute,
+// `Element_Attribute`.
 // ---------------------------------------------------------------------------------
 
 /// An object key, borrowed from the input when it has no escapes.
@@ -1220,7 +1222,9 @@ mod tests {
             f,
             [
                 ("SubjectUserSid", "S-1"),
-                ("Nested", r#"{"X_attributes":{"k":1},"X":"t","Y":[1,2]}"#)
+                ("Nested", r#"{"X_attributes":{"k":1},"X":"t","Y":[1,2]}"#),
+                // An element of attributes alone: a field per attribute.
+                ("Attr_k", "1")
             ]
         );
     }
