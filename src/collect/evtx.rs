@@ -20,6 +20,8 @@ use std::fmt;
 use std::io::{Read, Seek};
 use std::sync::Arc;
 
+use crate::output::json::push_str as push_json_str;
+
 use evtx::{ChunkFlags, EvtxChunk, EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -112,38 +114,6 @@ impl EventRecord {
         out.push('}');
         out
     }
-}
-
-/// Appends `s` as a JSON string, escaped as `serde_json` escapes it.
-fn push_json_str(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0x00..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        if escape.is_empty() {
-            out.push_str("\\u00");
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 0xf)] as char);
-        } else {
-            out.push_str(escape);
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
 }
 
 /// Counts from reading one log.

@@ -25,28 +25,71 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
 }
 
 /// Appends `cell` to a CSV record being rendered by hand: neutralised (unless `raw`),
-/// and quoted as RFC 4180 asks when it holds a comma, a quote or a line break.
-pub fn write_cell(out: &mut Vec<u8>, cell: &str, raw: bool) {
-    let cell = if raw {
-        std::borrow::Cow::Borrowed(cell)
+/// and quoted as RFC 4180 asks when it holds a comma, a quote or a line break (the
+/// bytes the `csv` crate quotes, so the output is the same byte for byte).
+fn write_cell(out: &mut Vec<u8>, cell: &str, raw: bool) {
+    let bytes = cell.as_bytes();
+    // The apostrophe is not a byte that needs quoting: the check holds either way.
+    let prefix: &[u8] = if !raw && would_evaluate(cell) {
+        b"'"
     } else {
-        neutralise(cell)
+        b""
     };
-    if cell
-        .bytes()
-        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-    {
+    if needs_quotes(bytes) {
         out.push(b'"');
-        for b in cell.bytes() {
-            if b == b'"' {
-                out.push(b'"');
-            }
-            out.push(b);
+        out.extend_from_slice(prefix);
+        let mut start = 0;
+        for quote in memchr::memchr_iter(b'"', bytes) {
+            out.extend_from_slice(&bytes[start..=quote]);
+            out.push(b'"');
+            start = quote + 1;
         }
+        out.extend_from_slice(&bytes[start..]);
         out.push(b'"');
     } else {
-        out.extend_from_slice(cell.as_bytes());
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(bytes);
     }
+}
+
+/// Whether a cell holds a comma, a quote or a line break.
+fn needs_quotes(bytes: &[u8]) -> bool {
+    use super::json::swar::eq;
+    let mut words = bytes.chunks_exact(8);
+    for word in words.by_ref() {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        if eq(w, b',') | eq(w, b'"') | eq(w, b'\n') | eq(w, b'\r') != 0 {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+}
+
+/// Appends one CSV record: the cells (see [`write_cell`]) joined by commas, then `\n`,
+/// as the `csv` crate's default writer renders it. Returns the number of cells.
+pub(crate) fn write_record<'c>(
+    out: &mut Vec<u8>,
+    cells: impl IntoIterator<Item = &'c str>,
+    raw: bool,
+) -> usize {
+    let start = out.len();
+    let mut count = 0;
+    for cell in cells {
+        if count > 0 {
+            out.push(b',');
+        }
+        write_cell(out, cell, raw);
+        count += 1;
+    }
+    // A record of one empty cell would be an empty line: quoted, as `csv` writes it.
+    if count == 1 && out.len() == start {
+        out.extend_from_slice(b"\"\"");
+    }
+    out.push(b'\n');
+    count
 }
 
 fn would_evaluate(cell: &str) -> bool {

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use super::cell::write_record;
 use super::schema::{self, ERRORS};
 use super::stage::Stage;
 use super::table::Table;
@@ -42,6 +43,12 @@ pub struct ImageOutput {
     write_failures: Mutex<Vec<String>>,
     hash_files: bool,
     files: Mutex<Vec<CollectedFile>>,
+    raw_cells: bool,
+}
+
+thread_local! {
+    /// A row being rendered, one buffer per collector thread.
+    static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// A file an artifact was read from, as manifest.json lists it.
@@ -87,6 +94,7 @@ impl ImageOutput {
             write_failures: Mutex::new(Vec::new()),
             hash_files,
             files: Mutex::new(Vec::new()),
+            raw_cells,
         })
     }
 
@@ -95,25 +103,27 @@ impl ImageOutput {
         &self.dir
     }
 
-    /// Writes a row to table `name`; `cells` are the columns after the context.
+    /// Writes a row to table `name`; `cells` are the columns after the context. The
+    /// row is rendered before the table's lock is taken, so threads writing the same
+    /// table wait only for each other's copy.
     pub fn row<S: AsRef<str>>(&self, name: &'static str, volume: &str, cells: &[S]) {
         let Some(table) = self.tables.get(name) else {
             return;
         };
         let (volume, snapshot) = split_label(volume);
-        let mut row: Vec<&str> = Vec::with_capacity(cells.len() + 4);
-        row.push(&self.image);
-        row.push(&self.host);
-        row.push(volume);
-        row.push(snapshot);
-        row.extend(cells.iter().map(AsRef::as_ref));
-        let mut table = table.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = table.row(&row) {
-            self.write_failures
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(e.to_string());
-        }
+        let context = [self.image.as_str(), &self.host, volume, snapshot];
+        let row = context.into_iter().chain(cells.iter().map(AsRef::as_ref));
+        LINE.with_borrow_mut(|line| {
+            line.clear();
+            let count = write_record(line, row, self.raw_cells);
+            let mut table = table.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = table.rendered(count, line) {
+                self.write_failures
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(e.to_string());
+            }
+        });
     }
 
     /// Records something that could not be read; the scan goes on.

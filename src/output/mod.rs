@@ -3,6 +3,7 @@
 
 mod cell;
 mod image;
+pub mod json;
 pub mod schema;
 mod stage;
 mod table;

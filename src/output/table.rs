@@ -1,10 +1,10 @@
 //! One CSV file with a fixed header: UTF-8, RFC 4180 quoting, formula-safe cells.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::cell::neutralise;
+use super::cell::write_record;
 
 /// Errors writing a table.
 #[derive(Debug, thiserror::Error)]
@@ -16,7 +16,7 @@ pub enum TableError {
         path: PathBuf,
         /// Underlying error.
         #[source]
-        source: csv::Error,
+        source: std::io::Error,
     },
     /// A row did not have as many cells as the header.
     #[error("{path}: row has {got} cells, header has {expected}")]
@@ -33,58 +33,60 @@ pub enum TableError {
 /// A CSV file being written.
 pub struct Table {
     path: PathBuf,
-    writer: csv::Writer<BufWriter<File>>,
+    writer: BufWriter<File>,
     width: usize,
     raw_cells: bool,
     rows: u64,
+    /// The row being rendered, reused so a row costs no allocation.
+    line: Vec<u8>,
 }
 
 impl Table {
     /// Creates `path` (truncating it) and writes the header row.
     pub fn create(path: &Path, header: &[&str], raw_cells: bool) -> Result<Table, TableError> {
-        let fail = |source: csv::Error| TableError::Write {
+        let mut table = Table {
             path: path.to_path_buf(),
-            source,
-        };
-        let file = File::create(path).map_err(|e| fail(e.into()))?;
-        let mut writer = csv::WriterBuilder::new()
-            .flexible(false)
-            .from_writer(BufWriter::with_capacity(1 << 16, file));
-        writer.write_record(header).map_err(fail)?;
-        Ok(Table {
-            path: path.to_path_buf(),
-            writer,
+            writer: BufWriter::with_capacity(
+                1 << 16,
+                File::create(path).map_err(|e| fail(path, e))?,
+            ),
             width: header.len(),
             raw_cells,
             rows: 0,
-        })
+            line: Vec::new(),
+        };
+        // The header is written as it is: column names are ours, never formulas.
+        write_record(&mut table.line, header.iter().copied(), true);
+        table
+            .writer
+            .write_all(&table.line)
+            .map_err(|e| fail(path, e))?;
+        Ok(table)
     }
 
     /// Writes one row; cells are neutralised unless the table was made with raw cells.
     pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> Result<(), TableError> {
-        if cells.len() != self.width {
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        let count = write_record(&mut line, cells.iter().map(AsRef::as_ref), self.raw_cells);
+        let written = self.rendered(count, &line);
+        self.line = line;
+        written
+    }
+
+    /// Writes one row of `cells` cells already rendered by [`write_record`] (so the
+    /// rendering can happen before a lock on the table is taken).
+    pub(crate) fn rendered(&mut self, cells: usize, line: &[u8]) -> Result<(), TableError> {
+        if cells != self.width {
             return Err(TableError::Width {
                 path: self.path.clone(),
                 expected: self.width,
-                got: cells.len(),
+                got: cells,
             });
         }
-        let fail = |source| TableError::Write {
-            path: self.path.clone(),
-            source,
-        };
-        for cell in cells {
-            let cell = cell.as_ref();
-            let result = if self.raw_cells {
-                self.writer.write_field(cell)
-            } else {
-                self.writer.write_field(neutralise(cell).as_bytes())
-            };
-            result.map_err(fail)?;
-        }
         self.writer
-            .write_record(std::iter::empty::<&[u8]>())
-            .map_err(fail)?;
+            .write_all(line)
+            .map_err(|e| fail(&self.path, e))?;
         self.rows += 1;
         Ok(())
     }
@@ -96,11 +98,16 @@ impl Table {
 
     /// Flushes the file.
     pub fn finish(mut self) -> Result<u64, TableError> {
-        self.writer.flush().map_err(|e| TableError::Write {
-            path: self.path.clone(),
-            source: e.into(),
-        })?;
+        self.writer.flush().map_err(|e| fail(&self.path, e))?;
         Ok(self.rows)
+    }
+}
+
+/// A write error on `path`.
+fn fail(path: &Path, e: std::io::Error) -> TableError {
+    TableError::Write {
+        path: path.to_path_buf(),
+        source: e,
     }
 }
 

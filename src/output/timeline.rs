@@ -16,7 +16,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::cell::write_cell;
+use super::cell::write_record;
 use super::schema::TIMELINE;
 
 /// Bytes of rendered records held in memory before a run is spilled.
@@ -54,13 +54,7 @@ impl Timeline {
             return;
         }
         let mut record = Vec::with_capacity(cells.iter().map(|c| c.len() + 1).sum::<usize>() + 2);
-        for (i, cell) in cells.iter().enumerate() {
-            if i > 0 {
-                record.push(b',');
-            }
-            write_cell(&mut record, cell, self.raw_cells);
-        }
-        record.push(b'\n');
+        write_record(&mut record, cells.iter().copied(), self.raw_cells);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.bytes += record.len();
         state.buffer.push(record);

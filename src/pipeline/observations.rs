@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::collect::evtx::EventRecord;
+use crate::output::json::push_str;
 use crate::traces::matcher::{Observation, Reference};
 use crate::traces::ArtifactKind;
 
@@ -46,29 +47,49 @@ pub struct Line {
     pub o: Observation,
 }
 
-/// An event observation serialised from borrowed data (no copy of its fields); reads
-/// back as an [`Observation`].
-#[derive(Serialize)]
-struct EventLine<'a> {
-    v: &'a str,
-    o: EventObservation<'a>,
+thread_local! {
+    /// An event line being rendered, one buffer per collector thread.
+    static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-#[derive(Serialize)]
-struct EventObservation<'a> {
-    time: Option<&'a str>,
-    reference: &'a Reference,
-    observed: EventObserved<'a>,
-}
-
-#[derive(Serialize)]
-enum EventObserved<'a> {
-    #[serde(rename = "event")]
-    Event {
-        channel: &'a str,
-        event_id: u32,
-        fields: &'a [(String, String)],
-    },
+/// Appends the line of one event observation, newline included.
+fn event_line(
+    out: &mut Vec<u8>,
+    volume: &str,
+    record: &EventRecord,
+    time: Option<&str>,
+    reference: &Reference,
+) {
+    out.extend_from_slice(b"{\"v\":");
+    push_str(out, volume);
+    out.extend_from_slice(b",\"o\":{\"time\":");
+    match time {
+        Some(t) => push_str(out, t),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"reference\":{\"artifact\":");
+    push_str(out, &reference.artifact);
+    out.extend_from_slice(b",\"file\":");
+    push_str(out, &reference.file);
+    out.extend_from_slice(b",\"locator\":");
+    push_str(out, &reference.locator);
+    out.extend_from_slice(b"},\"observed\":{\"event\":{\"channel\":");
+    push_str(out, &record.channel);
+    out.extend_from_slice(b",\"event_id\":");
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{}", record.event_id);
+    out.extend_from_slice(b",\"fields\":[");
+    for (i, (name, value)) in record.fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        push_str(out, name);
+        out.push(b',');
+        push_str(out, value);
+        out.push(b']');
+    }
+    out.extend_from_slice(b"]}}}}\n");
 }
 
 /// Writes one image's observations file.
@@ -113,7 +134,8 @@ impl ObservationWriter {
         })
     }
 
-    /// Appends one event record as an observation.
+    /// Appends one event record as an observation: the line `serde_json` would write
+    /// for its [`Line`], written by hand (this runs once per event record).
     pub fn write_event(
         &self,
         volume: &str,
@@ -121,21 +143,10 @@ impl ObservationWriter {
         time: Option<&str>,
         reference: &Reference,
     ) -> std::io::Result<()> {
-        let line = serde_json::to_vec(&EventLine {
-            v: volume,
-            o: EventObservation {
-                time,
-                reference,
-                observed: EventObserved::Event {
-                    channel: &record.channel,
-                    event_id: record.event_id,
-                    fields: &record.fields,
-                },
-            },
-        })?;
-        self.with(|w| {
-            w.write_all(&line)?;
-            w.write_all(b"\n")
+        LINE.with_borrow_mut(|line| {
+            line.clear();
+            event_line(line, volume, record, time, reference);
+            self.with(|w| w.write_all(line))
         })
     }
 
@@ -196,4 +207,53 @@ pub fn read(path: &Path) -> Result<(Header, Lines), String> {
             number: 1,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traces::matcher::Observation;
+
+    #[test]
+    fn an_event_line_is_what_serde_json_writes_and_reads_back() {
+        let record = EventRecord {
+            channel: "Microsoft-Windows-Sysmon/Operational".into(),
+            event_id: 1,
+            fields: vec![
+                (
+                    "CommandLine".into(),
+                    "cmd /c \"echo\tx\" \\ \u{1}\u{7f}é".into(),
+                ),
+                ("Data".into(), String::new()),
+                ("Data".into(), "second".into()),
+            ],
+            ..EventRecord::default()
+        };
+        let reference = Reference {
+            artifact: "evtx".into(),
+            file: "Windows/System32/winevt/Logs/a\"b.evtx".into(),
+            locator: "record 7".into(),
+        };
+        for (time, fields) in [(Some("2024-01-01T00:00:00.0000000Z"), true), (None, false)] {
+            let record = EventRecord {
+                fields: if fields {
+                    record.fields.clone()
+                } else {
+                    Vec::new()
+                },
+                ..record.clone()
+            };
+            let mut line = Vec::new();
+            event_line(&mut line, "1@2", &record, time, &reference);
+            let mut observation = Observation::from_event(&record, &reference.file);
+            observation.time = time.map(str::to_string);
+            observation.reference = reference.clone();
+            let expected = serde_json::to_string(&Line {
+                v: "1@2".into(),
+                o: observation,
+            })
+            .unwrap();
+            assert_eq!(String::from_utf8(line).unwrap(), expected + "\n");
+        }
+    }
 }

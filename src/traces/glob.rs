@@ -48,6 +48,10 @@ pub struct Glob {
     folded: Vec<char>,
     /// `folded` as bytes when the pattern is ASCII (the fast path of [`Glob::matches`]).
     ascii: Option<Vec<u8>>,
+    /// How many bytes at the end of `ascii` are literal (after its last wildcard):
+    /// a text that does not end with them cannot match, which most texts show at
+    /// once.
+    tail: usize,
     has_placeholder: bool,
 }
 
@@ -90,6 +94,7 @@ impl Glob {
             source: pattern.to_string(),
             folded: fold(pattern),
             ascii: ascii_folded(pattern),
+            tail: literal_tail(pattern),
             has_placeholder,
         })
     }
@@ -122,6 +127,7 @@ impl Glob {
         Glob {
             folded: fold(&source),
             ascii: ascii_folded(&source),
+            tail: literal_tail(&source),
             source,
             has_placeholder: false,
         }
@@ -134,7 +140,10 @@ impl Glob {
         // without building a folded copy of the value (this runs per field per trace).
         if let Some(pattern) = &self.ascii {
             if text.is_ascii() {
-                return wildcard_match(pattern, text.as_bytes(), |b| b.to_ascii_lowercase());
+                let (text, tail) = (text.as_bytes(), &pattern[pattern.len() - self.tail..]);
+                let ends = text.len() >= tail.len()
+                    && text[text.len() - tail.len()..].eq_ignore_ascii_case(tail);
+                return ends && wildcard_match(pattern, text, |b| b.to_ascii_lowercase());
             }
         }
         wildcard_match(&self.folded, &fold(text), |c| c)
@@ -175,6 +184,15 @@ fn ascii_folded(pattern: &str) -> Option<Vec<u8>> {
     pattern
         .is_ascii()
         .then(|| pattern.bytes().map(|b| b.to_ascii_lowercase()).collect())
+}
+
+/// Bytes after the last wildcard of a pattern (all of them when it has none).
+fn literal_tail(pattern: &str) -> usize {
+    pattern
+        .bytes()
+        .rev()
+        .take_while(|&b| b != b'*' && b != b'?')
+        .count()
 }
 
 /// Symbols a pattern is made of: characters, or bytes on the ASCII fast path.
