@@ -117,8 +117,10 @@ pub fn scan_image(
             .filter_map(|t| collect_volume(t, &out, options, &live, false, progress))
             .collect::<Vec<_>>(),
     );
-    // A lone event log is no image: its records were all read as the live log's.
-    if options.carve_all && !input.is_dir() && !is_event_log_file(input) {
+    // Only an image has unallocated bytes to carve: a directory or a lone event
+    // log (whose records were all read as the live log's) has none. The container
+    // was settled when the input was opened, so its signature is not read again.
+    if options.carve_all && report.container != "directory" && report.container != "event_log" {
         progress("carving the whole image".into());
         match Evidence::open(input) {
             Ok(evidence) => {
