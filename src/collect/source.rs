@@ -149,7 +149,9 @@ pub fn join(folder: &str, name: &str) -> String {
     }
 }
 
-/// True when `path` starts with an event log file's signature (`ElfFile\0`).
+/// True when `path` starts with an event log file's signature (`ElfFile\0`). A file
+/// that cannot be read is not called a log here: it is then opened as an image, and
+/// that open reports the error.
 pub fn is_event_log_file(path: &Path) -> bool {
     use std::io::Read;
     let mut magic = [0u8; 8];
@@ -375,7 +377,8 @@ fn absent(path: &str) -> ListError {
     }
 }
 
-/// The last component of a path given on the command line, as text.
+/// The last component of a path given on the command line, as text (a path that
+/// was opened as a file always has one; empty otherwise, which no listing matches).
 fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
