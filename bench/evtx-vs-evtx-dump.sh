@@ -68,7 +68,13 @@ export dir
 scan_rows() {
     rm -rf "$work/out"
     "$toolmark" scan "$dir" -o "$work/out" --artifacts evtx --jobs "$1" -q || true
-    python3 -c "import glob,json,sys; print(sum(json.load(open(m))['rows'].get('evtx',0) for m in glob.glob(sys.argv[1]+'/*/manifest.json')))" "$work/out"
+    # Live records only: evtx.csv also holds the records recovered from the unused
+    # space of chunks (carved=true), which the other two do not read.
+    python3 -c "
+import csv, glob, sys
+csv.field_size_limit(1 << 30)
+print(sum(r['carved'] == 'false' for f in glob.glob(sys.argv[1] + '/*/evtx.csv') for r in csv.DictReader(open(f, newline=''))))
+" "$work/out"
 }
 
 for round in 1 2 3; do
