@@ -195,6 +195,18 @@ pub fn read_chunk(
     on_record: &mut dyn FnMut(EventRecord),
     on_error: &mut dyn FnMut(String),
 ) -> Result<LogStats, String> {
+    read_chunk_head(data, verify, usize::MAX, on_record, on_error)
+}
+
+/// [`read_chunk`] for the first `records` records of the chunk only (a sample:
+/// the rest are not rendered).
+pub fn read_chunk_head(
+    data: Vec<u8>,
+    verify: bool,
+    records: usize,
+    on_record: &mut dyn FnMut(EventRecord),
+    on_error: &mut dyn FnMut(String),
+) -> Result<LogStats, String> {
     let mut chunk =
         EvtxChunkData::new(data, verify).map_err(|e| format!("not an intact chunk: {e}"))?;
     let mut parsed = chunk
@@ -202,7 +214,7 @@ pub fn read_chunk(
         .map_err(|e| format!("chunk: {e}"))?;
     let mut stats = LogStats::default();
     let mut check = ChunkCheck::default();
-    for record in parsed.iter() {
+    for record in parsed.iter().take(records) {
         stats.deliver(
             record.and_then(|r| convert(r, &mut check)),
             on_record,

@@ -3,15 +3,16 @@
 //! but the analyst, and the other hosts' logs, know it as `WS01.corp.local`.
 //!
 //! The host name goes into every row, so it must be known before the first record
-//! is written: this reads the first chunk (up to 64 KiB) of every event log, a
-//! sample of a few hundred records per log, before the scan proper. A log that
+//! is written: this reads the first records of the first chunk of every event log,
+//! [`RECORDS_PER_LOG`] at most, before the scan proper. (Rendering the whole chunk,
+//! a few hundred records, cost 5 % of an event-log scan and named no other host.) A log that
 //! cannot be read here is skipped silently: the scan reads it again and reports it.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::collect::evtx::read_chunk;
+use crate::collect::evtx::read_chunk_head;
 use crate::collect::source::{join, Source};
 
 /// An event log's file header; its first chunk follows.
@@ -19,6 +20,9 @@ const FILE_HEADER: u64 = 4096;
 
 /// One chunk.
 const CHUNK: usize = 65536;
+
+/// Records sampled from each log.
+pub const RECORDS_PER_LOG: usize = 16;
 
 /// Distinct names kept; a hostile log of random names must not grow the list.
 const MAX_NAMES: usize = 64;
@@ -56,9 +60,10 @@ pub fn sample(sources: &[&Source]) -> Vec<ComputerCount> {
                 if n < CHUNK {
                     continue;
                 }
-                let _ = read_chunk(
+                let _ = read_chunk_head(
                     chunk,
                     false,
+                    RECORDS_PER_LOG,
                     &mut |record| {
                         let name = record.computer.trim();
                         if name.is_empty() {

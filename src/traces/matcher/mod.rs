@@ -25,6 +25,7 @@ mod fact_trace;
 mod matching;
 mod observation;
 mod profile;
+mod program_index;
 mod time;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -38,6 +39,7 @@ use super::{Artifact, ArtifactKind, Category, Glob, KnowledgeBase, Logging, Role
 use crate::facts::{self, FactKind};
 use fact_trace::{describe_unless, FactTrace};
 use matching::{acting_programs, describe, excluded, matches, resolve};
+use program_index::ProgramIndex;
 
 /// Supporting records count when this close (either side) to an anchor hit.
 pub const WINDOW_SECONDS: i64 = 600;
@@ -233,13 +235,9 @@ fn prepare(tool: &Tool, role: Role) -> Vec<Prepared<'_>> {
         })
 }
 
-/// Where a trace is indexed: by fact kind when it states a fact, else by artifact
-/// kind and event ID (0 for non-events).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Key {
-    Fact(FactKind),
-    Raw(ArtifactKind, u32),
-}
+/// Where a trace that states no fact and names no acting program is indexed: by
+/// artifact kind and event ID (0 for non-events).
+type Key = (ArtifactKind, u32);
 
 /// Evaluates every tool of `kb` over one host's `observations` (all in memory: tests
 /// and small inputs; a scan streams through [`Matcher`] instead).
@@ -298,13 +296,15 @@ struct Hits {
 /// findings. Memory grows with the hits, not with the input.
 pub struct Matcher<'a> {
     plans: Vec<Plan<'a>>,
-    /// Candidate traces by fact kind, or by artifact kind and event ID.
+    /// Candidate traces by artifact kind and event ID (0 for non-events), for traces
+    /// that state no fact and name no acting program.
     index: HashMap<Key, Vec<TraceId>>,
+    /// Traces on facts, by fact kind, filed by the image they ask for.
+    facts: HashMap<FactKind, ProgramIndex>,
+    /// `process` traces (the acting program of any event), by program.
+    programs: ProgramIndex,
     /// Every USN trace (matched through the name cache).
     usn_traces: Vec<TraceId>,
-    /// The programs `process` traces look for, once each: an event whose acting
-    /// process is none of them needs no observation for those traces.
-    process_programs: Vec<Glob>,
     usn_cache: Mutex<HashMap<String, Vec<TraceId>>>,
     hits: Mutex<Hits>,
 }
@@ -322,30 +322,42 @@ impl<'a> Matcher<'a> {
             }
         }
         let mut index: HashMap<Key, Vec<TraceId>> = HashMap::new();
+        let mut facts: HashMap<FactKind, ProgramIndex> = HashMap::new();
+        let mut programs = ProgramIndex::default();
         let mut usn_traces = Vec::new();
-        let mut process_programs: Vec<Glob> = Vec::new();
         for (p, plan) in plans.iter().enumerate() {
             for (t, trace) in plan.traces.iter().enumerate() {
                 let id = (p as u32, t as u32);
-                for resolved in &trace.resolved {
-                    if let Artifact::Process { exe } = resolved {
-                        if !process_programs.iter().any(|g| g.as_str() == exe.as_str()) {
-                            process_programs.push(exe.clone());
-                        }
+                match (trace.facts.first(), trace.artifact) {
+                    (Some(fact), _) => {
+                        // A trace without an image accepts any program: filed unkeyed.
+                        let images: Option<Vec<Glob>> = trace
+                            .facts
+                            .iter()
+                            .map(|f| f.fields.get("image").cloned())
+                            .collect::<Option<Vec<_>>>()
+                            .map(|lists| lists.concat());
+                        let entry = facts.entry(fact.kind).or_default();
+                        entry.add(id, images.as_deref().unwrap_or_default());
                     }
-                }
-                if matches!(trace.artifact, Artifact::Usn { .. }) {
-                    usn_traces.push(id);
-                    continue;
-                }
-                let key = match (trace.facts.first(), trace.artifact) {
-                    (Some(fact), _) => Key::Fact(fact.kind),
-                    (None, Artifact::Evtx { event_id, .. }) => {
-                        Key::Raw(ArtifactKind::Evtx, *event_id)
+                    (None, Artifact::Usn { .. }) => usn_traces.push(id),
+                    (None, Artifact::Process { .. }) => {
+                        let exes: Vec<Glob> = trace
+                            .resolved
+                            .iter()
+                            .filter_map(|a| match a {
+                                Artifact::Process { exe } => Some(exe.clone()),
+                                _ => None,
+                            })
+                            .collect();
+                        programs.add(id, &exes);
                     }
-                    (None, other) => Key::Raw(other.kind(), 0),
-                };
-                index.entry(key).or_default().push(id);
+                    (None, Artifact::Evtx { event_id, .. }) => index
+                        .entry((ArtifactKind::Evtx, *event_id))
+                        .or_default()
+                        .push(id),
+                    (None, other) => index.entry((other.kind(), 0)).or_default().push(id),
+                }
             }
         }
         let hits = Hits {
@@ -359,8 +371,9 @@ impl<'a> Matcher<'a> {
         Matcher {
             plans,
             index,
+            facts,
+            programs,
             usn_traces,
-            process_programs,
             usn_cache: Mutex::new(HashMap::new()),
             hits: Mutex::new(hits),
         }
@@ -374,13 +387,20 @@ impl<'a> Matcher<'a> {
         event_id: u32,
         field: &dyn Fn(&str) -> Option<&'v str>,
     ) -> bool {
-        self.index
-            .contains_key(&Key::Raw(ArtifactKind::Evtx, event_id))
-            || facts::witness(channel, event_id)
-                .is_some_and(|w| self.index.contains_key(&Key::Fact(w.kind)))
-            || (!self.process_programs.is_empty()
-                && acting_programs(field)
-                    .any(|program| self.process_programs.iter().any(|g| g.matches(program))))
+        self.index.contains_key(&(ArtifactKind::Evtx, event_id))
+            || facts::witness(channel, event_id).is_some_and(|w| self.facts.contains_key(&w.kind))
+            || acting_programs(field).any(|program| {
+                self.programs
+                    .may_accept(program, |id| self.accepts_program(id, program))
+            })
+    }
+
+    /// Whether `process` trace `id` accepts a program called `program`.
+    fn accepts_program(&self, (p, t): TraceId, program: &str) -> bool {
+        self.plans[p as usize].traces[t as usize]
+            .resolved
+            .iter()
+            .any(|a| matches!(a, Artifact::Process { exe } if exe.matches(program)))
     }
 
     /// Compares one observation with every trace that could accept it and keeps it
@@ -431,29 +451,40 @@ impl<'a> Matcher<'a> {
                 .filter(accepts)
                 .collect();
         }
-        let event_id = match &observation.observed {
-            Observed::Event { event_id, .. } => *event_id,
-            _ => 0,
-        };
-        let mut out: Vec<TraceId> = Vec::new();
-        for kind in observation.kinds() {
-            // Only event traces are indexed by event ID.
-            let id = if *kind == ArtifactKind::Evtx {
-                event_id
-            } else {
-                0
+        let mut candidates: Vec<TraceId> = Vec::new();
+        if let Observed::Event {
+            event_id, fields, ..
+        } = &observation.observed
+        {
+            if let Some(ids) = self.index.get(&(ArtifactKind::Evtx, *event_id)) {
+                candidates.extend_from_slice(ids);
+            }
+            let field = |name: &str| {
+                fields
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.as_str())
             };
-            if let Some(ids) = self.index.get(&Key::Raw(*kind, id)) {
-                out.extend(ids.iter().filter(|id| accepts(id)));
+            // A process start's PE name finds a renamed copy (see `matching::matches`).
+            let original = field("CommandLine").and(field("OriginalFileName"));
+            self.programs
+                .candidates(acting_programs(field).chain(original), &mut candidates);
+        } else {
+            for kind in observation.kinds() {
+                if let Some(ids) = self.index.get(&(*kind, 0)) {
+                    candidates.extend_from_slice(ids);
+                }
             }
         }
-        if let Some(ids) = fact
-            .as_ref()
-            .and_then(|f| self.index.get(&Key::Fact(f.kind)))
-        {
-            out.extend(ids.iter().filter(|id| accepts(id)));
+        if let Some(f) = &fact {
+            if let Some(by_image) = self.facts.get(&f.kind) {
+                // A renamed copy is found by its PE name (see `FactTrace::matches`).
+                let names = f.values("image").chain(f.get("original_file_name"));
+                by_image.candidates(names, &mut candidates);
+            }
         }
-        out
+        candidates.retain(accepts);
+        candidates
     }
 
     /// The USN traces whose name glob accepts `name` (reasons are checked per record).
