@@ -214,6 +214,53 @@ fn an_index_entry_pointing_at_its_own_folder_costs_only_its_file() {
     assert_contained("index-cycle", clean(), &damaged, Lost::Files(&[LOG]));
 }
 
+/// The compressed flag (and a compression unit of 16 clusters) set on the $DATA
+/// of a hive that was never compressed (the built SYSTEM hive is sparse: one
+/// cluster of its second unit is a hole). The unit with the hole is not
+/// "decompressed" into plausible garbage: the hive's loss is reported (exit 2), the
+/// last unit, where the run list ends, reads as stored, and the other hives' rows
+/// are the clean scan's.
+#[test]
+fn a_compressed_flag_on_data_never_compressed_is_reported_not_decoded() {
+    const SYSTEM: &str = "Windows/System32/config/SYSTEM";
+    let image = damaged_copy("false-compression", |image, offset| {
+        let (_, attr) = data_attribute(image, offset, SYSTEM);
+        image[attr + 0x0C] |= 0x01;
+        image[attr + 0x22] = 4;
+    });
+    let damaged = scan(&image, "false-compression", &[]);
+    assert_eq!(damaged.code, Some(2), "a loss is exit 2");
+    let errors = errors(&damaged.dir);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.iter().any(|c| c.ends_with(SYSTEM)) && e.iter().any(|c| c.contains("LZNT1"))),
+        "{errors:?}"
+    );
+    // Rows of the other hives, without the host name (which the SYSTEM hive gives).
+    let other_hives = |dir: &Path| -> Vec<Vec<String>> {
+        let (header, rows) = read_csv(&dir.join("registry.csv"));
+        let host = header.iter().position(|h| h == "host").unwrap();
+        let image = header.iter().position(|h| h == "image").unwrap();
+        let mut kept: Vec<Vec<String>> = rows
+            .into_iter()
+            .filter(|r| !r.iter().any(|c| c.ends_with(SYSTEM)))
+            .map(|r| {
+                r.into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != host && *i != image)
+                    .map(|(_, c)| c)
+                    .collect()
+            })
+            .collect();
+        kept.sort();
+        kept
+    };
+    let kept = other_hives(&damaged.dir);
+    assert!(!kept.is_empty());
+    assert_eq!(kept, other_hives(&clean().dir));
+}
+
 /// A GPT whose 128 entries all name the one NTFS volume: it is scanned once.
 #[test]
 fn partition_entries_repeating_one_volume_scan_it_once() {

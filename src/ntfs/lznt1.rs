@@ -56,6 +56,14 @@ pub fn decompress(input: &[u8], out: &mut [u8]) -> Result<usize, String> {
     Ok(dst)
 }
 
+/// Whether `data` begins with an LZNT1 chunk header: a nonzero size and the
+/// signature bits (12 to 14) that Windows always sets to 3.
+pub fn starts_with_chunk(data: &[u8]) -> bool {
+    data.get(..2)
+        .map(|h| u16::from_le_bytes([h[0], h[1]]))
+        .is_some_and(|h| h != 0 && h & 0x7000 == 0x3000)
+}
+
 fn decompress_chunk(body: &[u8], out: &mut [u8]) -> Result<usize, String> {
     let mut src = 0usize;
     let mut dst = 0usize;
@@ -145,5 +153,14 @@ mod tests {
         assert!(decompress(&bad_ref, &mut out).is_err());
         assert!(decompress(&[0xFF, 0xBF], &mut out).is_err());
         assert_eq!(decompress(&[], &mut out).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_chunk_header_carries_signature_three() {
+        assert!(starts_with_chunk(&[0x05, 0xB0]), "compressed, 6 bytes");
+        assert!(starts_with_chunk(&[0xFF, 0x3F]), "stored, 4096 bytes");
+        assert!(!starts_with_chunk(b"regf"), "a hive's first bytes");
+        assert!(!starts_with_chunk(&[0, 0]), "the end marker");
+        assert!(!starts_with_chunk(&[0x05]));
     }
 }

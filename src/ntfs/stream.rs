@@ -249,7 +249,7 @@ impl Stream {
                 break;
             }
             let vcn = pos / cs;
-            let run = find_run(runs, vcn).ok_or_else(|| unmapped(vcn))?;
+            let run = find_run(runs, vcn).ok_or_else(|| unmapped_vcn(vcn))?;
             let run_end = (run.vcn + run.clusters).saturating_mul(cs);
             let n = ((run_end - pos).min(self.initialized - pos) as usize).min(want - done);
             match run.lcn {
@@ -258,7 +258,7 @@ impl Stream {
                     let at = lcn
                         .checked_mul(cs)
                         .and_then(|b| b.checked_add(pos - run.vcn * cs))
-                        .ok_or_else(|| unmapped(vcn))?;
+                        .ok_or_else(|| unmapped_vcn(vcn))?;
                     self.volume.read_exact_at(&mut buf[done..done + n], at)?;
                 }
             }
@@ -283,6 +283,10 @@ impl Stream {
             let unit_data = self.unit(runs, compression, unit)?;
             let data: &[u8] = &unit_data;
             let within = (pos - unit * unit_bytes) as usize;
+            if within >= data.len() {
+                // A unit stored as is ends where its run list does.
+                return Err(unmapped_vcn(pos / self.cluster_size));
+            }
             let n = (data.len() - within).min(want - done);
             buf[done..done + n].copy_from_slice(&data[within..within + n]);
             done += n;
@@ -293,6 +297,14 @@ impl Stream {
     /// One compression unit's uncompressed bytes. A unit whose clusters are all
     /// allocated is stored as is; one that ends in sparse clusters holds LZNT1 data
     /// in its allocated head; an all-sparse unit is zeros.
+    ///
+    /// NTFS pads a compressed stream's run list with sparse clusters to a whole
+    /// unit. A run list that ends inside a unit instead (the last unit of a file
+    /// whose compressed flag was set on data never compressed, by damage or by
+    /// hand) holds LZNT1 only if its first chunk header says so; otherwise its
+    /// clusters are the data as stored. A unit with sparse clusters whose data does
+    /// not begin with a chunk header is an error: Windows writes one at the start
+    /// of every compressed unit.
     fn unit(&self, runs: &[Run], compression: &Compression, unit: u64) -> io::Result<Arc<Vec<u8>>> {
         let mut cache = compression.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((cached, data)) = cache.as_ref() {
@@ -303,7 +315,7 @@ impl Stream {
         let cs = self.cluster_size;
         let first_vcn = unit * compression.unit_clusters;
         let mut allocated: Vec<u64> = Vec::new();
-        let mut sparse = 0u64;
+        let (mut sparse, mut unmapped) = (0u64, 0u64);
         for vcn in first_vcn..first_vcn + compression.unit_clusters {
             match find_run(runs, vcn) {
                 Some(Run {
@@ -311,30 +323,51 @@ impl Stream {
                     vcn: start,
                     ..
                 }) => allocated.push(lcn + (vcn - start)),
-                _ => sparse += 1,
+                Some(_) => sparse += 1,
+                None => unmapped += 1,
             }
         }
         let unit_bytes = (compression.unit_clusters * cs) as usize;
         let mut stored = vec![0u8; allocated.len() * cs as usize];
         for (i, lcn) in allocated.iter().enumerate() {
-            let at = lcn.checked_mul(cs).ok_or_else(|| unmapped(first_vcn))?;
+            let at = lcn.checked_mul(cs).ok_or_else(|| unmapped_vcn(first_vcn))?;
             let slot = i * cs as usize;
             self.volume
                 .read_exact_at(&mut stored[slot..slot + cs as usize], at)?;
         }
-        let data = if sparse == 0 {
-            stored
-        } else if allocated.is_empty() {
-            vec![0u8; unit_bytes]
-        } else {
+        let decompress = |stored: &[u8]| {
             let mut out = vec![0u8; unit_bytes];
-            lznt1::decompress(&stored, &mut out).map_err(|e| {
+            lznt1::decompress(stored, &mut out).map(|_| out)
+        };
+        let data = if allocated.is_empty() {
+            vec![0u8; unit_bytes]
+        } else if sparse == 0 && unmapped == 0 {
+            stored
+        } else if sparse == 0 {
+            // As stored unless it reads as LZNT1 (the unmapped clusters past it
+            // read as an error).
+            lznt1::starts_with_chunk(&stored)
+                .then(|| decompress(&stored).ok())
+                .flatten()
+                .unwrap_or(stored)
+        } else if !lznt1::starts_with_chunk(&stored) {
+            // Sparse clusters after data that is not LZNT1: a compressed flag on a
+            // sparse file never compressed, or a damaged unit. Reported, never
+            // "decompressed" into plausible garbage.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "compression unit {unit} holds no LZNT1 data (the attribute's \
+                     compressed flag does not fit its clusters)"
+                ),
+            ));
+        } else {
+            decompress(&stored).map_err(|e| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
                     format!("LZNT1 compression unit {unit}: {e}"),
                 )
-            })?;
-            out
+            })?
         };
         let data = Arc::new(data);
         *cache = Some((unit, Arc::clone(&data)));
@@ -387,7 +420,7 @@ fn find_run(runs: &[Run], vcn: u64) -> Option<Run> {
     runs.get(index).filter(|r| r.vcn <= vcn).copied()
 }
 
-fn unmapped(vcn: u64) -> io::Error {
+fn unmapped_vcn(vcn: u64) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
         format!("no data run maps virtual cluster {vcn} (run list shorter than the stream)"),
