@@ -103,6 +103,41 @@ fn first_lcn(image: &[u8], volume_offset: u64, path: &str) -> u64 {
     u64::from_le_bytes(lcn)
 }
 
+/// The event-log folder of the built disk.
+fn logs_folder(image: &[u8], offset: u64) -> toolmark::ntfs::FileEntry {
+    let data: Arc<dyn ReadAt> = Arc::new(image.to_vec());
+    let window: Arc<dyn ReadAt> = Arc::new(Window::new(data, offset, u64::MAX));
+    Volume::open(window)
+        .unwrap()
+        .lookup("Windows/System32/winevt/Logs")
+        .unwrap()
+}
+
+/// Where the event-log folder's `INDX` entry for `name` lies in the raw image. The
+/// entry's key is a $FILE_NAME: parent reference at +0x10, name length and
+/// namespace at +0x50, the name at +0x52. Only INDX blocks hold one whose parent is
+/// the folder and whose 4 KiB block starts with "INDX".
+fn index_entry_naming(image: &[u8], offset: u64, name: &str) -> usize {
+    let folder = logs_folder(image, offset);
+    let utf16: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    memchr::memmem::find_iter(&image[offset as usize..], &utf16)
+        .map(|at| offset as usize + at)
+        .filter(|&at| usize::from(image[at - 2]) == name.encode_utf16().count())
+        .map(|at| at - 0x52)
+        .find(|&entry| {
+            let parent = u64::from_le_bytes(image[entry + 0x10..entry + 0x18].try_into().unwrap());
+            let block = offset as usize + (entry - offset as usize) / 4096 * 4096;
+            parent & 0xFFFF_FFFF_FFFF == folder.record && &image[block..block + 4] == b"INDX"
+        })
+        .expect("the log's entry in the folder's index")
+}
+
+/// The start of the event-log folder's `INDX` block holding `name`'s entry.
+fn index_block_naming(image: &[u8], offset: u64, name: &str) -> usize {
+    let entry = index_entry_naming(image, offset, name);
+    offset as usize + (entry - offset as usize) / 4096 * 4096
+}
+
 const LOG: &str = "Windows/System32/winevt/Logs/Application.evtx";
 const HIVE: &str = "Windows/System32/config/SOFTWARE";
 
@@ -181,30 +216,8 @@ fn a_hive_stated_beyond_its_bins_is_not_walked() {
 #[test]
 fn an_index_entry_pointing_at_its_own_folder_costs_only_its_file() {
     let image = damaged_copy("index-cycle", |image, offset| {
-        let data: Arc<dyn ReadAt> = Arc::new(image.to_vec());
-        let window: Arc<dyn ReadAt> = Arc::new(Window::new(data, offset, u64::MAX));
-        let folder = Volume::open(window)
-            .unwrap()
-            .lookup("Windows/System32/winevt/Logs")
-            .unwrap();
-        // The entry's key is a $FILE_NAME: parent reference at +0x10, name length
-        // and namespace at +0x50, the name at +0x52. Only INDX blocks hold one whose
-        // parent is the folder and whose 4 KiB block starts with "INDX".
-        let name: Vec<u8> = "Application.evtx"
-            .encode_utf16()
-            .flat_map(u16::to_le_bytes)
-            .collect();
-        let entry = memchr::memmem::find_iter(&image[offset as usize..], &name)
-            .map(|at| offset as usize + at)
-            .filter(|&at| image[at - 2] == 16)
-            .map(|at| at - 0x52)
-            .find(|&entry| {
-                let parent =
-                    u64::from_le_bytes(image[entry + 0x10..entry + 0x18].try_into().unwrap());
-                let block = offset as usize + (entry - offset as usize) / 4096 * 4096;
-                parent & 0xFFFF_FFFF_FFFF == folder.record && &image[block..block + 4] == b"INDX"
-            })
-            .expect("the log's entry in the folder's index");
+        let folder = logs_folder(image, offset);
+        let entry = index_entry_naming(image, offset, "Application.evtx");
         // The reference must not cover a sector's last two bytes (the fixup's).
         assert!(entry % 512 < 502, "entry at a sector end");
         let own = folder.record | u64::from(folder.sequence) << 48;
@@ -259,6 +272,26 @@ fn a_compressed_flag_on_data_never_compressed_is_reported_not_decoded() {
     let kept = other_hives(&damaged.dir);
     assert!(!kept.is_empty());
     assert_eq!(kept, other_hives(&clean().dir));
+}
+
+/// One `INDX` block of the event-log folder zeroed: the names it held are found
+/// again from the MFT (each file's `$FILE_NAME` names the folder as its parent),
+/// so the damage is reported and no log is lost.
+#[test]
+fn a_lost_index_block_costs_no_file() {
+    let image = damaged_copy("index-block", |image, offset| {
+        let block = index_block_naming(image, offset, "Application.evtx");
+        image[block..block + 4096].fill(0);
+    });
+    let damaged = scan(&image, "index-block", &["--hash"]);
+    let errors = errors(&damaged.dir);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e[2] == "Windows/System32/winevt/Logs" && e[4].contains("INDX")),
+        "the damaged index is named: {errors:?}"
+    );
+    assert_contained("index-block", clean(), &damaged, Lost::Files(&[]));
 }
 
 /// A GPT whose 128 entries all name the one NTFS volume: it is scanned once.

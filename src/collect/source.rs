@@ -215,14 +215,6 @@ impl Source {
                 })?;
                 let (entries, mut problems) = volume.read_dir(&file).map_err(ListError::damaged)?;
                 let mut items = Vec::new();
-                if file.record != crate::ntfs::known::ROOT {
-                    for e in entries.iter().filter(|e| e.record == file.record) {
-                        problems.push(format!(
-                            "index entry '{}' points at its own directory (record {})",
-                            e.name.name, file.record
-                        ));
-                    }
-                }
                 for e in entries.iter().filter(|e| is_listed_name(e, file.record)) {
                     match volume.entry_is_live(e) {
                         Ok(Some(f)) => items.push(DirItem {

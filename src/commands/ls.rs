@@ -117,14 +117,6 @@ fn push_children(
         }
     };
     problems.extend(damage.into_iter().map(|d| format!("{prefix}: {d}")));
-    if dir.record != known::ROOT {
-        for e in entries.iter().filter(|e| e.record == dir.record) {
-            problems.push(format!(
-                "{prefix}{}: index entry points at its own directory (record {})",
-                e.name.name, dir.record
-            ));
-        }
-    }
     entries.retain(|e| crate::ntfs::is_listed_name(e, dir.record));
     entries.sort_by(|a, b| b.name.name.cmp(&a.name.name));
     for entry in entries {

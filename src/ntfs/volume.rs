@@ -1,7 +1,7 @@
 //! One NTFS volume: the MFT, the upcase table, path lookup and directory listing.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 
 use super::attribute::{kind, Attribute, Body, NAMESPACE_DOS};
 use super::boot::BootSector;
@@ -25,6 +25,9 @@ pub struct Volume {
     upcase: Vec<u16>,
     label: Option<String>,
     warnings: Vec<String>,
+    /// Every in-use file's names by parent folder, from the whole MFT: read once,
+    /// the first time a folder's index is found damaged.
+    names_by_parent: OnceLock<HashMap<u64, Vec<IndexEntry>>>,
 }
 
 impl Volume {
@@ -63,6 +66,7 @@ impl Volume {
             upcase: Vec::new(),
             label: None,
             warnings,
+            names_by_parent: OnceLock::new(),
         };
         match volume.read_upcase() {
             Ok(table) => volume.upcase = table,
@@ -242,7 +246,61 @@ impl Volume {
                 Err(e) => problems.push(format!("index allocation: {e}")),
             }
         }
+        // The root's `.` entry names the root; any other folder naming itself is a
+        // cycle, and the file the entry should name is lost from the index.
+        if dir.record != known::ROOT {
+            for e in entries.iter().filter(|e| e.record == dir.record) {
+                problems.push(format!(
+                    "index entry '{}' points at its own directory (record {})",
+                    e.name.name, dir.record
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            self.complete_from_mft(dir, &mut entries);
+        }
         Ok((entries, problems))
+    }
+
+    /// Adds to a damaged folder's `entries` the files whose `$FILE_NAME` names it
+    /// as their parent (same record, same sequence) and that the readable part of
+    /// its index does not list: a lost index block costs the index, not the files,
+    /// whose MFT records are intact. (The damage itself stays reported.)
+    fn complete_from_mft(&self, dir: &FileEntry, entries: &mut Vec<IndexEntry>) {
+        let Some(children) = self.names_by_parent().get(&dir.record) else {
+            return;
+        };
+        let listed: HashSet<u64> = entries.iter().map(|e| e.record).collect();
+        entries.extend(
+            children
+                .iter()
+                .filter(|c| c.name.parent_sequence == dir.sequence && !listed.contains(&c.record))
+                .cloned(),
+        );
+    }
+
+    /// Every in-use file's names by parent folder record. Records that cannot be
+    /// read are skipped here: the MFT listing reports each of them.
+    fn names_by_parent(&self) -> &HashMap<u64, Vec<IndexEntry>> {
+        self.names_by_parent.get_or_init(|| {
+            let mut map: HashMap<u64, Vec<IndexEntry>> = HashMap::new();
+            for number in 0..self.record_count() {
+                let Ok(file) = self.file(number) else {
+                    continue;
+                };
+                if !file.in_use {
+                    continue;
+                }
+                for name in file.names.into_iter().filter(|n| n.parent != number) {
+                    map.entry(name.parent).or_default().push(IndexEntry {
+                        record: number,
+                        sequence: file.sequence,
+                        name,
+                    });
+                }
+            }
+            map
+        })
     }
 
     /// Looks a path up from the root, case-insensitively as Windows does, with `/` or
