@@ -4,6 +4,8 @@
 pub mod carve;
 pub mod evtx;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
+pub mod lost;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod mft;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod registry;
