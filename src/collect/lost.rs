@@ -35,6 +35,13 @@ pub fn name_files(
             if !row.entry.in_use {
                 return;
             }
+            // An extension record's runs are its base file's, named there.
+            if ntfs
+                .record(row.entry.record)
+                .is_ok_and(|r| r.base_record() != 0)
+            {
+                return;
+            }
             // The whole file (extension records too): its runs may be there.
             let Ok(file) = ntfs.file(row.entry.record) else {
                 return; // the $MFT table reports unreadable records
