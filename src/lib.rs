@@ -11,11 +11,16 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+// The layers that read evidence deny unwrap/expect: hostile bytes must become
+// errors, never a panic that costs the whole scan (unit tests may: clippy.toml).
 pub mod collect;
 pub mod commands;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod disk;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod evidence;
 pub mod facts;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod ntfs;
 pub mod output;
 pub mod pipeline;

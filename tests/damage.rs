@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::damage::{assert_contained, measured_scan, table_rows, Lost, Scan};
+use common::damage::{
+    assert_contained, data_attribute, first_lcn, measured_scan, table_rows, Lost, Scan,
+};
 use common::*;
 use toolmark::evidence::{Evidence, ReadAt, Window};
 use toolmark::ntfs::Volume;
@@ -52,31 +54,6 @@ fn clean() -> &'static Scan {
     })
 }
 
-/// Where `path`'s MFT record lies in the raw image, and the offset of its unnamed
-/// `$DATA` attribute in that record (the built volume's MFT is contiguous).
-fn data_attribute(image: &[u8], volume_offset: u64, path: &str) -> (usize, usize) {
-    let data: Arc<dyn ReadAt> = Arc::new(image.to_vec());
-    let window: Arc<dyn ReadAt> = Arc::new(Window::new(data, volume_offset, u64::MAX));
-    let volume = Volume::open(window).unwrap();
-    let record = volume.lookup(path).unwrap().record;
-    let boot = volume.boot();
-    let at =
-        (volume_offset + boot.mft_lcn * boot.cluster_size + record * boot.record_size) as usize;
-    assert_eq!(&image[at..at + 4], b"FILE");
-    let u16_at = |o: usize| u16::from_le_bytes([image[o], image[o + 1]]) as usize;
-    let u32_at = |o: usize| u32::from_le_bytes(image[o..o + 4].try_into().unwrap());
-    assert_eq!(u32_at(at + 0x2C) as u64, record, "contiguous MFT");
-    let mut attr = at + u16_at(at + 0x14);
-    loop {
-        let kind = u32_at(attr);
-        assert_ne!(kind, 0xFFFF_FFFF, "{path}: no $DATA");
-        if kind == 0x80 && image[attr + 9] == 0 && image[attr + 8] == 1 {
-            return (at, attr);
-        }
-        attr += u32_at(attr + 4) as usize;
-    }
-}
-
 /// Replaces the run list of `path`'s `$DATA` with `runs` (and, if given, states
 /// `size` as its data, allocated and initialised size).
 fn rewrite_runs(image: &mut [u8], volume_offset: u64, path: &str, runs: &[u8], size: Option<u64>) {
@@ -90,17 +67,6 @@ fn rewrite_runs(image: &mut [u8], volume_offset: u64, path: &str, runs: &[u8], s
             image[attr + field..attr + field + 8].copy_from_slice(&size.to_le_bytes());
         }
     }
-}
-
-/// The first run's LCN of `path`'s `$DATA`, from our own reader.
-fn first_lcn(image: &[u8], volume_offset: u64, path: &str) -> u64 {
-    let (_, attr) = data_attribute(image, volume_offset, path);
-    let list = attr + u16::from_le_bytes([image[attr + 0x20], image[attr + 0x21]]) as usize;
-    let header = image[list];
-    let (len_size, off_size) = (usize::from(header & 0xF), usize::from(header >> 4));
-    let mut lcn = [0u8; 8];
-    lcn[..off_size].copy_from_slice(&image[list + 1 + len_size..list + 1 + len_size + off_size]);
-    u64::from_le_bytes(lcn)
 }
 
 /// The event-log folder of the built disk.
@@ -449,4 +415,56 @@ fn an_output_folder_in_use_needs_force() {
     std::fs::write(other.join("notes.txt"), "keep me").unwrap();
     assert_eq!(run(&other, true).status.code(), Some(1));
     assert!(other.join("notes.txt").exists(), "never cleared");
+}
+
+/// A subkey list cycle inside the SOFTWARE hive of the built disk, where the scan
+/// walks a tree of keys (the TaskCache `Tree`): a task key's subkey list becomes
+/// its folder's, so the task contains itself. The walk ends, names the cycle in
+/// errors.csv (exit 2), and every row, the tasks included, is the clean scan's.
+#[test]
+fn a_subkey_list_cycle_in_a_hive_is_named_and_costs_no_key() {
+    const TREE: &str = r"Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tree";
+    let mut task_name = String::new();
+    let image = damaged_copy("subkey-cycle", |image, offset| {
+        let data: Arc<dyn ReadAt> = Arc::new(image.to_vec());
+        let window: Arc<dyn ReadAt> = Arc::new(Window::new(data, offset, u64::MAX));
+        let volume = Volume::open(window).unwrap();
+        let stream = volume.open_stream(HIVE, "").unwrap();
+        let mut bytes = vec![0u8; stream.len() as usize];
+        stream.read_exact_at(&mut bytes, 0).unwrap();
+        let hive = regf::Hive::from_bytes(bytes.clone()).unwrap();
+        assert!(
+            !hive.is_dirty(),
+            "a clean hive: no log replay rewrites the edit"
+        );
+        let tree = hive.open_key(TREE).unwrap().unwrap();
+        // A task at the Tree's top: a key with an Id and no subkeys.
+        let task = tree
+            .subkeys()
+            .unwrap()
+            .into_iter()
+            .find(|k| k.subkey_count() == 0 && k.value("Id").unwrap().is_some())
+            .expect("a top-level task");
+        task_name = task.name();
+        // Key node payloads: subkey count at +0x14, subkey list offset at +0x1C.
+        let nk = |key: &regf::Key<'_>| 4096 + key.offset() as usize + 4;
+        let (tree_nk, task_nk) = (nk(&tree), nk(&task));
+        // The hive is one run on the built volume: its bytes lie in order.
+        let hive_at =
+            (offset + first_lcn(image, offset, HIVE) * volume.boot().cluster_size) as usize;
+        assert_eq!(
+            &image[hive_at..hive_at + bytes.len()],
+            &bytes[..],
+            "contiguous hive"
+        );
+        let at = hive_at + task_nk;
+        image[at + 0x14..at + 0x18].copy_from_slice(&bytes[tree_nk + 0x14..tree_nk + 0x18]);
+        image[at + 0x1C..at + 0x20].copy_from_slice(&bytes[tree_nk + 0x1C..tree_nk + 0x20]);
+    });
+    let damaged = scan(&image, "subkey-cycle", &["--hash"]);
+    let named = errors(&damaged.dir)
+        .into_iter()
+        .any(|e| e[2] == HIVE && e[4].contains(&task_name) && e[4].contains("cycle"));
+    assert!(named, "the cycle under {task_name} is not in errors.csv");
+    assert_contained("subkey-cycle", clean(), &damaged, Lost::Files(&[]));
 }

@@ -156,3 +156,47 @@ fn recovered_records_equal_libevtx_on_every_corpus_log() {
     assert!(compared >= 1513, "only {compared} compared with evtxexport");
     assert!(rendered >= 880, "only {rendered} rendered and compared");
 }
+
+/// A recovered record that a template of its chunk renders without a usable
+/// `EventRecordID` or `TimeCreated` was rendered with a template that is not its
+/// own: it is leftover slack that could not be rendered, written raw to carved.csv
+/// with the id and written time libevtx gives it, and no error (the log is healthy).
+#[test]
+fn recovered_record_without_system_fields_goes_raw_to_carved() {
+    let log = corpus().join(
+        "evtx/attack-more/TA0003-Persistence/ID6-Failed to install an Exchange transport agent.evtx",
+    );
+    let expected: Vec<(String, String)> = evtxexport_mode(&log, "recovered")
+        .iter()
+        .map(|r| (r.number.to_string(), iso_from_evtxexport(&r.written)))
+        .collect();
+    // libevtx lists these two (and cannot render them either).
+    assert!(
+        expected.contains(&("1677738".into(), "2021-06-04T08:32:10.5704688Z".into())),
+        "{expected:?}"
+    );
+    let out = scratch_dir("evtx_recovered_raw").join("out");
+    let result = scan_into(std::slice::from_ref(&log), &out, &["--artifacts", "evtx"]);
+    let image = out.join("ID6-Failed_to_install_an_Exchange_transport_agent");
+    let errors = std::fs::read_to_string(image.join("errors.csv")).unwrap();
+    assert_eq!(result.status.code(), Some(0), "{errors}");
+    assert_eq!(errors.lines().count(), 1, "{errors}");
+    let (header, rows) = read_csv(&image.join("carved.csv"));
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let raw: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| r[col("kind")] == "evtx_record")
+        .map(|r| (r[col("id")].clone(), r[col("time")].clone()))
+        .collect();
+    for key in &expected[..2] {
+        assert!(raw.contains(key), "{key:?} not raw in carved.csv: {raw:?}");
+    }
+    // Every recovered record evtxinfo counts is a row, rendered or raw.
+    let (header, rows) = read_csv(&image.join("evtx.csv"));
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let rendered = rows
+        .iter()
+        .filter(|r| !r[col("recovered_chunk")].is_empty())
+        .count();
+    assert_eq!(rendered + raw.len(), evtxinfo_recovered(&log));
+}

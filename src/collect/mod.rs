@@ -1,9 +1,17 @@
 //! What toolmark pulls out of a Windows volume, and which parser reads each artifact.
 
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod carve;
 pub mod evtx;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
+pub mod lost;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod mft;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod registry;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod rows;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod source;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod volume;

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use super::carve::{self, CarveStats, LiveRecords, Recovery};
 use super::evtx::read_log;
+use super::lost;
 use super::mft::{directory_map, walk, DirectoryMap};
 use super::registry::{self, Hives};
 use super::rows;
@@ -303,6 +304,9 @@ fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
     if let Some(mft) = mft {
         out.collected(volume, "$MFT", mft.data.as_ref());
         dirs = directory_map(mft.data.as_ref(), &mft.extents);
+        if let Source::Ntfs(ntfs) = &target.source {
+            lost::name_files(ntfs, &mft, &mut dirs, out, volume);
+        }
         if options.artifacts.mft {
             walk(
                 mft.data.as_ref(),

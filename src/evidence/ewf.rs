@@ -115,6 +115,15 @@ impl ReadAt for EwfImage {
     fn len(&self) -> u64 {
         self.total()
     }
+
+    fn unreadable_ranges(&self) -> Vec<std::ops::Range<u64>> {
+        let lost = self.readable..self.total();
+        if lost.is_empty() {
+            Vec::new()
+        } else {
+            Vec::from([lost])
+        }
+    }
 }
 
 impl EwfImage {
@@ -165,11 +174,13 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
             reader.total_size()
         )));
     }
-    if readable < reader.total_size() || damage.is_some() {
+    let total = reader.total_size();
+    if readable < total || damage.is_some() {
         damage = Some(format!(
-            "{}: only the first {readable} of the media's {} bytes can be read",
+            "{}: media bytes {readable}..{total} ({} bytes) cannot be read, only the \
+             first {readable} of the media's {total}",
             damage.unwrap_or_else(|| "chunk tables incomplete".into()),
-            reader.total_size()
+            total - readable,
         ));
     }
     let meta = reader.metadata().clone();

@@ -17,6 +17,7 @@ mod window;
 
 use std::fmt;
 use std::io;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -50,6 +51,14 @@ pub trait ReadAt: Send + Sync {
     /// nothing on disk backs. `None` for ranges backed by real bytes.
     fn unbacked_problem(&self) -> Option<String> {
         None
+    }
+
+    /// The byte ranges that cannot be read at all, as far as the container knows
+    /// them when opened (the missing or truncated part of an E01 set): reads
+    /// there fail. Empty when none are known; damage found only by reading (a
+    /// corrupt chunk) is not listed.
+    fn unreadable_ranges(&self) -> Vec<Range<u64>> {
+        Vec::new()
     }
 
     /// Fills `buf` completely from `offset`, or fails with `UnexpectedEof` naming
@@ -312,6 +321,10 @@ impl ReadAt for Evidence {
 
     fn len(&self) -> u64 {
         self.data.len()
+    }
+
+    fn unreadable_ranges(&self) -> Vec<Range<u64>> {
+        self.data.unreadable_ranges()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Views onto part of an image, and the `Read + Seek` adapter for crates that need it.
 
 use std::io::{self, Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::sync::Arc;
 
 use super::ReadAt;
@@ -41,6 +42,18 @@ impl ReadAt for Window {
 
     fn len(&self) -> u64 {
         self.len
+    }
+
+    fn unreadable_ranges(&self) -> Vec<Range<u64>> {
+        let end = self.offset.saturating_add(self.len);
+        self.inner
+            .unreadable_ranges()
+            .into_iter()
+            .filter_map(|r| {
+                let (start, stop) = (r.start.max(self.offset), r.end.min(end));
+                (start < stop).then(|| start - self.offset..stop - self.offset)
+            })
+            .collect()
     }
 
     fn slice(&self, offset: u64, len: usize) -> Option<&[u8]> {
@@ -102,6 +115,10 @@ impl<T: ReadAt + ?Sized> ReadAt for Arc<T> {
     fn unbacked_problem(&self) -> Option<String> {
         (**self).unbacked_problem()
     }
+
+    fn unreadable_ranges(&self) -> Vec<Range<u64>> {
+        (**self).unreadable_ranges()
+    }
 }
 
 impl<T: ReadAt + ?Sized> ReadAt for &T {
@@ -119,6 +136,10 @@ impl<T: ReadAt + ?Sized> ReadAt for &T {
 
     fn unbacked_problem(&self) -> Option<String> {
         (**self).unbacked_problem()
+    }
+
+    fn unreadable_ranges(&self) -> Vec<Range<u64>> {
+        (**self).unreadable_ranges()
     }
 }
 

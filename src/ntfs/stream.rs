@@ -167,6 +167,22 @@ impl Stream {
         }
     }
 
+    /// The volume byte ranges of the clusters the stream's runs allocate, in run
+    /// order (none for resident data and sparse runs; a run whose extent does not
+    /// fit in 64 bits is left out, the reads report it).
+    pub fn volume_ranges(&self) -> Vec<std::ops::Range<u64>> {
+        let Content::Runs { runs, .. } = &self.content else {
+            return Vec::new();
+        };
+        runs.iter()
+            .filter_map(|run| {
+                let start = run.lcn?.checked_mul(self.cluster_size)?;
+                let end = start.checked_add(run.clusters.checked_mul(self.cluster_size)?)?;
+                Some(start..end)
+            })
+            .collect()
+    }
+
     /// Which parts of the stream hold data and which read as zeros without
     /// touching the disk (sparse runs, and everything past the initialised size),
     /// in order.

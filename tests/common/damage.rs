@@ -4,9 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::read_csv;
+use toolmark::evidence::{ReadAt, Window};
+use toolmark::ntfs::Volume;
 
 /// Highest peak resident set a scan of damaged evidence may reach.
 pub const MAX_RSS_KIB: u64 = 512 * 1024;
@@ -240,4 +243,40 @@ fn compare(
         extra.extend(std::iter::repeat_n(row.clone(), a.saturating_sub(b)));
     }
     (kept, missing, extra)
+}
+
+/// Where `path`'s MFT record lies in the raw image, and the offset of its unnamed
+/// `$DATA` attribute in that record (the built volume's MFT is contiguous).
+pub fn data_attribute(image: &[u8], volume_offset: u64, path: &str) -> (usize, usize) {
+    let data: Arc<dyn ReadAt> = Arc::new(image.to_vec());
+    let window: Arc<dyn ReadAt> = Arc::new(Window::new(data, volume_offset, u64::MAX));
+    let volume = Volume::open(window).unwrap();
+    let record = volume.lookup(path).unwrap().record;
+    let boot = volume.boot();
+    let at =
+        (volume_offset + boot.mft_lcn * boot.cluster_size + record * boot.record_size) as usize;
+    assert_eq!(&image[at..at + 4], b"FILE");
+    let u16_at = |o: usize| u16::from_le_bytes([image[o], image[o + 1]]) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(image[o..o + 4].try_into().unwrap());
+    assert_eq!(u32_at(at + 0x2C) as u64, record, "contiguous MFT");
+    let mut attr = at + u16_at(at + 0x14);
+    loop {
+        let kind = u32_at(attr);
+        assert_ne!(kind, 0xFFFF_FFFF, "{path}: no $DATA");
+        if kind == 0x80 && image[attr + 9] == 0 && image[attr + 8] == 1 {
+            return (at, attr);
+        }
+        attr += u32_at(attr + 4) as usize;
+    }
+}
+
+/// The first run's LCN of `path`'s `$DATA`, from our own reader.
+pub fn first_lcn(image: &[u8], volume_offset: u64, path: &str) -> u64 {
+    let (_, attr) = data_attribute(image, volume_offset, path);
+    let list = attr + u16::from_le_bytes([image[attr + 0x20], image[attr + 0x21]]) as usize;
+    let header = image[list];
+    let (len_size, off_size) = (usize::from(header & 0xF), usize::from(header >> 4));
+    let mut lcn = [0u8; 8];
+    lcn[..off_size].copy_from_slice(&image[list + 1 + len_size..list + 1 + len_size + off_size]);
+    u64::from_le_bytes(lcn)
 }

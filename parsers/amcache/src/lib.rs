@@ -13,6 +13,10 @@
 //! replayed first (`regf::recover` with its `.LOG1`/`.LOG2`): Amcache is usually
 //! dirty and recent entries may exist only in the logs.
 
+// Parsers read hostile bytes: a panic would cost the whole scan, so every
+// fallible step returns an error (tests may unwrap: clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod error;
 mod fields;
 mod inventory;

@@ -14,6 +14,10 @@
 //! byte is ignored, because a readable name is worth more to an examiner than an
 //! error.
 
+// Parsers read hostile bytes: a panic would cost the whole scan, so every
+// fallible step returns an error (tests may unwrap: clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod text;
 
 pub use filetime::Filetime;

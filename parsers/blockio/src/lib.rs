@@ -9,6 +9,10 @@
 //! [`TableCache`] keeps the few metadata tables or inflated grains a reader needs
 //! hot, so memory stays bounded whatever size the disk claims.
 
+// Parsers read hostile bytes: a panic would cost the whole scan, so every
+// fallible step returns an error (tests may unwrap: clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io;
 use std::sync::{Arc, Mutex};
 

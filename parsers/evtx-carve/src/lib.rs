@@ -18,6 +18,10 @@
 //! buffer the caller passes, with no allocation per byte; the caller reads the
 //! image in large aligned blocks and passes overlapping windows.
 
+// Parsers read hostile bytes: a panic would cost the whole scan, so every
+// fallible step returns an error (tests may unwrap: clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use binview::View;
 use memchr::memmem;
 

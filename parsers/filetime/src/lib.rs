@@ -6,6 +6,10 @@
 //! outside the calendar range `jiff` supports is reported as absent, never as a
 //! made-up date.
 
+// Parsers read hostile bytes: a panic would cost the whole scan, so every
+// fallible step returns an error (tests may unwrap: clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fmt;
 
 /// 100 ns intervals between 1601-01-01 and 1970-01-01.

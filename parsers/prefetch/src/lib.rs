@@ -17,6 +17,10 @@
 //! sources for the version-30/31 variants; checked against `sccainfo` (libscca) and
 //! the `dissect.util` LZXPRESS Huffman decoder in this crate's tests.
 
+// Parsers read hostile bytes: a panic would cost the whole scan, so every
+// fallible step returns an error (tests may unwrap: clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod error;
 mod layout;
 pub mod lzxpress_huffman;

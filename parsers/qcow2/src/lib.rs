@@ -2,6 +2,10 @@
 //! deflate-compressed clusters, all-zero clusters and backing files. See
 //! README.md for the format notes this follows.
 
+// Parsers read hostile bytes: a panic would cost the whole scan, so every
+// fallible step returns an error (tests may unwrap: clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io;
 use std::sync::Arc;
 

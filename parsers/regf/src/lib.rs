@@ -20,6 +20,10 @@
 //! # Ok(()) }
 //! ```
 
+// Parsers read hostile bytes: a panic would cost the whole scan, so every
+// fallible step returns an error (tests may unwrap: clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod base_block;
 mod bytes;
 mod carve;

@@ -32,6 +32,10 @@
 //! oracle); libyal winreg-kb "Application Compatibility Cache key"; the blobs in the
 //! corpus read by hand.
 
+// Parsers read hostile bytes: a panic would cost the whole scan, so every
+// fallible step returns an error (tests may unwrap: clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod error;
 mod format;
 mod table;

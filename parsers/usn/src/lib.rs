@@ -25,6 +25,10 @@
 //! Two entry points share one walk: [`records`] over a slice and [`UsnStream`] over
 //! any [`std::io::Read`] with bounded memory.
 
+// Parsers read hostile bytes: a panic would cost the whole scan, so every
+// fallible step returns an error (tests may unwrap: clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod error;
 mod flags;
 mod record;

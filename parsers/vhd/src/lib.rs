@@ -1,6 +1,10 @@
 //! Read-only VHD (Virtual PC, Hyper-V generation 1) disks: fixed, dynamic and
 //! differencing. See README.md for the format notes this follows.
 
+// Parsers read hostile bytes: a panic would cost the whole scan, so every
+// fallible step returns an error (tests may unwrap: clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io;
 use std::sync::Arc;
 

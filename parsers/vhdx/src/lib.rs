@@ -2,6 +2,10 @@
 //! active metadata log replayed in memory. See README.md for the format notes
 //! this follows.
 
+// Parsers read hostile bytes: a panic would cost the whole scan, so every
+// fallible step returns an error (tests may unwrap: clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod crc32c;
 mod log;
 

@@ -13,6 +13,10 @@
 //! [`Catalog::snapshot`] loads the block maps one snapshot needs and returns a
 //! [`Snapshot`] that reads like a volume of the snapshot's size.
 
+// Parsers read hostile bytes: a panic would cost the whole scan, so every
+// fallible step returns an error (tests may unwrap: clippy.toml).
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 mod catalog;
 mod chain;
 mod error;

@@ -9,8 +9,9 @@
 //!   templates are lost with their chunk. Once the pass is over, each is rebuilt
 //!   onto an intact chunk that defines every template it uses, outer and nested,
 //!   by template id ([`evtx_carve::rebase_record`]), and rendered there; evtx.csv
-//!   names the donor chunk in `file`. What no donor can render goes to carved.csv
-//!   with its offset, id, time and the UTF-16 text it holds.
+//!   names the donor chunk in `file`. What no donor can render, or renders
+//!   without the System fields every event has (a borrowed template that is not
+//!   its own), goes to carved.csv with its offset, id, time and UTF-16 text.
 //! - `FILE` records must pass their update-sequence fixups; records of one carved
 //!   `$MFT` (same origin: offset minus record number times record size) rebuild each
 //!   other's paths. They go to mft.csv with `carved = true`.
@@ -491,8 +492,14 @@ impl<'a> Recovery<'a> {
 
     /// Writes a lone record rendered away from its own chunk's templates (`file`
     /// says whose it had), found at `offset`: its chunk's checksums cannot vouch
-    /// for it.
-    fn rendered_lone(&self, file: &str, offset: u64, record: &EventRecord) {
+    /// for it. A rendering without a usable `EventRecordID` or `TimeCreated` came
+    /// from a template that is not the record's own (every event has both): it
+    /// is no rendering, and the record is written raw (`original`, its bytes), as
+    /// one no template renders. Slack we cannot render is not live data lost.
+    fn rendered_lone(&self, file: &str, offset: u64, record: &EventRecord, original: &[u8]) {
+        if record.problem.is_some() {
+            return self.raw_record(offset, original);
+        }
         let carved = Carved {
             offset,
             verified: false,
@@ -519,12 +526,10 @@ impl<'a> Recovery<'a> {
         }
         let record_offset = offset + at as u64;
         let ours = |r: &EventRecord| r.header_record_id.unwrap_or(r.record_id) == header.record_id;
+        let bytes = chunk.get(at..at + header.size as usize).unwrap_or_default();
         match rendered.filter(ours) {
-            Some(record) => self.rendered_lone(self.place.file, record_offset, &record),
-            None => {
-                let bytes = chunk.get(at..at + header.size as usize);
-                self.raw_record(record_offset, bytes.unwrap_or_default());
-            }
+            Some(record) => self.rendered_lone(self.place.file, record_offset, &record, bytes),
+            None => self.raw_record(record_offset, bytes),
         }
     }
 
@@ -567,7 +572,9 @@ impl<'a> Recovery<'a> {
             }));
             for guest in batch.drain(..placed) {
                 match rendered.remove(&guest.id) {
-                    Some(record) => self.rendered_lone(&file, guest.offset, &record),
+                    Some(record) => {
+                        self.rendered_lone(&file, guest.offset, &record, &guest.original)
+                    }
                     None => self.raw_record(guest.offset, &guest.original),
                 }
             }

@@ -2,6 +2,8 @@
 //! absent is absent, but a key, subkey list or value list that cannot be read is an
 //! errors.csv row naming the hive and the key, and the walk goes on with the rest.
 
+use std::collections::HashSet;
+
 use regf::{Hive, Key, Value, ValueData};
 
 use super::value::{as_number, checked_data, render};
@@ -42,7 +44,8 @@ impl<'a> Reader<'a> {
         self.hive_path
     }
 
-    fn report(&self, what: &str, error: &dyn std::fmt::Display) {
+    /// An errors.csv row (stage `registry`) naming the hive: `what: error`.
+    pub fn report(&self, what: &str, error: &dyn std::fmt::Display) {
         self.out.error(
             self.volume,
             self.hive_path,
@@ -94,6 +97,30 @@ impl<'a> Reader<'a> {
                 Vec::new()
             }
         }
+    }
+
+    /// The subkeys of `key` that a walk has not reached yet (`reached`: the
+    /// offsets of the keys it has, these included once returned). A subkey
+    /// reached a second time means a subkey list leads back into the tree (a
+    /// cycle, or a key listed by two parents): reported and not returned, so a
+    /// walk ends and lists each key once, under its first path.
+    pub fn unreached_subkeys<'h>(&self, key: &Key<'h>, reached: &mut HashSet<u32>) -> Vec<Key<'h>> {
+        let mut fresh = self.subkeys(key);
+        fresh.retain(|child| {
+            let first = reached.insert(child.offset());
+            if !first {
+                self.report(
+                    &format!("subkeys of {}", key.name()),
+                    &format_args!(
+                        "subkey {} (cell {:#x}) was already reached: the subkey lists form a cycle",
+                        child.name(),
+                        child.offset()
+                    ),
+                );
+            }
+            first
+        });
+        fresh
     }
 
     /// The values of `key`; a list that cannot be read is reported and empty.

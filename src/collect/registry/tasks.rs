@@ -12,7 +12,7 @@
 //! still listed: one row per TaskCache entry, the XML columns empty when the file is
 //! gone (`xml_problem` says why).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use filetime::Filetime;
 
@@ -41,7 +41,8 @@ pub fn collect(source: &Source, out: &Sinks<'_>, volume: &str, hives: &Hives) {
     };
     let mut by_tree = Vec::new();
     if let Some(tree) = read.subkey(&cache, "Tree") {
-        walk_tree(&read, &tree, String::new(), 0, &mut by_tree);
+        let mut reached = HashSet::from([tree.offset()]);
+        walk_tree(&read, &tree, String::new(), 0, &mut reached, &mut by_tree);
     }
     let tasks = read.subkey(&cache, "Tasks");
     let mut seen = BTreeSet::new();
@@ -61,24 +62,33 @@ pub fn collect(source: &Source, out: &Sinks<'_>, volume: &str, hives: &Hives) {
     }
 }
 
-/// `(\folder\name, id)` of every Tree key with an `Id`.
+/// `(\folder\name, id)` of every Tree key with an `Id`, each key once (`reached`:
+/// the keys already met; a subkey list leading back is reported, not followed).
 fn walk_tree(
     read: &Reader<'_>,
     key: &regf::Key<'_>,
     path: String,
     depth: usize,
+    reached: &mut HashSet<u32>,
     out: &mut Vec<(String, String)>,
 ) {
+    let children = read.unreached_subkeys(key, reached);
     if depth > MAX_DEPTH {
+        if !children.is_empty() {
+            read.report(
+                &format!("TaskCache Tree folder {path}"),
+                &format_args!("nested deeper than {MAX_DEPTH} folders: its subkeys are not read"),
+            );
+        }
         return;
     }
-    for child in read.subkeys(key) {
+    for child in children {
         let child_path = format!("{path}\\{}", child.name());
         let id = read.text(&child, "Id");
         if !id.is_empty() {
             out.push((child_path.clone(), id));
         }
-        walk_tree(read, &child, child_path, depth + 1, out);
+        walk_tree(read, &child, child_path, depth + 1, reached, out);
     }
 }
 

@@ -1,0 +1,192 @@
+//! Issue 12, names that are not valid UTF-16, through a whole `scan`: two event
+//! logs in one folder whose names differ only in an unpaired surrogate (U+D800
+//! against U+D801) are two files. A lossy conversion makes both `twin\u{FFFD}.evtx`
+//! (The Sleuth Kit prints both as `twin^evtx`), and a reader going by name would
+//! read one log twice or once; toolmark lists both records under the README's
+//! lossless escape and reads each log's own events.
+//!
+//! The volume is made here: mkntfs, the two logs copied in through an ntfs-3g
+//! mount as `twinA.evtx` and `twinB.evtx`, then the `A` and `B` units of both
+//! names (MFT record and directory index entry) replaced by the surrogates; the
+//! index order is kept (A < B, D800 < D801).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const LOGS: &str = "Windows/System32/winevt/Logs";
+
+/// An ntfs-3g mount, unmounted (and its daemon waited for, since it finishes
+/// writing the volume after the unmount returns) when dropped.
+struct Mount {
+    dir: PathBuf,
+    daemon: Child,
+}
+
+impl Mount {
+    fn new(volume: &Path, dir: &Path) -> Mount {
+        std::fs::create_dir_all(dir).unwrap();
+        let daemon = oracle("ntfs-3g", "ntfs-3g")
+            .args(["-o", "no_detach"])
+            .arg(volume)
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut mount = Mount {
+            dir: dir.to_path_buf(),
+            daemon,
+        };
+        let started = Instant::now();
+        while !Command::new("mountpoint")
+            .arg("-q")
+            .arg(dir)
+            .status()
+            .unwrap()
+            .success()
+        {
+            assert!(mount.daemon.try_wait().unwrap().is_none(), "ntfs-3g exited");
+            assert!(started.elapsed() < Duration::from_secs(20), "no mount");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        mount
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("fusermount").arg("-u").arg(&self.dir).status();
+        let _ = self.daemon.wait();
+    }
+}
+
+/// The UTF-16LE bytes of `name`.
+fn utf16(name: &str) -> Vec<u8> {
+    name.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+/// A 16 MiB NTFS volume whose log folder holds `logs` as `twin?.evtx`, `?` being
+/// the unpaired surrogates U+D800, U+D801, ... in order.
+fn twins_volume(dir: &Path, logs: &[PathBuf]) -> PathBuf {
+    let made = dir.join("made.raw");
+    std::fs::File::create(&made)
+        .unwrap()
+        .set_len(16 << 20)
+        .unwrap();
+    run_ok(
+        oracle("mkntfs", "ntfs-3g")
+            .args([
+                "-q", "-F", "-Q", "-T", "-c", "4096", "-s", "512", "-L", "twins",
+            ])
+            .arg(&made),
+    );
+    let letters = ['A', 'B', 'C', 'D'];
+    {
+        let mount = Mount::new(&made, &dir.join("mnt"));
+        let folder = mount.dir.join(LOGS);
+        std::fs::create_dir_all(&folder).unwrap();
+        for (log, letter) in logs.iter().zip(letters) {
+            std::fs::copy(log, folder.join(format!("twin{letter}.evtx"))).unwrap();
+        }
+    }
+    let mut image = std::fs::read(&made).unwrap();
+    for (i, letter) in letters.iter().take(logs.len()).enumerate() {
+        let name = utf16(&format!("twin{letter}.evtx"));
+        let surrogate = (0xD800 + i as u16).to_le_bytes();
+        // Every copy of the name that is a $FILE_NAME's (its length, 10 units, two
+        // bytes before it): the MFT record's and the index entry's.
+        let places: Vec<usize> = memchr::memmem::find_iter(&image, &name)
+            .filter(|&at| image[at - 2] == 10)
+            .collect();
+        assert_eq!(places.len(), 2, "twin{letter}: record and index entry");
+        for at in places {
+            // The unit must not be a sector's last two bytes (the fixup's).
+            assert_ne!((at + 8) % 512, 510, "twin{letter}: at a sector end");
+            image[at + 8..at + 10].copy_from_slice(&surrogate);
+        }
+    }
+    let path = dir.join("twins.raw");
+    write_sparse(&path, &image);
+    std::fs::remove_file(&made).unwrap();
+    path
+}
+
+#[test]
+fn names_differing_in_an_unpaired_surrogate_are_two_files_through_a_scan() {
+    let dir = scratch_dir("damage_names");
+    let corpus = corpus().join("evtx/attack/T1053.005-Scheduled Task");
+    let logs = [
+        corpus.join("ID4688-Scheduled task creation.evtx"),
+        corpus.join("ID5145-Remote schedule task creation (ATexec).evtx"),
+    ];
+    let image = twins_volume(&dir, &logs);
+
+    // The Sleuth Kit: two records in the log folder, under one lossy name.
+    let fls: Vec<(u64, String)> = fls_entries(&image, 0)
+        .into_iter()
+        .filter(|e| e.path.starts_with(&format!("{LOGS}/")))
+        .map(|e| {
+            (
+                e.address.split('-').next().unwrap().parse().unwrap(),
+                e.path,
+            )
+        })
+        .collect();
+    assert_eq!(fls.len(), 2, "{fls:?}");
+    assert_ne!(fls[0].0, fls[1].0, "{fls:?}");
+    assert_eq!(fls[0].1, fls[1].1, "TSK's names collapse: {fls:?}");
+
+    let out = dir.join("out");
+    let result = scan_into(&[image], &out, &["--artifacts", "evtx,mft"]);
+    let out = out.join("twins");
+    let errors = std::fs::read_to_string(out.join("errors.csv")).unwrap();
+    assert_eq!(result.status.code(), Some(0), "{errors}");
+
+    // mft.csv: both records, each under its own escaped name.
+    let expected: Vec<String> = (0..logs.len())
+        .map(|i| format!("{LOGS}/twin\u{FFFD}{:04X}.evtx", 0xD800 + i))
+        .collect();
+    let (header, rows) = read_csv(&out.join("mft.csv"));
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let mut listed: Vec<(u64, String)> = rows
+        .iter()
+        .filter(|r| r[col("path")].starts_with(&format!("{LOGS}/")))
+        .map(|r| (r[col("record")].parse().unwrap(), r[col("path")].clone()))
+        .collect();
+    listed.sort();
+    let records: Vec<u64> = listed.iter().map(|(r, _)| *r).collect();
+    let names: Vec<String> = listed.into_iter().map(|(_, p)| p).collect();
+    let mut fls_records: Vec<u64> = fls.iter().map(|(r, _)| *r).collect();
+    fls_records.sort();
+    assert_eq!(records, fls_records, "the records fls lists");
+    assert_eq!(names, expected);
+
+    // evtx.csv: each file holds its own log's events (their EventRecordIDs, as
+    // evtxexport reads them).
+    let (header, rows) = read_csv(&out.join("evtx.csv"));
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let mut ours: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for row in rows.iter().filter(|r| r[col("carved")] != "true") {
+        ours.entry(row[col("file")].clone())
+            .or_default()
+            .push(row[col("record_id")].parse().unwrap());
+    }
+    for (log, name) in logs.iter().zip(&expected) {
+        let mut theirs: Vec<u64> = evtxexport_events(log)
+            .iter()
+            .map(|e| e.record_id.unwrap())
+            .collect();
+        let mut mine = ours.remove(name).unwrap_or_default();
+        theirs.sort();
+        mine.sort();
+        assert!(!theirs.is_empty(), "{}", log.display());
+        assert_eq!(mine, theirs, "{name}: the records of {}", log.display());
+    }
+    assert!(ours.is_empty(), "rows of other files: {:?}", ours.keys());
+}
