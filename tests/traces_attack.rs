@@ -246,7 +246,11 @@ const EXPECTED: &[(&str, &[&str])] = &[
         "ID4698-4699-Fast created & deleted task by SMBexec (sups. arg.).evtx",
         &["schtasks:destination"],
     ),
-    ("ID5145-Remote schedule task creation (ATexec).evtx", &[]),
+    // 5145 on IPC$ naming the AT service's pipe `atsvc`: a remote job, generic (possible).
+    (
+        "ID5145-Remote schedule task creation (ATexec).evtx",
+        &["schtasks:destination"],
+    ),
     // 90 System 104 + Security 1102: logs cleared, by nothing the records name.
     ("ID104-1102-Event log cleared.evtx", &[]),
     (

@@ -78,6 +78,16 @@ event_id = 91
 fields = { resourceUri = 'demo' }
 
 [[tool.trace]]
+role = 'destination'
+strength = 'anchor'
+generic = true
+logging = 'audit:other_object_access_events'
+artifact = 'evtx'
+channel = 'Security'
+event_id = 4698
+fields = { TaskName = '\DemoTask' }
+
+[[tool.trace]]
 role = 'source'
 strength = 'anchor'
 logging = 'audit:filtering_platform_connection'
@@ -120,29 +130,98 @@ fn service(time: &str) -> Observation {
 }
 
 #[test]
-fn one_anchor_alone_is_possible() {
+fn one_specific_anchor_alone_is_likely() {
     let found = run(vec![service("2024-01-01T10:00:00Z")]);
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].confidence, Confidence::Possible);
+    assert_eq!(found[0].confidence, Confidence::Likely);
     assert_eq!(found[0].role, Role::Destination);
-    assert_eq!((found[0].matched_anchors, found[0].total_anchors), (1, 5));
+    assert_eq!((found[0].matched_anchors, found[0].total_anchors), (1, 6));
+    // The same anchor repeated is still one witness.
+    let twice = run(vec![
+        service("2024-01-01T10:00:00Z"),
+        service("2024-01-01T10:05:00Z"),
+    ]);
+    assert_eq!(twice[0].confidence, Confidence::Likely);
 }
 
 #[test]
-fn anchor_with_supporting_in_window_is_likely_and_outside_is_not() {
+fn supporting_records_count_only_in_the_window() {
     let logon = |t: &str| event(t, "Security", 4624, &[("LogonType", "3")]);
     let near = run(vec![
         service("2024-01-01T10:00:00Z"),
         logon("2024-01-01T10:09:00Z"),
     ]);
-    assert_eq!(near[0].confidence, Confidence::Likely);
     assert_eq!(near[0].matched_supporting, 1);
+    assert_eq!(near[0].confidence, Confidence::Likely);
     let far = run(vec![
         service("2024-01-01T10:00:00Z"),
         logon("2024-01-01T10:11:00Z"),
     ]);
-    assert_eq!(far[0].confidence, Confidence::Possible);
+    assert_eq!(far[0].matched_supporting, 0);
     assert_eq!(far[0].first_time.as_deref(), Some("2024-01-01T10:00:00Z"));
+}
+
+fn task(time: &str) -> Observation {
+    event(
+        time,
+        "Security",
+        4698,
+        &[("TaskName", "\\DemoTask"), ("SubjectUserName", "alice")],
+    )
+}
+
+#[test]
+fn generic_anchors_alone_stay_possible() {
+    // A generic anchor with supporting records and a success indicator around it:
+    // ordinary activity writes all of these, so nothing names the tool for sure.
+    let exit = event(
+        "2024-01-01T10:01:00Z",
+        "Security",
+        4689,
+        &[("ProcessName", "C:\\Temp\\DEMO.EXE"), ("Status", "0x0")],
+    );
+    let logon = event(
+        "2024-01-01T10:02:00Z",
+        "Security",
+        4624,
+        &[("LogonType", "3")],
+    );
+    let found = run(vec![
+        task("2024-01-01T10:00:00Z"),
+        task("2024-01-01T10:03:00Z"),
+        exit,
+        logon,
+    ]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].confidence, Confidence::Possible);
+    assert_eq!(found[0].matched_anchors, 1);
+    assert_eq!(found[0].matched_supporting, 2);
+    assert!(
+        found[0].reason.contains("ordinary activity"),
+        "{}",
+        found[0].reason
+    );
+}
+
+#[test]
+fn a_generic_anchor_beside_a_specific_one_confirms_it() {
+    let found = run(vec![
+        service("2024-01-01T10:00:00Z"),
+        task("2024-01-01T10:01:00Z"),
+    ]);
+    assert_eq!(found[0].confidence, Confidence::Confirmed, "{found:#?}");
+    assert_eq!(found[0].matched_anchors, 2);
+}
+
+#[test]
+fn generic_is_refused_on_supporting_traces() {
+    let bad = RULES.replacen(
+        "strength = 'supporting'\nlogging = 'default'",
+        "strength = 'supporting'\ngeneric = true\nlogging = 'default'",
+        1,
+    );
+    let err = load_from_str(&bad).unwrap_err().to_string();
+    assert!(err.contains("only an anchor can be generic"), "{err}");
 }
 
 #[test]
