@@ -683,3 +683,218 @@ unless = { TaskName = '\Microsoft\Windows\*', SubjectUserName = '*$' }
         f[0].evidence[0].trace
     );
 }
+
+/// The confidence of each `tool:role` the embedded rules find in `obs`.
+fn embedded_confidences(obs: Vec<Observation>) -> BTreeMap<String, Confidence> {
+    let kb = load_embedded().unwrap();
+    let profile = HostProfile::from_observations(&obs);
+    evaluate(&kb, obs, &profile)
+        .into_iter()
+        .map(|f| (format!("{}:{}", f.tool_id, f.role.as_str()), f.confidence))
+        .collect()
+}
+
+fn process_start(time: &str, image: &str, command_line: &str) -> Observation {
+    event(
+        time,
+        "Security",
+        4688,
+        &[
+            ("NewProcessName", image),
+            ("CommandLine", command_line),
+            ("ParentProcessName", "C:\\Windows\\System32\\cmd.exe"),
+            ("SubjectUserName", "alice"),
+        ],
+    )
+}
+
+/// A built-in command with the tool's own arguments is one tool-specific fact
+/// (`likely`); the same program without them is something Windows and
+/// administrators run every day (`possible`, or nothing where `unless` refuses it).
+#[test]
+fn built_in_tools_are_likely_only_with_their_arguments() {
+    let t = "2024-01-01T10:00:00Z";
+    let cases: &[(&str, &str, &str, Option<Confidence>)] = &[
+        (
+            "wevtutil:source",
+            "C:\\Windows\\System32\\wevtutil.exe",
+            "wevtutil.exe  cl Security",
+            Some(Confidence::Likely),
+        ),
+        (
+            "wevtutil:source",
+            "C:\\Windows\\System32\\wevtutil.exe",
+            "wevtutil.exe im C:\\x.man",
+            None,
+        ),
+        (
+            "schtasks:source",
+            "C:\\Windows\\System32\\schtasks.exe",
+            "schtasks  /create /s fs02 /tn t /tr x.exe /sc daily",
+            Some(Confidence::Likely),
+        ),
+        (
+            "schtasks:source",
+            "C:\\Windows\\System32\\schtasks.exe",
+            "schtasks /query /fo list",
+            None,
+        ),
+        (
+            "schtasks:source",
+            "C:\\Windows\\System32\\at.exe",
+            "at  13:20 /interactive cmd",
+            Some(Confidence::Likely),
+        ),
+        (
+            "schtasks:source",
+            "C:\\Windows\\System32\\at.exe",
+            "at",
+            Some(Confidence::Possible),
+        ),
+        (
+            "ntdsutil:dc",
+            "C:\\Windows\\System32\\ntdsutil.exe",
+            "ntdsutil.exe 'ac i ntds' 'ifm' 'create full c:\\x' q q",
+            Some(Confidence::Likely),
+        ),
+        // ntdsutil's own image with no command line recorded (4688 without the
+        // command-line policy) says only that the program ran.
+        (
+            "ntdsutil:dc",
+            "C:\\Windows\\System32\\ntdsutil.exe",
+            "",
+            Some(Confidence::Possible),
+        ),
+        (
+            "net_user:source",
+            "C:\\Windows\\System32\\net.exe",
+            "net  user toto3 Secret1 /add",
+            Some(Confidence::Likely),
+        ),
+        (
+            "net_user:source",
+            "C:\\Windows\\System32\\net.exe",
+            "net user",
+            Some(Confidence::Possible),
+        ),
+        (
+            "bits:source",
+            "C:\\Windows\\System32\\bitsadmin.exe",
+            "bitsadmin  /transfer job https://x.example/a.jpg c:\\a.png",
+            Some(Confidence::Likely),
+        ),
+        (
+            "bits:source",
+            "C:\\Windows\\System32\\bitsadmin.exe",
+            "bitsadmin /list",
+            Some(Confidence::Possible),
+        ),
+    ];
+    for (key, image, command_line, want) in cases {
+        let found = embedded_confidences(vec![process_start(t, image, command_line)]);
+        assert_eq!(found.get(*key), want.as_ref(), "{command_line}: {found:?}");
+    }
+}
+
+/// Windows' own BITS job client, a BITS job of any other program, and the AT
+/// service's pipe opened over IPC$: generic, so `possible` however often seen.
+#[test]
+fn generic_facts_stay_possible() {
+    let job = |t: &str| {
+        event(
+            t,
+            "Microsoft-Windows-Bits-Client/Operational",
+            3,
+            &[
+                ("jobTitle", "Updater"),
+                ("processPath", "C:\\Program Files\\X\\up.exe"),
+            ],
+        )
+    };
+    let bits = embedded_confidences(vec![
+        job("2024-01-01T10:00:00Z"),
+        job("2024-01-01T10:01:00Z"),
+    ]);
+    assert_eq!(
+        bits.get("bits:source"),
+        Some(&Confidence::Possible),
+        "{bits:?}"
+    );
+    let atsvc = event(
+        "2024-01-01T10:00:00Z",
+        "Security",
+        5145,
+        &[
+            ("ShareName", "\\\\*\\IPC$"),
+            ("RelativeTargetName", "atsvc"),
+            ("SubjectUserName", "alice"),
+        ],
+    );
+    let found = embedded_confidences(vec![atsvc]);
+    assert_eq!(
+        found.get("schtasks:destination"),
+        Some(&Confidence::Possible),
+        "{found:?}"
+    );
+    // Another pipe on IPC$ is no task at all.
+    let srvsvc = event(
+        "2024-01-01T10:00:00Z",
+        "Security",
+        5145,
+        &[
+            ("ShareName", "\\\\*\\IPC$"),
+            ("RelativeTargetName", "srvsvc"),
+            ("SubjectUserName", "alice"),
+        ],
+    );
+    assert!(!embedded_confidences(vec![srvsvc]).contains_key("schtasks:destination"));
+}
+
+/// mimilib.dll registered where Windows loads it (DNS server plugin, LSA security
+/// package) names mimikatz whichever module the attacker meant: the family finding.
+#[test]
+fn mimilib_registered_as_plugin_or_package_is_mimikatz() {
+    for (key, details) in [
+        (
+            "HKLM\\System\\CurrentControlSet\\Services\\DNS\\Parameters\\ServerLevelPluginDll",
+            "C:\\Windows\\Temp\\mimilib.dll",
+        ),
+        (
+            "HKLM\\System\\CurrentControlSet\\Control\\Lsa\\Security Packages",
+            "kerberos msv1_0 mimilib",
+        ),
+    ] {
+        let set = event(
+            "2024-01-01T10:00:00Z",
+            "Microsoft-Windows-Sysmon/Operational",
+            13,
+            &[
+                ("EventType", "SetValue"),
+                ("Image", "C:\\Windows\\regedit.exe"),
+                ("TargetObject", key),
+                ("Details", details),
+            ],
+        );
+        let found = embedded_confidences(vec![set]);
+        assert_eq!(
+            found.get("mimikatz:source"),
+            Some(&Confidence::Likely),
+            "{key}: {found:?}"
+        );
+    }
+    // The same values naming Windows' own packages are no tool.
+    let own = event(
+        "2024-01-01T10:00:00Z",
+        "Microsoft-Windows-Sysmon/Operational",
+        13,
+        &[
+            ("EventType", "SetValue"),
+            (
+                "TargetObject",
+                "HKLM\\System\\CurrentControlSet\\Control\\Lsa\\Security Packages",
+            ),
+            ("Details", "kerberos msv1_0 schannel wdigest tspkg pku2u"),
+        ],
+    );
+    assert!(embedded_confidences(vec![own]).is_empty());
+}
