@@ -135,8 +135,9 @@ const EXPECTED: &[(&str, &[&str])] = &[
         "ID11-Mimikatz LSA SSP clear text password exfiltration.evtx",
         &["mimikatz:source"],
     ),
-    // ESENT 325/327 alone: the sheets tie IFM to ntdsutil's command line, not to ESENT.
-    ("ID325-327-IFM created - ESENT.evtx", &[]),
+    // ESENT 325/327 alone, naming `<dir>\Active Directory\ntds.dit`: the IFM layout
+    // the sheets show ntdsutil writing (labels: ntdsutil:dc).
+    ("ID325-327-IFM created - ESENT.evtx", &["ntdsutil:dc"]),
     (
         "ID4656, 5145, 4674-Impacket secret dump via SMB.evtx",
         WEVTUTIL_1102,

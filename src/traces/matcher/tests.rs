@@ -898,3 +898,63 @@ fn mimilib_registered_as_plugin_or_package_is_mimikatz() {
     );
     assert!(embedded_confidences(vec![own]).is_empty());
 }
+
+/// The commands that register mimilib.dll name mimikatz; the same commands with
+/// another DLL do not.
+#[test]
+fn mimilib_registration_commands_are_mimikatz() {
+    let t = "2024-01-01T10:00:00Z";
+    for (image, command_line, mimikatz) in [
+        (
+            "C:\\Windows\\System32\\dnscmd.exe",
+            "dnscmd dc1 /config /serverlevelplugindll \\\\h\\s\\mimilib.dll",
+            true,
+        ),
+        (
+            "C:\\Windows\\System32\\netsh.exe",
+            "netsh add helper C:\\Users\\a\\mimilib.dll",
+            true,
+        ),
+        (
+            "C:\\Windows\\System32\\netsh.exe",
+            "netsh add helper C:\\Program Files\\Vendor\\helper.dll",
+            false,
+        ),
+    ] {
+        let found = embedded_confidences(vec![process_start(t, image, command_line)]);
+        let want = mimikatz.then_some(&Confidence::Likely);
+        assert_eq!(
+            found.get("mimikatz:source"),
+            want,
+            "{command_line}: {found:?}"
+        );
+    }
+}
+
+/// ESENT naming a ntds.dit laid out as IFM media is ntdsutil's copy; the DC's own
+/// database opened by lsass is not.
+#[test]
+fn esent_on_an_ifm_copy_of_ntds_dit_is_ntdsutil() {
+    let esent = |id: u32, process: &str, path: &str| {
+        event(
+            "2024-01-01T10:00:00Z",
+            "Application",
+            id,
+            &[
+                ("Data", process),
+                ("Data_2", "5076,D,35"),
+                ("Data_3", ""),
+                ("Data_4", "1"),
+                ("Data_5", path),
+            ],
+        )
+    };
+    let ifm = embedded_confidences(vec![esent(
+        325,
+        "dsamain",
+        "C:\\hacker\\Active Directory\\ntds.dit",
+    )]);
+    assert_eq!(ifm.get("ntdsutil:dc"), Some(&Confidence::Likely), "{ifm:?}");
+    let live = embedded_confidences(vec![esent(326, "lsass", "C:\\Windows\\NTDS\\ntds.dit")]);
+    assert!(!live.contains_key("ntdsutil:dc"), "{live:?}");
+}

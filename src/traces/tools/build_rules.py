@@ -170,6 +170,9 @@ MIMIKATZ_PARTS = [
     {"role": S, "strength": "anchor", "logging": "default", "artifact": "registry", "hive": "SYSTEM",
      "key": "ControlSet*\\Control\\Lsa", "value": "Security Packages", "data": "*mimilib*", "note": MIMIKATZ_NOTE},
 ]
+# The commands that register it: `dnscmd /config /serverlevelplugindll <dll>` and `netsh add helper <dll>`.
+MIMIKATZ_PARTS += PROCESS_START(S, MIMIKATZ_NOTE, image="*\\dnscmd.exe", command_line="*/serverlevelplugindll *mimilib*")
+MIMIKATZ_PARTS += PROCESS_START(S, MIMIKATZ_NOTE, image="*\\netsh.exe", command_line="*add helper *mimilib*")
 
 LOLBIN_CHILDREN = ["*\\cmd.exe", "*\\powershell.exe", "*\\pwsh.exe", "*\\mshta.exe", "*\\rundll32.exe",
                    "*\\cscript.exe", "*\\wscript.exe"]
@@ -193,6 +196,10 @@ ADMINISTRATOR_NAMES = ["Administrator", "Administrateur", "Administrador", "Admi
 GOLDEN_NOTE = ("a Kerberos network logon whose PAC says RID 500 under another name: a forged ticket "
                "(mimikatz kerberos::golden defaults to /id:500 with any /user, e.g. one that does not exist). "
                "Benign twin: a renamed built-in administrator, so this stays one anchor (our addition)")
+NTDSUTIL_IFM_ESENT_NOTE = ("the database engine creating, attaching or detaching a ntds.dit laid out as install-from-media "
+                           "media (`<dir>\\Active Directory\\ntds.dit`, the file the sheets show ntdsutil writing, ja:268 "
+                           "and ja:351), whichever process ESENT names; the path is the fourth or fifth insertion string "
+                           "depending on the Windows version (our addition)")
 NTDSUTIL_ESENT_NOTE = ("the database engine working for ntdsutil.exe (ESENT names the process in its first field): "
                        "creating, attaching or recovering the IFM copy of ntds.dit (our addition)")
 INVOKE_MIMIKATZ_NOTE = ("a command line naming Invoke-Mimikatz, also once decoded (-EncodedCommand, char-code "
@@ -319,6 +326,9 @@ TOOLS = {
     "ntdsutil": dict(exes=[("ntdsutil.exe", DC, True), ("vssvc.exe", DC, False)], tokens=["ntdsutil", "$SNAP_"],
                      extra=[EXTRA_EVENT(DC, "default", "Application", event_id, {"Data": "ntdsutil*"}, NTDSUTIL_ESENT_NOTE)
                             for event_id in (216, 300, 302, 325, 326, 327)]
+                     + [EXTRA_EVENT(DC, "default", "Application", event_id, {field: "*\\Active Directory\\ntds.dit"},
+                                    NTDSUTIL_IFM_ESENT_NOTE)
+                        for event_id in (216, 325, 326, 327) for field in ("Data_4", "Data_5", "Data_6")]
                      + PROCESS_START(DC, NTDSUTIL_IFM_NOTE, image="*\\ntdsutil.exe",
                                      command_line=["*ifm*", "*create full*", "*snapshot*"], sheet={1: ["en:1"], 4688: ["en:10"]}),
                      note="A built-in command run on the DC (Prefetch is off by default on servers): the ifm command line is the strongest trace."),
