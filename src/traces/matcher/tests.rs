@@ -958,3 +958,26 @@ fn esent_on_an_ifm_copy_of_ntds_dit_is_ntdsutil() {
     let live = embedded_confidences(vec![esent(326, "lsass", "C:\\Windows\\NTDS\\ntds.dit")]);
     assert!(!live.contains_key("ntdsutil:dc"), "{live:?}");
 }
+
+/// Replication rights used by a user account are DCSync, one tool-specific fact;
+/// the same rights used by a DC or by Azure AD Connect's sync account are not.
+#[test]
+fn dcsync_by_a_user_not_by_a_dc_or_the_sync_account() {
+    let replication = |user: &str| {
+        event(
+            "2024-01-01T10:00:00Z",
+            "Security",
+            4662,
+            &[
+                ("SubjectUserName", user),
+                ("Properties", "%%7688 {1131f6ad-9c07-11d1-f79f-00c04fc2dcd2} {19195a5b-6da0-11d0-afd3-00c04fd930c9}"),
+            ],
+        )
+    };
+    let user = embedded_confidences(vec![replication("alice")]);
+    assert_eq!(user.get("dcsync:dc"), Some(&Confidence::Likely), "{user:?}");
+    for benign in ["DC02$", "MSOL_0123abcd4567"] {
+        let found = embedded_confidences(vec![replication(benign)]);
+        assert!(!found.contains_key("dcsync:dc"), "{benign}: {found:?}");
+    }
+}
