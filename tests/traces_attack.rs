@@ -135,8 +135,9 @@ const EXPECTED: &[(&str, &[&str])] = &[
         "ID11-Mimikatz LSA SSP clear text password exfiltration.evtx",
         &["mimikatz:source"],
     ),
-    // ESENT 325/327 alone: the sheets tie IFM to ntdsutil's command line, not to ESENT.
-    ("ID325-327-IFM created - ESENT.evtx", &[]),
+    // ESENT 325/327 alone, naming `<dir>\Active Directory\ntds.dit`: the IFM layout
+    // the sheets show ntdsutil writing (labels: ntdsutil:dc).
+    ("ID325-327-IFM created - ESENT.evtx", &["ntdsutil:dc"]),
     (
         "ID4656, 5145, 4674-Impacket secret dump via SMB.evtx",
         WEVTUTIL_1102,
@@ -246,7 +247,11 @@ const EXPECTED: &[(&str, &[&str])] = &[
         "ID4698-4699-Fast created & deleted task by SMBexec (sups. arg.).evtx",
         &["schtasks:destination"],
     ),
-    ("ID5145-Remote schedule task creation (ATexec).evtx", &[]),
+    // 5145 on IPC$ naming the AT service's pipe `atsvc`: a remote job, generic (possible).
+    (
+        "ID5145-Remote schedule task creation (ATexec).evtx",
+        &["schtasks:destination"],
+    ),
     // 90 System 104 + Security 1102: logs cleared, by nothing the records name.
     ("ID104-1102-Event log cleared.evtx", &[]),
     (

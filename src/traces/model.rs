@@ -437,6 +437,11 @@ pub struct Trace {
     pub logging: Logging,
     /// True when the record shows that the tool's operation succeeded.
     pub success: bool,
+    /// True for an anchor that ordinary activity also writes, a benign twin `unless`
+    /// cannot name away (a BITS job, an RDP logon, a task registered, a Windows
+    /// program running without the tool's command line): it names the tool, but
+    /// anchors of this kind alone make a finding `possible` at most.
+    pub generic: bool,
     /// What to match.
     pub artifact: Artifact,
     /// Benign twins: field -> globs. A record the artifact accepts is still refused

@@ -147,6 +147,8 @@ struct RawTrace {
     logging: Spanned<String>,
     #[serde(default)]
     success: bool,
+    #[serde(default)]
+    generic: bool,
     artifact: Spanned<String>,
     note: Option<String>,
     #[serde(default)]
@@ -343,6 +345,12 @@ impl Checker<'_> {
                 "a success trace must have strength = \"supporting\"",
             );
         }
+        if t.generic && t.strength != Strength::Anchor {
+            self.report(
+                raw.span(),
+                "only an anchor can be generic (a supporting trace never names the tool alone)",
+            );
+        }
         let Some(kind) = ArtifactKind::parse(t.artifact.get_ref()) else {
             let known: Vec<_> = ArtifactKind::ALL.iter().map(|k| k.as_str()).collect();
             self.report(
@@ -386,6 +394,7 @@ impl Checker<'_> {
             strength: t.strength,
             logging: logging?,
             success: t.success,
+            generic: t.generic,
             artifact: artifact?,
             unless,
             note: t.note.clone(),

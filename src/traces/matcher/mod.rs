@@ -12,10 +12,14 @@
 //! without a time counts, since registry and file-system rows often have none that
 //! relates to the run). Confidence:
 //!
-//! - `confirmed`: two different anchor traces matched by two different records, or an
-//!   anchor plus a success indicator;
-//! - `likely`: one anchor plus at least one supporting record in the window;
-//! - `possible`: anchors alone.
+//! - `confirmed`: a tool-specific anchor and a second anchor trace, matched by two
+//!   different records (several witnesses of the tool), or a tool-specific anchor
+//!   plus a success indicator;
+//! - `likely`: one tool-specific anchor (the tool's process with its command line,
+//!   its service, a module name on a command line…), however many records repeat it;
+//! - `possible`: only `generic` anchors, which ordinary activity also writes (a BITS
+//!   job, an RDP logon, a task registered, a Windows program run without the tool's
+//!   arguments), whatever else matched around them.
 //!
 //! Absent anchors and success indicators of the role are listed with the reason the
 //! [`HostProfile`] gives (Sysmon not installed, log not present, audit policy not
@@ -47,11 +51,11 @@ pub const WINDOW_SECONDS: i64 = 600;
 /// How sure a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Confidence {
-    /// One or more hits on a single anchor, nothing else.
+    /// Only anchors that ordinary activity also writes.
     Possible,
-    /// An anchor and supporting records around it.
+    /// One tool-specific anchor.
     Likely,
-    /// Two independent anchors, or an anchor and a success indicator.
+    /// A tool-specific anchor and another independent anchor, or a success indicator.
     Confirmed,
 }
 
@@ -168,6 +172,8 @@ pub struct Finding {
 struct Prepared<'a> {
     strength: Strength,
     success: bool,
+    /// An anchor that ordinary activity also writes ([`super::Trace::generic`]).
+    generic: bool,
     logging: &'a Logging,
     artifact: &'a Artifact,
     /// Benign twins the trace refuses (field as the rule names it -> globs).
@@ -214,6 +220,7 @@ fn prepare(tool: &Tool, role: Role) -> Vec<Prepared<'_>> {
                     t.strength
                 },
                 success: t.success,
+                generic: t.generic && !names_no_tool,
                 logging: &t.logging,
                 artifact: &t.artifact,
                 unless: &t.unless,
@@ -226,7 +233,10 @@ fn prepare(tool: &Tool, role: Role) -> Vec<Prepared<'_>> {
         // trace: one execution seen twice must not count as two independent anchors.
         .fold(Vec::new(), |mut kept: Vec<Prepared<'_>>, p| {
             let twin = kept.iter().any(|k| {
-                k.strength == p.strength && k.success == p.success && k.description == p.description
+                k.strength == p.strength
+                    && k.success == p.success
+                    && k.generic == p.generic
+                    && k.description == p.description
             });
             if !twin {
                 kept.push(p);
@@ -701,7 +711,19 @@ impl Context<'_> {
             .collect();
         let matched_anchors = anchor_traces.len();
         let uncounted: u64 = self.overflow.iter().sum();
-        let (confidence, mut reason) = if success_hit {
+        let specific = anchor_traces
+            .iter()
+            .filter(|&&i| !self.traces[i].generic)
+            .count();
+        let (confidence, mut reason) = if specific == 0 {
+            (
+                Confidence::Possible,
+                format!(
+                    "only anchors that ordinary activity also writes ({matched_anchors} trace(s) in {} record(s))",
+                    anchor_obs.len()
+                ),
+            )
+        } else if success_hit {
             (
                 Confidence::Confirmed,
                 format!("{matched_anchors} anchor trace(s) and a success indicator"),
@@ -714,21 +736,13 @@ impl Context<'_> {
                     anchor_obs.len()
                 ),
             )
-        } else if supporting > 0 {
+        } else {
             (
                 Confidence::Likely,
                 format!(
-                    "anchor in {} record(s) with {supporting} supporting trace(s) within {} min",
+                    "one tool-specific anchor in {} record(s), {supporting} supporting trace(s) within {} min",
                     anchor_obs.len(),
                     WINDOW_SECONDS / 60
-                ),
-            )
-        } else {
-            (
-                Confidence::Possible,
-                format!(
-                    "anchor in {} record(s), nothing around it",
-                    anchor_obs.len()
                 ),
             )
         };

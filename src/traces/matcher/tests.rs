@@ -78,6 +78,16 @@ event_id = 91
 fields = { resourceUri = 'demo' }
 
 [[tool.trace]]
+role = 'destination'
+strength = 'anchor'
+generic = true
+logging = 'audit:other_object_access_events'
+artifact = 'evtx'
+channel = 'Security'
+event_id = 4698
+fields = { TaskName = '\DemoTask' }
+
+[[tool.trace]]
 role = 'source'
 strength = 'anchor'
 logging = 'audit:filtering_platform_connection'
@@ -120,29 +130,98 @@ fn service(time: &str) -> Observation {
 }
 
 #[test]
-fn one_anchor_alone_is_possible() {
+fn one_specific_anchor_alone_is_likely() {
     let found = run(vec![service("2024-01-01T10:00:00Z")]);
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].confidence, Confidence::Possible);
+    assert_eq!(found[0].confidence, Confidence::Likely);
     assert_eq!(found[0].role, Role::Destination);
-    assert_eq!((found[0].matched_anchors, found[0].total_anchors), (1, 5));
+    assert_eq!((found[0].matched_anchors, found[0].total_anchors), (1, 6));
+    // The same anchor repeated is still one witness.
+    let twice = run(vec![
+        service("2024-01-01T10:00:00Z"),
+        service("2024-01-01T10:05:00Z"),
+    ]);
+    assert_eq!(twice[0].confidence, Confidence::Likely);
 }
 
 #[test]
-fn anchor_with_supporting_in_window_is_likely_and_outside_is_not() {
+fn supporting_records_count_only_in_the_window() {
     let logon = |t: &str| event(t, "Security", 4624, &[("LogonType", "3")]);
     let near = run(vec![
         service("2024-01-01T10:00:00Z"),
         logon("2024-01-01T10:09:00Z"),
     ]);
-    assert_eq!(near[0].confidence, Confidence::Likely);
     assert_eq!(near[0].matched_supporting, 1);
+    assert_eq!(near[0].confidence, Confidence::Likely);
     let far = run(vec![
         service("2024-01-01T10:00:00Z"),
         logon("2024-01-01T10:11:00Z"),
     ]);
-    assert_eq!(far[0].confidence, Confidence::Possible);
+    assert_eq!(far[0].matched_supporting, 0);
     assert_eq!(far[0].first_time.as_deref(), Some("2024-01-01T10:00:00Z"));
+}
+
+fn task(time: &str) -> Observation {
+    event(
+        time,
+        "Security",
+        4698,
+        &[("TaskName", "\\DemoTask"), ("SubjectUserName", "alice")],
+    )
+}
+
+#[test]
+fn generic_anchors_alone_stay_possible() {
+    // A generic anchor with supporting records and a success indicator around it:
+    // ordinary activity writes all of these, so nothing names the tool for sure.
+    let exit = event(
+        "2024-01-01T10:01:00Z",
+        "Security",
+        4689,
+        &[("ProcessName", "C:\\Temp\\DEMO.EXE"), ("Status", "0x0")],
+    );
+    let logon = event(
+        "2024-01-01T10:02:00Z",
+        "Security",
+        4624,
+        &[("LogonType", "3")],
+    );
+    let found = run(vec![
+        task("2024-01-01T10:00:00Z"),
+        task("2024-01-01T10:03:00Z"),
+        exit,
+        logon,
+    ]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].confidence, Confidence::Possible);
+    assert_eq!(found[0].matched_anchors, 1);
+    assert_eq!(found[0].matched_supporting, 2);
+    assert!(
+        found[0].reason.contains("ordinary activity"),
+        "{}",
+        found[0].reason
+    );
+}
+
+#[test]
+fn a_generic_anchor_beside_a_specific_one_confirms_it() {
+    let found = run(vec![
+        service("2024-01-01T10:00:00Z"),
+        task("2024-01-01T10:01:00Z"),
+    ]);
+    assert_eq!(found[0].confidence, Confidence::Confirmed, "{found:#?}");
+    assert_eq!(found[0].matched_anchors, 2);
+}
+
+#[test]
+fn generic_is_refused_on_supporting_traces() {
+    let bad = RULES.replacen(
+        "strength = 'supporting'\nlogging = 'default'",
+        "strength = 'supporting'\ngeneric = true\nlogging = 'default'",
+        1,
+    );
+    let err = load_from_str(&bad).unwrap_err().to_string();
+    assert!(err.contains("only an anchor can be generic"), "{err}");
 }
 
 #[test]
@@ -603,4 +682,302 @@ unless = { TaskName = '\Microsoft\Windows\*', SubjectUserName = '*$' }
         "{}",
         f[0].evidence[0].trace
     );
+}
+
+/// The confidence of each `tool:role` the embedded rules find in `obs`.
+fn embedded_confidences(obs: Vec<Observation>) -> BTreeMap<String, Confidence> {
+    let kb = load_embedded().unwrap();
+    let profile = HostProfile::from_observations(&obs);
+    evaluate(&kb, obs, &profile)
+        .into_iter()
+        .map(|f| (format!("{}:{}", f.tool_id, f.role.as_str()), f.confidence))
+        .collect()
+}
+
+fn process_start(time: &str, image: &str, command_line: &str) -> Observation {
+    event(
+        time,
+        "Security",
+        4688,
+        &[
+            ("NewProcessName", image),
+            ("CommandLine", command_line),
+            ("ParentProcessName", "C:\\Windows\\System32\\cmd.exe"),
+            ("SubjectUserName", "alice"),
+        ],
+    )
+}
+
+/// A built-in command with the tool's own arguments is one tool-specific fact
+/// (`likely`); the same program without them is something Windows and
+/// administrators run every day (`possible`, or nothing where `unless` refuses it).
+#[test]
+fn built_in_tools_are_likely_only_with_their_arguments() {
+    let t = "2024-01-01T10:00:00Z";
+    let cases: &[(&str, &str, &str, Option<Confidence>)] = &[
+        (
+            "wevtutil:source",
+            "C:\\Windows\\System32\\wevtutil.exe",
+            "wevtutil.exe  cl Security",
+            Some(Confidence::Likely),
+        ),
+        (
+            "wevtutil:source",
+            "C:\\Windows\\System32\\wevtutil.exe",
+            "wevtutil.exe im C:\\x.man",
+            None,
+        ),
+        (
+            "schtasks:source",
+            "C:\\Windows\\System32\\schtasks.exe",
+            "schtasks  /create /s fs02 /tn t /tr x.exe /sc daily",
+            Some(Confidence::Likely),
+        ),
+        (
+            "schtasks:source",
+            "C:\\Windows\\System32\\schtasks.exe",
+            "schtasks /query /fo list",
+            None,
+        ),
+        (
+            "schtasks:source",
+            "C:\\Windows\\System32\\at.exe",
+            "at  13:20 /interactive cmd",
+            Some(Confidence::Likely),
+        ),
+        (
+            "schtasks:source",
+            "C:\\Windows\\System32\\at.exe",
+            "at",
+            Some(Confidence::Possible),
+        ),
+        (
+            "ntdsutil:dc",
+            "C:\\Windows\\System32\\ntdsutil.exe",
+            "ntdsutil.exe 'ac i ntds' 'ifm' 'create full c:\\x' q q",
+            Some(Confidence::Likely),
+        ),
+        // ntdsutil's own image with no command line recorded (4688 without the
+        // command-line policy) says only that the program ran.
+        (
+            "ntdsutil:dc",
+            "C:\\Windows\\System32\\ntdsutil.exe",
+            "",
+            Some(Confidence::Possible),
+        ),
+        (
+            "net_user:source",
+            "C:\\Windows\\System32\\net.exe",
+            "net  user toto3 Secret1 /add",
+            Some(Confidence::Likely),
+        ),
+        (
+            "net_user:source",
+            "C:\\Windows\\System32\\net.exe",
+            "net user",
+            Some(Confidence::Possible),
+        ),
+        (
+            "bits:source",
+            "C:\\Windows\\System32\\bitsadmin.exe",
+            "bitsadmin  /transfer job https://x.example/a.jpg c:\\a.png",
+            Some(Confidence::Likely),
+        ),
+        (
+            "bits:source",
+            "C:\\Windows\\System32\\bitsadmin.exe",
+            "bitsadmin /list",
+            Some(Confidence::Possible),
+        ),
+    ];
+    for (key, image, command_line, want) in cases {
+        let found = embedded_confidences(vec![process_start(t, image, command_line)]);
+        assert_eq!(found.get(*key), want.as_ref(), "{command_line}: {found:?}");
+    }
+}
+
+/// Windows' own BITS job client, a BITS job of any other program, and the AT
+/// service's pipe opened over IPC$: generic, so `possible` however often seen.
+#[test]
+fn generic_facts_stay_possible() {
+    let job = |t: &str| {
+        event(
+            t,
+            "Microsoft-Windows-Bits-Client/Operational",
+            3,
+            &[
+                ("jobTitle", "Updater"),
+                ("processPath", "C:\\Program Files\\X\\up.exe"),
+            ],
+        )
+    };
+    let bits = embedded_confidences(vec![
+        job("2024-01-01T10:00:00Z"),
+        job("2024-01-01T10:01:00Z"),
+    ]);
+    assert_eq!(
+        bits.get("bits:source"),
+        Some(&Confidence::Possible),
+        "{bits:?}"
+    );
+    let atsvc = event(
+        "2024-01-01T10:00:00Z",
+        "Security",
+        5145,
+        &[
+            ("ShareName", "\\\\*\\IPC$"),
+            ("RelativeTargetName", "atsvc"),
+            ("SubjectUserName", "alice"),
+        ],
+    );
+    let found = embedded_confidences(vec![atsvc]);
+    assert_eq!(
+        found.get("schtasks:destination"),
+        Some(&Confidence::Possible),
+        "{found:?}"
+    );
+    // Another pipe on IPC$ is no task at all.
+    let srvsvc = event(
+        "2024-01-01T10:00:00Z",
+        "Security",
+        5145,
+        &[
+            ("ShareName", "\\\\*\\IPC$"),
+            ("RelativeTargetName", "srvsvc"),
+            ("SubjectUserName", "alice"),
+        ],
+    );
+    assert!(!embedded_confidences(vec![srvsvc]).contains_key("schtasks:destination"));
+}
+
+/// mimilib.dll registered where Windows loads it (DNS server plugin, LSA security
+/// package) names mimikatz whichever module the attacker meant: the family finding.
+#[test]
+fn mimilib_registered_as_plugin_or_package_is_mimikatz() {
+    for (key, details) in [
+        (
+            "HKLM\\System\\CurrentControlSet\\Services\\DNS\\Parameters\\ServerLevelPluginDll",
+            "C:\\Windows\\Temp\\mimilib.dll",
+        ),
+        (
+            "HKLM\\System\\CurrentControlSet\\Control\\Lsa\\Security Packages",
+            "kerberos msv1_0 mimilib",
+        ),
+    ] {
+        let set = event(
+            "2024-01-01T10:00:00Z",
+            "Microsoft-Windows-Sysmon/Operational",
+            13,
+            &[
+                ("EventType", "SetValue"),
+                ("Image", "C:\\Windows\\regedit.exe"),
+                ("TargetObject", key),
+                ("Details", details),
+            ],
+        );
+        let found = embedded_confidences(vec![set]);
+        assert_eq!(
+            found.get("mimikatz:source"),
+            Some(&Confidence::Likely),
+            "{key}: {found:?}"
+        );
+    }
+    // The same values naming Windows' own packages are no tool.
+    let own = event(
+        "2024-01-01T10:00:00Z",
+        "Microsoft-Windows-Sysmon/Operational",
+        13,
+        &[
+            ("EventType", "SetValue"),
+            (
+                "TargetObject",
+                "HKLM\\System\\CurrentControlSet\\Control\\Lsa\\Security Packages",
+            ),
+            ("Details", "kerberos msv1_0 schannel wdigest tspkg pku2u"),
+        ],
+    );
+    assert!(embedded_confidences(vec![own]).is_empty());
+}
+
+/// The commands that register mimilib.dll name mimikatz; the same commands with
+/// another DLL do not.
+#[test]
+fn mimilib_registration_commands_are_mimikatz() {
+    let t = "2024-01-01T10:00:00Z";
+    for (image, command_line, mimikatz) in [
+        (
+            "C:\\Windows\\System32\\dnscmd.exe",
+            "dnscmd dc1 /config /serverlevelplugindll \\\\h\\s\\mimilib.dll",
+            true,
+        ),
+        (
+            "C:\\Windows\\System32\\netsh.exe",
+            "netsh add helper C:\\Users\\a\\mimilib.dll",
+            true,
+        ),
+        (
+            "C:\\Windows\\System32\\netsh.exe",
+            "netsh add helper C:\\Program Files\\Vendor\\helper.dll",
+            false,
+        ),
+    ] {
+        let found = embedded_confidences(vec![process_start(t, image, command_line)]);
+        let want = mimikatz.then_some(&Confidence::Likely);
+        assert_eq!(
+            found.get("mimikatz:source"),
+            want,
+            "{command_line}: {found:?}"
+        );
+    }
+}
+
+/// ESENT naming a ntds.dit laid out as IFM media is ntdsutil's copy; the DC's own
+/// database opened by lsass is not.
+#[test]
+fn esent_on_an_ifm_copy_of_ntds_dit_is_ntdsutil() {
+    let esent = |id: u32, process: &str, path: &str| {
+        event(
+            "2024-01-01T10:00:00Z",
+            "Application",
+            id,
+            &[
+                ("Data", process),
+                ("Data_2", "5076,D,35"),
+                ("Data_3", ""),
+                ("Data_4", "1"),
+                ("Data_5", path),
+            ],
+        )
+    };
+    let ifm = embedded_confidences(vec![esent(
+        325,
+        "dsamain",
+        "C:\\hacker\\Active Directory\\ntds.dit",
+    )]);
+    assert_eq!(ifm.get("ntdsutil:dc"), Some(&Confidence::Likely), "{ifm:?}");
+    let live = embedded_confidences(vec![esent(326, "lsass", "C:\\Windows\\NTDS\\ntds.dit")]);
+    assert!(!live.contains_key("ntdsutil:dc"), "{live:?}");
+}
+
+/// Replication rights used by a user account are DCSync, one tool-specific fact;
+/// the same rights used by a DC or by Azure AD Connect's sync account are not.
+#[test]
+fn dcsync_by_a_user_not_by_a_dc_or_the_sync_account() {
+    let replication = |user: &str| {
+        event(
+            "2024-01-01T10:00:00Z",
+            "Security",
+            4662,
+            &[
+                ("SubjectUserName", user),
+                ("Properties", "%%7688 {1131f6ad-9c07-11d1-f79f-00c04fc2dcd2} {19195a5b-6da0-11d0-afd3-00c04fd930c9}"),
+            ],
+        )
+    };
+    let user = embedded_confidences(vec![replication("alice")]);
+    assert_eq!(user.get("dcsync:dc"), Some(&Confidence::Likely), "{user:?}");
+    for benign in ["DC02$", "MSOL_0123abcd4567"] {
+        let found = embedded_confidences(vec![replication(benign)]);
+        assert!(!found.contains_key("dcsync:dc"), "{benign}: {found:?}");
+    }
 }

@@ -47,21 +47,34 @@ def EXTRA_EVENT(role, logging, channel, event_id, fields, note):
             "channel": channel, "event_id": event_id, "fields": fields, "note": note}
 
 
-def PROCESS_START(role, note, image=None, command_line=None, parent_image=None, unless=None):
+def PROCESS_START(role, note, image=None, command_line=None, parent_image=None, unless=None, sheet=None):
     """A process start (our addition), written once for Security 4688 and once for Sysmon 1: the fact layer
-    makes each accept the other's witness, and the pair keeps the `missing` column exact for either log."""
+    makes each accept the other's witness, and the pair keeps the `missing` column exact for either log. `sheet`
+    maps 4688 and 1 to the sheet items each copy restates."""
     out = []
     for logging, channel, event_id, names in [
             ("audit:process_creation", "Security", 4688, ("NewProcessName", "CommandLine", "ParentProcessName")),
             ("sysmon", "Microsoft-Windows-Sysmon/Operational", 1, ("Image", "CommandLine", "ParentImage"))]:
         fields = {n: v for n, v in zip(names, (image, command_line, parent_image)) if v is not None}
         t = EXTRA_EVENT(role, logging, channel, event_id, fields, note)
+        if sheet and sheet.get(event_id):
+            t["sheet"] = list(sheet[event_id])
         if unless:
             t["unless"] = {dict(zip(("image", "command_line", "parent_image"), names))[k]: v for k, v in unless.items()}
         out.append(t)
     return out
 
 
+WEVTUTIL_CLEAR_NOTE = ("the clear command the sheets show (`wevtutil cl <log>`), in any spelling of the program's path "
+                       "and with the long form `clear-log` (our widening of the sheets' command line)")
+SCHTASKS_NOTE = ("schtasks.exe asked to create, run or change a task, as the sheets show it (`/Create /S …`, `/Run`); "
+                 "any target and argument order (our widening)")
+AT_JOB_NOTE = "at.exe given a time: it schedules a job (a bare `at` only lists them); our addition beside the sheets' schtasks"
+ATSVC_NOTE = ("a client opened the AT service's pipe (`atsvc`) on IPC$: a job scheduled remotely (at.exe, Impacket atexec) "
+              "or any other use of that RPC interface, so generic (our addition)")
+NTDSUTIL_IFM_NOTE = ("ntdsutil asked for install-from-media or a snapshot (`ifm`, `create full`, `snapshot`): the copy of "
+                     "ntds.dit the sheets describe, in whatever abbreviation (`ac i ntds`) was typed (our widening)")
+BITSADMIN_NOTE = "bitsadmin.exe asked to create or run a transfer job, the sheets' client (our widening of its command line)"
 AT_NOTE = "at.exe, the older scheduling command the sheets file under schtasks; its process start (our addition)"
 NET_USER_NOTE = ("the sheets show domain accounts added or deleted (`/add /domain`); enabling an account or "
                  "adding one to a local group (`net user guest /active:yes`, `net localgroup administrators x /add`) "
@@ -146,7 +159,20 @@ MIMIKATZ_PARTS = [
     EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 7, {"ImageLoaded": "*\\mimilib.dll"}, MIMIKATZ_NOTE),
     EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 11, {"TargetFilename": "*\\mimilsa.log"}, MIMIKATZ_NOTE),
     EXTRA_EVENT(S, "default", "DNS Server", 770, {"param1": "*\\mimilib.dll"}, MIMIKATZ_NOTE),
+    # mimilib.dll registered where Windows loads it: the DNS server's plugin value (DNSAdmins abuse) and the LSA
+    # security packages (misc::memssp's sibling, the SSP on disk). The value names the DLL, so a renamed copy escapes.
+    EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 13,
+                {"TargetObject": "*\\Services\\DNS\\Parameters\\ServerLevelPluginDll", "Details": "*mimilib*"}, MIMIKATZ_NOTE),
+    EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 13,
+                {"TargetObject": "*\\Control\\Lsa\\Security Packages", "Details": "*mimilib*"}, MIMIKATZ_NOTE),
+    {"role": S, "strength": "anchor", "logging": "default", "artifact": "registry", "hive": "SYSTEM",
+     "key": "ControlSet*\\Services\\DNS\\Parameters", "value": "ServerLevelPluginDll", "data": "*mimilib*", "note": MIMIKATZ_NOTE},
+    {"role": S, "strength": "anchor", "logging": "default", "artifact": "registry", "hive": "SYSTEM",
+     "key": "ControlSet*\\Control\\Lsa", "value": "Security Packages", "data": "*mimilib*", "note": MIMIKATZ_NOTE},
 ]
+# The commands that register it: `dnscmd /config /serverlevelplugindll <dll>` and `netsh add helper <dll>`.
+MIMIKATZ_PARTS += PROCESS_START(S, MIMIKATZ_NOTE, image="*\\dnscmd.exe", command_line="*/serverlevelplugindll *mimilib*")
+MIMIKATZ_PARTS += PROCESS_START(S, MIMIKATZ_NOTE, image="*\\netsh.exe", command_line="*add helper *mimilib*")
 
 LOLBIN_CHILDREN = ["*\\cmd.exe", "*\\powershell.exe", "*\\pwsh.exe", "*\\mshta.exe", "*\\rundll32.exe",
                    "*\\cscript.exe", "*\\wscript.exe"]
@@ -170,6 +196,10 @@ ADMINISTRATOR_NAMES = ["Administrator", "Administrateur", "Administrador", "Admi
 GOLDEN_NOTE = ("a Kerberos network logon whose PAC says RID 500 under another name: a forged ticket "
                "(mimikatz kerberos::golden defaults to /id:500 with any /user, e.g. one that does not exist). "
                "Benign twin: a renamed built-in administrator, so this stays one anchor (our addition)")
+NTDSUTIL_IFM_ESENT_NOTE = ("the database engine creating, attaching or detaching a ntds.dit laid out as install-from-media "
+                           "media (`<dir>\\Active Directory\\ntds.dit`, the file the sheets show ntdsutil writing, ja:268 "
+                           "and ja:351), whichever process ESENT names; the path is the fourth or fifth insertion string "
+                           "depending on the Windows version (our addition)")
 NTDSUTIL_ESENT_NOTE = ("the database engine working for ntdsutil.exe (ESENT names the process in its first field): "
                        "creating, attaching or recovering the IFM copy of ntds.dit (our addition)")
 INVOKE_MIMIKATZ_NOTE = ("a command line naming Invoke-Mimikatz, also once decoded (-EncodedCommand, char-code "
@@ -187,6 +217,9 @@ TOOLS = {
     "bits": dict(exes=[("powershell.exe", S, False), ("bitsadmin.exe", S, True)], tokens=["BIT*.tmp", "BitsTransfer"],
                  events=[("Microsoft-Windows-Bits-Client/Operational", None)],
                  extra=PROCESS_START(S, "bitsadmin.exe, the BITS command-line client (our addition)", image="*\\bitsadmin.exe")
+                 + PROCESS_START(S, BITSADMIN_NOTE, image="*\\bitsadmin.exe",
+                                 command_line=["*/transfer *", "*/create *", "*/addfile *", "*/SetNotifyCmdLine *", "*/resume *"],
+                                 sheet={4688: ["en:19"]})
                  + [SCRIPT_BLOCK("Start-BitsTransfer")],
                  unless=[(on_event(BITS_CHANNEL), {"jobTitle": BITS_BENIGN_JOBS, "name": BITS_BENIGN_JOBS,
                                                    "processPath": BITS_BENIGN_CLIENTS})],
@@ -226,7 +259,9 @@ TOOLS = {
                                       "replication rights (DS-Replication-Get-Changes / -All GUIDs) used on the domain object; "
                                       "DCs replicating with each other write the same under machine accounts (names ending in $), "
                                       "which `unless` leaves out (our addition)")],
-                   unless=[(on_event("Security", 4662), {"user": ["*$"]})]),
+                   # Azure AD Connect's sync account (MSOL_<hex>) holds the same rights and replicates password
+                   # hashes to the cloud by design: a benign twin named by its account.
+                   unless=[(on_event("Security", 4662), {"user": ["*$", "MSOL_*"]})]),
     "diamond_ticket": dict(exes=[("rubeus.exe", S, True)], tokens=["diamond"]),
     "dsquery": dict(exes=[("dsquery.exe", DC, True)], tokens=["dsquery"],
                     note="A built-in administration command: its own process and Prefetch records are the only specific traces."),
@@ -282,7 +317,8 @@ TOOLS = {
                             for logging, channel, event_id, field in [
                                 ("audit:process_creation", "Security", 4688, "NewProcessName"),
                                 ("sysmon", "Microsoft-Windows-Sysmon/Operational", 1, "Image")]
-                            for pattern in ["net* user * /active:yes*", "net* localgroup * /add*"]]
+                            for pattern in ["net* user * /active:yes*", "net* localgroup * /add*", "net* user * /add*",
+                                            "net* user * /del*", "net* group * /add*"]]
                      + PROCESS_START(S, NET_ANY_NOTE, image=["*\\net.exe", "*\\net1.exe"],
                                      command_line=["*net* user", "*net* user *", "*net* group", "*net* group *"]),
                      note="net.exe serves many purposes; only its command line (user/group /add /delete /domain) is specific, so anchors need process auditing or Sysmon."),
@@ -291,7 +327,12 @@ TOOLS = {
     "nmap": dict(exes=[("nmap.exe", S, True)], tokens=["nmap", "npcap", "winpcap"]),
     "ntdsutil": dict(exes=[("ntdsutil.exe", DC, True), ("vssvc.exe", DC, False)], tokens=["ntdsutil", "$SNAP_"],
                      extra=[EXTRA_EVENT(DC, "default", "Application", event_id, {"Data": "ntdsutil*"}, NTDSUTIL_ESENT_NOTE)
-                            for event_id in (216, 300, 302, 325, 326, 327)],
+                            for event_id in (216, 300, 302, 325, 326, 327)]
+                     + [EXTRA_EVENT(DC, "default", "Application", event_id, {field: "*\\Active Directory\\ntds.dit"},
+                                    NTDSUTIL_IFM_ESENT_NOTE)
+                        for event_id in (216, 325, 326, 327) for field in ("Data_4", "Data_5", "Data_6")]
+                     + PROCESS_START(DC, NTDSUTIL_IFM_NOTE, image="*\\ntdsutil.exe",
+                                     command_line=["*ifm*", "*create full*", "*snapshot*"], sheet={1: ["en:1"], 4688: ["en:10"]}),
                      note="A built-in command run on the DC (Prefetch is off by default on servers): the ifm command line is the strongest trace."),
     "ntlmrelayx": dict(exes=[("python.exe", S, False), ("telnet.exe", S, False), ("ntlmrelayx.py", S, True)], tokens=["ntlmrelayx", "127.0.0.1 11000", "11000"],
                        extra=[COMMAND_LINE("ntlmrelayx")],
@@ -316,7 +357,12 @@ TOOLS = {
                             extra=[EXTRA_EVENT(S, "default", "System", 7045, {"ServiceName": "WCESERVICE"},
                                                "the service name alone: a renamed wce binary still installs WCESERVICE (our addition)")]),
     "schtasks": dict(extra=[EXTRA_EVENT(S, "audit:process_creation", "Security", 4688, {"NewProcessName": "*\\at.exe"}, AT_NOTE),
-                            EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 1, {"Image": "*\\at.exe"}, AT_NOTE)],
+                            EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 1, {"Image": "*\\at.exe"}, AT_NOTE),
+                            EXTRA_EVENT(D, "audit:detailed_file_share", "Security", 5145,
+                                        {"ShareName": "\\\\*\\IPC$", "RelativeTargetName": "atsvc"}, ATSVC_NOTE)]
+                     + PROCESS_START(S, SCHTASKS_NOTE, image="*\\schtasks.exe", command_line=["*/create*", "*/run*", "*/change*"],
+                                     sheet={1: ["en:1", "en:4"], 4688: ["ja:37"]})
+                     + PROCESS_START(S, AT_JOB_NOTE, image="*\\at.exe", command_line="*:*"),
                      exes=[("schtasks.exe", S, True), ("at.exe", S, True), ("taskeng.exe", D, False), ("taskhostw.exe", D, False)], tokens=["schtasks"],
                      events=[("Security", 4698), ("Microsoft-Windows-TaskScheduler/Operational", 106)],
                      unless=[(lambda t: t["role"] == D and t["artifact"] == "evtx" and t["event_id"] in (4698, 106),
@@ -334,7 +380,8 @@ TOOLS = {
     "wce": dict(exes=[("wce.exe", S, True)], tokens=["wceaux", "WCESERVICE"]),
     "webbrowserpassview": dict(exes=[("webbrowserpassview.exe", S, True)], tokens=["webbrowserpassview"]),
     "wevtutil": dict(exes=[("wevtutil.exe", S, True)], tokens=["wevtutil"], events=[("Security", 1102), ("*", 104), ("System", 104)],
-                     extra=[EXTRA_EVENT(S, "default", "Microsoft-Windows-PowerShell/Operational", 4104,
+                     extra=PROCESS_START(S, WEVTUTIL_CLEAR_NOTE, image="*\\wevtutil.exe", command_line=["* cl *", "* clear-log *"],
+                                         sheet={4688: ["en:9"], 1: ["ja:26"]}) + [EXTRA_EVENT(S, "default", "Microsoft-Windows-PowerShell/Operational", 4104,
                                         {"ScriptBlockText": ["*Clear-EventLog *", "*.ClearLog(*"]},
                                         "PowerShell's Clear-EventLog (or EventLogSession.ClearLog) does what wevtutil cl does; "
                                         "the labels count it as this tool (our addition)")],
@@ -354,6 +401,68 @@ TOOLS = {
                                        {"ShareName": "\\\\*\\ADMIN$", "RelativeTargetName": WMIEXEC_OUTPUT}, WMIEXEC_NOTE)],
                         note="Every binary involved is built in; the share it creates and the output file it writes in the Windows temp folder are the specific traces."),
 }
+
+# ---- Generic anchors: records that name a tool but that ordinary activity also writes, a benign twin no
+# `unless` list can name away. Such an anchor alone makes a finding `possible` at most (trace key `generic`,
+# src/traces/README.md, "Confidence"); beside a tool-specific anchor it is a second witness. Our judgement,
+# per tool (a predicate over the built trace), plus the general rule in `is_generic`.
+def _mentions(word):
+    return lambda t: any(word.lower() in v.lower() for v in values_of(t))
+
+
+GENERIC = {
+    # Windows Update, Defender, Edge and OneDrive run BITS jobs; svchost.exe writes BIT*.tmp for all of them.
+    "bits": lambda t: on_event(BITS_CHANNEL)(t) or _mentions("BIT*.tmp")(t),
+    # Every PowerShell remoting or management session writes the same WinRM records; only winrm.vbs is the tool.
+    "winrm": lambda t: not _mentions("winrm.vbs")(t),
+    # Every RDP session, an administrator's too, leaves these.
+    "mstsc": lambda t: True,
+    # Any user or installer registering a task outside the excluded paths.
+    "schtasks": lambda t: t["role"] == D,
+    # Listing shares or accounts is everyday administration.
+    "net_use": lambda t: t.get("note") == NET_ANY_NOTE,
+    "net_user": lambda t: t.get("note") == NET_ANY_NOTE,
+    # Management software (SCCM, monitoring agents) starts shells through WMI too.
+    "wmic": lambda t: t.get("note") == WMIC_NOTE,
+    # A renamed built-in administrator logs on the same way.
+    "golden_ticket": lambda t: t.get("note") == GOLDEN_NOTE,
+    # `runas /netonly` opens the same new-credentials logon.
+    "remotelogin_mimikatz": lambda t: t["artifact"] == "evtx" and t["event_id"] == 4624,
+}
+
+# Fields of an event that name the acting program, and fields that say what it was asked to do.
+PROCESS_FIELDS = ("Image", "NewProcessName", "ProcessName", "ParentImage", "ParentProcessName", "SourceImage",
+                  "CallerProcessName", "Application")
+INTENT_FIELDS = ("CommandLine", "ParentCommandLine", "ScriptBlockText", "ServiceName", "TaskName")
+EXECUTION_KINDS = ("prefetch", "amcache", "shimcache", "bam", "userassist")
+
+
+def is_generic(tool_id, t, own):
+    """Whether anchor `t` is generic: the tool's GENERIC predicate says so, or it only shows that a program
+    Windows ships ran (its execution records, or events of the tool's own program, `own` = its specific
+    executables, without a command line or other stated intent)."""
+    if t["strength"] != "anchor":
+        return False
+    if GENERIC.get(tool_id, lambda _: False)(t):
+        return True
+    placeholder = any("{exe}" in v or "{path}" in v for v in values_of(t))
+    if placeholder and t["artifact"] != "evtx" and own and own <= WINDOWS_PROGRAMS:
+        return True  # the tool's program is one Windows ships (and services): its file or Prefetch records
+    if t["artifact"] in EXECUTION_KINDS:
+        name = t.get("exe") or t.get("pattern", "").split("-")[0]
+        return name.lower() in WINDOWS_PROGRAMS
+    if t["artifact"] in ("mft", "usn"):
+        name = (t.get("path") or t.get("name") or "").rsplit("\\", 1)[-1]
+        return name.lower().endswith(".pf") and name.split("-")[0].lower() in WINDOWS_PROGRAMS
+    if t["artifact"] == "evtx":
+        fields = t.get("fields", {})
+        programs = [v for k in PROCESS_FIELDS for v in ([fields[k]] if isinstance(fields.get(k), str) else fields.get(k, []))]
+        def builtin(v):
+            name = v.lower().rsplit("\\", 1)[-1] if isinstance(v, str) else ""
+            return name in WINDOWS_PROGRAMS and name in own
+        return bool(programs) and all(builtin(v) for v in programs) and not any(k in fields for k in INTENT_FIELDS)
+    return False
+
 
 # Fields that describe the test session rather than the tool, or that only exist in rendered form.
 DROP_FIELDS = {"TokenElevationType", "MandatoryLabel", "CurrentDirectory", "IntegrityLevel", "User", "ParentUser",
@@ -664,7 +773,8 @@ def build_tool(tool):
                 del out[k]
                 t["fields"] = {}
                 cite(out.setdefault(key_of(t), t), t)
-    traces = drop_supersets(list(out.values()))
+    own = {n for n, _, specific in cfg["exes"] if specific}
+    traces = drop_supersets(list(out.values()), lambda t: is_generic(tool["id"], dict(t, strength="anchor"), own))
     for applies, unless in cfg.get("unless", []):
         for t in traces:
             if applies(t):
@@ -673,6 +783,9 @@ def build_tool(tool):
                     merged[k] = sorted(set(merged.get(k, [])) | set(v), key=str.lower)
                 t["unless"] = merged
     traces += execution_traces(tool, cfg, traces)
+    for t in traces:
+        if is_generic(tool["id"], t, own):
+            t["generic"] = True
     order = {"source": 0, "destination": 1, "dc": 2}
     traces.sort(key=lambda t: (order[t["role"]], t["strength"] != "anchor", t["artifact"]))
     return traces
@@ -685,8 +798,9 @@ def cite(kept, merged):
         kept["sheet"] = sorted(both, key=lambda c: (c.split(":")[0], int(c.split(":")[1])))
 
 
-def drop_supersets(traces):
-    """An evtx trace whose field set contains another trace's fields matches a subset of its records."""
+def drop_supersets(traces, generic):
+    """An evtx trace whose field set contains another trace's fields matches a subset of its records; it is
+    kept only when it says more than the other (a tool-specific command line beside a generic process start)."""
     keep = []
     for t in traces:
         redundant = False
@@ -697,6 +811,8 @@ def drop_supersets(traces):
                 if o.get("unless"):
                     continue  # o refuses records t may accept
                 if o["event_id"] != t["event_id"] or o["strength"] != t["strength"] or bool(o.get("success")) != bool(t.get("success")):
+                    continue
+                if generic(o) != generic(t):
                     continue
                 of, tf = o["fields"], t["fields"]
                 if len(of) < len(tf) and all(k in tf and fold(tf[k]) == fold(v) for k, v in of.items()):
@@ -761,7 +877,7 @@ def qk(k):
     return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else q(k)
 
 
-FIELD_ORDER = ["role", "strength", "logging", "success", "artifact", "channel", "event_id", "fields", "unless", "pattern", "hive",
+FIELD_ORDER = ["role", "strength", "generic", "logging", "success", "artifact", "channel", "event_id", "fields", "unless", "pattern", "hive",
                "key", "value", "data", "path", "name", "image_path", "command", "reasons", "exe", "sheet", "note"]
 
 
