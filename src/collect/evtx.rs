@@ -467,7 +467,7 @@ fn iso_time_fast(ts: jiff::Timestamp) -> String {
     put(14..16, rem / 60 % 60);
     put(17..19, rem % 60);
     put(20..27, i64::from(nanos) / 100);
-    String::from_utf8(buf.to_vec()).expect("ASCII")
+    buf.iter().map(|&b| char::from(b)).collect()
 }
 
 // ---------------------------------------------------------------------------------

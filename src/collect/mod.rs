@@ -2,6 +2,7 @@
 
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod carve;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod evtx;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod lost;
