@@ -1,9 +1,10 @@
-//! Issue 12, names that are not valid UTF-16, through a whole `scan`: two event
-//! logs in one folder whose names differ only in an unpaired surrogate (U+D800
-//! against U+D801) are two files. A lossy conversion makes both `twin\u{FFFD}.evtx`
-//! (The Sleuth Kit prints both as `twin^evtx`), and a reader going by name would
-//! read one log twice or once; toolmark lists both records under the README's
-//! lossless escape and reads each log's own events.
+//! Issue 12, names that differ only in case, and names that are not valid UTF-16,
+//! through a whole `scan`. Case twins (`Twin.evtx`, `twin.evtx`) are two files,
+//! each read with its own events. So are two event logs in one folder whose names
+//! differ only in an unpaired surrogate (U+D800 against U+D801): a lossy conversion
+//! makes both `twin\u{FFFD}.evtx` (The Sleuth Kit prints both as `twin^evtx`), and
+//! a reader going by name would read one log twice or once; toolmark lists both
+//! records under the README's lossless escape and reads each log's own events.
 //!
 //! The volume is made here: mkntfs, the two logs copied in through an ntfs-3g
 //! mount as `twinA.evtx` and `twinB.evtx`, then the `A` and `B` units of both
@@ -71,9 +72,9 @@ fn utf16(name: &str) -> Vec<u8> {
     name.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
 
-/// A 16 MiB NTFS volume whose log folder holds `logs` as `twin?.evtx`, `?` being
-/// the unpaired surrogates U+D800, U+D801, ... in order.
-fn twins_volume(dir: &Path, logs: &[PathBuf]) -> PathBuf {
+/// A 16 MiB NTFS volume, made by mkntfs, whose log folder holds `logs` (name, source
+/// file) copied in through an ntfs-3g mount; its bytes (the file is removed).
+fn volume_with(dir: &Path, logs: &[(String, &Path)]) -> Vec<u8> {
     let made = dir.join("made.raw");
     std::fs::File::create(&made)
         .unwrap()
@@ -86,16 +87,29 @@ fn twins_volume(dir: &Path, logs: &[PathBuf]) -> PathBuf {
             ])
             .arg(&made),
     );
-    let letters = ['A', 'B', 'C', 'D'];
     {
         let mount = Mount::new(&made, &dir.join("mnt"));
         let folder = mount.dir.join(LOGS);
         std::fs::create_dir_all(&folder).unwrap();
-        for (log, letter) in logs.iter().zip(letters) {
-            std::fs::copy(log, folder.join(format!("twin{letter}.evtx"))).unwrap();
+        for (name, log) in logs {
+            std::fs::copy(log, folder.join(name)).unwrap();
         }
     }
-    let mut image = std::fs::read(&made).unwrap();
+    let image = std::fs::read(&made).unwrap();
+    std::fs::remove_file(&made).unwrap();
+    image
+}
+
+/// A volume whose log folder holds `logs` as `twin?.evtx`, `?` being the unpaired
+/// surrogates U+D800, U+D801, ... in order.
+fn twins_volume(dir: &Path, logs: &[PathBuf]) -> PathBuf {
+    let letters = ['A', 'B', 'C', 'D'];
+    let named: Vec<(String, &Path)> = logs
+        .iter()
+        .zip(letters)
+        .map(|(log, letter)| (format!("twin{letter}.evtx"), log.as_path()))
+        .collect();
+    let mut image = volume_with(dir, &named);
     for (i, letter) in letters.iter().take(logs.len()).enumerate() {
         let name = utf16(&format!("twin{letter}.evtx"));
         let surrogate = (0xD800 + i as u16).to_le_bytes();
@@ -113,18 +127,80 @@ fn twins_volume(dir: &Path, logs: &[PathBuf]) -> PathBuf {
     }
     let path = dir.join("twins.raw");
     write_sparse(&path, &image);
-    std::fs::remove_file(&made).unwrap();
     path
+}
+
+/// Two logs whose EventRecordIDs evtxexport gives differ.
+fn two_logs() -> [PathBuf; 2] {
+    let corpus = corpus().join("evtx/attack/T1053.005-Scheduled Task");
+    [
+        corpus.join("ID4688-Scheduled task creation.evtx"),
+        corpus.join("ID5145-Remote schedule task creation (ATexec).evtx"),
+    ]
+}
+
+/// The live records' EventRecordIDs in `out`'s evtx.csv, by file.
+fn record_ids_by_file(out: &Path) -> BTreeMap<String, Vec<u64>> {
+    let (header, rows) = read_csv(&out.join("evtx.csv"));
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let mut ours: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for row in rows.iter().filter(|r| r[col("carved")] != "true") {
+        ours.entry(row[col("file")].clone())
+            .or_default()
+            .push(row[col("record_id")].parse().unwrap());
+    }
+    ours.values_mut().for_each(|ids| ids.sort());
+    ours
+}
+
+/// evtxexport's EventRecordIDs of `log`, sorted.
+fn their_record_ids(log: &Path) -> Vec<u64> {
+    let mut theirs: Vec<u64> = evtxexport_events(log)
+        .iter()
+        .map(|e| e.record_id.unwrap())
+        .collect();
+    theirs.sort();
+    assert!(!theirs.is_empty(), "{}", log.display());
+    theirs
+}
+
+/// Two logs whose names differ only in case (`Twin.evtx`, `twin.evtx`, as a POSIX
+/// system or ntfs-3g writes them) are two files: each is read, with its own events.
+#[test]
+fn names_differing_only_in_case_are_two_files_through_a_scan() {
+    let dir = scratch_dir("damage_names_case");
+    let logs = two_logs();
+    let names = [format!("{LOGS}/Twin.evtx"), format!("{LOGS}/twin.evtx")];
+    let image = volume_with(
+        &dir,
+        &[
+            ("Twin.evtx".to_string(), logs[0].as_path()),
+            ("twin.evtx".to_string(), logs[1].as_path()),
+        ],
+    );
+    let path = dir.join("case.raw");
+    write_sparse(&path, &image);
+    let out = dir.join("out");
+    let result = scan_into(&[path], &out, &["--artifacts", "evtx"]);
+    let out = out.join("case");
+    let errors = std::fs::read_to_string(out.join("errors.csv")).unwrap();
+    assert_eq!(result.status.code(), Some(0), "{errors}");
+    let mut ours = record_ids_by_file(&out);
+    for (log, name) in logs.iter().zip(&names) {
+        assert_eq!(
+            ours.remove(name).unwrap_or_default(),
+            their_record_ids(log),
+            "{name}: the records of {}",
+            log.display()
+        );
+    }
+    assert!(ours.is_empty(), "rows of other files: {:?}", ours.keys());
 }
 
 #[test]
 fn names_differing_in_an_unpaired_surrogate_are_two_files_through_a_scan() {
     let dir = scratch_dir("damage_names");
-    let corpus = corpus().join("evtx/attack/T1053.005-Scheduled Task");
-    let logs = [
-        corpus.join("ID4688-Scheduled task creation.evtx"),
-        corpus.join("ID5145-Remote schedule task creation (ATexec).evtx"),
-    ];
+    let logs = two_logs();
     let image = twins_volume(&dir, &logs);
 
     // The Sleuth Kit: two records in the log folder, under one lossy name.
@@ -169,24 +245,14 @@ fn names_differing_in_an_unpaired_surrogate_are_two_files_through_a_scan() {
 
     // evtx.csv: each file holds its own log's events (their EventRecordIDs, as
     // evtxexport reads them).
-    let (header, rows) = read_csv(&out.join("evtx.csv"));
-    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
-    let mut ours: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    for row in rows.iter().filter(|r| r[col("carved")] != "true") {
-        ours.entry(row[col("file")].clone())
-            .or_default()
-            .push(row[col("record_id")].parse().unwrap());
-    }
+    let mut ours = record_ids_by_file(&out);
     for (log, name) in logs.iter().zip(&expected) {
-        let mut theirs: Vec<u64> = evtxexport_events(log)
-            .iter()
-            .map(|e| e.record_id.unwrap())
-            .collect();
-        let mut mine = ours.remove(name).unwrap_or_default();
-        theirs.sort();
-        mine.sort();
-        assert!(!theirs.is_empty(), "{}", log.display());
-        assert_eq!(mine, theirs, "{name}: the records of {}", log.display());
+        assert_eq!(
+            ours.remove(name).unwrap_or_default(),
+            their_record_ids(log),
+            "{name}: the records of {}",
+            log.display()
+        );
     }
     assert!(ours.is_empty(), "rows of other files: {:?}", ours.keys());
 }
