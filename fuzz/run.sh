@@ -15,6 +15,10 @@ scratch=${FUZZ_SCRATCH:-/tmp/toolmark-fuzz}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/../target-fuzz}
 for crate in "$root"/parsers/*/fuzz "$root"/fuzz; do
     [ -f "$crate/Cargo.toml" ] || continue
+    # Seeds made rather than stored (fuzz/seeds.sh), once.
+    if [ -x "$crate/seeds.sh" ] && [ ! -d "$crate/corpus" ]; then
+        "$crate/seeds.sh" "$crate/corpus"
+    fi
     for target in "$crate"/fuzz_targets/*.rs; do
         name=$(basename "$target" .rs)
         case "$crate/$name" in *"$filter"*) ;; *) continue ;; esac
