@@ -164,6 +164,22 @@ fn their_record_ids(log: &Path) -> Vec<u64> {
     theirs
 }
 
+/// evtx.csv in `out`: the file named `names[i]` holds exactly the events of
+/// `logs[i]` (their EventRecordIDs, as evtxexport reads them), and no other file
+/// has rows.
+fn assert_each_file_holds_its_log(out: &Path, logs: &[PathBuf], names: &[String]) {
+    let mut ours = record_ids_by_file(out);
+    for (log, name) in logs.iter().zip(names) {
+        assert_eq!(
+            ours.remove(name).unwrap_or_default(),
+            their_record_ids(log),
+            "{name}: the records of {}",
+            log.display()
+        );
+    }
+    assert!(ours.is_empty(), "rows of other files: {:?}", ours.keys());
+}
+
 /// Two logs whose names differ only in case (`Twin.evtx`, `twin.evtx`, as a POSIX
 /// system or ntfs-3g writes them) are two files: each is read, with its own events.
 #[test]
@@ -185,16 +201,7 @@ fn names_differing_only_in_case_are_two_files_through_a_scan() {
     let out = out.join("case");
     let errors = std::fs::read_to_string(out.join("errors.csv")).unwrap();
     assert_eq!(result.status.code(), Some(0), "{errors}");
-    let mut ours = record_ids_by_file(&out);
-    for (log, name) in logs.iter().zip(&names) {
-        assert_eq!(
-            ours.remove(name).unwrap_or_default(),
-            their_record_ids(log),
-            "{name}: the records of {}",
-            log.display()
-        );
-    }
-    assert!(ours.is_empty(), "rows of other files: {:?}", ours.keys());
+    assert_each_file_holds_its_log(&out, &logs, &names);
 }
 
 #[test]
@@ -245,14 +252,5 @@ fn names_differing_in_an_unpaired_surrogate_are_two_files_through_a_scan() {
 
     // evtx.csv: each file holds its own log's events (their EventRecordIDs, as
     // evtxexport reads them).
-    let mut ours = record_ids_by_file(&out);
-    for (log, name) in logs.iter().zip(&expected) {
-        assert_eq!(
-            ours.remove(name).unwrap_or_default(),
-            their_record_ids(log),
-            "{name}: the records of {}",
-            log.display()
-        );
-    }
-    assert!(ours.is_empty(), "rows of other files: {:?}", ours.keys());
+    assert_each_file_holds_its_log(&out, &logs, &expected);
 }
