@@ -206,10 +206,11 @@ const EXPECTED: &[(&str, &[&str])] = &[
         "ID4688-Network share manipulation via commandline.evtx",
         WEVTUTIL_1102,
     ),
-    // 5140 ADMIN$ only: supporting, no anchor.
+    // 5140 ADMIN$ by `not_existing_user` whose SID is RID 500: the forged PAC's
+    // generic anchor (golden_ticket, possible).
     (
         "ID5140-ADMIN$ share connection with Golden ticket.evtx",
-        &[],
+        &["golden_ticket:destination"],
     ),
     ("ID5142- New file share created.evtx", &[]),
     (

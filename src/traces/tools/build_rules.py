@@ -159,6 +159,8 @@ MIMIKATZ_PARTS = [
     EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 7, {"ImageLoaded": "*\\mimilib.dll"}, MIMIKATZ_NOTE),
     EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 11, {"TargetFilename": "*\\mimilsa.log"}, MIMIKATZ_NOTE),
     EXTRA_EVENT(S, "default", "DNS Server", 770, {"param1": "*\\mimilib.dll"}, MIMIKATZ_NOTE),
+    # 150: the DNS server was told to load the plugin and could not; it was still registered there.
+    EXTRA_EVENT(S, "default", "DNS Server", 150, {"param1": "*\\mimilib.dll"}, MIMIKATZ_NOTE),
     # mimilib.dll registered where Windows loads it: the DNS server's plugin value (DNSAdmins abuse) and the LSA
     # security packages (misc::memssp's sibling, the SSP on disk). The value names the DLL, so a renamed copy escapes.
     EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 13,
@@ -172,7 +174,7 @@ MIMIKATZ_PARTS = [
 ]
 # The commands that register it: `dnscmd /config /serverlevelplugindll <dll>` and `netsh add helper <dll>`.
 MIMIKATZ_PARTS += PROCESS_START(S, MIMIKATZ_NOTE, image="*\\dnscmd.exe", command_line="*/serverlevelplugindll *mimilib*")
-MIMIKATZ_PARTS += PROCESS_START(S, MIMIKATZ_NOTE, image="*\\netsh.exe", command_line="*add helper *mimilib*")
+MIMIKATZ_PARTS += PROCESS_START(S, MIMIKATZ_NOTE, image="*\\netsh.exe", command_line=["*add*helper*mimilib*", "*add*helper*mimikatz*"])
 
 LOLBIN_CHILDREN = ["*\\cmd.exe", "*\\powershell.exe", "*\\pwsh.exe", "*\\mshta.exe", "*\\rundll32.exe",
                    "*\\cscript.exe", "*\\wscript.exe"]
@@ -196,6 +198,12 @@ ADMINISTRATOR_NAMES = ["Administrator", "Administrateur", "Administrador", "Admi
 GOLDEN_NOTE = ("a Kerberos network logon whose PAC says RID 500 under another name: a forged ticket "
                "(mimikatz kerberos::golden defaults to /id:500 with any /user, e.g. one that does not exist). "
                "Benign twin: a renamed built-in administrator, so this stays one anchor (our addition)")
+SHARPHOUND_SAMR_NOTE = ("a built-in local group's members listed by a remote caller (no calling process: the request "
+                        "came over SAMR), as SharpHound's local-admin collection does on every host it reaches; the "
+                        "sheets' 4799 narrowed to the remote case (our addition)")
+GOLDEN_SHARE_NOTE = ("a share opened by a session whose token says RID 500 under another name: the same forged PAC as "
+                     "the 4624 trace, seen where only file-share auditing recorded it. Benign twin: a renamed built-in "
+                     "administrator (our addition)")
 NTDSUTIL_IFM_ESENT_NOTE = ("the database engine creating, attaching or detaching a ntds.dit laid out as install-from-media "
                            "media (`<dir>\\Active Directory\\ntds.dit`, the file the sheets show ntdsutil writing, ja:268 "
                            "and ja:351), whichever process ESENT names; the path is the fourth or fifth insertion string "
@@ -275,7 +283,10 @@ TOOLS = {
                           extra=[dict(EXTRA_EVENT(D, "default", "Security", 4624,
                                                   {"TargetUserSid": "S-1-5-21-*-500", "LogonType": "3",
                                                    "AuthenticationPackageName": "Kerberos"}, GOLDEN_NOTE),
-                                      unless={"TargetUserName": ADMINISTRATOR_NAMES})]),
+                                      unless={"TargetUserName": ADMINISTRATOR_NAMES}),
+                                 dict(EXTRA_EVENT(D, "audit:file_share", "Security", 5140,
+                                                  {"SubjectUserSid": "S-1-5-21-*-500"}, GOLDEN_SHARE_NOTE),
+                                      unless={"SubjectUserName": ADMINISTRATOR_NAMES})]),
     "gsecdump": dict(exes=[("gsecdump.exe", S, True), ("g64-7a3.exe", S, True)], tokens=["gsecdump", "g64-7a3"]),
     "htran": dict(exes=[("htran.exe", S, True)], tokens=["htran", "-tran "]),
     "invoke_mimikatz": dict(exes=[("powershell.exe", S, False), ("wsmprovhost.exe", D, False)], tokens=["Invoke-Mimikatz", "mimikatz"],
@@ -373,7 +384,9 @@ TOOLS = {
                           "`schtasks /query` only reads."),
     "sdb_uac_bypass": dict(exes=[("sdbinst.exe", S, True), ("cmd.exe", S, False)], tokens=["sdbinst", ".sdb", "AppCompatFlags\\Custom", "InstalledSDB"]),
     "sdelete": dict(exes=[("sdelete.exe", S, True), ("sdelete64.exe", S, True)], tokens=["AAA.AAA", "ZZZ.ZZZ", "Sysinternals\\SDelete", "sdelete"]),
-    "sharphound": dict(exes=[("sharphound.exe", S, True)], tokens=["sharphound", "bloodhound"]),
+    "sharphound": dict(exes=[("sharphound.exe", S, True)], tokens=["sharphound", "bloodhound"],
+                       extra=[EXTRA_EVENT(D, "default", "Security", 4799,
+                                          {"TargetDomainName": "Builtin", "CallerProcessName": "-"}, SHARPHOUND_SAMR_NOTE)]),
     "silver_ticket": dict(exes=[("mimikatz.exe", S, True)], tokens=["kerberos::golden", "kerberos::ptt", ".kirbi"]),
     "timestomp": dict(exes=[("timestomp.exe", S, True)], tokens=["timestomp"]),
     "vssadmin": dict(exes=[("vssadmin.exe", DC, True), ("vssvc.exe", DC, False), ("cmd.exe", DC, False)], tokens=["vssadmin", "ntds.dit"]),
@@ -425,7 +438,9 @@ GENERIC = {
     # Management software (SCCM, monitoring agents) starts shells through WMI too.
     "wmic": lambda t: t.get("note") == WMIC_NOTE,
     # A renamed built-in administrator logs on the same way.
-    "golden_ticket": lambda t: t.get("note") == GOLDEN_NOTE,
+    "golden_ticket": lambda t: t.get("note") in (GOLDEN_NOTE, GOLDEN_SHARE_NOTE),
+    # Any remote SAMR client listing a local group (an administrator's console, an inventory scanner) writes it.
+    "sharphound": lambda t: t.get("note") == SHARPHOUND_SAMR_NOTE,
     # `runas /netonly` opens the same new-credentials logon.
     "remotelogin_mimikatz": lambda t: t["artifact"] == "evtx" and t["event_id"] == 4624,
 }
