@@ -573,6 +573,85 @@ fn golden_ticket_logon_and_its_benign_twin() {
     assert!(embedded_findings(logon("Administrator")).is_empty());
 }
 
+/// The same forged PAC seen only in a share access (5140): RID 500 under another
+/// name; the built-in administrator opening ADMIN$ is its twin.
+#[test]
+fn golden_ticket_share_access_and_its_benign_twin() {
+    let share = |user: &str| {
+        vec![event(
+            "2024-01-01T10:00:00Z",
+            "Security",
+            5140,
+            &[
+                ("SubjectUserSid", "S-1-5-21-1-2-3-500"),
+                ("SubjectUserName", user),
+                ("ShareName", "\\\\*\\ADMIN$"),
+            ],
+        )]
+    };
+    assert_eq!(
+        embedded_findings(share("not_existing_user")),
+        ["golden_ticket:destination"]
+    );
+    assert!(embedded_findings(share("Administrateur")).is_empty());
+}
+
+/// A Builtin group listed by a remote SAMR caller (no calling process) is SharpHound's
+/// local-admin collection, `possible` only; the same group listed by a local program
+/// (Group Policy's svchost) is not.
+#[test]
+fn remote_local_group_enumeration_is_possible_sharphound() {
+    let listed = |caller: &str| {
+        vec![event(
+            "2024-01-01T10:00:00Z",
+            "Security",
+            4799,
+            &[
+                ("TargetUserName", "Administrators"),
+                ("TargetDomainName", "Builtin"),
+                ("CallerProcessName", caller),
+            ],
+        )]
+    };
+    let found = embedded_confidences(listed("-"));
+    assert_eq!(
+        found.get("sharphound:destination"),
+        Some(&Confidence::Possible),
+        "{found:?}"
+    );
+    assert!(embedded_findings(listed("C:\\Windows\\System32\\svchost.exe")).is_empty());
+}
+
+/// PsExec run with `-r` renames its service and pipes but not their shape
+/// (`<name>-<client>-<pid>-stdin`): found on the destination by the pipe alone, from
+/// the share audit (5145) or Sysmon (17); a pipe of another shape is not PsExec.
+#[test]
+fn renamed_psexec_is_found_by_its_pipes() {
+    let share = |pipe: &str| {
+        vec![event(
+            "2024-01-01T10:00:00Z",
+            "Security",
+            5145,
+            &[("ShareName", "\\\\*\\IPC$"), ("RelativeTargetName", pipe)],
+        )]
+    };
+    assert_eq!(
+        embedded_findings(share("svcupd-WKS01-4242-stdin")),
+        ["psexec:destination"]
+    );
+    assert!(embedded_findings(share("lsarpc")).is_empty());
+    let created = vec![event(
+        "2024-01-01T10:00:00Z",
+        "Microsoft-Windows-Sysmon/Operational",
+        17,
+        &[
+            ("PipeName", "\\svcupd-WKS01-4242-stdout"),
+            ("Image", "C:\\Windows\\svcupd.exe"),
+        ],
+    )];
+    assert_eq!(embedded_findings(created), ["psexec:destination"]);
+}
+
 /// DCShadow's GC/ SPN on a computer account, as 4742 records it, by a user; a DC
 /// updating its own SPNs (a machine account) is the benign twin.
 #[test]

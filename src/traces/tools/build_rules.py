@@ -198,6 +198,11 @@ ADMINISTRATOR_NAMES = ["Administrator", "Administrateur", "Administrador", "Admi
 GOLDEN_NOTE = ("a Kerberos network logon whose PAC says RID 500 under another name: a forged ticket "
                "(mimikatz kerberos::golden defaults to /id:500 with any /user, e.g. one that does not exist). "
                "Benign twin: a renamed built-in administrator, so this stays one anchor (our addition)")
+# PsExec names its console pipes <service>-<client host>-<client pid>-stdin/-stdout/-stderr; `-r NAME` renames
+# the service (and so the pipes), never the shape.
+PSEXEC_PIPES = ["*-*-*-stdin", "*-*-*-stdout", "*-*-*-stderr"]
+PSEXEC_RENAMED_NOTE = ("PsExec's console pipes by their shape, whatever `-r` named the service: the sheets' "
+                       "PSEXESVC-…-stdin widened to a renamed service (our addition)")
 SHARPHOUND_SAMR_NOTE = ("a built-in local group's members listed by a remote caller (no calling process: the request "
                         "came over SAMR), as SharpHound's local-admin collection does on every host it reaches; the "
                         "sheets' 4799 narrowed to the remote case (our addition)")
@@ -355,7 +360,12 @@ TOOLS = {
                         tokens=["msdsc", "RWMC", "lsass.dmp"]),
     "powermemory_key6": dict(exes=[("powershell.exe", S, False), ("create-tgsinmemory.ps1", S, True)], tokens=["Create-TGSInMemory", "PowerMemory"]),
     "psexec": dict(exes=[("psexec.exe", S, True), ("psexec64.exe", S, True), ("psexesvc.exe", D, True)],
-                   tokens=["PSEXESVC", "Sysinternals\\PsExec", "PSEXEC-"]),
+                   tokens=["PSEXESVC", "Sysinternals\\PsExec", "PSEXEC-"],
+                   extra=[EXTRA_EVENT(D, "audit:detailed_file_share", "Security", 5145,
+                                      {"ShareName": "\\\\*\\IPC$", "RelativeTargetName": PSEXEC_PIPES}, PSEXEC_RENAMED_NOTE)]
+                         + [EXTRA_EVENT(D, "sysmon", "Microsoft-Windows-Sysmon/Operational", event_id,
+                                        {"PipeName": ["\\" + p for p in PSEXEC_PIPES]}, PSEXEC_RENAMED_NOTE)
+                            for event_id in (17, 18)]),
     "pwdump7": dict(exes=[("pwdump7.exe", S, True)], tokens=["pwdump"]),
     "pwdump8": dict(exes=[("pwdump8.exe", S, True)], tokens=["pwdump"]),
     "pwdumpx": dict(exes=[("pwdumpx.exe", S, True), ("dumpsvc.exe", D, True)], tokens=["PWDumpX", "DumpSvc", "DumpExt", "PWHashes"]),
