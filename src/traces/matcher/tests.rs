@@ -539,6 +539,11 @@ fn one_winrm_client_session_stays_possible() {
     assert_eq!(winrm[0].confidence, Confidence::Possible, "{winrm:#?}");
 }
 
+/// One Security record, as a host's whole observation list.
+fn security(id: u32, fields: &[(&str, &str)]) -> Vec<Observation> {
+    vec![event("2024-01-01T10:00:00Z", "Security", id, fields)]
+}
+
 /// Tools the embedded rules find in `obs` as `tool:role`.
 fn embedded_findings(obs: Vec<Observation>) -> Vec<String> {
     let kb = load_embedded().unwrap();
@@ -549,14 +554,13 @@ fn embedded_findings(obs: Vec<Observation>) -> Vec<String> {
         .collect()
 }
 
-/// A forged ticket's logon: RID 500 (mimikatz' default `/id`) under a name that is not
-/// the built-in administrator's is a golden ticket; the administrator's own logon is not.
+/// A forged ticket: RID 500 (mimikatz' default `/id`) under a name that is not the
+/// built-in administrator's, in the logon (4624) or, where only file shares are
+/// audited, the share access (5140); the administrator's own records are not.
 #[test]
-fn golden_ticket_logon_and_its_benign_twin() {
+fn golden_ticket_and_its_benign_twin() {
     let logon = |user: &str| {
-        vec![event(
-            "2024-01-01T10:00:00Z",
-            "Security",
+        security(
             4624,
             &[
                 ("TargetUserSid", "S-1-5-21-1-2-3-500"),
@@ -564,36 +568,26 @@ fn golden_ticket_logon_and_its_benign_twin() {
                 ("LogonType", "3"),
                 ("AuthenticationPackageName", "Kerberos"),
             ],
-        )]
+        )
     };
-    assert_eq!(
-        embedded_findings(logon("not_existing_user")),
-        ["golden_ticket:destination"]
-    );
-    assert!(embedded_findings(logon("Administrator")).is_empty());
-}
-
-/// The same forged PAC seen only in a share access (5140): RID 500 under another
-/// name; the built-in administrator opening ADMIN$ is its twin.
-#[test]
-fn golden_ticket_share_access_and_its_benign_twin() {
     let share = |user: &str| {
-        vec![event(
-            "2024-01-01T10:00:00Z",
-            "Security",
+        security(
             5140,
             &[
                 ("SubjectUserSid", "S-1-5-21-1-2-3-500"),
                 ("SubjectUserName", user),
                 ("ShareName", "\\\\*\\ADMIN$"),
             ],
-        )]
+        )
     };
-    assert_eq!(
-        embedded_findings(share("not_existing_user")),
-        ["golden_ticket:destination"]
-    );
-    assert!(embedded_findings(share("Administrateur")).is_empty());
+    for record in [logon, share] {
+        assert_eq!(
+            embedded_findings(record("not_existing_user")),
+            ["golden_ticket:destination"]
+        );
+        assert!(embedded_findings(record("Administrator")).is_empty());
+        assert!(embedded_findings(record("Administrateur")).is_empty());
+    }
 }
 
 /// A Builtin group listed by a remote SAMR caller (no calling process) is SharpHound's
@@ -602,16 +596,14 @@ fn golden_ticket_share_access_and_its_benign_twin() {
 #[test]
 fn remote_local_group_enumeration_is_possible_sharphound() {
     let listed = |caller: &str| {
-        vec![event(
-            "2024-01-01T10:00:00Z",
-            "Security",
+        security(
             4799,
             &[
                 ("TargetUserName", "Administrators"),
                 ("TargetDomainName", "Builtin"),
                 ("CallerProcessName", caller),
             ],
-        )]
+        )
     };
     let found = embedded_confidences(listed("-"));
     assert_eq!(
