@@ -107,6 +107,22 @@ fn original_name_matches(exe: &Glob, original: Option<&str>) -> bool {
     }
 }
 
+/// The PE `OriginalFileName` of the acting process, which finds a renamed copy: an
+/// event's `OriginalFileName` is the process's in a process start (Sysmon 1, which
+/// has a command line) and in the load of the process's own image (Sysmon 7 whose
+/// `ImageLoaded` is its `Image`); in any other event it is a loaded module's.
+pub(crate) fn process_original_name<'a>(
+    field: impl Fn(&str) -> Option<&'a str>,
+) -> Option<&'a str> {
+    let own_image_loaded = matches!(
+        (field("ImageLoaded"), field("Image")),
+        (Some(loaded), Some(image)) if loaded.eq_ignore_ascii_case(image)
+    );
+    (field("CommandLine").is_some() || own_image_loaded)
+        .then(|| field("OriginalFileName"))
+        .flatten()
+}
+
 /// The fields in which events of every channel name the process that acted, or its
 /// parent (which ran too). Targets of the action are deliberately absent.
 pub(crate) const ACTING_PROCESS_FIELDS: &[&str] = &[
@@ -166,11 +182,8 @@ pub(crate) fn matches(artifact: &Artifact, observation: &Observation) -> bool {
                     .find(|(n, _)| n.eq_ignore_ascii_case(name))
                     .map(|(_, v)| v.as_str())
             };
-            // A process start's PE name (Sysmon 1) finds a renamed copy; other
-            // events' `OriginalFileName` is a loaded module's, not the process's.
             acting_programs(field).any(|program| exe.matches(program))
-                || (field("CommandLine").is_some()
-                    && original_name_matches(exe, field("OriginalFileName")))
+                || original_name_matches(exe, process_original_name(field))
         }
         (Artifact::Prefetch { pattern }, Observed::Prefetch { file_name, .. }) => {
             pattern.matches(file_name)
@@ -502,8 +515,8 @@ mod acting_process_tests {
                 )]
             )
         ));
-        // A renamed copy, by the PE name its start records; a loaded module's PE
-        // name (Sysmon 7 has no command line) is not the process's.
+        // A renamed copy, by the PE name its start or the load of its own image
+        // records; another loaded module's PE name is not the process's.
         assert!(matches(
             &trace,
             &event(
@@ -512,6 +525,18 @@ mod acting_process_tests {
                 &[
                     ("Image", "C:\\t\\m.exe"),
                     ("CommandLine", "m.exe"),
+                    ("OriginalFileName", "mimikatz.exe")
+                ]
+            )
+        ));
+        assert!(matches(
+            &trace,
+            &event(
+                sysmon,
+                7,
+                &[
+                    ("Image", "C:\\t\\m.exe"),
+                    ("ImageLoaded", "c:\\T\\M.EXE"),
                     ("OriginalFileName", "mimikatz.exe")
                 ]
             )

@@ -42,7 +42,7 @@ pub use profile::{audit_subcategory, ChannelProfile, HostProfile, LogClear, SYSM
 use super::{Artifact, ArtifactKind, Category, Glob, KnowledgeBase, Logging, Role, Strength, Tool};
 use crate::facts::{self, FactKind};
 use fact_trace::{describe_unless, FactTrace};
-use matching::{acting_programs, describe, excluded, matches, resolve};
+use matching::{acting_programs, describe, excluded, matches, process_original_name, resolve};
 use program_index::ProgramIndex;
 
 /// Supporting records count when this close (either side) to an anchor hit.
@@ -399,10 +399,12 @@ impl<'a> Matcher<'a> {
     ) -> bool {
         self.index.contains_key(&(ArtifactKind::Evtx, event_id))
             || facts::witness(channel, event_id).is_some_and(|w| self.facts.contains_key(&w.kind))
-            || acting_programs(field).any(|program| {
-                self.programs
-                    .may_accept(program, |id| self.accepts_program(id, program))
-            })
+            || acting_programs(field)
+                .chain(process_original_name(field))
+                .any(|program| {
+                    self.programs
+                        .may_accept(program, |id| self.accepts_program(id, program))
+                })
     }
 
     /// Whether `process` trace `id` accepts a program called `program`.
@@ -475,8 +477,8 @@ impl<'a> Matcher<'a> {
                     .find(|(n, _)| n.eq_ignore_ascii_case(name))
                     .map(|(_, v)| v.as_str())
             };
-            // A process start's PE name finds a renamed copy (see `matching::matches`).
-            let original = field("CommandLine").and(field("OriginalFileName"));
+            // The process's PE name finds a renamed copy (see `matching::matches`).
+            let original = process_original_name(field);
             self.programs
                 .candidates(acting_programs(field).chain(original), &mut candidates);
         } else {

@@ -590,6 +590,28 @@ fn golden_ticket_and_its_benign_twin() {
     }
 }
 
+/// A renamed mimikatz seen only by Sysmon's image loads: the load of its own image
+/// carries its PE name; a DLL of that name loaded by another program does not make
+/// that program mimikatz.
+#[test]
+fn renamed_mimikatz_is_found_by_its_own_image_load() {
+    let loaded = |image: &str, module: &str| {
+        vec![event(
+            "2024-01-01T10:00:00Z",
+            "Microsoft-Windows-Sysmon/Operational",
+            7,
+            &[
+                ("Image", image),
+                ("ImageLoaded", module),
+                ("OriginalFileName", "mimikatz.exe"),
+            ],
+        )]
+    };
+    let found = embedded_findings(loaded("C:\\t\\m.exe", "C:\\t\\m.exe"));
+    assert!(found.iter().any(|f| f.starts_with("mimikatz")), "{found:?}");
+    assert!(embedded_findings(loaded("C:\\t\\x.exe", "C:\\t\\m.dll")).is_empty());
+}
+
 /// A Builtin group listed by a remote SAMR caller (no calling process) is SharpHound's
 /// local-admin collection, `possible` only; the same group listed by a local program
 /// (Group Policy's svchost) is not.
