@@ -612,6 +612,40 @@ fn renamed_mimikatz_is_found_by_its_own_image_load() {
     assert!(embedded_findings(loaded("C:\\t\\x.exe", "C:\\t\\m.dll")).is_empty());
 }
 
+/// vssadmin creating or deleting shadow copies in any spelling, and ntds.dit copied out
+/// of a shadow copy by whatever program, are vssadmin's technique on the DC (`likely`);
+/// vssadmin asked something else is only the Windows program running (`possible`).
+#[test]
+fn shadow_copy_commands_are_vssadmin() {
+    let vssadmin = "C:\\Windows\\System32\\vssadmin.exe";
+    let run = |image: &str, command_line: &str| {
+        embedded_confidences(vec![process_start(
+            "2024-01-01T10:00:00Z",
+            image,
+            command_line,
+        )])
+    };
+    let only = |confidence| BTreeMap::from([("vssadmin:dc".to_string(), confidence)]);
+    for (image, command_line) in [
+        (vssadmin, "\"C:\\Windows\\system32\\vssadmin.exe\" Create Shadow /for=c:"),
+        (vssadmin, "vssadmin.exe delete shadows /all /quiet"),
+        (
+            "C:\\Windows\\System32\\esentutl.exe",
+            "esentutl.exe /y /vss \\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy3\\Windows\\NTDS\\ntds.dit /d c:\\x\\n.dit",
+        ),
+    ] {
+        assert_eq!(
+            run(image, command_line),
+            only(Confidence::Likely),
+            "{command_line}"
+        );
+    }
+    assert_eq!(
+        run(vssadmin, "vssadmin list writers"),
+        only(Confidence::Possible)
+    );
+}
+
 /// A Builtin group listed by a remote SAMR caller (no calling process) is SharpHound's
 /// local-admin collection, `possible` only; the same group listed by a local program
 /// (Group Policy's svchost) is not.

@@ -72,6 +72,10 @@ SCHTASKS_NOTE = ("schtasks.exe asked to create, run or change a task, as the she
 AT_JOB_NOTE = "at.exe given a time: it schedules a job (a bare `at` only lists them); our addition beside the sheets' schtasks"
 ATSVC_NOTE = ("a client opened the AT service's pipe (`atsvc`) on IPC$: a job scheduled remotely (at.exe, Impacket atexec) "
               "or any other use of that RPC interface, so generic (our addition)")
+VSSADMIN_NOTE = ("vssadmin.exe asked to create, delete or shrink shadow copies, in any spelling of its path and "
+                 "arguments: the sheets' `vssadmin create shadow /For=C:` widened (our addition)")
+SHADOW_COPY_READ_NOTE = ("a command line reading ntds.dit or the SYSTEM hive out of a shadow copy's device path, whatever "
+                         "program copies it: the step the sheets show after `vssadmin create shadow` (our widening)")
 NTDSUTIL_IFM_NOTE = ("ntdsutil asked for install-from-media or a snapshot (`ifm`, `create full`, `snapshot`): the copy of "
                      "ntds.dit the sheets describe, in whatever abbreviation (`ac i ntds`) was typed (our widening)")
 BITSADMIN_NOTE = "bitsadmin.exe asked to create or run a transfer job, the sheets' client (our widening of its command line)"
@@ -399,7 +403,12 @@ TOOLS = {
                                           {"TargetDomainName": "Builtin", "CallerProcessName": "-"}, SHARPHOUND_SAMR_NOTE)]),
     "silver_ticket": dict(exes=[("mimikatz.exe", S, True)], tokens=["kerberos::golden", "kerberos::ptt", ".kirbi"]),
     "timestomp": dict(exes=[("timestomp.exe", S, True)], tokens=["timestomp"]),
-    "vssadmin": dict(exes=[("vssadmin.exe", DC, True), ("vssvc.exe", DC, False), ("cmd.exe", DC, False)], tokens=["vssadmin", "ntds.dit"]),
+    "vssadmin": dict(exes=[("vssadmin.exe", DC, True), ("vssvc.exe", DC, False), ("cmd.exe", DC, False)], tokens=["vssadmin", "ntds.dit"],
+                     extra=PROCESS_START(DC, VSSADMIN_NOTE, image="*\\vssadmin.exe",
+                                         command_line=["*create shadow*", "*delete shadows*", "*resize shadowstorage*"])
+                     + PROCESS_START(DC, SHADOW_COPY_READ_NOTE,
+                                     command_line=["*\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy*\\ntds.dit*",
+                                                   "*\\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy*\\config\\SYSTEM*"])),
     "wce": dict(exes=[("wce.exe", S, True)], tokens=["wceaux", "WCESERVICE"]),
     "webbrowserpassview": dict(exes=[("webbrowserpassview.exe", S, True)], tokens=["webbrowserpassview"]),
     "wevtutil": dict(exes=[("wevtutil.exe", S, True)], tokens=["wevtutil"], events=[("Security", 1102), ("*", 104), ("System", 104)],
