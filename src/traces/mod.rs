@@ -25,10 +25,10 @@ use std::path::{Path, PathBuf};
 
 pub use glob::{Glob, GlobError, EXE_PLACEHOLDER, PATH_PLACEHOLDER};
 pub use model::{
-    Artifact, ArtifactKind, Category, Hive, KnowledgeBase, Logging, Role, Strength, Tool, Trace,
-    AUDIT_SUBCATEGORIES, POWERSHELL_POLICIES, USN_REASONS,
+    Artifact, ArtifactKind, Category, Hive, KnowledgeBase, Logging, Role, Strength, Together, Tool,
+    Trace, AUDIT_SUBCATEGORIES, POWERSHELL_POLICIES, USN_REASONS,
 };
-pub use parse::{load_from_str, LineIndex, Problem, RulesError, FORMAT_VERSION};
+pub use parse::{load_from_str, LineIndex, Problem, RulesError, FORMAT_VERSION, MAX_ALL_OF};
 pub use summary::{CategorySummary, Counts, Summary, ToolSummary};
 
 /// The rules shipped with toolmark: (tool id, text of its rules file), one per tool.

@@ -426,6 +426,15 @@ impl Artifact {
     }
 }
 
+/// A trace met only by several records together (rules keys `all_of` and `within`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Together {
+    /// A field of the trace's `fields` with several alternatives: each must be seen.
+    pub all_of: String,
+    /// The field whose value the records must share (e.g. `SubjectLogonId`).
+    pub within: String,
+}
+
 /// One thing a tool leaves behind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trace {
@@ -449,6 +458,10 @@ pub struct Trace {
     /// BITS jobs, tasks under `\Microsoft\Windows\`, …). Empty for most traces;
     /// only `evtx`, `service` and `task` traces carry it.
     pub unless: BTreeMap<String, Vec<Glob>>,
+    /// `evtx` only: the trace is met by a set of records, not one. Every alternative
+    /// of one listed field must be seen among records sharing one value of another
+    /// field (three RPC pipes opened in one logon session). `None` for most traces.
+    pub together: Option<Together>,
     /// Why the trace is shaped as it is, where that is not obvious.
     pub note: Option<String>,
     /// The sheet items the trace restates, as `<sheet>:<n>`: the n-th

@@ -15,12 +15,15 @@ use toml::Spanned;
 
 use super::glob::Glob;
 use super::model::{
-    Artifact, ArtifactKind, Category, Hive, KnowledgeBase, Logging, Role, Strength, Tool, Trace,
-    USN_REASONS,
+    Artifact, ArtifactKind, Category, Hive, KnowledgeBase, Logging, Role, Strength, Together, Tool,
+    Trace, USN_REASONS,
 };
 
 /// The only rules-file format this code reads.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// Most alternatives an `all_of` field may list (the matcher keeps one bit each).
+pub const MAX_ALL_OF: usize = 64;
 
 /// One thing wrong in a rules file, with its position (1-based line and column).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +160,8 @@ struct RawTrace {
     event_id: Option<Spanned<u32>>,
     fields: Option<Spanned<BTreeMap<String, Spanned<OneOrMany>>>>,
     unless: Option<Spanned<BTreeMap<String, Spanned<OneOrMany>>>>,
+    all_of: Option<Spanned<String>>,
+    within: Option<Spanned<String>>,
     pattern: Option<Spanned<String>>,
     hive: Option<Spanned<String>>,
     key: Option<Spanned<String>>,
@@ -185,6 +190,8 @@ impl RawTrace {
             ("image_path", &self.image_path),
             ("command", &self.command),
             ("exe", &self.exe),
+            ("all_of", &self.all_of),
+            ("within", &self.within),
         ];
         let mut keys: Vec<_> = strings
             .into_iter()
@@ -201,7 +208,10 @@ impl RawTrace {
 /// Required and optional artifact-specific keys per kind.
 fn key_rules(kind: ArtifactKind) -> (&'static [&'static str], &'static [&'static str]) {
     match kind {
-        ArtifactKind::Evtx => (&["channel", "event_id"], &["fields", "unless"]),
+        ArtifactKind::Evtx => (
+            &["channel", "event_id"],
+            &["fields", "unless", "all_of", "within"],
+        ),
         ArtifactKind::Prefetch => (&["pattern"], &[]),
         ArtifactKind::Registry => (&["hive", "key"], &["value", "data"]),
         ArtifactKind::File | ArtifactKind::Mft => (&["path"], &[]),
@@ -386,6 +396,7 @@ impl Checker<'_> {
         }
         let artifact = self.artifact(kind, t);
         let unless = self.unless(kind, t);
+        let together = self.together(t, artifact.as_ref());
         if self.problems.len() > before {
             return None;
         }
@@ -397,6 +408,7 @@ impl Checker<'_> {
             generic: t.generic,
             artifact: artifact?,
             unless,
+            together,
             note: t.note.clone(),
             sheet: t.sheet.clone(),
             line: self.line_of(&raw.span()),
@@ -471,6 +483,40 @@ impl Checker<'_> {
             }
         }
         unless
+    }
+
+    /// The trace's `all_of` / `within` pair: both or neither; `all_of` names a field
+    /// of `fields` with 2 to [`MAX_ALL_OF`] alternatives (one bit each per group).
+    fn together(&mut self, t: &RawTrace, artifact: Option<&Artifact>) -> Option<Together> {
+        let (all_of, within) = match (&t.all_of, &t.within) {
+            (None, None) => return None,
+            (Some(all_of), Some(within)) => (all_of, within),
+            (Some(one), None) | (None, Some(one)) => {
+                self.report(one.span(), "`all_of` and `within` go together");
+                return None;
+            }
+        };
+        let alternatives = match artifact {
+            Some(Artifact::Evtx { fields, .. }) => fields.get(all_of.get_ref()).map(Vec::len),
+            _ => return None,
+        };
+        if !alternatives.is_some_and(|n| (2..=MAX_ALL_OF).contains(&n)) {
+            self.report(
+                all_of.span(),
+                format!(
+                    "`all_of` must name a field of `fields` with 2 to {MAX_ALL_OF} alternatives"
+                ),
+            );
+            return None;
+        }
+        if within.get_ref().trim().is_empty() {
+            self.report(within.span(), "`within` names no field");
+            return None;
+        }
+        Some(Together {
+            all_of: all_of.get_ref().clone(),
+            within: within.get_ref().clone(),
+        })
     }
 
     /// Builds the artifact; presence of required keys was checked by the caller.
@@ -843,5 +889,52 @@ pattern = 'DEMO.EXE-*.pf'
             "artifact = 'service'\nname = 'X'\nunless = { name = [] }",
         );
         assert!(first_line(&empty).1.contains("no alternatives"));
+    }
+
+    #[test]
+    fn all_of_and_within_are_checked() {
+        let with = |keys: &str| {
+            GOOD.replace(
+                "artifact = 'prefetch'\npattern = 'DEMO.EXE-*.pf'",
+                &format!(
+                    "artifact = 'evtx'\nchannel = 'Security'\nevent_id = 5145\n\
+                     fields = {{ RelativeTargetName = ['samr', 'lsarpc'] }}\n{keys}"
+                ),
+            )
+        };
+        let kb = load_from_str(&with(
+            "all_of = 'RelativeTargetName'\nwithin = 'SubjectLogonId'",
+        ))
+        .unwrap();
+        let together = kb.tools[0].traces[0].together.as_ref().unwrap();
+        assert_eq!(
+            (together.all_of.as_str(), together.within.as_str()),
+            ("RelativeTargetName", "SubjectLogonId")
+        );
+        for (keys, expected) in [
+            ("all_of = 'RelativeTargetName'", "go together"),
+            ("within = 'SubjectLogonId'", "go together"),
+            (
+                "all_of = 'ShareName'\nwithin = 'SubjectLogonId'",
+                "must name a field of `fields`",
+            ),
+            (
+                "all_of = 'RelativeTargetName'\nwithin = ' '",
+                "names no field",
+            ),
+        ] {
+            let msg = first_line(&with(keys)).1;
+            assert!(msg.contains(expected), "{keys}: {msg}");
+        }
+        // one alternative is no set
+        let single = with("all_of = 'RelativeTargetName'\nwithin = 'SubjectLogonId'")
+            .replace("['samr', 'lsarpc']", "'samr'");
+        assert!(first_line(&single).1.contains("2 to 64 alternatives"));
+        // only on event traces
+        let prefetch = GOOD.replace(
+            "pattern = 'DEMO.EXE-*.pf'",
+            "pattern = 'DEMO.EXE-*.pf'\nall_of = 'x'\nwithin = 'y'",
+        );
+        assert!(first_line(&prefetch).1.contains("does not apply"));
     }
 }

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::observation::{file_name, volume_relative, Observation, Observed};
-use crate::traces::{Artifact, Glob};
+use crate::traces::{Artifact, Glob, Together};
 
 /// Security-log message codes and the words the rules use for them.
 const RENDERED: &[(&str, &str)] = &[
@@ -78,6 +78,36 @@ pub(crate) fn field_matches(globs: &[Glob], value: &str) -> bool {
         || other_forms(value)
             .iter()
             .any(|form| globs.iter().any(|g| g.matches(form)))
+}
+
+/// For a trace met by records together: the value `record` shares with the others of
+/// its group (its `within` field) and, one bit per alternative of the `all_of` field,
+/// which alternatives its value matches. `None` when the record lacks either field.
+pub(crate) fn together_part(
+    artifact: &Artifact,
+    together: &Together,
+    observation: &Observation,
+) -> Option<(String, u64)> {
+    let (Artifact::Evtx { fields: wanted, .. }, Observed::Event { fields, .. }) =
+        (artifact, &observation.observed)
+    else {
+        return None;
+    };
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let shared = field(&together.within)?;
+    let value = field(&together.all_of)?;
+    let bits = wanted
+        .get(&together.all_of)?
+        .iter()
+        .enumerate()
+        .filter(|(_, glob)| field_matches(std::slice::from_ref(*glob), value))
+        .fold(0u64, |bits, (i, _)| bits | 1 << i);
+    Some((shared.to_string(), bits))
 }
 
 fn optional(glob: &Option<Glob>, value: Option<&str>) -> bool {

@@ -39,10 +39,14 @@ use std::sync::Mutex;
 pub use observation::{ExecutionArtifact, Observation, Observed, Reference};
 pub use profile::{audit_subcategory, ChannelProfile, HostProfile, LogClear, SYSMON_CHANNEL};
 
-use super::{Artifact, ArtifactKind, Category, Glob, KnowledgeBase, Logging, Role, Strength, Tool};
+use super::{
+    Artifact, ArtifactKind, Category, Glob, KnowledgeBase, Logging, Role, Strength, Together, Tool,
+};
 use crate::facts::{self, FactKind};
 use fact_trace::{describe_unless, FactTrace};
-use matching::{acting_programs, describe, excluded, matches, process_original_name, resolve};
+use matching::{
+    acting_programs, describe, excluded, matches, process_original_name, resolve, together_part,
+};
 use program_index::ProgramIndex;
 
 /// Supporting records count when this close (either side) to an anchor hit.
@@ -178,6 +182,8 @@ struct Prepared<'a> {
     artifact: &'a Artifact,
     /// Benign twins the trace refuses (field as the rule names it -> globs).
     unless: &'a BTreeMap<String, Vec<Glob>>,
+    /// Met only by records together ([`super::Trace::together`]).
+    together: Option<&'a Together>,
     resolved: Vec<Artifact>,
     /// The resolved traces as facts, when the trace states a fact (then any witness
     /// of the fact matches, not only the record the rule names).
@@ -200,14 +206,25 @@ fn prepare(tool: &Tool, role: Role) -> Vec<Prepared<'_>> {
                     .map(|exe| resolve(&t.artifact, exe))
                     .collect()
             };
-            let facts: Vec<FactTrace> = resolved
-                .iter()
-                .filter_map(|a| FactTrace::of(a, &t.unless))
-                .collect();
-            let description = match FactTrace::of(&t.artifact, &t.unless) {
-                Some(fact) => fact.describe(),
-                None => describe(&t.artifact) + &describe_unless(&t.unless),
+            // A trace met by records together is about those records' own fields
+            // (which session), so it is matched on the records, not as a fact.
+            let facts: Vec<FactTrace> = match t.together {
+                Some(_) => Vec::new(),
+                None => resolved
+                    .iter()
+                    .filter_map(|a| FactTrace::of(a, &t.unless))
+                    .collect(),
             };
+            let mut description = match (&t.together, FactTrace::of(&t.artifact, &t.unless)) {
+                (None, Some(fact)) => fact.describe(),
+                _ => describe(&t.artifact) + &describe_unless(&t.unless),
+            };
+            if let Some(together) = &t.together {
+                description += &format!(
+                    ", every {} of them within one {}",
+                    together.all_of, together.within
+                );
+            }
             // A cleared log says that someone cleared it, not with which tool (Event
             // Viewer, PowerShell, wevtutil and the API all write the same 1102/104): it
             // supports a tool's other traces but never names the tool alone. The clear
@@ -224,6 +241,7 @@ fn prepare(tool: &Tool, role: Role) -> Vec<Prepared<'_>> {
                 logging: &t.logging,
                 artifact: &t.artifact,
                 unless: &t.unless,
+                together: t.together.as_ref(),
                 facts,
                 resolved,
                 description,
@@ -270,6 +288,10 @@ pub const MAX_KEPT_PER_TRACE: usize = 10_000;
 /// Most records kept in all (about 200 bytes each): the matcher's memory ceiling.
 pub const MAX_KEPT: usize = 500_000;
 
+/// Groups followed for traces met by records together (a logon session's pipes):
+/// past it, new groups are not followed (a few MiB at most).
+const MAX_GROUPS: usize = 100_000;
+
 /// Distinct journal file names whose matching traces are remembered.
 const USN_CACHE_NAMES: usize = 200_000;
 
@@ -299,6 +321,29 @@ struct Hits {
     by_trace: Vec<Vec<Vec<u32>>>,
     /// Records accepted but not kept, per trace (over [`MAX_KEPT_PER_TRACE`]).
     overflow: Vec<Vec<u64>>,
+    /// Traces met by records together: per trace and shared value, the alternatives
+    /// seen so far (one bit each). At most [`MAX_GROUPS`] groups are followed.
+    groups: HashMap<(TraceId, String), u64>,
+}
+
+impl Hits {
+    /// Adds a record's alternatives `bits` to the group of trace `id` sharing
+    /// `shared`; true when the group now holds every one of `count` alternatives
+    /// (the group then starts again, so each full set counts once).
+    fn completes(&mut self, id: TraceId, shared: String, bits: u64, count: usize) -> bool {
+        let full = u64::MAX >> (64 - count.clamp(1, 64));
+        let key = (id, shared);
+        if !self.groups.contains_key(&key) && self.groups.len() >= MAX_GROUPS {
+            return false;
+        }
+        let seen = self.groups.entry(key.clone()).or_default();
+        *seen |= bits;
+        if *seen & full != full {
+            return false;
+        }
+        self.groups.remove(&key);
+        true
+    }
 }
 
 /// The streaming matcher: observations go in one at a time (from any thread), only
@@ -377,6 +422,7 @@ impl<'a> Matcher<'a> {
                 .map(|p| vec![Vec::new(); p.traces.len()])
                 .collect(),
             overflow: plans.iter().map(|p| vec![0; p.traces.len()]).collect(),
+            groups: HashMap::new(),
         };
         Matcher {
             plans,
@@ -425,6 +471,9 @@ impl<'a> Matcher<'a> {
         let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
         let mut slot = None;
         for (p, t) in accepted {
+            if !self.group_complete(&mut hits, (p, t), observation) {
+                continue;
+            }
             let (p, t) = (p as usize, t as usize);
             if hits.by_trace[p][t].len() >= MAX_KEPT_PER_TRACE
                 || (slot.is_none() && hits.kept.len() >= MAX_KEPT)
@@ -442,6 +491,26 @@ impl<'a> Matcher<'a> {
             });
             hits.by_trace[p][t].push(index);
         }
+    }
+
+    /// Whether the record counts as a hit of trace `id` now: always, unless the trace
+    /// is met by records together, when only the record completing a group counts.
+    fn group_complete(&self, hits: &mut Hits, id: TraceId, observation: &Observation) -> bool {
+        let trace = &self.plans[id.0 as usize].traces[id.1 as usize];
+        let Some(together) = trace.together else {
+            return true;
+        };
+        let Some(artifact) = trace.resolved.first() else {
+            return false;
+        };
+        let Some((shared, bits)) = together_part(artifact, together, observation) else {
+            return false;
+        };
+        let count = match artifact {
+            Artifact::Evtx { fields, .. } => fields.get(&together.all_of).map_or(0, Vec::len),
+            _ => 0,
+        };
+        hits.completes(id, shared, bits, count)
     }
 
     fn accepting(&self, observation: &Observation) -> Vec<TraceId> {

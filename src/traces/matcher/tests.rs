@@ -670,6 +670,39 @@ fn remote_local_group_enumeration_is_possible_sharphound() {
     assert!(embedded_findings(listed("C:\\Windows\\System32\\svchost.exe")).is_empty());
 }
 
+/// SharpHound's session and local-group collection: srvsvc, samr and lsarpc opened in
+/// one logon session (`possible`: a remote Computer Management console does the same).
+/// The same three pipes spread over three sessions, or two of them in one, are not it.
+#[test]
+fn three_pipes_in_one_session_are_possible_sharphound() {
+    let pipe = |session: &str, pipe: &str| {
+        event(
+            "2024-01-01T10:00:00Z",
+            "Security",
+            5145,
+            &[
+                ("ShareName", "\\\\*\\IPC$"),
+                ("RelativeTargetName", pipe),
+                ("SubjectLogonId", session),
+            ],
+        )
+    };
+    let pipes = ["srvsvc", "samr", "lsarpc"];
+    let found = embedded_confidences(pipes.iter().map(|p| pipe("0x1f", p)).collect());
+    assert_eq!(
+        found,
+        BTreeMap::from([("sharphound:destination".to_string(), Confidence::Possible)])
+    );
+    let spread = ["0x1", "0x2", "0x3"].into_iter().zip(pipes);
+    assert!(embedded_findings(spread.map(|(s, p)| pipe(s, p)).collect()).is_empty());
+    let two = vec![
+        pipe("0x1f", "samr"),
+        pipe("0x1f", "lsarpc"),
+        pipe("0x1f", "samr"),
+    ];
+    assert!(embedded_findings(two).is_empty());
+}
+
 /// PsExec run with `-r` renames its service and pipes but not their shape
 /// (`<name>-<client>-<pid>-stdin`): found on the destination by the pipe alone, from
 /// the share audit (5145) or Sysmon (17); a pipe of another shape is not PsExec.

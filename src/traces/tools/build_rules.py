@@ -207,6 +207,11 @@ GOLDEN_NOTE = ("a Kerberos network logon whose PAC says RID 500 under another na
 PSEXEC_PIPES = ["*-*-*-stdin", "*-*-*-stdout", "*-*-*-stderr"]
 PSEXEC_RENAMED_NOTE = ("PsExec's console pipes by their shape, whatever `-r` named the service: the sheets' "
                        "PSEXESVC-…-stdin widened to a renamed service (our addition)")
+SHARPHOUND_PIPES_NOTE = ("one network logon session opening the server-service, SAM and LSA pipes on IPC$: the "
+                         "session (srvsvc NetSessionEnum) and local-group (samr, lsarpc) collection SharpHound runs "
+                         "against every computer it reaches; secretsdump opens another set (samr, svcctl, winreg), "
+                         "but a remote Computer Management console or other recon tools open the same, so it is "
+                         "generic. The sheets' 5145 of these pipes, taken together (our addition)")
 SHARPHOUND_SAMR_NOTE = ("a built-in local group's members listed by a remote caller (no calling process: the request "
                         "came over SAMR), as SharpHound's local-admin collection does on every host it reaches; the "
                         "sheets' 4799 narrowed to the remote case (our addition)")
@@ -400,7 +405,11 @@ TOOLS = {
     "sdelete": dict(exes=[("sdelete.exe", S, True), ("sdelete64.exe", S, True)], tokens=["AAA.AAA", "ZZZ.ZZZ", "Sysinternals\\SDelete", "sdelete"]),
     "sharphound": dict(exes=[("sharphound.exe", S, True)], tokens=["sharphound", "bloodhound"],
                        extra=[EXTRA_EVENT(D, "default", "Security", 4799,
-                                          {"TargetDomainName": "Builtin", "CallerProcessName": "-"}, SHARPHOUND_SAMR_NOTE)]),
+                                          {"TargetDomainName": "Builtin", "CallerProcessName": "-"}, SHARPHOUND_SAMR_NOTE),
+                              dict(EXTRA_EVENT(D, "audit:detailed_file_share", "Security", 5145,
+                                               {"ShareName": "\\\\*\\IPC$", "RelativeTargetName": ["srvsvc", "samr", "lsarpc"]},
+                                               SHARPHOUND_PIPES_NOTE),
+                                   all_of="RelativeTargetName", within="SubjectLogonId")]),
     "silver_ticket": dict(exes=[("mimikatz.exe", S, True)], tokens=["kerberos::golden", "kerberos::ptt", ".kirbi"]),
     "timestomp": dict(exes=[("timestomp.exe", S, True)], tokens=["timestomp"]),
     "vssadmin": dict(exes=[("vssadmin.exe", DC, True), ("vssvc.exe", DC, False), ("cmd.exe", DC, False)], tokens=["vssadmin", "ntds.dit"],
@@ -459,7 +468,8 @@ GENERIC = {
     # A renamed built-in administrator logs on the same way.
     "golden_ticket": lambda t: t.get("note") in (GOLDEN_NOTE, GOLDEN_SHARE_NOTE),
     # Any remote SAMR client listing a local group (an administrator's console, an inventory scanner) writes it.
-    "sharphound": lambda t: t.get("note") == SHARPHOUND_SAMR_NOTE,
+    # Computer Management opened on a remote host, or other recon tools (PowerView, CrackMapExec), do the same.
+    "sharphound": lambda t: t.get("note") in (SHARPHOUND_SAMR_NOTE, SHARPHOUND_PIPES_NOTE),
     # `runas /netonly` opens the same new-credentials logon.
     "remotelogin_mimikatz": lambda t: t["artifact"] == "evtx" and t["event_id"] == 4624,
 }
@@ -911,7 +921,7 @@ def qk(k):
     return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else q(k)
 
 
-FIELD_ORDER = ["role", "strength", "generic", "logging", "success", "artifact", "channel", "event_id", "fields", "unless", "pattern", "hive",
+FIELD_ORDER = ["role", "strength", "generic", "logging", "success", "artifact", "channel", "event_id", "fields", "unless", "all_of", "within", "pattern", "hive",
                "key", "value", "data", "path", "name", "image_path", "command", "reasons", "exe", "sheet", "note"]
 
 
