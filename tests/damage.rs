@@ -417,15 +417,12 @@ fn an_output_folder_in_use_needs_force() {
     assert!(other.join("notes.txt").exists(), "never cleared");
 }
 
-/// A subkey list cycle inside the SOFTWARE hive of the built disk, where the scan
-/// walks a tree of keys (the TaskCache `Tree`): a task key's subkey list becomes
-/// its folder's, so the task contains itself. The walk ends, names the cycle in
-/// errors.csv (exit 2), and every row, the tasks included, is the clean scan's.
-#[test]
-fn a_subkey_list_cycle_in_a_hive_is_named_and_costs_no_key() {
-    const TREE: &str = r"Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tree";
-    let mut task_name = String::new();
-    let image = damaged_copy("subkey-cycle", |image, offset| {
+/// A copy of the built disk whose SOFTWARE hive has a subkey list cycle under the
+/// key at `parent`: a leaf key's subkey count and list become its parent's, so the
+/// leaf contains itself. Returns the image and the leaf's name.
+fn subkey_cycle_under(name: &str, parent: &str) -> (PathBuf, String) {
+    let mut leaf_name = String::new();
+    let image = damaged_copy(name, |image, offset| {
         let data: Arc<dyn ReadAt> = Arc::new(image.to_vec());
         let window: Arc<dyn ReadAt> = Arc::new(Window::new(data, offset, u64::MAX));
         let volume = Volume::open(window).unwrap();
@@ -437,18 +434,17 @@ fn a_subkey_list_cycle_in_a_hive_is_named_and_costs_no_key() {
             !hive.is_dirty(),
             "a clean hive: no log replay rewrites the edit"
         );
-        let tree = hive.open_key(TREE).unwrap().unwrap();
-        // A task at the Tree's top: a key with an Id and no subkeys.
-        let task = tree
+        let parent = hive.open_key(parent).unwrap().unwrap();
+        let leaf = parent
             .subkeys()
             .unwrap()
             .into_iter()
-            .find(|k| k.subkey_count() == 0 && k.value("Id").unwrap().is_some())
-            .expect("a top-level task");
-        task_name = task.name();
+            .find(|k| k.subkey_count() == 0)
+            .expect("a leaf key under the parent");
+        leaf_name = leaf.name();
         // Key node payloads: subkey count at +0x14, subkey list offset at +0x1C.
         let nk = |key: &regf::Key<'_>| 4096 + key.offset() as usize + 4;
-        let (tree_nk, task_nk) = (nk(&tree), nk(&task));
+        let (parent_nk, leaf_nk) = (nk(&parent), nk(&leaf));
         // The hive is one run on the built volume: its bytes lie in order.
         let hive_at =
             (offset + first_lcn(image, offset, HIVE) * volume.boot().cluster_size) as usize;
@@ -457,14 +453,31 @@ fn a_subkey_list_cycle_in_a_hive_is_named_and_costs_no_key() {
             &bytes[..],
             "contiguous hive"
         );
-        let at = hive_at + task_nk;
-        image[at + 0x14..at + 0x18].copy_from_slice(&bytes[tree_nk + 0x14..tree_nk + 0x18]);
-        image[at + 0x1C..at + 0x20].copy_from_slice(&bytes[tree_nk + 0x1C..tree_nk + 0x20]);
+        let at = hive_at + leaf_nk;
+        image[at + 0x14..at + 0x18].copy_from_slice(&bytes[parent_nk + 0x14..parent_nk + 0x18]);
+        image[at + 0x1C..at + 0x20].copy_from_slice(&bytes[parent_nk + 0x1C..parent_nk + 0x20]);
     });
-    let damaged = scan(&image, "subkey-cycle", &["--hash"]);
-    let named = errors(&damaged.dir)
-        .into_iter()
-        .any(|e| e[2] == HIVE && e[4].contains(&task_name) && e[4].contains("cycle"));
-    assert!(named, "the cycle under {task_name} is not in errors.csv");
-    assert_contained("subkey-cycle", clean(), &damaged, Lost::Files(&[]));
+    (image, leaf_name)
+}
+
+/// A subkey list cycle where the scan walks a tree of keys (the TaskCache `Tree`: a
+/// task contains itself) and one where no collector looks (TaskCache `Plain`): the
+/// walk ends, and the cycle is named in errors.csv either way (exit 2), the second
+/// by the whole-tree check every hive gets; every row, the tasks included, is the
+/// clean scan's.
+#[test]
+fn a_subkey_list_cycle_in_a_hive_is_named_and_costs_no_key() {
+    const TASK_CACHE: &str = r"Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache";
+    for (name, parent) in [("subkey-cycle", "Tree"), ("subkey-cycle-unwalked", "Plain")] {
+        let (image, leaf) = subkey_cycle_under(name, &format!("{TASK_CACHE}\\{parent}"));
+        let damaged = scan(&image, name, &["--hash"]);
+        let named = errors(&damaged.dir).into_iter().any(|e| {
+            e[2] == HIVE && e[4].contains("cycle") && (parent == "Plain" || e[4].contains(&leaf))
+        });
+        assert!(
+            named,
+            "the cycle under {parent}\\{leaf} is not in errors.csv"
+        );
+        assert_contained(name, clean(), &damaged, Lost::Files(&[]));
+    }
 }

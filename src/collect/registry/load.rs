@@ -283,5 +283,33 @@ fn read_hive(
         },
     };
     let hive = regf::Hive::from_bytes(recovered.bytes).map_err(|e| e.to_string())?;
+    problems.extend(tree_damage(&hive));
     Ok((hive, problems, replay))
+}
+
+/// Most key-tree problems named one by one per hive; the rest are counted.
+const MAX_TREE_PROBLEMS: usize = 20;
+
+/// Damage anywhere in the hive's key tree: a subkey list leading back into the tree,
+/// a list that cannot be read, a key claiming more subkeys than its list holds, a
+/// tree nested deeper than any real one. Collectors look keys up by path and would
+/// meet such damage only where they look, and elsewhere call a key "not present";
+/// walking every key once (linear in the hive, each key entered once) names it
+/// wherever it is. An unreadable root is left to the collectors, which report it.
+fn tree_damage(hive: &regf::Hive) -> Vec<String> {
+    let Ok(found) = hive.walk(|_, _| {}) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = found
+        .iter()
+        .take(MAX_TREE_PROBLEMS)
+        .map(|e| format!("key tree: {e}"))
+        .collect();
+    if found.len() > MAX_TREE_PROBLEMS {
+        out.push(format!(
+            "key tree: {} more problems of the kinds above",
+            found.len() - MAX_TREE_PROBLEMS
+        ));
+    }
+    out
 }
