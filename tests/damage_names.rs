@@ -254,3 +254,37 @@ fn names_differing_in_an_unpaired_surrogate_are_two_files_through_a_scan() {
     // evtxexport reads them).
     assert_each_file_holds_its_log(&out, &logs, &expected);
 }
+
+/// A triage folder on the analyst's (POSIX) file system whose log folder holds two
+/// logs named by bytes that are not UTF-8 (`twin\xFE.evtx`, `twin\xFF.evtx`) and a
+/// symbolic link: the two are two files, each under its own escaped name with its
+/// own events, and the link, not followed, is an errors.csv row (exit 2).
+#[cfg(unix)]
+#[test]
+fn non_utf8_twins_and_links_in_a_triage_folder() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let dir = scratch_dir("damage_names_triage");
+    let logs = two_logs();
+    let folder = dir.join("triage");
+    let log_dir = folder.join(LOGS);
+    std::fs::create_dir_all(&log_dir).unwrap();
+    for (log, byte) in logs.iter().zip([0xFEu8, 0xFF]) {
+        let name = [b"twin".as_slice(), &[byte], b".evtx"].concat();
+        std::fs::copy(log, log_dir.join(OsStr::from_bytes(&name))).unwrap();
+    }
+    std::os::unix::fs::symlink(&logs[0], log_dir.join("linked.evtx")).unwrap();
+
+    let out = dir.join("out");
+    let result = scan_into(&[folder], &out, &["--artifacts", "evtx"]);
+    assert_eq!(result.status.code(), Some(2));
+    let out = out.join("triage");
+    let errors = std::fs::read_to_string(out.join("errors.csv")).unwrap();
+    assert!(
+        errors.contains("linked.evtx: symbolic link not followed"),
+        "{errors}"
+    );
+    let names = ["twin\u{FFFD}00FE.evtx", "twin\u{FFFD}00FF.evtx"].map(|n| format!("{LOGS}/{n}"));
+    assert_each_file_holds_its_log(&out, &logs, &names);
+}
