@@ -150,3 +150,61 @@ fn a_truncated_last_segment_names_the_bytes_and_the_files_it_held() {
         lost.end
     );
 }
+
+/// A segment before the last that is missing, cut short or another segment's copy
+/// (here E02, in a set of three) costs what follows it, not the set: the set is
+/// read up to E01, exactly as if E01 were all there is. `ewfverify` on E01 alone
+/// gives the media bytes lost; each damaged set names that range in errors.csv
+/// (exit 2) and lists the same `$MFT` rows as E01 alone.
+#[test]
+fn a_damaged_middle_segment_costs_what_follows_it() {
+    let built = built_images();
+    let dir = scratch_dir("ewf_middle");
+    let segment = |n: u8| std::fs::read(built.join(format!("win10-aptsim.E0{n}"))).unwrap();
+    let (e01, e02, e03) = (segment(1), segment(2), segment(3));
+    let sets: [(&str, Vec<Option<Vec<u8>>>); 4] = [
+        ("alone", vec![Some(e01.clone())]),
+        ("missing", vec![Some(e01.clone()), None, Some(e03.clone())]),
+        (
+            "cut",
+            vec![
+                Some(e01.clone()),
+                Some(e02[..e02.len() / 10].to_vec()),
+                Some(e03.clone()),
+            ],
+        ),
+        ("copy", vec![Some(e01.clone()), Some(e01), Some(e03)]),
+    ];
+    let mut first_of = BTreeMap::new();
+    for (name, files) in &sets {
+        let set = dir.join(name);
+        std::fs::create_dir_all(&set).unwrap();
+        for (i, bytes) in files.iter().enumerate() {
+            if let Some(bytes) = bytes {
+                std::fs::write(set.join(format!("x.E0{}", i + 1)), bytes).unwrap();
+            }
+        }
+        first_of.insert(*name, set.join("x.E01"));
+    }
+    let lost = ewfverify_lost(&first_of["alone"]);
+    let range = format!("media bytes {}..{} ", lost.start, lost.end);
+    let mft_rows = |name: &str| {
+        let out = dir.join(format!("out-{name}"));
+        let result = scan_into(&[first_of[name].clone()], &out, &["--artifacts", "mft"]);
+        assert_eq!(result.status.code(), Some(2), "{name}");
+        let (_, errors) = read_csv(&out.join("x/errors.csv"));
+        let image_row = errors
+            .iter()
+            .find(|e| e[3] == "image" && e[4].contains(&range))
+            .unwrap_or_else(|| panic!("{name}: no image row naming {range}: {errors:?}"));
+        if *name != *"alone" {
+            assert!(image_row[4].contains("read up to x.E01"), "{image_row:?}");
+        }
+        read_csv(&out.join("x/mft.csv")).1
+    };
+    let alone = mft_rows("alone");
+    assert!(alone.len() > 100, "E01 alone holds the MFT's start");
+    for name in ["missing", "cut", "copy"] {
+        assert_eq!(mft_rows(name), alone, "{name}");
+    }
+}

@@ -138,7 +138,7 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
         path: first.to_path_buf(),
         reason,
     };
-    let segments = segment_set(first).map_err(|e| fail(e.to_string()))?;
+    let (mut segments, mut damage) = segment_set(first).map_err(|e| fail(e.to_string()))?;
     let is_v1 = {
         let mut magic = [0u8; 8];
         let file = File::open(first).map_err(|error| EvidenceError::Io {
@@ -151,16 +151,32 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
     };
     // Damage to the last segment (cut short, or the set ends before its `done`)
     // leaves everything before it readable: that part is served and the rest of
-    // the media fails to read. Damage anywhere else shifts or loses the chunk
-    // tables of what follows, and refuses the set.
-    let mut damage = None;
+    // the media fails to read. A damaged or misplaced segment before the last (a
+    // broken section chain, another segment's copy) loses the chunk tables of what
+    // follows: the set is read up to it, like a set whose later segments are
+    // missing. Only a damaged first segment refuses the set.
     if is_v1 {
-        let last = segments.len() - 1;
-        for (index, segment) in segments.iter().enumerate() {
-            match check_segment_chain(segment, index == last) {
-                Ok(()) => {}
-                Err(e) if index == last && !e.contains("more segments follow") => damage = Some(e),
-                Err(e) => return Err(fail(e)),
+        let mut index = 0;
+        while index < segments.len() {
+            let segment = &segments[index];
+            let is_last = index == segments.len() - 1 && damage.is_none();
+            let checked = segment_number(segment, index + 1)
+                .and_then(|()| check_segment_chain(segment, is_last));
+            match checked {
+                Ok(()) => index += 1,
+                Err(e) if is_last && !e.contains("more segments follow") => {
+                    damage = Some(e);
+                    break;
+                }
+                Err(e) if index == 0 => return Err(fail(e)),
+                Err(e) => {
+                    damage = Some(format!(
+                        "{e}; the set is read up to {}",
+                        file_name(&segments[index - 1])
+                    ));
+                    segments.truncate(index);
+                    break;
+                }
             }
         }
     }
@@ -221,13 +237,14 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
 }
 
 /// The segment files of the set `first` starts: `.E01 … .E99`, then `.EAA … .EZZ`
-/// (same for `.L01`, `.Ex01`), stopping at the first name that does not exist.
-fn segment_set(first: &Path) -> io::Result<Vec<PathBuf>> {
+/// (same for `.L01`, `.Ex01`), stopping at the first name that does not exist; with
+/// a note when a later segment exists beyond that gap (the set is read up to it).
+fn segment_set(first: &Path) -> io::Result<(Vec<PathBuf>, Option<String>)> {
     let ext = first.extension().and_then(|e| e.to_str()).unwrap_or("");
     // `E01` keeps one letter of prefix, EWF2's `Ex01` keeps two.
     let prefix = match ext.len() {
         3 | 4 if ext.is_ascii() => &ext[..ext.len() - 2],
-        _ => return Ok(vec![first.to_path_buf()]),
+        _ => return Ok((vec![first.to_path_buf()], None)),
     };
     let upper = ext.chars().next().is_some_and(|c| c.is_ascii_uppercase());
     let name = |number| first.with_extension(format!("{prefix}{}", segment_suffix(number, upper)));
@@ -239,17 +256,35 @@ fn segment_set(first: &Path) -> io::Result<Vec<PathBuf>> {
         number += 1;
     }
     // A later segment beyond a gap means one in the middle is missing; say which.
-    if let Some(later) = (number + 1..=(number + 8).min(last_number)).find(|&n| name(n).is_file()) {
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
+    let gap = (number + 1..=(number + 8).min(last_number))
+        .find(|&n| name(n).is_file())
+        .map(|later| {
             format!(
-                "segment {} is missing ({} exists)",
+                "segment {} is missing ({} exists); the set is read up to {}",
                 file_name(&name(number)),
-                file_name(&name(later))
-            ),
+                file_name(&name(later)),
+                file_name(&name(number - 1))
+            )
+        });
+    Ok((set, gap))
+}
+
+/// Checks that EWF v1 segment `path` says it is segment `expected` (its file
+/// header's 16-bit number after the signature): a copy of another segment, or one
+/// from another set numbered otherwise, would shift every chunk after it.
+fn segment_number(path: &Path, expected: usize) -> Result<(), String> {
+    let name = file_name(path);
+    let file = File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let mut header = [0u8; FILE_HEADER_LEN as usize];
+    file.read_exact_at(&mut header, 0)
+        .map_err(|e| format!("{name}: file header unreadable: {e}"))?;
+    let number = usize::from(u16::from_le_bytes([header[9], header[10]]));
+    if number != expected {
+        return Err(format!(
+            "{name}: its header says segment {number}, expected {expected}"
         ));
     }
-    Ok(set)
+    Ok(())
 }
 
 fn file_name(path: &Path) -> String {
