@@ -11,6 +11,11 @@ use crate::evidence::{hex, Evidence, ReadAt};
 /// Runs `toolmark verify`; exit status 1 when a stored hash does not match.
 pub fn run(image: &Path, quiet: bool) -> Outcome {
     let evidence = Evidence::open(image)?;
+    // A set read only up to its damage (a split raw piece missing or short) hashes
+    // without a read error, but that hash is not the media's.
+    if let Some(damage) = evidence.damage() {
+        anyhow::bail!("the media cannot be read whole: {damage}");
+    }
     let bar = ProgressBar::new(evidence.len());
     if quiet {
         bar.set_draw_target(ProgressDrawTarget::hidden());

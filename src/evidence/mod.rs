@@ -150,6 +150,8 @@ pub struct Evidence {
     data: Arc<dyn ReadAt>,
     ewf: Option<EwfDetails>,
     vdisk: Option<VdiskDetails>,
+    /// A split raw set read only up to a missing piece: which one.
+    split_gap: Option<String>,
 }
 
 impl Evidence {
@@ -175,6 +177,7 @@ impl Evidence {
                 data: Arc::new(reader),
                 ewf: Some(details),
                 vdisk: None,
+                split_gap: None,
             });
         }
         let format = vdisk::detect(path).map_err(io_err)?;
@@ -192,15 +195,20 @@ impl Evidence {
                 data: Arc::new(reader),
                 ewf: None,
                 vdisk: Some(details),
+                split_gap: None,
             });
         }
-        let segment_paths = segments::split_raw_set(path).map_err(io_err)?;
+        let (segment_paths, gap) = segments::split_raw_set(path).map_err(io_err)?;
         let kind = if segment_paths.len() > 1 {
             ContainerKind::SplitRaw
         } else {
             ContainerKind::Raw
         };
-        let data = raw::RawImage::open(&segment_paths)?;
+        let (data, short) = raw::RawImage::open_set(&segment_paths)?;
+        let split_gap = match (short, gap) {
+            (Some(short), Some(gap)) => Some(format!("{short}; {gap}")),
+            (short, gap) => short.or(gap),
+        };
         Ok(Evidence {
             path: path.to_path_buf(),
             kind,
@@ -208,6 +216,7 @@ impl Evidence {
             data: Arc::new(data),
             ewf: None,
             vdisk: None,
+            split_gap,
         })
     }
 
@@ -245,9 +254,13 @@ impl Evidence {
     }
 
     /// Damage to the container that still lets part of the media be read (a
-    /// truncated or missing last E01 segment), for the error report.
+    /// damaged or missing E01 segment, a missing piece of a split raw set), for the
+    /// error report.
     pub fn damage(&self) -> Option<String> {
-        self.ewf.as_ref().and_then(|e| e.damage.clone())
+        self.ewf
+            .as_ref()
+            .and_then(|e| e.damage.clone())
+            .or_else(|| self.split_gap.clone())
     }
 
     /// Shared handle to the image bytes, for windows onto volumes.
@@ -335,7 +348,7 @@ pub fn open_plain_file(path: &Path) -> Result<Arc<dyn ReadAt>, EvidenceError> {
     if size == 0 {
         return Ok(Arc::new(Vec::<u8>::new()));
     }
-    Ok(Arc::new(raw::RawImage::open(&[path.to_path_buf()])?))
+    Ok(Arc::new(raw::RawImage::open_file(path)?))
 }
 
 /// Digests of the media bytes.

@@ -21,40 +21,63 @@ pub struct RawImage {
 }
 
 impl RawImage {
-    /// Maps every piece, in order, checking that all but the last are the same size
-    /// (a shorter middle piece means a truncated copy, which would shift every byte
-    /// after it).
-    pub fn open(paths: &[PathBuf]) -> Result<RawImage, EvidenceError> {
+    /// Maps one file.
+    pub fn open_file(path: &Path) -> Result<RawImage, EvidenceError> {
+        let map = map_file(path)?;
+        let len = map.len() as u64;
+        Ok(RawImage {
+            pieces: vec![map],
+            starts: vec![0],
+            len,
+        })
+    }
+
+    /// Maps every piece, in order, checking that all but the last are the same size.
+    /// A shorter piece before the last is a truncated copy: its bytes are where they
+    /// belong, but every byte after it would shift, so the set is read up to its
+    /// end; a piece larger than the first is from another set and is not read, nor
+    /// anything after it. Either way the note says so (the media is read up to
+    /// there, like a set whose later pieces are missing).
+    pub fn open_set(paths: &[PathBuf]) -> Result<(RawImage, Option<String>), EvidenceError> {
         let mut pieces = Vec::with_capacity(paths.len());
         let mut starts = Vec::with_capacity(paths.len());
         let mut len = 0u64;
+        let mut note = None;
         for (index, path) in paths.iter().enumerate() {
             let map = map_file(path)?;
             let size = map.len() as u64;
-            if let Some(first) = pieces.first().map(|m: &Mmap| m.len() as u64) {
-                let is_last = index + 1 == paths.len();
-                if (!is_last && size != first) || (is_last && size > first) {
-                    return Err(EvidenceError::Io {
-                        path: path.clone(),
-                        error: io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            format!(
-                                "split segment is {size} bytes but the first is {first}: \
-                                 segment truncated or from another set"
-                            ),
-                        ),
-                    });
-                }
+            let first = pieces.first().map(|m: &Mmap| m.len() as u64);
+            let is_last = index + 1 == paths.len();
+            let (keep, stop) = match first {
+                Some(first) if size > first => (false, true),
+                Some(first) if size < first && !is_last => (true, true),
+                _ => (true, false),
+            };
+            if keep {
+                starts.push(len);
+                len += size;
+                pieces.push(map);
             }
-            starts.push(len);
-            len += size;
-            pieces.push(map);
+            if stop {
+                let first = first.unwrap_or(size);
+                note = Some(format!(
+                    "split segment {} is {size} bytes but the first is {first}: segment \
+                     truncated or from another set; the set is read up to {} (media bytes \
+                     0..{len}) and what follows is not read",
+                    path.display(),
+                    paths[if keep { index } else { index - 1 }].display()
+                ));
+                break;
+            }
         }
-        Ok(RawImage {
-            pieces,
-            starts,
-            len,
-        })
+        Ok((
+            RawImage {
+                pieces,
+                starts,
+                len,
+            },
+            note,
+        ))
     }
 }
 

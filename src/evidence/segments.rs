@@ -11,13 +11,15 @@ use std::path::{Path, PathBuf};
 /// How far past the end of a run we look for stray later pieces.
 const GAP_LOOKAHEAD: usize = 8;
 
-/// The ordered pieces of the set `first` belongs to (just `first` for a plain file).
-pub fn split_raw_set(first: &Path) -> io::Result<Vec<PathBuf>> {
+/// The ordered pieces of the set `first` belongs to (just `first` for a plain file),
+/// up to the first missing one; with a note naming it when a later piece exists
+/// (the set is then read up to the gap: what lies after it cannot be placed).
+pub fn split_raw_set(first: &Path) -> io::Result<(Vec<PathBuf>, Option<String>)> {
     let Some(ext) = first.extension().and_then(|e| e.to_str()) else {
-        return Ok(vec![first.to_path_buf()]);
+        return Ok((vec![first.to_path_buf()], None));
     };
     let Some(mut counter) = SegmentName::parse(ext) else {
-        return Ok(vec![first.to_path_buf()]);
+        return Ok((vec![first.to_path_buf()], None));
     };
     let mut pieces = vec![first.to_path_buf()];
     while let Some(next) = counter.next() {
@@ -33,17 +35,18 @@ pub fn split_raw_set(first: &Path) -> io::Result<Vec<PathBuf>> {
         let Some(next) = probe.next() else { break };
         let candidate = first.with_extension(next.render());
         if candidate.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!(
-                    "split image is missing a segment before {}",
-                    candidate.display()
-                ),
-            ));
+            let last = pieces.last().unwrap_or(&pieces[0]);
+            let note = format!(
+                "split image is missing a segment before {}: the set is read up to {} \
+                 and what follows the gap is not read",
+                candidate.display(),
+                last.display()
+            );
+            return Ok((pieces, Some(note)));
         }
         probe = next;
     }
-    Ok(pieces)
+    Ok((pieces, None))
 }
 
 /// A piece's extension: a zero-padded number or a run of lower/upper-case letters.
@@ -156,17 +159,19 @@ mod tests {
     }
 
     #[test]
-    fn sets_are_found_and_gaps_rejected() {
+    fn sets_are_found_and_read_up_to_a_gap() {
         let dir = std::env::temp_dir().join(format!("tm-split-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         for ext in ["001", "002", "003"] {
             std::fs::write(dir.join(format!("disk.{ext}")), b"x").unwrap();
         }
-        let set = split_raw_set(&dir.join("disk.001")).unwrap();
-        assert_eq!(set.len(), 3);
+        let (set, gap) = split_raw_set(&dir.join("disk.001")).unwrap();
+        assert_eq!((set.len(), gap), (3, None));
         std::fs::remove_file(dir.join("disk.002")).unwrap();
-        let err = split_raw_set(&dir.join("disk.001")).unwrap_err();
-        assert!(err.to_string().contains("missing a segment"), "{err}");
+        let (set, gap) = split_raw_set(&dir.join("disk.001")).unwrap();
+        assert_eq!(set, [dir.join("disk.001")]);
+        let gap = gap.expect("the gap is noted");
+        assert!(gap.contains("missing a segment before"), "{gap}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -201,7 +201,7 @@ impl ChainOpener {
             ));
         }
         self.seen.push(canonical);
-        let file: Arc<dyn Source> = Arc::new(RawImage::open(&[path.to_path_buf()])?);
+        let file: Arc<dyn Source> = Arc::new(RawImage::open_file(path)?);
         self.files.push(path.to_path_buf());
         let format = match format {
             Some(f) => Some(f),
@@ -225,7 +225,7 @@ impl ChainOpener {
                 let files = &mut self.files;
                 let mut open_extent = |name: &str| -> io::Result<Arc<dyn Source>> {
                     let extent = find_beside(&dir, &[name.to_string()])?;
-                    let raw = RawImage::open(std::slice::from_ref(&extent))
+                    let raw = RawImage::open_file(&extent)
                         .map_err(|e| io::Error::new(io::ErrorKind::NotFound, e.to_string()))?;
                     files.push(extent);
                     Ok(Arc::new(raw))
