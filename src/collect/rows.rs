@@ -3,7 +3,7 @@
 use crate::output::Stage;
 use filetime::Filetime;
 
-use super::evtx::EventRecord;
+use super::evtx::{EscapedFields, EventRecord};
 use super::mft::MftRow;
 use crate::output::schema::EVTX_FIELDS;
 use crate::pipeline::Sinks;
@@ -54,15 +54,17 @@ pub fn event(
     record: &EventRecord,
     carved: Option<Carved>,
 ) {
+    let escaped = EscapedFields::new(&record.fields);
     event_row(
         out,
         volume,
         file,
         record,
+        &escaped,
         carved,
         carved.map(|c| c.live_copy),
     );
-    out.event_record(volume, file, record, carved);
+    out.event_record(volume, file, record, &escaped, carved);
 }
 
 /// Writes one event record read from a shadow copy's log; `live_copy`: a live log
@@ -74,9 +76,10 @@ pub fn snapshot_event(
     record: &EventRecord,
     live_copy: bool,
 ) {
-    event_row(out, volume, file, record, None, Some(live_copy));
+    let escaped = EscapedFields::new(&record.fields);
+    event_row(out, volume, file, record, &escaped, None, Some(live_copy));
     if !live_copy {
-        out.event_record(volume, file, record, None);
+        out.event_record(volume, file, record, &escaped, None);
     }
 }
 
@@ -86,13 +89,14 @@ fn event_row(
     volume: &str,
     file: &str,
     record: &EventRecord,
+    escaped: &EscapedFields,
     carved: Option<Carved>,
     live_copy: Option<bool>,
 ) {
     // Borrowed wherever the record already holds the text: this runs once per event.
     let event_id = record.event_id.to_string();
     let record_id = record.record_id.to_string();
-    let json = record.fields_json();
+    let json = escaped.object();
     let flag = |b: Option<bool>| match b {
         Some(true) => "true",
         Some(false) => "false",
