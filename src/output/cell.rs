@@ -29,15 +29,18 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
 /// bytes the `csv` crate quotes, so the output is the same byte for byte).
 fn write_cell(out: &mut Vec<u8>, cell: &str, raw: bool) {
     let bytes = cell.as_bytes();
+    // Most cells of a wide table (evtx.csv's picked fields) are empty: nothing to
+    // write, nothing to check.
+    if bytes.is_empty() {
+        return;
+    }
     // The apostrophe is not a byte that needs quoting: the check holds either way.
-    let prefix: &[u8] = if !raw && would_evaluate(cell) {
-        b"'"
-    } else {
-        b""
-    };
+    let prefix = !raw && would_evaluate(cell);
     if needs_quotes(bytes) {
         out.push(b'"');
-        out.extend_from_slice(prefix);
+        if prefix {
+            out.push(b'\'');
+        }
         let mut start = 0;
         for quote in memchr::memchr_iter(b'"', bytes) {
             out.extend_from_slice(&bytes[start..=quote]);
@@ -47,7 +50,9 @@ fn write_cell(out: &mut Vec<u8>, cell: &str, raw: bool) {
         out.extend_from_slice(&bytes[start..]);
         out.push(b'"');
     } else {
-        out.extend_from_slice(prefix);
+        if prefix {
+            out.push(b'\'');
+        }
         out.extend_from_slice(bytes);
     }
 }
