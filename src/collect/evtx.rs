@@ -82,6 +82,8 @@ pub struct EscapedFields {
     text: String,
     /// Where each field's name and value end in `text`, in field order.
     ends: Vec<(usize, usize)>,
+    /// Whether some name or value holds a quote (escaped as `\"` in `text`).
+    inner_quotes: bool,
 }
 
 impl EscapedFields {
@@ -90,13 +92,23 @@ impl EscapedFields {
         let size: usize = fields.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
         let mut text = String::with_capacity(size);
         let mut ends = Vec::with_capacity(fields.len());
+        let mut inner_quotes = false;
+        let mut push = |text: &mut String, s: &str| {
+            let at = text.len();
+            push_json_str(text, s);
+            // Only a string that needed escaping can hold a quote.
+            inner_quotes |= text.len() - at != s.len() + 2 && s.contains('"');
+            text.len()
+        };
         for (name, value) in fields {
-            push_json_str(&mut text, name);
-            let name_end = text.len();
-            push_json_str(&mut text, value);
-            ends.push((name_end, text.len()));
+            let name_end = push(&mut text, name);
+            ends.push((name_end, push(&mut text, value)));
         }
-        EscapedFields { text, ends }
+        EscapedFields {
+            text,
+            ends,
+            inner_quotes,
+        }
     }
 
     /// The escaped name and value of each field, in order.
@@ -111,9 +123,41 @@ impl EscapedFields {
 
     /// All fields as one compact JSON object (names in document order; a name that
     /// repeats keeps its first place and its last value, as a JSON map would).
-    /// Escaping is one-to-one, so escaped names are equal when the names are.
     pub fn object(&self) -> String {
         let mut out = String::with_capacity(self.text.len() + 2 * self.ends.len() + 2);
+        self.write_object(&mut out, String::push_str);
+        out
+    }
+
+    /// [`EscapedFields::object`] as the CSV field it makes (`"{""name"":""value""}"`,
+    /// or `{}` with no field: nothing to quote), written in one pass instead of the
+    /// JSON text and then its quoting.
+    pub fn csv_object(&self) -> String {
+        if self.ends.is_empty() {
+            return "{}".into();
+        }
+        // Each name and value brings two quotes of its own, doubled.
+        let size = self.text.len() + 6 * self.ends.len() + 4;
+        let mut out = String::with_capacity(size);
+        out.push('"');
+        self.write_object(&mut out, |out, piece| {
+            let inner = &piece[1..piece.len() - 1];
+            out.push_str("\"\"");
+            if self.inner_quotes {
+                out.push_str(&inner.replace('"', "\"\""));
+            } else {
+                out.push_str(inner);
+            }
+            out.push_str("\"\"");
+        });
+        out.push('"');
+        out
+    }
+
+    /// Writes the object, each escaped name and value through `piece`; a name that
+    /// repeats keeps its first place and its last value. Escaping is one-to-one, so
+    /// escaped names are equal when the names are.
+    fn write_object(&self, out: &mut String, mut piece: impl FnMut(&mut String, &str)) {
         out.push('{');
         let mut first = true;
         let mut write = |out: &mut String, name: &str, value: &str| {
@@ -121,9 +165,9 @@ impl EscapedFields {
                 out.push(',');
             }
             first = false;
-            out.push_str(name);
+            piece(out, name);
             out.push(':');
-            out.push_str(value);
+            piece(out, value);
         };
         let fields: Vec<(&str, &str)> = self.iter().collect();
         if fields.len() <= 32 {
@@ -136,7 +180,7 @@ impl EscapedFields {
                     .rev()
                     .find(|(n, _)| *n == name)
                     .map_or(value, |(_, v)| v);
-                write(&mut out, name, last);
+                write(out, name, last);
             }
         } else {
             let mut last = std::collections::HashMap::with_capacity(fields.len());
@@ -146,12 +190,11 @@ impl EscapedFields {
             let mut seen = std::collections::HashSet::with_capacity(fields.len());
             for (name, _) in &fields {
                 if seen.insert(*name) {
-                    write(&mut out, name, fields[last[name]].1);
+                    write(out, name, fields[last[name]].1);
                 }
             }
         }
         out.push('}');
-        out
     }
 
     /// Appends every field as a JSON array `[name,value]`, comma-separated, repeats
@@ -1210,6 +1253,32 @@ mod tests {
         let escaped = EscapedFields::new(&record.fields);
         assert_eq!(escaped.object(), serde_json::Value::Object(map).to_string());
         assert_eq!(escaped.object(), r#"{"a\"b":"2","c":"1"}"#);
+    }
+
+    #[test]
+    fn the_csv_object_is_the_object_quoted_as_csv() {
+        // The field as the csv crate writes it.
+        let quoted = |json: String| {
+            let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
+            writer.write_record([json]).unwrap();
+            let mut field = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+            assert_eq!(field.pop(), Some('\n'));
+            field
+        };
+        let plain: Vec<(String, String)> =
+            vec![("a".into(), "C:\\x".into()), ("b".into(), "".into())];
+        let tricky: Vec<(String, String)> = vec![
+            ("a\"b".into(), "say \"hi\"\n".into()),
+            ("c".into(), "1".into()),
+            ("a\"b".into(), "2".into()),
+        ];
+        let many: Vec<(String, String)> = (0..40)
+            .map(|i| (format!("f{}", i % 33), format!("\"{i}\"")))
+            .collect();
+        for fields in [Vec::new(), plain, tricky, many] {
+            let escaped = EscapedFields::new(&fields);
+            assert_eq!(escaped.csv_object(), quoted(escaped.object()), "{fields:?}");
+        }
     }
 
     #[test]

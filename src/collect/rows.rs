@@ -1,6 +1,6 @@
 //! From parsed artifacts to table rows and timeline entries.
 
-use crate::output::Stage;
+use crate::output::{Cell, Stage};
 use filetime::Filetime;
 
 use super::evtx::{EscapedFields, EventRecord};
@@ -96,7 +96,7 @@ fn event_row(
     // Borrowed wherever the record already holds the text: this runs once per event.
     let event_id = record.event_id.to_string();
     let record_id = record.record_id.to_string();
-    let json = escaped.object();
+    let json = escaped.csv_object();
     let flag = |b: Option<bool>| match b {
         Some(true) => "true",
         Some(false) => "false",
@@ -111,18 +111,21 @@ fn event_row(
         .header_record_id
         .map(|id| id.to_string())
         .unwrap_or_default();
-    let mut cells: Vec<&str> = Vec::with_capacity(9 + EVTX_FIELDS.len() + 8);
-    cells.extend([
-        file,
-        &record.channel,
-        &record.provider,
-        &event_id,
-        &record_id,
-        &record.time,
-        &record.computer,
-        &record.level,
-        &record.user_sid,
-    ]);
+    let mut cells: Vec<Cell<'_>> = Vec::with_capacity(9 + EVTX_FIELDS.len() + 8);
+    cells.extend(
+        [
+            file,
+            &record.channel,
+            &record.provider,
+            &event_id,
+            &record_id,
+            &record.time,
+            &record.computer,
+            &record.level,
+            &record.user_sid,
+        ]
+        .map(Cell::Text),
+    );
     // One pass over the record's fields instead of one search per column.
     let mut picked = [""; EVTX_FIELDS.len()];
     let mut set = [false; EVTX_FIELDS.len()];
@@ -134,19 +137,22 @@ fn event_row(
             }
         }
     }
-    cells.extend(picked);
-    cells.extend([
-        json.as_str(),
-        flag(Some(carved.is_some())),
-        &offset,
-        // Carved chunks were checked where they were found; live ones as they were read.
-        flag(carved.map(|c| c.verified).or(record.chunk_verified)),
-        flag(live_copy),
-        &header_id,
-        record.header_time.as_deref().unwrap_or_default(),
-        &recovered_chunk,
-    ]);
-    out.row("evtx", volume, cells);
+    cells.extend(picked.map(Cell::Text));
+    cells.push(Cell::Rendered(&json));
+    cells.extend(
+        [
+            flag(Some(carved.is_some())),
+            &offset,
+            // Carved chunks were checked where they were found; live ones as they were read.
+            flag(carved.map(|c| c.verified).or(record.chunk_verified)),
+            flag(live_copy),
+            &header_id,
+            record.header_time.as_deref().unwrap_or_default(),
+            &recovered_chunk,
+        ]
+        .map(Cell::Text),
+    );
+    out.cells("evtx", volume, &cells);
     if let Some(problem) = &record.problem {
         // No EventRecordID or no usable TimeCreated: say so beside the row.
         out.error(volume, file, Stage::EvtxRecord, problem);

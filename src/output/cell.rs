@@ -73,11 +73,29 @@ fn needs_quotes(bytes: &[u8]) -> bool {
         .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
 }
 
+/// One cell of a record rendered by hand.
+#[derive(Clone, Copy, Debug)]
+pub enum Cell<'a> {
+    /// Text, neutralised and quoted as it needs (see [`write_cell`]).
+    Text(&'a str),
+    /// A cell its producer already rendered as a CSV field (quoted when it must
+    /// be, inner quotes doubled) and that no spreadsheet evaluates, written as it
+    /// is: for a wide cell whose producer quotes it for less than a second pass
+    /// over it costs (the `event_data` JSON).
+    Rendered(&'a str),
+}
+
+impl<'a> From<&'a str> for Cell<'a> {
+    fn from(text: &'a str) -> Self {
+        Cell::Text(text)
+    }
+}
+
 /// Appends one CSV record: the cells (see [`write_cell`]) joined by commas, then `\n`,
 /// as the `csv` crate's default writer renders it. Returns the number of cells.
-pub(crate) fn write_record<'c>(
+pub(crate) fn write_record<'c, C: Into<Cell<'c>>>(
     out: &mut Vec<u8>,
-    cells: impl IntoIterator<Item = &'c str>,
+    cells: impl IntoIterator<Item = C>,
     raw: bool,
 ) -> usize {
     let start = out.len();
@@ -86,7 +104,10 @@ pub(crate) fn write_record<'c>(
         if count > 0 {
             out.push(b',');
         }
-        write_cell(out, cell, raw);
+        match cell.into() {
+            Cell::Text(text) => write_cell(out, text, raw),
+            Cell::Rendered(field) => out.extend_from_slice(field.as_bytes()),
+        }
         count += 1;
     }
     // A record of one empty cell would be an empty line: quoted, as `csv` writes it.

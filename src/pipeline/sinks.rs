@@ -11,7 +11,7 @@ use super::observations::ObservationWriter;
 use crate::collect::evtx::{EscapedFields, EventRecord};
 use crate::collect::rows::Carved;
 use crate::evidence::ReadAt;
-use crate::output::{ImageOutput, Stage};
+use crate::output::{Cell, ImageOutput, Stage};
 use crate::traces::matcher::{HostProfile, Matcher, Observation, Observed, Reference};
 
 /// Where one image's records go.
@@ -56,6 +56,11 @@ impl<'a> Sinks<'a> {
     /// Writes a row to table `name`; `cells` are the columns after the context.
     pub fn row<S: AsRef<str>>(&self, name: &'static str, volume: &str, cells: Vec<S>) {
         self.tables.row(name, volume, &cells);
+    }
+
+    /// [`Sinks::row`] for cells some of which are already rendered (see [`Cell`]).
+    pub fn cells<'c>(&'c self, name: &'static str, volume: &'c str, cells: &'c [Cell<'c>]) {
+        self.tables.cells(name, volume, cells.iter().copied());
     }
 
     /// Records something that could not be read; the scan goes on.
