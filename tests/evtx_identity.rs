@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use toolmark::collect::evtx::{read_log, EventRecord};
+use toolmark::collect::evtx::{read_log, EscapedFields, EventRecord};
 
 fn ours(path: &Path) -> (Vec<EventRecord>, Vec<String>) {
     let file = std::fs::File::open(path).unwrap();
@@ -105,8 +105,8 @@ fn processing_error_data_keeps_its_children() {
     assert!(r
         .field("EventPayload")
         .is_some_and(|p| p.starts_with("500061007300730077006F00")));
-    assert!(r
-        .fields_json()
+    assert!(EscapedFields::new(&r.fields)
+        .object()
         .starts_with(r#"{"ErrorCode":"15005","DataItemName":"DomainBehaviorVersion","#));
     let with_errors = records
         .iter()

@@ -1,9 +1,9 @@
 //! From parsed artifacts to table rows and timeline entries.
 
-use crate::output::Stage;
+use crate::output::{Cell, Stage};
 use filetime::Filetime;
 
-use super::evtx::EventRecord;
+use super::evtx::{EscapedFields, EventRecord};
 use super::mft::MftRow;
 use crate::output::schema::EVTX_FIELDS;
 use crate::pipeline::Sinks;
@@ -54,15 +54,17 @@ pub fn event(
     record: &EventRecord,
     carved: Option<Carved>,
 ) {
+    let escaped = EscapedFields::new(&record.fields);
     event_row(
         out,
         volume,
         file,
         record,
+        &escaped,
         carved,
         carved.map(|c| c.live_copy),
     );
-    out.event_record(volume, file, record, carved);
+    out.event_record(volume, file, record, &escaped, carved);
 }
 
 /// Writes one event record read from a shadow copy's log; `live_copy`: a live log
@@ -74,9 +76,10 @@ pub fn snapshot_event(
     record: &EventRecord,
     live_copy: bool,
 ) {
-    event_row(out, volume, file, record, None, Some(live_copy));
+    let escaped = EscapedFields::new(&record.fields);
+    event_row(out, volume, file, record, &escaped, None, Some(live_copy));
     if !live_copy {
-        out.event_record(volume, file, record, None);
+        out.event_record(volume, file, record, &escaped, None);
     }
 }
 
@@ -86,13 +89,14 @@ fn event_row(
     volume: &str,
     file: &str,
     record: &EventRecord,
+    escaped: &EscapedFields,
     carved: Option<Carved>,
     live_copy: Option<bool>,
 ) {
     // Borrowed wherever the record already holds the text: this runs once per event.
     let event_id = record.event_id.to_string();
     let record_id = record.record_id.to_string();
-    let json = record.fields_json();
+    let json = escaped.csv_object();
     let flag = |b: Option<bool>| match b {
         Some(true) => "true",
         Some(false) => "false",
@@ -107,18 +111,21 @@ fn event_row(
         .header_record_id
         .map(|id| id.to_string())
         .unwrap_or_default();
-    let mut cells: Vec<&str> = Vec::with_capacity(9 + EVTX_FIELDS.len() + 8);
-    cells.extend([
-        file,
-        &record.channel,
-        &record.provider,
-        &event_id,
-        &record_id,
-        &record.time,
-        &record.computer,
-        &record.level,
-        &record.user_sid,
-    ]);
+    let mut cells: Vec<Cell<'_>> = Vec::with_capacity(9 + EVTX_FIELDS.len() + 8);
+    cells.extend(
+        [
+            file,
+            &record.channel,
+            &record.provider,
+            &event_id,
+            &record_id,
+            &record.time,
+            &record.computer,
+            &record.level,
+            &record.user_sid,
+        ]
+        .map(Cell::Text),
+    );
     // One pass over the record's fields instead of one search per column.
     let mut picked = [""; EVTX_FIELDS.len()];
     let mut set = [false; EVTX_FIELDS.len()];
@@ -130,24 +137,32 @@ fn event_row(
             }
         }
     }
-    cells.extend(picked);
-    cells.extend([
-        json.as_str(),
-        flag(Some(carved.is_some())),
-        &offset,
-        // Carved chunks were checked where they were found; live ones as they were read.
-        flag(carved.map(|c| c.verified).or(record.chunk_verified)),
-        flag(live_copy),
-        &header_id,
-        record.header_time.as_deref().unwrap_or_default(),
-        &recovered_chunk,
-    ]);
-    out.row("evtx", volume, cells);
+    cells.extend(picked.map(Cell::Text));
+    cells.push(Cell::Rendered(&json));
+    cells.extend(
+        [
+            flag(Some(carved.is_some())),
+            &offset,
+            // Carved chunks were checked where they were found; live ones as they were read.
+            flag(carved.map(|c| c.verified).or(record.chunk_verified)),
+            flag(live_copy),
+            &header_id,
+            record.header_time.as_deref().unwrap_or_default(),
+            &recovered_chunk,
+        ]
+        .map(Cell::Text),
+    );
+    out.cells("evtx", volume, &cells);
     if let Some(problem) = &record.problem {
         // No EventRecordID or no usable TimeCreated: say so beside the row.
         out.error(volume, file, Stage::EvtxRecord, problem);
     }
-    let mut message = format!("{} {} ", record.channel, record.event_id);
+    // Built by hand: this runs once per event, and `format!` costs more than the copies.
+    let mut message = String::with_capacity(record.channel.len() + event_id.len() + 200);
+    message.push_str(&record.channel);
+    message.push(' ');
+    message.push_str(&event_id);
+    message.push(' ');
     for (i, (n, v)) in record.fields.iter().take(6).enumerate() {
         if i > 0 {
             message.push(' ');
@@ -167,7 +182,7 @@ fn event_row(
         message,
         "evtx",
         file,
-        format!("record {record_id}"),
+        ["record ", &record_id].concat(),
     );
 }
 
@@ -405,6 +420,10 @@ fn attribute_names(value: u32) -> String {
 
 /// Appends `value` cut after `max` characters, with `…` marking the cut.
 fn push_truncated(out: &mut String, value: &str, max: usize) {
+    // No more bytes than `max`: no more characters either, nothing to cut.
+    if value.len() <= max {
+        return out.push_str(value);
+    }
     match value.char_indices().nth(max) {
         Some((at, _)) => {
             out.push_str(&value[..at]);

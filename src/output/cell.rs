@@ -29,15 +29,18 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
 /// bytes the `csv` crate quotes, so the output is the same byte for byte).
 fn write_cell(out: &mut Vec<u8>, cell: &str, raw: bool) {
     let bytes = cell.as_bytes();
+    // Most cells of a wide table (evtx.csv's picked fields) are empty: nothing to
+    // write, nothing to check.
+    if bytes.is_empty() {
+        return;
+    }
     // The apostrophe is not a byte that needs quoting: the check holds either way.
-    let prefix: &[u8] = if !raw && would_evaluate(cell) {
-        b"'"
-    } else {
-        b""
-    };
+    let prefix = !raw && would_evaluate(cell);
     if needs_quotes(bytes) {
         out.push(b'"');
-        out.extend_from_slice(prefix);
+        if prefix {
+            out.push(b'\'');
+        }
         let mut start = 0;
         for quote in memchr::memchr_iter(b'"', bytes) {
             out.extend_from_slice(&bytes[start..=quote]);
@@ -47,7 +50,9 @@ fn write_cell(out: &mut Vec<u8>, cell: &str, raw: bool) {
         out.extend_from_slice(&bytes[start..]);
         out.push(b'"');
     } else {
-        out.extend_from_slice(prefix);
+        if prefix {
+            out.push(b'\'');
+        }
         out.extend_from_slice(bytes);
     }
 }
@@ -68,11 +73,29 @@ fn needs_quotes(bytes: &[u8]) -> bool {
         .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
 }
 
+/// One cell of a record rendered by hand.
+#[derive(Clone, Copy, Debug)]
+pub enum Cell<'a> {
+    /// Text, neutralised and quoted as it needs (see [`write_cell`]).
+    Text(&'a str),
+    /// A cell its producer already rendered as a CSV field (quoted when it must
+    /// be, inner quotes doubled) and that no spreadsheet evaluates, written as it
+    /// is: for a wide cell whose producer quotes it for less than a second pass
+    /// over it costs (the `event_data` JSON).
+    Rendered(&'a str),
+}
+
+impl<'a> From<&'a str> for Cell<'a> {
+    fn from(text: &'a str) -> Self {
+        Cell::Text(text)
+    }
+}
+
 /// Appends one CSV record: the cells (see [`write_cell`]) joined by commas, then `\n`,
 /// as the `csv` crate's default writer renders it. Returns the number of cells.
-pub(crate) fn write_record<'c>(
+pub(crate) fn write_record<'c, C: Into<Cell<'c>>>(
     out: &mut Vec<u8>,
-    cells: impl IntoIterator<Item = &'c str>,
+    cells: impl IntoIterator<Item = C>,
     raw: bool,
 ) -> usize {
     let start = out.len();
@@ -81,7 +104,10 @@ pub(crate) fn write_record<'c>(
         if count > 0 {
             out.push(b',');
         }
-        write_cell(out, cell, raw);
+        match cell.into() {
+            Cell::Text(text) => write_cell(out, text, raw),
+            Cell::Rendered(field) => out.extend_from_slice(field.as_bytes()),
+        }
         count += 1;
     }
     // A record of one empty cell would be an empty line: quoted, as `csv` writes it.

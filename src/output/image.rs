@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use super::cell::write_record;
+use super::cell::{write_record, Cell};
 use super::schema::{self, ERRORS};
 use super::stage::Stage;
 use super::table::Table;
@@ -107,12 +107,22 @@ impl ImageOutput {
     /// row is rendered before the table's lock is taken, so threads writing the same
     /// table wait only for each other's copy.
     pub fn row<S: AsRef<str>>(&self, name: &'static str, volume: &str, cells: &[S]) {
+        self.cells(name, volume, cells.iter().map(|c| Cell::Text(c.as_ref())));
+    }
+
+    /// [`ImageOutput::row`] for cells some of which are already rendered (see [`Cell`]).
+    pub fn cells<'c>(
+        &'c self,
+        name: &'static str,
+        volume: &'c str,
+        cells: impl IntoIterator<Item = Cell<'c>>,
+    ) {
         let Some(table) = self.tables.get(name) else {
             return;
         };
         let (volume, snapshot) = split_label(volume);
         let context = [self.image.as_str(), &self.host, volume, snapshot];
-        let row = context.into_iter().chain(cells.iter().map(AsRef::as_ref));
+        let row = context.into_iter().map(Cell::Text).chain(cells);
         LINE.with_borrow_mut(|line| {
             line.clear();
             let count = write_record(line, row, self.raw_cells);

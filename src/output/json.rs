@@ -6,17 +6,26 @@
 pub trait Out {
     /// Appends `s`.
     fn put(&mut self, s: &str);
+    /// Appends one ASCII byte (quotes and escapes: no slice copy for one byte).
+    fn put_ascii(&mut self, b: u8);
 }
 
 impl Out for String {
     fn put(&mut self, s: &str) {
         self.push_str(s);
     }
+    fn put_ascii(&mut self, b: u8) {
+        debug_assert!(b.is_ascii());
+        self.push(char::from(b));
+    }
 }
 
 impl Out for Vec<u8> {
     fn put(&mut self, s: &str) {
         self.extend_from_slice(s.as_bytes());
+    }
+    fn put_ascii(&mut self, b: u8) {
+        self.push(b);
     }
 }
 
@@ -44,7 +53,7 @@ const ESCAPE: [u8; 256] = {
 /// no short form.
 pub fn push_str(out: &mut impl Out, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.put("\"");
+    out.put_ascii(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
@@ -67,25 +76,19 @@ pub fn push_str(out: &mut impl Out, s: &str) {
             }
             // Escaped bytes are ASCII, so they sit on character boundaries.
             out.put(&s[start..i - 1]);
+            out.put_ascii(b'\\');
             if escape == b'u' {
-                let code = [
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[usize::from(b >> 4)],
-                    HEX[usize::from(b & 0xf)],
-                ];
-                out.put(std::str::from_utf8(&code).unwrap_or_default());
+                out.put("u00");
+                out.put_ascii(HEX[usize::from(b >> 4)]);
+                out.put_ascii(HEX[usize::from(b & 0xf)]);
             } else {
-                let code = [b'\\', escape];
-                out.put(std::str::from_utf8(&code).unwrap_or_default());
+                out.put_ascii(escape);
             }
             start = i;
         }
     }
     out.put(&s[start..]);
-    out.put("\"");
+    out.put_ascii(b'"');
 }
 
 /// Byte tests on eight bytes at once. Each is non-zero exactly when some byte of

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::collect::evtx::EventRecord;
+use crate::collect::evtx::{EscapedFields, EventRecord};
 use crate::output::json::push_str;
 use crate::traces::matcher::{Observation, Reference};
 use crate::traces::ArtifactKind;
@@ -57,6 +57,7 @@ fn event_line(
     out: &mut Vec<u8>,
     volume: &str,
     record: &EventRecord,
+    escaped: &EscapedFields,
     time: Option<&str>,
     reference: &Reference,
 ) {
@@ -79,16 +80,7 @@ fn event_line(
     // Writing to a Vec cannot fail.
     let _ = write!(out, "{}", record.event_id);
     out.extend_from_slice(b",\"fields\":[");
-    for (i, (name, value)) in record.fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.push(b'[');
-        push_str(out, name);
-        out.push(b',');
-        push_str(out, value);
-        out.push(b']');
-    }
+    escaped.pairs(out);
     out.extend_from_slice(b"]}}}}\n");
 }
 
@@ -140,12 +132,13 @@ impl ObservationWriter {
         &self,
         volume: &str,
         record: &EventRecord,
+        escaped: &EscapedFields,
         time: Option<&str>,
         reference: &Reference,
     ) -> std::io::Result<()> {
         LINE.with_borrow_mut(|line| {
             line.clear();
-            event_line(line, volume, record, time, reference);
+            event_line(line, volume, record, escaped, time, reference);
             self.with(|w| w.write_all(line))
         })
     }
@@ -244,7 +237,8 @@ mod tests {
                 ..record.clone()
             };
             let mut line = Vec::new();
-            event_line(&mut line, "1@2", &record, time, &reference);
+            let escaped = EscapedFields::new(&record.fields);
+            event_line(&mut line, "1@2", &record, &escaped, time, &reference);
             let mut observation = Observation::from_event(&record, &reference.file);
             observation.time = time.map(str::to_string);
             observation.reference = reference.clone();

@@ -8,10 +8,10 @@ use std::sync::Mutex;
 
 use super::edges::EdgeAggregator;
 use super::observations::ObservationWriter;
-use crate::collect::evtx::EventRecord;
+use crate::collect::evtx::{EscapedFields, EventRecord};
 use crate::collect::rows::Carved;
 use crate::evidence::ReadAt;
-use crate::output::{ImageOutput, Stage};
+use crate::output::{Cell, ImageOutput, Stage};
 use crate::traces::matcher::{HostProfile, Matcher, Observation, Observed, Reference};
 
 /// Where one image's records go.
@@ -56,6 +56,11 @@ impl<'a> Sinks<'a> {
     /// Writes a row to table `name`; `cells` are the columns after the context.
     pub fn row<S: AsRef<str>>(&self, name: &'static str, volume: &str, cells: Vec<S>) {
         self.tables.row(name, volume, &cells);
+    }
+
+    /// [`Sinks::row`] for cells some of which are already rendered (see [`Cell`]).
+    pub fn cells<'c>(&'c self, name: &'static str, volume: &'c str, cells: &'c [Cell<'c>]) {
+        self.tables.cells(name, volume, cells.iter().copied());
     }
 
     /// Records something that could not be read; the scan goes on.
@@ -106,6 +111,7 @@ impl<'a> Sinks<'a> {
         volume: &str,
         file: &str,
         record: &EventRecord,
+        escaped: &EscapedFields,
         carved: Option<Carved>,
     ) {
         if carved.is_some_and(|c| c.live_copy) {
@@ -132,7 +138,7 @@ impl<'a> Sinks<'a> {
         let time = (!record.time.is_empty()).then_some(record.time.as_str());
         if let Err(e) = self
             .observations
-            .write_event(volume, record, time, &reference)
+            .write_event(volume, record, escaped, time, &reference)
         {
             self.error(volume, "observations.jsonl", Stage::Write, &e.to_string());
         }
@@ -215,14 +221,15 @@ mod tests {
             ObservationWriter::none(),
         );
         let record = logon();
-        sinks.event_record("1", "Security.evtx", &record, None);
+        let escaped = EscapedFields::new(&record.fields);
+        sinks.event_record("1", "Security.evtx", &record, &escaped, None);
         let copy = Carved {
             offset: 4096,
             verified: true,
             live_copy: true,
             chunk: None,
         };
-        sinks.event_record("1", "(unallocated)", &record, Some(copy));
+        sinks.event_record("1", "(unallocated)", &record, &escaped, Some(copy));
         let lost = Carved {
             live_copy: false,
             ..copy
@@ -238,7 +245,7 @@ mod tests {
             HostProfile::default(),
             ObservationWriter::none(),
         );
-        sinks.event_record("1", "(unallocated)", &record, Some(lost));
+        sinks.event_record("1", "(unallocated)", &record, &escaped, Some(lost));
         let drained = sinks.drain().unwrap();
         let counts: Vec<u64> = drained.edges.edges().values().map(|e| e.count).collect();
         assert_eq!(counts, [1]);

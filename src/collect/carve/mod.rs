@@ -47,8 +47,13 @@ pub fn live_log(data: &dyn ReadAt, recovery: &Recovery<'_>) -> Result<(), String
     while offset + size <= data.len() {
         data.read_exact_at(&mut chunk, offset)
             .map_err(|e| format!("chunk at offset {offset}: {e}"))?;
-        // An empty chunk (never used, or a hole) holds nothing.
-        if chunk.iter().any(|&b| b != 0) {
+        // An empty chunk (never used, or a hole) holds nothing. Tested a block at a
+        // time (the fold within a block vectorises; a byte-wise `any` does not):
+        // most logs are mostly preallocated empty chunks.
+        if chunk
+            .chunks(512)
+            .any(|block| block.iter().fold(0, |acc, &b| acc | b) != 0)
+        {
             recovery.log_chunk(offset, &chunk);
         }
         offset += size;
