@@ -1,7 +1,7 @@
 //! Everything written for one image: its tables, errors.csv and the timeline.
 //! Shared by the collector threads; each table is behind its own lock.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -39,11 +39,35 @@ pub struct ImageOutput {
     pub host: String,
     tables: BTreeMap<&'static str, Mutex<Table>>,
     errors: Mutex<Table>,
+    /// Problems reported per (volume, path, stage), to stop listing them past
+    /// [`MAX_ERRORS_PER_SOURCE`].
+    error_counts: Mutex<HashMap<(String, String, Stage), u64>>,
     timeline: Timeline,
-    write_failures: Mutex<Vec<String>>,
+    write_failures: Mutex<WriteFailures>,
     hash_files: bool,
     files: Mutex<Vec<CollectedFile>>,
     raw_cells: bool,
+}
+
+/// Problems listed one by one per file and stage (a log whose every record lacks
+/// its EventRecordID, a journal of garbage): past it they are counted, and one row
+/// at the end says how many more there were.
+pub const MAX_ERRORS_PER_SOURCE: u64 = 1000;
+
+/// Rows that could not be written (a full disk): counted, the first kept.
+#[derive(Default)]
+struct WriteFailures {
+    count: u64,
+    first: Option<String>,
+}
+
+impl WriteFailures {
+    fn add(&mut self, error: &dyn std::fmt::Display) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(error.to_string());
+        }
+    }
 }
 
 thread_local! {
@@ -91,7 +115,8 @@ impl ImageOutput {
             tables,
             errors: Mutex::new(errors),
             timeline: Timeline::new(dir, raw_cells),
-            write_failures: Mutex::new(Vec::new()),
+            error_counts: Mutex::new(HashMap::new()),
+            write_failures: Mutex::new(WriteFailures::default()),
             hash_files,
             files: Mutex::new(Vec::new()),
             raw_cells,
@@ -131,13 +156,28 @@ impl ImageOutput {
                 self.write_failures
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .push(e.to_string());
+                    .add(&e);
             }
         });
     }
 
     /// Records something that could not be read; the scan goes on.
     pub fn error(&self, volume: &str, path: &str, stage: Stage, error: &str) {
+        let seen = {
+            let mut counts = self.error_counts.lock().unwrap_or_else(|p| p.into_inner());
+            let count = counts
+                .entry((volume.to_string(), path.to_string(), stage))
+                .or_default();
+            *count += 1;
+            *count
+        };
+        if seen <= MAX_ERRORS_PER_SOURCE {
+            self.error_row(volume, path, stage, error);
+        }
+    }
+
+    /// Writes one errors.csv row.
+    fn error_row(&self, volume: &str, path: &str, stage: Stage, error: &str) {
         let (volume, snapshot) = split_label(volume);
         let row = [
             self.image.as_str(),
@@ -152,7 +192,26 @@ impl ImageOutput {
             self.write_failures
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push(e.to_string());
+                .add(&e);
+        }
+    }
+
+    /// One row per file and stage that had more problems than were listed.
+    fn write_error_summaries(&self) {
+        let counts =
+            std::mem::take(&mut *self.error_counts.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut over: Vec<_> = counts
+            .into_iter()
+            .filter(|(_, n)| *n > MAX_ERRORS_PER_SOURCE)
+            .collect();
+        over.sort();
+        for ((volume, path, stage), n) in over {
+            let more = n - MAX_ERRORS_PER_SOURCE;
+            let text = format!(
+                "{more} more problems of this stage in this file, not listed (the first \
+                 {MAX_ERRORS_PER_SOURCE} are)"
+            );
+            self.error_row(&volume, &path, stage, &text);
         }
     }
 
@@ -212,6 +271,7 @@ impl ImageOutput {
     /// Flushes every table and writes the sorted timeline; returns row counts by
     /// file name (`errors` and `timeline` included) and the collected files.
     pub fn finish(self) -> Result<(BTreeMap<String, u64>, Vec<CollectedFile>), String> {
+        self.write_error_summaries();
         let mut counts = BTreeMap::new();
         for (name, table) in self.tables {
             let rows = table
@@ -228,10 +288,10 @@ impl ImageOutput {
             .write_failures
             .into_inner()
             .unwrap_or_else(|p| p.into_inner());
-        if let Some(first) = failures.first() {
+        if let Some(first) = failures.first {
             return Err(format!(
                 "{} rows could not be written, first: {first}",
-                failures.len()
+                failures.count
             ));
         }
         let mut files = self.files.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -280,5 +340,53 @@ pub fn header(name: &str) -> Vec<&'static str> {
         "registry" => schema::with_context(&schema::REGISTRY),
         "carved" => schema::with_context(&schema::CARVED),
         _ => schema::CONTEXT.to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Past [`MAX_ERRORS_PER_SOURCE`] problems of one file and stage are counted,
+    /// not listed, and one row says how many; other files keep every row.
+    #[test]
+    fn problems_past_the_cap_are_counted_in_one_row() {
+        let dir = std::env::temp_dir().join(format!("tm-errors-cap-{}", std::process::id()));
+        let out = ImageOutput::create(&dir, "img", "host", false, false).unwrap();
+        let over = MAX_ERRORS_PER_SOURCE + 5;
+        for i in 0..over {
+            out.error(
+                "1",
+                "Security.evtx",
+                Stage::EvtxRecord,
+                &format!("record {i}"),
+            );
+        }
+        for i in 0..3 {
+            out.error(
+                "1",
+                "System.evtx",
+                Stage::EvtxRecord,
+                &format!("record {i}"),
+            );
+        }
+        let (counts, _) = out.finish().unwrap();
+        assert_eq!(counts["errors"], MAX_ERRORS_PER_SOURCE + 1 + 3);
+        let text = std::fs::read_to_string(dir.join("errors.csv")).unwrap();
+        let security: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("Security.evtx"))
+            .collect();
+        assert_eq!(security.len() as u64, MAX_ERRORS_PER_SOURCE + 1);
+        assert!(
+            security.last().unwrap().contains("5 more problems"),
+            "{:?}",
+            security.last()
+        );
+        assert_eq!(
+            text.lines().filter(|l| l.contains("System.evtx")).count(),
+            3
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
