@@ -433,8 +433,14 @@ pub fn concatenate(
         let mut rows = 0;
         for image in images {
             let source = out.join(&image.image).join(format!("{name}.csv"));
-            let Ok(file) = std::fs::File::open(&source) else {
-                continue;
+            let rows_here = image.rows.get(*name).copied().unwrap_or(0);
+            let file = match std::fs::File::open(&source) {
+                Ok(file) => file,
+                // An image that wrote no such table (it failed, or the table is
+                // not collected) adds nothing; one whose rows cannot be read
+                // fails the roll-up rather than leaving them out unsaid.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && rows_here == 0 => continue,
+                Err(e) => return Err(format!("{}: {e}", source.display())),
             };
             let mut reader = std::io::BufReader::new(file);
             let mut first = Vec::new();
@@ -442,7 +448,7 @@ pub fn concatenate(
                 .map_err(|e| format!("{}: {e}", source.display()))?;
             std::io::copy(&mut reader, &mut target)
                 .map_err(|e| format!("{}: {e}", source.display()))?;
-            rows += image.rows.get(*name).copied().unwrap_or(0);
+            rows += rows_here;
         }
         counts.insert(name.to_string(), rows);
     }

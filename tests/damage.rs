@@ -8,29 +8,19 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::damage::{
-    assert_contained, data_attribute, first_lcn, measured_scan, table_rows, Lost, Scan,
+    assert_contained, damaged_copy, data_attribute, first_lcn, hive_in_image, measured_scan,
+    table_rows, Lost, Scan,
 };
 use common::*;
 use toolmark::evidence::{Evidence, ReadAt, Window};
 use toolmark::ntfs::Volume;
 
 const ARTIFACTS: &str = "evtx,prefetch,mft,usn,registry";
-
-/// A copy of the built raw disk, edited by `edit`, under the scratch directory `damage`.
-fn damaged_copy(name: &str, edit: impl FnOnce(&mut Vec<u8>, u64)) -> PathBuf {
-    let raw = built_images().join("win10-aptsim.raw");
-    let mut image = std::fs::read(&raw).unwrap();
-    let offset = first_ntfs_offset(&raw);
-    edit(&mut image, offset);
-    let path = scratch_dir("damage").join(format!("{name}.raw"));
-    write_sparse(&path, &image);
-    path
-}
 
 fn scan(image: &Path, name: &str, extra: &[&str]) -> Scan {
     let out = scratch_dir("damage").join(format!("out-{name}"));
@@ -426,17 +416,8 @@ fn a_subkey_list_cycle_in_a_hive_is_named_and_costs_no_key() {
     const TREE: &str = r"Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tree";
     let mut task_name = String::new();
     let image = damaged_copy("subkey-cycle", |image, offset| {
-        let data: Arc<dyn ReadAt> = Arc::new(image.to_vec());
-        let window: Arc<dyn ReadAt> = Arc::new(Window::new(data, offset, u64::MAX));
-        let volume = Volume::open(window).unwrap();
-        let stream = volume.open_stream(HIVE, "").unwrap();
-        let mut bytes = vec![0u8; stream.len() as usize];
-        stream.read_exact_at(&mut bytes, 0).unwrap();
+        let (bytes, hive_at) = hive_in_image(image, offset, HIVE);
         let hive = regf::Hive::from_bytes(bytes.clone()).unwrap();
-        assert!(
-            !hive.is_dirty(),
-            "a clean hive: no log replay rewrites the edit"
-        );
         let tree = hive.open_key(TREE).unwrap().unwrap();
         // A task at the Tree's top: a key with an Id and no subkeys.
         let task = tree
@@ -449,14 +430,6 @@ fn a_subkey_list_cycle_in_a_hive_is_named_and_costs_no_key() {
         // Key node payloads: subkey count at +0x14, subkey list offset at +0x1C.
         let nk = |key: &regf::Key<'_>| 4096 + key.offset() as usize + 4;
         let (tree_nk, task_nk) = (nk(&tree), nk(&task));
-        // The hive is one run on the built volume: its bytes lie in order.
-        let hive_at =
-            (offset + first_lcn(image, offset, HIVE) * volume.boot().cluster_size) as usize;
-        assert_eq!(
-            &image[hive_at..hive_at + bytes.len()],
-            &bytes[..],
-            "contiguous hive"
-        );
         let at = hive_at + task_nk;
         image[at + 0x14..at + 0x18].copy_from_slice(&bytes[tree_nk + 0x14..tree_nk + 0x18]);
         image[at + 0x1C..at + 0x20].copy_from_slice(&bytes[tree_nk + 0x1C..tree_nk + 0x20]);

@@ -53,6 +53,7 @@ pub fn run(
             &mut problems,
         )?;
     } else {
+        note_damage(&start, &prefix, &mut problems);
         print_file(&mut out, &start, &prefix, false)?;
     }
     if deleted {
@@ -92,6 +93,7 @@ fn walk(
                 continue;
             }
         };
+        note_damage(&file, &path, problems);
         print_file(out, &file, &path, false)?;
         if recursive && file.is_directory && visited.insert(file.record) {
             push_children(v, &file, &format!("{path}/"), &mut pending, problems);
@@ -122,6 +124,14 @@ fn push_children(
     for entry in entries {
         let path = format!("{prefix}{}", entry.name.name);
         pending.push((entry, path));
+    }
+}
+
+/// A file listed from a damaged record may miss streams (their attributes could
+/// not be read): the listing must not pass for complete.
+fn note_damage(file: &FileEntry, path: &str, problems: &mut Vec<String>) {
+    if !file.problems.is_empty() {
+        problems.push(format!("{path}: {}", file.problems.join("; ")));
     }
 }
 
@@ -183,6 +193,7 @@ fn list_deleted(
             format!("{parent}/{}", name.name)
         };
         if path.starts_with(prefix) {
+            note_damage(&file, &path, problems);
             print_file(out, &file, &path, true)?;
         }
     }

@@ -1,0 +1,314 @@
+//! Issue 12, point 3: nothing is lost silently. Each test damages one structure
+//! whose loss toolmark used to take for an absence (a stream, a part of `$MFT`, a
+//! value list, an extended partition, a table of a batch) and checks that the loss
+//! is named (errors.csv or stderr), that the exit status is 2 (or the command
+//! fails), and that the rest is still read.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::damage::{
+    assert_contained, damaged_copy, data_attribute, hive_in_image, measured_scan, table_rows, Lost,
+    Scan,
+};
+use common::*;
+
+const SOFTWARE: &str = "Windows/System32/config/SOFTWARE";
+const NTUSER: &str = "Users/analyst/NTUSER.DAT";
+
+fn scan(image: &Path, name: &str, artifacts: &str) -> Scan {
+    let out = scratch_dir("damage-silent").join(format!("out-{name}"));
+    measured_scan(image, &out, &["--artifacts", artifacts])
+}
+
+fn clean(artifacts: &str) -> Scan {
+    let raw = built_images().join("win10-aptsim.raw");
+    let s = scan(
+        &raw,
+        &format!("clean-{}", artifacts.replace(',', "-")),
+        artifacts,
+    );
+    assert_eq!(s.code, Some(0), "the clean disk scans without errors");
+    s
+}
+
+fn errors(dir: &Path) -> Vec<Vec<String>> {
+    read_csv(&dir.join("errors.csv")).1
+}
+
+/// The SOFTWARE hive's `$DATA` attribute header made unreadable (its length no
+/// multiple of 8): the file is still listed, but its content stream is among the
+/// attributes damage hides. That is a hive that cannot be read (errors.csv, exit
+/// 2, rule rows "hive unreadable"), not a volume without a SOFTWARE hive; every
+/// other row is the clean scan's, and `ls` of its folder exits 2 naming it.
+#[test]
+fn a_stream_hidden_by_a_damaged_record_is_not_an_absent_file() {
+    let image = damaged_copy("software-data-attribute", |image, offset| {
+        let (_, attr) = data_attribute(image, offset, SOFTWARE);
+        image[attr + 4] = image[attr + 4].wrapping_add(4);
+    });
+    let damaged = scan(&image, "software-data-attribute", "mft,registry");
+    assert_contained(
+        "software-data-attribute",
+        &clean("mft,registry"),
+        &damaged,
+        Lost::Files(&[SOFTWARE]),
+    );
+    let (header, rows) = read_csv(&damaged.dir.join("registry.csv"));
+    let note = header.iter().position(|h| h == "note").unwrap();
+    assert!(
+        !rows.iter().any(|r| r[note].contains("no SOFTWARE hive")),
+        "a damaged hive passes for an absent one"
+    );
+    assert!(rows
+        .iter()
+        .any(|r| r.iter().any(|c| c == SOFTWARE) && r[note].starts_with("hive unreadable")));
+    let errors = errors(&damaged.dir);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e[3] == "mft" && e[2].starts_with("$MFT record")),
+        "the damaged record in errors.csv: {errors:?}"
+    );
+
+    let ls = toolmark()
+        .args(["ls"])
+        .arg(&image)
+        .arg("Windows/System32/config")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&ls.stdout);
+    let stderr = String::from_utf8_lossy(&ls.stderr);
+    assert_eq!(ls.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("SOFTWARE"), "{stderr}");
+    // The folder's other files are listed as `fls` lists them.
+    assert!(
+        stdout.contains("\tWindows/System32/config/SYSTEM\n"),
+        "{stdout}"
+    );
+}
+
+/// The run list of `$MFT` (record 0) cut to 64 clusters while its size still
+/// says more: the records past the cut cannot be read. Before, they were simply
+/// not listed and the scan exited 0; now the volume's errors.csv row names the
+/// first record lost (exit 2), and every record before the cut is listed as the
+/// clean scan lists it (paths aside: a folder past the cut orphans its files).
+#[test]
+fn an_mft_cut_short_names_the_records_it_loses() {
+    const KEPT_CLUSTERS: u64 = 64;
+    let mut per_cluster = 0;
+    let image = damaged_copy("mft-cut", |image, offset| {
+        let (record, attr) = data_attribute(image, offset, "$MFT");
+        let boot = *common::open_first_ntfs(&built_images().join("win10-aptsim.raw"))
+            .0
+            .boot();
+        per_cluster = boot.cluster_size / boot.record_size;
+        assert_eq!(record as u64, offset + boot.mft_lcn * boot.cluster_size);
+        let list = attr + u16::from_le_bytes([image[attr + 0x20], image[attr + 0x21]]) as usize;
+        // One run (the built volume's MFT is contiguous): header, length, offset.
+        let len_size = usize::from(image[list] & 0xF);
+        let length = &mut image[list + 1..list + 1 + len_size];
+        let mut clusters = [0u8; 8];
+        clusters[..len_size].copy_from_slice(length);
+        assert!(u64::from_le_bytes(clusters) > KEPT_CLUSTERS, "a longer MFT");
+        length.copy_from_slice(&KEPT_CLUSTERS.to_le_bytes()[..len_size]);
+        assert_eq!(
+            image[list + 1 + len_size + (usize::from(image[list] >> 4))],
+            0
+        );
+    });
+    let first_lost = KEPT_CLUSTERS * per_cluster;
+    let damaged = scan(&image, "mft-cut", "mft");
+    assert_eq!(damaged.code, Some(2), "a loss is exit 2");
+    let errors = errors(&damaged.dir);
+    assert!(
+        errors.iter().any(|e| e[3] == "volume"
+            && e[4].contains(&format!("records from {first_lost} on cannot be read"))),
+        "{errors:?}"
+    );
+    // Rows by record number, without the path, the image and the host (the
+    // SYSTEM hive that names it lies past the cut).
+    let rows = |dir: &Path| -> BTreeMap<u64, Vec<String>> {
+        let (header, rows) = read_csv(&dir.join("mft.csv"));
+        let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let record = at("record");
+        let left_out = [at("path"), at("image"), at("host")];
+        rows.into_iter()
+            .map(|r| {
+                let number = r[record].parse().unwrap();
+                let rest = r
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| !left_out.contains(i))
+                    .map(|(_, c)| c)
+                    .collect();
+                (number, rest)
+            })
+            .collect()
+    };
+    let clean = rows(&clean("mft").dir);
+    let before_cut: BTreeMap<u64, Vec<String>> = clean
+        .iter()
+        .filter(|(n, _)| **n < first_lost)
+        .map(|(n, r)| (*n, r.clone()))
+        .collect();
+    assert!(before_cut.len() < clean.len(), "the cut loses records");
+    let listed = rows(&damaged.dir);
+    let differ: Vec<u64> = before_cut
+        .keys()
+        .chain(listed.keys())
+        .filter(|n| listed.get(n) != before_cut.get(n))
+        .copied()
+        .collect();
+    assert!(differ.is_empty(), "records listed otherwise: {differ:?}");
+}
+
+/// Where the key node of `path` lies in the raw image (its payload, after the
+/// cell size), for the hive at `hive` on the built volume.
+fn key_node(image: &[u8], offset: u64, hive: &str, path: &str) -> usize {
+    let (bytes, at) = hive_in_image(image, offset, hive);
+    let parsed = regf::Hive::from_bytes(bytes).unwrap();
+    let key = parsed.open_key(path).unwrap().unwrap();
+    at + 4096 + key.offset() as usize + 4
+}
+
+/// The value lists of two keys of the user's NTUSER.DAT pointed past the hive:
+/// `Software\Sysinternals\PsExec` (a rule asks for its `EulaAccepted`) and the
+/// Terminal Server Client server key (an `rdp_client` row with its
+/// `UsernameHint`). Neither value may pass for "not present": each is an
+/// errors.csv row naming the key (exit 2), the rule row says the hive is damaged,
+/// the server row keeps the server and says its user name was lost; every row of
+/// every other key is the clean scan's.
+#[test]
+fn a_value_list_that_cannot_be_read_is_not_an_absent_value() {
+    const PSEXEC: &str = r"Software\Sysinternals\PsExec";
+    const SERVERS: &str = r"Software\Microsoft\Terminal Server Client\Servers";
+    const SERVER: &str = r"Software\Microsoft\Terminal Server Client\Servers\10.0.0.5";
+    let image = damaged_copy("value-lists", |image, offset| {
+        for key in [PSEXEC, SERVER] {
+            let nk = key_node(image, offset, NTUSER, key);
+            // Key node: value count at +0x24, value list offset at +0x28.
+            image[nk + 0x28..nk + 0x2C].copy_from_slice(&0x7FFF_FFF0u32.to_le_bytes());
+        }
+    });
+    let damaged = scan(&image, "value-lists", "registry");
+    assert_eq!(damaged.code, Some(2), "a loss is exit 2");
+    let errors = errors(&damaged.dir);
+    for key in ["PsExec", "10.0.0.5"] {
+        assert!(
+            errors
+                .iter()
+                .any(|e| e[2] == NTUSER && e[3] == "registry" && e[4].contains(key)),
+            "{key} not in errors.csv: {errors:?}"
+        );
+    }
+    let (header, rows) = read_csv(&damaged.dir.join("registry.csv"));
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (kind, key_path, value, note) = (at("kind"), at("key_path"), at("value_name"), at("note"));
+    // Rule rows spell the key as the rule does.
+    let row = |k: &str, path: &str| {
+        rows.iter()
+            .find(|r| r[kind] == k && r[key_path].eq_ignore_ascii_case(path))
+            .unwrap_or_else(|| panic!("no {k} row for {path}"))
+    };
+    let psexec = row("rule", PSEXEC);
+    assert_eq!(psexec[value], "EulaAccepted");
+    assert!(psexec[note].starts_with("hive damaged"), "{psexec:?}");
+    assert!(row("rdp_client", SERVER)[note].contains("UsernameHint unreadable"));
+    // Every row of every other key, of every table, as the clean scan has it
+    // (rule rows name the server key by its pattern when no value is found).
+    let clean = clean("registry");
+    let damaged_key = |c: &String| {
+        let c = c.to_ascii_lowercase();
+        c == PSEXEC.to_ascii_lowercase() || c.starts_with(&SERVERS.to_ascii_lowercase())
+    };
+    let outside = |rows: BTreeMap<Vec<String>, usize>| -> BTreeMap<Vec<String>, usize> {
+        rows.into_iter()
+            .filter(|(r, _)| !r.iter().any(damaged_key))
+            .collect()
+    };
+    for table in toolmark::output::TABLES {
+        if clean.dir.join(format!("{table}.csv")).is_file() {
+            let (after, before) = (
+                outside(table_rows(&damaged.dir, table)),
+                outside(table_rows(&clean.dir, table)),
+            );
+            let differ: Vec<_> = before
+                .iter()
+                .chain(after.iter())
+                .filter(|(r, _)| after.get(*r) != before.get(*r))
+                .take(3)
+                .collect();
+            assert!(differ.is_empty(), "{table}.csv: {differ:?}");
+        }
+    }
+}
+
+/// The extended partition's first EBR without its 55AA signature: the logical
+/// NTFS volume behind it is no longer in the table. `info` used to print that as
+/// a warning and exit 0; it exits 2 naming the EBR, and still shows the volume
+/// (found by its boot sector) where `mmls` places it on the clean disk.
+#[test]
+fn info_exits_2_when_the_partition_table_was_damaged() {
+    let clean = built_images().join("mbr-logical.raw");
+    let mmls = oracle("mmls", "sleuthkit").arg(&clean).output().unwrap();
+    let table = String::from_utf8_lossy(&mmls.stdout);
+    let sector = |pattern: &str| -> u64 {
+        let line = table
+            .lines()
+            .find(|l| l.contains(pattern))
+            .unwrap_or_else(|| panic!("mmls: no {pattern}: {table}"));
+        line.split_whitespace().nth(2).unwrap().parse().unwrap()
+    };
+    let (ebr, ntfs) = (sector("Extended Table"), sector("NTFS"));
+    let mut bytes = std::fs::read(&clean).unwrap();
+    bytes[(ebr * 512 + 510) as usize..(ebr * 512 + 512) as usize].fill(0);
+    let image = scratch_dir("damage-silent").join("ebr.raw");
+    write_sparse(&image, &bytes);
+    let info = toolmark().arg("info").arg(&image).output().unwrap();
+    let stdout = String::from_utf8_lossy(&info.stdout);
+    let stderr = String::from_utf8_lossy(&info.stderr);
+    assert_eq!(info.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("EBR at sector {ebr}")), "{stderr}");
+    assert!(
+        stdout.contains(&format!("offset {} ", ntfs * 512)) && stdout.contains("NTFS label"),
+        "{stdout}"
+    );
+}
+
+/// A batch whose image lost one of its tables after the scan (a deleted
+/// evtx.csv): `merge` builds the roll-ups from the images' tables, and must fail
+/// naming the file rather than leave that image's rows out of the roll-up.
+#[test]
+fn a_roll_up_fails_when_an_images_table_cannot_be_read() {
+    const LOGS: [(&str, &str); 2] = [
+        (
+            "host-a",
+            "T1021.002-SMB Windows Admin Shares/ID4688-4648 Lateral movement with net use.evtx",
+        ),
+        (
+            "host-b",
+            "T1021.001-Remote Desktop Protocol/ID4688,4778,4779 RDP hijack direct.evtx",
+        ),
+    ];
+    let root = scratch_dir("damage-silent").join("batch");
+    let inputs = triage_folders(&root.join("in"), &LOGS);
+    let out = root.join("out");
+    assert_eq!(scan_into(&inputs, &out, &[]).status.code(), Some(0));
+    let (_, rows) = read_csv(&out.join("host-a/evtx.csv"));
+    assert!(!rows.is_empty());
+    std::fs::remove_file(out.join("host-a/evtx.csv")).unwrap();
+    let merged = toolmark()
+        .arg("merge")
+        .arg(&out)
+        .arg("-o")
+        .arg(root.join("merged"))
+        .arg("-q")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&merged.stderr);
+    assert_ne!(merged.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("host-a/evtx.csv"), "{stderr}");
+}
