@@ -312,3 +312,50 @@ fn a_roll_up_fails_when_an_images_table_cannot_be_read() {
     assert_ne!(merged.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("host-a/evtx.csv"), "{stderr}");
 }
+
+/// The `Start` value of the built SYSTEM hive's `PSEXESVC` service retyped as
+/// binary data: readable, but no number. services.csv keeps the service with an
+/// empty start cell, and errors.csv says why (exit 2) instead of leaving the cell
+/// empty without a word; every other service row is the clean scan's.
+#[test]
+fn a_service_value_that_is_no_number_is_named() {
+    const SYSTEM: &str = "Windows/System32/config/SYSTEM";
+    let image = damaged_copy("start-type", |image, offset| {
+        let (bytes, at) = hive_in_image(image, offset, SYSTEM);
+        let hive = regf::Hive::from_bytes(bytes).unwrap();
+        let service = hive
+            .open_key(r"ControlSet001\Services\PSEXESVC")
+            .unwrap()
+            .unwrap();
+        let start = service.value("Start").unwrap().unwrap();
+        assert_eq!(start.value_type(), regf::ValueType::Dword);
+        // Value record: type at +0x0C (REG_BINARY is 3).
+        let vk = at + 4096 + start.offset() as usize + 4;
+        image[vk + 0x0C..vk + 0x10].copy_from_slice(&3u32.to_le_bytes());
+    });
+    let damaged = scan(&image, "start-type", "registry");
+    assert_eq!(damaged.code, Some(2), "a loss is exit 2");
+    let errors = errors(&damaged.dir);
+    assert!(
+        errors.iter().any(|e| e[2] == SYSTEM
+            && e[4].contains("value Start of PSEXESVC")
+            && e[4].contains("not a number")),
+        "{errors:?}"
+    );
+    let clean = clean("registry");
+    let others = |dir: &Path| -> BTreeMap<Vec<String>, usize> {
+        table_rows(dir, "services")
+            .into_iter()
+            .filter(|(r, _)| !r.iter().any(|c| c == "PSEXESVC"))
+            .collect()
+    };
+    assert!(!others(&clean.dir).is_empty());
+    assert_eq!(others(&damaged.dir), others(&clean.dir));
+    let (header, rows) = read_csv(&damaged.dir.join("services.csv"));
+    let (name, start) = (
+        header.iter().position(|h| h == "name").unwrap(),
+        header.iter().position(|h| h == "start").unwrap(),
+    );
+    let row = rows.iter().find(|r| r[name] == "PSEXESVC").unwrap();
+    assert_eq!(row[start], "");
+}

@@ -105,6 +105,8 @@ impl FileEntry {
             }
             let size = match &attr.body {
                 Body::Resident(v) if is_data => v.len() as u64,
+                // The size is the first extent's; without one (damage the
+                // stream's open reports) this extent's own figure is shown.
                 Body::NonResident(n) if is_data => self
                     .extents(kind::DATA, &attr.name)
                     .iter()

@@ -476,6 +476,8 @@ impl Volume {
             .collect())
     }
 
+    /// The label, a cosmetic name: `$Volume`'s record, if damaged, is reported
+    /// by the MFT listing.
     fn read_label(&self) -> Option<String> {
         let file = self.file(known::VOLUME).ok()?;
         let value = file
