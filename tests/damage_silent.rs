@@ -359,3 +359,56 @@ fn a_service_value_that_is_no_number_is_named() {
     let row = rows.iter().find(|r| r[name] == "PSEXESVC").unwrap();
     assert_eq!(row[start], "");
 }
+
+/// The freed MFT record of a deleted file (`mimikatz.exe`, as `fls -d` lists it)
+/// torn (a sector whose update-sequence tail does not match): `ls --deleted`
+/// used to skip it as if the slot had never been used, exit 0. It names the
+/// record (exit 2) and still lists every other deleted file `fls -d` lists.
+#[test]
+fn ls_deleted_names_a_damaged_record() {
+    const LOST: &str = "Users/analyst/Downloads/mimikatz.exe";
+    let raw = built_images().join("win10-aptsim.raw");
+    let offset = first_ntfs_offset(&raw);
+    let fls = run_ok(
+        oracle("fls", "sleuthkit")
+            .args(["-r", "-p", "-d", "-o"])
+            .arg((offset / 512).to_string())
+            .arg(&raw),
+    )
+    .stdout;
+    // `r/r * 212-128-1:\tpath`: the record number, then the path.
+    let deleted: BTreeMap<String, u64> = String::from_utf8_lossy(&fls)
+        .lines()
+        .filter_map(|l| {
+            let (head, path) = l.split_once('\t')?;
+            let record = head.rsplit(' ').next()?.split('-').next()?.parse().ok()?;
+            Some((path.to_string(), record))
+        })
+        .filter(|(p, _)| !p.starts_with("$OrphanFiles/"))
+        .collect();
+    let record = deleted[LOST];
+    let image = damaged_copy("torn-deleted", |image, offset| {
+        let boot = *common::open_first_ntfs(&raw).0.boot();
+        let at = (offset + boot.mft_lcn * boot.cluster_size + record * boot.record_size) as usize;
+        assert_eq!(&image[at..at + 4], b"FILE");
+        image[at + 510] ^= 0xFF;
+    });
+    let ls = toolmark()
+        .args(["ls", "-r", "--deleted"])
+        .arg(&image)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&ls.stderr);
+    assert_eq!(ls.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("MFT record {record}:")),
+        "{stderr}"
+    );
+    let listed: std::collections::BTreeSet<String> = String::from_utf8_lossy(&ls.stdout)
+        .lines()
+        .filter(|l| l.starts_with('*'))
+        .filter_map(|l| l.splitn(4, '\t').nth(3).map(str::to_string))
+        .collect();
+    let expected = deleted.keys().filter(|p| *p != LOST).cloned().collect();
+    assert_same_paths(&listed, &expected, "ls --deleted of the torn copy");
+}

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::{open_volume, Outcome, EXIT_FAILURE};
+use crate::evidence::ReadAt;
 use crate::ntfs::{known, FileEntry, IndexEntry, Volume};
 
 /// Deepest directory nesting followed when rebuilding a deleted file's path.
@@ -170,15 +171,16 @@ fn list_deleted(
 ) -> io::Result<()> {
     let mut dirs: HashMap<u64, String> = HashMap::new();
     for number in 0..v.record_count() {
-        // Empty and damaged slots hold no name to list; a slot that cannot be read
-        // at all may have held one.
+        // A slot never used (all zeros) holds no name; one that cannot be read,
+        // or holds a record that does not parse, may have held one.
         let file = match v.file(number) {
             Ok(file) => file,
-            Err(e @ crate::ntfs::NtfsError::Io(_)) => {
-                problems.push(format!("MFT record {number}: {e}"));
+            Err(e) => {
+                if !never_used(v, number) {
+                    problems.push(format!("MFT record {number}: {e}"));
+                }
                 continue;
             }
-            Err(_) => continue,
         };
         if file.in_use {
             continue;
@@ -198,6 +200,15 @@ fn list_deleted(
         }
     }
     Ok(())
+}
+
+/// True if MFT slot `number` reads as zeros: no record was ever written there.
+fn never_used(v: &Volume, number: u64) -> bool {
+    let size = v.boot().record_size;
+    let mut raw = vec![0u8; size as usize];
+    v.mft_stream()
+        .read_exact_at(&mut raw, number.saturating_mul(size))
+        .is_ok_and(|()| raw.iter().all(|&b| b == 0))
 }
 
 fn dir_path(
