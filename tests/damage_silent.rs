@@ -447,3 +447,43 @@ fn ls_deleted_names_a_damaged_record() {
     let expected = deleted.keys().filter(|p| *p != LOST).cloned().collect();
     assert_same_paths(&listed, &expected, "ls --deleted of the torn copy");
 }
+
+/// A triage folder whose `System.evtx` is a symbolic link (to a log outside it):
+/// links are not followed, so that log is not read, and errors.csv now says so
+/// (stage `list`, exit 2) instead of the folder passing for one without it. The
+/// real file beside it is read whole: as many events as `evtxexport` finds.
+#[test]
+fn a_symbolic_link_in_a_triage_folder_is_named() {
+    const LOG: &str =
+        "T1021.002-SMB Windows Admin Shares/ID4688-4648 Lateral movement with net use.evtx";
+    let root = scratch_dir("damage-silent").join("links");
+    let folder = triage_folders(&root.join("in"), &[("host", LOG)]).remove(0);
+    let logs = folder.join("Windows/System32/winevt/Logs");
+    std::os::unix::fs::symlink(
+        corpus().join("evtx/attack").join(LOG),
+        logs.join("System.evtx"),
+    )
+    .unwrap();
+    let out = root.join("out");
+    let result = scan_into(
+        std::slice::from_ref(&folder),
+        &out,
+        &["--artifacts", "evtx"],
+    );
+    assert_eq!(
+        result.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let errors = errors(&out.join("host"));
+    assert!(
+        errors.iter().any(|e| e[2] == "Windows/System32/winevt/Logs"
+            && e[3] == "list"
+            && e[4].contains("System.evtx")
+            && e[4].contains("symbolic link")),
+        "{errors:?}"
+    );
+    let (_, rows) = read_csv(&out.join("host/evtx.csv"));
+    assert_eq!(rows.len(), evtxexport(&logs.join("Security.evtx")).len());
+}

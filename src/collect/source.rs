@@ -230,15 +230,21 @@ impl Source {
             Source::Directory(root) => {
                 let path = resolve(root, dir)?;
                 let mut items = Vec::new();
+                let mut problems = Vec::new();
                 let listing = fs::read_dir(&path).map_err(|e| ListError {
                     absent: e.kind() == std::io::ErrorKind::NotFound,
                     message: format!("{}: {e}", path.display()),
                 })?;
                 for entry in listing {
                     let entry = entry.map_err(ListError::damaged)?;
-                    // Symlinks are not followed: a collection must not lead us out of it.
+                    // Symlinks are not followed: a collection must not lead us out
+                    // of it. What one stands for is not read, and that is said.
                     let kind = entry.file_type().map_err(ListError::damaged)?;
                     if kind.is_symlink() {
+                        problems.push(format!(
+                            "{}: a symbolic link, not followed",
+                            entry.file_name().to_string_lossy()
+                        ));
                         continue;
                     }
                     items.push(DirItem {
@@ -246,10 +252,7 @@ impl Source {
                         is_dir: kind.is_dir(),
                     });
                 }
-                Ok(Listing {
-                    items,
-                    problems: Vec::new(),
-                })
+                Ok(Listing { items, problems })
             }
             Source::LogFile(path) => {
                 if !dir.trim_matches(['/', '\\']).is_empty() {
