@@ -404,23 +404,7 @@ fn ls_deleted_names_a_damaged_record() {
     const LOST: &str = "Users/analyst/Downloads/mimikatz.exe";
     let raw = built_images().join("win10-aptsim.raw");
     let offset = first_ntfs_offset(&raw);
-    let fls = run_ok(
-        oracle("fls", "sleuthkit")
-            .args(["-r", "-p", "-d", "-o"])
-            .arg((offset / 512).to_string())
-            .arg(&raw),
-    )
-    .stdout;
-    // `r/r * 212-128-1:\tpath`: the record number, then the path.
-    let deleted: BTreeMap<String, u64> = String::from_utf8_lossy(&fls)
-        .lines()
-        .filter_map(|l| {
-            let (head, path) = l.split_once('\t')?;
-            let record = head.rsplit(' ').next()?.split('-').next()?.parse().ok()?;
-            Some((path.to_string(), record))
-        })
-        .filter(|(p, _)| !p.starts_with("$OrphanFiles/"))
-        .collect();
+    let deleted = fls_deleted(&raw, offset);
     let record = deleted[LOST];
     let image = damaged_copy("torn-deleted", |image, offset| {
         let boot = *common::open_first_ntfs(&raw).0.boot();
