@@ -471,3 +471,62 @@ fn a_symbolic_link_in_a_triage_folder_is_named() {
     let (_, rows) = read_csv(&out.join("host/evtx.csv"));
     assert_eq!(rows.len(), evtxexport(&logs.join("Security.evtx")).len());
 }
+
+/// The `DynamicInfo` value of the built SOFTWARE hive's scheduled task cut to 8
+/// bytes (its created and last-run times end at byte 20): the task row keeps
+/// its empty time cells, and errors.csv says why (exit 2); the row's other cells
+/// (the image's name aside) are the clean scan's.
+#[test]
+fn a_task_dynamic_info_cut_short_is_named() {
+    const TASKS: &str = r"Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tasks";
+    let mut id = String::new();
+    let image = damaged_copy("dynamic-info", |image, offset| {
+        let (bytes, at) = hive_in_image(image, offset, SOFTWARE);
+        let hive = regf::Hive::from_bytes(bytes).unwrap();
+        let task = hive
+            .open_key(TASKS)
+            .unwrap()
+            .unwrap()
+            .subkeys()
+            .unwrap()
+            .remove(0);
+        id = task.name();
+        let dynamic = task.value("DynamicInfo").unwrap().unwrap();
+        assert!(dynamic.data_size() >= 20);
+        // Value record: data size at +0x04 (the top bit marks data kept inline).
+        let vk = at + 4096 + dynamic.offset() as usize + 4;
+        image[vk + 4..vk + 8].copy_from_slice(&8u32.to_le_bytes());
+    });
+    let damaged = scan(&image, "dynamic-info", "registry");
+    assert_eq!(damaged.code, Some(2), "a loss is exit 2");
+    let errors = errors(&damaged.dir);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e[2] == SOFTWARE && e[4].contains(&id) && e[4].contains("DynamicInfo")),
+        "{errors:?}"
+    );
+    // The task is kept, its times empty where the clean scan has them, and
+    // every other cell of its row is the clean scan's.
+    let row = |dir: &Path| -> (Vec<String>, Vec<String>) {
+        let (header, rows) = read_csv(&dir.join("tasks.csv"));
+        let row = rows
+            .into_iter()
+            .find(|r| r.contains(&id))
+            .expect("the task's row");
+        let times = ["created", "last_run"].map(|h| header.iter().position(|c| c == h).unwrap());
+        let (timed, rest) = row
+            .into_iter()
+            .enumerate()
+            .skip(1)
+            .partition::<Vec<_>, _>(|(i, _)| times.contains(i));
+        let strip = |v: Vec<(usize, String)>| v.into_iter().map(|(_, c)| c).collect();
+        (strip(timed), strip(rest))
+    };
+    let (clean_times, clean_rest) = row(&clean("registry").dir);
+    let (times, rest) = row(&damaged.dir);
+    // (The built task never ran: only its created time is set.)
+    assert!(!clean_times[0].is_empty(), "{clean_times:?}");
+    assert!(times.iter().all(String::is_empty), "{times:?}");
+    assert_eq!(rest, clean_rest);
+}
