@@ -142,6 +142,15 @@ impl ChunkCheck {
             .metadata()
             .map_or(0, |m| m.len())
             .saturating_sub(file_offset);
+        // The `ewf` crate allocates the stored size before it reads: a size no
+        // chunk has, or past the segment's end, must never reach it.
+        if stored > most || stored > file_left {
+            return Some(format!(
+                "its stored size of {stored} bytes is more than a compressed chunk of \
+                 {} bytes can take ({most}) or its segment holds after it ({file_left})",
+                self.chunk_size
+            ));
+        }
         let mut input = vec![0u8; stored.min(most).min(file_left) as usize];
         if let Err(e) = file.read_exact_at(&mut input, file_offset) {
             return Some(format!("its compressed bytes cannot be read: {e}"));
