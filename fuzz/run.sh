@@ -15,8 +15,13 @@ scratch=${FUZZ_SCRATCH:-/tmp/toolmark-fuzz}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/../target-fuzz}
 for crate in "$root"/parsers/*/fuzz "$root"/fuzz; do
     [ -f "$crate/Cargo.toml" ] || continue
-    # Seeds made rather than stored (fuzz/seeds.sh), once.
-    if [ -x "$crate/seeds.sh" ] && [ ! -d "$crate/corpus" ]; then
+    # Seeds made rather than stored (fuzz/seeds.sh), once, and again when a
+    # target has been added since.
+    missing=
+    for target in "$crate"/fuzz_targets/*.rs; do
+        [ -d "$crate/corpus/$(basename "$target" .rs)" ] || missing=1
+    done
+    if [ -x "$crate/seeds.sh" ] && [ -n "$missing" ]; then
         "$crate/seeds.sh" "$crate/corpus"
     fi
     for target in "$crate"/fuzz_targets/*.rs; do

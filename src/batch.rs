@@ -68,13 +68,17 @@ impl BatchReport {
 /// or it holds event logs itself: one host's exported or copied logs) is one
 /// input; any other directory stands for the images and lone event logs in it,
 /// first segments only.
-pub fn expand_inputs(inputs: &[PathBuf]) -> Vec<PathBuf> {
+/// A directory (or an entry of it) that cannot be read is an error naming it:
+/// the images it holds must not drop out of the batch unsaid.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for input in inputs {
         if input.is_dir() && !is_triage_directory(input) {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(input)
-                .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-                .unwrap_or_default();
+            let unreadable = |e: std::io::Error| format!("{}: {e}", input.display());
+            let mut files = Vec::new();
+            for entry in std::fs::read_dir(input).map_err(unreadable)? {
+                files.push(entry.map_err(unreadable)?.path());
+            }
             files.sort();
             out.extend(files.into_iter().filter(|p| {
                 (p.is_file() && !is_later_segment(p)) || (p.is_dir() && is_triage_directory(p))
@@ -83,9 +87,11 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Vec<PathBuf> {
             out.push(input.clone());
         }
     }
-    out
+    Ok(out)
 }
 
+/// True for a triage collection (a directory that cannot be read is not one:
+/// `expand_inputs` then names it).
 fn is_triage_directory(dir: &Path) -> bool {
     std::fs::read_dir(dir)
         .map(|entries| {
@@ -433,8 +439,14 @@ pub fn concatenate(
         let mut rows = 0;
         for image in images {
             let source = out.join(&image.image).join(format!("{name}.csv"));
-            let Ok(file) = std::fs::File::open(&source) else {
-                continue;
+            let rows_here = image.rows.get(*name).copied().unwrap_or(0);
+            let file = match std::fs::File::open(&source) {
+                Ok(file) => file,
+                // An image that wrote no such table (it failed, or the table is
+                // not collected) adds nothing; one whose rows cannot be read
+                // fails the roll-up rather than leaving them out unsaid.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && rows_here == 0 => continue,
+                Err(e) => return Err(format!("{}: {e}", source.display())),
             };
             let mut reader = std::io::BufReader::new(file);
             let mut first = Vec::new();
@@ -442,7 +454,7 @@ pub fn concatenate(
                 .map_err(|e| format!("{}: {e}", source.display()))?;
             std::io::copy(&mut reader, &mut target)
                 .map_err(|e| format!("{}: {e}", source.display()))?;
-            rows += image.rows.get(*name).copied().unwrap_or(0);
+            rows += rows_here;
         }
         counts.insert(name.to_string(), rows);
     }

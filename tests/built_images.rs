@@ -334,18 +334,7 @@ fn usn_journal_extents_skip_the_sparse_head() {
 fn deleted_files_are_listed_only_when_asked() {
     let raw = image("win10-aptsim.raw");
     let offset = first_ntfs_offset(&raw);
-    let fls = run_ok(
-        oracle("fls", "sleuthkit")
-            .args(["-r", "-p", "-d", "-o"])
-            .arg((offset / 512).to_string())
-            .arg(&raw),
-    )
-    .stdout;
-    let deleted_by_fls: BTreeSet<String> = String::from_utf8_lossy(&fls)
-        .lines()
-        .filter_map(|l| l.split_once('\t').map(|(_, p)| p.to_string()))
-        .filter(|p| !p.starts_with("$OrphanFiles/"))
-        .collect();
+    let deleted_by_fls: BTreeSet<String> = fls_deleted(&raw, offset).into_keys().collect();
     for deleted in [
         "Users/analyst/Downloads/mimikatz.exe",
         "Users/analyst/AppData/Local/Temp/old1.evtx",

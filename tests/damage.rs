@@ -13,24 +13,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::damage::{
-    assert_contained, data_attribute, first_lcn, measured_scan, table_rows, Lost, Scan,
+    assert_contained, damaged_copy, data_attribute, first_lcn, hive_in_image, measured_scan,
+    table_rows, Lost, Scan,
 };
 use common::*;
 use toolmark::evidence::{Evidence, ReadAt, Window};
 use toolmark::ntfs::Volume;
 
 const ARTIFACTS: &str = "evtx,prefetch,mft,usn,registry";
-
-/// A copy of the built raw disk, edited by `edit`, under the scratch directory `damage`.
-fn damaged_copy(name: &str, edit: impl FnOnce(&mut Vec<u8>, u64)) -> PathBuf {
-    let raw = built_images().join("win10-aptsim.raw");
-    let mut image = std::fs::read(&raw).unwrap();
-    let offset = first_ntfs_offset(&raw);
-    edit(&mut image, offset);
-    let path = scratch_dir("damage").join(format!("{name}.raw"));
-    write_sparse(&path, &image);
-    path
-}
 
 fn scan(image: &Path, name: &str, extra: &[&str]) -> Scan {
     let out = scratch_dir("damage").join(format!("out-{name}"));
@@ -423,17 +413,8 @@ fn an_output_folder_in_use_needs_force() {
 fn subkey_cycle_under(name: &str, parent: &str) -> (PathBuf, String) {
     let mut leaf_name = String::new();
     let image = damaged_copy(name, |image, offset| {
-        let data: Arc<dyn ReadAt> = Arc::new(image.to_vec());
-        let window: Arc<dyn ReadAt> = Arc::new(Window::new(data, offset, u64::MAX));
-        let volume = Volume::open(window).unwrap();
-        let stream = volume.open_stream(HIVE, "").unwrap();
-        let mut bytes = vec![0u8; stream.len() as usize];
-        stream.read_exact_at(&mut bytes, 0).unwrap();
+        let (bytes, hive_at) = hive_in_image(image, offset, HIVE);
         let hive = regf::Hive::from_bytes(bytes.clone()).unwrap();
-        assert!(
-            !hive.is_dirty(),
-            "a clean hive: no log replay rewrites the edit"
-        );
         let parent = hive.open_key(parent).unwrap().unwrap();
         let leaf = parent
             .subkeys()
@@ -445,14 +426,6 @@ fn subkey_cycle_under(name: &str, parent: &str) -> (PathBuf, String) {
         // Key node payloads: subkey count at +0x14, subkey list offset at +0x1C.
         let nk = |key: &regf::Key<'_>| 4096 + key.offset() as usize + 4;
         let (parent_nk, leaf_nk) = (nk(&parent), nk(&leaf));
-        // The hive is one run on the built volume: its bytes lie in order.
-        let hive_at =
-            (offset + first_lcn(image, offset, HIVE) * volume.boot().cluster_size) as usize;
-        assert_eq!(
-            &image[hive_at..hive_at + bytes.len()],
-            &bytes[..],
-            "contiguous hive"
-        );
         let at = hive_at + leaf_nk;
         image[at + 0x14..at + 0x18].copy_from_slice(&bytes[parent_nk + 0x14..parent_nk + 0x18]);
         image[at + 0x1C..at + 0x20].copy_from_slice(&bytes[parent_nk + 0x1C..parent_nk + 0x20]);

@@ -123,3 +123,86 @@ fn empty_and_missing_files() {
     assert_fails_clearly(&dir.join("empty.raw"), "file is empty");
     assert_fails_clearly(&dir.join("nonexistent.E01"), "No such file");
 }
+
+/// A small E01 (`SCRATCH/NAME/image.E01`) made by ewfacquire (deflate, 32 KiB
+/// chunks) from a 1.2 MiB mkntfs volume, as `fuzz/seeds.sh` makes its seed.
+fn small_e01(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    let volume = dir.join("volume");
+    std::fs::File::create(&volume)
+        .unwrap()
+        .set_len(1200 << 10)
+        .unwrap();
+    run_ok(
+        oracle("mkntfs", "ntfs-3g")
+            .args(["-q", "-F", "-Q", "-T", "-c", "512", "-s", "512"])
+            .arg(&volume),
+    );
+    run_ok(
+        oracle("ewfacquire", "ewf-tools")
+            .env("TZ", "UTC")
+            .args([
+                "-u",
+                "-q",
+                "-f",
+                "encase6",
+                "-c",
+                "deflate:fast",
+                "-b",
+                "64",
+                "-t",
+            ])
+            .arg(dir.join("image"))
+            .arg(&volume),
+    );
+    dir.join("image.E01")
+}
+
+/// A chunk-table entry of a small E01 (ewfacquire, deflate) whose offset has its
+/// high bits flipped, as the E01 fuzz target found: the chunk before it then
+/// claims a stored size of about 1.8 GB, which the `ewf` crate allocates before
+/// reading (and then served the chunk as if nothing were wrong). It is refused
+/// as corrupt, naming its size, before the crate sees it.
+#[test]
+fn a_chunk_claiming_gigabytes_is_refused_before_it_is_allocated() {
+    let image = small_e01("stored-size");
+    let mut bytes = std::fs::read(&image).unwrap();
+    // Sections: a 76-byte descriptor (type, next offset, ...); a table's data
+    // is its entry count, 20 more header bytes, then 32-bit entries.
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    let mut at = 13;
+    while &bytes[at..at + 6] != b"table\0" {
+        at = u64::from_le_bytes(bytes[at + 16..at + 24].try_into().unwrap()) as usize;
+    }
+    let count = u32_at(&bytes, at + 76) as usize;
+    let entry = count / 2;
+    let slot = at + 76 + 24 + 4 * entry;
+    let flipped = 0xED00_0000 | (u32_at(&bytes, slot) & 0x00FF_FFFF);
+    bytes[slot..slot + 4].copy_from_slice(&flipped.to_le_bytes());
+    std::fs::write(&image, &bytes).unwrap();
+
+    let out = toolmark()
+        .args(["verify", "-q"])
+        .arg(&image)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("E01 chunk {} ", entry - 1)) && stderr.contains("stored size"),
+        "{stderr}"
+    );
+}
+
+/// The first section descriptor's `next` offset set to 2^64 - 16 (the E01 fuzz
+/// target's second find: an overflow that checked builds panicked on). The
+/// chain ends there (the segment is cut short) and the set, which then has no
+/// volume section, is refused by `info`, `ls` and `verify` with one line.
+#[test]
+fn a_section_pointing_near_the_end_of_u64_is_refused() {
+    let image = small_e01("section-next");
+    let mut bytes = std::fs::read(&image).unwrap();
+    bytes[13 + 16..13 + 24].copy_from_slice(&(u64::MAX - 15).to_le_bytes());
+    std::fs::write(&image, &bytes).unwrap();
+    assert_fails_clearly(&image, "missing volume section");
+}

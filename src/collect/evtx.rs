@@ -408,6 +408,8 @@ struct Parsed {
     record: EventRecord,
     /// `EventRecordID` as written.
     record_id: Option<String>,
+    /// `EventID` as written.
+    event_id: Option<String>,
     /// `TimeCreated/@SystemTime` as written.
     time: Option<String>,
     /// `EventData`'s fields, when the event has it.
@@ -447,6 +449,15 @@ impl Parsed {
                     "the event has no System/EventRecordID: the record header's id {header_id} is used"
                 ));
             }
+        }
+        // An id that is no number is damage, never event 0 without a word.
+        match self.event_id.as_deref().map(|t| t.trim().parse::<u32>()) {
+            Some(Ok(id)) => record.event_id = id,
+            Some(Err(_)) => problems.push(format!(
+                "EventID {:?} is not a number",
+                self.event_id.unwrap_or_default()
+            )),
+            None => problems.push("the event has no System/EventID".into()),
         }
         match self.time {
             Some(raw) => match event_time(&raw) {
@@ -688,11 +699,7 @@ impl<'de> Visitor<'de> for SystemSeed<'_> {
                     r.provider = name.unwrap_or_default();
                     r.event_source = source.unwrap_or_default();
                 }
-                "EventID" => {
-                    r.event_id = text(map.next_value_seed(TextSeed(&[]))?)
-                        .parse()
-                        .unwrap_or(0);
-                }
+                "EventID" => parsed.event_id = map.next_value_seed(TextSeed(&[]))?.text,
                 "Level" => r.level = text(map.next_value_seed(TextSeed(&[]))?),
                 "Channel" => r.channel = text(map.next_value_seed(TextSeed(&[]))?),
                 "Computer" => r.computer = text(map.next_value_seed(TextSeed(&[]))?),
@@ -1390,6 +1397,20 @@ mod tests {
         let problem = r.problem.unwrap();
         assert!(problem.contains("EventRecordID"), "{problem}");
         assert!(problem.contains("TimeCreated"), "{problem}");
+        assert!(problem.contains("no System/EventID"), "{problem}");
+    }
+
+    #[test]
+    fn an_event_id_that_is_no_number_is_a_problem_not_event_0() {
+        let r = flat(
+            r##"{"Event":{"System":{"EventID":"46x4","EventRecordID":7,"TimeCreated":{"#attributes":{"SystemTime":"2022-03-10T21:43:57.9101061Z"}}}}}"##,
+        );
+        assert_eq!(r.event_id, 0);
+        let problem = r.problem.unwrap();
+        assert!(
+            problem.contains(r#"EventID "46x4" is not a number"#),
+            "{problem}"
+        );
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub fn name_files(
                 return; // the $MFT table reports unreadable records
             };
             for stream in file.streams().iter().filter(|s| s.is_data) {
+                // A stream that cannot be mapped cannot be placed in the lost
+                // part; its file is not one toolmark reads (those report it).
                 let Ok(data) = ntfs.stream(&file, &stream.name) else {
                     continue;
                 };

@@ -107,7 +107,8 @@ fn join(parent: &str, name: &str) -> String {
     }
 }
 
-/// Reads the directory map (first pass).
+/// Reads the directory map (first pass). Damaged records are skipped here: the
+/// second pass ([`walk`]) reports each.
 pub fn directory_map(data: &dyn ReadAt, extents: &[Extent]) -> DirectoryMap {
     let mut map = DirectoryMap::default();
     for_each_record(data, extents, &mut |entry| {

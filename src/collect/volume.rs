@@ -312,7 +312,14 @@ fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
                 mft.data.as_ref(),
                 &mft.extents,
                 &mut dirs,
-                &mut |row| rows::mft(out, volume, &row, None),
+                &mut |row| {
+                    // The row keeps what was read; the attributes lost are damage.
+                    if !row.entry.problems.is_empty() {
+                        let record = format!("$MFT record {}", row.entry.record);
+                        out.error(volume, &record, Stage::Mft, &row.entry.problems.join("; "));
+                    }
+                    rows::mft(out, volume, &row, None)
+                },
                 &mut |record, e| {
                     out.error(volume, &format!("$MFT record {record}"), Stage::Mft, &e)
                 },

@@ -102,7 +102,13 @@ pub fn describe(path: &Path) -> anyhow::Result<ImageInfo> {
                     Err(e) => snapshot_errors.push(e.to_string()),
                 }
                 match Volume::open(window) {
-                    Ok(v) => (Some(ntfs_info(&v)), v.warnings().first().cloned()),
+                    Ok(v) => {
+                        let warnings = v.warnings();
+                        (
+                            Some(ntfs_info(&v)),
+                            (!warnings.is_empty()).then(|| warnings.join("; ")),
+                        )
+                    }
                     Err(e) => (None, Some(e.to_string())),
                 }
             } else if may_hold_ntfs(&p.type_description) {
@@ -185,6 +191,11 @@ pub fn run(images: &[PathBuf], json: bool) -> Outcome {
                         );
                         failed = true;
                     }
+                }
+                // A repaired or cut partition table may have hidden volumes.
+                for w in &info.warnings {
+                    eprintln!("toolmark: error: {}: partitions: {w}", path.display());
+                    failed = true;
                 }
                 if json {
                     reports.push(info);

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::{open_volume, Outcome, EXIT_FAILURE};
+use crate::evidence::ReadAt;
 use crate::ntfs::{known, FileEntry, IndexEntry, Volume};
 
 /// Deepest directory nesting followed when rebuilding a deleted file's path.
@@ -53,6 +54,7 @@ pub fn run(
             &mut problems,
         )?;
     } else {
+        note_damage(&start, &prefix, &mut problems);
         print_file(&mut out, &start, &prefix, false)?;
     }
     if deleted {
@@ -92,6 +94,7 @@ fn walk(
                 continue;
             }
         };
+        note_damage(&file, &path, problems);
         print_file(out, &file, &path, false)?;
         if recursive && file.is_directory && visited.insert(file.record) {
             push_children(v, &file, &format!("{path}/"), &mut pending, problems);
@@ -122,6 +125,14 @@ fn push_children(
     for entry in entries {
         let path = format!("{prefix}{}", entry.name.name);
         pending.push((entry, path));
+    }
+}
+
+/// A file listed from a damaged record may miss streams (their attributes could
+/// not be read): the listing must not pass for complete.
+fn note_damage(file: &FileEntry, path: &str, problems: &mut Vec<String>) {
+    if !file.problems.is_empty() {
+        problems.push(format!("{path}: {}", file.problems.join("; ")));
     }
 }
 
@@ -160,15 +171,16 @@ fn list_deleted(
 ) -> io::Result<()> {
     let mut dirs: HashMap<u64, String> = HashMap::new();
     for number in 0..v.record_count() {
-        // Empty and damaged slots hold no name to list; a slot that cannot be read
-        // at all may have held one.
+        // A slot never used (all zeros) holds no name; one that cannot be read,
+        // or holds a record that does not parse, may have held one.
         let file = match v.file(number) {
             Ok(file) => file,
-            Err(e @ crate::ntfs::NtfsError::Io(_)) => {
-                problems.push(format!("MFT record {number}: {e}"));
+            Err(e) => {
+                if !never_used(v, number) {
+                    problems.push(format!("MFT record {number}: {e}"));
+                }
                 continue;
             }
-            Err(_) => continue,
         };
         if file.in_use {
             continue;
@@ -183,10 +195,20 @@ fn list_deleted(
             format!("{parent}/{}", name.name)
         };
         if path.starts_with(prefix) {
+            note_damage(&file, &path, problems);
             print_file(out, &file, &path, true)?;
         }
     }
     Ok(())
+}
+
+/// True if MFT slot `number` reads as zeros: no record was ever written there.
+fn never_used(v: &Volume, number: u64) -> bool {
+    let size = v.boot().record_size;
+    let mut raw = vec![0u8; size as usize];
+    v.mft_stream()
+        .read_exact_at(&mut raw, number.saturating_mul(size))
+        .is_ok_and(|()| raw.iter().all(|&b| b == 0))
 }
 
 fn dir_path(

@@ -50,7 +50,13 @@ pub fn run(
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
-    let inputs = batch::expand_inputs(images);
+    let inputs = match batch::expand_inputs(images) {
+        Ok(inputs) => inputs,
+        Err(e) => {
+            eprintln!("toolmark: error: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
     if inputs.is_empty() {
         eprintln!("toolmark: error: no images found in the given paths");
         return Ok(ExitCode::from(EXIT_USAGE));

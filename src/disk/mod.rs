@@ -186,6 +186,8 @@ fn signature_scan(disk: &dyn ReadAt) -> Vec<(u64, u64)> {
         } else {
             at + SCAN_STEP
         };
+        // This scan runs only where the table is already reported unusable (or
+        // names no NTFS); a sector it cannot read or parse is no volume it can add.
         if disk.read_exact_at(&mut boot, at).is_ok() && detect_fs(&boot) == FsKind::Ntfs {
             if let Ok(b) = crate::ntfs::BootSector::parse(&boot) {
                 // The volume, plus the backup boot sector that follows it.

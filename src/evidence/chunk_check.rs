@@ -102,6 +102,9 @@ impl ChunkCheck {
     fn verify(&self, reader: &ewf::EwfReader, chunk: usize) -> Option<String> {
         // `debug_chunk` is the crate's only view of a chunk's place in its segment
         // (hidden from its docs, stable in the locked version).
+        // A chunk the crate cannot place (past the tables of a truncated set) is
+        // not checked here: the crate's own read of it fails the same way, and
+        // that error is the one reported.
         let (file_offset, stored, compressed, segment) = reader.debug_chunk(chunk).ok()?;
         let start = chunk as u64 * self.chunk_size;
         let media_left = self.chunk_size.min(self.media_size.saturating_sub(start));
@@ -115,6 +118,7 @@ impl ChunkCheck {
             return Some(format!("its stored checksum cannot be read: {e}"));
         }
         let (data, sum) = bytes.split_at(data_len as usize);
+        // `sum` is the 4 bytes after the data (the buffer was sized so).
         let stored_sum = u32::from_le_bytes(sum.try_into().ok()?);
         let actual = adler32(data);
         (actual != stored_sum)
@@ -138,6 +142,15 @@ impl ChunkCheck {
             .metadata()
             .map_or(0, |m| m.len())
             .saturating_sub(file_offset);
+        // The `ewf` crate allocates the stored size before it reads: a size no
+        // chunk has, or past the segment's end, must never reach it.
+        if stored > most || stored > file_left {
+            return Some(format!(
+                "its stored size of {stored} bytes is more than a compressed chunk of \
+                 {} bytes can take ({most}) or its segment holds after it ({file_left})",
+                self.chunk_size
+            ));
+        }
         let mut input = vec![0u8; stored.min(most).min(file_left) as usize];
         if let Err(e) = file.read_exact_at(&mut input, file_offset) {
             return Some(format!("its compressed bytes cannot be read: {e}"));

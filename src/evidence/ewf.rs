@@ -99,7 +99,7 @@ impl ReadAt for EwfImage {
             // Name the chunks, so a report says what was lost however it was read.
             let size = self.reader.chunk_size().max(1);
             let first = offset / size;
-            let last = (offset + buf.len().max(1) as u64 - 1) / size;
+            let last = offset.saturating_add(buf.len().max(1) as u64 - 1) / size;
             let chunks = if first == last {
                 format!("chunk {first}")
             } else {
@@ -316,7 +316,8 @@ fn check_segment_chain(path: &Path, is_last: bool) -> Result<(), String> {
     let size = file.metadata().map_err(|e| format!("{name}: {e}"))?.len();
     let mut offset = FILE_HEADER_LEN;
     for _ in 0..MAX_SECTIONS {
-        if offset + SECTION_DESCRIPTOR_LEN > size {
+        // `offset` is a stated `next`: it may be anywhere up to u64::MAX.
+        if offset.saturating_add(SECTION_DESCRIPTOR_LEN) > size {
             return Err(format!(
                 "{name}: segment truncated: section at offset {offset} lies past the end of the file ({size} bytes)"
             ));

@@ -76,6 +76,8 @@ impl Attribute {
         let err = |what: &str| format!("record {record}: attribute {what}");
         let kind = f.u32(0).ok_or_else(|| err("header cut short"))?;
         let non_resident = f.u8(8).ok_or_else(|| err("header cut short"))? != 0;
+        // The common header is 16 bytes, which every attribute the record walk
+        // hands us has (it refuses shorter lengths).
         let name_len = usize::from(f.u8(9).unwrap_or(0));
         let name_off = usize::from(f.u16(10).unwrap_or(0));
         let flags = f.u16(12).unwrap_or(0);
@@ -87,6 +89,10 @@ impl Attribute {
                 .ok_or_else(|| err("name outside the attribute"))?
         };
         let body = if non_resident {
+            // Sizes cut off would read as 0: an empty file, not a damaged one.
+            if raw.len() < 64 {
+                return Err(err("non-resident header cut short"));
+            }
             let first_vcn = f.u64(16).ok_or_else(|| err("header cut short"))?;
             let runs_off = usize::from(f.u16(32).unwrap_or(0));
             let run_bytes = f
@@ -102,8 +108,10 @@ impl Attribute {
                 initialized_size: f.u64(56).unwrap_or(0),
             })
         } else {
-            let len = f.u32(16).unwrap_or(0) as usize;
-            let off = usize::from(f.u16(20).unwrap_or(0));
+            let (Some(len), Some(off)) = (f.u32(16), f.u16(20)) else {
+                return Err(err("resident header cut short"));
+            };
+            let (len, off) = (len as usize, usize::from(off));
             let value = f
                 .bytes(off, len)
                 .ok_or_else(|| err("resident value outside the attribute"))?;
@@ -202,5 +210,33 @@ impl StandardInformation {
             accessed: f.u64(24)?,
             attributes: f.u32(32)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Attribute;
+
+    /// An attribute `length` bytes long of type `$DATA`, resident or not, whose
+    /// run list (if non-resident) starts at 40 and is empty.
+    fn attribute(length: usize, non_resident: bool) -> Vec<u8> {
+        let mut raw = vec![0u8; length];
+        raw[0..4].copy_from_slice(&0x80u32.to_le_bytes());
+        raw[4..8].copy_from_slice(&(length as u32).to_le_bytes());
+        raw[8] = u8::from(non_resident);
+        if non_resident && length > 33 {
+            raw[32] = 40;
+        }
+        raw
+    }
+
+    #[test]
+    fn a_header_cut_short_is_an_error_not_an_empty_value() {
+        // The sizes of a non-resident header end at 64 bytes; the resident
+        // value's length and offset at 22.
+        assert!(Attribute::parse(&attribute(48, true), 7).is_err());
+        assert!(Attribute::parse(&attribute(16, false), 7).is_err());
+        assert!(Attribute::parse(&attribute(72, true), 7).is_ok());
+        assert!(Attribute::parse(&attribute(24, false), 7).is_ok());
     }
 }

@@ -39,19 +39,33 @@ impl FileEntry {
     pub(super) fn new(
         record: &super::record::Record,
         attributes: Vec<Attribute>,
-        problems: Vec<String>,
+        mut problems: Vec<String>,
     ) -> FileEntry {
+        // Both are always resident and of fixed layout: a value that does not
+        // parse is damage (a name or times lost), never simply absent.
+        let mut unreadable = |what: &str| {
+            problems.push(format!(
+                "record {}: {what} attribute unreadable (not resident or cut short)",
+                record.number
+            ))
+        };
         let standard_information = attributes
             .iter()
             .find(|a| a.kind == kind::STANDARD_INFORMATION)
-            .and_then(|a| a.resident_value())
-            .and_then(StandardInformation::parse);
-        let names = attributes
-            .iter()
-            .filter(|a| a.kind == kind::FILE_NAME)
-            .filter_map(|a| a.resident_value())
-            .filter_map(FileName::parse)
-            .collect();
+            .and_then(|a| {
+                let parsed = a.resident_value().and_then(StandardInformation::parse);
+                if parsed.is_none() {
+                    unreadable("$STANDARD_INFORMATION");
+                }
+                parsed
+            });
+        let mut names = Vec::new();
+        for attr in attributes.iter().filter(|a| a.kind == kind::FILE_NAME) {
+            match attr.resident_value().and_then(FileName::parse) {
+                Some(name) => names.push(name),
+                None => unreadable("$FILE_NAME"),
+            }
+        }
         FileEntry {
             record: record.number,
             sequence: record.sequence(),
@@ -105,6 +119,8 @@ impl FileEntry {
             }
             let size = match &attr.body {
                 Body::Resident(v) if is_data => v.len() as u64,
+                // The size is the first extent's; without one (damage the
+                // stream's open reports) this extent's own figure is shown.
                 Body::NonResident(n) if is_data => self
                     .extents(kind::DATA, &attr.name)
                     .iter()

@@ -33,6 +33,7 @@ pub fn node_entries(node: &[u8], out: &mut Vec<IndexEntry>) -> Result<(), String
     let mut offset = first;
     let mut bad_keys = Vec::new();
     while offset + 16 <= used {
+        // In bounds: the loop condition holds the 16-byte entry header.
         let file_ref = f.u64(offset).unwrap_or(0);
         let length = usize::from(f.u16(offset + 8).unwrap_or(0));
         let key_len = usize::from(f.u16(offset + 10).unwrap_or(0));

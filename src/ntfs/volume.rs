@@ -58,7 +58,7 @@ impl Volume {
                 }
             }
         };
-        let mft = bootstrap_mft(&data, &boot)?;
+        let mft = bootstrap_mft(&data, &boot, &mut warnings)?;
         let mut volume = Volume {
             data,
             boot,
@@ -165,7 +165,9 @@ impl Volume {
         };
         let mut out = Vec::new();
         let mut seen = HashSet::new();
-        for entry in attribute_list_records(&value) {
+        let (records, cut) = attribute_list_records(&value);
+        problems.extend(cut);
+        for entry in records {
             if entry == base.number || !seen.insert(entry) {
                 continue;
             }
@@ -198,6 +200,17 @@ impl Volume {
             extents = file.extents(kind::INDEX_ROOT, name);
         }
         if extents.is_empty() {
+            // Absent only when every attribute of the file could be read: one
+            // lost to damage may have been this stream.
+            if !file.problems.is_empty() {
+                return Err(NtfsError::Record {
+                    record: file.record,
+                    reason: format!(
+                        "no stream named '{name}' among the readable attributes: {}",
+                        file.problems.join("; ")
+                    ),
+                });
+            }
             return Err(NtfsError::NoSuchStream {
                 path: format!("record {}", file.record),
                 stream: name.to_string(),
@@ -220,7 +233,14 @@ impl Volume {
         let root = roots
             .first()
             .and_then(|a| a.resident_value())
-            .ok_or_else(|| NtfsError::NotADirectory(format!("record {}", dir.record)))?;
+            .ok_or_else(|| match dir.problems.is_empty() {
+                true => NtfsError::NotADirectory(format!("record {}", dir.record)),
+                // The index root may be among the attributes damage hides.
+                false => NtfsError::Record {
+                    record: dir.record,
+                    reason: format!("no readable index root: {}", dir.problems.join("; ")),
+                },
+            })?;
         if let Err(e) = index::root_entries(root, &mut entries) {
             problems.push(format!("index root: {e}"));
         }
@@ -229,10 +249,17 @@ impl Volume {
             let block_size = Fields(root)
                 .u32(8)
                 .map_or(self.boot.index_record_size, u64::from);
-            let bitmap = dir
-                .extents(kind::BITMAP, "$I30")
-                .first()
-                .and_then(|a| attribute_value(&self.data, self.boot.cluster_size, a).ok());
+            // Without the bitmap every block is read (a stale one may then be
+            // listed, a free one fail): the index is damaged either way.
+            let bitmap = match dir.extents(kind::BITMAP, "$I30").first() {
+                Some(a) => attribute_value(&self.data, self.boot.cluster_size, a)
+                    .map_err(|e| problems.push(format!("index bitmap: {e}")))
+                    .ok(),
+                None => {
+                    problems.push("index allocation without a bitmap".into());
+                    None
+                }
+            };
             match Stream::from_extents(Arc::clone(&self.data), self.boot.cluster_size, &allocation)
             {
                 Ok(stream) if (512..=65536).contains(&block_size) => index::allocation_entries(
@@ -449,6 +476,8 @@ impl Volume {
             .collect())
     }
 
+    /// The label, a cosmetic name: `$Volume`'s record, if damaged, is reported
+    /// by the MFT listing.
     fn read_label(&self) -> Option<String> {
         let file = self.file(known::VOLUME).ok()?;
         let value = file
@@ -491,12 +520,11 @@ fn attribute_value(
     Ok(value)
 }
 
-/// Record numbers an `$ATTRIBUTE_LIST` value refers to, in order.
-fn attribute_list_records(value: &[u8]) -> Vec<u64> {
-    attribute_list_entries(value)
-        .into_iter()
-        .map(|e| e.record)
-        .collect()
+/// Record numbers an `$ATTRIBUTE_LIST` value refers to, in order, and why the
+/// list ends early if it does.
+fn attribute_list_records(value: &[u8]) -> (Vec<u64>, Option<String>) {
+    let (entries, cut) = attribute_list_entries(value);
+    (entries.into_iter().map(|e| e.record).collect(), cut)
 }
 
 struct ListEntry {
@@ -505,14 +533,24 @@ struct ListEntry {
     record: u64,
 }
 
-fn attribute_list_entries(value: &[u8]) -> Vec<ListEntry> {
+/// The entries of an `$ATTRIBUTE_LIST` value; an entry whose length does not fit
+/// ends the list, and the second item says so (the entries after it, and the
+/// attributes they place in other records, are lost).
+fn attribute_list_entries(value: &[u8]) -> (Vec<ListEntry>, Option<String>) {
     let f = Fields(value);
     let mut out = Vec::new();
     let mut offset = 0usize;
     while offset + 26 <= value.len() {
+        // In bounds: the loop condition holds 26 bytes from `offset`.
         let length = usize::from(f.u16(offset + 4).unwrap_or(0));
         if length < 26 || offset + length > value.len() {
-            break;
+            return (
+                out,
+                Some(format!(
+                    "attribute list entry at byte {offset} has bad length {length}: \
+                     the list is read up to it"
+                )),
+            );
         }
         let name_len = usize::from(f.u8(offset + 6).unwrap_or(0));
         let name_off = usize::from(f.u8(offset + 7).unwrap_or(0));
@@ -523,23 +561,31 @@ fn attribute_list_entries(value: &[u8]) -> Vec<ListEntry> {
         });
         offset += length;
     }
-    out
+    (out, None)
 }
 
 /// Builds the `$MFT` stream from record 0, following its attribute list when the
 /// MFT is fragmented enough that its `$DATA` extents live in extension records
-/// (which are themselves found through the extents known so far).
-fn bootstrap_mft(data: &Arc<dyn ReadAt>, boot: &BootSector) -> Result<Stream, NtfsError> {
+/// (which are themselves found through the extents known so far). Damage that
+/// leaves part of the `$MFT` unmapped (a bad attribute, a damaged extension
+/// record) goes to `warnings`: the records past the mapped part cannot be read.
+fn bootstrap_mft(
+    data: &Arc<dyn ReadAt>,
+    boot: &BootSector,
+    warnings: &mut Vec<String>,
+) -> Result<Stream, NtfsError> {
     let fail = |reason: String| NtfsError::Record { record: 0, reason };
     let mut raw = vec![0u8; boot.record_size as usize];
     let at = boot.mft_lcn.saturating_mul(boot.cluster_size);
     data.read_exact_at(&mut raw, at)?;
     let record = Record::from_raw(0, raw).map_err(|e| fail(format!("$MFT record: {e}")))?;
-    let attributes: Vec<Attribute> = record
-        .attributes()
-        .into_iter()
-        .filter_map(Result::ok)
-        .collect();
+    let mut attributes: Vec<Attribute> = Vec::new();
+    for attr in record.attributes() {
+        match attr {
+            Ok(a) => attributes.push(a),
+            Err(e) => warnings.push(format!("$MFT record 0: {e}")),
+        }
+    }
     let mut extents: Vec<Attribute> = attributes
         .iter()
         .filter(|a| a.kind == kind::DATA && a.name.is_empty())
@@ -549,11 +595,27 @@ fn bootstrap_mft(data: &Arc<dyn ReadAt>, boot: &BootSector) -> Result<Stream, Nt
         let refs: Vec<&Attribute> = extents.iter().collect();
         Stream::from_extents(Arc::clone(data), boot.cluster_size, &refs)
     };
+    // Records past what the runs map cannot be read: say so once, here (the
+    // listing of the `$MFT` walks only the mapped part).
+    let checked = |stream: Stream, warnings: &mut Vec<String>| {
+        if stream.mapped_len() < stream.len() {
+            warnings.push(format!(
+                "$MFT states {} bytes but its runs map only {}: the records from {} on \
+                 cannot be read",
+                stream.len(),
+                stream.mapped_len(),
+                stream.mapped_len() / boot.record_size
+            ));
+        }
+        stream
+    };
     let Some(list) = attributes.iter().find(|a| a.kind == kind::ATTRIBUTE_LIST) else {
-        return build(&extents).map_err(fail);
+        return build(&extents).map_err(fail).map(|s| checked(s, warnings));
     };
     let value = attribute_value(data, boot.cluster_size, list).map_err(fail)?;
-    let mut pending: Vec<u64> = attribute_list_entries(&value)
+    let (entries, cut) = attribute_list_entries(&value);
+    warnings.extend(cut.map(|c| format!("$MFT record 0: {c}")));
+    let mut pending: Vec<u64> = entries
         .into_iter()
         .filter(|e| e.kind == kind::DATA && e.name.is_empty() && e.record != 0)
         .map(|e| e.record)
@@ -571,13 +633,19 @@ fn bootstrap_mft(data: &Arc<dyn ReadAt>, boot: &BootSector) -> Result<Stream, Nt
             if partial.read_exact_at(&mut raw, offset).is_err() {
                 return true;
             }
-            if let Ok(ext) = Record::from_raw(number, raw) {
-                extents.extend(
-                    ext.attributes()
-                        .into_iter()
-                        .filter_map(Result::ok)
-                        .filter(|a| a.kind == kind::DATA && a.name.is_empty()),
-                );
+            match Record::from_raw(number, raw) {
+                Ok(ext) => {
+                    for attr in ext.attributes() {
+                        match attr {
+                            Ok(a) if a.kind == kind::DATA && a.name.is_empty() => extents.push(a),
+                            Ok(_) => {}
+                            Err(e) => warnings.push(format!("$MFT extension record {number}: {e}")),
+                        }
+                    }
+                }
+                Err(e) => warnings.push(format!(
+                    "$MFT extension record {number}: {e}: the $MFT extents it holds are lost"
+                )),
             }
             false
         });
@@ -587,7 +655,7 @@ fn bootstrap_mft(data: &Arc<dyn ReadAt>, boot: &BootSector) -> Result<Stream, Nt
             )));
         }
     }
-    build(&extents).map_err(fail)
+    build(&extents).map_err(fail).map(|s| checked(s, warnings))
 }
 
 /// A stream over the `$MFT` extents known so far, readable up to where they reach.

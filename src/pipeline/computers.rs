@@ -42,6 +42,8 @@ pub fn sample(sources: &[&Source]) -> Vec<ComputerCount> {
     let mut counts: HashMap<String, u64> = HashMap::new();
     for source in sources {
         for &folder in source.event_log_folders() {
+            // A sample for the host's name: a folder or log it cannot read is
+            // reported by the event-log collector, which reads the same files.
             let Ok(listing) = source.list(folder) else {
                 continue;
             };

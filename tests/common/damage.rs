@@ -11,6 +11,18 @@ use super::read_csv;
 use toolmark::evidence::{ReadAt, Window};
 use toolmark::ntfs::Volume;
 
+/// A copy of the built raw disk, edited by `edit` (given the image and the first
+/// NTFS volume's byte offset), under the scratch directory `damage`.
+pub fn damaged_copy(name: &str, edit: impl FnOnce(&mut Vec<u8>, u64)) -> PathBuf {
+    let raw = super::built_images().join("win10-aptsim.raw");
+    let mut image = std::fs::read(&raw).unwrap();
+    let offset = super::first_ntfs_offset(&raw);
+    edit(&mut image, offset);
+    let path = super::scratch_dir("damage").join(format!("{name}.raw"));
+    super::write_sparse(&path, &image);
+    path
+}
+
 /// Highest peak resident set a scan of damaged evidence may reach.
 pub const MAX_RSS_KIB: u64 = 512 * 1024;
 
@@ -279,4 +291,26 @@ pub fn first_lcn(image: &[u8], volume_offset: u64, path: &str) -> u64 {
     let mut lcn = [0u8; 8];
     lcn[..off_size].copy_from_slice(&image[list + 1 + len_size..list + 1 + len_size + off_size]);
     u64::from_le_bytes(lcn)
+}
+
+/// The bytes of the hive at `path` on the built volume and where they start in
+/// the raw image (the built hives are each one run, so their bytes lie in order,
+/// and clean, so no log replay rewrites an edit).
+pub fn hive_in_image(image: &[u8], volume_offset: u64, path: &str) -> (Vec<u8>, usize) {
+    let data: Arc<dyn ReadAt> = Arc::new(image.to_vec());
+    let window: Arc<dyn ReadAt> = Arc::new(Window::new(data, volume_offset, u64::MAX));
+    let volume = Volume::open(window).unwrap();
+    let stream = volume.open_stream(path, "").unwrap();
+    let mut bytes = vec![0u8; stream.len() as usize];
+    stream.read_exact_at(&mut bytes, 0).unwrap();
+    let hive = regf::Hive::from_bytes(bytes.clone()).unwrap();
+    assert!(!hive.is_dirty(), "{path}: a clean hive");
+    let at = (volume_offset + first_lcn(image, volume_offset, path) * volume.boot().cluster_size)
+        as usize;
+    assert_eq!(
+        &image[at..at + bytes.len()],
+        &bytes[..],
+        "{path}: contiguous hive"
+    );
+    (bytes, at)
 }

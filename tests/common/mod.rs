@@ -344,6 +344,26 @@ pub fn fls_entries(image: &Path, offset: u64) -> Vec<FlsEntry> {
         .collect()
 }
 
+/// Deleted entries `fls -r -p -d` lists (without `$OrphanFiles`): path and MFT
+/// record (`r/r * 212-128-1:\tpath`).
+pub fn fls_deleted(image: &Path, offset: u64) -> std::collections::BTreeMap<String, u64> {
+    let out = run_ok(
+        oracle("fls", "sleuthkit")
+            .args(["-r", "-p", "-d", "-o"])
+            .arg((offset / 512).to_string())
+            .arg(image),
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (head, path) = l.split_once('\t')?;
+            let record = head.rsplit(' ').next()?.split('-').next()?.parse().ok()?;
+            Some((path.to_string(), record))
+        })
+        .filter(|(p, _)| !p.starts_with("$OrphanFiles/"))
+        .collect()
+}
+
 /// Paths toolmark lists for the first NTFS volume (allocated only).
 pub fn toolmark_paths(image: &Path) -> BTreeSet<String> {
     toolmark_paths_of(image, None)

@@ -757,6 +757,8 @@ fn write_hive_keys(place: Place<'_>, parts: HiveParts) {
             let Some(header) = regf::bin_header(bin) else {
                 continue;
             };
+            // Carved bins are fragments: a cell that is no key, or a value list
+            // pointing into bins that were not found, is expected, not a loss.
             for cell in regf::key_cells(bin) {
                 let Ok(key) = hive.key_at(cell) else {
                     continue;

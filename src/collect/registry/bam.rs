@@ -48,10 +48,16 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
                     if BOOKKEEPING.iter().any(|b| b.eq_ignore_ascii_case(&name)) {
                         continue;
                     }
-                    let Some(time) = read
-                        .raw(&user, &value)
-                        .and_then(|d| Filetime::from_le_slice(&d))
-                    else {
+                    // Unreadable data is reported by `raw`; data too short for
+                    // the time every entry starts with is damage, said so too.
+                    let Some(data) = read.raw(&user, &value) else {
+                        continue;
+                    };
+                    let Some(time) = Filetime::from_le_slice(&data) else {
+                        read.report(
+                            &format!("{set_name}\\{settings}\\{sid} value {name}"),
+                            &format_args!("{} bytes of data, too short for a time", data.len()),
+                        );
                         continue;
                     };
                     let when = time.to_string();

@@ -45,18 +45,31 @@ pub fn collect(writer: &KeyWriter<'_>, hives: &Hives) {
         writer.problems(ntuser, &found.problems);
         let servers = found.keys;
         for (path, key) in servers {
-            match key.value("UsernameHint").ok().flatten() {
-                Some(hint) => writer.write(value_row("rdp_client", ntuser, &path, &key, &hint)),
-                None => writer.write(key_row("rdp_client", ntuser, &path, &key)),
+            match key.value("UsernameHint") {
+                Ok(Some(hint)) => writer.write(value_row("rdp_client", ntuser, &path, &key, &hint)),
+                Ok(None) => writer.write(key_row("rdp_client", ntuser, &path, &key)),
+                // The server is known; the user name it held is lost, and said so.
+                Err(e) => writer.write(KeyRow {
+                    note: format!("UsernameHint unreadable: {e}"),
+                    damaged: true,
+                    ..key_row("rdp_client", ntuser, &path, &key)
+                }),
             }
         }
         let default = format!("{RDP}\\Default");
-        if let Ok(Some(key)) = ntuser.hive.open_key(&default) {
-            for value in key.values().unwrap_or_default() {
-                if value.name().to_ascii_uppercase().starts_with("MRU") {
-                    writer.write(value_row("rdp_client", ntuser, &default, &key, &value));
+        match ntuser.hive.open_key(&default) {
+            Ok(Some(key)) => match key.values() {
+                Ok(values) => {
+                    for value in values {
+                        if value.name().to_ascii_uppercase().starts_with("MRU") {
+                            writer.write(value_row("rdp_client", ntuser, &default, &key, &value));
+                        }
+                    }
                 }
-            }
+                Err(e) => writer.problems(ntuser, &[format!("{default}: values unreadable: {e}")]),
+            },
+            Ok(None) => {}
+            Err(e) => writer.problems(ntuser, &[format!("{default}: {e}")]),
         }
         let found = find_keys(&ntuser.hive, &format!("{MOUNTPOINTS2}\\*"));
         writer.problems(ntuser, &found.problems);
@@ -80,10 +93,16 @@ pub fn collect(writer: &KeyWriter<'_>, hives: &Hives) {
         writer.problems(sam, &found.problems);
         let names = found.keys;
         for (path, key) in names {
-            let rid = key.value("").ok().flatten().map(|v| v.value_type());
+            // The RID is the type of the key's default value.
+            let (rid, note) = match key.value("") {
+                Ok(value) => (value.map(|v| v.value_type()), String::new()),
+                Err(e) => (None, format!("RID (default value) unreadable: {e}")),
+            };
             writer.write(KeyRow {
                 value_type: rid.map(type_name).unwrap_or_default(),
                 data: rid.map(|t| t.code().to_string()).unwrap_or_default(),
+                damaged: !note.is_empty(),
+                note,
                 ..key_row("sam_account", sam, &path, &key)
             });
         }

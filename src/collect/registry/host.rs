@@ -69,7 +69,16 @@ impl Lookup {
     }
 
     fn number(&mut self, key: &Key<'_>, name: &str) -> Option<u64> {
-        as_number(&self.value(key, name)?)
+        let data = self.value(key, name)?;
+        let number = as_number(&data);
+        if number.is_none() {
+            self.problems.push(format!(
+                "value {name} of {} is not a number: {}",
+                key.name(),
+                render(&data)
+            ));
+        }
+        number
     }
 
     fn subkeys<'h>(&mut self, key: &Key<'h>) -> Vec<Key<'h>> {
@@ -81,7 +90,9 @@ impl Lookup {
     }
 }
 
-/// The name of the current control set of a SYSTEM hive, if `Select` says.
+/// The name of the current control set of a SYSTEM hive, if `Select` says. Its
+/// read errors are not returned: [`facts`] reads the same key first, for every
+/// volume with a SYSTEM hive, and reports them.
 pub fn current_control_set(system: &regf::Hive) -> Option<String> {
     control_set(
         system,

@@ -45,6 +45,9 @@ pub struct KeyRow {
     pub tools: String,
     /// Anything the analyst should know (why not found, cut lists).
     pub note: String,
+    /// The note says what of the key could not be read: the row is also an
+    /// errors.csv row, so a lost value never passes for an empty one.
+    pub damaged: bool,
 }
 
 /// Writes registry.csv rows; the first row of each key found also gives a timeline
@@ -75,6 +78,15 @@ impl<'a> KeyWriter<'a> {
 
     /// Writes one row.
     pub fn write(&self, row: KeyRow) {
+        if row.damaged {
+            let what = match row.value_name.is_empty() {
+                true => row.key_path.clone(),
+                false => format!("{} value {}", row.key_path, row.value_name),
+            };
+            let message = format!("{what}: {}", row.note);
+            self.out
+                .error(self.volume, &row.hive_file, Stage::Registry, &message);
+        }
         if let (true, Some(hive)) = (row.found, row.hive) {
             let value = Some(row.value_name.clone()).filter(|v| !v.is_empty());
             let locator = match &value {
@@ -157,15 +169,16 @@ pub fn value_row(
     key: &regf::Key<'_>,
     value: &regf::Value<'_>,
 ) -> KeyRow {
-    let (data, note) = match value.data() {
-        Ok(d) => (render(&d), String::new()),
-        Err(e) => (String::new(), format!("data unreadable: {e}")),
+    let (data, note, damaged) = match value.data() {
+        Ok(d) => (render(&d), String::new(), false),
+        Err(e) => (String::new(), format!("data unreadable: {e}"), true),
     };
     KeyRow {
         value_name: value.name(),
         value_type: type_name(value.value_type()),
         data,
         note,
+        damaged,
         ..key_row(kind, hive, path, key)
     }
 }

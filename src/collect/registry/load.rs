@@ -101,6 +101,9 @@ pub struct Hives {
     pub problems: Vec<(String, String)>,
     /// How each hive read was replayed.
     pub replays: Vec<HiveReplay>,
+    /// `(kind, path)` of hives that exist but could not be read at all (their
+    /// problem is in `problems`): their keys are not searchable, not absent.
+    pub unreadable: Vec<(HiveKind, String)>,
 }
 
 impl Hives {
@@ -204,7 +207,10 @@ fn read_if_present(source: &Source, kind: HiveKind, path: &str, user: &str, hive
     let file = match source.open_if_present(path) {
         Ok(Some(file)) => file,
         Ok(None) => return,
-        Err(e) => return hives.problems.push((path.to_string(), e)),
+        Err(e) => {
+            hives.unreadable.push((kind, path.to_string()));
+            return hives.problems.push((path.to_string(), e));
+        }
     };
     match read_hive(source, path, &file) {
         Ok((hive, problems, replay)) => {
@@ -219,7 +225,10 @@ fn read_if_present(source: &Source, kind: HiveKind, path: &str, user: &str, hive
                 hive,
             });
         }
-        Err(e) => hives.problems.push((path.to_string(), e)),
+        Err(e) => {
+            hives.unreadable.push((kind, path.to_string()));
+            hives.problems.push((path.to_string(), e));
+        }
     }
 }
 

@@ -146,9 +146,19 @@ impl<'a> Reader<'a> {
         self.data(key, name).map(|d| render(&d)).unwrap_or_default()
     }
 
-    /// Value `name` of `key` as a number (DWORD/QWORD, or a decimal string).
+    /// Value `name` of `key` as a number (DWORD/QWORD, or a decimal string):
+    /// `None` when absent, and when unreadable or no number (reported: an
+    /// empty cell must not hide what the hive holds).
     pub fn number(&self, key: &Key<'_>, name: &str) -> Option<u64> {
-        as_number(&self.data(key, name)?)
+        let data = self.data(key, name)?;
+        let number = as_number(&data);
+        if number.is_none() {
+            self.report(
+                &format!("value {name} of {}", key.name()),
+                &format_args!("not a number: {}", render(&data)),
+            );
+        }
+        number
     }
 
     /// The raw bytes of value `name` of `key`: `None` when absent, and when

@@ -94,7 +94,25 @@ pub fn collect(writer: &KeyWriter<'_>, hives: &Hives, targets: &Targets) {
             .iter()
             .filter(|h| h.kind.rule_hive() == Some(target.hive))
             .collect();
-        if matching.is_empty() {
+        // A hive of the kind that is there but could not be read hides the key.
+        let unreadable: Vec<&String> = hives
+            .unreadable
+            .iter()
+            .filter(|(kind, _)| kind.rule_hive() == Some(target.hive))
+            .map(|(_, path)| path)
+            .collect();
+        for path in &unreadable {
+            writer.write(KeyRow {
+                kind: "rule",
+                hive_file: path.to_string(),
+                key_path: target.key.clone(),
+                value_name: target.value.clone().unwrap_or_default(),
+                tools: tools.clone(),
+                note: "hive unreadable, key not searchable (see errors.csv)".into(),
+                ..KeyRow::default()
+            });
+        }
+        if matching.is_empty() && unreadable.is_empty() {
             writer.write(KeyRow {
                 kind: "rule",
                 key_path: target.key.clone(),
@@ -121,7 +139,7 @@ pub fn collect(writer: &KeyWriter<'_>, hives: &Hives, targets: &Targets) {
 /// The rows one target gives in one hive.
 fn look_up(hive: &LoadedHive, target: &Target) -> (Vec<KeyRow>, Vec<String>) {
     let found = find_keys(&hive.hive, &target.key);
-    let (keys, cut, problems) = (found.keys, found.cut, found.problems);
+    let (keys, cut, mut problems) = (found.keys, found.cut, found.problems);
     let wanted_data = target
         .data
         .as_ref()
@@ -147,42 +165,66 @@ fn look_up(hive: &LoadedHive, target: &Target) -> (Vec<KeyRow>, Vec<String>) {
         return (vec![missing("key not present")], problems);
     }
     let mut rows = Vec::new();
+    // Rule patterns were checked when the rules were loaded: `None` is no pattern.
     let value_glob = target.value.as_deref().and_then(|v| Glob::new(v).ok());
     let data_glob = target.data.as_deref().and_then(|d| Glob::new(d).ok());
+    // Value lists and data that cannot be read: the value may be among them.
+    let mut unreadable = Vec::new();
     for (path, key) in &keys {
         let Some(value_glob) = &value_glob else {
             rows.push(key_row("rule", hive, path, key));
             continue;
         };
-        for value in key.values().unwrap_or_default() {
+        let values = match key.values() {
+            Ok(values) => values,
+            Err(e) => {
+                unreadable.push(format!("{path}: values unreadable: {e}"));
+                continue;
+            }
+        };
+        for value in values {
             if !value_glob.matches(&value.name()) {
                 continue;
             }
-            let data_ok = data_glob.as_ref().is_none_or(|g| {
-                value
-                    .data()
-                    .map(|d| g.matches(&render(&d)))
-                    .unwrap_or(false)
-            });
+            let data_ok = match (&data_glob, value.data()) {
+                (None, _) => true,
+                (Some(g), Ok(d)) => g.matches(&render(&d)),
+                (Some(_), Err(e)) => {
+                    let name = value.name();
+                    unreadable.push(format!("{path}: data of value {name} unreadable: {e}"));
+                    false
+                }
+            };
             if data_ok {
                 rows.push(value_row("rule", hive, path, key, &value));
             }
         }
     }
     if rows.is_empty() {
-        let why = if data_glob.is_some() {
-            "key present, no value with matching name and data"
+        let why = if !unreadable.is_empty() {
+            format!(
+                "hive damaged, value not searchable: {}",
+                unreadable.join("; ")
+            )
+        } else if data_glob.is_some() {
+            "key present, no value with matching name and data".into()
         } else {
-            "key present, value not present"
+            "key present, value not present".into()
         };
-        rows.push(missing(why));
+        rows.push(missing(&why));
     }
+    problems.extend(unreadable);
     if cut {
         if let Some(last) = rows.last_mut() {
-            last.note = format!(
+            let cut = format!(
                 "pattern matched more than {} keys; list cut",
                 super::keys::MAX_MATCHES
             );
+            // A note on damage stays: it says why the row's data is missing.
+            last.note = match last.note.is_empty() {
+                true => cut,
+                false => format!("{}; {cut}", last.note),
+            };
         }
     }
     (rows, problems)

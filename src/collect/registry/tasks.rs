@@ -96,6 +96,17 @@ fn write(source: &Source, read: &Reader<'_>, name: &str, id: &str, task: Option<
     let (out, volume, hive_path) = (read.out(), read.volume(), read.hive_path());
     let get = |value: &str| task.map(|t| read.text(t, value)).unwrap_or_default();
     let dynamic = task.and_then(|t| read.bytes(t, "DynamicInfo"));
+    // Its two times end at byte 20 (real values hold 28 or 36 bytes): shorter
+    // data is damage, said so, not two empty cells.
+    if let Some(d) = dynamic.as_deref().filter(|d| d.len() < 20) {
+        read.report(
+            &format!("{TASK_CACHE}\\Tasks\\{id} value DynamicInfo"),
+            &format_args!(
+                "{} bytes, too short for its created and last-run times",
+                d.len()
+            ),
+        );
+    }
     let at = |offset: usize| {
         dynamic
             .as_deref()
