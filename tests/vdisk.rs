@@ -146,12 +146,31 @@ fn info_shows_format_and_chain() {
 #[test]
 fn redundant_grain_table_replaces_a_damaged_primary() {
     // Only the primary grain table entry was pointed past the end: the redundant
-    // table still holds the disk, byte for byte.
+    // table still holds the disk, byte for byte, and the repair is said (the
+    // evidence is not intact): `info` and `verify` exit 2 naming it.
     let d = vdisks().join("damaged");
+    let image = d.join("corrupt-primary-gt.vmdk");
     assert_eq!(
-        toolmark_hash(&d.join("corrupt-primary-gt.vmdk")).unwrap(),
+        toolmark_hash(&image).unwrap(),
         file_hash(&built_images().join("mbr-logical.raw"))
     );
+    let repair = Evidence::open(&image)
+        .unwrap()
+        .damage()
+        .expect("the repair is said");
+    assert!(
+        repair.contains("grain table 0") && repair.contains("redundant copy"),
+        "{repair}"
+    );
+    for command in ["info", "verify"] {
+        let out = toolmark().arg(command).arg(&image).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        assert!(stderr.contains("redundant copy"), "{command}: {stderr}");
+    }
+    // The intact sparse disk it was made from has nothing to say.
+    let clean = vdisks().join("sparse.vmdk");
+    assert_eq!(Evidence::open(&clean).unwrap().damage(), None);
 }
 
 /// Opens and reads all of `image` on another thread; the error it ends with.

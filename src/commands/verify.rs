@@ -13,8 +13,8 @@ pub fn run(image: &Path, quiet: bool) -> Outcome {
     let evidence = Evidence::open(image)?;
     // A set read only up to its damage (a split raw piece missing or short) hashes
     // without a read error, but that hash is not the media's.
-    if let Some(damage) = evidence.damage() {
-        anyhow::bail!("the media cannot be read whole: {damage}");
+    if let Some(missing) = evidence.media_incomplete() {
+        anyhow::bail!("the media cannot be read whole: {missing}");
     }
     let bar = ProgressBar::new(evidence.len());
     if quiet {
@@ -55,8 +55,16 @@ pub fn run(image: &Path, quiet: bool) -> Outcome {
     if compared == 0 {
         say!("  no stored hashes in this image: nothing to compare");
     }
+    // Damage the container's own redundancy made good: the hash is the media's,
+    // but the evidence is not intact, and the status says so.
+    let repaired = evidence.damage();
+    if let Some(damage) = &repaired {
+        eprintln!("toolmark: warning: {damage}");
+    }
     Ok(if mismatch {
         ExitCode::from(EXIT_MISMATCH)
+    } else if repaired.is_some() {
+        ExitCode::from(super::EXIT_FAILURE)
     } else {
         ExitCode::SUCCESS
     })

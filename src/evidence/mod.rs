@@ -253,14 +253,27 @@ impl Evidence {
         self.vdisk.as_ref()
     }
 
-    /// Damage to the container that still lets part of the media be read (a
-    /// damaged or missing E01 segment, a missing piece of a split raw set), for the
-    /// error report.
+    /// Damage to the container that still lets part or all of the media be read (a
+    /// damaged or missing E01 segment, a missing piece of a split raw set, a VMDK
+    /// grain table read from its redundant copy), for the error report.
     pub fn damage(&self) -> Option<String> {
+        let repaired = self
+            .vdisk
+            .as_ref()
+            .filter(|v| !v.repairs.is_empty())
+            .map(|v| v.repairs.join("; "));
         self.ewf
             .as_ref()
             .and_then(|e| e.damage.clone())
             .or_else(|| self.split_gap.clone())
+            .or(repaired)
+    }
+
+    /// Why the media is served only in part without a read error saying so (a
+    /// split raw set read up to a missing or short piece), so a hash over it would
+    /// not be the media's; a truncated E01 fails its reads past the damage instead.
+    pub fn media_incomplete(&self) -> Option<&str> {
+        self.split_gap.as_deref()
     }
 
     /// Shared handle to the image bytes, for windows onto volumes.

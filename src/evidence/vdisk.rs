@@ -64,6 +64,10 @@ pub struct ChainLink {
 pub struct VdiskDetails {
     /// The opened image first, then each parent or backing file.
     pub chain: Vec<ChainLink>,
+    /// Damage an image's own redundancy made good on opening (a primary grain
+    /// table read from its redundant copy), each naming its file: reported like
+    /// any damage, though nothing is lost.
+    pub repairs: Vec<String>,
 }
 
 /// The format of the file at `path`, from its first and last sectors; `None`
@@ -154,6 +158,7 @@ pub fn open(
         },
         VdiskDetails {
             chain: opener.chain,
+            repairs: opener.repairs,
         },
         opener.files,
     ))
@@ -162,6 +167,7 @@ pub fn open(
 #[derive(Default)]
 struct ChainOpener {
     chain: Vec<ChainLink>,
+    repairs: Vec<String>,
     files: Vec<PathBuf>,
     seen: Vec<PathBuf>,
 }
@@ -239,6 +245,12 @@ impl ChainOpener {
             subformat: disk.subformat(),
             virtual_size: disk.len(),
         });
+        self.repairs.extend(disk.repairs().into_iter().map(|r| {
+            format!(
+                "{}: {r}",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            )
+        }));
         let locations = disk.parent_locations();
         if !locations.is_empty() {
             let parent_path = find_beside(&dir, &locations).map_err(|e| fail(path, e))?;

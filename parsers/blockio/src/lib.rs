@@ -255,6 +255,13 @@ pub trait VirtualDisk: Source {
 
     /// Gives the image its parent; reads of what the image does not hold go there.
     fn set_parent(&mut self, parent: Arc<dyn Source>);
+
+    /// Damage found on opening that the image's own redundancy made good (a
+    /// damaged primary grain table read from its redundant copy): nothing is lost,
+    /// but the evidence is not intact and the report must say so. Empty by default.
+    fn repairs(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The UTF-16 text in `bytes` (little- or big-endian), cut at the first NUL.

@@ -197,4 +197,20 @@ impl VirtualDisk for Vmdk {
     fn set_parent(&mut self, parent: Arc<dyn Source>) {
         self.parent = Some(parent);
     }
+
+    fn repairs(&self) -> Vec<String> {
+        self.extents
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match &e.data {
+                Data::Sparse(sparse) => Some((i, sparse.repairs())),
+                _ => None,
+            })
+            .flat_map(|(i, repairs)| {
+                repairs
+                    .iter()
+                    .map(move |r| format!("extent {}: {r}", i + 1))
+            })
+            .collect()
+    }
 }

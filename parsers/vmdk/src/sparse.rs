@@ -31,6 +31,8 @@ pub struct SparseExtent {
     descriptor: Option<(u64, u64)>,
     tables: TableCache<Vec<u32>>,
     grains: TableCache<Vec<u8>>,
+    /// Damage the redundant grain directory made good, found on opening.
+    repairs: Vec<String>,
 }
 
 struct Header {
@@ -114,10 +116,16 @@ impl SparseExtent {
         let redundant = (header.flags & FLAG_REDUNDANT != 0 && header.rgd != 0)
             .then(|| read_directory(header.rgd, "VMDK redundant grain directory").ok())
             .flatten();
+        let mut repairs = Vec::new();
         // A primary directory that cannot be read at all falls back whole.
         let (directory, redundant) = match (primary, redundant) {
             (Ok(d), r) => (d, r),
-            (Err(_), Some(r)) => (r, None),
+            (Err(e), Some(r)) => {
+                repairs.push(format!(
+                    "{e}: the redundant grain directory is read instead"
+                ));
+                (r, None)
+            }
             (Err(e), None) => return Err(e),
         };
         let descriptor = (header.descriptor_at != 0 && header.descriptor_len != 0).then(|| {
@@ -126,7 +134,7 @@ impl SparseExtent {
                 header.descriptor_len.saturating_mul(SECTOR),
             )
         });
-        Ok(SparseExtent {
+        let mut extent = SparseExtent {
             file,
             capacity,
             grain: header.grain * SECTOR,
@@ -137,7 +145,42 @@ impl SparseExtent {
             descriptor,
             tables: TableCache::new(16),
             grains: TableCache::new(8),
-        })
+            repairs,
+        };
+        extent.check_primary_tables();
+        Ok(extent)
+    }
+
+    /// With a redundant directory to fall back on, checks every primary grain table
+    /// once (a table is `gtes` × 4 bytes: a 64 GiB disk has 2 048 of 2 KiB), so a
+    /// table the redundant copy replaces is known, and said, from the start rather
+    /// than silently whenever a read reaches it. Without one, a damaged table is a
+    /// read error where it is met.
+    fn check_primary_tables(&mut self) {
+        let Some(redundant) = &self.redundant else {
+            return;
+        };
+        let mut replaced = 0usize;
+        let mut first = None;
+        for index in 0..self.directory.len() {
+            if let Err(e) = self.read_table(&self.directory, index as u64) {
+                if self.read_table(redundant, index as u64).is_ok() {
+                    replaced += 1;
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(first) = first {
+            self.repairs.push(format!(
+                "{replaced} primary grain table(s) damaged and read from the redundant copy, \
+                 first: {first}"
+            ));
+        }
+    }
+
+    /// What opening had to repair (see `VirtualDisk::repairs`).
+    pub fn repairs(&self) -> &[String] {
+        &self.repairs
     }
 
     /// Bytes the extent maps.
@@ -159,36 +202,39 @@ impl SparseExtent {
     /// when the primary's table lies outside the file or points grains outside it.
     fn table(&self, index: u64) -> io::Result<Arc<Vec<u32>>> {
         self.tables.get(index, || {
-            let from = |directory: &[u32]| -> io::Result<Vec<u32>> {
-                let sector = u64::from(*directory.get(index as usize).unwrap_or(&0));
-                if sector == 0 {
-                    return Ok(Vec::new());
-                }
-                let raw = read_vec(
-                    &*self.file,
-                    sector * SECTOR,
-                    self.gtes * 4,
-                    "VMDK grain table",
-                )?;
-                let table: Vec<u32> = raw.chunks_exact(4).map(|c| le32(c, 0)).collect();
-                let limit = self.file.len();
-                if let Some(bad) = table
-                    .iter()
-                    .find(|&&g| u64::from(g) * SECTOR >= limit && g > 1)
-                {
-                    return Err(invalid(format!(
-                        "VMDK: grain table {index} points a grain at sector {bad}, past the end of \
-                         the file ({limit} bytes)"
-                    )));
-                }
-                Ok(table)
-            };
-            match (from(&self.directory), &self.redundant) {
+            match (self.read_table(&self.directory, index), &self.redundant) {
                 (Ok(t), _) => Ok(t),
-                (Err(e), Some(r)) => from(r).map_err(|_| e),
+                (Err(e), Some(r)) => self.read_table(r, index).map_err(|_| e),
                 (Err(e), None) => Err(e),
             }
         })
+    }
+
+    /// Grain table `index` as `directory` places it; an error when it lies outside
+    /// the file or points a grain outside it.
+    fn read_table(&self, directory: &[u32], index: u64) -> io::Result<Vec<u32>> {
+        let sector = u64::from(*directory.get(index as usize).unwrap_or(&0));
+        if sector == 0 {
+            return Ok(Vec::new());
+        }
+        let raw = read_vec(
+            &*self.file,
+            sector.saturating_mul(SECTOR),
+            self.gtes * 4,
+            "VMDK grain table",
+        )?;
+        let table: Vec<u32> = raw.chunks_exact(4).map(|c| le32(c, 0)).collect();
+        let limit = self.file.len();
+        if let Some(bad) = table
+            .iter()
+            .find(|&&g| u64::from(g) * SECTOR >= limit && g > 1)
+        {
+            return Err(invalid(format!(
+                "VMDK: grain table {index} points a grain at sector {bad}, past the end of \
+                 the file ({limit} bytes)"
+            )));
+        }
+        Ok(table)
     }
 
     /// Fills `out` from extent offset `at`; unallocated grains come from
