@@ -192,8 +192,13 @@ pub fn run(images: &[PathBuf], json: bool) -> Outcome {
                         failed = true;
                     }
                 }
-                // A repaired or cut partition table may have hidden volumes.
+                // A repaired or cut partition table may have hidden volumes. Media
+                // with nothing recognisable on them are described, not failed.
                 for w in &info.warnings {
+                    if w == disk::NOTHING_RECOGNISED {
+                        eprintln!("toolmark: warning: {}: partitions: {w}", path.display());
+                        continue;
+                    }
                     eprintln!("toolmark: error: {}: partitions: {w}", path.display());
                     failed = true;
                 }

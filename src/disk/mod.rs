@@ -91,6 +91,12 @@ pub enum DiskError {
     Damaged(String),
 }
 
+/// The layout warning of media that hold neither a partition table nor a file
+/// system toolmark knows at offset 0: nothing Windows to read, but no damage seen
+/// either (an ext2 disk, a wiped one).
+pub const NOTHING_RECOGNISED: &str =
+    "no partition table and no known file system boot sector at offset 0";
+
 /// Reads the partition layout of `disk`.
 pub fn scan(disk: &dyn ReadAt) -> Result<DiskLayout, DiskError> {
     let mut first = [0u8; SECTOR as usize];
@@ -119,9 +125,7 @@ pub fn scan(disk: &dyn ReadAt) -> Result<DiskLayout, DiskError> {
                 "no partition table and no file system at offset 0".into(),
             ));
         }
-        layout
-            .warnings
-            .push("no partition table and no known file system boot sector at offset 0".into());
+        layout.warnings.push(NOTHING_RECOGNISED.into());
         return Ok(layout);
     }
     let mut warnings = Vec::new();
