@@ -20,9 +20,9 @@ fn copy_prefix(src: &Path, dest: &Path, len: Option<usize>) {
     std::fs::write(dest, &bytes[..len]).unwrap();
 }
 
-/// Runs `toolmark ARGS IMAGE` for info, ls and verify; each must fail with a single
-/// stderr line containing `expect`.
-fn assert_fails_clearly(image: &Path, expect: &str) {
+/// Runs `toolmark ARGS IMAGE` for info, ls and verify, none of which may panic, and
+/// checks each one's exit status and stderr with `check`. Each must name `expect`.
+fn each_command(image: &Path, expect: &str, check: impl Fn(&[&str], Option<i32>, &str)) {
     for args in [vec!["info"], vec!["ls", "-r"], vec!["verify", "-q"]] {
         let out = toolmark().args(&args).arg(image).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -31,38 +31,32 @@ fn assert_fails_clearly(image: &Path, expect: &str) {
             "{args:?} {}: {stderr}",
             image.display()
         );
-        assert_ne!(
-            out.status.code(),
-            Some(0),
-            "{args:?} {} succeeded",
-            image.display()
+        assert!(
+            stderr.contains(expect),
+            "{args:?}: expected '{expect}' in: {stderr}"
         );
+        check(&args, out.status.code(), &stderr);
+    }
+}
+
+/// Each command fails with a single stderr line naming `expect`.
+fn assert_fails_clearly(image: &Path, expect: &str) {
+    each_command(image, expect, |args, code, stderr| {
+        assert_ne!(code, Some(0), "{args:?} {} succeeded", image.display());
         assert_eq!(
             stderr.lines().count(),
             1,
             "{args:?}: one line expected: {stderr}"
         );
-        assert!(
-            stderr.contains(expect),
-            "{args:?}: expected '{expect}' in: {stderr}"
-        );
-    }
+    });
 }
 
-/// Runs `toolmark ARGS IMAGE` for info, ls and verify on an image read in part:
-/// each must exit 2 and name the damage (`expect`) on stderr, among whatever else
-/// it says of the part it read.
+/// An image read in part: each command exits 2 and names the damage (`expect`)
+/// among whatever else it says of the part it read.
 fn assert_reported(image: &Path, expect: &str) {
-    for args in [vec!["info"], vec!["ls", "-r"], vec!["verify", "-q"]] {
-        let out = toolmark().args(&args).arg(image).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(
-            stderr.contains(expect),
-            "{args:?}: expected '{expect}' in: {stderr}"
-        );
-    }
+    each_command(image, expect, |args, code, stderr| {
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+    });
 }
 
 #[test]
