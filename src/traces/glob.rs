@@ -4,7 +4,9 @@
 //! separators) and `?` matches exactly one character. Everything else is literal,
 //! including `[`, `]` and `{`…`}` (registry GUIDs such as `{CEBFF5CD-…}` appear in
 //! rules as written). Comparison folds case the way Windows names do in practice:
-//! per character, with Unicode simple lower-casing.
+//! per character, with Unicode simple lower-casing. A rule may ask for one event
+//! field to be compared with its case kept ([`Glob::case_sensitive`]), where the case
+//! itself is the fact (a Kerberos realm the KDC always writes in upper case).
 //!
 //! Two placeholders stand for the tool's own file and are resolved by the matcher,
 //! not here: `{exe}` (a file name such as `psexec.exe`) and `{path}` (that file at
@@ -41,13 +43,17 @@ pub enum GlobError {
     },
 }
 
-/// A compiled case-insensitive wildcard pattern.
+/// A compiled wildcard pattern, case-insensitive unless made with
+/// [`Glob::case_sensitive`].
 #[derive(Clone, PartialEq, Eq)]
 pub struct Glob {
     source: String,
+    /// The pattern as compared: lower-cased, or as written when `fold_case` is false.
     folded: Vec<char>,
     /// `folded` as bytes when the pattern is ASCII (the fast path of [`Glob::matches`]).
     ascii: Option<Vec<u8>>,
+    /// Whether text is lower-cased before comparing (every glob but a case-sensitive one).
+    fold_case: bool,
     /// How many bytes at the end of `ascii` are literal (after its last wildcard):
     /// a text that does not end with them cannot match, which most texts show at
     /// once.
@@ -90,13 +96,38 @@ impl Glob {
                 }
             }
         }
-        Ok(Self {
-            source: pattern.to_string(),
-            folded: fold(pattern),
-            ascii: ascii_folded(pattern),
-            tail: literal_tail(pattern),
+        Ok(Self::compile(pattern.to_string(), true, has_placeholder))
+    }
+
+    /// Checks and compiles `pattern` to compare with case kept: `*A*` accepts `xAy`,
+    /// not `xay`.
+    pub fn case_sensitive(pattern: &str) -> Result<Self, GlobError> {
+        let glob = Self::new(pattern)?;
+        Ok(Self::compile(glob.source, false, glob.has_placeholder))
+    }
+
+    fn compile(source: String, fold_case: bool, has_placeholder: bool) -> Self {
+        let (folded, ascii) = if fold_case {
+            (fold(&source), ascii_folded(&source))
+        } else {
+            (
+                source.chars().collect(),
+                source.is_ascii().then(|| source.as_bytes().to_vec()),
+            )
+        };
+        Self {
+            folded,
+            ascii,
+            fold_case,
+            tail: literal_tail(&source),
+            source,
             has_placeholder,
-        })
+        }
+    }
+
+    /// Whether the pattern ignores case (every glob but a [`Glob::case_sensitive`] one).
+    pub fn folds_case(&self) -> bool {
+        self.fold_case
     }
 
     /// The pattern as written.
@@ -124,33 +155,39 @@ impl Glob {
             .source
             .replace(PATH_PLACEHOLDER, &path_text)
             .replace(EXE_PLACEHOLDER, &exe_text);
-        Glob {
-            folded: fold(&source),
-            ascii: ascii_folded(&source),
-            tail: literal_tail(&source),
-            source,
-            has_placeholder: false,
-        }
+        Self::compile(source, self.fold_case, false)
     }
 
-    /// Whether `text` matches the whole pattern, ignoring case. Placeholders, if still
-    /// present, are compared literally.
+    /// Whether `text` matches the whole pattern, ignoring case unless the glob is
+    /// case-sensitive. Placeholders, if still present, are compared literally.
     pub fn matches(&self, text: &str) -> bool {
         // Nearly every pattern and value is ASCII: compare bytes, folding as we go,
         // without building a folded copy of the value (this runs per field per trace).
+        let fold_case = self.fold_case;
         if let Some(pattern) = &self.ascii {
             if text.is_ascii() {
                 let (text, tail) = (text.as_bytes(), &pattern[pattern.len() - self.tail..]);
-                let ends = text.len() >= tail.len()
-                    && text[text.len() - tail.len()..].eq_ignore_ascii_case(tail);
-                return ends && wildcard_match(pattern, text, |b| b.to_ascii_lowercase());
+                let end = text
+                    .len()
+                    .checked_sub(tail.len())
+                    .map(|start| &text[start..]);
+                let ends = end.is_some_and(|end| match fold_case {
+                    true => end.eq_ignore_ascii_case(tail),
+                    false => end == tail,
+                });
+                let symbol = |b: u8| if fold_case { b.to_ascii_lowercase() } else { b };
+                return ends && wildcard_match(pattern, text, symbol);
             }
         }
-        wildcard_match(&self.folded, &fold(text), |c| c)
+        match fold_case {
+            true => wildcard_match(&self.folded, &fold(text), |c| c),
+            false => wildcard_match(&self.folded, &text.chars().collect::<Vec<_>>(), |c| c),
+        }
     }
 
     /// [`Glob::matches`] for text already passed through [`fold`], so a text
-    /// tested against many patterns is folded once.
+    /// tested against many patterns is folded once. Only for case-insensitive globs:
+    /// the rules allow case-sensitive ones on event fields alone, never compared so.
     pub fn matches_folded(&self, folded: &[char]) -> bool {
         wildcard_match(&self.folded, folded, |c| c)
     }
@@ -312,6 +349,20 @@ mod tests {
                 assert_eq!(glob.matches(t), glob.matches_folded(&fold(t)), "{p} {t}");
             }
         }
+    }
+
+    /// A case-sensitive glob keeps the case on both paths (ASCII and not), and a
+    /// wildcard still spans anything.
+    #[test]
+    fn case_sensitive_globs_keep_the_case() {
+        let lower = |t: &str| Glob::case_sensitive("*a*").unwrap().matches(t);
+        assert!(lower("example.lan") && lower("a"));
+        assert!(!lower("EXAMPLE.LAN") && !lower("ÄA"));
+        assert!(lower("ÉCOLE.lan") && !lower("ÉCOLE.LAN"));
+        let exact = Glob::case_sensitive("Krbtgt").unwrap();
+        assert!(exact.matches("Krbtgt") && !exact.matches("krbtgt") && !exact.matches("KRBTGT"));
+        assert!(!exact.folds_case() && Glob::new("Krbtgt").unwrap().folds_case());
+        assert!(Glob::case_sensitive("{bad}").is_err());
     }
 
     #[test]

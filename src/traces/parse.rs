@@ -162,6 +162,7 @@ struct RawTrace {
     unless: Option<Spanned<BTreeMap<String, Spanned<OneOrMany>>>>,
     all_of: Option<Spanned<String>>,
     within: Option<Spanned<String>>,
+    case_sensitive: Option<Spanned<Vec<String>>>,
     pattern: Option<Spanned<String>>,
     hive: Option<Spanned<String>>,
     key: Option<Spanned<String>>,
@@ -200,6 +201,11 @@ impl RawTrace {
         keys.extend(self.event_id.as_ref().map(|s| ("event_id", s.span())));
         keys.extend(self.fields.as_ref().map(|s| ("fields", s.span())));
         keys.extend(self.unless.as_ref().map(|s| ("unless", s.span())));
+        keys.extend(
+            self.case_sensitive
+                .as_ref()
+                .map(|s| ("case_sensitive", s.span())),
+        );
         keys.extend(self.reasons.as_ref().map(|s| ("reasons", s.span())));
         keys
     }
@@ -210,7 +216,7 @@ fn key_rules(kind: ArtifactKind) -> (&'static [&'static str], &'static [&'static
     match kind {
         ArtifactKind::Evtx => (
             &["channel", "event_id"],
-            &["fields", "unless", "all_of", "within"],
+            &["fields", "unless", "all_of", "within", "case_sensitive"],
         ),
         ArtifactKind::Prefetch => (&["pattern"], &[]),
         ArtifactKind::Registry => (&["hive", "key"], &["value", "data"]),
@@ -520,15 +526,45 @@ impl Checker<'_> {
     }
 
     /// Builds the artifact; presence of required keys was checked by the caller.
+    /// Recompiles the globs of the fields `names` lists to compare with case kept;
+    /// every name must be a field of `fields`.
+    fn keep_case(
+        &mut self,
+        fields: &mut BTreeMap<String, Vec<Glob>>,
+        names: &Spanned<Vec<String>>,
+    ) {
+        if names.get_ref().is_empty() {
+            self.report(names.span(), "`case_sensitive` names no field");
+        }
+        for name in names.get_ref() {
+            let Some(globs) = fields.get_mut(name) else {
+                self.report(
+                    names.span(),
+                    format!("`case_sensitive` names `{name}`, which is not a field of `fields`"),
+                );
+                continue;
+            };
+            for glob in globs.iter_mut() {
+                // The pattern compiled once already, so it compiles again.
+                if let Ok(kept) = Glob::case_sensitive(glob.as_str()) {
+                    *glob = kept;
+                }
+            }
+        }
+    }
+
     fn artifact(&mut self, kind: ArtifactKind, t: &RawTrace) -> Option<Artifact> {
         Some(match kind {
             ArtifactKind::Evtx => {
                 let channel = self.glob(t.channel.as_ref()?, "channel")?;
                 let event_id = *t.event_id.as_ref()?.get_ref();
-                let fields = match &t.fields {
+                let mut fields = match &t.fields {
                     Some(raw) => self.field_globs(raw, "field"),
                     None => BTreeMap::new(),
                 };
+                if let Some(names) = &t.case_sensitive {
+                    self.keep_case(&mut fields, names);
+                }
                 Artifact::Evtx {
                     channel,
                     event_id,
@@ -934,6 +970,39 @@ pattern = 'DEMO.EXE-*.pf'
         let prefetch = GOOD.replace(
             "pattern = 'DEMO.EXE-*.pf'",
             "pattern = 'DEMO.EXE-*.pf'\nall_of = 'x'\nwithin = 'y'",
+        );
+        assert!(first_line(&prefetch).1.contains("does not apply"));
+    }
+
+    /// `case_sensitive` makes the named event fields compare with case kept, names only
+    /// fields of `fields`, and applies to event traces alone.
+    #[test]
+    fn case_sensitive_is_checked() {
+        let with = |keys: &str| {
+            GOOD.replace(
+                "artifact = 'prefetch'\npattern = 'DEMO.EXE-*.pf'",
+                &format!(
+                    "artifact = 'evtx'\nchannel = 'Security'\nevent_id = 4769\n\
+                     fields = {{ TargetDomainName = '*a*', ServiceName = 'krbtgt' }}\n{keys}"
+                ),
+            )
+        };
+        let kb = load_from_str(&with("case_sensitive = ['TargetDomainName']")).unwrap();
+        let Artifact::Evtx { fields, .. } = &kb.tools[0].traces[0].artifact else {
+            panic!("not an event trace");
+        };
+        assert!(!fields["TargetDomainName"][0].folds_case());
+        assert!(fields["ServiceName"][0].folds_case());
+        for (keys, expected) in [
+            ("case_sensitive = ['Status']", "not a field of `fields`"),
+            ("case_sensitive = []", "names no field"),
+        ] {
+            let msg = first_line(&with(keys)).1;
+            assert!(msg.contains(expected), "{keys}: {msg}");
+        }
+        let prefetch = GOOD.replace(
+            "pattern = 'DEMO.EXE-*.pf'",
+            "pattern = 'DEMO.EXE-*.pf'\ncase_sensitive = ['x']",
         );
         assert!(first_line(&prefetch).1.contains("does not apply"));
     }

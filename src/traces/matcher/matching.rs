@@ -372,6 +372,9 @@ pub(crate) fn describe(artifact: &Artifact) -> String {
             for (name, globs) in fields {
                 let alts: Vec<&str> = globs.iter().map(Glob::as_str).collect();
                 text.push_str(&format!(" {name}={}", alts.join("|")));
+                if globs.iter().any(|g| !g.folds_case()) {
+                    text.push_str(" (case-sensitive)");
+                }
             }
             text
         }

@@ -590,6 +590,97 @@ fn golden_ticket_and_its_benign_twin() {
     }
 }
 
+/// A forged TGT seen only on the DC: a service ticket (4769) asked for with a TGT whose
+/// realm has a lower-case letter, which Windows' KDC never writes, is a golden ticket
+/// (`likely`, one record). The KDC's own tickets carry the realm in upper case, and an
+/// empty realm (a failed request) says nothing.
+#[test]
+fn lower_case_realm_in_a_service_ticket_is_a_golden_ticket() {
+    let ticket = |user: &str, realm: &str| {
+        security(
+            4769,
+            &[
+                ("TargetUserName", user),
+                ("TargetDomainName", realm),
+                ("ServiceName", "FS02$"),
+                ("Status", "0x0"),
+            ],
+        )
+    };
+    let only = BTreeMap::from([("golden_ticket:dc".to_string(), Confidence::Likely)]);
+    for (user, realm) in [
+        ("nobody@example.com", "example.com"),
+        ("Administrator@Example.Com", "Example.Com"),
+    ] {
+        assert_eq!(embedded_confidences(ticket(user, realm)), only, "{realm}");
+    }
+    for (user, realm) in [
+        ("alice@EXAMPLE.COM", "EXAMPLE.COM"),
+        ("WKS01$@EXAMPLE.COM", "EXAMPLE.COM"),
+        ("alice", ""),
+    ] {
+        assert!(embedded_findings(ticket(user, realm)).is_empty(), "{realm}");
+    }
+}
+
+/// mimikatz's code inside PowerShell seen only by Sysmon 10: PowerShell (or, on a host
+/// reached by `-ComputerName`, wsmprovhost.exe) opening lsass with the right to read its
+/// memory is Invoke-Mimikatz, `likely` from that one record. Its benign twins are
+/// PowerShell's own process inspection (.NET's 0x1410 for modules, 0x1fffff through
+/// `Process.Handle`), a query-only access, and another program reading lsass.
+#[test]
+fn powershell_reading_lsass_is_invoke_mimikatz() {
+    let access = |source: &str, mask: &str| {
+        vec![event(
+            "2024-01-01T10:00:00Z",
+            "Microsoft-Windows-Sysmon/Operational",
+            10,
+            &[
+                ("SourceImage", source),
+                ("TargetImage", "C:\\Windows\\system32\\lsass.exe"),
+                ("GrantedAccess", mask),
+                (
+                    "CallTrace",
+                    "C:\\Windows\\SYSTEM32\\ntdll.dll+90eaa|UNKNOWN(00000000DEADBEEF)",
+                ),
+            ],
+        )]
+    };
+    let powershell = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe";
+    let pwsh = "C:\\Program Files\\PowerShell\\7\\pwsh.exe";
+    let wsmprovhost = "C:\\Windows\\system32\\wsmprovhost.exe";
+    let only = |id: &str| BTreeMap::from([(id.to_string(), Confidence::Likely)]);
+    for (source, mask) in [
+        (powershell, "0x0000143a"),
+        (pwsh, "0x1010"),
+        (powershell, "0x1438"),
+    ] {
+        assert_eq!(
+            embedded_confidences(access(source, mask)),
+            only("invoke_mimikatz:source"),
+            "{source} {mask}"
+        );
+    }
+    assert_eq!(
+        embedded_confidences(access(wsmprovhost, "0x1010")),
+        only("invoke_mimikatz:destination")
+    );
+    for (source, mask) in [
+        (powershell, "0x1410"),
+        (powershell, "0x00001410"),
+        (powershell, "0x001fffff"),
+        (powershell, "0x1fffff"),
+        (powershell, "0x1000"),
+        (powershell, "0x1400"),
+        ("C:\\Windows\\System32\\svchost.exe", "0x143a"),
+    ] {
+        assert!(
+            embedded_findings(access(source, mask)).is_empty(),
+            "{source} {mask}"
+        );
+    }
+}
+
 /// A renamed mimikatz seen only by Sysmon's image loads: the load of its own image
 /// carries its PE name; a DLL of that name loaded by another program does not make
 /// that program mimikatz.

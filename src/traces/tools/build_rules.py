@@ -218,6 +218,14 @@ SHARPHOUND_SAMR_NOTE = ("a built-in local group's members listed by a remote cal
 GOLDEN_SHARE_NOTE = ("a share opened by a session whose token says RID 500 under another name: the same forged PAC as "
                      "the 4624 trace, seen where only file-share auditing recorded it. Benign twin: a renamed built-in "
                      "administrator (our addition)")
+GOLDEN_REALM_NOTE = ("a service ticket asked for with a TGT whose realm holds a lower-case letter: Windows' KDC writes "
+                     "its realm in upper case in every TGT it issues (EXAMPLE.COM even when the client typed example.com, "
+                     "which 4768 shows as supplied), so this TGT was made elsewhere: forged with the krbtgt key, as "
+                     "kerberos::golden does with /domain as typed. The sheets' dc 4769 (en:10) widened to any service "
+                     "and narrowed by the realm's case (our addition); a forger who types the realm in upper case "
+                     "escapes it, and a trusted non-Windows realm spelled in lower case would be its benign twin")
+# Lower-case ASCII letters, one alternative each: a realm value holding any of them (compared case-sensitively).
+LOWER_CASE_LETTER = ["*" + c + "*" for c in "abcdefghijklmnopqrstuvwxyz"]
 NTDSUTIL_IFM_ESENT_NOTE = ("the database engine creating, attaching or detaching a ntds.dit laid out as install-from-media "
                            "media (`<dir>\\Active Directory\\ntds.dit`, the file the sheets show ntdsutil writing, ja:268 "
                            "and ja:351), whichever process ESENT names; the path is the fourth or fifth insertion string "
@@ -226,6 +234,22 @@ NTDSUTIL_ESENT_NOTE = ("the database engine working for ntdsutil.exe (ESENT name
                        "creating, attaching or recovering the IFM copy of ntds.dit (our addition)")
 INVOKE_MIMIKATZ_NOTE = ("a command line naming Invoke-Mimikatz, also once decoded (-EncodedCommand, char-code "
                         "arrays): the script run by PowerShell (our addition)")
+# PowerShell hosting mimikatz's code: the process that reads lsass is PowerShell itself (powershell.exe, pwsh.exe, the
+# ISE; wsmprovhost.exe on the target of `Invoke-Mimikatz -ComputerName`). What tells it from PowerShell inspecting
+# processes: the rights. Sysmon 10's GrantedAccess holds PROCESS_VM_READ (0x10) in its second-last hex digit
+# whenever that digit is odd. .NET's own process inspection asks for query + read (0x410, granted as 0x1410) to list
+# modules, or for everything (0x1fffff; 0x1f0fff / 0x1f3fff on older Windows) through `Process.Handle`, which is what
+# `Get-Process | Select *` and Out-Minidump (another sheet tool) do: those masks are the benign twin.
+POWERSHELL_HOSTS = ["*\\powershell.exe", "*\\pwsh.exe", "*\\powershell_ise.exe"]
+LSASS_READ_ACCESS = ["0x*" + d + "?" for d in "13579bdf"]
+DOTNET_PROCESS_ACCESS = [p + m for m in ("410", "1410", "1fffff", "1f0fff", "1f3fff") for p in ("0x", "0x" + "0" * (8 - len(m)))]
+LSASS_READ_NOTE = ("PowerShell opening lsass.exe with the right to read its memory (Sysmon 10), with a mask .NET's own "
+                   "process inspection never asks for: mimikatz's code running inside PowerShell, seen where no script "
+                   "block or command line was logged. The sheets show PowerShell's Sysmon 10 process accesses during the "
+                   "run (to Explorer) and, for mimikatz's own binary, its access to lsass; this trace is that access made "
+                   "from PowerShell (our widening)")
+LSASS_READ_REMOTE_NOTE = ("the same lsass read from wsmprovhost.exe, the process that runs Invoke-Mimikatz's script on "
+                          "a host reached with -ComputerName (our addition)")
 DCSHADOW_NOTE = ("the rogue-DC registration DCShadow performs on the real DC (our addition). Its benign twin is a real "
                  "DC promotion: the server object is the same, a real DC's account sits in OU=Domain Controllers")
 
@@ -300,7 +324,10 @@ TOOLS = {
                                       unless={"TargetUserName": ADMINISTRATOR_NAMES}),
                                  dict(EXTRA_EVENT(D, "audit:file_share", "Security", 5140,
                                                   {"SubjectUserSid": "S-1-5-21-*-500"}, GOLDEN_SHARE_NOTE),
-                                      unless={"SubjectUserName": ADMINISTRATOR_NAMES})]),
+                                      unless={"SubjectUserName": ADMINISTRATOR_NAMES}),
+                                 dict(EXTRA_EVENT(DC, "default", "Security", 4769,
+                                                  {"TargetDomainName": LOWER_CASE_LETTER}, GOLDEN_REALM_NOTE),
+                                      case_sensitive=["TargetDomainName"], sheet=["en:10"])]),
     "gsecdump": dict(exes=[("gsecdump.exe", S, True), ("g64-7a3.exe", S, True)], tokens=["gsecdump", "g64-7a3"]),
     "htran": dict(exes=[("htran.exe", S, True)], tokens=["htran", "-tran "]),
     "invoke_mimikatz": dict(exes=[("powershell.exe", S, False), ("wsmprovhost.exe", D, False)], tokens=["Invoke-Mimikatz", "mimikatz"],
@@ -308,7 +335,14 @@ TOOLS = {
                                    dict(SCRIPT_BLOCK("sekurlsa::"), fields={"ScriptBlockText": ["*sekurlsa::*", "*kerberos::*", "*lsadump::*"]},
                                         note="mimikatz module commands inside a PowerShell script block: mimikatz loaded into "
                                              "PowerShell, whatever the script is called (our addition)")]
-                            + PROCESS_START(S, INVOKE_MIMIKATZ_NOTE, command_line="*Invoke-Mimikatz*"),
+                            + PROCESS_START(S, INVOKE_MIMIKATZ_NOTE, command_line="*Invoke-Mimikatz*")
+                            + [dict(EXTRA_EVENT(role, "sysmon", "Microsoft-Windows-Sysmon/Operational", 10,
+                                                {"SourceImage": hosts, "TargetImage": "*\\lsass.exe",
+                                                 "GrantedAccess": LSASS_READ_ACCESS}, note),
+                                    unless={"GrantedAccess": DOTNET_PROCESS_ACCESS}, **cite)
+                               for role, hosts, note, cite in [
+                                   (S, POWERSHELL_HOSTS, LSASS_READ_NOTE, {"sheet": ["en:38", "ja:132"]}),
+                                   (D, ["*\\wsmprovhost.exe"], LSASS_READ_REMOTE_NOTE, {})]],
                             note="Runs inside powershell.exe: the logged script block is the only specific trace."),
     "klist_purge": dict(exes=[("klist.exe", S, True)], tokens=["klist"],
                         note="A built-in command: klist.exe's own process and Prefetch records are the specific traces."),
@@ -921,7 +955,7 @@ def qk(k):
     return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else q(k)
 
 
-FIELD_ORDER = ["role", "strength", "generic", "logging", "success", "artifact", "channel", "event_id", "fields", "unless", "all_of", "within", "pattern", "hive",
+FIELD_ORDER = ["role", "strength", "generic", "logging", "success", "artifact", "channel", "event_id", "fields", "unless", "all_of", "within", "case_sensitive", "pattern", "hive",
                "key", "value", "data", "path", "name", "image_path", "command", "reasons", "exe", "sheet", "note"]
 
 
