@@ -76,17 +76,7 @@ fn utf16(name: &str) -> Vec<u8> {
 /// file) copied in through an ntfs-3g mount; its bytes (the file is removed).
 fn volume_with(dir: &Path, logs: &[(String, &Path)]) -> Vec<u8> {
     let made = dir.join("made.raw");
-    std::fs::File::create(&made)
-        .unwrap()
-        .set_len(16 << 20)
-        .unwrap();
-    run_ok(
-        oracle("mkntfs", "ntfs-3g")
-            .args([
-                "-q", "-F", "-Q", "-T", "-c", "4096", "-s", "512", "-L", "twins",
-            ])
-            .arg(&made),
-    );
+    mkntfs(&made, 16 << 20, 4096, &["-L", "twins"]);
     {
         let mount = Mount::new(&made, &dir.join("mnt"));
         let folder = mount.dir.join(LOGS);

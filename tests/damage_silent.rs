@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::damage::{
-    assert_contained, damaged_copy, data_attribute, hive_in_image, measured_scan, table_rows, Lost,
-    Scan,
+    assert_contained, damaged_copy, data_attribute, hive_in_image, measured_scan, table_rows,
+    tear_record, Lost, Scan,
 };
 use common::*;
 
@@ -407,10 +407,7 @@ fn ls_deleted_names_a_damaged_record() {
     let deleted = fls_deleted(&raw, offset);
     let record = deleted[LOST];
     let image = damaged_copy("torn-deleted", |image, offset| {
-        let boot = *common::open_first_ntfs(&raw).0.boot();
-        let at = (offset + boot.mft_lcn * boot.cluster_size + record * boot.record_size) as usize;
-        assert_eq!(&image[at..at + 4], b"FILE");
-        image[at + 510] ^= 0xFF;
+        tear_record(image, offset, record)
     });
     let ls = toolmark()
         .args(["ls", "-r", "--deleted"])
@@ -541,21 +538,10 @@ fn a_task_dynamic_info_cut_short_is_named() {
 fn journal_paths_lost_to_a_damaged_folder_are_named() {
     let raw = built_images().join("win10-aptsim.raw");
     let offset = first_ntfs_offset(&raw);
-    let ifind = run_ok(
-        oracle("ifind", "sleuthkit")
-            .args(["-n", "Windows", "-o"])
-            .arg((offset / 512).to_string())
-            .arg(&raw),
-    );
-    let record: u64 = String::from_utf8_lossy(&ifind.stdout)
-        .trim()
-        .parse()
-        .unwrap();
+    let ifind = sleuthkit("ifind", &["-n", "Windows"], &raw, offset);
+    let record: u64 = ifind.trim().parse().unwrap();
     let image = damaged_copy("torn-windows", |image, offset| {
-        let boot = *common::open_first_ntfs(&raw).0.boot();
-        let at = (offset + boot.mft_lcn * boot.cluster_size + record * boot.record_size) as usize;
-        assert_eq!(&image[at..at + 4], b"FILE");
-        image[at + 510] ^= 0xFF;
+        tear_record(image, offset, record)
     });
     let damaged = scan(&image, "torn-windows", "usn");
     assert_eq!(damaged.code, Some(2), "a loss is exit 2");
