@@ -61,8 +61,23 @@ impl Mount {
 }
 
 impl Drop for Mount {
+    /// Unmounts, retrying while the mount is busy (a bare attempt once failed
+    /// and left the test waiting for the daemon for ever); a daemon still
+    /// mounted after 10 s is killed.
     fn drop(&mut self) {
-        let _ = Command::new("fusermount").arg("-u").arg(&self.dir).status();
+        let started = Instant::now();
+        while !Command::new("fusermount")
+            .arg("-u")
+            .arg(&self.dir)
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            if started.elapsed() > Duration::from_secs(10) {
+                let _ = self.daemon.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
         let _ = self.daemon.wait();
     }
 }
