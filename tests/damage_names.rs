@@ -61,8 +61,23 @@ impl Mount {
 }
 
 impl Drop for Mount {
+    /// Unmounts, retrying while the mount is busy (a bare attempt once failed
+    /// and left the test waiting for the daemon for ever); a daemon still
+    /// mounted after 10 s is killed.
     fn drop(&mut self) {
-        let _ = Command::new("fusermount").arg("-u").arg(&self.dir).status();
+        let started = Instant::now();
+        while !Command::new("fusermount")
+            .arg("-u")
+            .arg(&self.dir)
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            if started.elapsed() > Duration::from_secs(10) {
+                let _ = self.daemon.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
         let _ = self.daemon.wait();
     }
 }
@@ -76,17 +91,7 @@ fn utf16(name: &str) -> Vec<u8> {
 /// file) copied in through an ntfs-3g mount; its bytes (the file is removed).
 fn volume_with(dir: &Path, logs: &[(String, &Path)]) -> Vec<u8> {
     let made = dir.join("made.raw");
-    std::fs::File::create(&made)
-        .unwrap()
-        .set_len(16 << 20)
-        .unwrap();
-    run_ok(
-        oracle("mkntfs", "ntfs-3g")
-            .args([
-                "-q", "-F", "-Q", "-T", "-c", "4096", "-s", "512", "-L", "twins",
-            ])
-            .arg(&made),
-    );
+    mkntfs(&made, 16 << 20, 4096, &["-L", "twins"]);
     {
         let mount = Mount::new(&made, &dir.join("mnt"));
         let folder = mount.dir.join(LOGS);

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::damage::{
-    assert_contained, damaged_copy, data_attribute, hive_in_image, measured_scan, table_rows, Lost,
-    Scan,
+    assert_contained, damaged_copy, data_attribute, hive_in_image, measured_scan, table_rows,
+    tear_record, Lost, Scan,
 };
 use common::*;
 
@@ -407,10 +407,7 @@ fn ls_deleted_names_a_damaged_record() {
     let deleted = fls_deleted(&raw, offset);
     let record = deleted[LOST];
     let image = damaged_copy("torn-deleted", |image, offset| {
-        let boot = *common::open_first_ntfs(&raw).0.boot();
-        let at = (offset + boot.mft_lcn * boot.cluster_size + record * boot.record_size) as usize;
-        assert_eq!(&image[at..at + 4], b"FILE");
-        image[at + 510] ^= 0xFF;
+        tear_record(image, offset, record)
     });
     let ls = toolmark()
         .args(["ls", "-r", "--deleted"])
@@ -529,4 +526,62 @@ fn a_task_dynamic_info_cut_short_is_named() {
     assert!(!clean_times[0].is_empty(), "{clean_times:?}");
     assert!(times.iter().all(String::is_empty), "{times:?}");
     assert_eq!(rest, clean_rest);
+}
+
+/// The MFT record of `Windows` (its number from `ifind`) torn, and only the
+/// change journal asked for: the journal records of the files in
+/// `Windows/System32` lose their parent path to `$OrphanFiles`. No `$MFT` row
+/// names the record then, so the journal's own errors.csv row must (stage `usn`,
+/// exit 2, with the number of records it cost); every journal row is the clean
+/// scan's, its parent path but for `Windows` placed under `$OrphanFiles`.
+#[test]
+fn journal_paths_lost_to_a_damaged_folder_are_named() {
+    let raw = built_images().join("win10-aptsim.raw");
+    let offset = first_ntfs_offset(&raw);
+    let ifind = sleuthkit("ifind", &["-n", "Windows"], &raw, offset);
+    let record: u64 = ifind.trim().parse().unwrap();
+    let image = damaged_copy("torn-windows", |image, offset| {
+        tear_record(image, offset, record)
+    });
+    let damaged = scan(&image, "torn-windows", "usn");
+    assert_eq!(damaged.code, Some(2), "a loss is exit 2");
+    let orphaned = |path: &str| match path.strip_prefix("Windows") {
+        Some("") => Some("$OrphanFiles".to_string()),
+        Some(rest) if rest.starts_with('/') => Some(format!("$OrphanFiles{rest}")),
+        _ => None,
+    };
+    let (header, mut expected) = read_csv(&clean("usn").dir.join("usn.csv"));
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let parent = at("parent_path");
+    let mut lost = 0;
+    for row in &mut expected {
+        // The SYSTEM hive, under Windows, no longer names the host.
+        for column in [at("image"), at("host")] {
+            row[column] = "torn-windows".into();
+        }
+        if let Some(path) = orphaned(&row[parent]) {
+            row[parent] = path;
+            lost += 1;
+        }
+    }
+    assert!(lost > 0, "the built journal has records under Windows");
+    let errors = errors(&damaged.dir);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e[2] == format!("$MFT record {record}")
+                && e[3] == "usn"
+                && e[4].contains(&format!(" {lost} journal records"))
+                && e[4].contains("$OrphanFiles")),
+        "{errors:?}"
+    );
+    let (_, rows) = read_csv(&damaged.dir.join("usn.csv"));
+    assert_eq!(rows.len(), expected.len());
+    let differ: Vec<_> = rows
+        .iter()
+        .zip(&expected)
+        .filter(|(a, b)| a != b)
+        .take(3)
+        .collect();
+    assert!(differ.is_empty(), "{differ:?}");
 }

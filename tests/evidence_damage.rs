@@ -139,15 +139,7 @@ fn empty_and_missing_files() {
 fn small_e01(name: &str) -> PathBuf {
     let dir = scratch(name);
     let volume = dir.join("volume");
-    std::fs::File::create(&volume)
-        .unwrap()
-        .set_len(1200 << 10)
-        .unwrap();
-    run_ok(
-        oracle("mkntfs", "ntfs-3g")
-            .args(["-q", "-F", "-Q", "-T", "-c", "512", "-s", "512"])
-            .arg(&volume),
-    );
+    mkntfs(&volume, 1200 << 10, 512, &[]);
     run_ok(
         oracle("ewfacquire", "ewf-tools")
             .env("TZ", "UTC")

@@ -108,6 +108,62 @@ value = 'ComputerName'
     assert_eq!(tools, ["test_registry_tool"]);
 }
 
+/// A batch of two triage folders whose second image's manifest, or the batch's
+/// own, is damaged: cut in half, or valid JSON that is no manifest (`{}`, which
+/// match used to read as an image without host facts or errors, exit 0). Each
+/// fails `match` (exit 2) naming the file, before anything is written: the first
+/// image's tables and the batch's are left as they were.
+#[test]
+fn match_writes_nothing_when_a_manifest_is_damaged() {
+    const LOGS: [(&str, &str); 2] = [
+        (
+            "host-a",
+            "T1021.002-SMB Windows Admin Shares/ID4688-4648 Lateral movement with net use.evtx",
+        ),
+        (
+            "host-b",
+            "T1021.001-Remote Desktop Protocol/ID4688,4778,4779 RDP hijack direct.evtx",
+        ),
+    ];
+    let root = scratch_dir("pipeline-manifest");
+    let inputs = common::triage_folders(&root.join("in"), &LOGS);
+    let out = root.join("out");
+    assert_eq!(scan_into(&inputs, &out, &[]).status.code(), Some(0));
+    // Files match rewrites, made recognisable: a failed match leaves them so.
+    let rewritten = [
+        out.join("host-a/findings.csv"),
+        out.join("host-a/evidence.csv"),
+        out.join("findings.csv"),
+        out.join("lateral_movement.csv"),
+    ];
+    for manifest in [out.join("host-b/manifest.json"), out.join("manifest.json")] {
+        let whole = bytes(&manifest);
+        for damage in [&whole[..whole.len() / 2], b"{}"] {
+            for file in &rewritten {
+                std::fs::write(file, "left as it was\n").unwrap();
+            }
+            std::fs::write(&manifest, damage).unwrap();
+            let matched = toolmark().arg("match").arg(&out).output().unwrap();
+            let stderr = String::from_utf8_lossy(&matched.stderr);
+            assert_eq!(matched.status.code(), Some(2), "{stderr}");
+            assert!(
+                stderr.contains(&format!("{}: damaged", manifest.display())),
+                "the manifest is named: {stderr}"
+            );
+            for file in &rewritten {
+                assert_eq!(bytes(file), b"left as it was\n", "{}", file.display());
+            }
+        }
+        std::fs::write(&manifest, &whole).unwrap();
+    }
+    // Both manifests whole again: match rewrites every table.
+    let matched = toolmark().arg("match").arg(&out).output().unwrap();
+    assert_eq!(matched.status.code(), Some(0));
+    for file in &rewritten {
+        assert_ne!(bytes(file), b"left as it was\n", "{}", file.display());
+    }
+}
+
 #[test]
 fn a_closed_pipe_ends_commands_quietly() {
     let bin = env!("CARGO_BIN_EXE_toolmark");

@@ -187,12 +187,9 @@ fn load(dir: &Path, report: ImageReport) -> Result<ImageReport, String> {
 }
 
 /// Rewrites the tools the manifest in `dir` names (after `toolmark match` judged the
-/// image again), so a later merge or resume labels edges with the new findings. An
-/// image folder without a readable manifest is left as it is.
-pub fn record_tools(dir: &Path, tools: &[ToolTimes]) -> Result<(), String> {
-    let Ok(report) = read_manifest(dir) else {
-        return Ok(());
-    };
+/// image again), so a later merge or resume labels edges with the new findings.
+/// `report` is that manifest as read before anything was written.
+pub fn record_tools(dir: &Path, report: ImageReport, tools: &[ToolTimes]) -> Result<(), String> {
     let report = ImageReport {
         tools: tools.to_vec(),
         ..report
@@ -200,27 +197,40 @@ pub fn record_tools(dir: &Path, tools: &[ToolTimes]) -> Result<(), String> {
     write_json_atomically(&dir.join("manifest.json"), &report)
 }
 
-/// The same for the images a batch manifest in `out` lists.
-pub fn record_batch_tools(out: &Path, images: &[ImageReport]) -> Result<(), String> {
+/// The batch manifest in `out`: `None` when there is none (a batch killed before
+/// its end writes none), an error naming it when it cannot be read or parsed.
+pub fn read_batch_manifest(out: &Path) -> Result<Option<super::BatchReport>, String> {
     let path = out.join("manifest.json");
-    let Some(mut batch) = std::fs::read(&path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<super::BatchReport>(&bytes).ok())
-    else {
-        return Ok(());
-    };
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| format!("{}: damaged: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: cannot be read: {e}", path.display())),
+    }
+}
+
+/// [`record_tools`] for the images the batch manifest `batch` of `out` lists.
+pub fn record_batch_tools(
+    out: &Path,
+    mut batch: super::BatchReport,
+    images: &[ImageReport],
+) -> Result<(), String> {
     for listed in &mut batch.images {
         if let Some(judged) = images.iter().find(|i| i.image == listed.image) {
             listed.tools = judged.tools.clone();
         }
     }
-    write_json_atomically(&path, &batch)
+    write_json_atomically(&out.join("manifest.json"), &batch)
 }
 
-fn read_manifest(dir: &Path) -> Result<ImageReport, String> {
+/// The manifest of the image folder `dir`; one that cannot be read or parsed is
+/// an error naming it.
+pub fn read_manifest(dir: &Path) -> Result<ImageReport, String> {
     let path = dir.join("manifest.json");
-    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    let bytes =
+        std::fs::read(&path).map_err(|e| format!("{}: cannot be read: {e}", path.display()))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("{}: damaged: {e}", path.display()))
 }
 
 /// Writes `value` as pretty JSON to `path` through a temporary file renamed into

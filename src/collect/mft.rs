@@ -5,7 +5,8 @@
 //! parent (a few dozen bytes per directory), the second emits one row per record.
 //! Memory stays proportional to the number of directories, not of files. A name
 //! whose parent is gone or reused (sequence mismatch) is placed under
-//! `$OrphanFiles`, as The Sleuth Kit does.
+//! `$OrphanFiles`, as The Sleuth Kit does. A parent whose record is damaged is
+//! remembered as the cause, so that callers can name the paths it cost.
 
 use std::collections::HashMap;
 
@@ -16,6 +17,9 @@ use crate::ntfs::{known, parse_record, Extent, FileEntry};
 const RECORDS_PER_BLOCK: u64 = 1024;
 /// Deepest directory nesting followed when building a path.
 const MAX_DEPTH: usize = 512;
+/// Damaged records whose reason is kept (the rest are named without one): the
+/// first pass must not grow with the garbage a hostile `$MFT` holds.
+const MAX_REASONS: usize = 1024;
 
 /// One MFT record with its path.
 pub struct MftRow {
@@ -40,11 +44,18 @@ pub struct MftStats {
 #[derive(Default)]
 pub struct DirectoryMap {
     dirs: HashMap<u64, (u16, u64, u16, String)>,
-    paths: HashMap<u64, String>,
+    /// Each resolved path, with the damaged record that orphaned it, if one did.
+    paths: HashMap<u64, (String, Option<u64>)>,
+    /// Records that could not be read as a directory, sorted: a folder among them
+    /// orphans what lies under it.
+    damaged: Vec<u64>,
+    /// Why, for the first [`MAX_REASONS`] of them.
+    reasons: HashMap<u64, String>,
 }
 
 impl DirectoryMap {
-    /// Remembers `entry` if it is a live directory.
+    /// Remembers `entry` if it is a live directory (one whose name was lost to
+    /// damage as a damaged record).
     pub fn add(&mut self, entry: &FileEntry) {
         if !(entry.in_use && entry.is_directory) {
             return;
@@ -59,11 +70,39 @@ impl DirectoryMap {
                     name.name.clone(),
                 ),
             );
+        } else {
+            let mut reason = entry.problems.join("; ");
+            if reason.is_empty() {
+                reason = "a directory without a $FILE_NAME".into();
+            }
+            self.add_damaged(entry.record, reason);
         }
+    }
+
+    /// Remembers that `record` could not be read, and why.
+    pub fn add_damaged(&mut self, record: u64, reason: String) {
+        // Records come in ascending order: this is a push but for odd extents.
+        if let Err(at) = self.damaged.binary_search(&record) {
+            self.damaged.insert(at, record);
+        }
+        if self.reasons.len() < MAX_REASONS {
+            self.reasons.insert(record, reason);
+        }
+    }
+
+    /// Why damaged `record` could not be read, when that was kept.
+    pub fn damage(&self, record: u64) -> Option<&str> {
+        self.reasons.get(&record).map(String::as_str)
     }
 
     /// The path of directory `record` if it is the current version (`sequence`).
     pub fn path_of(&mut self, record: u64, sequence: u16) -> String {
+        self.resolve(record, Some(sequence), 0).0
+    }
+
+    /// [`Self::path_of`], with the damaged record that placed the path under
+    /// `$OrphanFiles`, if that is why it is there (not a parent deleted or reused).
+    pub fn path_and_loss(&mut self, record: u64, sequence: u16) -> (String, Option<u64>) {
         self.resolve(record, Some(sequence), 0)
     }
 
@@ -79,23 +118,29 @@ impl DirectoryMap {
         }
     }
 
-    fn resolve(&mut self, record: u64, sequence: Option<u16>, depth: usize) -> String {
+    fn resolve(
+        &mut self,
+        record: u64,
+        sequence: Option<u16>,
+        depth: usize,
+    ) -> (String, Option<u64>) {
         if record == known::ROOT {
-            return String::new();
+            return (String::new(), None);
         }
         let Some((seq, parent, parent_seq, name)) = self.dirs.get(&record).cloned() else {
-            return "$OrphanFiles".into();
+            let damaged = self.damaged.binary_search(&record).is_ok();
+            return ("$OrphanFiles".into(), damaged.then_some(record));
         };
         if sequence.is_some_and(|s| s != seq) || depth > MAX_DEPTH {
-            return "$OrphanFiles".into();
+            return ("$OrphanFiles".into(), None);
         }
         if let Some(p) = self.paths.get(&record) {
             return p.clone();
         }
-        let parent_path = self.resolve(parent, Some(parent_seq), depth + 1);
-        let path = join(&parent_path, &name);
-        self.paths.insert(record, path.clone());
-        path
+        let (parent_path, loss) = self.resolve(parent, Some(parent_seq), depth + 1);
+        let resolved = (join(&parent_path, &name), loss);
+        self.paths.insert(record, resolved.clone());
+        resolved
     }
 }
 
@@ -107,14 +152,15 @@ fn join(parent: &str, name: &str) -> String {
     }
 }
 
-/// Reads the directory map (first pass). Damaged records are skipped here: the
-/// second pass ([`walk`]) reports each.
+/// Reads the directory map (first pass). Damaged records are remembered, not
+/// reported: the second pass ([`walk`]) reports each, and the change journal the
+/// paths they cost.
 pub fn directory_map(data: &dyn ReadAt, extents: &[Extent]) -> DirectoryMap {
     let mut map = DirectoryMap::default();
-    for_each_record(data, extents, &mut |entry| {
-        if let Ok(entry) = entry {
-            map.add(&entry);
-        }
+    for_each_record(data, extents, &mut |entry| match entry {
+        Ok(entry) => map.add(&entry),
+        Err((_, None)) => {}
+        Err((record, Some(reason))) => map.add_damaged(record, reason),
     });
     map
 }

@@ -347,6 +347,9 @@ fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
     // of the journal: it reads as zeros, which the parser skips as padding.
     let holes = Arc::new(Holes::new(Arc::clone(&journal.data), USN_BLOCK));
     let data: Arc<dyn ReadAt> = holes.clone();
+    // Journal records placed under `$OrphanFiles`, by the damaged record that
+    // held their folder (or a folder above it).
+    let mut orphaned = std::collections::BTreeMap::<u64, u64>::new();
     for extent in journal.extents.iter().filter(|e| !e.sparse) {
         let window = Window::new(Arc::clone(&data), extent.offset, extent.length);
         let mut stream = usn::UsnStream::new(ReadSeekAdapter::new(window), extent.offset);
@@ -354,7 +357,13 @@ fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
             match record {
                 Ok(r) => {
                     let parent = if r.parent_reference.is_ntfs() {
-                        dirs.path_of(r.parent_reference.entry(), r.parent_reference.sequence())
+                        let reference = &r.parent_reference;
+                        let (path, loss) =
+                            dirs.path_and_loss(reference.entry(), reference.sequence());
+                        if let Some(record) = loss {
+                            *orphaned.entry(record).or_default() += 1;
+                        }
+                        path
                     } else {
                         String::new()
                     };
@@ -366,5 +375,19 @@ fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
     }
     for lost in holes.take_lost() {
         out.error(volume, "$Extend/$UsnJrnl:$J", Stage::Usn, &lost);
+    }
+    // Said here too when `$MFT` rows were not asked for: the paths are the loss.
+    for (record, count) in orphaned {
+        let damage = dirs.damage(record).unwrap_or("damaged");
+        let message = format!(
+            "{damage}: the folder (or a folder above it) of {count} journal records, \
+             whose parent paths are therefore under $OrphanFiles"
+        );
+        out.error(
+            volume,
+            &format!("$MFT record {record}"),
+            Stage::Usn,
+            &message,
+        );
     }
 }

@@ -31,10 +31,24 @@ pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool, all_edges: bool) -
         );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
+    // Every image is judged (its observations and manifest read) before any is
+    // written: a damaged one fails the command and changes nothing.
+    let judged = dirs
+        .iter()
+        .map(|dir| rejudge::judge(dir, &kb))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    // A batch folder also holds the roll-ups, the cross-host table and its own
+    // manifest, read before anything is written too.
+    let batch = dirs.first().is_some_and(|d| d != out);
+    let batch_manifest = if batch {
+        resume::read_batch_manifest(out).map_err(anyhow::Error::msg)?
+    } else {
+        None
+    };
     let mut images = Vec::new();
-    for dir in &dirs {
-        let report = rejudge::rejudge(dir, &kb, raw_cells).map_err(anyhow::Error::msg)?;
-        resume::record_tools(dir, &report.tools).map_err(anyhow::Error::msg)?;
+    for image in judged {
+        let report = image.write(raw_cells).map_err(anyhow::Error::msg)?;
         say!(
             "{}: {} findings, {} evidence rows",
             report.image,
@@ -43,15 +57,16 @@ pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool, all_edges: bool) -
         );
         images.push(report);
     }
-    // A batch folder also holds the roll-ups and the cross-host table.
-    if dirs.first().is_some_and(|d| d != out) {
+    if batch {
         if images.len() > 1 {
             concatenate(out, &images, &judged_tables()).map_err(anyhow::Error::msg)?;
         }
         let rows =
             lateral::write(out, &images, raw_cells, all_edges).map_err(anyhow::Error::msg)?;
         crate::report::write(out, &images, &lateral::COLUMNS, &rows).map_err(anyhow::Error::msg)?;
-        resume::record_batch_tools(out, &images).map_err(anyhow::Error::msg)?;
+        if let Some(manifest) = batch_manifest {
+            resume::record_batch_tools(out, manifest, &images).map_err(anyhow::Error::msg)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,13 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::computers::ComputerCount;
 use super::edges::EdgeAggregator;
 use super::judge::{self, Written};
 use super::observations::{self, FILE_NAME};
 use super::report::ImageReport;
-use crate::collect::registry::HostFacts;
-use crate::traces::matcher::{HostProfile, Matcher};
+use crate::batch::resume;
+use crate::traces::matcher::{Finding, HostProfile, Matcher};
 use crate::traces::KnowledgeBase;
 
 /// The image folders under `out`: `out` itself when it holds an observations file,
@@ -30,9 +29,23 @@ pub fn image_dirs(out: &Path) -> Vec<PathBuf> {
     dirs
 }
 
-/// Judges the image in `dir` with `kb`, rewriting its findings, evidence and host
-/// profile; returns what the batch needs to link it to other images.
-pub fn rejudge(dir: &Path, kb: &KnowledgeBase, raw_cells: bool) -> Result<ImageReport, String> {
+/// One image judged again, nothing written yet: `toolmark match` judges every
+/// image of a folder before it writes any, so an image whose observations or
+/// manifest are damaged fails the command and leaves every folder as it was.
+pub struct Judged {
+    dir: PathBuf,
+    header: observations::Header,
+    findings: Vec<Finding>,
+    profile: HostProfile,
+    edges: EdgeAggregator,
+    /// The image's manifest as the scan wrote it (host facts, computers, errors).
+    manifest: ImageReport,
+}
+
+/// Judges the image in `dir` with `kb`, from its observations file; reads its
+/// manifest too, so that a damaged one is an error before anything is written.
+pub fn judge(dir: &Path, kb: &KnowledgeBase) -> Result<Judged, String> {
+    let manifest = resume::read_manifest(dir)?;
     let matcher = Matcher::new(kb);
     let (header, lines) = observations::read(&dir.join(FILE_NAME))?;
     let mut profile = HostProfile {
@@ -47,48 +60,50 @@ pub fn rejudge(dir: &Path, kb: &KnowledgeBase, raw_cells: bool) -> Result<ImageR
         matcher.observe(&o);
     }
     let findings = matcher.judge(&profile);
-    let written: Written = judge::write(
-        dir,
-        &header.image,
-        &header.host,
-        &findings,
-        &profile,
-        raw_cells,
-    )?;
-    let mut report = ImageReport::new(dir, &header.image);
-    report.host = header.host.clone();
-    let manifest = Manifest::read(dir)?;
-    report.host_facts = manifest.host_facts;
-    report.computers = manifest.computers;
-    report.errors = manifest.errors;
-    report.tools = super::lateral::tool_times(&findings);
-    report.view = crate::report::HostView::new(&header.image, &header.host, &findings, &profile);
-    report.view.save(dir)?;
-    report.edges = edges;
-    report.rows.insert("findings".into(), written.findings);
-    report.rows.insert("evidence".into(), written.evidence);
-    Ok(report)
+    Ok(Judged {
+        dir: dir.to_path_buf(),
+        header,
+        findings,
+        profile,
+        edges,
+        manifest,
+    })
 }
 
-/// What the image's manifest.json recorded about the host (for resolving edge
-/// ends). Fields it lacks are empty; a manifest that cannot be read or parsed is
-/// an error, so a damaged folder never reports an image without its host facts
-/// and errors.
-#[derive(Default, serde::Deserialize)]
-#[serde(default)]
-struct Manifest {
-    host_facts: HostFacts,
-    computers: Vec<ComputerCount>,
-    /// Rows in errors.csv (for the report).
-    errors: u64,
-}
-
-impl Manifest {
-    fn read(dir: &Path) -> Result<Manifest, String> {
-        let path = dir.join("manifest.json");
-        let bytes =
-            std::fs::read(&path).map_err(|e| format!("{}: cannot be read: {e}", path.display()))?;
-        serde_json::from_slice(&bytes).map_err(|e| format!("{}: damaged: {e}", path.display()))
+impl Judged {
+    /// Rewrites the image's findings, evidence, host profile and the tools its
+    /// manifest names; returns what the batch needs to link it to other images.
+    pub fn write(self, raw_cells: bool) -> Result<ImageReport, String> {
+        let Judged {
+            dir,
+            header,
+            findings,
+            profile,
+            edges,
+            manifest,
+        } = self;
+        let written: Written = judge::write(
+            &dir,
+            &header.image,
+            &header.host,
+            &findings,
+            &profile,
+            raw_cells,
+        )?;
+        let mut report = ImageReport::new(&dir, &header.image);
+        report.host = header.host.clone();
+        report.host_facts = manifest.host_facts.clone();
+        report.computers = manifest.computers.clone();
+        report.errors = manifest.errors;
+        report.tools = super::lateral::tool_times(&findings);
+        report.view =
+            crate::report::HostView::new(&header.image, &header.host, &findings, &profile);
+        report.view.save(&dir)?;
+        report.edges = edges;
+        report.rows.insert("findings".into(), written.findings);
+        report.rows.insert("evidence".into(), written.evidence);
+        resume::record_tools(&dir, manifest, &report.tools)?;
+        Ok(report)
     }
 }
 

@@ -282,6 +282,19 @@ pub fn data_attribute(image: &[u8], volume_offset: u64, path: &str) -> (usize, u
     }
 }
 
+/// Tears MFT record `record` of the built volume at `volume_offset` in `image`
+/// (the last byte of its first sector no longer matches the update sequence
+/// number, as after a torn write).
+pub fn tear_record(image: &mut [u8], volume_offset: u64, record: u64) {
+    let boot = *super::open_first_ntfs(&super::built_images().join("win10-aptsim.raw"))
+        .0
+        .boot();
+    let at =
+        (volume_offset + boot.mft_lcn * boot.cluster_size + record * boot.record_size) as usize;
+    assert_eq!(&image[at..at + 4], b"FILE");
+    image[at + 510] ^= 0xFF;
+}
+
 /// The first run's LCN of `path`'s `$DATA`, from our own reader.
 pub fn first_lcn(image: &[u8], volume_offset: u64, path: &str) -> u64 {
     let (_, attr) = data_attribute(image, volume_offset, path);

@@ -163,6 +163,19 @@ pub fn oracle(program: &str, package: &str) -> Command {
     Command::new(program)
 }
 
+/// Makes `path` an empty NTFS volume of `size` bytes with mkntfs (quick format,
+/// 512-byte sectors, clusters of `cluster` bytes) and `args` added (a label...).
+pub fn mkntfs(path: &Path, size: u64, cluster: u32, args: &[&str]) {
+    std::fs::File::create(path).unwrap().set_len(size).unwrap();
+    run_ok(
+        oracle("mkntfs", "ntfs-3g")
+            .args(["-q", "-F", "-Q", "-T", "-s", "512", "-c"])
+            .arg(cluster.to_string())
+            .args(args)
+            .arg(path),
+    );
+}
+
 /// The test images made by images/build.sh (built once, then cached by the script).
 /// `TOOLMARK_IMAGES` points at an already built set instead.
 pub fn built_images() -> PathBuf {
@@ -316,15 +329,22 @@ pub struct FlsEntry {
     pub path: String,
 }
 
-/// Allocated entries listed by The Sleuth Kit, without its virtual `$OrphanFiles`.
-pub fn fls_entries(image: &Path, offset: u64) -> Vec<FlsEntry> {
+/// What The Sleuth Kit's `program` (`fls`, `ifind`...) prints when run with `args`
+/// on the volume at byte `offset` of `image` (given to it in 512-byte sectors).
+pub fn sleuthkit(program: &str, args: &[&str], image: &Path, offset: u64) -> String {
     let out = run_ok(
-        oracle("fls", "sleuthkit")
-            .args(["-r", "-p", "-o"])
+        oracle(program, "sleuthkit")
+            .args(args)
+            .arg("-o")
             .arg((offset / 512).to_string())
             .arg(image),
     );
-    String::from_utf8_lossy(&out.stdout)
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Allocated entries listed by The Sleuth Kit, without its virtual `$OrphanFiles`.
+pub fn fls_entries(image: &Path, offset: u64) -> Vec<FlsEntry> {
+    sleuthkit("fls", &["-r", "-p"], image, offset)
         .lines()
         .filter_map(|line| {
             let (head, path) = line.split_once('\t')?;
@@ -347,13 +367,7 @@ pub fn fls_entries(image: &Path, offset: u64) -> Vec<FlsEntry> {
 /// Deleted entries `fls -r -p -d` lists (without `$OrphanFiles`): path and MFT
 /// record (`r/r * 212-128-1:\tpath`).
 pub fn fls_deleted(image: &Path, offset: u64) -> std::collections::BTreeMap<String, u64> {
-    let out = run_ok(
-        oracle("fls", "sleuthkit")
-            .args(["-r", "-p", "-d", "-o"])
-            .arg((offset / 512).to_string())
-            .arg(image),
-    );
-    String::from_utf8_lossy(&out.stdout)
+    sleuthkit("fls", &["-r", "-p", "-d"], image, offset)
         .lines()
         .filter_map(|l| {
             let (head, path) = l.split_once('\t')?;
@@ -527,24 +541,18 @@ pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// Every `.evtx` of the corpus's attack samples and of its win10-aptsim host, sorted.
 pub fn evtx_corpus_logs() -> Vec<PathBuf> {
-    let mut logs = Vec::new();
-    let mut dirs = vec![
+    let dirs = [
         corpus().join("evtx/attack"),
         corpus().join("hosts/win10-aptsim/Windows/System32/winevt/Logs"),
     ];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path
-                .extension()
+    let mut logs: Vec<PathBuf> = dirs
+        .iter()
+        .flat_map(|dir| files_under(dir).into_iter().map(|f| dir.join(f)))
+        .filter(|p| {
+            p.extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
-            {
-                logs.push(path);
-            }
-        }
-    }
+        })
+        .collect();
     logs.sort();
     logs
 }
