@@ -1,7 +1,8 @@
 //! Everything written for one image: its tables, errors.csv and the timeline.
 //! Shared by the collector threads; each table is behind its own lock.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -40,8 +41,8 @@ pub struct ImageOutput {
     tables: BTreeMap<&'static str, Mutex<Table>>,
     errors: Mutex<Table>,
     /// Problems reported per (volume, path, stage), to stop listing them past
-    /// [`MAX_ERRORS_PER_SOURCE`].
-    error_counts: Mutex<HashMap<(String, String, Stage), u64>>,
+    /// [`MAX_ERRORS_PER_SOURCE`] and to say each one once.
+    error_counts: Mutex<HashMap<(String, String, Stage), SourceErrors>>,
     timeline: Timeline,
     write_failures: Mutex<WriteFailures>,
     hash_files: bool,
@@ -53,6 +54,17 @@ pub struct ImageOutput {
 /// its EventRecordID, a journal of garbage): past it they are counted, and one row
 /// at the end says how many more there were.
 pub const MAX_ERRORS_PER_SOURCE: u64 = 1000;
+
+/// The problems of one file and stage so far.
+#[derive(Default)]
+struct SourceErrors {
+    /// Distinct problems reported.
+    count: u64,
+    /// Hashes of the messages listed (at most [`MAX_ERRORS_PER_SOURCE`]): the same
+    /// message again (a root key every collector of a hive found unreadable) adds
+    /// nothing and is not listed twice.
+    listed: HashSet<u64>,
+}
 
 /// Rows that could not be written (a full disk): counted, the first kept.
 #[derive(Default)]
@@ -162,16 +174,25 @@ impl ImageOutput {
     }
 
     /// Records something that could not be read; the scan goes on.
+    /// The same message for the same file and stage is listed once.
     pub fn error(&self, volume: &str, path: &str, stage: Stage, error: &str) {
-        let seen = {
+        let message = {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            error.hash(&mut hasher);
+            hasher.finish()
+        };
+        let list = {
             let mut counts = self.error_counts.lock().unwrap_or_else(|p| p.into_inner());
-            let count = counts
+            let source = counts
                 .entry((volume.to_string(), path.to_string(), stage))
                 .or_default();
-            *count += 1;
-            *count
+            if source.listed.contains(&message) {
+                return;
+            }
+            source.count += 1;
+            source.count <= MAX_ERRORS_PER_SOURCE && source.listed.insert(message)
         };
-        if seen <= MAX_ERRORS_PER_SOURCE {
+        if list {
             self.error_row(volume, path, stage, error);
         }
     }
@@ -202,6 +223,7 @@ impl ImageOutput {
             std::mem::take(&mut *self.error_counts.lock().unwrap_or_else(|p| p.into_inner()));
         let mut over: Vec<_> = counts
             .into_iter()
+            .map(|(source, errors)| (source, errors.count))
             .filter(|(_, n)| *n > MAX_ERRORS_PER_SOURCE)
             .collect();
         over.sort();
@@ -387,6 +409,26 @@ mod tests {
             text.lines().filter(|l| l.contains("System.evtx")).count(),
             3
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The same message for the same file and stage is one row; the same message
+    /// for another file or stage is its own row.
+    #[test]
+    fn a_message_repeated_for_one_file_and_stage_is_listed_once() {
+        let dir = std::env::temp_dir().join(format!("tm-errors-once-{}", std::process::id()));
+        let out = ImageOutput::create(&dir, "img", "host", false, false).unwrap();
+        let root = "root key unreadable: cell at offset 0x0 is not allocated";
+        for _ in 0..5 {
+            out.error("1", "SYSTEM", Stage::Registry, root);
+        }
+        out.error("1", "SYSTEM", Stage::Registry, "key Select unreadable");
+        out.error("1", "SOFTWARE", Stage::Registry, root);
+        out.error("1", "SYSTEM", Stage::Amcache, root);
+        let (counts, _) = out.finish().unwrap();
+        assert_eq!(counts["errors"], 4);
+        let text = std::fs::read_to_string(dir.join("errors.csv")).unwrap();
+        assert_eq!(text.matches(root).count(), 3, "{text}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
