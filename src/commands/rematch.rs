@@ -31,15 +31,14 @@ pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool, all_edges: bool) -
         );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
-    // Every image is judged (its observations and manifest read) before any is
-    // written: a damaged one fails the command and changes nothing.
-    let judged = dirs
-        .iter()
-        .map(|dir| rejudge::judge(dir, &kb))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
-    // A batch folder also holds the roll-ups, the cross-host table and its own
-    // manifest, read before anything is written too.
+    // Every manifest (each image's, and a batch's own) is read before anything is
+    // written: a damaged one fails the command and changes nothing. The images
+    // are then judged and written one at a time, so memory holds one image's
+    // judgement, whatever the size of the batch (an observations file damaged
+    // midway still stops the command at that image, named).
+    for dir in &dirs {
+        resume::read_manifest(dir).map_err(anyhow::Error::msg)?;
+    }
     let batch = dirs.first().is_some_and(|d| d != out);
     let batch_manifest = if batch {
         resume::read_batch_manifest(out).map_err(anyhow::Error::msg)?
@@ -47,8 +46,9 @@ pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool, all_edges: bool) -
         None
     };
     let mut images = Vec::new();
-    for image in judged {
-        let report = image.write(raw_cells).map_err(anyhow::Error::msg)?;
+    for dir in &dirs {
+        let judged = rejudge::judge(dir, &kb).map_err(anyhow::Error::msg)?;
+        let report = judged.write(raw_cells).map_err(anyhow::Error::msg)?;
         say!(
             "{}: {} findings, {} evidence rows",
             report.image,

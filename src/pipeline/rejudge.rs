@@ -43,7 +43,8 @@ pub struct Judged {
 }
 
 /// Judges the image in `dir` with `kb`, from its observations file; reads its
-/// manifest too, so that a damaged one is an error before anything is written.
+/// manifest too (strictly: a damaged one is an error, not an image without host
+/// facts).
 pub fn judge(dir: &Path, kb: &KnowledgeBase) -> Result<Judged, String> {
     let manifest = resume::read_manifest(dir)?;
     let matcher = Matcher::new(kb);
