@@ -20,6 +20,7 @@ use std::fmt;
 use std::io::{Read, Seek};
 use std::sync::Arc;
 
+use super::CollectError;
 use crate::output::json::push_str as push_json_str;
 
 use evtx::{ChunkFlags, EvtxChunk, EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
@@ -268,9 +269,9 @@ pub fn read_log<R: Read + Seek + Send>(
     threads: usize,
     on_record: &mut dyn FnMut(EventRecord),
     on_error: &mut dyn FnMut(String),
-) -> Result<LogStats, String> {
+) -> Result<LogStats, CollectError> {
     let mut parser = EvtxParser::from_read_seek(reader)
-        .map_err(|e| format!("not an event log: {e}"))?
+        .map_err(|e| CollectError::NotTheFormat(format!("not an event log: {e}")))?
         .with_configuration(settings(threads));
     let mut stats = LogStats::default();
     // The closure is cloned for each chunk, so the check is made once per chunk.
@@ -291,7 +292,7 @@ pub fn read_chunk(
     verify: bool,
     on_record: &mut dyn FnMut(EventRecord),
     on_error: &mut dyn FnMut(String),
-) -> Result<LogStats, String> {
+) -> Result<LogStats, CollectError> {
     read_chunk_head(data, verify, usize::MAX, on_record, on_error)
 }
 
@@ -303,12 +304,12 @@ pub fn read_chunk_head(
     records: usize,
     on_record: &mut dyn FnMut(EventRecord),
     on_error: &mut dyn FnMut(String),
-) -> Result<LogStats, String> {
-    let mut chunk =
-        EvtxChunkData::new(data, verify).map_err(|e| format!("not an intact chunk: {e}"))?;
+) -> Result<LogStats, CollectError> {
+    let mut chunk = EvtxChunkData::new(data, verify)
+        .map_err(|e| CollectError::NotTheFormat(format!("not an intact chunk: {e}")))?;
     let mut parsed = chunk
         .parse(Arc::new(settings(1)))
-        .map_err(|e| format!("chunk: {e}"))?;
+        .map_err(|e| CollectError::NotTheFormat(format!("chunk: {e}")))?;
     let mut stats = LogStats::default();
     let mut check = ChunkCheck::default();
     for record in parsed.iter().take(records) {

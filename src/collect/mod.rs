@@ -3,6 +3,8 @@
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod carve;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
+mod error;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod evtx;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod lost;
@@ -16,3 +18,5 @@ pub mod rows;
 pub mod source;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod volume;
+
+pub use error::CollectError;

@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use super::CollectError;
 use crate::evidence::ReadAt;
 use crate::ntfs::{is_listed_name, Extent, NtfsError, Stream, Volume};
 
@@ -73,23 +74,27 @@ impl OpenFile {
     /// ([`OpenFile::data_end`]) when its stated size is beyond anything the volume
     /// could back; refuses more than `limit` bytes (a damaged or hostile size must
     /// not decide how much memory we take).
-    pub fn read_all(&self, limit: u64) -> Result<Vec<u8>, String> {
-        // Zeros at the end may be part of the format (padding): only a size that
-        // nothing could back is cut to the data.
+    pub fn read_all(&self, limit: u64) -> Result<Vec<u8>, CollectError> {
+        let len = self.length_within(limit)?;
+        let mut bytes = vec![0u8; len as usize];
+        self.data
+            .read_exact_at(&mut bytes, 0)
+            .map_err(|e| CollectError::Unreadable(e.to_string()))?;
+        Ok(bytes)
+    }
+
+    /// The length to read whole: the stated size, or only up to the end of the
+    /// data when the statement is beyond anything the volume could back (zeros at
+    /// the end may be part of the format, as padding); refused past `limit`.
+    fn length_within(&self, limit: u64) -> Result<u64, CollectError> {
         let len = match self.data.unbacked_problem() {
             Some(_) => self.data_end(),
             None => self.data.len(),
         };
         if len > limit {
-            return Err(format!(
-                "{len} bytes is more than the {limit} a file of this kind can have"
-            ));
+            return Err(CollectError::TooLarge { size: len, limit });
         }
-        let mut bytes = vec![0u8; len as usize];
-        self.data
-            .read_exact_at(&mut bytes, 0)
-            .map_err(|e| e.to_string())?;
-        Ok(bytes)
+        Ok(len)
     }
 
     /// Like [`OpenFile::read_all`], but a block that cannot be read (a corrupt
@@ -101,25 +106,17 @@ impl OpenFile {
         &self,
         limit: u64,
         block: u64,
-    ) -> Result<(Vec<u8>, Vec<String>), String> {
-        let len = match self.data.unbacked_problem() {
-            Some(_) => self.data_end(),
-            None => self.data.len(),
-        };
-        if len > limit {
-            return Err(format!(
-                "{len} bytes is more than the {limit} a file of this kind can have"
-            ));
-        }
+    ) -> Result<(Vec<u8>, Vec<String>), CollectError> {
+        let len = self.length_within(limit)?;
         let holes = crate::evidence::Holes::new(Arc::clone(&self.data), block);
         let mut bytes = vec![0u8; len as usize];
         holes
             .read_exact_at(&mut bytes, 0)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| CollectError::Unreadable(e.to_string()))?;
         let problems = holes.take_lost();
         // Nothing readable at all is not a hive with holes: say why plainly.
         if bytes.iter().all(|&b| b == 0) && !problems.is_empty() {
-            return Err(problems.join("; "));
+            return Err(CollectError::NothingReadable(problems));
         }
         Ok((bytes, problems))
     }
@@ -311,7 +308,7 @@ impl Source {
 
     /// The `$MFT` as a byte stream; `None` if this source plainly has none, an
     /// error if it has one that cannot be opened.
-    pub fn mft(&self) -> Result<Option<OpenFile>, String> {
+    pub fn mft(&self) -> Result<Option<OpenFile>, CollectError> {
         match self {
             Source::Ntfs(volume) => {
                 let stream = volume.mft_stream();
@@ -328,7 +325,7 @@ impl Source {
 
     /// The change journal `$Extend/$UsnJrnl:$J` (a collection may keep it as
     /// `$Extend/$J` or `$Extend/$UsnJrnl_$J`); `None` if there is none.
-    pub fn usn_journal(&self) -> Result<Option<OpenFile>, String> {
+    pub fn usn_journal(&self) -> Result<Option<OpenFile>, CollectError> {
         for path in ["$Extend/$UsnJrnl:$J", "$Extend/$J"] {
             if let Some(file) = self.open_if_present(path)? {
                 return Ok(Some(file));
@@ -339,11 +336,11 @@ impl Source {
 
     /// Opens a file that may be absent: `None` when it plainly is not there, an
     /// error when it is there (or may be) but cannot be opened.
-    pub fn open_if_present(&self, path: &str) -> Result<Option<OpenFile>, String> {
+    pub fn open_if_present(&self, path: &str) -> Result<Option<OpenFile>, CollectError> {
         match self.open(path) {
             Ok(file) => Ok(Some(file)),
             Err(e) if e.absent => Ok(None),
-            Err(e) => Err(e.message),
+            Err(e) => Err(CollectError::Unreadable(e.message)),
         }
     }
 }

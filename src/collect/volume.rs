@@ -13,6 +13,7 @@ use super::mft::{directory_map, walk, DirectoryMap};
 use super::registry::{self, Hives};
 use super::rows;
 use super::source::{join, Source};
+use super::CollectError;
 use crate::evidence::{Holes, ReadAt, ReadSeekAdapter, Window};
 use crate::pipeline::{Progress, ScanOptions, Sinks};
 
@@ -254,7 +255,7 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, logs: &Logs<'_>) {
                 .unwrap_or_else(|p| p.into_inner())
                 .push(path.to_string());
         }
-        Err(e) => out.error(volume, path, Stage::Evtx, &e),
+        Err(e) => out.error(volume, path, Stage::Evtx, &e.to_string()),
     }
 }
 
@@ -279,11 +280,11 @@ fn prefetch_file(target: &Target, out: &Sinks<'_>, path: &str) {
     let bytes = match target
         .source
         .open(path)
-        .map_err(|e| e.message)
+        .map_err(|e| CollectError::Unreadable(e.message))
         .and_then(|f| f.read_all(MAX_PREFETCH_BYTES))
     {
         Ok(b) => b,
-        Err(e) => return out.error(volume, path, Stage::Prefetch, &e),
+        Err(e) => return out.error(volume, path, Stage::Prefetch, &e.to_string()),
     };
     out.collected(volume, path, &bytes);
     match prefetch::parse(&bytes) {
@@ -298,7 +299,7 @@ fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
     let volume = &target.label;
     let mut dirs = DirectoryMap::default();
     let mft = target.source.mft().unwrap_or_else(|e| {
-        out.error(volume, "$MFT", Stage::Mft, &e);
+        out.error(volume, "$MFT", Stage::Mft, &e.to_string());
         None
     });
     if let Some(mft) = mft {
@@ -340,7 +341,7 @@ fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
     let journal = match target.source.usn_journal() {
         Ok(Some(journal)) => journal,
         Ok(None) => return,
-        Err(e) => return out.error(volume, "$Extend/$UsnJrnl:$J", Stage::Usn, &e),
+        Err(e) => return out.error(volume, "$Extend/$UsnJrnl:$J", Stage::Usn, &e.to_string()),
     };
     out.collected(volume, "$Extend/$UsnJrnl:$J", journal.data.as_ref());
     // An unreadable block (a corrupt E01 chunk) costs its records, not the rest

@@ -353,7 +353,7 @@ impl<'a> Recovery<'a> {
         }));
         match outcome {
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => errors.push(e),
+            Ok(Err(e)) => errors.push(e.to_string()),
             Err(_) => errors.push("the evtx parser panicked on this chunk".into()),
         }
         if intact {

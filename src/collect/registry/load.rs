@@ -12,6 +12,7 @@
 use serde::Serialize;
 
 use crate::collect::source::Source;
+use crate::collect::CollectError;
 
 /// Largest hive (or log) read: real SOFTWARE hives reach a few hundred MiB at most.
 pub const MAX_HIVE_BYTES: u64 = 512 << 20;
@@ -209,7 +210,7 @@ fn read_if_present(source: &Source, kind: HiveKind, path: &str, user: &str, hive
         Ok(None) => return,
         Err(e) => {
             hives.unreadable.push((kind, path.to_string()));
-            return hives.problems.push((path.to_string(), e));
+            return hives.problems.push((path.to_string(), e.to_string()));
         }
     };
     match read_hive(source, path, &file) {
@@ -227,7 +228,7 @@ fn read_if_present(source: &Source, kind: HiveKind, path: &str, user: &str, hive
         }
         Err(e) => {
             hives.unreadable.push((kind, path.to_string()));
-            hives.problems.push((path.to_string(), e));
+            hives.problems.push((path.to_string(), e.to_string()));
         }
     }
 }
@@ -237,7 +238,7 @@ fn read_hive(
     source: &Source,
     path: &str,
     file: &crate::collect::source::OpenFile,
-) -> Result<(regf::Hive, Vec<String>, HiveReplay), String> {
+) -> Result<(regf::Hive, Vec<String>, HiveReplay), CollectError> {
     // A hive survives a hole bin by bin: an unreadable block costs its bins.
     let (primary, mut problems) = file.read_around_damage(MAX_HIVE_BYTES, HBIN_BLOCK)?;
     // A size nothing backs costs nothing to read, but it is damage all the same.
@@ -269,7 +270,7 @@ fn read_hive(
     let log1 = log("LOG1").or_else(|| log("LOG"));
     let log2 = log("LOG2");
     let recovered = regf::recover(&primary, log1.as_deref(), log2.as_deref())
-        .map_err(|e| format!("not a registry hive: {e}"))?;
+        .map_err(|e| CollectError::NotTheFormat(format!("not a registry hive: {e}")))?;
     let report = recovered.report;
     let replayed = report.format.is_some();
     if report.was_dirty && !replayed {
@@ -291,7 +292,8 @@ fn read_hive(
             Vec::new()
         },
     };
-    let hive = regf::Hive::from_bytes(recovered.bytes).map_err(|e| e.to_string())?;
+    let hive = regf::Hive::from_bytes(recovered.bytes)
+        .map_err(|e| CollectError::NotTheFormat(e.to_string()))?;
     problems.extend(tree_damage(&hive));
     Ok((hive, problems, replay))
 }

@@ -192,6 +192,6 @@ fn read_xml(source: &Source, path: &str) -> Result<TaskXml, (String, bool)> {
         .open(path)
         .map_err(|e| (e.message, e.absent))?
         .read_all(MAX_XML_BYTES)
-        .map_err(|e| (e, false))?;
+        .map_err(|e| (e.to_string(), false))?;
     Ok(task_xml::parse(&task_xml::decode(&bytes)))
 }
