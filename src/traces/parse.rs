@@ -927,17 +927,22 @@ pattern = 'DEMO.EXE-*.pf'
         assert!(first_line(&empty).1.contains("no alternatives"));
     }
 
+    /// The demo rule file with its trace made a Security event trace: `event_id`,
+    /// the `fields` table's body, then more trace keys.
+    fn security_trace(event_id: u32, fields: &str, keys: &str) -> String {
+        GOOD.replace(
+            "artifact = 'prefetch'\npattern = 'DEMO.EXE-*.pf'",
+            &format!(
+                "artifact = 'evtx'\nchannel = 'Security'\nevent_id = {event_id}\n\
+                 fields = {{ {fields} }}\n{keys}"
+            ),
+        )
+    }
+
     #[test]
     fn all_of_and_within_are_checked() {
-        let with = |keys: &str| {
-            GOOD.replace(
-                "artifact = 'prefetch'\npattern = 'DEMO.EXE-*.pf'",
-                &format!(
-                    "artifact = 'evtx'\nchannel = 'Security'\nevent_id = 5145\n\
-                     fields = {{ RelativeTargetName = ['samr', 'lsarpc'] }}\n{keys}"
-                ),
-            )
-        };
+        let with =
+            |keys: &str| security_trace(5145, "RelativeTargetName = ['samr', 'lsarpc']", keys);
         let kb = load_from_str(&with(
             "all_of = 'RelativeTargetName'\nwithin = 'SubjectLogonId'",
         ))
@@ -979,12 +984,10 @@ pattern = 'DEMO.EXE-*.pf'
     #[test]
     fn case_sensitive_is_checked() {
         let with = |keys: &str| {
-            GOOD.replace(
-                "artifact = 'prefetch'\npattern = 'DEMO.EXE-*.pf'",
-                &format!(
-                    "artifact = 'evtx'\nchannel = 'Security'\nevent_id = 4769\n\
-                     fields = {{ TargetDomainName = '*a*', ServiceName = 'krbtgt' }}\n{keys}"
-                ),
+            security_trace(
+                4769,
+                "TargetDomainName = '*a*', ServiceName = 'krbtgt'",
+                keys,
             )
         };
         let kb = load_from_str(&with("case_sensitive = ['TargetDomainName']")).unwrap();
