@@ -111,8 +111,12 @@ fn write_with_limit(
     let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss.000");
     let header = Format::new().set_bold();
     for source in sources {
-        let Ok(shape) = Shape::of(source.csv) else {
-            continue;
+        // A table this output does not have is no sheet; one that is there but
+        // cannot be read fails the workbook rather than leaving its sheet out unsaid.
+        let shape = match Shape::of(source.csv) {
+            Ok(shape) => shape,
+            Err(_) if !source.csv.is_file() => continue,
+            Err(e) => return Err(e),
         };
         let mut reader = csv::Reader::from_path(source.csv)
             .map_err(|e| format!("{}: {e}", source.csv.display()))?;
@@ -395,6 +399,31 @@ mod tests {
                 vec!["t (2)".to_string(), "t (3)".to_string()]
             )]
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A table the output does not have is no sheet; one that cannot be read (rows
+    /// of unequal length here) fails the workbook, naming the file.
+    #[test]
+    fn an_unreadable_table_fails_the_workbook_an_absent_one_is_skipped() {
+        let dir = std::env::temp_dir().join(format!("tm-xlsx-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (good, bad, absent) = (dir.join("g.csv"), dir.join("b.csv"), dir.join("a.csv"));
+        std::fs::write(&good, "n\n1\n").unwrap();
+        std::fs::write(&bad, "n,m\n1,2\n3\n").unwrap();
+        let source = |name, csv| Source { name, csv };
+        let written = write(
+            &[source("g", &good), source("a", &absent)],
+            &dir.join("ok.xlsx"),
+        )
+        .unwrap();
+        assert_eq!(written.tables, [("g".to_string(), 1)]);
+        let failed = write(
+            &[source("g", &good), source("b", &bad)],
+            &dir.join("bad.xlsx"),
+        )
+        .unwrap_err();
+        assert!(failed.contains("b.csv"), "{failed}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
