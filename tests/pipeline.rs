@@ -110,11 +110,13 @@ value = 'ComputerName'
 
 /// A batch of two triage folders whose second image's manifest, or the batch's
 /// own, is damaged: cut in half, or valid JSON that is no manifest (`{}`, which
-/// match used to read as an image without host facts or errors, exit 0). Each
-/// fails `match` (exit 2) naming the file, before anything is written: the first
-/// image's tables and the batch's are left as they were.
+/// match used to read as an image without host facts or errors, exit 0); or
+/// whose second image's observations file is cut midway through a line, or at a
+/// line boundary (which reads as a valid file: only the manifest's count tells).
+/// Each fails `match` (exit 2) naming the file, before anything is written: the
+/// first image's tables and the batch's are left as they were.
 #[test]
-fn match_writes_nothing_when_a_manifest_is_damaged() {
+fn match_writes_nothing_when_a_manifest_or_observations_file_is_damaged() {
     const LOGS: [(&str, &str); 2] = [
         (
             "host-a",
@@ -136,27 +138,40 @@ fn match_writes_nothing_when_a_manifest_is_damaged() {
         out.join("findings.csv"),
         out.join("lateral_movement.csv"),
     ];
+    let observations = out.join("host-b/observations.jsonl");
+    let lines = bytes(&observations);
+    let last_line = lines[..lines.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .unwrap()
+        + 1;
+    let mut damages: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     for manifest in [out.join("host-b/manifest.json"), out.join("manifest.json")] {
         let whole = bytes(&manifest);
-        for damage in [&whole[..whole.len() / 2], b"{}"] {
-            for file in &rewritten {
-                std::fs::write(file, "left as it was\n").unwrap();
-            }
-            std::fs::write(&manifest, damage).unwrap();
-            let matched = toolmark().arg("match").arg(&out).output().unwrap();
-            let stderr = String::from_utf8_lossy(&matched.stderr);
-            assert_eq!(matched.status.code(), Some(2), "{stderr}");
-            assert!(
-                stderr.contains(&format!("{}: damaged", manifest.display())),
-                "the manifest is named: {stderr}"
-            );
-            for file in &rewritten {
-                assert_eq!(bytes(file), b"left as it was\n", "{}", file.display());
-            }
-        }
-        std::fs::write(&manifest, &whole).unwrap();
+        damages.push((manifest.clone(), whole[..whole.len() / 2].to_vec()));
+        damages.push((manifest, b"{}".to_vec()));
     }
-    // Both manifests whole again: match rewrites every table.
+    damages.push((observations.clone(), lines[..lines.len() / 2].to_vec()));
+    damages.push((observations, lines[..last_line].to_vec()));
+    for (file, damage) in damages {
+        let whole = bytes(&file);
+        for file in &rewritten {
+            std::fs::write(file, "left as it was\n").unwrap();
+        }
+        std::fs::write(&file, &damage).unwrap();
+        let matched = toolmark().arg("match").arg(&out).output().unwrap();
+        let stderr = String::from_utf8_lossy(&matched.stderr);
+        assert_eq!(matched.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&file.display().to_string()),
+            "the damaged file is named: {stderr}"
+        );
+        for file in &rewritten {
+            assert_eq!(bytes(file), b"left as it was\n", "{}", file.display());
+        }
+        std::fs::write(&file, &whole).unwrap();
+    }
+    // Every file whole again: match rewrites every table.
     let matched = toolmark().arg("match").arg(&out).output().unwrap();
     assert_eq!(matched.status.code(), Some(0));
     for file in &rewritten {

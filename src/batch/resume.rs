@@ -180,7 +180,7 @@ pub fn load_finished(dir: &Path) -> Result<ImageReport, String> {
 
 fn load(dir: &Path, report: ImageReport) -> Result<ImageReport, String> {
     Ok(ImageReport {
-        edges: rejudge::edges(dir)?,
+        edges: rejudge::edges(dir, report.observations)?,
         view: crate::report::HostView::load(dir)?,
         ..report
     })

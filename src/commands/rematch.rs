@@ -31,13 +31,14 @@ pub fn run(out: &Path, rules: Option<&Path>, raw_cells: bool, all_edges: bool) -
         );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
-    // Every manifest (each image's, and a batch's own) is read before anything is
-    // written: a damaged one fails the command and changes nothing. The images
-    // are then judged and written one at a time, so memory holds one image's
-    // judgement, whatever the size of the batch (an observations file damaged
-    // midway still stops the command at that image, named).
+    // Every manifest (each image's, and a batch's own) and every observations file
+    // is read to its end before anything is written: a damaged one fails the
+    // command and changes nothing, so a batch is never left judged by two rule
+    // files. The images are then judged and written one at a time, so memory
+    // holds one image's judgement, whatever the size of the batch.
     for dir in &dirs {
-        resume::read_manifest(dir).map_err(anyhow::Error::msg)?;
+        let manifest = resume::read_manifest(dir).map_err(anyhow::Error::msg)?;
+        rejudge::check(dir, manifest.observations).map_err(anyhow::Error::msg)?;
     }
     let batch = dirs.first().is_some_and(|d| d != out);
     let batch_manifest = if batch {

@@ -144,7 +144,9 @@ pub fn scan_image(
         matcher,
         profile,
         edges,
+        observations,
     } = drained;
+    report.observations = Some(observations);
     if let Some(matcher) = matcher {
         progress("matching the tool traces".into());
         let findings = matcher.judge(&profile);

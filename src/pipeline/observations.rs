@@ -5,11 +5,14 @@
 //!
 //! The first line is a header: the format version, the image and host names and the
 //! artifact kinds that were collected (so "not found" and "not collected" stay apart).
-//! Each further line is `{"v": volume, "o": observation}`.
+//! Each further line is `{"v": volume, "o": observation}`. The image's manifest
+//! records how many lines follow the header, so a file cut at a line boundary is
+//! told from a whole one.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -84,8 +87,11 @@ fn event_line(
     out.extend_from_slice(b"]}}}}\n");
 }
 
-/// Writes one image's observations file.
-pub struct ObservationWriter(Mutex<Option<BufWriter<File>>>);
+/// Writes one image's observations file, counting its lines.
+pub struct ObservationWriter {
+    file: Mutex<Option<BufWriter<File>>>,
+    lines: AtomicU64,
+}
 
 impl ObservationWriter {
     /// Creates the file in `dir` and writes its header.
@@ -93,23 +99,31 @@ impl ObservationWriter {
         let mut writer = BufWriter::with_capacity(1 << 16, File::create(dir.join(FILE_NAME))?);
         serde_json::to_writer(&mut writer, header)?;
         writer.write_all(b"\n")?;
-        Ok(ObservationWriter(Mutex::new(Some(writer))))
+        Ok(Self::with_file(Some(writer)))
     }
 
     /// A writer that drops everything (tests, and scans that keep no file).
     pub fn none() -> Self {
-        ObservationWriter(Mutex::new(None))
+        Self::with_file(None)
+    }
+
+    fn with_file(file: Option<BufWriter<File>>) -> Self {
+        ObservationWriter {
+            file: Mutex::new(file),
+            lines: AtomicU64::new(0),
+        }
     }
 
     fn with(
         &self,
         write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match guard.as_mut() {
-            Some(w) => write(w),
-            None => Ok(()),
+        let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(w) = guard.as_mut() {
+            write(w)?;
         }
+        self.lines.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Appends one observation.
@@ -143,11 +157,12 @@ impl ObservationWriter {
         })
     }
 
-    /// Flushes the file.
-    pub fn finish(self) -> std::io::Result<()> {
-        match self.0.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            Some(mut w) => w.flush(),
-            None => Ok(()),
+    /// Flushes the file; returns the number of lines written after the header.
+    pub fn finish(self) -> std::io::Result<u64> {
+        let lines = self.lines.into_inner();
+        match self.file.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(mut w) => w.flush().map(|()| lines),
+            None => Ok(lines),
         }
     }
 }
@@ -156,14 +171,28 @@ impl ObservationWriter {
 pub struct Lines {
     path: std::path::PathBuf,
     lines: std::io::Lines<BufReader<File>>,
-    number: usize,
+    /// Lines read, the header included.
+    number: u64,
+    /// Lines the manifest says follow the header; checked at the end, once.
+    expected: Option<u64>,
 }
 
 impl Iterator for Lines {
     type Item = Result<Line, String>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let line = self.lines.next()?;
+        let Some(line) = self.lines.next() else {
+            // A file cut at a line boundary reads as valid lines: only the count
+            // the manifest kept tells it from a whole one.
+            let expected = self.expected.take()?;
+            let read = self.number - 1;
+            return (read != expected).then(|| {
+                Err(format!(
+                    "{}: {read} observations where the manifest counted {expected} (cut short or changed)",
+                    self.path.display()
+                ))
+            });
+        };
         self.number += 1;
         Some(
             line.map_err(|e| format!("{}: {e}", self.path.display()))
@@ -176,7 +205,10 @@ impl Iterator for Lines {
 }
 
 /// Opens an observations file: its header, and its lines to read one by one.
-pub fn read(path: &Path) -> Result<(Header, Lines), String> {
+/// `expected` is the number of lines the image's manifest counted after the
+/// header (`None` for manifests written before the count was kept): the last
+/// item is an error when the file holds another number.
+pub fn read(path: &Path, expected: Option<u64>) -> Result<(Header, Lines), String> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut lines = BufReader::with_capacity(1 << 16, file).lines();
     let first = lines
@@ -198,6 +230,7 @@ pub fn read(path: &Path) -> Result<(Header, Lines), String> {
             path: path.to_path_buf(),
             lines,
             number: 1,
+            expected,
         },
     ))
 }

@@ -48,7 +48,7 @@ pub struct Judged {
 pub fn judge(dir: &Path, kb: &KnowledgeBase) -> Result<Judged, String> {
     let manifest = resume::read_manifest(dir)?;
     let matcher = Matcher::new(kb);
-    let (header, lines) = observations::read(&dir.join(FILE_NAME))?;
+    let (header, lines) = observations::read(&dir.join(FILE_NAME), manifest.observations)?;
     let mut profile = HostProfile {
         collected: header.collected.iter().copied().collect(),
         ..HostProfile::default()
@@ -69,6 +69,15 @@ pub fn judge(dir: &Path, kb: &KnowledgeBase) -> Result<Judged, String> {
         edges,
         manifest,
     })
+}
+
+/// Checks that the observations file in `dir` reads whole, `expected` lines after
+/// its header (the manifest's count): `toolmark match` checks every image's before
+/// it writes any, so a file damaged midway fails the command and leaves every
+/// folder as it was.
+pub fn check(dir: &Path, expected: Option<u64>) -> Result<(), String> {
+    let (_, mut lines) = observations::read(&dir.join(FILE_NAME), expected)?;
+    lines.try_for_each(|line| line.map(drop))
 }
 
 impl Judged {
@@ -110,9 +119,10 @@ impl Judged {
 
 /// The lateral-movement edges of the image in `dir`, rebuilt from its observations
 /// file exactly as its scan built them (resume and `toolmark merge` link images
-/// scanned by other processes through these).
-pub fn edges(dir: &Path) -> Result<EdgeAggregator, String> {
-    let (header, lines) = observations::read(&dir.join(FILE_NAME))?;
+/// scanned by other processes through these). `expected` is the manifest's count
+/// of observations.
+pub fn edges(dir: &Path, expected: Option<u64>) -> Result<EdgeAggregator, String> {
+    let (header, lines) = observations::read(&dir.join(FILE_NAME), expected)?;
     let mut edges = EdgeAggregator::new(&header.image, &header.host);
     for line in lines {
         edges.observe(&line?.o);

@@ -42,6 +42,12 @@ pub struct ImageReport {
     pub rows: BTreeMap<String, u64>,
     /// Rows in errors.csv.
     pub errors: u64,
+    /// Lines after the header of observations.jsonl, so `toolmark match`, `merge`
+    /// and a resumed batch tell a file cut short from a whole one (`None` in
+    /// manifests written before it was counted, and when the file was not
+    /// finished).
+    #[serde(default)]
+    pub observations: Option<u64>,
     /// Every file artifacts were read from (SHA-256 with `--hash`).
     pub files: Vec<CollectedFile>,
     /// Carving passes: what was scanned, what was found, how fast.
@@ -91,6 +97,7 @@ impl ImageReport {
             volumes: Vec::new(),
             rows: BTreeMap::new(),
             errors: 0,
+            observations: None,
             files: Vec::new(),
             carving: Vec::new(),
             logging: None,

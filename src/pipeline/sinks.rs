@@ -33,6 +33,8 @@ pub struct Drained<'a> {
     pub profile: HostProfile,
     /// Lateral-movement edges seen in this image's logs.
     pub edges: EdgeAggregator,
+    /// Lines written to the observations file after its header.
+    pub observations: u64,
 }
 
 impl<'a> Sinks<'a> {
@@ -172,8 +174,9 @@ impl<'a> Sinks<'a> {
 
     /// Ends the stream: flushes the observations file and hands back what the sinks hold.
     pub fn drain(self) -> Result<Drained<'a>, String> {
-        self.observations.finish().map_err(|e| e.to_string())?;
+        let observations = self.observations.finish().map_err(|e| e.to_string())?;
         Ok(Drained {
+            observations,
             tables: self.tables,
             matcher: self.matcher,
             profile: self.profile.into_inner().unwrap_or_else(|p| p.into_inner()),
