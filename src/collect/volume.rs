@@ -270,7 +270,7 @@ fn unused_space(target: &Target, out: &Sinks<'_>, path: &str, live: Vec<&LiveRec
     };
     let recovery = Recovery::in_log(out, volume, path, live);
     if let Err(e) = carve::live_log(file.existing(4096, 65536).as_ref(), &recovery) {
-        out.error(volume, path, Stage::Evtx, &e);
+        out.error(volume, path, Stage::Evtx, &e.to_string());
     }
     recovery.finish();
 }

@@ -12,6 +12,7 @@ pub mod scan;
 pub use recover::{LiveRecords, Recovery};
 pub use scan::{CarveStats, Hit, HitSink};
 
+use super::CollectError;
 use crate::evidence::ReadAt;
 use crate::ntfs::{NtfsError, Volume};
 
@@ -39,14 +40,14 @@ pub fn whole_image(data: &dyn ReadAt, on_hit: &HitSink<'_>) -> CarveStats {
 /// Feeds every chunk of a live log (`data`: its bytes) to `recovery`, built with
 /// [`Recovery::in_log`]; returns what could not be read. Chunks follow the 4 KiB
 /// file header, 64 KiB each, to the last whole one, as libevtx reads them.
-pub fn live_log(data: &dyn ReadAt, recovery: &Recovery<'_>) -> Result<(), String> {
+pub fn live_log(data: &dyn ReadAt, recovery: &Recovery<'_>) -> Result<(), CollectError> {
     const FILE_HEADER: u64 = 4096;
     let size = evtx_carve::CHUNK_SIZE as u64;
     let mut chunk = vec![0u8; evtx_carve::CHUNK_SIZE];
     let mut offset = FILE_HEADER;
     while offset + size <= data.len() {
         data.read_exact_at(&mut chunk, offset)
-            .map_err(|e| format!("chunk at offset {offset}: {e}"))?;
+            .map_err(|e| CollectError::Unreadable(format!("chunk at offset {offset}: {e}")))?;
         // An empty chunk (never used, or a hole) holds nothing. Tested a block at a
         // time (the fold within a block vectorises; a byte-wise `any` does not):
         // most logs are mostly preallocated empty chunks.
