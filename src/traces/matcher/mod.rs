@@ -660,12 +660,47 @@ fn collapse_families(findings: Vec<Finding>, tools: &HashMap<&str, &Tool>) -> Ve
     let mut out = Vec::new();
     for (_, _, mut members) in groups {
         let program = shared_program(&members, tools);
+        if program.is_some() && members.len() > 1 {
+            members = named_modules(members, tools);
+        }
         match (members.len(), program) {
             (1, _) | (_, None) => out.append(&mut members),
             (_, Some(program)) => out.push(family(members, &program)),
         }
     }
     out
+}
+
+/// The members whose module a matched anchor names (a command line holding
+/// `sekurlsa::logonpasswords`, the `module::command` word of the tool's aliases),
+/// when there are any: the same records then say which module ran, and the other
+/// members only shared the program's own traces. Otherwise every member.
+fn named_modules(members: Vec<Finding>, tools: &HashMap<&str, &Tool>) -> Vec<Finding> {
+    let names_its_module = |f: &Finding| {
+        let Some(tool) = tools.get(f.tool_id.as_str()) else {
+            return false;
+        };
+        let modules: Vec<String> = tool
+            .aliases
+            .iter()
+            .flat_map(|a| a.split_whitespace())
+            .filter(|w| w.contains("::"))
+            .map(str::to_ascii_lowercase)
+            .collect();
+        f.evidence.iter().any(|e| {
+            e.strength == Strength::Anchor && {
+                let trace = e.trace.to_ascii_lowercase();
+                modules.iter().any(|m| trace.contains(m.as_str()))
+            }
+        })
+    };
+    let (named, others): (Vec<Finding>, Vec<Finding>) =
+        members.into_iter().partition(|f| names_its_module(f));
+    if named.is_empty() {
+        others
+    } else {
+        named
+    }
 }
 
 /// The one program every member's tool runs as, if they share exactly one.
@@ -932,3 +967,5 @@ pub fn needed_kinds(kb: &KnowledgeBase) -> BTreeSet<ArtifactKind> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod variant_tests;

@@ -101,7 +101,7 @@ fn kb() -> KnowledgeBase {
     load_from_str(RULES).unwrap()
 }
 
-fn event(time: &str, channel: &str, id: u32, fields: &[(&str, &str)]) -> Observation {
+pub(super) fn event(time: &str, channel: &str, id: u32, fields: &[(&str, &str)]) -> Observation {
     Observation {
         time: Some(time.to_string()),
         reference: Reference {
@@ -936,7 +936,7 @@ unless = { TaskName = '\Microsoft\Windows\*', SubjectUserName = '*$' }
 }
 
 /// The confidence of each `tool:role` the embedded rules find in `obs`.
-fn embedded_confidences(obs: Vec<Observation>) -> BTreeMap<String, Confidence> {
+pub(super) fn embedded_confidences(obs: Vec<Observation>) -> BTreeMap<String, Confidence> {
     let kb = load_embedded().unwrap();
     let profile = HostProfile::from_observations(&obs);
     evaluate(&kb, obs, &profile)
