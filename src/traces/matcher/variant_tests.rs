@@ -735,6 +735,30 @@ fn rdp_and_remote_shells_in_other_witnesses() {
         "mstsc:source",
         Possible,
     );
+    assert_found(
+        "the RDP clipboard helper started in a session, 4688",
+        vec![security_start(
+            "C:\\Windows\\System32\\rdpclip.exe",
+            Some("rdpclip"),
+            Some("C:\\Windows\\System32\\svchost.exe"),
+        )],
+        "mstsc:destination",
+        Possible,
+    );
+    assert_found(
+        "the client's explicit credentials, 4648",
+        vec![record(
+            "Security",
+            4648,
+            &[
+                ("TargetUserName", "admin"),
+                ("TargetServerName", "fs02"),
+                ("ProcessName", "C:\\Windows\\System32\\mstsc.exe"),
+            ],
+        )],
+        "mstsc:source",
+        Possible,
+    );
     // Benign twins: console and network logons are no RDP.
     for logon_type in ["2", "3", "5"] {
         assert_quiet(
@@ -799,10 +823,12 @@ fn rdp_and_remote_shells_in_other_witnesses() {
     ] {
         assert_found(text, vec![script_block(text)], "winrm:source", Possible);
     }
-    // Benign twin: a local Invoke-Command, ordinary PowerShell.
+    // Benign twins: a local Invoke-Command, ordinary PowerShell, and a whole script
+    // logged as one block that merely contains a remoting call in its code.
     for text in [
         "Invoke-Command -ScriptBlock { Get-Date }",
         "Get-Process | Sort CPU",
+        "function Invoke-Thing {\n  param($ComputerName)\n  Invoke-Command -ScriptBlock $sb -ComputerName $ComputerName\n}",
     ] {
         assert_quiet(text, vec![script_block(text)], "winrm", None);
     }

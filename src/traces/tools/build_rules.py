@@ -504,6 +504,11 @@ REMOTING_NOTE = ("PowerShell remoting asked for by its cmdlets (Enter-PSSession,
                  "-ComputerName or a session): the client side of the sheets' WinRM use (our addition)")
 REMOTING_COMMANDS = ["*Enter-PSSession *", "*Invoke-Command *-ComputerName*", "*Invoke-Command *-Session *",
                      "*New-PSSession *-ComputerName*", "*Invoke-Command *-cn *"]
+# In a script block only a typed command counts: the block starts with the cmdlet (or assigns its result). Whole
+# scripts logged as blocks (Invoke-Mimikatz, PowerView, modules' help text) mention Invoke-Command -ComputerName
+# inside their code and are not a remoting session.
+REMOTING_BLOCKS = [p.lstrip("*") for p in REMOTING_COMMANDS] + ["$* = New-PSSession *-ComputerName*",
+                                                                "$* = Enter-PSSession *"]
 TASK_RUN_NOTE = ("a task that ran a shell or script host (TaskScheduler 200/201, action started or completed): the task "
                  "was registered on this host, seen where 4698/106 are not kept; Windows' own tasks excluded by name "
                  "(our addition)")
@@ -537,13 +542,17 @@ for _tool, _key in [("psexec", "PsExec"), ("sdelete", "SDelete")]:
                                       f"*\\Software\\Sysinternals\\{_key}64", f"*\\Software\\Sysinternals\\{_key}64\\*"]},
                     SYSINTERNALS_EULA_NOTE)
         for event_id in (12, 13)]
+MSTSC_CREDENTIALS_NOTE = ("mstsc.exe presenting explicit credentials to a server (4648 names the client process): the "
+                          "source side of an RDP connection where the sheets' client traces were not kept (our addition)")
+TOOLS["mstsc"]["extra"] = TOOLS["mstsc"]["extra"] + [
+    EXTRA_EVENT(S, "default", "Security", 4648, {"ProcessName": "*\\mstsc.exe"}, MSTSC_CREDENTIALS_NOTE)]
 TOOLS["winrs"]["extra"] = PROCESS_START(S, WINRS_NOTE, image="*\\winrs.exe",
                                         command_line=["*-r:*", "*/r:*", "*-remote:*", "*/remote:*"])
 # wsmprovhost.exe's own start by image alone is left out: the tuning half's `ID4688-BITS transfer initiated` holds one
 # (a remoting session into the host) that its labels do not count as WinRM; the sheets' start trace stays as it is.
 TOOLS["winrm"]["extra"] = (PROCESS_START(D, WSMPROVHOST_NOTE, parent_image="*\\wsmprovhost.exe")
                            + PROCESS_START(S, REMOTING_NOTE, command_line=REMOTING_COMMANDS)
-                           + [dict(SCRIPT_BLOCK("Enter-PSSession"), fields={"ScriptBlockText": REMOTING_COMMANDS},
+                           + [dict(SCRIPT_BLOCK("Enter-PSSession"), fields={"ScriptBlockText": REMOTING_BLOCKS},
                                    note=REMOTING_NOTE)])
 TOOLS["schtasks"]["extra"] = TOOLS["schtasks"]["extra"] + [
     dict(EXTRA_EVENT(D, "default", "Microsoft-Windows-TaskScheduler/Operational", event_id, {"ActionName": TASK_ACTIONS},
