@@ -601,6 +601,25 @@ fn scheduled_tasks_in_other_witnesses() {
     ] {
         assert_quiet("Windows' own task", vec![obs], "schtasks", None);
     }
+    // An installer registering its task through schtasks.exe (an MSI custom action),
+    // with the task's 4698: at most possible, never the tool.
+    assert_quiet(
+        "installer's schtasks /create and its 4698",
+        vec![
+            security_start(
+                schtasks,
+                Some("\"C:\\Windows\\system32\\schtasks.exe\" /Create /TN \"Vendor Agent\" /XML \"C:\\Program Files\\Vendor\\task.xml\" /F"),
+                Some("C:\\Windows\\System32\\msiexec.exe"),
+            ),
+            record(
+                "Security",
+                4698,
+                &[("TaskName", "\\Vendor Agent"), ("SubjectUserName", "alice")],
+            ),
+        ],
+        "schtasks",
+        Some(Possible),
+    );
     // A user's own updater task is ordinary too: at most possible.
     assert_quiet(
         "a user's updater task",

@@ -122,6 +122,9 @@ TASK_SERVICE_USERS = ["*$", "NT AUTHORITY\\*", "S-1-5-18", "S-1-5-19", "S-1-5-20
 # sheets describe clears logs.
 WEVTUTIL_BENIGN = {"command_line": ["* im *", "* um *", "*install-manifest*"],
                    "parent_image": ["*\\MsMpEng.exe", "*\\TiWorker.exe", "*\\TrustedInstaller.exe", "*\\msiexec.exe"]}
+# Installers and Windows servicing register their tasks by running schtasks.exe themselves (an MSI custom action,
+# the servicing stack); their task's 4698 beside it would otherwise make a benign install `confirmed`.
+INSTALLER_PARENTS = ["*\\msiexec.exe", "*\\TiWorker.exe", "*\\TrustedInstaller.exe"]
 # Console sessions are LocalSessionManager events too, with Address LOCAL.
 RDP_LOCAL = {"Address": ["LOCAL"]}
 
@@ -429,7 +432,7 @@ TOOLS = {
                      events=[("Security", 4698), ("Microsoft-Windows-TaskScheduler/Operational", 106)],
                      unless=[(lambda t: t["role"] == D and t["artifact"] == "evtx" and t["event_id"] in (4698, 106),
                               {"name": TASK_BENIGN_NAMES, "user": TASK_SERVICE_USERS}),
-                             (process_of("schtasks.exe"), {"command_line": ["*/query*"]})],
+                             (process_of("schtasks.exe"), {"command_line": ["*/query*"], "parent_image": INSTALLER_PARENTS})],
                      note="Task registration on the destination (TaskScheduler 106, Security 4698, TaskCache) is an anchor unless "
                           "Windows or an installer did it (tasks under \\Microsoft\\Windows\\, common updaters, the machine account); "
                           "`schtasks /query` only reads."),
