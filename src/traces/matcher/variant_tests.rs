@@ -778,6 +778,39 @@ fn rdp_and_remote_shells_in_other_witnesses() {
         "mstsc:source",
         Possible,
     );
+    for (channel, id, fields) in [
+        (
+            "Security",
+            4778,
+            &[
+                ("AccountName", "admin"),
+                ("SessionName", "RDP-Tcp#3"),
+                ("ClientAddress", "10.0.0.5"),
+            ][..],
+        ),
+        (
+            "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
+            25,
+            &[("User", "EXAMPLE\\admin"), ("SessionID", "3"), ("Address", "10.0.0.5")][..],
+        ),
+    ] {
+        assert_found(
+            &format!("{channel} {id}"),
+            vec![record(channel, id, fields)],
+            "mstsc:destination",
+            Possible,
+        );
+    }
+    assert_quiet(
+        "a console session, LocalSessionManager 21",
+        vec![record(
+            "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
+            21,
+            &[("User", "EXAMPLE\\alice"), ("SessionID", "1"), ("Address", "LOCAL")],
+        )],
+        "mstsc",
+        None,
+    );
     // Benign twins: console and network logons are no RDP.
     for logon_type in ["2", "3", "5"] {
         assert_quiet(
