@@ -791,7 +791,11 @@ fn rdp_and_remote_shells_in_other_witnesses() {
         (
             "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
             25,
-            &[("User", "EXAMPLE\\admin"), ("SessionID", "3"), ("Address", "10.0.0.5")][..],
+            &[
+                ("User", "EXAMPLE\\admin"),
+                ("SessionID", "3"),
+                ("Address", "10.0.0.5"),
+            ][..],
         ),
     ] {
         assert_found(
@@ -806,7 +810,11 @@ fn rdp_and_remote_shells_in_other_witnesses() {
         vec![record(
             "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
             21,
-            &[("User", "EXAMPLE\\alice"), ("SessionID", "1"), ("Address", "LOCAL")],
+            &[
+                ("User", "EXAMPLE\\alice"),
+                ("SessionID", "1"),
+                ("Address", "LOCAL"),
+            ],
         )],
         "mstsc",
         None,
@@ -1418,4 +1426,50 @@ fn offline_and_secondary_witnesses() {
             Likely,
         );
     }
+}
+
+/// Sysmon before version 10 records no OriginalFileName, only Description, Product and
+/// Company: a renamed tool whose product is its one-word name is still found; a
+/// product of several words names no program (PSEXESVC.exe is "Sysinternals PsExec"
+/// too, and must not become PsExec's client), an ordinary product names no tool.
+#[test]
+fn older_sysmon_names_a_renamed_tool_by_its_product() {
+    let _review = Review;
+    let old_sysmon = |image: &str, product: &str, description: &str| {
+        record(
+            SYSMON,
+            1,
+            &[
+                ("Image", image),
+                ("CommandLine", image),
+                ("Description", description),
+                ("Product", product),
+                ("ParentImage", CMD),
+            ],
+        )
+    };
+    assert_found(
+        "renamed mimikatz, Sysmon 9",
+        vec![old_sysmon(
+            "C:\\Users\\alice\\AppData\\Local\\Temp\\x64.exe",
+            "mimikatz",
+            "mimikatz for Windows",
+        )],
+        "mimikatz:source",
+        Likely,
+    );
+    let found = embedded_confidences(vec![old_sysmon(
+        "C:\\Windows\\PSEXESVC.exe",
+        "Sysinternals PsExec",
+        "PsExec Service",
+    )]);
+    if found.get("psexec:destination").is_none() || found.contains_key("psexec:source") {
+        miss(format!("PSEXESVC with its product: {found:?}"));
+    }
+    assert_quiet(
+        "an ordinary one-word product",
+        vec![old_sysmon("C:\\Users\\alice\\m.exe", "Firefox", "Firefox")],
+        "mimikatz",
+        None,
+    );
 }
