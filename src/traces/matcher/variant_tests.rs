@@ -1463,7 +1463,7 @@ fn older_sysmon_names_a_renamed_tool_by_its_product() {
         "Sysinternals PsExec",
         "PsExec Service",
     )]);
-    if found.get("psexec:destination").is_none() || found.contains_key("psexec:source") {
+    if !found.contains_key("psexec:destination") || found.contains_key("psexec:source") {
         miss(format!("PSEXESVC with its product: {found:?}"));
     }
     assert_quiet(
