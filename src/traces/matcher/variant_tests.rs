@@ -390,6 +390,27 @@ fn wmi_execution_in_other_witnesses() {
         "wmiexec_vbs:destination",
         Likely,
     );
+    // Without its output file (`-nooutput`, CrackMapExec) Impacket's wmiexec is a WMI
+    // process creation like any other: the `wmic` destination behaviour, as the
+    // evaluation's conventions label it (eval/README.md).
+    let quiet = "cmd.exe /Q /c whoami";
+    assert_found(
+        "Impacket wmiexec -nooutput, 4688",
+        vec![security_start(CMD, Some(quiet), Some(WMIPRVSE))],
+        "wmic:destination",
+        Possible,
+    );
+    // smbexec's echo-off shell is started by the service manager, not WMI.
+    assert_quiet(
+        "smbexec's shell",
+        vec![security_start(
+            CMD,
+            Some("C:\\Windows\\system32\\cmd.exe /Q /c echo cd ^> \\\\127.0.0.1\\C$\\__output 2^>^&1 > C:\\Windows\\TEMP\\execute.bat"),
+            Some("C:\\Windows\\System32\\services.exe"),
+        )],
+        "wmiexec_vbs",
+        None,
+    );
     assert_found(
         "a shell started over WMI, 4688 without command line",
         vec![security_start(CMD, Some(""), Some(WMIPRVSE))],
