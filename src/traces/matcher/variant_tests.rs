@@ -687,6 +687,12 @@ fn net_commands_in_other_spellings() {
             "net_user:source",
         ),
         (net, "NET USER guest /ACTIVE:YES", "net_user:source"),
+        (net, "net user /add T1136_user P@ssw0rd1", "net_user:source"),
+        (
+            net,
+            "net localgroup administrators /add T1136_user",
+            "net_user:source",
+        ),
     ] {
         assert_found(
             command_line,
@@ -1123,6 +1129,22 @@ fn ntds_copies_in_other_witnesses() {
             Likely,
         );
     }
+    assert_found(
+        "Win32_ShadowCopy Create, script block",
+        vec![script_block(
+            "(Get-WmiObject -List Win32_ShadowCopy).Create('C:\\', 'ClientAccessible')",
+        )],
+        "vssadmin:dc",
+        Likely,
+    );
+    assert_quiet(
+        "Win32_ShadowCopy listed, script block",
+        vec![script_block(
+            "Get-WmiObject Win32_ShadowCopy | Select-Object ID, InstallDate",
+        )],
+        "vssadmin",
+        None,
+    );
     // Benign twins: shadow copies listed, ntdsutil's metadata cleanup.
     assert_quiet(
         "vssadmin list",

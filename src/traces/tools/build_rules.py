@@ -83,7 +83,8 @@ AT_NOTE = "at.exe, the older scheduling command the sheets file under schtasks; 
 NET_USER_NOTE = ("the sheets show domain accounts added or deleted (`/add /domain`); enabling an account or "
                  "adding one to a local group (`net user guest /active:yes`, `net localgroup administrators x /add`) "
                  "is the same tool used on the local host, so these looser patterns are our addition; net.exe or "
-                 "net1.exe under any path or quoting, or a renamed copy")
+                 "net1.exe under any path or quoting, or a renamed copy, and the switch before or after the names "
+                 "(`net user /add x pw`)")
 NET_ANY_NOTE = ("any net.exe / net1.exe command line of this subcommand, queries included: account and share "
                 "listing is the same tool at work (our addition)")
 NET_USE_NOTE = ("the sheets show `net use \\\\host\\share`; real runs often map a drive letter first and keep "
@@ -377,8 +378,8 @@ TOOLS = {
                     note="net.exe serves many purposes; only its command line (use \\\\host\\share) is specific, so anchors need process auditing or Sysmon."),
     "net_user": dict(exes=[("net.exe", S, False), ("net1.exe", S, False)], tokens=["net user", "net1 user", "net group", "net1 group", "net.exe user"],
                      extra=PROCESS_START(S, NET_USER_NOTE, image=NET_PROGRAMS,
-                                         command_line=["* user * /active:yes*", "* localgroup * /add*", "* user * /add*",
-                                                       "* user * /del*", "* group * /add*"])
+                                         command_line=["* user*/active:yes*", "* localgroup*/add*", "* user*/add*",
+                                                       "* user*/del*", "* group*/add*"])
                      + PROCESS_START(S, NET_ANY_NOTE, image=["*\\net.exe", "*\\net1.exe"],
                                      command_line=["*net* user", "*net* user *", "*net* group", "*net* group *"]),
                      note="net.exe serves many purposes; only its command line (user/group /add /delete /domain) is specific, so anchors need process auditing or Sysmon."),
@@ -567,7 +568,9 @@ TOOLS["bits"]["extra"] = TOOLS["bits"]["extra"] + PROCESS_START(S, BITS_CMDLET_N
 TOOLS["wevtutil"]["extra"] = TOOLS["wevtutil"]["extra"] + PROCESS_START(
     S, CLEAR_LOG_COMMAND_NOTE, command_line=["*Clear-EventLog*", "*.ClearLog(*"])
 TOOLS["vssadmin"]["extra"] = TOOLS["vssadmin"]["extra"] + PROCESS_START(
-    DC, SHADOW_CREATE_NOTE, command_line=["*shadowcopy*call*create*", "*Win32_ShadowCopy*Create*"])
+    DC, SHADOW_CREATE_NOTE, command_line=["*shadowcopy*call*create*", "*Win32_ShadowCopy*Create*"]) + [
+    dict(SCRIPT_BLOCK("Win32_ShadowCopy"), role=DC, fields={"ScriptBlockText": ["*Win32_ShadowCopy*.Create(*"]},
+         note=SHADOW_CREATE_NOTE)]
 
 
 # ---- Generic anchors: records that name a tool but that ordinary activity also writes, a benign twin no
