@@ -1516,3 +1516,29 @@ fn older_sysmon_names_a_renamed_tool_by_its_product() {
         None,
     );
 }
+
+/// A host whose logs are gone: Prefetch alone names each tool (its own program
+/// `likely`, a Windows program the tool runs as only `possible`); an ordinary
+/// program's Prefetch names nothing.
+#[test]
+fn prefetch_alone_names_the_tool() {
+    let _review = Review;
+    for (file, key, min) in [
+        ("MIMIKATZ.EXE-5F1A2B3C.pf", "mimikatz:source", Likely),
+        ("PSEXEC64.EXE-0A1B2C3D.pf", "psexec:source", Likely),
+        ("SDELETE64.EXE-11223344.pf", "sdelete:source", Likely),
+        ("WEVTUTIL.EXE-4E5F6A7B.pf", "wevtutil:source", Possible),
+        ("BITSADMIN.EXE-8C9DAEBF.pf", "bits:source", Possible),
+        ("WMIC.EXE-C0D1E2F3.pf", "wmic:source", Possible),
+        ("NTDSUTIL.EXE-01020304.pf", "ntdsutil:dc", Possible),
+        ("WINRS.EXE-05060708.pf", "winrs:source", Possible),
+    ] {
+        assert_found(file, vec![prefetch(file)], key, min);
+    }
+    for file in ["NOTEPAD.EXE-D8414F97.pf", "SVCHOST.EXE-1234ABCD.pf"] {
+        let found = embedded_confidences(vec![prefetch(file)]);
+        if !found.is_empty() {
+            miss(format!("{file}: {found:?}"));
+        }
+    }
+}
