@@ -658,24 +658,30 @@ fn collapse_families(findings: Vec<Finding>, tools: &HashMap<&str, &Tool>) -> Ve
         }
     }
     let mut out = Vec::new();
-    for (_, _, mut members) in groups {
-        let program = shared_program(&members, tools);
-        if program.is_some() && members.len() > 1 {
-            members = named_modules(members, tools);
-        }
-        match (members.len(), program) {
-            (1, _) | (_, None) => out.append(&mut members),
-            (_, Some(program)) => out.push(family(members, &program)),
+    for (_, _, members) in groups {
+        match shared_program(&members, tools) {
+            Some(program) if members.len() > 1 => {
+                let (named, others) = named_modules(members, tools);
+                if named.is_empty() {
+                    out.push(family(others, &program));
+                } else {
+                    out.extend(named);
+                }
+            }
+            _ => out.extend(members),
         }
     }
     out
 }
 
-/// The members whose module a matched anchor names (a command line holding
-/// `sekurlsa::logonpasswords`, the `module::command` word of the tool's aliases),
-/// when there are any: the same records then say which module ran, and the other
-/// members only shared the program's own traces. Otherwise every member.
-fn named_modules(members: Vec<Finding>, tools: &HashMap<&str, &Tool>) -> Vec<Finding> {
+/// Splits the members into those whose module a matched anchor names (a command
+/// line holding `sekurlsa::logonpasswords`, the `module::command` word of the tool's
+/// aliases) and the others. Named members are each a finding: the records say those
+/// modules ran, and the others only shared the program's own traces.
+fn named_modules(
+    members: Vec<Finding>,
+    tools: &HashMap<&str, &Tool>,
+) -> (Vec<Finding>, Vec<Finding>) {
     let names_its_module = |f: &Finding| {
         let Some(tool) = tools.get(f.tool_id.as_str()) else {
             return false;
@@ -694,13 +700,7 @@ fn named_modules(members: Vec<Finding>, tools: &HashMap<&str, &Tool>) -> Vec<Fin
             }
         })
     };
-    let (named, others): (Vec<Finding>, Vec<Finding>) =
-        members.into_iter().partition(|f| names_its_module(f));
-    if named.is_empty() {
-        others
-    } else {
-        named
-    }
+    members.into_iter().partition(|f| names_its_module(f))
 }
 
 /// The one program every member's tool runs as, if they share exactly one.

@@ -1012,6 +1012,25 @@ fn mimikatz_in_other_witnesses() {
             Likely,
         );
     }
+    // Two modules in one run: each is a finding, no family.
+    let both = "x64.exe \"sekurlsa::logonpasswords\" \"lsadump::sam\" exit";
+    for key in [
+        "mimikatz_sekurlsa_logonpasswords:source",
+        "mimikatz_lsadump_sam:source",
+    ] {
+        assert_found(
+            both,
+            vec![sysmon_start(renamed, "mimikatz.exe", both, CMD)],
+            key,
+            Likely,
+        );
+    }
+    assert_quiet(
+        both,
+        vec![sysmon_start(renamed, "mimikatz.exe", both, CMD)],
+        "mimikatz",
+        None,
+    );
     assert_found(
         "renamed, no module on the command line",
         vec![sysmon_start(renamed, "mimikatz.exe", "x64.exe", CMD)],
