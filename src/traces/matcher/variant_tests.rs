@@ -1561,3 +1561,46 @@ fn prefetch_alone_names_the_tool() {
         }
     }
 }
+
+/// Remote service control with sc.exe and Impacket's secretsdump are no sheet tool:
+/// their records (sc's command line, the remote registry started, winreg and svcctl
+/// opened on IPC$, the hive saved to a temporary file) name no tool of the sheets and
+/// nothing is confirmed.
+#[test]
+fn remote_service_control_and_secretsdump_name_no_sheet_tool() {
+    let _review = Review;
+    let obs = vec![
+        security_start(
+            "C:\\Windows\\System32\\sc.exe",
+            Some("sc \\\\fs02 create upd binPath= \"cmd.exe /c C:\\Users\\Public\\x.exe\" start= demand"),
+            Some(CMD),
+        ),
+        record(
+            "System",
+            7036,
+            &[("param1", "Remote Registry"), ("param2", "running")],
+        ),
+        record(
+            "Security",
+            5145,
+            &[("ShareName", "\\\\*\\IPC$"), ("RelativeTargetName", "winreg")],
+        ),
+        record(
+            "Security",
+            5145,
+            &[("ShareName", "\\\\*\\IPC$"), ("RelativeTargetName", "svcctl")],
+        ),
+        record(
+            "Security",
+            5145,
+            &[
+                ("ShareName", "\\\\*\\ADMIN$"),
+                ("RelativeTargetName", "Temp\\pXkRtQwa.tmp"),
+            ],
+        ),
+    ];
+    let found = embedded_confidences(obs);
+    if !found.is_empty() {
+        miss(format!("sc / secretsdump: {found:?}"));
+    }
+}
