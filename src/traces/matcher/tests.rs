@@ -544,11 +544,16 @@ fn security(id: u32, fields: &[(&str, &str)]) -> Vec<Observation> {
     vec![event("2024-01-01T10:00:00Z", "Security", id, fields)]
 }
 
+/// The embedded rules, parsed once for every test that asks.
+fn embedded() -> &'static KnowledgeBase {
+    static KB: std::sync::OnceLock<KnowledgeBase> = std::sync::OnceLock::new();
+    KB.get_or_init(|| load_embedded().unwrap())
+}
+
 /// Tools the embedded rules find in `obs` as `tool:role`.
 fn embedded_findings(obs: Vec<Observation>) -> Vec<String> {
-    let kb = load_embedded().unwrap();
     let profile = HostProfile::from_observations(&obs);
-    evaluate(&kb, obs, &profile)
+    evaluate(embedded(), obs, &profile)
         .into_iter()
         .map(|f| format!("{}:{}", f.tool_id, f.role.as_str()))
         .collect()
@@ -937,9 +942,8 @@ unless = { TaskName = '\Microsoft\Windows\*', SubjectUserName = '*$' }
 
 /// The confidence of each `tool:role` the embedded rules find in `obs`.
 pub(super) fn embedded_confidences(obs: Vec<Observation>) -> BTreeMap<String, Confidence> {
-    let kb = load_embedded().unwrap();
     let profile = HostProfile::from_observations(&obs);
-    evaluate(&kb, obs, &profile)
+    evaluate(embedded(), obs, &profile)
         .into_iter()
         .map(|f| (format!("{}:{}", f.tool_id, f.role.as_str()), f.confidence))
         .collect()

@@ -374,13 +374,13 @@ TOOLS = {
                   unless=[(on_event("Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"), RDP_LOCAL)]),
     "net_use": dict(exes=[("net.exe", S, False), ("net1.exe", S, False)], tokens=["net use", "net.exe use", "net1 use"],
                     extra=PROCESS_START(S, NET_USE_NOTE, image=NET_PROGRAMS, command_line="* use *\\\\*\\*")
-                    + PROCESS_START(S, NET_ANY_NOTE, image=["*\\net.exe", "*\\net1.exe"], command_line=["*net* use", "*net* use *"]),
+                    + PROCESS_START(S, NET_ANY_NOTE, image=NET_PROGRAMS, command_line=["*net* use", "*net* use *"]),
                     note="net.exe serves many purposes; only its command line (use \\\\host\\share) is specific, so anchors need process auditing or Sysmon."),
     "net_user": dict(exes=[("net.exe", S, False), ("net1.exe", S, False)], tokens=["net user", "net1 user", "net group", "net1 group", "net.exe user"],
                      extra=PROCESS_START(S, NET_USER_NOTE, image=NET_PROGRAMS,
                                          command_line=["* user*/active:yes*", "* localgroup*/add*", "* user*/add*",
                                                        "* user*/del*", "* group*/add*"])
-                     + PROCESS_START(S, NET_ANY_NOTE, image=["*\\net.exe", "*\\net1.exe"],
+                     + PROCESS_START(S, NET_ANY_NOTE, image=NET_PROGRAMS,
                                      command_line=["*net* user", "*net* user *", "*net* group", "*net* group *"]),
                      note="net.exe serves many purposes; only its command line (user/group /add /delete /domain) is specific, so anchors need process auditing or Sysmon."),
     "nltest": dict(exes=[("nltest.exe", S, True)], tokens=["nltest"],
