@@ -350,6 +350,21 @@ pub const EVENT_FACTS: &[Witness] = &[
 /// which the command line and image are taken.
 const HOST_DETAILS: &str = "host_details";
 
+/// The PE name a process record gives its program: the `OriginalFileName`, or where
+/// none was recorded (Sysmon before version 10 logs only Description, Product and
+/// Company; `?` or `-` mean unknown) a one-word `Product`. Tools name their product
+/// after themselves (`mimikatz`, `Rubeus`, `Nmap`), Windows' programs never in one
+/// word, and a product of several words (`Sysinternals PsExec`, which PSEXESVC.exe
+/// carries too) says too little to name one program.
+pub fn pe_name<'a>(original: Option<&'a str>, product: Option<&'a str>) -> Option<&'a str> {
+    let known = |v: &&str| !matches!(v.trim(), "" | "?" | "-");
+    original.filter(known).or_else(|| {
+        product
+            .filter(known)
+            .filter(|p| !p.trim().contains(char::is_whitespace))
+    })
+}
+
 /// The value of the `HostApplication=` line of a classic PowerShell detail block.
 fn host_application(details: &str) -> Option<&str> {
     details
@@ -426,6 +441,25 @@ impl<'o> Fact<'o> {
         self
     }
 
+    /// Makes a one-word `Product` the PE name of a process start that recorded no
+    /// `OriginalFileName` ([`pe_name`]), so renamed copies seen by older Sysmon
+    /// versions are still found by it.
+    fn with_pe_name(mut self) -> Self {
+        if self.kind != FactKind::ProcessStart {
+            return self;
+        }
+        let original = self.get("original_file_name");
+        match pe_name(original, self.get("product")) {
+            Some(name) if original != Some(name) => {
+                let name = name.trim().to_string();
+                self.fields.retain(|(n, _)| *n != "original_file_name");
+                self.fields.push(("original_file_name", Cow::Owned(name)));
+            }
+            _ => {}
+        }
+        self
+    }
+
     /// Adds the decoded forms of command lines and scripts.
     fn with_decoded(mut self) -> Self {
         let mut extra = Vec::new();
@@ -461,6 +495,7 @@ pub fn of(observed: &Observed) -> Option<Fact<'_>> {
                         .collect(),
                 }
                 .with_host_application()
+                .with_pe_name()
                 .with_decoded(),
             )
         }
@@ -513,6 +548,32 @@ mod tests {
         assert_eq!(a.kind, FactKind::ProcessStart);
         assert_eq!(a, b);
         assert_eq!(a.get("image"), Some("C:\\x\\p.exe"));
+    }
+
+    #[test]
+    fn a_one_word_product_is_the_pe_name_where_no_original_file_name_was_recorded() {
+        let start = |fields: &[(&str, &str)]| {
+            of(&event("Microsoft-Windows-Sysmon/Operational", 1, fields))
+                .unwrap()
+                .get("original_file_name")
+                .map(str::to_string)
+        };
+        let image = ("Image", "C:\\t\\x.exe");
+        assert_eq!(
+            start(&[image, ("Product", "mimikatz")]).as_deref(),
+            Some("mimikatz")
+        );
+        assert_eq!(
+            start(&[image, ("OriginalFileName", "?"), ("Product", "mimikatz")]).as_deref(),
+            Some("mimikatz")
+        );
+        // The recorded name wins; several words or an unknown product give none.
+        assert_eq!(
+            start(&[image, ("OriginalFileName", "psexec.c"), ("Product", "x")]).as_deref(),
+            Some("psexec.c")
+        );
+        assert_eq!(start(&[image, ("Product", "Sysinternals PsExec")]), None);
+        assert_eq!(start(&[image, ("Product", "-")]), None);
     }
 
     #[test]

@@ -133,11 +133,14 @@ fn original_name_matches(exe: &Glob, original: Option<&str>) -> bool {
         Some((stem, ext)) if !stem.is_empty() && !ext.eq_ignore_ascii_case("exe") => {
             exe.matches(&format!("{stem}.exe"))
         }
+        // A product name (`mimikatz`, see `facts::pe_name`) has no extension.
+        None => exe.matches(&format!("{original}.exe")),
         _ => false,
     }
 }
 
-/// The PE `OriginalFileName` of the acting process, which finds a renamed copy: an
+/// The PE name of the acting process ([`crate::facts::pe_name`]: its
+/// `OriginalFileName`, or a one-word `Product`), which finds a renamed copy: an
 /// event's `OriginalFileName` is the process's in a process start (Sysmon 1, which
 /// has a command line) and in the load of the process's own image (Sysmon 7 whose
 /// `ImageLoaded` is its `Image`); in any other event it is a loaded module's.
@@ -149,7 +152,7 @@ pub(crate) fn process_original_name<'a>(
         (Some(loaded), Some(image)) if loaded.eq_ignore_ascii_case(image)
     );
     (field("CommandLine").is_some() || own_image_loaded)
-        .then(|| field("OriginalFileName"))
+        .then(|| crate::facts::pe_name(field("OriginalFileName"), field("Product")))
         .flatten()
 }
 

@@ -658,14 +658,49 @@ fn collapse_families(findings: Vec<Finding>, tools: &HashMap<&str, &Tool>) -> Ve
         }
     }
     let mut out = Vec::new();
-    for (_, _, mut members) in groups {
-        let program = shared_program(&members, tools);
-        match (members.len(), program) {
-            (1, _) | (_, None) => out.append(&mut members),
-            (_, Some(program)) => out.push(family(members, &program)),
+    for (_, _, members) in groups {
+        match shared_program(&members, tools) {
+            Some(program) if members.len() > 1 => {
+                let (named, others) = named_modules(members, tools);
+                if named.is_empty() {
+                    out.push(family(others, &program));
+                } else {
+                    out.extend(named);
+                }
+            }
+            _ => out.extend(members),
         }
     }
     out
+}
+
+/// Splits the members into those whose module a matched anchor names (a command
+/// line holding `sekurlsa::logonpasswords`, the `module::command` word of the tool's
+/// aliases) and the others. Named members are each a finding: the records say those
+/// modules ran, and the others only shared the program's own traces.
+fn named_modules(
+    members: Vec<Finding>,
+    tools: &HashMap<&str, &Tool>,
+) -> (Vec<Finding>, Vec<Finding>) {
+    let names_its_module = |f: &Finding| {
+        let Some(tool) = tools.get(f.tool_id.as_str()) else {
+            return false;
+        };
+        let modules: Vec<String> = tool
+            .aliases
+            .iter()
+            .flat_map(|a| a.split_whitespace())
+            .filter(|w| w.contains("::"))
+            .map(str::to_ascii_lowercase)
+            .collect();
+        f.evidence.iter().any(|e| {
+            e.strength == Strength::Anchor && {
+                let trace = e.trace.to_ascii_lowercase();
+                modules.iter().any(|m| trace.contains(m.as_str()))
+            }
+        })
+    };
+    members.into_iter().partition(|f| names_its_module(f))
 }
 
 /// The one program every member's tool runs as, if they share exactly one.
@@ -932,3 +967,5 @@ pub fn needed_kinds(kb: &KnowledgeBase) -> BTreeSet<ArtifactKind> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod variant_tests;

@@ -101,7 +101,7 @@ fn kb() -> KnowledgeBase {
     load_from_str(RULES).unwrap()
 }
 
-fn event(time: &str, channel: &str, id: u32, fields: &[(&str, &str)]) -> Observation {
+pub(super) fn event(time: &str, channel: &str, id: u32, fields: &[(&str, &str)]) -> Observation {
     Observation {
         time: Some(time.to_string()),
         reference: Reference {
@@ -544,11 +544,16 @@ fn security(id: u32, fields: &[(&str, &str)]) -> Vec<Observation> {
     vec![event("2024-01-01T10:00:00Z", "Security", id, fields)]
 }
 
+/// The embedded rules, parsed once for every test that asks.
+fn embedded() -> &'static KnowledgeBase {
+    static KB: std::sync::OnceLock<KnowledgeBase> = std::sync::OnceLock::new();
+    KB.get_or_init(|| load_embedded().unwrap())
+}
+
 /// Tools the embedded rules find in `obs` as `tool:role`.
 fn embedded_findings(obs: Vec<Observation>) -> Vec<String> {
-    let kb = load_embedded().unwrap();
     let profile = HostProfile::from_observations(&obs);
-    evaluate(&kb, obs, &profile)
+    evaluate(embedded(), obs, &profile)
         .into_iter()
         .map(|f| format!("{}:{}", f.tool_id, f.role.as_str()))
         .collect()
@@ -936,10 +941,9 @@ unless = { TaskName = '\Microsoft\Windows\*', SubjectUserName = '*$' }
 }
 
 /// The confidence of each `tool:role` the embedded rules find in `obs`.
-fn embedded_confidences(obs: Vec<Observation>) -> BTreeMap<String, Confidence> {
-    let kb = load_embedded().unwrap();
+pub(super) fn embedded_confidences(obs: Vec<Observation>) -> BTreeMap<String, Confidence> {
     let profile = HostProfile::from_observations(&obs);
-    evaluate(&kb, obs, &profile)
+    evaluate(embedded(), obs, &profile)
         .into_iter()
         .map(|f| (format!("{}:{}", f.tool_id, f.role.as_str()), f.confidence))
         .collect()
