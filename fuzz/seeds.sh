@@ -4,13 +4,24 @@
 #   CORPUS/partitions  the first 64 KiB of the built GPT and MBR (logical) disks
 #   CORPUS/e01         that volume (1.2 MiB) as an E01 from ewfacquire, compressed,
 #                      and its first 64 KiB uncompressed (chunks with Adler-32)
+#   CORPUS/e01_segments 1.3 MiB of random bytes as an E01 set of two segments
+#                      (ewfacquire -S 1M, its smallest), in e01_segments' form: a
+#                      4-byte little-endian split offset, then .E01 and .E02 back
+#                      to back; and the one-segment seeds above with a split
+#                      offset past their end (no .E02)
+#   CORPUS/evtx        small real event logs (one chunk each, from the shared
+#                      corpus), a bigger one cut after its second chunk, and
+#                      single chunks cut from them
 #
-#   fuzz/seeds.sh CORPUS [IMAGES]      (IMAGES: built test images, by default
-#                                       $TOOLMARK_IMAGES or target/images)
+#   fuzz/seeds.sh CORPUS [IMAGES [EVIDENCE]]  (IMAGES: built test images, by default
+#                       $TOOLMARK_IMAGES or target/images; EVIDENCE: the shared
+#                       corpus, by default $TOOLMARK_CORPUS or ../shared/corpus)
 set -eu
 corpus=${1:?corpus folder}
-images=${2:-${TOOLMARK_IMAGES:-$(cd "$(dirname "$0")/.." && pwd)/target/images}}
-mkdir -p "$corpus/ntfs" "$corpus/partitions" "$corpus/e01"
+root=$(cd "$(dirname "$0")/.." && pwd)
+images=${2:-${TOOLMARK_IMAGES:-$root/target/images}}
+evidence=${3:-${TOOLMARK_CORPUS:-$root/../shared/corpus}}
+mkdir -p "$corpus/ntfs" "$corpus/partitions" "$corpus/e01" "$corpus/e01_segments" "$corpus/evtx"
 volume="$corpus/ntfs/mkntfs-2m"
 truncate -s 2M "$volume"
 mkntfs -q -F -Q -T -c 512 -s 512 -L seed "$volume" 2>/dev/null
@@ -24,7 +35,30 @@ TZ=UTC ewfacquire -u -q -t "$work/deflate" -f encase6 -c deflate:fast -b 64 "$wo
 TZ=UTC ewfacquire -u -q -t "$work/stored" -f encase6 -c none -b 16 "$work/head" >/dev/null
 cp "$work/deflate.E01" "$corpus/e01/mkntfs-deflate.E01"
 cp "$work/stored.E01" "$corpus/e01/mkntfs-head-stored.E01"
+# Random bytes do not compress, so the set needs a second segment.
+head -c 1300K /dev/urandom > "$work/random"
+TZ=UTC ewfacquire -u -q -t "$work/split" -f encase6 -c none -b 64 -S 1M "$work/random" >/dev/null
+# A split offset as 4 bytes, little-endian.
+le32() { printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $(($1 >> 8 & 255)) \
+    $(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"; }
+{ le32 "$(stat -c %s "$work/split.E01")"; cat "$work/split.E01" "$work/split.E02"; } \
+    > "$corpus/e01_segments/random-two-segments"
+# Split at its own length, a segment is alone.
+for seed in mkntfs-deflate.E01 mkntfs-head-stored.E01; do
+    { le32 "$(stat -c %s "$corpus/e01/$seed")"; cat "$corpus/e01/$seed"; } \
+        > "$corpus/e01_segments/$seed-alone"
+done
 rm -r "$work"
+logs="$evidence/evtx/robustness"
+for log in issue_201 Application_no_crc32 new-user-security MSExchange_Management_wec \
+    Security_short_selected; do
+    cat "$logs/$log.evtx" > "$corpus/evtx/$log.evtx"
+    tail -c 65536 "$logs/$log.evtx" > "$corpus/evtx/$log-chunk"
+done
+# A log of two chunks (a header and the first two of a big one), and its second
+# chunk alone.
+head -c $((4096 + 2 * 65536)) "$logs/2-vss_7-System.evtx" > "$corpus/evtx/System-head.evtx"
+tail -c 65536 "$corpus/evtx/System-head.evtx" > "$corpus/evtx/System-chunk-2"
 for disk in win10-aptsim.raw mbr-logical.raw; do
     if [ -f "$images/$disk" ]; then
         head -c 65536 "$images/$disk" > "$corpus/partitions/$disk-head"

@@ -144,3 +144,58 @@ fn normalise(value: &str) -> String {
         _ => v,
     }
 }
+
+/// A log read through a reader that panics once, on the first whole-chunk read of
+/// chunk `chunk` (the chunk walk's read; the 512-byte header reads that find the
+/// oldest chunk are left alone), as a damaged container's reader might.
+struct PanicOnce {
+    data: std::io::Cursor<Vec<u8>>,
+    chunk: u64,
+    panicked: bool,
+}
+
+impl std::io::Read for PanicOnce {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let at = self.data.position();
+        if !self.panicked && at == 4096 + self.chunk * 65536 && buf.len() > 512 {
+            self.panicked = true;
+            panic!("reader fails on chunk {}", self.chunk);
+        }
+        self.data.read(buf)
+    }
+}
+
+impl std::io::Seek for PanicOnce {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.data.seek(to)
+    }
+}
+
+#[test]
+fn a_panic_while_reading_a_log_costs_no_other_record() {
+    // 17 chunks; evtxinfo counts its records.
+    let log = corpus().join("evtx/robustness/2-vss_7-System.evtx");
+    let expected = evtxinfo_count(&log);
+    let bytes = std::fs::read(&log).unwrap();
+    for threads in [1, 2] {
+        let reader = PanicOnce {
+            data: std::io::Cursor::new(bytes.clone()),
+            chunk: 3,
+            panicked: false,
+        };
+        let (mut records, mut errors) = (0usize, Vec::new());
+        let stats = read_log(reader, threads, &mut |_| records += 1, &mut |e| {
+            errors.push(e)
+        })
+        .unwrap();
+        // The read panicked before the walk moved past chunk 3: it is read again.
+        assert_eq!(records, expected, "{threads} threads");
+        assert_eq!(errors.len(), 1, "{threads} threads: {errors:?}");
+        assert!(
+            errors[0].contains("panicked") && errors[0].contains("reader fails on chunk 3"),
+            "{}",
+            errors[0]
+        );
+        assert_eq!(stats.errors, 1);
+    }
+}

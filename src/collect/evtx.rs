@@ -17,7 +17,8 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io::{Read, Seek};
+use std::io::{Read, Seek, SeekFrom};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use super::CollectError;
@@ -263,13 +264,21 @@ fn settings(threads: usize) -> ParserSettings {
 /// Reads every record of an EVTX file, calling `on_record` for each, and
 /// `on_error` for each record or chunk that fails. With `threads` > 1 the records
 /// are rendered and flattened on that many worker threads, and still delivered
-/// in order.
+/// in order. A chunk on which the parser panics costs that chunk's records (an
+/// error), not the log or the image.
 pub fn read_log<R: Read + Seek + Send>(
-    reader: R,
+    mut reader: R,
     threads: usize,
     on_record: &mut dyn FnMut(EventRecord),
     on_error: &mut dyn FnMut(String),
 ) -> Result<LogStats, CollectError> {
+    let chunks = reader
+        .seek(SeekFrom::End(0))
+        .map_err(|e| CollectError::Unreadable(e.to_string()))?
+        / CHUNK_BYTES;
+    reader
+        .rewind()
+        .map_err(|e| CollectError::Unreadable(e.to_string()))?;
     let mut parser = EvtxParser::from_read_seek(reader)
         .map_err(|e| CollectError::NotTheFormat(format!("not an event log: {e}")))?
         .with_configuration(settings(threads));
@@ -278,10 +287,74 @@ pub fn read_log<R: Read + Seek + Send>(
     let mut check = ChunkCheck::default();
     let records =
         parser.serialized_records(move |record| record.and_then(|r| convert(r, &mut check)));
-    for record in records {
-        stats.deliver(record, on_record, on_error);
-    }
+    drain_contained(records, chunks + 1, |item| match item {
+        Ok(record) => stats.deliver(record, on_record, on_error),
+        Err(Panicked { message, last }) => {
+            stats.errors += 1;
+            let then = if last {
+                "the rest of the log is not read (as many panics as it can hold chunks)"
+            } else {
+                "the next chunks are still read"
+            };
+            on_error(format!(
+                "the evtx parser panicked on a chunk ({message}); its records are lost, {then}"
+            ));
+        }
+    });
     Ok(stats)
+}
+
+/// A chunk's size: a log holds at most its length in these.
+const CHUNK_BYTES: u64 = 65536;
+
+/// A panic caught while reading a log.
+struct Panicked {
+    /// What it said.
+    message: String,
+    /// Whether reading stops there (the bound on panics is reached).
+    last: bool,
+}
+
+/// Hands every item of `items` to `take`, and a panic of `items.next()` as an
+/// `Err`, then goes on with the next item, at most `panics` times.
+///
+/// The `evtx` crate is robust, but a live log is hostile input as much as a
+/// carved chunk is: a panic in it must cost its chunk, not the image (a panic on
+/// a worker thread is handed to the consumer's `next`). The crate's chunk walk
+/// moves past a chunk before parsing it, so `next` after a panic goes on with the
+/// next chunk; `panics` (the chunks the log can hold, and one) bounds the loop
+/// should a panic ever come before that step.
+fn drain_contained<T>(
+    mut items: impl Iterator<Item = T>,
+    panics: u64,
+    mut take: impl FnMut(Result<T, Panicked>),
+) {
+    let mut left = panics;
+    loop {
+        match catch_unwind(AssertUnwindSafe(|| items.next())) {
+            Ok(Some(item)) => take(Ok(item)),
+            Ok(None) => return,
+            Err(panic) => {
+                left = left.saturating_sub(1);
+                take(Err(Panicked {
+                    message: panic_text(panic.as_ref()),
+                    last: left == 0,
+                }));
+                if left == 0 {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// What a panic said, when it said it as text.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "no message".into())
 }
 
 /// Parses one 64 KiB chunk found outside any log file (carved); its records are
@@ -1226,6 +1299,51 @@ mod tests {
 
     fn flat(json: &str) -> EventRecord {
         from_json(json.as_bytes(), 7, jiff::Timestamp::UNIX_EPOCH, None).unwrap()
+    }
+
+    /// What `drain_contained` handed over: items, and panics as (message, last).
+    fn drained(items: impl Iterator<Item = u32>, panics: u64) -> Vec<Result<u32, (String, bool)>> {
+        let mut taken = Vec::new();
+        drain_contained(items, panics, |item| {
+            taken.push(item.map_err(|p| (p.message, p.last)));
+        });
+        taken
+    }
+
+    #[test]
+    fn a_panic_costs_its_item_and_the_rest_is_still_read() {
+        let items = (0..6).map(|i| {
+            if i % 2 == 0 && i > 0 {
+                panic!("bad {i}")
+            } else {
+                i
+            }
+        });
+        assert_eq!(
+            drained(items, 7),
+            [
+                Ok(0),
+                Ok(1),
+                Err(("bad 2".into(), false)),
+                Ok(3),
+                Err(("bad 4".into(), false)),
+                Ok(5)
+            ]
+        );
+    }
+
+    #[test]
+    fn panics_that_do_not_move_on_stop_at_the_bound() {
+        let items = std::iter::repeat_with(|| -> u32 { panic!("stuck") });
+        let taken = drained(items, 3);
+        assert_eq!(
+            taken,
+            [
+                Err(("stuck".into(), false)),
+                Err(("stuck".into(), false)),
+                Err(("stuck".into(), true))
+            ]
+        );
     }
 
     #[test]
