@@ -488,6 +488,10 @@ pub struct Tool {
     pub specific_executables: Vec<String>,
     /// Other names the tool is known by.
     pub aliases: Vec<String>,
+    /// Words (lower case) that name this tool among the others its program runs
+    /// (mimikatz's `sekurlsa::logonpasswords`, Rubeus's `diamond`): a matched
+    /// anchor trace holding one says this module ran, not only the program.
+    pub modules: Vec<String>,
     /// Remarks on how far the traces go (our words).
     pub note: Option<String>,
     /// The traces, in file order.

@@ -130,6 +130,8 @@ struct RawTool {
     specific_executables: Vec<Spanned<String>>,
     #[serde(default)]
     aliases: Vec<String>,
+    #[serde(default)]
+    modules: Vec<String>,
     note: Option<String>,
     #[serde(default)]
     trace: Vec<Spanned<RawTrace>>,
@@ -336,6 +338,7 @@ impl Checker<'_> {
                 .map(|e| e.get_ref().clone())
                 .collect(),
             aliases: t.aliases.clone(),
+            modules: t.modules.iter().map(|m| m.to_ascii_lowercase()).collect(),
             note: t.note.clone(),
             traces,
         })

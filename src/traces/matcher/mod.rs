@@ -675,9 +675,10 @@ fn collapse_families(findings: Vec<Finding>, tools: &HashMap<&str, &Tool>) -> Ve
 }
 
 /// Splits the members into those whose module a matched anchor names (a command
-/// line holding `sekurlsa::logonpasswords`, the `module::command` word of the tool's
-/// aliases) and the others. Named members are each a finding: the records say those
-/// modules ran, and the others only shared the program's own traces.
+/// line holding `sekurlsa::logonpasswords` or `Rubeus.exe diamond`: one of the
+/// tool's `modules` words in the anchor's trace) and the others. Named members are
+/// each a finding: the records say those modules ran, and the others only shared
+/// the program's own traces.
 fn named_modules(
     members: Vec<Finding>,
     tools: &HashMap<&str, &Tool>,
@@ -686,17 +687,10 @@ fn named_modules(
         let Some(tool) = tools.get(f.tool_id.as_str()) else {
             return false;
         };
-        let modules: Vec<String> = tool
-            .aliases
-            .iter()
-            .flat_map(|a| a.split_whitespace())
-            .filter(|w| w.contains("::"))
-            .map(str::to_ascii_lowercase)
-            .collect();
         f.evidence.iter().any(|e| {
             e.strength == Strength::Anchor && {
                 let trace = e.trace.to_ascii_lowercase();
-                modules.iter().any(|m| trace.contains(m.as_str()))
+                tool.modules.iter().any(|m| trace.contains(m.as_str()))
             }
         })
     };

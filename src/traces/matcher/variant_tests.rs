@@ -1604,3 +1604,73 @@ fn remote_service_control_and_secretsdump_name_no_sheet_tool() {
         miss(format!("sc / secretsdump: {found:?}"));
     }
 }
+
+/// Rubeus is the program of three sheet tools; its first argument is the command
+/// that ran. A command that makes one of them names it (under a renamed copy too,
+/// by its PE name); a command that is none of them (kerberoasting) leaves the
+/// program's family finding, never one of its members; the word elsewhere (a file
+/// called `diamond`) names nothing.
+#[test]
+fn rubeus_commands_name_their_tool() {
+    let _review = Review;
+    let rubeus = "C:\\Users\\alice\\Downloads\\Rubeus.exe";
+    let renamed = "C:\\Users\\alice\\AppData\\Local\\Temp\\r.exe";
+    for (command_line, key) in [
+        (
+            "Rubeus.exe diamond /tgtdeleg /ticketuser:svc /ticketuserid:1104 /groups:512",
+            "diamond_ticket:source",
+        ),
+        (
+            "Rubeus.exe asktgt /user:bob /rc4:64f12cddaa88057e06a81b54e73b949b /ptt",
+            "overpass_the_hash:source",
+        ),
+        (
+            "Rubeus.exe asktgt /user:bob /aes256:b54e73b949b64f12cddaa88057e06a81b54e73b949b64f12cddaa88057e06a8 /opsec",
+            "overpass_the_hash:source",
+        ),
+        (
+            "Rubeus.exe asktgs /targetuser:dmsa$ /service:krbtgt/corp.local /dmsa /nowrap /ptt /ticket:doIF",
+            "badsuccessor:source",
+        ),
+    ] {
+        for image in [rubeus, renamed] {
+            let start = sysmon_start(image, "Rubeus.exe", command_line, CMD);
+            assert_found(command_line, vec![start.clone()], key, Likely);
+            // The named member alone: the others shared only the program's traces.
+            for other in ["diamond_ticket", "overpass_the_hash", "badsuccessor", "rubeus"] {
+                if !key.starts_with(other) {
+                    assert_quiet(command_line, vec![start.clone()], other, None);
+                }
+            }
+        }
+        assert_found(
+            "4688",
+            vec![security_start(rubeus, Some(command_line), None)],
+            key,
+            Likely,
+        );
+    }
+    // Kerberoasting and an ordinary TGT request are no member: the family stays.
+    for command_line in [
+        "Rubeus.exe kerberoast /outfile:hashes.txt",
+        "Rubeus.exe asktgt /user:bob /password:Summer2024",
+    ] {
+        let start = || vec![sysmon_start(rubeus, "Rubeus.exe", command_line, CMD)];
+        assert_found(command_line, start(), "rubeus:source", Likely);
+        for member in ["diamond_ticket", "overpass_the_hash", "badsuccessor"] {
+            assert_quiet(command_line, start(), member, None);
+        }
+    }
+    // Benign twin: the word as another program's argument.
+    assert_quiet(
+        "notepad diamond",
+        vec![sysmon_start(
+            "C:\\Windows\\System32\\notepad.exe",
+            "NOTEPAD.EXE",
+            "notepad.exe diamond",
+            "C:\\Windows\\explorer.exe",
+        )],
+        "diamond_ticket",
+        None,
+    );
+}

@@ -572,6 +572,23 @@ TOOLS["vssadmin"]["extra"] = TOOLS["vssadmin"]["extra"] + PROCESS_START(
     dict(SCRIPT_BLOCK("Win32_ShadowCopy"), role=DC, fields={"ScriptBlockText": ["*Win32_ShadowCopy*.Create(*"]},
          note=SHADOW_CREATE_NOTE)]
 
+# ---- One program, several tools (session 9, not blind): Rubeus is the program of diamond_ticket, overpass_the_hash
+# and badsuccessor, as mimikatz is of its modules. Its first argument is the command that ran; the words below
+# (each tool's `modules`, with the `module::command` words of mimikatz's aliases) tell the matcher which member a
+# matched anchor names, so `Rubeus.exe diamond` is a diamond ticket, not "rubeus (module unknown)".
+RUBEUS_COMMAND_NOTE = ("Rubeus (or a renamed copy: its PE name) run with the command that makes this tool: the "
+                       "sheets' masked command line in the spellings Rubeus accepts (our addition)")
+RUBEUS_COMMANDS = {
+    "diamond_ticket": (["diamond"], ["* diamond", "* diamond *"]),
+    # asktgt with a key instead of a password is the pass-the-key request (with /password it is an ordinary TGT).
+    "overpass_the_hash": (["asktgt"], ["* asktgt *" + key + "*" for key in ("/rc4:", "/aes256:", "/aes128:", "/des:")]),
+    "badsuccessor": (["/dmsa"], ["* asktgs *" + "/dmsa*"]),
+}
+for _tool, (_words, _command_lines) in RUBEUS_COMMANDS.items():
+    TOOLS[_tool]["modules"] = _words
+    TOOLS[_tool]["extra"] = TOOLS[_tool].get("extra", []) + PROCESS_START(
+        S, RUBEUS_COMMAND_NOTE, image="*\\rubeus.exe", command_line=_command_lines)
+
 
 # ---- Generic anchors: records that name a tool but that ordinary activity also writes, a benign twin no
 # `unless` list can name away. Such an anchor alone makes a finding `possible` at most (trace key `generic`,
@@ -1078,6 +1095,11 @@ def emit(tool):
     w.append(f"executables = {qv(exes)}")
     w.append(f"specific_executables = {qv(specific)}")
     w.append(f"aliases = {qv(tool['aliases'])}")
+    # The words that name this tool among its program's others: mimikatz's `module::command` (from its aliases)
+    # and the commands given in the tool's config (RUBEUS_COMMANDS).
+    modules = [word for a in tool["aliases"] for word in a.split()[1:2] if "::" in word] + cfg.get("modules", [])
+    if modules:
+        w.append(f"modules = {qv(modules)}")
     if cfg.get("note"):
         w.append(f"note = {q(cfg['note'])}")
     for t in traces:
