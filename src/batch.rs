@@ -243,11 +243,9 @@ pub fn run(
                     scan_image(input, name, &dir, options, &stage)
                 }))
                 .unwrap_or_else(|panic| {
-                    let what = panic
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_default();
+                    // Our own bug, not hostile bytes in a parser we do not own: the
+                    // hook prints it with its place, and the image is failed.
+                    let what = crate::collect::contain::panic_text(panic.as_ref());
                     Err(format!("internal error (panic): {what}"))
                 })
                 .unwrap_or_else(|e| failed_report(input, name, &dir, &e));

@@ -183,6 +183,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    toolmark::collect::contain::quiet_contained_panics();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -18,7 +18,6 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{Read, Seek, SeekFrom};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use super::CollectError;
@@ -331,13 +330,13 @@ fn drain_contained<T>(
 ) {
     let mut left = panics;
     loop {
-        match catch_unwind(AssertUnwindSafe(|| items.next())) {
+        match super::contain::contained(|| items.next()) {
             Ok(Some(item)) => take(Ok(item)),
             Ok(None) => return,
-            Err(panic) => {
+            Err(message) => {
                 left = left.saturating_sub(1);
                 take(Err(Panicked {
-                    message: panic_text(panic.as_ref()),
+                    message,
                     last: left == 0,
                 }));
                 if left == 0 {
@@ -346,15 +345,6 @@ fn drain_contained<T>(
             }
         }
     }
-}
-
-/// What a panic said, when it said it as text.
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "no message".into())
 }
 
 /// Parses one 64 KiB chunk found outside any log file (carved); its records are

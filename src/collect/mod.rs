@@ -2,6 +2,7 @@
 
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod carve;
+pub mod contain;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 mod error;
 #[deny(clippy::unwrap_used, clippy::expect_used)]

@@ -25,13 +25,13 @@
 
 use crate::output::Stage;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
 use evtx_carve::{find_records, host_chunk, rebase_record, template_id, utf16_strings};
 use filetime::Filetime;
 
 use super::scan::Hit;
+use crate::collect::contain::contained;
 use crate::collect::evtx::{read_chunk, EventRecord};
 use crate::collect::mft::{DirectoryMap, MftRow};
 use crate::collect::registry::value::render;
@@ -346,11 +346,11 @@ impl<'a> Recovery<'a> {
         let mut errors = Vec::new();
         // The evtx crate is robust, but a damaged chunk is hostile input by
         // definition: a panic in it must cost this chunk only.
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let outcome = contained(|| {
             read_chunk(chunk.to_vec(), intact, &mut on_record, &mut |e| {
                 errors.push(e)
             })
-        }));
+        });
         match outcome {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => errors.push(e.to_string()),
@@ -520,9 +520,7 @@ impl<'a> Recovery<'a> {
         let mut rendered = None;
         if let Some(copy) = evtx_carve::in_place_chunk(chunk, at, hide) {
             // Hostile bytes in a chunk the parser trusts: contain it.
-            let _ = catch_unwind(AssertUnwindSafe(|| {
-                read_chunk(copy, false, &mut |r| rendered = Some(r), &mut |_| {})
-            }));
+            let _ = contained(|| read_chunk(copy, false, &mut |r| rendered = Some(r), &mut |_| {}));
         }
         let record_offset = offset + at as u64;
         let ours = |r: &EventRecord| r.header_record_id.unwrap_or(r.record_id) == header.record_id;
@@ -560,7 +558,7 @@ impl<'a> Recovery<'a> {
             };
             let mut rendered: HashMap<u64, EventRecord> = HashMap::new();
             // The guests are hostile bytes in a chunk the parser trusts: contain it.
-            let _ = catch_unwind(AssertUnwindSafe(|| {
+            let _ = contained(|| {
                 read_chunk(
                     chunk,
                     false,
@@ -569,7 +567,7 @@ impl<'a> Recovery<'a> {
                     },
                     &mut |_| {},
                 )
-            }));
+            });
             for guest in batch.drain(..placed) {
                 match rendered.remove(&guest.id) {
                     Some(record) => {
