@@ -16,12 +16,33 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Contained regions running now, over every thread.
 static CONTAINING: AtomicUsize = AtomicUsize::new(0);
 
+/// While alive, the hook stays silent (a contained region is running).
+pub struct QuietPanics(());
+
+impl QuietPanics {
+    /// Starts a contained region; it ends when the value is dropped.
+    pub fn begin() -> QuietPanics {
+        CONTAINING.fetch_add(1, Ordering::SeqCst);
+        QuietPanics(())
+    }
+}
+
+impl Drop for QuietPanics {
+    fn drop(&mut self) {
+        CONTAINING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Runs `read`; a panic in it becomes `Err` with what the panic said.
 pub fn contained<R>(read: impl FnOnce() -> R) -> Result<R, String> {
-    CONTAINING.fetch_add(1, Ordering::SeqCst);
-    let outcome = catch_unwind(AssertUnwindSafe(read));
-    CONTAINING.fetch_sub(1, Ordering::SeqCst);
-    outcome.map_err(|panic| panic_text(panic.as_ref()))
+    let _quiet = QuietPanics::begin();
+    catch(read)
+}
+
+/// [`contained`] for a caller that already holds a [`QuietPanics`] around many
+/// calls (one per record of a log).
+pub fn catch<R>(read: impl FnOnce() -> R) -> Result<R, String> {
+    catch_unwind(AssertUnwindSafe(read)).map_err(|panic| panic_text(panic.as_ref()))
 }
 
 /// What a panic said, when it said it as text.

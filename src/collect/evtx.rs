@@ -274,7 +274,7 @@ pub fn read_log<R: Read + Seek + Send>(
     let chunks = reader
         .seek(SeekFrom::End(0))
         .map_err(|e| CollectError::Unreadable(e.to_string()))?
-        / CHUNK_BYTES;
+        / evtx_carve::CHUNK_SIZE as u64;
     reader
         .rewind()
         .map_err(|e| CollectError::Unreadable(e.to_string()))?;
@@ -303,9 +303,6 @@ pub fn read_log<R: Read + Seek + Send>(
     Ok(stats)
 }
 
-/// A chunk's size: a log holds at most its length in these.
-const CHUNK_BYTES: u64 = 65536;
-
 /// A panic caught while reading a log.
 struct Panicked {
     /// What it said.
@@ -329,8 +326,11 @@ fn drain_contained<T>(
     mut take: impl FnMut(Result<T, Panicked>),
 ) {
     let mut left = panics;
+    // One quiet region for the whole log, not one per record: the counter it
+    // moves is shared by every thread.
+    let _quiet = super::contain::QuietPanics::begin();
     loop {
-        match super::contain::contained(|| items.next()) {
+        match super::contain::catch(|| items.next()) {
             Ok(Some(item)) => take(Ok(item)),
             Ok(None) => return,
             Err(message) => {

@@ -227,7 +227,7 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, logs: &Logs<'_>) {
         out.error(volume, path, Stage::Evtx, &note);
     }
     // A 4 KiB file header, then 64 KiB chunks.
-    let reader = ReadSeekAdapter::new(file.existing(4096, 65536));
+    let reader = ReadSeekAdapter::new(file.existing(4096, evtx_carve::CHUNK_SIZE as u64));
     let mut failures = Vec::new();
     let result = read_log(
         reader,
@@ -269,7 +269,10 @@ fn unused_space(target: &Target, out: &Sinks<'_>, path: &str, live: Vec<&LiveRec
         Err(e) => return out.error(volume, path, Stage::Evtx, &e.message),
     };
     let recovery = Recovery::in_log(out, volume, path, live);
-    if let Err(e) = carve::live_log(file.existing(4096, 65536).as_ref(), &recovery) {
+    if let Err(e) = carve::live_log(
+        file.existing(4096, evtx_carve::CHUNK_SIZE as u64).as_ref(),
+        &recovery,
+    ) {
         out.error(volume, path, Stage::Evtx, &e.to_string());
     }
     recovery.finish();

@@ -18,9 +18,6 @@ use crate::collect::source::{join, Source};
 /// An event log's file header; its first chunk follows.
 const FILE_HEADER: u64 = 4096;
 
-/// One chunk.
-const CHUNK: usize = 65536;
-
 /// Records sampled from each log.
 pub const RECORDS_PER_LOG: usize = 16;
 
@@ -55,11 +52,11 @@ pub fn sample(sources: &[&Source]) -> Vec<ComputerCount> {
                 let Ok(file) = source.open(&join(folder, &item.name)) else {
                     continue;
                 };
-                let mut chunk = vec![0u8; CHUNK];
+                let mut chunk = vec![0u8; evtx_carve::CHUNK_SIZE];
                 let Ok(n) = file.data.read_at(&mut chunk, FILE_HEADER) else {
                     continue;
                 };
-                if n < CHUNK {
+                if n < evtx_carve::CHUNK_SIZE {
                     continue;
                 }
                 let _ = read_chunk_head(
