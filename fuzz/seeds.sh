@@ -9,6 +9,8 @@
 #                      4-byte little-endian split offset, then .E01 and .E02 back
 #                      to back; and the one-segment seeds above with a split
 #                      offset past their end (no .E02)
+#   CORPUS/json_pull   event records as the evtx crate renders them (System,
+#                      EventData, UserData, unnamed Data arrays, escapes)
 #   CORPUS/evtx        small real event logs (one chunk each, from the shared
 #                      corpus), a bigger one cut after its second chunk, and
 #                      single chunks cut from them
@@ -21,7 +23,13 @@ corpus=${1:?corpus folder}
 root=$(cd "$(dirname "$0")/.." && pwd)
 images=${2:-${TOOLMARK_IMAGES:-$root/target/images}}
 evidence=${3:-${TOOLMARK_CORPUS:-$root/../shared/corpus}}
-mkdir -p "$corpus/ntfs" "$corpus/partitions" "$corpus/e01" "$corpus/e01_segments" "$corpus/evtx"
+mkdir -p "$corpus/ntfs" "$corpus/partitions" "$corpus/e01" "$corpus/e01_segments" "$corpus/evtx" "$corpus/json_pull"
+cat > "$corpus/json_pull/system" <<'JSON'
+{"Event":{"#attributes":{"xmlns":"x"},"System":{"Provider":{"#attributes":{"Name":"P","Guid":"{g}"}},"EventID":{"#attributes":{"Qualifiers":16384},"#text":7036},"Level":4,"TimeCreated":{"#attributes":{"SystemTime":"2022-03-10T21:43:57.9101061Z"}},"EventRecordID":42,"Correlation":null,"Channel":"System","Computer":"PC","Security":{"#attributes":{"UserID":"S-1-5-18"}}},"EventData":{"A":"C:\\x \"q\" \u00e9 \ud83d\ude00","B":null,"C":-2.5e3}}}
+JSON
+cat > "$corpus/json_pull/user-data" <<'JSON'
+{"Event":{"System":{},"UserData":{"LogFileCleared":{"#attributes":{"xmlns":"u"},"SubjectUserSid":"S-1","Nested":{"X":{"#attributes":{"k":1},"#text":"t"},"Y":[1,2,[true,false]]}}},"EventData":{"Data":{"#text":["a","b",""]}}}}
+JSON
 volume="$corpus/ntfs/mkntfs-2m"
 truncate -s 2M "$volume"
 mkntfs -q -F -Q -T -c 512 -s 512 -L seed "$volume" 2>/dev/null

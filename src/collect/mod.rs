@@ -8,6 +8,8 @@ mod error;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod evtx;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
+pub mod json_pull;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod lost;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod mft;
