@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::collect::evtx::read_chunk_head;
@@ -34,9 +35,10 @@ pub struct ComputerCount {
 }
 
 /// The `Computer` names of the first chunk of every event log of `sources`, most
-/// frequent first (ties by name).
+/// frequent first (ties by name). The logs are read in parallel; the names are
+/// counted in listing order, so the list is the same at any thread count.
 pub fn sample(sources: &[&Source]) -> Vec<ComputerCount> {
-    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut logs: Vec<(&Source, String)> = Vec::new();
     for source in sources {
         for &folder in source.event_log_folders() {
             // A sample for the host's name: a folder or log it cannot read is
@@ -44,39 +46,25 @@ pub fn sample(sources: &[&Source]) -> Vec<ComputerCount> {
             let Ok(listing) = source.list(folder) else {
                 continue;
             };
-            for item in listing
-                .items
-                .iter()
-                .filter(|i| !i.is_dir && i.name.to_ascii_lowercase().ends_with(".evtx"))
-            {
-                let Ok(file) = source.open(&join(folder, &item.name)) else {
-                    continue;
-                };
-                let mut chunk = vec![0u8; evtx_carve::CHUNK_SIZE];
-                let Ok(n) = file.data.read_at(&mut chunk, FILE_HEADER) else {
-                    continue;
-                };
-                if n < evtx_carve::CHUNK_SIZE {
-                    continue;
-                }
-                let _ = read_chunk_head(
-                    chunk,
-                    false,
-                    RECORDS_PER_LOG,
-                    &mut |record| {
-                        let name = record.computer.trim();
-                        if name.is_empty() {
-                            return;
-                        }
-                        if let Some(c) = counts.get_mut(name) {
-                            *c += 1;
-                        } else if counts.len() < MAX_NAMES {
-                            counts.insert(name.to_string(), 1);
-                        }
-                    },
-                    &mut |_| {},
-                );
-            }
+            logs.extend(
+                listing
+                    .items
+                    .iter()
+                    .filter(|i| !i.is_dir && i.name.to_ascii_lowercase().ends_with(".evtx"))
+                    .map(|i| (*source, join(folder, &i.name))),
+            );
+        }
+    }
+    let names: Vec<Vec<String>> = logs
+        .par_iter()
+        .map(|(source, path)| first_names(source, path))
+        .collect();
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for name in names.into_iter().flatten() {
+        if let Some(c) = counts.get_mut(&name) {
+            *c += 1;
+        } else if counts.len() < MAX_NAMES {
+            counts.insert(name, 1);
         }
     }
     let mut list: Vec<ComputerCount> = counts
@@ -85,4 +73,31 @@ pub fn sample(sources: &[&Source]) -> Vec<ComputerCount> {
         .collect();
     list.sort_by(|a, b| b.records.cmp(&a.records).then_with(|| a.name.cmp(&b.name)));
     list
+}
+
+/// The non-empty `Computer` names of the first [`RECORDS_PER_LOG`] records of the
+/// log at `path` (none when it cannot be read).
+fn first_names(source: &Source, path: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let Ok(file) = source.open(path) else {
+        return names;
+    };
+    let mut chunk = vec![0u8; evtx_carve::CHUNK_SIZE];
+    match file.data.read_at(&mut chunk, FILE_HEADER) {
+        Ok(n) if n == evtx_carve::CHUNK_SIZE => {}
+        _ => return names,
+    }
+    let _ = read_chunk_head(
+        chunk,
+        false,
+        RECORDS_PER_LOG,
+        &mut |record| {
+            let name = record.computer.trim();
+            if !name.is_empty() {
+                names.push(name.to_string());
+            }
+        },
+        &mut |_| {},
+    );
+    names
 }
