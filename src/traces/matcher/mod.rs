@@ -777,7 +777,7 @@ impl Context<'_> {
         let mut success_hit = false;
         let mut counted = BTreeSet::new();
         for (i, trace) in self.traces.iter().enumerate() {
-            let kept: Vec<u32> = match trace.strength {
+            let mut kept: Vec<u32> = match trace.strength {
                 Strength::Anchor => self.hits[i].clone(),
                 Strength::Supporting => self.hits[i]
                     .iter()
@@ -785,6 +785,24 @@ impl Context<'_> {
                     .filter(|&o| in_window(o))
                     .collect(),
             };
+            // Records arrive in whatever order the collector threads deliver them:
+            // listed by time, then by where they are, the evidence is the same at
+            // any thread count.
+            kept.sort_by(|&a, &b| {
+                let (a, b) = (&self.kept[a as usize], &self.kept[b as usize]);
+                (
+                    &a.time,
+                    &a.reference.artifact,
+                    &a.reference.file,
+                    &a.reference.locator,
+                )
+                    .cmp(&(
+                        &b.time,
+                        &b.reference.artifact,
+                        &b.reference.file,
+                        &b.reference.locator,
+                    ))
+            });
             if kept.is_empty() {
                 continue;
             }
