@@ -77,10 +77,10 @@ impl<'a> Sinks<'a> {
         volume: &str,
         time: &str,
         desc: &str,
-        message: String,
+        message: impl AsRef<str>,
         artifact: &str,
         file: &str,
-        reference: String,
+        reference: impl AsRef<str>,
     ) {
         self.tables
             .event(volume, time, desc, message, artifact, file, reference);
