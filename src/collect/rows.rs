@@ -1,6 +1,6 @@
 //! From parsed artifacts to table rows and timeline entries.
 
-use crate::output::{Cell, Stage};
+use crate::output::{decimal, Cell, Stage};
 use filetime::Filetime;
 
 use super::evtx::{EscapedFields, EventRecord};
@@ -51,7 +51,7 @@ pub fn event(
     out: &Sinks<'_>,
     volume: &str,
     file: &str,
-    record: &EventRecord,
+    record: EventRecord,
     carved: Option<Carved>,
 ) {
     let escaped = EscapedFields::new(&record.fields);
@@ -59,7 +59,7 @@ pub fn event(
         out,
         volume,
         file,
-        record,
+        &record,
         &escaped,
         carved,
         carved.map(|c| c.live_copy),
@@ -73,11 +73,11 @@ pub fn snapshot_event(
     out: &Sinks<'_>,
     volume: &str,
     file: &str,
-    record: &EventRecord,
+    record: EventRecord,
     live_copy: bool,
 ) {
     let escaped = EscapedFields::new(&record.fields);
-    event_row(out, volume, file, record, &escaped, None, Some(live_copy));
+    event_row(out, volume, file, &record, &escaped, None, Some(live_copy));
     if !live_copy {
         out.event_record(volume, file, record, &escaped, None);
     }
@@ -199,21 +199,6 @@ fn event_row(
             reference.as_str(),
         );
     });
-}
-
-/// `n` in decimal, written into `buf`.
-fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
 /// Writes one Prefetch file to prefetch.csv and a timeline entry per run time;

@@ -120,6 +120,22 @@ pub(crate) fn write_record<'c, C: Into<Cell<'c>>>(
     count
 }
 
+/// `n` in decimal, written into `buf` (per-record numbers without a `String` or
+/// the formatting machinery).
+pub fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
+}
+
 fn would_evaluate(cell: &str) -> bool {
     match cell.as_bytes().first() {
         Some(b'=' | b'@' | b'\t' | b'\r') => true,
