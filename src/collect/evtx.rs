@@ -79,20 +79,24 @@ impl EventRecord {
 /// (Escaping every field twice cost 2 % of an event-log scan's instructions.)
 #[derive(Debug, Default)]
 pub struct EscapedFields {
-    /// The escaped strings, name then value, field after field.
+    /// Every field as a JSON array `["name","value"]`, the arrays comma-separated:
+    /// the observations line's `fields` as it is written.
     text: String,
-    /// Where each field's name and value end in `text`, in field order.
-    ends: Vec<(usize, usize)>,
+    /// Where each field's escaped name starts and ends and its value ends in
+    /// `text` (the value starts one byte, the comma, after the name).
+    spans: Vec<[usize; 3]>,
     /// Whether some name or value holds a quote (escaped as `\"` in `text`).
     inner_quotes: bool,
+    /// Whether some name occurs twice (then the object keeps one entry for it).
+    repeats: bool,
 }
 
 impl EscapedFields {
     /// Escapes `fields` (in order, repeats kept).
     pub fn new(fields: &[(String, String)]) -> Self {
-        let size: usize = fields.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
+        let size: usize = fields.iter().map(|(n, v)| n.len() + v.len() + 8).sum();
         let mut text = String::with_capacity(size);
-        let mut ends = Vec::with_capacity(fields.len());
+        let mut spans: Vec<[usize; 3]> = Vec::with_capacity(fields.len());
         let mut inner_quotes = false;
         let mut push = |text: &mut String, s: &str| {
             let at = text.len();
@@ -101,31 +105,50 @@ impl EscapedFields {
             inner_quotes |= text.len() - at != s.len() + 2 && s.contains('"');
             text.len()
         };
+        // Names seen, by a 6-bit hash: only a name whose bit is already set is
+        // compared with the names before it (a repeat is rare, a collision cheap).
+        let mut seen = 0u64;
+        let mut repeats = false;
         for (name, value) in fields {
+            if !spans.is_empty() {
+                text.push(',');
+            }
+            text.push('[');
+            let name_start = text.len();
             let name_end = push(&mut text, name);
-            ends.push((name_end, push(&mut text, value)));
+            text.push(',');
+            let value_end = push(&mut text, value);
+            text.push(']');
+            let bit = 1u64 << name_hash(name);
+            if seen & bit != 0 && !repeats {
+                let escaped = &text[name_start..name_end];
+                repeats = spans.iter().any(|&[s, e, _]| &text[s..e] == escaped);
+            }
+            seen |= bit;
+            spans.push([name_start, name_end, value_end]);
         }
         EscapedFields {
             text,
-            ends,
+            spans,
             inner_quotes,
+            repeats,
         }
     }
 
     /// The escaped name and value of each field, in order.
     fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        let mut start = 0;
-        self.ends.iter().map(move |&(name_end, end)| {
-            let field = (&self.text[start..name_end], &self.text[name_end..end]);
-            start = end;
-            field
+        self.spans.iter().map(move |&[name_start, name_end, end]| {
+            (
+                &self.text[name_start..name_end],
+                &self.text[name_end + 1..end],
+            )
         })
     }
 
     /// All fields as one compact JSON object (names in document order; a name that
     /// repeats keeps its first place and its last value, as a JSON map would).
     pub fn object(&self) -> String {
-        let mut out = String::with_capacity(self.text.len() + 2 * self.ends.len() + 2);
+        let mut out = String::with_capacity(self.text.len() + 2);
         self.write_object(&mut out, String::push_str);
         out
     }
@@ -134,14 +157,14 @@ impl EscapedFields {
     /// or `{}` with no field: nothing to quote), written in one pass instead of the
     /// JSON text and then its quoting.
     pub fn csv_object(&self) -> String {
-        if self.ends.is_empty() {
+        if self.spans.is_empty() {
             return "{}".into();
         }
         // Each name and value brings two quotes of its own, doubled.
-        let size = self.text.len() + 6 * self.ends.len() + 4;
+        let size = self.text.len() + 4 * self.spans.len() + 4;
         let mut out = String::with_capacity(size);
         out.push('"');
-        self.write_object(&mut out, |out, piece| {
+        let piece = |out: &mut String, piece: &str| {
             let inner = &piece[1..piece.len() - 1];
             out.push_str("\"\"");
             if self.inner_quotes {
@@ -150,7 +173,22 @@ impl EscapedFields {
                 out.push_str(inner);
             }
             out.push_str("\"\"");
-        });
+        };
+        if self.repeats {
+            self.write_object(&mut out, piece);
+        } else {
+            // No name repeats: every field in order, nothing to look up.
+            out.push('{');
+            for (i, (name, value)) in self.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                piece(&mut out, name);
+                out.push(':');
+                piece(&mut out, value);
+            }
+            out.push('}');
+        }
         out.push('"');
         out
     }
@@ -201,17 +239,16 @@ impl EscapedFields {
     /// Appends every field as a JSON array `[name,value]`, comma-separated, repeats
     /// and order kept.
     pub fn pairs(&self, out: &mut Vec<u8>) {
-        for (i, (name, value)) in self.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.push(b'[');
-            out.extend_from_slice(name.as_bytes());
-            out.push(b',');
-            out.extend_from_slice(value.as_bytes());
-            out.push(b']');
-        }
+        out.extend_from_slice(self.text.as_bytes());
     }
+}
+
+/// A 6-bit hash of a field name (its length and last byte: names of one record
+/// mostly differ in one or the other).
+fn name_hash(name: &str) -> u32 {
+    let last = name.as_bytes().last().copied().unwrap_or_default();
+    let mixed = (name.len() as u64 * 31 + u64::from(last)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (mixed >> 58) as u32
 }
 
 /// Counts from reading one log.
@@ -750,9 +787,20 @@ mod tests {
         let many: Vec<(String, String)> = (0..40)
             .map(|i| (format!("f{}", i % 33), format!("\"{i}\"")))
             .collect();
-        for fields in [Vec::new(), plain, tricky, many] {
+        // 40 names and 64 hash bits: some names share a bit without repeating.
+        let distinct: Vec<(String, String)> = (0..40)
+            .map(|i| (format!("f{i}"), format!("v{i}")))
+            .collect();
+        let late_repeat: Vec<(String, String)> = distinct
+            .iter()
+            .cloned()
+            .chain([("f7".to_string(), "last".to_string())])
+            .collect();
+        for fields in [Vec::new(), plain, tricky, many, distinct, late_repeat] {
             let escaped = EscapedFields::new(&fields);
             assert_eq!(escaped.csv_object(), quoted(escaped.object()), "{fields:?}");
+            let names: std::collections::HashSet<&String> = fields.iter().map(|(n, _)| n).collect();
+            assert_eq!(escaped.repeats, names.len() < fields.len(), "{fields:?}");
         }
     }
 

@@ -1,11 +1,11 @@
 //! From parsed artifacts to table rows and timeline entries.
 
-use crate::output::{Cell, Stage};
+use crate::output::{decimal, Cell, Stage};
 use filetime::Filetime;
 
 use super::evtx::{EscapedFields, EventRecord};
 use super::mft::MftRow;
-use crate::output::schema::EVTX_FIELDS;
+use crate::output::schema::{evtx_field, EVTX_FIELDS, EVTX_HEAD, EVTX_TAIL};
 use crate::pipeline::Sinks;
 use crate::traces::matcher::{Observation, Observed, Reference};
 
@@ -51,7 +51,7 @@ pub fn event(
     out: &Sinks<'_>,
     volume: &str,
     file: &str,
-    record: &EventRecord,
+    record: EventRecord,
     carved: Option<Carved>,
 ) {
     let escaped = EscapedFields::new(&record.fields);
@@ -59,7 +59,7 @@ pub fn event(
         out,
         volume,
         file,
-        record,
+        &record,
         &escaped,
         carved,
         carved.map(|c| c.live_copy),
@@ -73,14 +73,23 @@ pub fn snapshot_event(
     out: &Sinks<'_>,
     volume: &str,
     file: &str,
-    record: &EventRecord,
+    record: EventRecord,
     live_copy: bool,
 ) {
     let escaped = EscapedFields::new(&record.fields);
-    event_row(out, volume, file, record, &escaped, None, Some(live_copy));
+    event_row(out, volume, file, &record, &escaped, None, Some(live_copy));
     if !live_copy {
         out.event_record(volume, file, record, &escaped, None);
     }
+}
+
+/// Cells of an evtx.csv row after the context columns.
+const EVTX_CELLS: usize = EVTX_HEAD.len() + EVTX_FIELDS.len() + EVTX_TAIL.len();
+
+thread_local! {
+    /// A timeline message and reference being built, one pair per collector thread.
+    static TEXT: std::cell::RefCell<(String, String)> =
+        const { std::cell::RefCell::new((String::new(), String::new())) };
 }
 
 /// evtx.csv row and timeline entry of one record.
@@ -93,32 +102,35 @@ fn event_row(
     carved: Option<Carved>,
     live_copy: Option<bool>,
 ) {
-    // Borrowed wherever the record already holds the text: this runs once per event.
-    let event_id = record.event_id.to_string();
-    let record_id = record.record_id.to_string();
+    // Nothing is allocated per event here but the `event_data` cell: numbers are
+    // written into stack buffers, cells into an array, texts into reused buffers.
+    let mut numbers = [[0u8; 20]; 5];
+    let [event_id, record_id, offset, chunk, header_id] = &mut numbers;
+    let event_id = decimal(u64::from(record.event_id), event_id);
+    let record_id = decimal(record.record_id, record_id);
     let json = escaped.csv_object();
     let flag = |b: Option<bool>| match b {
         Some(true) => "true",
         Some(false) => "false",
         None => "",
     };
-    let offset = carved.map(|c| c.offset.to_string()).unwrap_or_default();
+    let offset = carved.map_or("", |c| decimal(c.offset, offset));
     let recovered_chunk = carved
         .and_then(|c| c.chunk)
-        .map(|n| n.to_string())
-        .unwrap_or_default();
+        .map_or("", |n| decimal(n, chunk));
     let header_id = record
         .header_record_id
-        .map(|id| id.to_string())
-        .unwrap_or_default();
-    let mut cells: Vec<Cell<'_>> = Vec::with_capacity(9 + EVTX_FIELDS.len() + 8);
-    cells.extend(
-        [
+        .map_or("", |id| decimal(id, header_id));
+    let mut cells = [Cell::Text(""); EVTX_CELLS];
+    let (head, rest) = cells.split_at_mut(EVTX_HEAD.len());
+    let (picked, tail) = rest.split_at_mut(EVTX_FIELDS.len());
+    head.copy_from_slice(
+        &[
             file,
             &record.channel,
             &record.provider,
-            &event_id,
-            &record_id,
+            event_id,
+            record_id,
             &record.time,
             &record.computer,
             &record.level,
@@ -126,29 +138,28 @@ fn event_row(
         ]
         .map(Cell::Text),
     );
-    // One pass over the record's fields instead of one search per column.
-    let mut picked = [""; EVTX_FIELDS.len()];
+    // One pass over the record's fields instead of one search per column; the first
+    // of a repeated name fills the column.
     let mut set = [false; EVTX_FIELDS.len()];
     for (name, value) in &record.fields {
-        if let Some(i) = EVTX_FIELDS.iter().position(|f| f == name) {
+        if let Some(i) = evtx_field(name) {
             if !set[i] {
                 set[i] = true;
-                picked[i] = value;
+                picked[i] = Cell::Text(value);
             }
         }
     }
-    cells.extend(picked.map(Cell::Text));
-    cells.push(Cell::Rendered(&json));
-    cells.extend(
-        [
+    tail[0] = Cell::Rendered(&json);
+    tail[1..].copy_from_slice(
+        &[
             flag(Some(carved.is_some())),
-            &offset,
+            offset,
             // Carved chunks were checked where they were found; live ones as they were read.
             flag(carved.map(|c| c.verified).or(record.chunk_verified)),
             flag(live_copy),
-            &header_id,
+            header_id,
             record.header_time.as_deref().unwrap_or_default(),
-            &recovered_chunk,
+            recovered_chunk,
         ]
         .map(Cell::Text),
     );
@@ -157,33 +168,37 @@ fn event_row(
         // No EventRecordID or no usable TimeCreated: say so beside the row.
         out.error(volume, file, Stage::EvtxRecord, problem);
     }
-    // Built by hand: this runs once per event, and `format!` costs more than the copies.
-    let mut message = String::with_capacity(record.channel.len() + event_id.len() + 200);
-    message.push_str(&record.channel);
-    message.push(' ');
-    message.push_str(&event_id);
-    message.push(' ');
-    for (i, (n, v)) in record.fields.iter().take(6).enumerate() {
-        if i > 0 {
-            message.push(' ');
+    TEXT.with_borrow_mut(|(message, reference)| {
+        message.clear();
+        message.push_str(&record.channel);
+        message.push(' ');
+        message.push_str(event_id);
+        message.push(' ');
+        for (i, (n, v)) in record.fields.iter().take(6).enumerate() {
+            if i > 0 {
+                message.push(' ');
+            }
+            message.push_str(n);
+            message.push('=');
+            push_truncated(message, v, 80);
         }
-        message.push_str(n);
-        message.push('=');
-        push_truncated(&mut message, v, 80);
-    }
-    out.event(
-        volume,
-        &record.time,
-        match carved {
-            Some(Carved { chunk: Some(_), .. }) => "Event Recorded (recovered)",
-            Some(_) => "Event Recorded (carved)",
-            None => "Event Recorded",
-        },
-        message,
-        "evtx",
-        file,
-        ["record ", &record_id].concat(),
-    );
+        reference.clear();
+        reference.push_str("record ");
+        reference.push_str(record_id);
+        out.event(
+            volume,
+            &record.time,
+            match carved {
+                Some(Carved { chunk: Some(_), .. }) => "Event Recorded (recovered)",
+                Some(_) => "Event Recorded (carved)",
+                None => "Event Recorded",
+            },
+            message.as_str(),
+            "evtx",
+            file,
+            reference.as_str(),
+        );
+    });
 }
 
 /// Writes one Prefetch file to prefetch.csv and a timeline entry per run time;

@@ -236,12 +236,12 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, logs: &Logs<'_>) {
             logs.read_here.insert(&record);
             if target.snapshot.is_some() {
                 let copy = logs.live.contains(&record);
-                return rows::snapshot_event(out, volume, path, &record, copy);
+                return rows::snapshot_event(out, volume, path, record, copy);
             }
             if logs.remember {
                 logs.live.insert(&record);
             }
-            rows::event(out, volume, path, &record, None)
+            rows::event(out, volume, path, record, None)
         },
         &mut |e| failures.push(e),
     );

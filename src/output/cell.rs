@@ -27,13 +27,15 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
 /// Appends `cell` to a CSV record being rendered by hand: neutralised (unless `raw`),
 /// and quoted as RFC 4180 asks when it holds a comma, a quote or a line break (the
 /// bytes the `csv` crate quotes, so the output is the same byte for byte).
+// Inlined into `write_record`: a call per cell cost more than most cells' work.
+#[inline(always)]
 fn write_cell(out: &mut Vec<u8>, cell: &str, raw: bool) {
-    let bytes = cell.as_bytes();
     // Most cells of a wide table (evtx.csv's picked fields) are empty: nothing to
     // write, nothing to check.
-    if bytes.is_empty() {
+    if cell.is_empty() {
         return;
     }
+    let bytes = cell.as_bytes();
     // The apostrophe is not a byte that needs quoting: the check holds either way.
     let prefix = !raw && would_evaluate(cell);
     if needs_quotes(bytes) {
@@ -116,6 +118,22 @@ pub(crate) fn write_record<'c, C: Into<Cell<'c>>>(
     }
     out.push(b'\n');
     count
+}
+
+/// `n` in decimal, written into `buf` (per-record numbers without a `String` or
+/// the formatting machinery).
+pub fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
 fn would_evaluate(cell: &str) -> bool {

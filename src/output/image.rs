@@ -245,23 +245,23 @@ impl ImageOutput {
         volume: &str,
         time: &str,
         desc: &str,
-        message: String,
+        message: impl AsRef<str>,
         artifact: &str,
         file: &str,
-        reference: String,
+        reference: impl AsRef<str>,
     ) {
         let (volume, snapshot) = split_label(volume);
         self.timeline.push(&[
             time,
             desc,
-            &message,
+            message.as_ref(),
             &self.image,
             &self.host,
             volume,
             snapshot,
             artifact,
             file,
-            &reference,
+            reference.as_ref(),
         ]);
     }
 

@@ -10,7 +10,7 @@ mod table;
 mod timeline;
 pub mod xlsx;
 
-pub use cell::{neutralise, Cell};
+pub use cell::{decimal, neutralise, Cell};
 pub use image::{header, sha256_of, CollectedFile, ImageOutput, TABLES};
 pub use stage::Stage;
 pub use table::{Table, TableError};

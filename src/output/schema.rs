@@ -40,6 +40,30 @@ pub const EVTX_FIELDS: [&str; 28] = [
     "User",
 ];
 
+/// The column of [`EVTX_FIELDS`] that event field `name` fills, if any. Looked up
+/// for every field of every event: the names of the right length only are compared.
+pub fn evtx_field(name: &str) -> Option<usize> {
+    /// Bit `i` of entry `n` is set when `EVTX_FIELDS[i]` is `n` bytes long.
+    const BY_LENGTH: [u32; 32] = {
+        let mut table = [0u32; 32];
+        let mut i = 0;
+        while i < EVTX_FIELDS.len() {
+            table[EVTX_FIELDS[i].len()] |= 1 << i;
+            i += 1;
+        }
+        table
+    };
+    let mut candidates = *BY_LENGTH.get(name.len())?;
+    while candidates != 0 {
+        let i = candidates.trailing_zeros() as usize;
+        if EVTX_FIELDS[i] == name {
+            return Some(i);
+        }
+        candidates &= candidates - 1;
+    }
+    None
+}
+
 /// evtx.csv after the context columns and before the fixed fields.
 pub const EVTX_HEAD: [&str; 9] = [
     "file",
@@ -295,4 +319,22 @@ pub fn evtx_header() -> Vec<&'static str> {
         .chain(&EVTX_TAIL)
         .copied()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each column's name finds its column; anything else (another case, a name of
+    /// a column's length, a name longer than any) finds none.
+    #[test]
+    fn evtx_field_finds_exactly_the_columns() {
+        for (i, name) in EVTX_FIELDS.iter().enumerate() {
+            assert_eq!(evtx_field(name), Some(i), "{name}");
+            assert_eq!(evtx_field(&name.to_lowercase()), None, "{name}");
+        }
+        for name in ["", "Data", "Imagf", "SubjectUserSid", &"x".repeat(40)] {
+            assert_eq!(evtx_field(name), None, "{name}");
+        }
+    }
 }

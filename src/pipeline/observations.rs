@@ -18,8 +18,9 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::collect::evtx::{EscapedFields, EventRecord};
+use crate::output::decimal;
 use crate::output::json::push_str;
-use crate::traces::matcher::{Observation, Reference};
+use crate::traces::matcher::Observation;
 use crate::traces::ArtifactKind;
 
 /// File name inside an image's output folder.
@@ -55,14 +56,16 @@ thread_local! {
     static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Appends the line of one event observation, newline included.
+/// Appends the line of one event observation, newline included; `file` and
+/// `locator` make its [`Reference`](crate::traces::matcher::Reference) (artifact `evtx`).
 fn event_line(
     out: &mut Vec<u8>,
     volume: &str,
     record: &EventRecord,
     escaped: &EscapedFields,
     time: Option<&str>,
-    reference: &Reference,
+    file: &str,
+    locator: &str,
 ) {
     out.extend_from_slice(b"{\"v\":");
     push_str(out, volume);
@@ -71,17 +74,14 @@ fn event_line(
         Some(t) => push_str(out, t),
         None => out.extend_from_slice(b"null"),
     }
-    out.extend_from_slice(b",\"reference\":{\"artifact\":");
-    push_str(out, &reference.artifact);
-    out.extend_from_slice(b",\"file\":");
-    push_str(out, &reference.file);
+    out.extend_from_slice(b",\"reference\":{\"artifact\":\"evtx\",\"file\":");
+    push_str(out, file);
     out.extend_from_slice(b",\"locator\":");
-    push_str(out, &reference.locator);
+    push_str(out, locator);
     out.extend_from_slice(b"},\"observed\":{\"event\":{\"channel\":");
     push_str(out, &record.channel);
     out.extend_from_slice(b",\"event_id\":");
-    // Writing to a Vec cannot fail.
-    let _ = write!(out, "{}", record.event_id);
+    out.extend_from_slice(decimal(u64::from(record.event_id), &mut [0u8; 20]).as_bytes());
     out.extend_from_slice(b",\"fields\":[");
     escaped.pairs(out);
     out.extend_from_slice(b"]}}}}\n");
@@ -140,19 +140,21 @@ impl ObservationWriter {
         })
     }
 
-    /// Appends one event record as an observation: the line `serde_json` would write
-    /// for its [`Line`], written by hand (this runs once per event record).
+    /// Appends one event record as an observation (its reference: artifact `evtx`,
+    /// `file`, `locator`): the line `serde_json` would write for its [`Line`],
+    /// written by hand (this runs once per event record).
     pub fn write_event(
         &self,
         volume: &str,
         record: &EventRecord,
         escaped: &EscapedFields,
         time: Option<&str>,
-        reference: &Reference,
+        file: &str,
+        locator: &str,
     ) -> std::io::Result<()> {
         LINE.with_borrow_mut(|line| {
             line.clear();
-            event_line(line, volume, record, escaped, time, reference);
+            event_line(line, volume, record, escaped, time, file, locator);
             self.with(|w| w.write_all(line))
         })
     }
@@ -238,7 +240,7 @@ pub fn read(path: &Path, expected: Option<u64>) -> Result<(Header, Lines), Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::traces::matcher::Observation;
+    use crate::traces::matcher::{Observation, Reference};
 
     #[test]
     fn an_event_line_is_what_serde_json_writes_and_reads_back() {
@@ -271,7 +273,15 @@ mod tests {
             };
             let mut line = Vec::new();
             let escaped = EscapedFields::new(&record.fields);
-            event_line(&mut line, "1@2", &record, &escaped, time, &reference);
+            event_line(
+                &mut line,
+                "1@2",
+                &record,
+                &escaped,
+                time,
+                &reference.file,
+                &reference.locator,
+            );
             let mut observation = Observation::from_event(&record, &reference.file);
             observation.time = time.map(str::to_string);
             observation.reference = reference.clone();

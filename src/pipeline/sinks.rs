@@ -11,8 +11,13 @@ use super::observations::ObservationWriter;
 use crate::collect::evtx::{EscapedFields, EventRecord};
 use crate::collect::rows::Carved;
 use crate::evidence::ReadAt;
-use crate::output::{Cell, ImageOutput, Stage};
+use crate::output::{decimal, Cell, ImageOutput, Stage};
 use crate::traces::matcher::{HostProfile, Matcher, Observation, Observed, Reference};
+
+thread_local! {
+    /// The locator of an event record being judged, one buffer per collector thread.
+    static LOCATOR: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
 
 /// Where one image's records go.
 pub struct Sinks<'a> {
@@ -77,10 +82,10 @@ impl<'a> Sinks<'a> {
         volume: &str,
         time: &str,
         desc: &str,
-        message: String,
+        message: impl AsRef<str>,
         artifact: &str,
         file: &str,
-        reference: String,
+        reference: impl AsRef<str>,
     ) {
         self.tables
             .event(volume, time, desc, message, artifact, file, reference);
@@ -107,40 +112,69 @@ impl<'a> Sinks<'a> {
 
     /// One event record (its CSV row is written by the caller): the observations
     /// file, the profile, the edges and the matcher. A carved record that a live log
-    /// also holds is not new evidence and goes nowhere here.
+    /// also holds is not new evidence and goes nowhere here. The record is taken
+    /// whole so the matcher's observation can keep its fields without a copy.
     pub fn event_record(
         &self,
         volume: &str,
         file: &str,
-        record: &EventRecord,
+        record: EventRecord,
         escaped: &EscapedFields,
         carved: Option<Carved>,
     ) {
         if carved.is_some_and(|c| c.live_copy) {
             return;
         }
-        let reference = Reference {
-            artifact: "evtx".into(),
-            file: file.to_string(),
+        LOCATOR.with_borrow_mut(|locator| {
+            let mut number = [0u8; 20];
+            locator.clear();
             // Carved records repeat ids across chunks: their chunk's offset tells them
             // apart (a recovered record's own offset in its log).
-            locator: match carved {
+            match carved {
                 Some(Carved {
                     chunk: Some(chunk),
                     offset,
                     ..
-                }) => format!(
-                    "recovered chunk {chunk} offset {offset} record {}",
-                    record.record_id
-                ),
-                Some(c) => format!("chunk {} record {}", c.offset, record.record_id),
-                None => format!("record {}", record.record_id),
-            },
+                }) => {
+                    locator.push_str("recovered chunk ");
+                    locator.push_str(decimal(chunk, &mut number));
+                    locator.push_str(" offset ");
+                    locator.push_str(decimal(offset, &mut number));
+                    locator.push(' ');
+                }
+                Some(c) => {
+                    locator.push_str("chunk ");
+                    locator.push_str(decimal(c.offset, &mut number));
+                    locator.push(' ');
+                }
+                None => {}
+            }
+            locator.push_str("record ");
+            locator.push_str(decimal(record.record_id, &mut number));
+            self.judge_event(volume, file, locator, record, escaped);
+        });
+    }
+
+    /// [`Sinks::event_record`] once the record's locator is known; the owned
+    /// [`Reference`] is built only for the records that need one (the matcher's, a
+    /// log clear's).
+    fn judge_event(
+        &self,
+        volume: &str,
+        file: &str,
+        locator: &str,
+        record: EventRecord,
+        escaped: &EscapedFields,
+    ) {
+        let reference = || Reference {
+            artifact: "evtx".into(),
+            file: file.to_string(),
+            locator: locator.to_string(),
         };
         let time = (!record.time.is_empty()).then_some(record.time.as_str());
         if let Err(e) = self
             .observations
-            .write_event(volume, record, escaped, time, &reference)
+            .write_event(volume, &record, escaped, time, file, locator)
         {
             self.error(volume, "observations.jsonl", Stage::Write, &e.to_string());
         }
@@ -155,21 +189,23 @@ impl<'a> Sinks<'a> {
             &field,
             time,
         );
-        if let Some(matcher) = self
+        let Some(matcher) = self
             .matcher
             .as_ref()
             .filter(|m| m.wants_event(&record.channel, record.event_id, &field))
-        {
-            matcher.observe(&Observation {
-                time: time.map(str::to_string),
-                reference,
-                observed: Observed::Event {
-                    channel: record.channel.clone(),
-                    event_id: record.event_id,
-                    fields: record.fields.clone(),
-                },
-            });
-        }
+        else {
+            return;
+        };
+        let time = time.map(str::to_string);
+        matcher.observe(&Observation {
+            time,
+            reference: reference(),
+            observed: Observed::Event {
+                channel: record.channel,
+                event_id: record.event_id,
+                fields: record.fields,
+            },
+        });
     }
 
     /// Ends the stream: flushes the observations file and hands back what the sinks hold.
@@ -225,14 +261,14 @@ mod tests {
         );
         let record = logon();
         let escaped = EscapedFields::new(&record.fields);
-        sinks.event_record("1", "Security.evtx", &record, &escaped, None);
+        sinks.event_record("1", "Security.evtx", record.clone(), &escaped, None);
         let copy = Carved {
             offset: 4096,
             verified: true,
             live_copy: true,
             chunk: None,
         };
-        sinks.event_record("1", "(unallocated)", &record, &escaped, Some(copy));
+        sinks.event_record("1", "(unallocated)", record.clone(), &escaped, Some(copy));
         let lost = Carved {
             live_copy: false,
             ..copy
@@ -248,7 +284,7 @@ mod tests {
             HostProfile::default(),
             ObservationWriter::none(),
         );
-        sinks.event_record("1", "(unallocated)", &record, &escaped, Some(lost));
+        sinks.event_record("1", "(unallocated)", record, &escaped, Some(lost));
         let drained = sinks.drain().unwrap();
         let counts: Vec<u64> = drained.edges.edges().values().map(|e| e.count).collect();
         assert_eq!(counts, [1]);
@@ -272,9 +308,9 @@ mod tests {
             record_id: 8,
             ..logon()
         };
-        rows::event(&sinks, "1", "Security.evtx", &record, None);
-        rows::snapshot_event(&sinks, "1@2", "Security.evtx", &record, true);
-        rows::snapshot_event(&sinks, "1@2", "Security.evtx", &lost, false);
+        rows::event(&sinks, "1", "Security.evtx", record.clone(), None);
+        rows::snapshot_event(&sinks, "1@2", "Security.evtx", record, true);
+        rows::snapshot_event(&sinks, "1@2", "Security.evtx", lost, false);
         let drained = sinks.drain().unwrap();
         assert_eq!(
             drained.profile.channels["security"].count, 2,

@@ -339,7 +339,7 @@ impl<'a> Recovery<'a> {
                 self.place.out,
                 self.place.label,
                 self.place.file,
-                &record,
+                record,
                 Some(carved),
             );
         };
@@ -496,14 +496,14 @@ impl<'a> Recovery<'a> {
     /// from a template that is not the record's own (every event has both): it
     /// is no rendering, and the record is written raw (`original`, its bytes), as
     /// one no template renders. Slack we cannot render is not live data lost.
-    fn rendered_lone(&self, file: &str, offset: u64, record: &EventRecord, original: &[u8]) {
+    fn rendered_lone(&self, file: &str, offset: u64, record: EventRecord, original: &[u8]) {
         if record.problem.is_some() {
             return self.raw_record(offset, original);
         }
         let carved = Carved {
             offset,
             verified: false,
-            live_copy: self.is_live(record),
+            live_copy: self.is_live(&record),
             chunk: self.place.chunk_of(offset),
         };
         rows::event(self.place.out, self.place.label, file, record, Some(carved));
@@ -526,7 +526,7 @@ impl<'a> Recovery<'a> {
         let ours = |r: &EventRecord| r.header_record_id.unwrap_or(r.record_id) == header.record_id;
         let bytes = chunk.get(at..at + header.size as usize).unwrap_or_default();
         match rendered.filter(ours) {
-            Some(record) => self.rendered_lone(self.place.file, record_offset, &record, bytes),
+            Some(record) => self.rendered_lone(self.place.file, record_offset, record, bytes),
             None => self.raw_record(record_offset, bytes),
         }
     }
@@ -571,7 +571,7 @@ impl<'a> Recovery<'a> {
             for guest in batch.drain(..placed) {
                 match rendered.remove(&guest.id) {
                     Some(record) => {
-                        self.rendered_lone(&file, guest.offset, &record, &guest.original)
+                        self.rendered_lone(&file, guest.offset, record, &guest.original)
                     }
                     None => self.raw_record(guest.offset, &guest.original),
                 }

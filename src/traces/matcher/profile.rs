@@ -128,38 +128,24 @@ impl HostProfile {
                 *event_id,
                 observation.time.as_deref(),
                 &field,
-                &observation.reference,
+                &|| observation.reference.clone(),
             );
         }
     }
 
     /// Takes one event record into account without building an observation of it
-    /// (`field` looks a field up by name).
+    /// (`field` looks a field up by name; `reference` makes the record's reference,
+    /// asked for only when the record is kept: a log clear).
     pub fn add_event<'r>(
         &mut self,
         channel: &str,
         event_id: u32,
         time: Option<&str>,
         field: &dyn Fn(&str) -> Option<&'r str>,
-        reference: &Reference,
+        reference: &dyn Fn() -> Reference,
     ) {
         self.artifacts.insert(ArtifactKind::Evtx);
-        let entry = self
-            .channels
-            .entry(channel.to_lowercase())
-            .or_insert_with(|| ChannelProfile {
-                name: channel.to_string(),
-                ..ChannelProfile::default()
-            });
-        entry.count += 1;
-        if let Some(time) = time.filter(|t| !t.is_empty()) {
-            if entry.first.as_deref().is_none_or(|f| time < f) {
-                entry.first = Some(time.to_string());
-            }
-            if entry.last.as_deref().is_none_or(|l| time > l) {
-                entry.last = Some(time.to_string());
-            }
-        }
+        self.count_event(channel, time.filter(|t| !t.is_empty()));
         let security = channel.eq_ignore_ascii_case("Security");
         if security {
             if let Some(sub) = audit_subcategory(event_id, field("ObjectType")) {
@@ -179,8 +165,47 @@ impl HostProfile {
             self.clears.push(LogClear {
                 channel,
                 time: time.filter(|t| !t.is_empty()).map(str::to_string),
-                reference: reference.clone(),
+                reference: reference(),
             });
+        }
+    }
+
+    /// Counts one record of `channel` (profiles are keyed by its lower-case name)
+    /// at `time`. This runs once per event: an ASCII name (all of them, in practice)
+    /// is lower-cased on the stack, a key is allocated only for a new channel, and
+    /// the first and last times reuse their strings.
+    fn count_event(&mut self, channel: &str, time: Option<&str>) {
+        let count = |entry: &mut ChannelProfile| {
+            entry.count += 1;
+            if let Some(time) = time {
+                if entry.first.as_deref().is_none_or(|f| time < f) {
+                    replace(&mut entry.first, time);
+                }
+                if entry.last.as_deref().is_none_or(|l| time > l) {
+                    replace(&mut entry.last, time);
+                }
+            }
+        };
+        let mut buf = [0u8; 128];
+        let key = match buf.get_mut(..channel.len()) {
+            Some(lower) if channel.is_ascii() => {
+                lower.copy_from_slice(channel.as_bytes());
+                lower.make_ascii_lowercase();
+                // ASCII in, ASCII out.
+                std::str::from_utf8(lower).unwrap_or_default()
+            }
+            _ => &channel.to_lowercase(),
+        };
+        match self.channels.get_mut(key) {
+            Some(entry) => count(entry),
+            None => {
+                let mut entry = ChannelProfile {
+                    name: channel.to_string(),
+                    ..ChannelProfile::default()
+                };
+                count(&mut entry);
+                self.channels.insert(key.to_string(), entry);
+            }
         }
     }
 
@@ -212,5 +237,16 @@ impl HostProfile {
         accepts: impl Fn(&str) -> bool + 'a,
     ) -> impl Iterator<Item = &'a ChannelProfile> + 'a {
         self.channels.values().filter(move |c| accepts(&c.name))
+    }
+}
+
+/// Sets `slot` to `value`, reusing the string it holds.
+fn replace(slot: &mut Option<String>, value: &str) {
+    match slot {
+        Some(held) => {
+            held.clear();
+            held.push_str(value);
+        }
+        None => *slot = Some(value.to_string()),
     }
 }
