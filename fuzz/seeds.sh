@@ -9,6 +9,10 @@
 #                      4-byte little-endian split offset, then .E01 and .E02 back
 #                      to back; and the one-segment seeds above with a split
 #                      offset past their end (no .E02)
+#   CORPUS/e01_three_segments 2.3 MiB of random bytes as an E01 set of three
+#                      segments (-S 1M), in its form: the first two segments'
+#                      lengths as 4 bytes each, then .E01, .E02 and .E03 back to
+#                      back; and the two-segment set with no third
 #   CORPUS/json_pull   event records as the evtx crate renders them (System,
 #                      EventData, UserData, unnamed Data arrays, escapes)
 #   CORPUS/evtx        small real event logs (one chunk each, from the shared
@@ -23,7 +27,7 @@ corpus=${1:?corpus folder}
 root=$(cd "$(dirname "$0")/.." && pwd)
 images=${2:-${TOOLMARK_IMAGES:-$root/target/images}}
 evidence=${3:-${TOOLMARK_CORPUS:-$root/../shared/corpus}}
-mkdir -p "$corpus/ntfs" "$corpus/partitions" "$corpus/e01" "$corpus/e01_segments" "$corpus/evtx" "$corpus/json_pull"
+mkdir -p "$corpus/ntfs" "$corpus/partitions" "$corpus/e01" "$corpus/e01_segments" "$corpus/evtx" "$corpus/json_pull" "$corpus/e01_three_segments"
 cat > "$corpus/json_pull/system" <<'JSON'
 {"Event":{"#attributes":{"xmlns":"x"},"System":{"Provider":{"#attributes":{"Name":"P","Guid":"{g}"}},"EventID":{"#attributes":{"Qualifiers":16384},"#text":7036},"Level":4,"TimeCreated":{"#attributes":{"SystemTime":"2022-03-10T21:43:57.9101061Z"}},"EventRecordID":42,"Correlation":null,"Channel":"System","Computer":"PC","Security":{"#attributes":{"UserID":"S-1-5-18"}}},"EventData":{"A":"C:\\x \"q\" \u00e9 \ud83d\ude00","B":null,"C":-2.5e3}}}
 JSON
@@ -51,6 +55,14 @@ le32() { printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $(($1 >> 8 & 
     $(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"; }
 { le32 "$(stat -c %s "$work/split.E01")"; cat "$work/split.E01" "$work/split.E02"; } \
     > "$corpus/e01_segments/random-two-segments"
+head -c 2300K /dev/urandom > "$work/random3"
+TZ=UTC ewfacquire -u -q -t "$work/three" -f encase6 -c none -b 64 -S 1M "$work/random3" >/dev/null
+{ le32 "$(stat -c %s "$work/three.E01")"; le32 "$(stat -c %s "$work/three.E02")"
+  cat "$work/three.E01" "$work/three.E02" "$work/three.E03"; } \
+    > "$corpus/e01_three_segments/random-three-segments"
+{ le32 "$(stat -c %s "$work/split.E01")"; le32 "$(stat -c %s "$work/split.E02")"
+  cat "$work/split.E01" "$work/split.E02"; } \
+    > "$corpus/e01_three_segments/random-two-segments"
 # Split at its own length, a segment is alone.
 for seed in mkntfs-deflate.E01 mkntfs-head-stored.E01; do
     { le32 "$(stat -c %s "$corpus/e01/$seed")"; cat "$corpus/e01/$seed"; } \

@@ -14,7 +14,7 @@ const MAX_READ: u64 = 4 << 20;
 const PIECE: usize = 32 << 10;
 
 /// Segment file names in set order.
-const NAMES: [&str; 2] = ["image.E01", "image.E02"];
+const NAMES: [&str; 3] = ["image.E01", "image.E02", "image.E03"];
 
 /// This process's folder for the set.
 fn folder() -> &'static PathBuf {
@@ -26,7 +26,7 @@ fn folder() -> &'static PathBuf {
     })
 }
 
-/// Writes `segments` (one or two; an empty one is left out, as a missing
+/// Writes `segments` (one to three; an empty one is left out, as a missing
 /// segment) and opens and reads the set through its first segment.
 pub fn read_set(segments: &[&[u8]]) {
     let first = segments.first().copied().unwrap_or_default();
