@@ -24,6 +24,10 @@ use super::schema::TIMELINE;
 /// Bytes of rendered records held in memory before a run is spilled.
 const RUN_BYTES: usize = 64 << 20;
 
+/// Room past [`RUN_BYTES`] for the record that fills a run (a longer one makes the
+/// arena grow once).
+const RECORD_SLACK: usize = 1 << 20;
+
 /// Collects timeline rows and writes them sorted.
 pub struct Timeline {
     dir: PathBuf,
@@ -99,6 +103,12 @@ impl Timeline {
             return;
         }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.arena.capacity() == 0 {
+            // Once, and kept across runs: grown by doubling, the arena would be
+            // copied into twice its size just as it fills (64 MiB more peak RSS
+            // on the built E01).
+            state.arena.reserve_exact(RUN_BYTES + RECORD_SLACK);
+        }
         let start = state.arena.len();
         write_record(&mut state.arena, cells.iter().copied(), self.raw_cells);
         let entry = Entry::new(&state.arena, start);
