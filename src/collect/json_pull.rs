@@ -14,6 +14,8 @@
 
 use std::borrow::Cow;
 
+use crate::output::json::swar::json_special;
+
 /// Containers nested deeper than this are refused.
 pub const MAX_DEPTH: usize = 128;
 
@@ -70,19 +72,6 @@ const STRING_CLASS: [u8; 256] = {
     table[b'\\' as usize] = 2;
     table
 };
-
-/// In eight bytes of a string (the first in the lowest byte), the high bit of the
-/// first byte that is a quote, a backslash or a control character is set; the bits
-/// above it may be set too, the bits below are clear. Zero: all eight are plain.
-fn first_special(v: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte's high bit survives `x - 1 & !x` only where the byte was zero (and,
-    // through the borrow, in some bytes above it).
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let below_space = v.wrapping_sub(ONES * 0x20) & !v & HIGH;
-    zero(v ^ (ONES * u64::from(b'"'))) | zero(v ^ (ONES * u64::from(b'\\'))) | below_space
-}
 
 impl<'a> Pull<'a> {
     /// A reader at the start of `text`.
@@ -242,7 +231,7 @@ impl<'a> Pull<'a> {
         loop {
             // Eight bytes at a time up to the first that is not plain.
             while let Some(eight) = b.get(at..at + 8).and_then(|e| <[u8; 8]>::try_from(e).ok()) {
-                let special = first_special(u64::from_le_bytes(eight));
+                let special = json_special(u64::from_le_bytes(eight));
                 if special != 0 {
                     at += (special.trailing_zeros() / 8) as usize;
                     break;
@@ -503,20 +492,20 @@ mod tests {
     #[test]
     fn the_eight_byte_scan_finds_the_first_special_byte() {
         let plain = *b"abcdefgh";
-        assert_eq!(first_special(u64::from_le_bytes(plain)), 0);
+        assert_eq!(json_special(u64::from_le_bytes(plain)), 0);
         for at in 0..8 {
             for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
                 let mut eight = plain;
                 eight[at] = special;
                 // Specials above it must not move the answer.
                 eight[at + 1..].fill(b'"');
-                let found = first_special(u64::from_le_bytes(eight));
+                let found = json_special(u64::from_le_bytes(eight));
                 assert_eq!(found.trailing_zeros() / 8, at as u32, "{eight:?}");
             }
         }
         // Bytes from 0x20 up, 0x7f and non-ASCII are plain.
         let high = [0x20, 0x7f, 0x80, 0xc3, 0xa9, 0xff, b'/', b'#'];
-        assert_eq!(first_special(u64::from_le_bytes(high)), 0);
+        assert_eq!(json_special(u64::from_le_bytes(high)), 0);
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub fn push_str(out: &mut impl Out, s: &str) {
         // Eight bytes at a time past the (usual) stretches with nothing to escape.
         if let Some(word) = bytes.get(i..i + 8) {
             let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
-            if swar::eq(w, b'"') | swar::eq(w, b'\\') | swar::below(w, 0x20) == 0 {
+            if swar::json_special(w) == 0 {
                 i += 8;
                 continue;
             }
@@ -109,6 +109,14 @@ pub(crate) mod swar {
     #[inline]
     pub fn below(w: u64, n: u8) -> u64 {
         w.wrapping_sub(LO * u64::from(n)) & !w & HI
+    }
+
+    /// Non-zero when some byte of `w` must be escaped inside a JSON string (a quote,
+    /// a backslash, a control character). Its lowest set bit is the high bit of the
+    /// first such byte (little-endian), exactly: stray bits only sit above a hit.
+    #[inline]
+    pub fn json_special(w: u64) -> u64 {
+        eq(w, b'"') | eq(w, b'\\') | below(w, 0x20)
     }
 }
 
