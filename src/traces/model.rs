@@ -492,6 +492,11 @@ pub struct Tool {
     /// (mimikatz's `sekurlsa::logonpasswords`, Rubeus's `diamond`): a matched
     /// anchor trace holding one says this module ran, not only the program.
     pub modules: Vec<String>,
+    /// The tool runs on one host, which the sheets call `dc` (2017) and `source`
+    /// (re-test, where a single host is always "source"): its findings in those two
+    /// roles on one host are one run, reported in one role (see the matcher's
+    /// `settle_one_host`).
+    pub one_host: bool,
     /// Remarks on how far the traces go (our words).
     pub note: Option<String>,
     /// The traces, in file order.

@@ -132,6 +132,8 @@ struct RawTool {
     aliases: Vec<String>,
     #[serde(default)]
     modules: Vec<String>,
+    #[serde(default)]
+    one_host: bool,
     note: Option<String>,
     #[serde(default)]
     trace: Vec<Spanned<RawTrace>>,
@@ -339,6 +341,7 @@ impl Checker<'_> {
                 .collect(),
             aliases: t.aliases.clone(),
             modules: t.modules.iter().map(|m| m.to_ascii_lowercase()).collect(),
+            one_host: t.one_host,
             note: t.note.clone(),
             traces,
         })

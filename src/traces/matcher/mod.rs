@@ -623,8 +623,50 @@ impl<'a> Matcher<'a> {
             .iter()
             .map(|p| (p.tool.id.as_str(), p.tool))
             .collect();
-        collapse_families(findings, &tools)
+        settle_one_host(collapse_families(findings, &tools), &tools, profile)
     }
+}
+
+/// A tool that runs on one host (`one_host`: ntdsutil, vssadmin) found in both the
+/// `source` and the `dc` role is one run that the two sheets name differently: one
+/// finding stays. `dc` when the host's records show a domain controller or a matched
+/// trace names the AD database (`ntds.dit`, `ntdsutil`), which only a DC holds;
+/// otherwise `source` (shadow copies made or deleted on any other host).
+fn settle_one_host(
+    findings: Vec<Finding>,
+    tools: &HashMap<&str, &Tool>,
+    profile: &HostProfile,
+) -> Vec<Finding> {
+    let one_host = |f: &Finding| tools.get(f.tool_id.as_str()).is_some_and(|t| t.one_host);
+    let in_both = |id: &str| {
+        [Role::Source, Role::Dc]
+            .iter()
+            .all(|role| findings.iter().any(|f| f.tool_id == id && f.role == *role))
+    };
+    let names_ad_database = |id: &str| {
+        findings
+            .iter()
+            .filter(|f| f.tool_id == id)
+            .flat_map(|f| &f.evidence)
+            .any(|e| e.trace.to_ascii_lowercase().contains("ntds"))
+    };
+    let dropped: Vec<(String, Role)> = findings
+        .iter()
+        .filter(|f| one_host(f) && f.role == Role::Source && in_both(&f.tool_id))
+        .map(|f| {
+            let keep_dc = profile.domain_controller() || names_ad_database(&f.tool_id);
+            let drop = if keep_dc { Role::Source } else { Role::Dc };
+            (f.tool_id.clone(), drop)
+        })
+        .collect();
+    findings
+        .into_iter()
+        .filter(|f| {
+            !dropped
+                .iter()
+                .any(|(id, role)| *id == f.tool_id && *role == f.role)
+        })
+        .collect()
 }
 
 /// One binary, many modules: when several tools of one program (mimikatz's

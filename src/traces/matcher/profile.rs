@@ -231,6 +231,24 @@ impl HostProfile {
         self.channels.contains_key(&SYSMON_CHANNEL.to_lowercase())
     }
 
+    /// Whether the host's own records show a domain controller: only a DC's KDC writes
+    /// Kerberos ticket events (4768, 4769, ...), only a DC audits directory-service
+    /// access and changes (4662, 5136, ...), and only DCs keep the Directory Service
+    /// and DFS Replication logs.
+    pub fn domain_controller(&self) -> bool {
+        const DC_AUDITS: [&str; 4] = [
+            "kerberos_authentication_service",
+            "kerberos_service_ticket_operations",
+            "directory_service_access",
+            "directory_service_changes",
+        ];
+        const DC_CHANNELS: [&str; 2] = ["directory service", "dfs replication"];
+        DC_AUDITS
+            .iter()
+            .any(|a| self.audit_subcategories.contains(*a))
+            || DC_CHANNELS.iter().any(|c| self.channels.contains_key(*c))
+    }
+
     /// The channels whose names `accepts` returns true for.
     pub fn channels_where<'a>(
         &'a self,

@@ -539,6 +539,45 @@ fn one_winrm_client_session_stays_possible() {
     assert_eq!(winrm[0].confidence, Confidence::Possible, "{winrm:#?}");
 }
 
+/// vssadmin's roles in a host's findings, for these Security records.
+fn vssadmin_roles(records: &[(u32, &[(&str, &str)])]) -> Vec<Role> {
+    let obs: Vec<Observation> = records
+        .iter()
+        .map(|(id, fields)| event("2024-01-01T10:00:00Z", "Security", *id, fields))
+        .collect();
+    let profile = HostProfile::from_observations(&obs);
+    evaluate(embedded(), obs, &profile)
+        .into_iter()
+        .filter(|f| f.tool_id == "vssadmin")
+        .map(|f| f.role)
+        .collect()
+}
+
+#[test]
+fn a_one_host_tool_is_reported_in_one_role() {
+    let create: &[(&str, &str)] = &[
+        ("NewProcessName", r"C:\Windows\System32\vssadmin.exe"),
+        ("CommandLine", "vssadmin create shadow /for=C:"),
+    ];
+    // Both sheets' traces match this one record; nothing says a DC: the host that ran it.
+    assert_eq!(vssadmin_roles(&[(4688, create)]), [Role::Source]);
+    // The AD database copied out of the shadow copy: only a DC has one.
+    let copy: &[(&str, &str)] = &[
+        ("NewProcessName", r"C:\Windows\System32\cmd.exe"),
+        (
+            "CommandLine",
+            r"cmd /c copy \\?\GLOBALROOT\Device\HarddiskVolumeShadowCopy1\windows\ntds\ntds.dit c:\temp\ntds.dit",
+        ),
+    ];
+    assert_eq!(vssadmin_roles(&[(4688, create), (4688, copy)]), [Role::Dc]);
+    // The same command on a host whose KDC issued a ticket.
+    let ticket: &[(&str, &str)] = &[("TargetUserName", "alice"), ("ServiceName", "krbtgt")];
+    assert_eq!(
+        vssadmin_roles(&[(4688, create), (4768, ticket)]),
+        [Role::Dc]
+    );
+}
+
 /// One Security record, as a host's whole observation list.
 fn security(id: u32, fields: &[(&str, &str)]) -> Vec<Observation> {
     vec![event("2024-01-01T10:00:00Z", "Security", id, fields)]
@@ -1038,11 +1077,12 @@ fn built_in_tools_are_likely_only_with_their_arguments() {
             "bitsadmin  /transfer job https://x.example/a.jpg c:\\a.png",
             Some(Confidence::Likely),
         ),
+        // Asked only to list jobs: administration, no job made (a benign twin).
         (
             "bits:source",
             "C:\\Windows\\System32\\bitsadmin.exe",
             "bitsadmin /list",
-            Some(Confidence::Possible),
+            None,
         ),
     ];
     for (key, image, command_line, want) in cases {

@@ -390,6 +390,23 @@ fn wmi_execution_in_other_witnesses() {
         "wmiexec_vbs:destination",
         Likely,
     );
+    // wmiexec.vbs itself on the source, in modes other than the sheets' `/cmd`.
+    for command_line in [
+        "cscript.exe //nologo wmiexec.vbs /shell 10.0.0.5",
+        "cscript C:\\Users\\alice\\wmiexec.vbs /cmd fs02 administrator P@ss \"ipconfig\"",
+    ] {
+        assert_found(
+            command_line,
+            vec![sysmon_start(
+                "C:\\Windows\\System32\\cscript.exe",
+                "cscript.exe",
+                command_line,
+                CMD,
+            )],
+            "wmiexec_vbs:source",
+            Likely,
+        );
+    }
     // Without its output file (`-nooutput`, CrackMapExec) Impacket's wmiexec is a WMI
     // process creation like any other: the `wmic` destination behaviour, as the
     // evaluation's conventions label it (eval/README.md).
@@ -903,6 +920,19 @@ fn rdp_and_remote_shells_in_other_witnesses() {
         "winrm:destination",
         Possible,
     );
+    // The remoting host's own start, where the command line was not audited.
+    for command_line in [None, Some("")] {
+        assert_found(
+            "wsmprovhost.exe started, 4688 without command line",
+            vec![security_start(
+                "C:\\Windows\\System32\\wsmprovhost.exe",
+                command_line,
+                Some("C:\\Windows\\System32\\svchost.exe"),
+            )],
+            "winrm:destination",
+            Possible,
+        );
+    }
     for text in [
         "Enter-PSSession -ComputerName fs02 -Credential $c",
         "Invoke-Command -ComputerName fs02 -ScriptBlock { whoami }",
@@ -974,6 +1004,16 @@ fn bits_in_other_witnesses() {
             ],
         ),
         script_block("Get-BitsTransfer -AllUsers | Format-List"),
+        security_start(
+            "C:\\Windows\\System32\\bitsadmin.exe",
+            Some("bitsadmin /list /allusers /verbose"),
+            Some(CMD),
+        ),
+        security_start(
+            "C:\\Windows\\System32\\bitsadmin.exe",
+            Some("\"C:\\Windows\\system32\\bitsadmin.exe\" /info {5A8E4D1B-0000-0000-0000-000000000000}"),
+            Some(CMD),
+        ),
     ] {
         assert_quiet("BITS twin", vec![obs], "bits", None);
     }
@@ -1249,6 +1289,20 @@ fn log_clearing_in_other_witnesses() {
             vec![security_start(wevtutil, Some(command_line), Some(CMD))],
             "wevtutil",
             Some(Possible),
+        );
+    }
+    // Administration: wevtutil asked only to read, export or list.
+    for command_line in [
+        "wevtutil qe System /c:5 /rd:true /f:text",
+        "\"C:\\Windows\\system32\\wevtutil.exe\" epl Security C:\\backup\\sec.evtx",
+        "wevtutil.exe gli Application",
+        "wevtutil el",
+    ] {
+        assert_quiet(
+            command_line,
+            vec![security_start(wevtutil, Some(command_line), Some(CMD))],
+            "wevtutil",
+            None,
         );
     }
     assert_quiet(

@@ -65,6 +65,10 @@ def PROCESS_START(role, note, image=None, command_line=None, parent_image=None, 
     return out
 
 
+WMIEXEC_VBS_RUN_NOTE = ("a command line naming wmiexec.vbs (cscript or wscript running the script, any mode and "
+                        "arguments): the sheets' source traces widened beyond their `/cmd` example (our addition)")
+WSMPROVHOST_START_NOTE = ("wsmprovhost.exe started, in any spelling of its path and with any command line: the PowerShell "
+                          "remoting host a WinRM client's session runs in (our addition beside the sheets' exact start trace)")
 WEVTUTIL_CLEAR_NOTE = ("the clear command the sheets show (`wevtutil cl <log>`), in any spelling of the program's path "
                        "and with the long form `clear-log` (our widening of the sheets' command line)")
 SCHTASKS_NOTE = ("schtasks.exe asked to create, run or change a task, as the sheets show it (`/Create /S …`, `/Run`); "
@@ -109,6 +113,9 @@ BITS_BENIGN_JOBS = ["Font Download", "Push Notification Platform Job*", "Microso
 # The client process that created the job (3 `processPath`): Windows services run in svchost.exe (Windows
 # Update, Delivery Optimization, fonts, push notifications); the rest are browser and OneDrive updaters. An
 # attacker's job comes from bitsadmin.exe, powershell.exe or their own program.
+# bitsadmin asked only to list or show jobs (administration, monitoring agents): no job is made.
+BITSADMIN_QUERIES = ["*bitsadmin* /list*", "*bitsadmin* /info *", "*bitsadmin* /monitor*", "*bitsadmin* /getstate *",
+                     "*bitsadmin* /rawreturn /list*", "*bitsadmin* /util /version*"]
 BITS_BENIGN_CLIENTS = ["*\\svchost.exe", "*\\msedge.exe", "*\\MicrosoftEdgeUpdate.exe", "*\\OneDrive*.exe",
                        "*\\GoogleUpdate.exe", "*\\chrome.exe", "*\\MoUsoCoreWorker.exe", "*\\wuauclt.exe", "*\\OUTLOOK.EXE"]
 # Tasks Windows and installers register: Windows' own tree, and the updaters every desktop has. A task
@@ -120,8 +127,13 @@ TASK_BENIGN_NAMES = ["\\Microsoft\\Windows\\*", "\\Microsoft\\Office\\*", "\\Mic
                      "\\Optimize Start Menu Cache Files-*"]
 TASK_SERVICE_USERS = ["*$", "NT AUTHORITY\\*", "S-1-5-18", "S-1-5-19", "S-1-5-20", "SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE"]
 # wevtutil also installs event manifests for Defender platform updates and installers (im/um); the tool the
-# sheets describe clears logs.
-WEVTUTIL_BENIGN = {"command_line": ["* im *", "* um *", "*install-manifest*"],
+# sheets describe clears logs. Its read-only verbs (query, export, list, get) are administration, refused when a
+# command line shows one; `sl` (set-log, which can disable a log) is not among them.
+WEVTUTIL_READ_VERBS = ["qe", "query-events", "epl", "export-log", "el", "enum-logs", "gl", "get-log", "gli",
+                       "get-loginfo", "ep", "enum-publishers", "gp", "get-publisher"]
+WEVTUTIL_BENIGN = {"command_line": ["* im *", "* um *", "*install-manifest*"]
+                   + [f"*{program} {verb}{tail}" for program in ("wevtutil", "wevtutil.exe", "wevtutil.exe\"")
+                      for verb in WEVTUTIL_READ_VERBS for tail in ("", " *")],
                    "parent_image": ["*\\MsMpEng.exe", "*\\TiWorker.exe", "*\\TrustedInstaller.exe", "*\\msiexec.exe"]}
 # Installers and Windows servicing register their tasks by running schtasks.exe themselves (an MSI custom action,
 # the servicing stack); their task's 4698 beside it would otherwise make a benign install `confirmed`.
@@ -270,7 +282,8 @@ TOOLS = {
                    note="Sample names differ; besides {exe}/{path}, only the firewall rule name used by the tested sample is specific."),
     "bits": dict(exes=[("powershell.exe", S, False), ("bitsadmin.exe", S, True)], tokens=["BIT*.tmp", "BitsTransfer"],
                  events=[("Microsoft-Windows-Bits-Client/Operational", None)],
-                 extra=PROCESS_START(S, "bitsadmin.exe, the BITS command-line client (our addition)", image="*\\bitsadmin.exe")
+                 extra=PROCESS_START(S, "bitsadmin.exe, the BITS command-line client (our addition)", image="*\\bitsadmin.exe",
+                                     unless={"command_line": BITSADMIN_QUERIES})
                  + PROCESS_START(S, BITSADMIN_NOTE, image="*\\bitsadmin.exe",
                                  command_line=["*/transfer *", "*/create *", "*/addfile *", "*/SetNotifyCmdLine *", "*/resume *"],
                                  sheet={4688: ["en:19"]})
@@ -386,7 +399,7 @@ TOOLS = {
     "nltest": dict(exes=[("nltest.exe", S, True)], tokens=["nltest"],
                    note="A built-in command: nltest.exe's own process and Prefetch records are the specific traces."),
     "nmap": dict(exes=[("nmap.exe", S, True)], tokens=["nmap", "npcap", "winpcap"]),
-    "ntdsutil": dict(exes=[("ntdsutil.exe", DC, True), ("vssvc.exe", DC, False)], tokens=["ntdsutil", "$SNAP_"],
+    "ntdsutil": dict(exes=[("ntdsutil.exe", DC, True), ("vssvc.exe", DC, False)], tokens=["ntdsutil", "$SNAP_"], one_host=True,
                      extra=[EXTRA_EVENT(DC, "default", "Application", event_id, {"Data": "ntdsutil*"}, NTDSUTIL_ESENT_NOTE)
                             for event_id in (216, 300, 302, 325, 326, 327)]
                      + [EXTRA_EVENT(DC, "default", "Application", event_id, {field: "*\\Active Directory\\ntds.dit"},
@@ -449,6 +462,7 @@ TOOLS = {
     "silver_ticket": dict(exes=[("mimikatz.exe", S, True)], tokens=["kerberos::golden", "kerberos::ptt", ".kirbi"]),
     "timestomp": dict(exes=[("timestomp.exe", S, True)], tokens=["timestomp"]),
     "vssadmin": dict(exes=[("vssadmin.exe", DC, True), ("vssvc.exe", DC, False), ("cmd.exe", DC, False)], tokens=["vssadmin", "ntds.dit"],
+                     one_host=True,
                      extra=PROCESS_START(DC, VSSADMIN_NOTE, image="*\\vssadmin.exe",
                                          command_line=["*create shadow*", "*delete shadows*", "*resize shadowstorage*"])
                      + PROCESS_START(DC, SHADOW_COPY_READ_NOTE,
@@ -472,7 +486,8 @@ TOOLS = {
                  extra=PROCESS_START(D, WMIC_NOTE, image=LOLBIN_CHILDREN, parent_image="*\\WmiPrvSE.exe",
                                      unless={"command_line": ["*\\\\127.0.0.1\\*$\\__*"]})),
     "wmiexec_vbs": dict(exes=[("cscript.exe", S, False), ("cmd.exe", D, False), ("net.exe", S, False), ("wmiexec.vbs", S, True)], tokens=["WMI_SHARE", "wmiexec", "wmi.dll"],
-                        extra=PROCESS_START(D, WMIEXEC_NOTE, command_line="*cmd.exe /Q /c *\\\\127.0.0.1\\*$\\" + WMIEXEC_OUTPUT,
+                        extra=PROCESS_START(S, WMIEXEC_VBS_RUN_NOTE, command_line="*wmiexec.vbs*")
+                        + PROCESS_START(D, WMIEXEC_NOTE, command_line="*cmd.exe /Q /c *\\\\127.0.0.1\\*$\\" + WMIEXEC_OUTPUT,
                                             unless={"command_line": ["*__output*"]})
                         + [EXTRA_EVENT(D, "audit:detailed_file_share", "Security", 5145,
                                        {"ShareName": "\\\\*\\ADMIN$", "RelativeTargetName": WMIEXEC_OUTPUT}, WMIEXEC_NOTE)],
@@ -552,9 +567,11 @@ TOOLS["mstsc"]["extra"] = TOOLS["mstsc"]["extra"] + [
     EXTRA_EVENT(S, "default", "Security", 4648, {"ProcessName": "*\\mstsc.exe"}, MSTSC_CREDENTIALS_NOTE)]
 TOOLS["winrs"]["extra"] = PROCESS_START(S, WINRS_NOTE, image="*\\winrs.exe",
                                         command_line=["*-r:*", "*/r:*", "*-remote:*", "*/remote:*"])
-# wsmprovhost.exe's own start by image alone is left out: the tuning half's `ID4688-BITS transfer initiated` holds one
-# (a remoting session into the host) that its labels do not count as WinRM; the sheets' start trace stays as it is.
+# wsmprovhost.exe's own start by image alone: the remoting host runs only when a WinRM client opened a PowerShell
+# session on this host. The tuning half's `ID4688-BITS transfer initiated` holds one (a record in its chunk's unused
+# space, which the labels' evtxexport reading did not show): a finding there is true but counts as false against them.
 TOOLS["winrm"]["extra"] = (PROCESS_START(D, WSMPROVHOST_NOTE, parent_image="*\\wsmprovhost.exe")
+                           + PROCESS_START(D, WSMPROVHOST_START_NOTE, image="*\\wsmprovhost.exe")
                            + PROCESS_START(S, REMOTING_NOTE, command_line=REMOTING_COMMANDS)
                            + [dict(SCRIPT_BLOCK("Enter-PSSession"), fields={"ScriptBlockText": REMOTING_BLOCKS},
                                    note=REMOTING_NOTE)])
@@ -1100,6 +1117,8 @@ def emit(tool):
     modules = [word for a in tool["aliases"] for word in a.split()[1:2] if "::" in word] + cfg.get("modules", [])
     if modules:
         w.append(f"modules = {qv(modules)}")
+    if cfg.get("one_host"):
+        w.append("one_host = true")
     if cfg.get("note"):
         w.append(f"note = {q(cfg['note'])}")
     for t in traces:
