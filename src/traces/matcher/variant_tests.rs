@@ -390,6 +390,21 @@ fn wmi_execution_in_other_witnesses() {
         "wmiexec_vbs:destination",
         Likely,
     );
+    assert_found(
+        "WMIC.exe with explicit credentials to a server, 4648",
+        vec![record(
+            "Security",
+            4648,
+            &[
+                ("SubjectUserName", "alice"),
+                ("TargetUserName", "administrator"),
+                ("TargetServerName", "fs02"),
+                ("ProcessName", "C:\\Windows\\System32\\wbem\\WMIC.exe"),
+            ],
+        )],
+        "wmic:source",
+        Possible,
+    );
     // wmiexec.vbs itself on the source, in modes other than the sheets' `/cmd`.
     for command_line in [
         "cscript.exe //nologo wmiexec.vbs /shell 10.0.0.5",

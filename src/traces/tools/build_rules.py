@@ -565,6 +565,10 @@ MSTSC_CREDENTIALS_NOTE = ("mstsc.exe presenting explicit credentials to a server
                           "source side of an RDP connection where the sheets' client traces were not kept (our addition)")
 TOOLS["mstsc"]["extra"] = TOOLS["mstsc"]["extra"] + [
     EXTRA_EVENT(S, "default", "Security", 4648, {"ProcessName": "*\\mstsc.exe"}, MSTSC_CREDENTIALS_NOTE)]
+WMIC_CREDENTIALS_NOTE = ("WMIC.exe presenting explicit credentials to a server (4648 names the client process): "
+                         "`wmic /node:<host> /user:<name>`, the source side of remote WMI (our addition)")
+TOOLS["wmic"]["extra"] = TOOLS["wmic"]["extra"] + [
+    EXTRA_EVENT(S, "default", "Security", 4648, {"ProcessName": "*\\WMIC.exe"}, WMIC_CREDENTIALS_NOTE)]
 TOOLS["winrs"]["extra"] = PROCESS_START(S, WINRS_NOTE, image="*\\winrs.exe",
                                         command_line=["*-r:*", "*/r:*", "*-remote:*", "*/remote:*"])
 # wsmprovhost.exe's own start by image alone: the remoting host runs only when a WinRM client opened a PowerShell
