@@ -627,44 +627,59 @@ impl<'a> Matcher<'a> {
     }
 }
 
-/// A tool that runs on one host (`one_host`: ntdsutil, vssadmin) found in both the
-/// `source` and the `dc` role is one run that the two sheets name differently: one
-/// finding stays. `dc` when the host's records show a domain controller or a matched
-/// trace names the AD database (`ntds.dit`, `ntdsutil`), which only a DC holds;
-/// otherwise `source` (shadow copies made or deleted on any other host).
+/// A tool that runs on one host (`one_host`: ntdsutil, vssadmin) is named `dc` by
+/// one sheet and `source` by the other, and its traces are split between the two
+/// roles: whichever matched, the host played one role. It is `dc` when the host's
+/// records show a domain controller or a matched trace names the AD database
+/// (`ntds.dit`, `ntdsutil`), which only a DC holds; otherwise `source` (shadow copies
+/// made or deleted on any other host). One finding stays, in that role: the one
+/// already in it, else the other one moved to it.
 fn settle_one_host(
     findings: Vec<Finding>,
     tools: &HashMap<&str, &Tool>,
     profile: &HostProfile,
 ) -> Vec<Finding> {
-    let one_host = |f: &Finding| tools.get(f.tool_id.as_str()).is_some_and(|t| t.one_host);
-    let in_both = |id: &str| {
-        [Role::Source, Role::Dc]
-            .iter()
-            .all(|role| findings.iter().any(|f| f.tool_id == id && f.role == *role))
+    let one_host = |f: &Finding| {
+        matches!(f.role, Role::Source | Role::Dc)
+            && tools.get(f.tool_id.as_str()).is_some_and(|t| t.one_host)
     };
-    let names_ad_database = |id: &str| {
-        findings
+    let role_of = |id: &str| {
+        let names_ad_database = findings
             .iter()
             .filter(|f| f.tool_id == id)
             .flat_map(|f| &f.evidence)
-            .any(|e| e.trace.to_ascii_lowercase().contains("ntds"))
+            .any(|e| e.trace.to_ascii_lowercase().contains("ntds"));
+        if names_ad_database || profile.domain_controller() {
+            Role::Dc
+        } else {
+            Role::Source
+        }
     };
-    let dropped: Vec<(String, Role)> = findings
+    let decided: HashMap<String, (Role, bool)> = findings
         .iter()
-        .filter(|f| one_host(f) && f.role == Role::Source && in_both(&f.tool_id))
+        .filter(|f| one_host(f))
         .map(|f| {
-            let keep_dc = profile.domain_controller() || names_ad_database(&f.tool_id);
-            let drop = if keep_dc { Role::Source } else { Role::Dc };
-            (f.tool_id.clone(), drop)
+            let role = role_of(&f.tool_id);
+            let present = findings
+                .iter()
+                .any(|g| g.tool_id == f.tool_id && g.role == role);
+            (f.tool_id.clone(), (role, present))
         })
         .collect();
     findings
         .into_iter()
-        .filter(|f| {
-            !dropped
-                .iter()
-                .any(|(id, role)| *id == f.tool_id && *role == f.role)
+        .filter_map(|mut f| {
+            let Some(&(role, present)) = decided.get(&f.tool_id).filter(|_| one_host(&f)) else {
+                return Some(f);
+            };
+            if f.role == role {
+                Some(f)
+            } else if present {
+                None
+            } else {
+                f.role = role;
+                Some(f)
+            }
         })
         .collect()
 }

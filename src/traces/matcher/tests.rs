@@ -748,8 +748,9 @@ fn renamed_mimikatz_is_found_by_its_own_image_load() {
 }
 
 /// vssadmin creating or deleting shadow copies in any spelling, and ntds.dit copied out
-/// of a shadow copy by whatever program, are vssadmin's technique on the DC (`likely`);
-/// vssadmin asked something else is only the Windows program running (`possible`).
+/// of a shadow copy by whatever program, are vssadmin's technique (`likely`): on the DC
+/// when the AD database is named, else on the host that ran it (`one_host`); vssadmin
+/// asked something else is only the Windows program running (`possible`).
 #[test]
 fn shadow_copy_commands_are_vssadmin() {
     let vssadmin = "C:\\Windows\\System32\\vssadmin.exe";
@@ -760,24 +761,29 @@ fn shadow_copy_commands_are_vssadmin() {
             command_line,
         )])
     };
-    let only = |confidence| BTreeMap::from([("vssadmin:dc".to_string(), confidence)]);
-    for (image, command_line) in [
-        (vssadmin, "\"C:\\Windows\\system32\\vssadmin.exe\" Create Shadow /for=c:"),
-        (vssadmin, "vssadmin.exe delete shadows /all /quiet"),
+    let only = |role: &str, confidence| BTreeMap::from([(format!("vssadmin:{role}"), confidence)]);
+    for (image, command_line, role) in [
+        (
+            vssadmin,
+            "\"C:\\Windows\\system32\\vssadmin.exe\" Create Shadow /for=c:",
+            "source",
+        ),
+        (vssadmin, "vssadmin.exe delete shadows /all /quiet", "source"),
         (
             "C:\\Windows\\System32\\esentutl.exe",
             "esentutl.exe /y /vss \\\\?\\GLOBALROOT\\Device\\HarddiskVolumeShadowCopy3\\Windows\\NTDS\\ntds.dit /d c:\\x\\n.dit",
+            "dc",
         ),
     ] {
         assert_eq!(
             run(image, command_line),
-            only(Confidence::Likely),
+            only(role, Confidence::Likely),
             "{command_line}"
         );
     }
     assert_eq!(
         run(vssadmin, "vssadmin list writers"),
-        only(Confidence::Possible)
+        only("source", Confidence::Possible)
     );
 }
 

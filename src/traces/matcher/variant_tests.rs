@@ -1183,7 +1183,8 @@ fn ntds_copies_in_other_witnesses() {
         (
             "C:\\Windows\\System32\\vssadmin.exe",
             "\"C:\\Windows\\system32\\vssadmin.exe\" create shadow /for=C:",
-            "vssadmin:dc",
+            // One host, no DC in these records: the host that ran it (`one_host`).
+            "vssadmin:source",
         ),
         (
             CMD,
@@ -1193,7 +1194,7 @@ fn ntds_copies_in_other_witnesses() {
         (
             "C:\\Windows\\System32\\wbem\\WMIC.exe",
             "wmic shadowcopy call create Volume=C:\\",
-            "vssadmin:dc",
+            "vssadmin:source",
         ),
     ] {
         assert_found(
@@ -1208,7 +1209,7 @@ fn ntds_copies_in_other_witnesses() {
         vec![script_block(
             "(Get-WmiObject -List Win32_ShadowCopy).Create('C:\\', 'ClientAccessible')",
         )],
-        "vssadmin:dc",
+        "vssadmin:source",
         Likely,
     );
     assert_quiet(
@@ -1436,6 +1437,36 @@ fn network_logons_alone_name_no_tool() {
 /// Offline witnesses alone: a task or a service seen only as a registry definition, a
 /// Sysinternals EULA value written by a renamed copy, an execution artifact of a
 /// renamed service binary, mimikatz reading lsass.
+/// Windows Update renames, replaces and re-links the programs Windows ships: the
+/// change journal's rows of such a program's own file name no tool; its Prefetch
+/// file's rows (the program ran) still do.
+#[test]
+fn servicing_a_windows_program_is_not_running_it() {
+    let _review = Review;
+    let usn = |name: &str, reasons: &[&str]| {
+        plain(Observed::Usn {
+            name: name.into(),
+            reasons: reasons.iter().map(|r| r.to_string()).collect(),
+        })
+    };
+    assert_quiet(
+        "nltest.exe renamed and its EA changed by servicing",
+        vec![
+            usn("nltest.exe", &["RENAME_OLD_NAME"]),
+            usn("nltest.exe", &["RENAME_NEW_NAME", "CLOSE"]),
+            usn("nltest.exe", &["EA_CHANGE", "CLOSE"]),
+        ],
+        "nltest",
+        None,
+    );
+    assert_found(
+        "nltest's Prefetch file created",
+        vec![usn("NLTEST.EXE-5F4A3B2C.pf", &["FILE_CREATE"])],
+        "nltest:source",
+        Possible,
+    );
+}
+
 #[test]
 fn offline_and_secondary_witnesses() {
     let _review = Review;
@@ -1541,7 +1572,8 @@ fn offline_and_secondary_witnesses() {
             "C:\\Users\\Public\\v.exe",
             "VSSADMIN.EXE",
             "v.exe create shadow /for=C:",
-            "vssadmin:dc",
+            // No DC in these records and no AD database named: the host that ran it.
+            "vssadmin:source",
         ),
         (
             "C:\\Users\\Public\\b.exe",

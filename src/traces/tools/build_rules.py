@@ -936,6 +936,8 @@ def build_tool(tool):
         t = convert(e)
         if t is None:
             continue
+        if names_windows_program(t, cfg):
+            continue
         t["sheet"] = [e["_cite"]]
         anchor = is_anchor(t, cfg, True) and not demoted(t, cfg)
         if t.get("success"):
@@ -1046,6 +1048,18 @@ WINDOWS_PROGRAMS = {
     "rdpclip.exe", "schtasks.exe", "sdbinst.exe", "tstheme.exe", "vssadmin.exe", "wevtutil.exe",
     "winrs.exe", "winrshost.exe", "wmic.exe", "wmiprvse.exe", "wsmprovhost.exe",
 }
+
+
+def names_windows_program(t, cfg):
+    """A USN row of the file of a program Windows ships (the program itself, not its Prefetch file): servicing
+    renames, replaces and re-links those files at every update, so such a row says nothing about the tool."""
+    if t["artifact"] != "usn":
+        return False
+    name = t["name"].lower()
+    if name == "{exe}":
+        own = [n for n, _, specific in cfg["exes"] if specific]
+        return bool(own) and all(n in WINDOWS_PROGRAMS for n in own)
+    return name in WINDOWS_PROGRAMS
 
 
 def execution_traces(tool, cfg, existing):
