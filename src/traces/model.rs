@@ -497,6 +497,11 @@ pub struct Tool {
     /// roles on one host are one run, reported in one role (see the matcher's
     /// `settle_one_host`).
     pub one_host: bool,
+    /// Which of `specific_executables` are run in each role, for tools whose own
+    /// programs differ by host (PsExec's `psexec.exe` on the source, `psexesvc.exe`
+    /// on the destination): `{exe}` in a trace of a listed role stands for that
+    /// role's programs only. Empty when every role runs the same programs.
+    pub role_executables: BTreeMap<Role, Vec<String>>,
     /// Remarks on how far the traces go (our words).
     pub note: Option<String>,
     /// The traces, in file order.
@@ -504,6 +509,13 @@ pub struct Tool {
 }
 
 impl Tool {
+    /// The programs `{exe}` stands for in a trace of `role`.
+    pub fn placeholder_executables(&self, role: Role) -> &[String] {
+        self.role_executables
+            .get(&role)
+            .unwrap_or(&self.specific_executables)
+    }
+
     /// The anchor traces.
     pub fn anchors(&self) -> impl Iterator<Item = &Trace> {
         self.traces

@@ -134,6 +134,8 @@ struct RawTool {
     modules: Vec<String>,
     #[serde(default)]
     one_host: bool,
+    #[serde(default)]
+    role_executables: BTreeMap<Role, Vec<Spanned<String>>>,
     note: Option<String>,
     #[serde(default)]
     trace: Vec<Spanned<RawTrace>>,
@@ -308,6 +310,21 @@ impl Checker<'_> {
                 );
             }
         }
+        for exe in t.role_executables.values().flatten() {
+            if !t
+                .specific_executables
+                .iter()
+                .any(|e| e.get_ref() == exe.get_ref())
+            {
+                self.report(
+                    exe.span(),
+                    format!(
+                        "role executable `{}` is not listed in `specific_executables`",
+                        exe.get_ref()
+                    ),
+                );
+            }
+        }
         for exe in &t.specific_executables {
             if !t.executables.iter().any(|e| e.get_ref() == exe.get_ref()) {
                 self.report(
@@ -342,6 +359,11 @@ impl Checker<'_> {
             aliases: t.aliases.clone(),
             modules: t.modules.iter().map(|m| m.to_ascii_lowercase()).collect(),
             one_host: t.one_host,
+            role_executables: t
+                .role_executables
+                .iter()
+                .map(|(role, names)| (*role, names.iter().map(|n| n.get_ref().clone()).collect()))
+                .collect(),
             note: t.note.clone(),
             traces,
         })
@@ -775,6 +797,25 @@ pattern = 'DEMO.EXE-*.pf'
             kb.tools[0].traces[0].artifact.kind(),
             ArtifactKind::Prefetch
         );
+    }
+
+    #[test]
+    fn role_executables_must_be_the_tools_own() {
+        let with = |names: &str| {
+            GOOD.replace(
+                "specific_executables = ['demo.exe']\n",
+                &format!("specific_executables = ['demo.exe']\nrole_executables = {{ source = {names} }}\n"),
+            )
+        };
+        let kb = load_from_str(&with("['demo.exe']")).unwrap();
+        assert_eq!(
+            kb.tools[0].placeholder_executables(Role::Source),
+            ["demo.exe"]
+        );
+        assert_eq!(kb.tools[0].placeholder_executables(Role::Dc), ["demo.exe"]);
+        let (line, msg) = first_line(&with("['other.exe']"));
+        assert_eq!(line, 9, "{msg}");
+        assert!(msg.contains("role executable `other.exe`"), "{msg}");
     }
 
     #[test]

@@ -41,15 +41,13 @@ pub fn targets(kb: &KnowledgeBase) -> Targets {
     {
         let mut out = Targets::new();
         for tool in &kb.tools {
-            let exes: Vec<Option<&str>> = if tool.specific_executables.is_empty() {
-                vec![None]
-            } else {
-                tool.specific_executables
-                    .iter()
-                    .map(|e| Some(e.as_str()))
-                    .collect()
-            };
             for trace in &tool.traces {
+                let own = tool.placeholder_executables(trace.role);
+                let exes: Vec<Option<&str>> = if own.is_empty() {
+                    vec![None]
+                } else {
+                    own.iter().map(|e| Some(e.as_str())).collect()
+                };
                 let Artifact::Registry {
                     hive,
                     key,

@@ -3,8 +3,9 @@
 //!
 //! For each tool and host role, every trace of the knowledge base is compared with
 //! every observation ([`matching`] says how a trace accepts a record). `{exe}` and
-//! `{path}` are resolved against the tool's `specific_executables`, one resolved copy
-//! per name; a tool that lists none (the sheets did not name its binary) cannot match
+//! `{path}` are resolved against the tool's `specific_executables` (those of the
+//! trace's role when the tool has `role_executables`), one resolved copy per name; a
+//! tool that lists none (the sheets did not name its binary) cannot match
 //! placeholder traces at all, because an unresolved `{exe}` would accept any program.
 //!
 //! A (tool, role) becomes a [`Finding`] only when an anchor matched. Supporting
@@ -201,7 +202,7 @@ fn prepare(tool: &Tool, role: Role) -> Vec<Prepared<'_>> {
             let resolved = if !placeholder {
                 vec![t.artifact.clone()]
             } else {
-                tool.specific_executables
+                tool.placeholder_executables(role)
                     .iter()
                     .map(|exe| resolve(&t.artifact, exe))
                     .collect()

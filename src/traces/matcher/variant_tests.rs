@@ -329,6 +329,20 @@ fn psexec_in_other_witnesses() {
 /// (`BTOBTO` or a random name, `%COMSPEC%` echoing into `execute.bat`) are not
 /// Sysinternals PsExec (eval/README.md conventions): no PsExec finding, nothing
 /// confirmed, whichever of 7045 or 4697 records them.
+/// PsExec's two programs belong to two hosts: PSEXESVC's Prefetch file is the
+/// destination's, psexec.exe's the source's (`role_executables`).
+#[test]
+fn each_psexec_program_names_its_own_host() {
+    let roles = |file: &str| -> Vec<String> {
+        embedded_confidences(vec![prefetch(file)])
+            .into_keys()
+            .filter(|k| k.starts_with("psexec:"))
+            .collect()
+    };
+    assert_eq!(roles("PSEXESVC.EXE-AD70946C.pf"), ["psexec:destination"]);
+    assert_eq!(roles("PSEXEC64.EXE-1B2C3D4E.pf"), ["psexec:source"]);
+}
+
 #[test]
 fn impacket_services_are_not_psexec() {
     let _review = Review;

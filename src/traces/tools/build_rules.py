@@ -1137,6 +1137,12 @@ def emit(tool):
         w.append(f"modules = {qv(modules)}")
     if cfg.get("one_host"):
         w.append("one_host = true")
+    # PsExec runs psexec.exe on the source and psexesvc.exe on the destination: `{exe}` in a trace of one role
+    # stands for that role's own programs only (a PSEXESVC Prefetch file is no PsExec source).
+    own_roles = sorted({r for _, r, own in cfg["exes"] if own})
+    if len(own_roles) > 1:
+        by_role = ", ".join(f"{r} = {qv(sorted({n for n, rr, own in cfg['exes'] if own and rr == r}))}" for r in own_roles)
+        w.append(f"role_executables = {{ {by_role} }}")
     if cfg.get("note"):
         w.append(f"note = {q(cfg['note'])}")
     for t in traces:
