@@ -949,6 +949,22 @@ fn rdp_and_remote_shells_in_other_witnesses() {
         "winrm:destination",
         Possible,
     );
+    assert_found(
+        "a pipeline logged in the remoting host, PowerShell 4103",
+        vec![record(
+            POWERSHELL_LOG,
+            4103,
+            &[
+                (
+                    "ContextInfo",
+                    "        Severity = Informational\r\n        Host Name = ServerRemoteHost\r\n        Host Application = C:\\Windows\\system32\\wsmprovhost.exe -Embedding\r\n",
+                ),
+                ("Payload", "CommandInvocation(Get-Process): \"Get-Process\""),
+            ],
+        )],
+        "winrm:destination",
+        Possible,
+    );
     // The remoting host's own start, where the command line was not audited.
     for command_line in [None, Some("")] {
         assert_found(

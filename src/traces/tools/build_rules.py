@@ -67,6 +67,8 @@ def PROCESS_START(role, note, image=None, command_line=None, parent_image=None, 
 
 WMIEXEC_VBS_RUN_NOTE = ("a command line naming wmiexec.vbs (cscript or wscript running the script, any mode and "
                         "arguments): the sheets' source traces widened beyond their `/cmd` example (our addition)")
+REMOTE_PIPELINE_NOTE = ("a command logged by PowerShell's module logging (4103) inside wsmprovhost.exe: a pipeline run "
+                        "in a remoting session opened to this host (our addition)")
 WSMPROVHOST_START_NOTE = ("wsmprovhost.exe started, in any spelling of its path and with any command line: the PowerShell "
                           "remoting host a WinRM client's session runs in (our addition beside the sheets' exact start trace)")
 WEVTUTIL_CLEAR_NOTE = ("the clear command the sheets show (`wevtutil cl <log>`), in any spelling of the program's path "
@@ -576,6 +578,8 @@ TOOLS["winrs"]["extra"] = PROCESS_START(S, WINRS_NOTE, image="*\\winrs.exe",
 # space, which the labels' evtxexport reading did not show): a finding there is true but counts as false against them.
 TOOLS["winrm"]["extra"] = (PROCESS_START(D, WSMPROVHOST_NOTE, parent_image="*\\wsmprovhost.exe")
                            + PROCESS_START(D, WSMPROVHOST_START_NOTE, image="*\\wsmprovhost.exe")
+                           + [EXTRA_EVENT(D, "powershell:module_logging", "Microsoft-Windows-PowerShell/Operational", 4103,
+                                          {"ContextInfo": "*Host Application = *wsmprovhost.exe*"}, REMOTE_PIPELINE_NOTE)]
                            + PROCESS_START(S, REMOTING_NOTE, command_line=REMOTING_COMMANDS)
                            + [dict(SCRIPT_BLOCK("Enter-PSSession"), fields={"ScriptBlockText": REMOTING_BLOCKS},
                                    note=REMOTING_NOTE)])
