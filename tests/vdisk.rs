@@ -133,6 +133,14 @@ fn info_shows_format_and_chain() {
         .collect();
     assert_eq!(names, ["grandchild.qcow2", "child.qcow2", "base.qcow2"]);
     assert_eq!(json[0]["container"], "qcow2");
+    // Named from its own directory, without one: the parents are found there too.
+    let out = run_ok(
+        toolmark()
+            .args(["info", "--json", "grandchild.qcow2"])
+            .current_dir(vdisks().join("chain")),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["vdisk"]["chain"].as_array().map(Vec::len), Some(3));
     assert_eq!(chain[0]["subformat"], "v3");
     assert_eq!(chain[2]["virtual_size"], 64 << 20);
     let out = run_ok(toolmark().arg("info").arg(vdisks().join("stream.vmdk")));

@@ -213,7 +213,7 @@ impl ChainOpener {
             Some(f) => Some(f),
             None => detect(path).map_err(|e| fail(path, e))?,
         };
-        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let dir = image_dir(path);
         let mut disk: Box<dyn VirtualDisk> = match format {
             None => {
                 self.chain.push(ChainLink {
@@ -258,6 +258,16 @@ impl ChainOpener {
             disk.set_parent(parent);
         }
         Ok(Arc::new(Layer(disk)))
+    }
+}
+
+/// The directory an image's parents and extents are looked for in. An image named
+/// without a directory (`child.qcow2`) has the empty path as its parent, which the
+/// file system does not resolve: the working directory is meant.
+fn image_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
     }
 }
 
@@ -317,6 +327,13 @@ fn confined(dir: &Path, name: &str) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_named_without_a_directory_lives_in_the_working_one() {
+        assert_eq!(image_dir(Path::new("child.qcow2")), Path::new("."));
+        assert_eq!(image_dir(Path::new("case/child.vhd")), Path::new("case"));
+        assert_eq!(image_dir(Path::new("/case/child.vmdk")), Path::new("/case"));
+    }
 
     #[test]
     fn stored_names_stay_inside_the_directory() {
