@@ -24,7 +24,12 @@ use crate::output::json::push_str as push_json_str;
 
 use evtx::{ChunkFlags, EvtxChunk, EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
 
+#[cfg(test)]
+mod equivalence;
 mod flatten;
+mod instance;
+mod plan;
+mod template;
 
 /// One event record.
 #[derive(Clone, Debug, Default)]
@@ -319,10 +324,10 @@ pub fn read_log<R: Read + Seek + Send>(
         .map_err(|e| CollectError::NotTheFormat(format!("not an event log: {e}")))?
         .with_configuration(settings(threads));
     let mut stats = LogStats::default();
-    // The closure is cloned for each chunk, so the check is made once per chunk.
-    let mut check = ChunkCheck::default();
+    // The closure is cloned for each chunk, so the memo starts empty for each.
+    let mut memo = ChunkMemo::default();
     let records =
-        parser.serialized_records(move |record| record.and_then(|r| convert(r, &mut check)));
+        parser.serialized_records(move |record| record.and_then(|r| convert(r, &mut memo)));
     drain_contained(records, chunks + 1, |item| match item {
         Ok(record) => stats.deliver(record, on_record, on_error),
         Err(Panicked { message, last }) => {
@@ -411,10 +416,10 @@ pub fn read_chunk_head(
         .parse(Arc::new(settings(1)))
         .map_err(|e| CollectError::NotTheFormat(format!("chunk: {e}")))?;
     let mut stats = LogStats::default();
-    let mut check = ChunkCheck::default();
+    let mut memo = ChunkMemo::default();
     for record in parsed.iter().take(records) {
         stats.deliver(
-            record.and_then(|r| convert(r, &mut check)),
+            record.and_then(|r| convert(r, &mut memo)),
             on_record,
             on_error,
         );
@@ -422,27 +427,53 @@ pub fn read_chunk_head(
     Ok(stats)
 }
 
-/// The checksum verdict of the chunk last seen, so it is computed once per chunk.
-#[derive(Clone, Copy, Default)]
-struct ChunkCheck {
+/// What is worked out once per chunk: its checksum verdict and the plans of its
+/// templates (see `plan`), for the chunk last seen.
+#[derive(Clone, Default)]
+struct ChunkMemo {
     /// The chunk (its data's address and first record number) and its verdict.
     last: Option<((usize, u64), Option<bool>)>,
+    /// Plans by template definition offset (`None`: the template is not the simple
+    /// shape), at most [`MAX_PLANS`].
+    plans: Vec<(u32, Option<Arc<plan::Plan>>)>,
 }
 
-impl ChunkCheck {
-    fn of(&mut self, chunk: &EvtxChunk<'_>) -> Option<bool> {
+/// Templates a chunk keeps plans for: real chunks use a few dozen at most; the
+/// records of templates past this take the JSON path.
+const MAX_PLANS: usize = 64;
+
+impl ChunkMemo {
+    /// Starts over when `chunk` is not the chunk last seen.
+    fn enter(&mut self, chunk: &EvtxChunk<'_>) {
         let key = (
             chunk.data.as_ptr() as usize,
             chunk.header.first_event_record_number,
         );
-        match self.last {
-            Some((k, verdict)) if k == key => verdict,
-            _ => {
-                let verdict = chunk_checksums(chunk);
-                self.last = Some((key, verdict));
-                verdict
-            }
+        if !matches!(self.last, Some((k, _)) if k == key) {
+            self.last = Some((key, chunk_checksums(chunk)));
+            self.plans.clear();
         }
+    }
+
+    /// The chunk's checksum verdict (after [`ChunkMemo::enter`]).
+    fn verdict(&self) -> Option<bool> {
+        self.last.and_then(|(_, verdict)| verdict)
+    }
+
+    /// The plan of the template at `offset` of `chunk`, compiled on first use.
+    fn plan(&mut self, chunk: &[u8], offset: u32) -> Option<Arc<plan::Plan>> {
+        let at = match self.plans.iter().position(|(o, _)| *o == offset) {
+            Some(at) => at,
+            None if self.plans.len() < MAX_PLANS => {
+                let compiled = template::read(chunk, offset as usize)
+                    .and_then(|t| plan::Plan::compile(&t))
+                    .map(Arc::new);
+                self.plans.push((offset, compiled));
+                self.plans.len() - 1
+            }
+            None => return None,
+        };
+        self.plans[at].1.clone()
     }
 }
 
@@ -468,11 +499,17 @@ fn chunk_checksums(chunk: &EvtxChunk<'_>) -> Option<bool> {
     Some(header_ok && records_ok)
 }
 
-/// Renders one record and flattens it (on the worker thread that parsed its chunk).
-fn convert(record: EvtxRecord<'_>, check: &mut ChunkCheck) -> evtx::err::Result<Converted> {
-    let chunk_verified = check.of(record.chunk);
+/// Flattens one record (on the worker thread that parsed its chunk): straight from
+/// its values when its template has a plan that covers it, else by rendering it as
+/// JSON and reading that.
+fn convert(record: EvtxRecord<'_>, memo: &mut ChunkMemo) -> evtx::err::Result<Converted> {
+    memo.enter(record.chunk);
+    let chunk_verified = memo.verdict();
     let header_id = record.event_record_id;
     let header_time = record.timestamp;
+    if let Some(parsed) = from_values(&record, memo) {
+        return Ok(Ok(parsed.finish(header_id, header_time, chunk_verified)));
+    }
     let rendered = record.into_json_bytes()?;
     Ok(from_json(
         &rendered.data,
@@ -480,6 +517,36 @@ fn convert(record: EvtxRecord<'_>, check: &mut ChunkCheck) -> evtx::err::Result<
         header_time,
         chunk_verified,
     ))
+}
+
+/// The fast path: a record that is one template instance and nothing else, whose
+/// template has a plan that covers its values (and, when its `EventData` is nested
+/// BinXML, the nested template's plan covers that one's).
+fn from_values(record: &EvtxRecord<'_>, memo: &mut ChunkMemo) -> Option<Parsed> {
+    let data = record.chunk.data;
+    let stream = data.get(usize::try_from(record.binxml_offset).ok()?..)?;
+    // A fragment header and the instance, or the instance alone (what the crate
+    // renders from the instance's root).
+    if !matches!(stream, [0x0f, _, _, _, 0x0c, _, ..] | [0x0c, ..]) {
+        return None;
+    }
+    let instances = record.template_instances().ok()?;
+    let [instance] = instances.as_slice() else {
+        return None;
+    };
+    let outer = memo.plan(data, instance.template_def_offset)?;
+    let plan::Plan::Event(plan) = outer.as_ref() else {
+        return None;
+    };
+    plan.apply(&instance.values, &mut |nested| {
+        // The value's place in the chunk: it is a slice of the chunk's data.
+        let start = (nested.as_ptr() as usize).checked_sub(data.as_ptr() as usize)?;
+        let nested = instance::read(data, start, start.checked_add(nested.len())?)?;
+        match memo.plan(data, nested.definition)?.as_ref() {
+            plan::Plan::Data(fields) => fields.apply(nested.values.as_slice()),
+            plan::Plan::Event(_) => None,
+        }
+    })
 }
 
 /// Flattens a record the crate rendered as JSON.

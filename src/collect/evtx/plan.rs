@@ -1,0 +1,507 @@
+//! The fast path: a record's substitution values mapped straight to our fields,
+//! without the crate's JSON rendering and our reading of it.
+//!
+//! A template definition (read by [`template`](super::template)) is compiled once
+//! per chunk into a [`Plan`]: which value, or which static text, each System fact and
+//! each `EventData/Data` field takes. A plan exists only for the simple common shape
+//! whose JSON rendering we can prove: `Event` holding one `System` and at most one
+//! `EventData`, the System facts as single text or single substitutions, and
+//! `EventData` holding `Data` elements only, all named (distinct, static, non-empty
+//! names) or all unnamed. Most logs of Windows 10 give `EventData` as a value of the
+//! outer template, nested BinXML holding one instance of a template whose root is
+//! `EventData` (see [`instance`](super::instance)): a plan of that shape is the
+//! outer template's payload, and the nested template's own plan gives the fields. Applying a plan fails (and the record takes the JSON path)
+//! when a value is of a type we do not render the crate's way (arrays, nested
+//! BinXML, handles), when an element we read has a NULL dependency (the crate
+//! leaves it out), or when a fact is empty where the rendering would drop it.
+//!
+//! Value text is what the JSON path ends up with: strings as they are (up to a NUL,
+//! lone surrogates as U+FFFD), integers and booleans as written, every other scalar
+//! as the crate formats it (`Display for BinXmlValue` is its JSON value writer,
+//! whose text only strings would escape), an empty value as "".
+
+use evtx::binxml::value_variant::BinXmlValue;
+
+use super::instance::Slot;
+use super::template::{self, Element, Node, Template};
+use super::Parsed;
+
+/// A record's values, as the plan reads them.
+pub trait Values {
+    /// Whether the value at `index` is NULL (an element depending on it is left
+    /// out); false when there is none.
+    fn is_null(&self, index: u16) -> bool;
+    /// The value's text; `None` when there is none or it is not one we render.
+    fn text(&self, index: u16) -> Option<String>;
+}
+
+impl Values for [BinXmlValue<'_>] {
+    fn is_null(&self, index: u16) -> bool {
+        matches!(self.get(usize::from(index)), Some(BinXmlValue::NullType))
+    }
+
+    fn text(&self, index: u16) -> Option<String> {
+        value_text(self.get(usize::from(index))?)
+    }
+}
+
+impl Values for [Slot] {
+    fn is_null(&self, index: u16) -> bool {
+        matches!(self.get(usize::from(index)), Some(Slot::Null))
+    }
+
+    fn text(&self, index: u16) -> Option<String> {
+        match self.get(usize::from(index))? {
+            Slot::Null => Some(String::new()),
+            Slot::Text(text) => Some(text.clone()),
+        }
+    }
+}
+
+/// Where a text comes from.
+#[derive(Clone, Debug, PartialEq)]
+enum Source {
+    /// Static text of the definition (possibly empty).
+    Text(String),
+    /// The record's value at this index.
+    Slot(u16),
+}
+
+/// An element's text as the flattening reads it.
+#[derive(Clone, Debug, PartialEq)]
+struct ElementText {
+    source: Source,
+    /// Whether the element has attributes: then its empty text is no text at all
+    /// in the rendering, which the plan does not follow.
+    attributes: bool,
+}
+
+/// The fields of `EventData` (named `Data`, or positional `Data`, `Data_2`, ...,
+/// then other leaf elements such as `Binary`) or of `UserData`'s one element (its
+/// leaf children).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataPlan {
+    /// Whether the fields are `UserData`'s.
+    user_data: bool,
+    fields: Vec<(String, Source)>,
+    /// Dependencies of the elements read: a NULL value there leaves one out.
+    guards: Vec<u16>,
+}
+
+/// The fields a [`DataPlan`] gives a record.
+pub struct DataFields {
+    /// Whether they are `UserData`'s.
+    user_data: bool,
+    fields: Vec<(String, String)>,
+}
+
+impl DataFields {
+    /// Puts the fields where the flattening would.
+    fn into(self, parsed: &mut Parsed) {
+        if self.user_data {
+            parsed.user_data = Some(self.fields);
+        } else {
+            parsed.event_data = Some(self.fields);
+        }
+    }
+}
+
+/// Where the event's fields come from.
+#[derive(Clone, Debug, PartialEq)]
+enum Fields {
+    /// Neither `EventData` nor `UserData`.
+    None,
+    /// `EventData` or `UserData` in the template itself.
+    Data(DataPlan),
+    /// A value of nested BinXML holding `EventData` or `UserData`; an optional
+    /// substitution whose value is NULL gives none.
+    Nested { slot: u16, optional: bool },
+}
+
+/// The plan of a template: of an event, or of the `EventData` or `UserData` nested
+/// in one.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Plan {
+    /// A template whose root is `Event`.
+    Event(Box<EventPlan>),
+    /// A template whose root is `EventData` or `UserData` (nested in an event's
+    /// values).
+    Data(DataPlan),
+}
+
+impl Plan {
+    /// Compiles a definition; `None` when it is not one of the simple shapes.
+    pub fn compile(template: &Template) -> Option<Plan> {
+        let root = template.elements.first()?;
+        match root.name.as_str() {
+            "Event" => EventPlan::compile(template).map(|plan| Plan::Event(Box::new(plan))),
+            "EventData" | "UserData" => DataPlan::compile(template, root).map(Plan::Data),
+            _ => None,
+        }
+    }
+}
+
+/// What a record of one event template gives, value by value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventPlan {
+    provider: Option<Source>,
+    event_source: Option<Source>,
+    event_id: Option<ElementText>,
+    level: Option<ElementText>,
+    channel: Option<ElementText>,
+    computer: Option<ElementText>,
+    user_sid: Option<Source>,
+    time: Option<Source>,
+    record_id: Option<ElementText>,
+    fields: Fields,
+    /// Dependencies of the elements read: a NULL value there leaves one out.
+    guards: Vec<u16>,
+}
+
+/// The System children the flattening reads.
+const KNOWN: [&str; 8] = [
+    "Provider",
+    "EventID",
+    "Level",
+    "Channel",
+    "Computer",
+    "Security",
+    "TimeCreated",
+    "EventRecordID",
+];
+
+impl EventPlan {
+    /// Compiles a definition whose root is `Event`; `None` when it is not the simple
+    /// shape.
+    fn compile(template: &Template) -> Option<EventPlan> {
+        let root = template.elements.first()?;
+        let (mut system, mut fields) = (None, Fields::None);
+        for child in &root.children {
+            if let Node::Substitution { index, optional } = *child {
+                if fields != Fields::None {
+                    return None;
+                }
+                fields = Fields::Nested {
+                    slot: index,
+                    optional,
+                };
+                continue;
+            }
+            let element = element_of(template, child)?;
+            match element.name.as_str() {
+                "System" if system.is_none() => system = Some(element),
+                "EventData" | "UserData" if fields == Fields::None => {
+                    fields = Fields::Data(DataPlan::compile(template, element)?)
+                }
+                _ => return None,
+            }
+        }
+        let system = system?;
+        let mut plan = EventPlan {
+            provider: None,
+            event_source: None,
+            event_id: None,
+            level: None,
+            channel: None,
+            computer: None,
+            user_sid: None,
+            time: None,
+            record_id: None,
+            fields,
+            guards: Vec::new(),
+        };
+        plan.guard(system);
+        let mut seen = [false; KNOWN.len()];
+        for child in &system.children {
+            let element = element_of(template, child)?;
+            let Some(known) = KNOWN.iter().position(|k| *k == element.name) else {
+                continue;
+            };
+            if std::mem::replace(&mut seen[known], true) {
+                return None;
+            }
+            plan.guard(element);
+            match KNOWN[known] {
+                "Provider" => {
+                    plan.provider = attribute(element, "Name")?;
+                    plan.event_source = attribute(element, "EventSourceName")?;
+                }
+                "Security" => plan.user_sid = attribute(element, "UserID")?,
+                "TimeCreated" => plan.time = attribute(element, "SystemTime")?,
+                "EventID" => plan.event_id = Some(element_text(element)?),
+                "Level" => plan.level = Some(element_text(element)?),
+                "Channel" => plan.channel = Some(element_text(element)?),
+                "Computer" => plan.computer = Some(element_text(element)?),
+                _ => plan.record_id = Some(element_text(element)?),
+            }
+        }
+        Some(plan)
+    }
+
+    /// Keeps the element's dependency, if it has one, to check on every record.
+    fn guard(&mut self, element: &Element) {
+        self.guards.extend(element.dependency);
+    }
+
+    /// The record's facts and fields from its values; `None` when the record is not
+    /// one the plan covers (see the module docs). `nested` gives the fields of a
+    /// nested BinXML value (the chunk's plans know its template).
+    pub fn apply<'v>(
+        &self,
+        values: &[BinXmlValue<'v>],
+        nested: &mut dyn FnMut(&'v [u8]) -> Option<DataFields>,
+    ) -> Option<Parsed> {
+        let payload = match self.fields {
+            Fields::Nested { slot, .. } => Some(usize::from(slot)),
+            _ => None,
+        };
+        let plain = |(i, value): (usize, &BinXmlValue<'_>)| Some(i) == payload || renderable(value);
+        if !values.iter().enumerate().all(plain) || guarded(values, &self.guards) {
+            return None;
+        }
+        let text = |source: &Source| source_text(values, source);
+        // An attribute with no text is left out: as if it were not there.
+        let attribute = |source: &Option<Source>| -> Option<Option<String>> {
+            match source {
+                None => Some(None),
+                Some(source) => text(source).map(|t| (!t.is_empty()).then_some(t)),
+            }
+        };
+        let element = |element: &Option<ElementText>| -> Option<Option<String>> {
+            match element {
+                None => Some(None),
+                Some(ElementText { source, attributes }) => match text(source)? {
+                    t if t.is_empty() && *attributes => None,
+                    t => Some(Some(t)),
+                },
+            }
+        };
+        let mut parsed = Parsed::default();
+        let r = &mut parsed.record;
+        r.provider = attribute(&self.provider)?.unwrap_or_default();
+        r.event_source = attribute(&self.event_source)?.unwrap_or_default();
+        r.user_sid = attribute(&self.user_sid)?.unwrap_or_default();
+        r.level = element(&self.level)?.unwrap_or_default();
+        r.channel = element(&self.channel)?.unwrap_or_default();
+        r.computer = element(&self.computer)?.unwrap_or_default();
+        parsed.time = attribute(&self.time)?;
+        parsed.event_id = element(&self.event_id)?;
+        parsed.record_id = element(&self.record_id)?;
+        let fields = match &self.fields {
+            Fields::None => None,
+            Fields::Data(data) => Some(data.apply(values)?),
+            Fields::Nested { slot, optional } => match values.get(usize::from(*slot))? {
+                BinXmlValue::NullType if *optional => None,
+                BinXmlValue::BinXmlType(bytes) if !bytes.is_empty() => Some(nested(bytes)?),
+                _ => return None,
+            },
+        };
+        if let Some(fields) = fields {
+            fields.into(&mut parsed);
+        }
+        Some(parsed)
+    }
+}
+
+impl DataPlan {
+    /// The plan of an `EventData` or `UserData` element.
+    fn compile(template: &Template, container: &Element) -> Option<DataPlan> {
+        let mut plan = DataPlan {
+            user_data: container.name == "UserData",
+            fields: Vec::new(),
+            guards: container.dependency.into_iter().collect(),
+        };
+        if plan.user_data {
+            plan.user_data_fields(template, container)?;
+        } else {
+            plan.event_data_fields(template, container)?;
+        }
+        Some(plan)
+    }
+
+    /// `EventData`'s `Data` children, all named or all unnamed, then other leaf
+    /// elements (`Binary`): the rendering writes positional `Data` together where the
+    /// first is, so a `Data` after another element is not followed here.
+    fn event_data_fields(&mut self, template: &Template, event_data: &Element) -> Option<()> {
+        let (mut named, mut others) = (None, false);
+        for child in &event_data.children {
+            let element = element_of(template, child)?;
+            if element.name != "Data" {
+                others = true;
+                self.leaf(element)?;
+                continue;
+            }
+            let name = match element.attributes.as_slice() {
+                [] => None,
+                [(attribute, value)] if attribute == "Name" => match value.as_slice() {
+                    [Node::Text(name)] if template::plain_name(name) => Some(name.clone()),
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            if others || *named.get_or_insert(name.is_some()) != name.is_some() {
+                return None;
+            }
+            let name = name.unwrap_or_else(|| match self.fields.len() {
+                0 => "Data".to_string(),
+                n => format!("Data_{}", n + 1),
+            });
+            self.field(element, name)?;
+        }
+        Some(())
+    }
+
+    /// `UserData`'s one element, with leaf children only (its attributes are not
+    /// fields).
+    fn user_data_fields(&mut self, template: &Template, user_data: &Element) -> Option<()> {
+        let [only] = user_data.children.as_slice() else {
+            return None;
+        };
+        let element = element_of(template, only)?;
+        if element.name == "Data" || element.children.is_empty() {
+            return None;
+        }
+        self.guards.extend(element.dependency);
+        for child in &element.children {
+            self.leaf(element_of(template, child)?)?;
+        }
+        Some(())
+    }
+
+    /// A child element without attributes as the field of its name.
+    fn leaf(&mut self, element: &Element) -> Option<()> {
+        if !element.attributes.is_empty() {
+            return None;
+        }
+        self.field(element, element.name.clone())
+    }
+
+    /// The element's content as the field `name`, which must be new.
+    fn field(&mut self, element: &Element, name: String) -> Option<()> {
+        if self.fields.iter().any(|(n, _)| *n == name) {
+            return None;
+        }
+        self.guards.extend(element.dependency);
+        self.fields.push((name, content(&element.children)?));
+        Some(())
+    }
+
+    /// The fields from the values; `None` when a `Data` would be left out or a value
+    /// is not one we render.
+    pub fn apply<V: Values + ?Sized>(&self, values: &V) -> Option<DataFields> {
+        if guarded(values, &self.guards) {
+            return None;
+        }
+        let mut fields = Vec::with_capacity(self.fields.len());
+        for (name, source) in &self.fields {
+            fields.push((name.clone(), source_text(values, source)?));
+        }
+        Some(DataFields {
+            user_data: self.user_data,
+            fields,
+        })
+    }
+}
+
+/// Whether a dependency of `guards` is NULL (an element we read would be left out).
+fn guarded<V: Values + ?Sized>(values: &V, guards: &[u16]) -> bool {
+    guards.iter().any(|&slot| values.is_null(slot))
+}
+
+/// The text a source gives.
+fn source_text<V: Values + ?Sized>(values: &V, source: &Source) -> Option<String> {
+    match source {
+        Source::Text(text) => Some(text.clone()),
+        Source::Slot(slot) => values.text(*slot),
+    }
+}
+
+/// The element a node is, when it is one.
+fn element_of<'t>(template: &'t Template, node: &Node) -> Option<&'t Element> {
+    match node {
+        Node::Element(index) => template.elements.get(*index),
+        _ => None,
+    }
+}
+
+/// The text of content of one node at most (none is empty text).
+fn content(nodes: &[Node]) -> Option<Source> {
+    match nodes {
+        [] => Some(Source::Text(String::new())),
+        [Node::Text(text)] => Some(Source::Text(text.clone())),
+        [Node::Substitution { index, .. }] => Some(Source::Slot(*index)),
+        _ => None,
+    }
+}
+
+/// An element whose text is read: no child elements, one node of content at most.
+fn element_text(element: &Element) -> Option<ElementText> {
+    Some(ElementText {
+        source: content(&element.children)?,
+        attributes: !element.attributes.is_empty(),
+    })
+}
+
+/// The attribute `name` of `element`: `Some(None)` when it has none, `None` when it
+/// is there twice or its value is not one node.
+fn attribute(element: &Element, name: &str) -> Option<Option<Source>> {
+    let mut found = element.attributes.iter().filter(|(n, _)| n == name);
+    let first = found.next();
+    if found.next().is_some() {
+        return None;
+    }
+    first
+        .map(|(_, value)| content(value))
+        .map_or(Some(None), |s| s.map(Some))
+}
+
+/// Whether the crate renders a value as one scalar we can write the same way.
+pub fn renderable(value: &BinXmlValue<'_>) -> bool {
+    use BinXmlValue::*;
+    matches!(
+        value,
+        NullType
+            | StringType(_)
+            | AnsiStringType(_)
+            | Int8Type(_)
+            | UInt8Type(_)
+            | Int16Type(_)
+            | UInt16Type(_)
+            | Int32Type(_)
+            | UInt32Type(_)
+            | Int64Type(_)
+            | UInt64Type(_)
+            | Real32Type(_)
+            | Real64Type(_)
+            | BoolType(_)
+            | BinaryType(_)
+            | GuidType(_)
+            | SizeTType(_)
+            | FileTimeType(_)
+            | SysTimeType(_)
+            | SidType(_)
+            | HexInt32Type(_)
+            | HexInt64Type(_)
+    )
+}
+
+/// A value's text as the JSON path ends up with it (see the module docs).
+pub fn value_text(value: &BinXmlValue<'_>) -> Option<String> {
+    use BinXmlValue::*;
+    Some(match value {
+        NullType => String::new(),
+        StringType(s) => template::utf16_text(s.as_bytes())?,
+        AnsiStringType(s) => (*s).to_string(),
+        Int8Type(v) => v.to_string(),
+        UInt8Type(v) => v.to_string(),
+        Int16Type(v) => v.to_string(),
+        UInt16Type(v) => v.to_string(),
+        Int32Type(v) => v.to_string(),
+        UInt32Type(v) => v.to_string(),
+        Int64Type(v) => v.to_string(),
+        UInt64Type(v) => v.to_string(),
+        BoolType(v) => v.to_string(),
+        other if renderable(other) => other.to_string(),
+        _ => return None,
+    })
+}
