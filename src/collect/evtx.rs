@@ -30,6 +30,7 @@ mod flatten;
 mod instance;
 mod plan;
 mod template;
+mod value;
 
 /// One event record.
 #[derive(Clone, Debug, Default)]
@@ -521,29 +522,28 @@ fn convert(record: EvtxRecord<'_>, memo: &mut ChunkMemo) -> evtx::err::Result<Co
 
 /// The fast path: a record that is one template instance and nothing else, whose
 /// template has a plan that covers its values (and, when its `EventData` is nested
-/// BinXML, the nested template's plan covers that one's).
+/// BinXML, the nested template's plan covers that one's). Both instances are read
+/// by our own reader, not the crate's (which would read them a second time).
 fn from_values(record: &EvtxRecord<'_>, memo: &mut ChunkMemo) -> Option<Parsed> {
-    let data = record.chunk.data;
-    let stream = data.get(usize::try_from(record.binxml_offset).ok()?..)?;
-    // A fragment header and the instance, or the instance alone (what the crate
-    // renders from the instance's root).
-    if !matches!(stream, [0x0f, _, _, _, 0x0c, _, ..] | [0x0c, ..]) {
-        return None;
-    }
-    let instances = record.template_instances().ok()?;
-    let [instance] = instances.as_slice() else {
+    let chunk = record.chunk.data;
+    let start = usize::try_from(record.binxml_offset).ok()?;
+    let end = start.checked_add(usize::try_from(record.binxml_size).ok()?)?;
+    let outer = instance::read(chunk, start, end)?;
+    let plan = memo.plan(chunk, outer.definition)?;
+    let plan::Plan::Event(plan) = plan.as_ref() else {
         return None;
     };
-    let outer = memo.plan(data, instance.template_def_offset)?;
-    let plan::Plan::Event(plan) = outer.as_ref() else {
-        return None;
+    let values = instance::Values {
+        chunk,
+        values: &outer.values,
     };
-    plan.apply(&instance.values, &mut |nested| {
-        // The value's place in the chunk: it is a slice of the chunk's data.
-        let start = (nested.as_ptr() as usize).checked_sub(data.as_ptr() as usize)?;
-        let nested = instance::read(data, start, start.checked_add(nested.len())?)?;
-        match memo.plan(data, nested.definition)?.as_ref() {
-            plan::Plan::Data(fields) => fields.apply(nested.values.as_slice()),
+    plan.apply(&values, &mut |nested| {
+        let inner = instance::read(chunk, nested.at, nested.at.checked_add(nested.len)?)?;
+        match memo.plan(chunk, inner.definition)?.as_ref() {
+            plan::Plan::Data(fields) => fields.apply(&instance::Values {
+                chunk,
+                values: &inner.values,
+            }),
             plan::Plan::Event(_) => None,
         }
     })
@@ -743,7 +743,8 @@ fn iso_time_fast(ts: jiff::Timestamp) -> String {
     put(14..16, rem / 60 % 60);
     put(17..19, rem % 60);
     put(20..27, i64::from(nanos) / 100);
-    buf.iter().map(|&b| char::from(b)).collect()
+    // Digits and separators: ASCII, so never the fallback.
+    String::from_utf8(buf.to_vec()).unwrap_or_else(|_| iso_time(ts))
 }
 
 #[cfg(test)]

@@ -1,212 +1,115 @@
-//! Our own reader of the template instance that a value of nested BinXML holds
-//! (MS-EVEN6 2.2.12 TemplateInstance): how Windows 10 logs give `EventData`, as
-//! the last value of the event's template. The crate reads such values only while
-//! rendering, so the fast path reads them itself.
+//! Our own reader of a template instance (MS-EVEN6 2.2.12 TemplateInstance): a
+//! record's own stream, and the nested BinXML value in which Windows 10 logs give
+//! `EventData` (the crate reads those only while rendering).
 //!
-//! The value is a token stream: an optional fragment header (`0f` and three bytes),
-//! the instance token (`0c`), a byte, the template's id and its definition's offset
-//! in the chunk (the definition itself follows when this is its first use), the
-//! number of values, a descriptor per value (size, type, a byte), and the values.
-//! Then the stream ends, or an end-of-file token follows. Anything else, and any
-//! value type or size we do not render as the crate does, makes the value unreadable
-//! here (the record takes the JSON path). Everything read lies inside the value:
+//! A stream is an optional fragment header (`0f` and three bytes), the instance
+//! token (`0c`), a byte, the template's id and its definition's offset in the chunk
+//! (the definition itself follows when this is its first use), the number of values,
+//! a descriptor per value (size, type, a byte), and the values. Then the stream
+//! ends, or an end-of-file token follows. Anything else makes the stream unreadable
+//! here (the record takes the JSON path). Everything read lies inside the stream:
 //! nothing is sized by a claimed count before the bytes for it are there.
+//!
+//! Each value is checked to have the size its type has, so that the values are
+//! where the crate, which trusts a fixed-size type's own size, reads them too.
 
-use evtx::binxml::value_variant::{BinXmlValue, FileTime, SysTime};
+use super::value;
 
-use super::plan::value_text;
-use super::template::utf16_text;
-
-/// One value of a nested instance, as the plans read it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Slot {
-    /// A NULL value (elements that depend on it are left out).
-    Null,
-    /// Any other value, as text.
-    Text(String),
+/// One stored value: its type and where its bytes are in the chunk.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Raw {
+    /// The value type (MS-EVEN6 2.2.13).
+    pub ty: u8,
+    /// Where its bytes start in the chunk.
+    pub at: usize,
+    /// How many there are.
+    pub len: usize,
 }
 
-/// A nested template instance: its definition's offset in the chunk and its values.
+/// The type of nested BinXML.
+pub const BINXML: u8 = 0x21;
+
+/// A template instance: its definition's offset in the chunk and its values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Instance {
     /// Where the template's definition is in the chunk.
     pub definition: u32,
     /// Its values in order.
-    pub values: Vec<Slot>,
+    pub values: Vec<Raw>,
 }
 
-/// Reads the instance in `chunk[start..end]` (the nested value's bytes).
+/// An instance's values with the chunk that holds them, as the plans read them.
+pub struct Values<'a> {
+    /// The chunk's bytes.
+    pub chunk: &'a [u8],
+    /// The values.
+    pub values: &'a [Raw],
+}
+
+impl Values<'_> {
+    /// The value at `index`, when there is one.
+    pub fn get(&self, index: u16) -> Option<Raw> {
+        self.values.get(usize::from(index)).copied()
+    }
+
+    /// Whether the value at `index` is NULL (an element depending on it is left
+    /// out); false when there is none.
+    pub fn is_null(&self, index: u16) -> bool {
+        self.get(index).is_some_and(|raw| raw.ty == value::NULL)
+    }
+
+    /// The value's text; `None` when there is none or it is not one we render.
+    pub fn text(&self, index: u16) -> Option<String> {
+        let raw = self.get(index)?;
+        value::text(raw.ty, self.chunk.get(raw.at..raw.at + raw.len)?)
+    }
+}
+
+/// Reads the instance stream in `chunk[start..end]`.
 pub fn read(chunk: &[u8], start: usize, end: usize) -> Option<Instance> {
     let data = chunk.get(..end)?;
     let mut at = start;
-    let mut take = |n: usize| -> Option<&[u8]> {
+    let mut take = |n: usize| -> Option<(usize, &[u8])> {
         let bytes = data.get(at..at.checked_add(n)?)?;
         at += n;
-        Some(bytes)
+        Some((at - n, bytes))
     };
     let u32_of = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     let fragment = data.get(start) == Some(&0x0f);
     if fragment {
         take(4)?;
     }
-    if take(1)? != [0x0c] {
+    if take(1)?.1 != [0x0c] {
         return None;
     }
-    let head = take(9)?; // a byte, the template id, the definition offset
+    let (_, head) = take(9)?; // a byte, the template id, the definition offset
     let definition = u32_of(&head[5..9]);
     // Where the definition would start if it is stored right here.
     let here = start + if fragment { 14 } else { 10 };
     if definition as usize == here {
         // The definition is stored here: its header (24 bytes) and its data.
-        let header = take(24)?;
+        let (_, header) = take(24)?;
         take(u32_of(&header[20..24]) as usize)?;
     }
-    let count = u32_of(take(4)?) as usize;
-    let descriptors = take(count.checked_mul(4)?)?;
+    let count = u32_of(take(4)?.1) as usize;
+    let (_, descriptors) = take(count.checked_mul(4)?)?;
     let mut values = Vec::with_capacity(count);
     for descriptor in descriptors.chunks_exact(4) {
         let size = usize::from(u16::from_le_bytes([descriptor[0], descriptor[1]]));
-        values.push(slot(descriptor[2], take(size)?)?);
+        let (at, bytes) = take(size)?;
+        let ty = descriptor[2];
+        if !value::well_sized(ty, bytes) {
+            return None;
+        }
+        values.push(Raw { ty, at, len: size });
     }
     let rest = &data[at..];
     matches!(rest, [] | [0x00, ..]).then_some(Instance { definition, values })
 }
 
-/// A value of type `ty` stored as `bytes`, as text (see the module docs); `None`
-/// for a type or size we do not render.
-fn slot(ty: u8, bytes: &[u8]) -> Option<Slot> {
-    let value = match ty {
-        0x00 => return Some(Slot::Null),
-        0x01 => {
-            // Up to the first NUL, as the crate reads sized text.
-            let units = bytes.len() / 2;
-            let end = (0..units)
-                .find(|&i| bytes[2 * i] == 0 && bytes[2 * i + 1] == 0)
-                .unwrap_or(units);
-            if bytes.len() % 2 != 0 {
-                return None;
-            }
-            return Some(Slot::Text(utf16_text(&bytes[..2 * end])?));
-        }
-        0x02 => return Some(Slot::Text(windows_1252(bytes))),
-        0x03 => BinXmlValue::Int8Type(i8::from_le_bytes(exact::<1>(bytes)?)),
-        0x04 => BinXmlValue::UInt8Type(u8::from_le_bytes(exact::<1>(bytes)?)),
-        0x05 => BinXmlValue::Int16Type(i16::from_le_bytes(exact::<2>(bytes)?)),
-        0x06 => BinXmlValue::UInt16Type(u16::from_le_bytes(exact::<2>(bytes)?)),
-        0x07 => BinXmlValue::Int32Type(i32::from_le_bytes(exact::<4>(bytes)?)),
-        0x08 => BinXmlValue::UInt32Type(u32::from_le_bytes(exact::<4>(bytes)?)),
-        0x09 => BinXmlValue::Int64Type(i64::from_le_bytes(exact::<8>(bytes)?)),
-        0x0a => BinXmlValue::UInt64Type(u64::from_le_bytes(exact::<8>(bytes)?)),
-        0x0b => BinXmlValue::Real32Type(f32::from_le_bytes(exact::<4>(bytes)?)),
-        0x0c => BinXmlValue::Real64Type(f64::from_le_bytes(exact::<8>(bytes)?)),
-        // Windows writes bit masks into some booleans: the crate keeps those as numbers.
-        0x0d => match i32::from_le_bytes(exact::<4>(bytes)?) {
-            0 => BinXmlValue::BoolType(false),
-            1 => BinXmlValue::BoolType(true),
-            raw => BinXmlValue::Int32Type(raw),
-        },
-        0x0e => BinXmlValue::BinaryType(bytes),
-        0x0f => BinXmlValue::GuidType(exact::<16>(bytes)?),
-        // SizeT renders as the hex integer of its width.
-        0x10 | 0x14 if bytes.len() == 4 => {
-            BinXmlValue::HexInt32Type(u32::from_le_bytes(exact::<4>(bytes)?))
-        }
-        0x10 | 0x15 if bytes.len() == 8 => {
-            BinXmlValue::HexInt64Type(u64::from_le_bytes(exact::<8>(bytes)?))
-        }
-        0x11 => BinXmlValue::FileTimeType(FileTime(u64::from_le_bytes(exact::<8>(bytes)?))),
-        0x12 => BinXmlValue::SysTimeType(SysTime::from_bytes(&exact::<16>(bytes)?)),
-        0x13 => return sid_text(bytes).map(Slot::Text),
-        _ => return None,
-    };
-    value_text(&value).map(Slot::Text)
-}
-
-/// ANSI text as the crate decodes it with its default code page, Windows-1252 (the
-/// WHATWG mapping, which gives every byte a character), NULs dropped.
-fn windows_1252(bytes: &[u8]) -> String {
-    /// The characters of bytes 0x80 to 0x9F; the other bytes are their own code points.
-    const HIGH: [char; 32] = [
-        '\u{20AC}', '\u{0081}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}',
-        '\u{2021}', '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{008D}',
-        '\u{017D}', '\u{008F}', '\u{0090}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}',
-        '\u{2022}', '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}',
-        '\u{0153}', '\u{009D}', '\u{017E}', '\u{0178}',
-    ];
-    bytes
-        .iter()
-        .filter(|&&b| b != 0)
-        .map(|&b| match b {
-            0x80..=0x9f => HIGH[usize::from(b - 0x80)],
-            _ => char::from(b),
-        })
-        .collect()
-}
-
-/// `bytes` as an array, when it is exactly that long.
-fn exact<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
-    bytes.try_into().ok()
-}
-
-/// A SID as `S-R-A-S1-...-Sn` (revision, 48-bit big-endian authority, 32-bit
-/// little-endian sub-authorities), when `bytes` is exactly one.
-fn sid_text(bytes: &[u8]) -> Option<String> {
-    let (revision, count) = (*bytes.first()?, *bytes.get(1)?);
-    if bytes.len() != 8 + 4 * usize::from(count) {
-        return None;
-    }
-    let mut wide = [0u8; 8];
-    wide[2..].copy_from_slice(&bytes[2..8]);
-    let mut text = format!("S-{revision}-{}", u64::from_be_bytes(wide));
-    for sub in bytes[8..].chunks_exact(4) {
-        let sub = u32::from_le_bytes([sub[0], sub[1], sub[2], sub[3]]);
-        text.push('-');
-        text.push_str(&sub.to_string());
-    }
-    Some(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sids_read_as_the_crate_writes_them() {
-        // S-1-5-21-1-2-3-500
-        let mut sid = vec![1u8, 5, 0, 0, 0, 0, 0, 5];
-        for sub in [21u32, 1, 2, 3, 500] {
-            sid.extend_from_slice(&sub.to_le_bytes());
-        }
-        assert_eq!(sid_text(&sid).unwrap(), "S-1-5-21-1-2-3-500");
-        assert_eq!(sid_text(&sid[..sid.len() - 1]), None);
-        assert_eq!(sid_text(&[1, 0, 0, 0, 0, 0, 0, 18]).unwrap(), "S-1-18");
-        assert_eq!(sid_text(&[1, 0]), None);
-    }
-
-    #[test]
-    fn values_read_as_the_crate_renders_them() {
-        let text = |ty, bytes: &[u8]| match slot(ty, bytes) {
-            Some(Slot::Text(t)) => t,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(text(0x01, b"a\0b\0\0\0c\0"), "ab");
-        assert_eq!(text(0x07, &(-5i32).to_le_bytes()), "-5");
-        assert_eq!(text(0x0d, &1i32.to_le_bytes()), "true");
-        assert_eq!(text(0x0d, &16i32.to_le_bytes()), "16");
-        assert_eq!(text(0x0e, &[0xab, 0x01]), "AB01");
-        assert_eq!(text(0x14, &255u32.to_le_bytes()), "0xff");
-        assert_eq!(text(0x10, &255u64.to_le_bytes()), "0xff");
-        assert_eq!(
-            text(0x11, &132_914_222_379_101_061u64.to_le_bytes()),
-            "2022-03-10T21:43:57.9101061Z"
-        );
-        assert_eq!(slot(0x00, &[1, 2]), Some(Slot::Null));
-        assert_eq!(slot(0x07, &[1, 2]), None);
-        assert_eq!(slot(0x01, b"a"), None);
-        assert_eq!(text(0x02, b"a\0\x80\xe9\x9f\0"), "a\u{20ac}\u{e9}\u{178}");
-        assert_eq!(slot(0x21, b"a"), None);
-        assert_eq!(slot(0x81, b"a\0\0\0"), None);
-    }
 
     #[test]
     fn an_instance_and_its_bounds() {
@@ -221,10 +124,14 @@ mod tests {
         v.extend_from_slice(b"h\0i\0");
         let whole = read(&v, 0, v.len()).unwrap();
         assert_eq!(whole.definition, 0x100);
-        assert_eq!(
-            whole.values,
-            [Slot::Text("7".into()), Slot::Text("hi".into())]
-        );
+        let values = Values {
+            chunk: &v,
+            values: &whole.values,
+        };
+        assert_eq!(values.text(0).unwrap(), "7");
+        assert_eq!(values.text(1).unwrap(), "hi");
+        assert_eq!(values.text(2), None);
+        assert!(!values.is_null(0));
         // An end-of-file token may follow, nothing else.
         let mut eof = v.clone();
         eof.push(0);
@@ -241,5 +148,31 @@ mod tests {
         let mut huge = v.clone();
         huge[14..18].copy_from_slice(&u32::MAX.to_le_bytes());
         assert_eq!(read(&huge, 0, huge.len()), None);
+        // A fixed-size type of another size is refused (the crate would read past it).
+        let mut short = v.clone();
+        short[18] = 1;
+        assert_eq!(read(&short, 0, short.len()), None);
+    }
+
+    #[test]
+    fn a_definition_stored_in_place_is_skipped() {
+        let mut v = vec![0x0c, 1];
+        v.extend_from_slice(&9u32.to_le_bytes());
+        v.extend_from_slice(&10u32.to_le_bytes()); // right here
+        v.extend_from_slice(&[0; 20]);
+        v.extend_from_slice(&3u32.to_le_bytes()); // data size
+        v.extend_from_slice(&[0xaa; 3]);
+        v.extend_from_slice(&1u32.to_le_bytes());
+        v.extend_from_slice(&[1, 0, 0x04, 0, 42]);
+        let instance = read(&v, 0, v.len()).unwrap();
+        assert_eq!(instance.definition, 10);
+        assert_eq!(
+            instance.values,
+            [Raw {
+                ty: 0x04,
+                at: v.len() - 1,
+                len: 1
+            }]
+        );
     }
 }

@@ -15,48 +15,13 @@
 //! BinXML, handles), when an element we read has a NULL dependency (the crate
 //! leaves it out), or when a fact is empty where the rendering would drop it.
 //!
-//! Value text is what the JSON path ends up with: strings as they are (up to a NUL,
-//! lone surrogates as U+FFFD), integers and booleans as written, every other scalar
-//! as the crate formats it (`Display for BinXmlValue` is its JSON value writer,
-//! whose text only strings would escape), an empty value as "".
+//! Value text is what the JSON path ends up with (see [`value`](super::value)); an
+//! empty value gives "".
 
-use evtx::binxml::value_variant::BinXmlValue;
-
-use super::instance::Slot;
+use super::instance::{Raw, Values, BINXML};
 use super::template::{self, Element, Node, Template};
+use super::value::NULL;
 use super::Parsed;
-
-/// A record's values, as the plan reads them.
-pub trait Values {
-    /// Whether the value at `index` is NULL (an element depending on it is left
-    /// out); false when there is none.
-    fn is_null(&self, index: u16) -> bool;
-    /// The value's text; `None` when there is none or it is not one we render.
-    fn text(&self, index: u16) -> Option<String>;
-}
-
-impl Values for [BinXmlValue<'_>] {
-    fn is_null(&self, index: u16) -> bool {
-        matches!(self.get(usize::from(index)), Some(BinXmlValue::NullType))
-    }
-
-    fn text(&self, index: u16) -> Option<String> {
-        value_text(self.get(usize::from(index))?)
-    }
-}
-
-impl Values for [Slot] {
-    fn is_null(&self, index: u16) -> bool {
-        matches!(self.get(usize::from(index)), Some(Slot::Null))
-    }
-
-    fn text(&self, index: u16) -> Option<String> {
-        match self.get(usize::from(index))? {
-            Slot::Null => Some(String::new()),
-            Slot::Text(text) => Some(text.clone()),
-        }
-    }
-}
 
 /// Where a text comes from.
 #[derive(Clone, Debug, PartialEq)]
@@ -246,17 +211,18 @@ impl EventPlan {
     /// The record's facts and fields from its values; `None` when the record is not
     /// one the plan covers (see the module docs). `nested` gives the fields of a
     /// nested BinXML value (the chunk's plans know its template).
-    pub fn apply<'v>(
+    pub fn apply(
         &self,
-        values: &[BinXmlValue<'v>],
-        nested: &mut dyn FnMut(&'v [u8]) -> Option<DataFields>,
+        values: &Values<'_>,
+        nested: &mut dyn FnMut(Raw) -> Option<DataFields>,
     ) -> Option<Parsed> {
         let payload = match self.fields {
             Fields::Nested { slot, .. } => Some(usize::from(slot)),
             _ => None,
         };
-        let plain = |(i, value): (usize, &BinXmlValue<'_>)| Some(i) == payload || renderable(value);
-        if !values.iter().enumerate().all(plain) || guarded(values, &self.guards) {
+        // Nested BinXML anywhere else would be elements of the event's.
+        let plain = |(i, raw): (usize, &Raw)| raw.ty != BINXML || Some(i) == payload;
+        if !values.values.iter().enumerate().all(plain) || guarded(values, &self.guards) {
             return None;
         }
         let text = |source: &Source| source_text(values, source);
@@ -290,9 +256,9 @@ impl EventPlan {
         let fields = match &self.fields {
             Fields::None => None,
             Fields::Data(data) => Some(data.apply(values)?),
-            Fields::Nested { slot, optional } => match values.get(usize::from(*slot))? {
-                BinXmlValue::NullType if *optional => None,
-                BinXmlValue::BinXmlType(bytes) if !bytes.is_empty() => Some(nested(bytes)?),
+            Fields::Nested { slot, optional } => match values.get(*slot)? {
+                raw if raw.ty == NULL && *optional => None,
+                raw if raw.ty == BINXML && raw.len > 0 => Some(nested(raw)?),
                 _ => return None,
             },
         };
@@ -388,7 +354,7 @@ impl DataPlan {
 
     /// The fields from the values; `None` when a `Data` would be left out or a value
     /// is not one we render.
-    pub fn apply<V: Values + ?Sized>(&self, values: &V) -> Option<DataFields> {
+    pub fn apply(&self, values: &Values<'_>) -> Option<DataFields> {
         if guarded(values, &self.guards) {
             return None;
         }
@@ -404,12 +370,12 @@ impl DataPlan {
 }
 
 /// Whether a dependency of `guards` is NULL (an element we read would be left out).
-fn guarded<V: Values + ?Sized>(values: &V, guards: &[u16]) -> bool {
+fn guarded(values: &Values<'_>, guards: &[u16]) -> bool {
     guards.iter().any(|&slot| values.is_null(slot))
 }
 
 /// The text a source gives.
-fn source_text<V: Values + ?Sized>(values: &V, source: &Source) -> Option<String> {
+fn source_text(values: &Values<'_>, source: &Source) -> Option<String> {
     match source {
         Source::Text(text) => Some(text.clone()),
         Source::Slot(slot) => values.text(*slot),
@@ -453,55 +419,4 @@ fn attribute(element: &Element, name: &str) -> Option<Option<Source>> {
     first
         .map(|(_, value)| content(value))
         .map_or(Some(None), |s| s.map(Some))
-}
-
-/// Whether the crate renders a value as one scalar we can write the same way.
-pub fn renderable(value: &BinXmlValue<'_>) -> bool {
-    use BinXmlValue::*;
-    matches!(
-        value,
-        NullType
-            | StringType(_)
-            | AnsiStringType(_)
-            | Int8Type(_)
-            | UInt8Type(_)
-            | Int16Type(_)
-            | UInt16Type(_)
-            | Int32Type(_)
-            | UInt32Type(_)
-            | Int64Type(_)
-            | UInt64Type(_)
-            | Real32Type(_)
-            | Real64Type(_)
-            | BoolType(_)
-            | BinaryType(_)
-            | GuidType(_)
-            | SizeTType(_)
-            | FileTimeType(_)
-            | SysTimeType(_)
-            | SidType(_)
-            | HexInt32Type(_)
-            | HexInt64Type(_)
-    )
-}
-
-/// A value's text as the JSON path ends up with it (see the module docs).
-pub fn value_text(value: &BinXmlValue<'_>) -> Option<String> {
-    use BinXmlValue::*;
-    Some(match value {
-        NullType => String::new(),
-        StringType(s) => template::utf16_text(s.as_bytes())?,
-        AnsiStringType(s) => (*s).to_string(),
-        Int8Type(v) => v.to_string(),
-        UInt8Type(v) => v.to_string(),
-        Int16Type(v) => v.to_string(),
-        UInt16Type(v) => v.to_string(),
-        Int32Type(v) => v.to_string(),
-        UInt32Type(v) => v.to_string(),
-        Int64Type(v) => v.to_string(),
-        UInt64Type(v) => v.to_string(),
-        BoolType(v) => v.to_string(),
-        other if renderable(other) => other.to_string(),
-        _ => return None,
-    })
 }

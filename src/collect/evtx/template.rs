@@ -19,6 +19,8 @@
 
 use std::ops::Range;
 
+use super::value::utf16_text;
+
 /// Deepest element nesting read (real event templates are four or five deep).
 pub const MAX_DEPTH: usize = 32;
 
@@ -91,31 +93,6 @@ fn u32_at(data: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
 }
 
-/// UTF-16LE code units as text, each lone surrogate as U+FFFD (as the crate's JSON
-/// writer renders them); `None` for an odd byte count.
-pub fn utf16_text(bytes: &[u8]) -> Option<String> {
-    if bytes.len() % 2 != 0 {
-        return None;
-    }
-    let units = bytes
-        .chunks_exact(2)
-        .map(|unit| u16::from_le_bytes([unit[0], unit[1]]));
-    Some(
-        char::decode_utf16(units)
-            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect(),
-    )
-}
-
-/// The UTF-16 code units of `bytes` before the first NUL (how the crate reads text).
-fn until_nul(bytes: &[u8]) -> &[u8] {
-    let units = bytes.len() / 2;
-    let end = (0..units)
-        .find(|&i| bytes[2 * i] == 0 && bytes[2 * i + 1] == 0)
-        .unwrap_or(units);
-    &bytes[..2 * end]
-}
-
 /// Whether a name can go into JSON as it is: the crate writes element and
 /// attribute names unescaped (and the fast path keeps `Data` names as they are).
 pub fn plain_name(name: &str) -> bool {
@@ -175,7 +152,7 @@ impl Reader<'_> {
         }
         let units = usize::from(self.u16()?);
         let range = self.take(2 * units)?;
-        utf16_text(until_nul(&self.chunk[range]))
+        utf16_text(&self.chunk[range], true)
     }
 
     /// A substitution token's index and type (the type is checked by the crate).
@@ -269,7 +246,7 @@ impl Reader<'_> {
 fn name_at(chunk: &[u8], offset: usize) -> Option<String> {
     let units = usize::from(u16_at(chunk, offset.checked_add(6)?)?);
     let start = offset + 8;
-    utf16_text(chunk.get(start..start.checked_add(2 * units)?)?)
+    utf16_text(chunk.get(start..start.checked_add(2 * units)?)?, false)
 }
 
 #[cfg(test)]
@@ -417,15 +394,5 @@ mod tests {
         assert!(!plain_name("a\\b"));
         assert!(!plain_name("a\nb"));
         assert!(!plain_name(""));
-    }
-
-    #[test]
-    fn text_stops_at_nul_and_replaces_lone_surrogates() {
-        let units: Vec<u8> = [0x41u16, 0xd800, 0x42, 0, 0x43]
-            .iter()
-            .flat_map(|u| u.to_le_bytes())
-            .collect();
-        assert_eq!(utf16_text(until_nul(&units)).unwrap(), "A\u{fffd}B");
-        assert_eq!(utf16_text(&[0x41]), None);
     }
 }
