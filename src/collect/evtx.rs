@@ -24,6 +24,9 @@ use crate::output::json::push_str as push_json_str;
 
 use evtx::{ChunkFlags, EvtxChunk, EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
 
+pub use compare::{compare_paths, Comparison};
+
+mod compare;
 #[cfg(test)]
 mod equivalence;
 mod flatten;
@@ -411,21 +414,33 @@ pub fn read_chunk_head(
     on_record: &mut dyn FnMut(EventRecord),
     on_error: &mut dyn FnMut(String),
 ) -> Result<LogStats, CollectError> {
+    with_chunk(data, verify, |parsed| {
+        let mut stats = LogStats::default();
+        let mut memo = ChunkMemo::default();
+        for record in parsed.iter().take(records) {
+            stats.deliver(
+                record.and_then(|r| convert(r, &mut memo)),
+                on_record,
+                on_error,
+            );
+        }
+        stats
+    })
+}
+
+/// Parses one chunk (refused when `verify` and its checksums fail) and hands it to
+/// `read`.
+fn with_chunk<T>(
+    data: Vec<u8>,
+    verify: bool,
+    read: impl FnOnce(&mut EvtxChunk<'_>) -> T,
+) -> Result<T, CollectError> {
     let mut chunk = EvtxChunkData::new(data, verify)
         .map_err(|e| CollectError::NotTheFormat(format!("not an intact chunk: {e}")))?;
     let mut parsed = chunk
         .parse(Arc::new(settings(1)))
         .map_err(|e| CollectError::NotTheFormat(format!("chunk: {e}")))?;
-    let mut stats = LogStats::default();
-    let mut memo = ChunkMemo::default();
-    for record in parsed.iter().take(records) {
-        stats.deliver(
-            record.and_then(|r| convert(r, &mut memo)),
-            on_record,
-            on_error,
-        );
-    }
-    Ok(stats)
+    Ok(read(&mut parsed))
 }
 
 /// What is worked out once per chunk: its checksum verdict and the plans of its
