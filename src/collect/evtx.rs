@@ -1,8 +1,19 @@
 //! Event logs (EVTX) through the `evtx` crate, flattened into one record per event.
 //!
-//! The crate renders each record once, as compact JSON, on its worker threads; the
-//! rendering is pulled value by value ([`super::json_pull`]) straight into our flat
-//! [`EventRecord`] there too (no tree of values is built; see `flatten`). We keep the `System` facts every
+//! The crate parses each chunk on its worker threads, and each record is flattened
+//! there too, one of two ways. The fast path (`plan`) takes a record that is one
+//! template instance of a simple shape (System facts, `EventData` of `Data`, or
+//! `UserData`'s one element, inline or nested as BinXML in the event's last value):
+//! our own readers of the template definition (`template`) and of the instance
+//! (`instance`) map its substitution values straight to our fields, each template
+//! compiled once per chunk. Every other record is rendered by the crate as compact
+//! JSON and pulled value by value ([`super::json_pull`]) into our flat
+//! [`EventRecord`] (no tree of values is built; see `flatten`). Both give the same
+//! record, field by field: `compare_paths` checks that on every record of the
+//! corpus's 393 logs (90.4 % of 53 340 records take the fast path: Security 99.9 %,
+//! Sysmon 100 %, System 94.7 %) and in the `evtx` fuzz target. Over the corpus
+//! host's 94 logs it took a `--jobs 1` scan from 3.00 G instructions to 2.45 G
+//! (callgrind). We keep the `System` facts every
 //! analysis needs (channel, provider, event id, record id, time, computer) and the
 //! event's own fields (`EventData`, else the first element of `UserData`, else the
 //! children of whatever else the event holds, such as `ProcessingErrorData`) as
