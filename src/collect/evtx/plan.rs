@@ -3,17 +3,19 @@
 //!
 //! A template definition (read by [`template`](super::template)) is compiled once
 //! per chunk into a [`Plan`]: which value, or which static text, each System fact and
-//! each `EventData/Data` field takes. A plan exists only for the simple common shape
-//! whose JSON rendering we can prove: `Event` holding one `System` and at most one
-//! `EventData`, the System facts as single text or single substitutions, and
-//! `EventData` holding `Data` elements only, all named (distinct, static, non-empty
-//! names) or all unnamed. Most logs of Windows 10 give `EventData` as a value of the
-//! outer template, nested BinXML holding one instance of a template whose root is
-//! `EventData` (see [`instance`](super::instance)): a plan of that shape is the
-//! outer template's payload, and the nested template's own plan gives the fields. Applying a plan fails (and the record takes the JSON path)
-//! when a value is of a type we do not render the crate's way (arrays, nested
-//! BinXML, handles), when an element we read has a NULL dependency (the crate
-//! leaves it out), or when a fact is empty where the rendering would drop it.
+//! each field takes. A plan exists only for the simple common shapes whose JSON
+//! rendering we can prove: `Event` holding one `System` and at most one of
+//! `EventData` or `UserData`, the System facts as single text or single
+//! substitutions; `EventData` holding `Data` elements, all named (distinct, static,
+//! non-empty names) or all unnamed, then leaf elements such as `Binary`; `UserData`
+//! holding one element of leaf children. Most logs of Windows 10 give `EventData`
+//! (or `UserData`) as the last value of the event's template, nested BinXML holding
+//! one instance of a template whose root it is (see [`instance`](super::instance)):
+//! the event's plan then says which value that is, and the nested template's own
+//! plan gives the fields. Applying a plan fails (and the record takes the JSON
+//! path) when nested BinXML is anywhere else, when an element we read has a NULL
+//! dependency (the crate leaves it out), when a fact is empty where the rendering
+//! would drop it, or when a value has no text here (arrays, handles).
 //!
 //! Value text is what the JSON path ends up with (see [`value`](super::value)); an
 //! empty value gives "".
@@ -324,7 +326,7 @@ impl DataPlan {
             return None;
         };
         let element = element_of(template, only)?;
-        if element.name == "Data" || element.children.is_empty() {
+        if container_name(&element.name) || element.children.is_empty() {
             return None;
         }
         self.guards.extend(element.dependency);
@@ -336,7 +338,7 @@ impl DataPlan {
 
     /// A child element without attributes as the field of its name.
     fn leaf(&mut self, element: &Element) -> Option<()> {
-        if !element.attributes.is_empty() {
+        if !element.attributes.is_empty() || container_name(&element.name) {
             return None;
         }
         self.field(element, element.name.clone())
@@ -367,6 +369,12 @@ impl DataPlan {
             fields,
         })
     }
+}
+
+/// Whether the rendering gives an element of this name the rules of `EventData`
+/// (its `Data` children named or gathered), or is one.
+fn container_name(name: &str) -> bool {
+    matches!(name, "Data" | "EventData" | "UserData")
 }
 
 /// Whether a dependency of `guards` is NULL (an element we read would be left out).
@@ -419,4 +427,188 @@ fn attribute(element: &Element, name: &str) -> Option<Option<Source>> {
     first
         .map(|(_, value)| content(value))
         .map_or(Some(None), |s| s.map(Some))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A template made by hand: the root first, then each element added.
+    struct Build(Template);
+
+    impl Build {
+        fn new() -> Self {
+            Build(Template {
+                elements: vec![Element::default()],
+            })
+        }
+        /// An element named `name` with attributes and children; its index.
+        fn add(&mut self, name: &str, attributes: &[(&str, Node)], children: Vec<Node>) -> Node {
+            self.0.elements.push(element(name, attributes, children));
+            Node::Element(self.0.elements.len() - 1)
+        }
+        fn root(mut self, name: &str, children: Vec<Node>) -> Template {
+            self.0.elements[0] = element(name, &[], children);
+            self.0
+        }
+    }
+
+    fn element(name: &str, attributes: &[(&str, Node)], children: Vec<Node>) -> Element {
+        Element {
+            name: name.into(),
+            dependency: None,
+            attributes: attributes
+                .iter()
+                .map(|(n, v)| (n.to_string(), vec![v.clone()]))
+                .collect(),
+            children,
+        }
+    }
+
+    fn slot(index: u16) -> Node {
+        Node::Substitution {
+            index,
+            optional: false,
+        }
+    }
+
+    fn text(t: &str) -> Node {
+        Node::Text(t.into())
+    }
+
+    /// `EventData` with these `Data` (named when a name is given) and other elements.
+    fn event_data(data: &[(Option<&str>, &str)]) -> Option<DataPlan> {
+        let mut b = Build::new();
+        let children = data
+            .iter()
+            .enumerate()
+            .map(|(i, (name, element))| match name {
+                Some(name) => b.add(element, &[("Name", text(name))], vec![slot(i as u16)]),
+                None => b.add(element, &[], vec![slot(i as u16)]),
+            })
+            .collect();
+        let t = b.root("EventData", children);
+        match Plan::compile(&t)? {
+            Plan::Data(plan) => Some(plan),
+            Plan::Event(_) => None,
+        }
+    }
+
+    fn names(plan: &DataPlan) -> Vec<&str> {
+        plan.fields.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// Values stored one after another in a buffer: the chunk and their places.
+    fn values(stored: &[(u8, &[u8])]) -> (Vec<u8>, Vec<Raw>) {
+        let (mut chunk, mut raws) = (Vec::new(), Vec::new());
+        for (ty, bytes) in stored {
+            raws.push(Raw {
+                ty: *ty,
+                at: chunk.len(),
+                len: bytes.len(),
+            });
+            chunk.extend_from_slice(bytes);
+        }
+        (chunk, raws)
+    }
+
+    #[test]
+    fn event_data_shapes_that_compile_and_those_that_do_not() {
+        let named = event_data(&[(Some("A"), "Data"), (Some("B"), "Data"), (None, "Binary")]);
+        assert_eq!(names(&named.unwrap()), ["A", "B", "Binary"]);
+        let positional = event_data(&[(None, "Data"), (None, "Data"), (None, "Data")]);
+        assert_eq!(names(&positional.unwrap()), ["Data", "Data_2", "Data_3"]);
+        // Named and unnamed together: the rendering skips the unnamed ones.
+        assert_eq!(event_data(&[(Some("A"), "Data"), (None, "Data")]), None);
+        // A repeated name is numbered or made an array by the rendering.
+        assert_eq!(
+            event_data(&[(Some("A"), "Data"), (Some("A"), "Data")]),
+            None
+        );
+        // Positional Data after another element are written where the first is.
+        assert_eq!(event_data(&[(None, "Binary"), (None, "Data")]), None);
+        // An element that the rendering treats as a container is not a leaf.
+        assert_eq!(event_data(&[(None, "Data"), (None, "UserData")]), None);
+        // A name JSON would escape.
+        assert_eq!(event_data(&[(Some("a\"b"), "Data")]), None);
+    }
+
+    #[test]
+    fn user_data_is_one_element_of_leaves() {
+        let mut b = Build::new();
+        let a = b.add("A", &[], vec![slot(0)]);
+        let c = b.add("C", &[], vec![]);
+        let only = b.add("LogFileCleared", &[("xmlns", text("x"))], vec![a, c]);
+        let t = b.root("UserData", vec![only.clone()]);
+        let Some(Plan::Data(plan)) = Plan::compile(&t) else {
+            panic!("no plan")
+        };
+        assert!(plan.user_data);
+        assert_eq!(names(&plan), ["A", "C"]);
+        let (chunk, raws) = values(&[(0x01, b"x\0y\0")]);
+        let fields = plan
+            .apply(&Values {
+                chunk: &chunk,
+                values: &raws,
+            })
+            .unwrap();
+        assert_eq!(
+            fields.fields,
+            [("A".to_string(), "xy".to_string()), ("C".into(), "".into())]
+        );
+        // Two elements: the flattening takes the first with a value only.
+        let mut b = Build::new();
+        let one = b.add("One", &[], vec![text("1")]);
+        let two = b.add("Two", &[], vec![text("2")]);
+        assert_eq!(Plan::compile(&b.root("UserData", vec![one, two])), None);
+    }
+
+    #[test]
+    fn an_event_reads_its_facts_and_refuses_what_it_cannot_follow() {
+        let mut b = Build::new();
+        let provider = b.add("Provider", &[("Name", text("P"))], vec![]);
+        let id = b.add("EventID", &[], vec![slot(0)]);
+        let time = b.add("TimeCreated", &[("SystemTime", slot(1))], vec![]);
+        let system = b.add("System", &[], vec![provider, id, time]);
+        let t = b.root("Event", vec![system, slot(2)]);
+        let Some(Plan::Event(plan)) = Plan::compile(&t) else {
+            panic!("no plan")
+        };
+        let ticks = 132_914_222_379_101_061u64.to_le_bytes();
+        let run = |stored: &[(u8, &[u8])]| {
+            let (chunk, raws) = values(stored);
+            let mut nested_calls = 0;
+            let parsed = plan.apply(
+                &Values {
+                    chunk: &chunk,
+                    values: &raws,
+                },
+                &mut |_| {
+                    nested_calls += 1;
+                    Some(DataFields {
+                        user_data: false,
+                        fields: vec![("F".into(), "v".into())],
+                    })
+                },
+            );
+            (parsed, nested_calls)
+        };
+        let (parsed, calls) = run(&[(0x06, &4624u16.to_le_bytes()), (0x11, &ticks), (0x21, b"x")]);
+        let parsed = parsed.unwrap();
+        assert_eq!(calls, 1);
+        assert_eq!(parsed.record.provider, "P");
+        assert_eq!(parsed.event_id.as_deref(), Some("4624"));
+        assert_eq!(parsed.time.as_deref(), Some("2022-03-10T21:43:57.9101061Z"));
+        assert_eq!(parsed.event_data.unwrap(), [("F".into(), "v".into())]);
+        // The payload NULL and not optional, or nested BinXML in another value.
+        assert!(run(&[(0x06, b"\x01\x00"), (0x11, &ticks), (0x00, b"")])
+            .0
+            .is_none());
+        assert!(run(&[(0x21, b"x"), (0x11, &ticks), (0x21, b"x")])
+            .0
+            .is_none());
+        // An empty time is left out of the rendering: no time, not an empty one.
+        let (parsed, _) = run(&[(0x06, b"\x01\x00"), (0x01, b""), (0x21, b"x")]);
+        assert_eq!(parsed.unwrap().time, None);
+    }
 }
