@@ -43,13 +43,23 @@ struct ElementText {
     attributes: bool,
 }
 
-/// The fields of `EventData` (named `Data`, or positional `Data`, `Data_2`, ...,
-/// then other leaf elements such as `Binary`) or of `UserData`'s one element (its
-/// leaf children).
+/// Which element's fields a [`DataPlan`] gives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Container {
+    /// `EventData`: named `Data`, or positional `Data`, `Data_2`, ..., then other
+    /// leaf elements such as `Binary`.
+    EventData,
+    /// `UserData`, holding one element of leaf children.
+    UserData,
+    /// The one element of a `UserData` whose content is nested BinXML: the root of
+    /// the nested template, its leaf children the fields.
+    UserDataElement,
+}
+
+/// The fields of `EventData` or `UserData`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataPlan {
-    /// Whether the fields are `UserData`'s.
-    user_data: bool,
+    container: Container,
     fields: Vec<(String, Source)>,
     /// Dependencies of the elements read: a NULL value there leaves one out.
     guards: Vec<u16>,
@@ -57,18 +67,17 @@ pub struct DataPlan {
 
 /// The fields a [`DataPlan`] gives a record.
 pub struct DataFields {
-    /// Whether they are `UserData`'s.
-    user_data: bool,
+    container: Container,
     fields: Vec<(String, String)>,
 }
 
 impl DataFields {
     /// Puts the fields where the flattening would.
     fn into(self, parsed: &mut Parsed) {
-        if self.user_data {
-            parsed.user_data = Some(self.fields);
-        } else {
+        if self.container == Container::EventData {
             parsed.event_data = Some(self.fields);
+        } else {
+            parsed.user_data = Some(self.fields);
         }
     }
 }
@@ -80,9 +89,14 @@ enum Fields {
     None,
     /// `EventData` or `UserData` in the template itself.
     Data(DataPlan),
-    /// A value of nested BinXML holding `EventData` or `UserData`; an optional
-    /// substitution whose value is NULL gives none.
-    Nested { slot: u16, optional: bool },
+    /// A value of nested BinXML holding `EventData` or `UserData` (or, `within` a
+    /// `UserData` of the template, that one's element); an optional substitution
+    /// whose value is NULL gives none (outside `UserData`).
+    Nested {
+        slot: u16,
+        optional: bool,
+        within: Option<Container>,
+    },
 }
 
 /// The plan of a template: of an event, or of the `EventData` or `UserData` nested
@@ -91,8 +105,8 @@ enum Fields {
 pub enum Plan {
     /// A template whose root is `Event`.
     Event(Box<EventPlan>),
-    /// A template whose root is `EventData` or `UserData` (nested in an event's
-    /// values).
+    /// A template whose root is `EventData`, `UserData` or the element of one (nested
+    /// in an event's values).
     Data(DataPlan),
 }
 
@@ -103,7 +117,7 @@ impl Plan {
         match root.name.as_str() {
             "Event" => EventPlan::compile(template).map(|plan| Plan::Event(Box::new(plan))),
             "EventData" | "UserData" => DataPlan::compile(template, root).map(Plan::Data),
-            _ => None,
+            _ => DataPlan::user_data_element(template, root).map(Plan::Data),
         }
     }
 }
@@ -143,6 +157,8 @@ impl EventPlan {
     fn compile(template: &Template) -> Option<EventPlan> {
         let root = template.elements.first()?;
         let (mut system, mut fields) = (None, Fields::None);
+        // The dependency of a `UserData` holding nested BinXML.
+        let mut holder = None;
         for child in &root.children {
             if let Node::Substitution { index, optional } = *child {
                 if fields != Fields::None {
@@ -151,13 +167,25 @@ impl EventPlan {
                 fields = Fields::Nested {
                     slot: index,
                     optional,
+                    within: None,
                 };
                 continue;
             }
             let element = element_of(template, child)?;
-            match element.name.as_str() {
-                "System" if system.is_none() => system = Some(element),
-                "EventData" | "UserData" if fields == Fields::None => {
+            match (element.name.as_str(), element.children.as_slice()) {
+                ("System", _) if system.is_none() => system = Some(element),
+                // `<UserData>%n</UserData>`, the value nested BinXML of its element.
+                ("UserData", [Node::Substitution { index, optional }])
+                    if fields == Fields::None =>
+                {
+                    holder = element.dependency;
+                    fields = Fields::Nested {
+                        slot: *index,
+                        optional: *optional,
+                        within: Some(Container::UserData),
+                    };
+                }
+                ("EventData" | "UserData", _) if fields == Fields::None => {
                     fields = Fields::Data(DataPlan::compile(template, element)?)
                 }
                 _ => return None,
@@ -175,7 +203,7 @@ impl EventPlan {
             time: None,
             record_id: None,
             fields,
-            guards: Vec::new(),
+            guards: holder.into_iter().collect(),
         };
         plan.guard(system);
         let mut seen = [false; KNOWN.len()];
@@ -258,9 +286,24 @@ impl EventPlan {
         let fields = match &self.fields {
             Fields::None => None,
             Fields::Data(data) => Some(data.apply(values)?),
-            Fields::Nested { slot, optional } => match values.get(*slot)? {
-                raw if raw.ty == NULL && *optional => None,
-                raw if raw.ty == BINXML && raw.len > 0 => Some(nested(raw)?),
+            Fields::Nested {
+                slot,
+                optional,
+                within,
+            } => match values.get(*slot)? {
+                raw if raw.ty == NULL && *optional && within.is_none() => None,
+                raw if raw.ty == BINXML && raw.len > 0 => {
+                    let fields = nested(raw)?;
+                    // What the nested template's root is must fit where it goes.
+                    let fits = match within {
+                        Some(_) => fields.container == Container::UserDataElement,
+                        None => fields.container != Container::UserDataElement,
+                    };
+                    if !fits {
+                        return None;
+                    }
+                    Some(fields)
+                }
                 _ => return None,
             },
         };
@@ -274,16 +317,35 @@ impl EventPlan {
 impl DataPlan {
     /// The plan of an `EventData` or `UserData` element.
     fn compile(template: &Template, container: &Element) -> Option<DataPlan> {
+        let user_data = container.name == "UserData";
         let mut plan = DataPlan {
-            user_data: container.name == "UserData",
+            container: if user_data {
+                Container::UserData
+            } else {
+                Container::EventData
+            },
             fields: Vec::new(),
             guards: container.dependency.into_iter().collect(),
         };
-        if plan.user_data {
-            plan.user_data_fields(template, container)?;
+        if user_data {
+            let [only] = container.children.as_slice() else {
+                return None;
+            };
+            plan.element_fields(template, element_of(template, only)?)?;
         } else {
             plan.event_data_fields(template, container)?;
         }
+        Some(plan)
+    }
+
+    /// The plan of a template whose root is the element of a `UserData`.
+    fn user_data_element(template: &Template, root: &Element) -> Option<DataPlan> {
+        let mut plan = DataPlan {
+            container: Container::UserDataElement,
+            fields: Vec::new(),
+            guards: Vec::new(),
+        };
+        plan.element_fields(template, root)?;
         Some(plan)
     }
 
@@ -321,11 +383,7 @@ impl DataPlan {
 
     /// `UserData`'s one element, with leaf children only (its attributes are not
     /// fields).
-    fn user_data_fields(&mut self, template: &Template, user_data: &Element) -> Option<()> {
-        let [only] = user_data.children.as_slice() else {
-            return None;
-        };
-        let element = element_of(template, only)?;
+    fn element_fields(&mut self, template: &Template, element: &Element) -> Option<()> {
         if container_name(&element.name) || element.children.is_empty() {
             return None;
         }
@@ -365,7 +423,7 @@ impl DataPlan {
             fields.push((name.clone(), source_text(values, source)?));
         }
         Some(DataFields {
-            user_data: self.user_data,
+            container: self.container,
             fields,
         })
     }
@@ -543,7 +601,7 @@ mod tests {
         let Some(Plan::Data(plan)) = Plan::compile(&t) else {
             panic!("no plan")
         };
-        assert!(plan.user_data);
+        assert_eq!(plan.container, Container::UserData);
         assert_eq!(names(&plan), ["A", "C"]);
         let (chunk, raws) = values(&[(0x01, b"x\0y\0")]);
         let fields = plan
@@ -586,7 +644,7 @@ mod tests {
                 &mut |_| {
                     nested_calls += 1;
                     Some(DataFields {
-                        user_data: false,
+                        container: Container::EventData,
                         fields: vec![("F".into(), "v".into())],
                     })
                 },
@@ -610,5 +668,62 @@ mod tests {
         // An empty time is left out of the rendering: no time, not an empty one.
         let (parsed, _) = run(&[(0x06, b"\x01\x00"), (0x01, b""), (0x21, b"x")]);
         assert_eq!(parsed.unwrap().time, None);
+    }
+
+    #[test]
+    fn nested_fields_must_fit_where_they_go() {
+        // `<Event><System/>%0</Event>` and `<Event><System/><UserData>%0</UserData></Event>`.
+        let direct = {
+            let mut b = Build::new();
+            let system = b.add("System", &[], vec![]);
+            b.root("Event", vec![system, slot(0)])
+        };
+        let within = {
+            let mut b = Build::new();
+            let system = b.add("System", &[], vec![]);
+            let user_data = b.add("UserData", &[], vec![slot(0)]);
+            b.root("Event", vec![system, user_data])
+        };
+        let (chunk, raws) = values(&[(0x21, b"x")]);
+        let run = |template: &Template, container| {
+            let Some(Plan::Event(plan)) = Plan::compile(template) else {
+                panic!("no plan")
+            };
+            let values = Values {
+                chunk: &chunk,
+                values: &raws,
+            };
+            plan.apply(&values, &mut |_| {
+                Some(DataFields {
+                    container,
+                    fields: vec![("F".into(), "v".into())],
+                })
+            })
+        };
+        let fields = |parsed: Option<Parsed>| parsed.map(|p| (p.event_data, p.user_data));
+        let f = Some(vec![("F".to_string(), "v".to_string())]);
+        assert_eq!(
+            fields(run(&direct, Container::EventData)),
+            Some((f.clone(), None))
+        );
+        assert_eq!(
+            fields(run(&direct, Container::UserData)),
+            Some((None, f.clone()))
+        );
+        assert_eq!(fields(run(&direct, Container::UserDataElement)), None);
+        assert_eq!(
+            fields(run(&within, Container::UserDataElement)),
+            Some((None, f))
+        );
+        assert_eq!(fields(run(&within, Container::EventData)), None);
+        // The nested template's root as the element of a UserData.
+        let mut b = Build::new();
+        let leaf = b.add("SubjectUserSid", &[], vec![slot(0)]);
+        let root = b.root("LogFileCleared", vec![leaf]);
+        let Some(Plan::Data(plan)) = Plan::compile(&root) else {
+            panic!("no plan")
+        };
+        assert_eq!(plan.container, Container::UserDataElement);
+        assert_eq!(names(&plan), ["SubjectUserSid"]);
     }
 }
