@@ -1,7 +1,7 @@
 //! The fast path: a record's substitution values mapped straight to our fields,
 //! without the crate's JSON rendering and our reading of it.
 //!
-//! A template definition (read by [`template`](super::template)) is compiled once
+//! A template definition (read by [`template`]) is compiled once
 //! per chunk into a [`Plan`]: which value, or which static text, each System fact and
 //! each field takes. A plan exists only for the simple common shapes whose JSON
 //! rendering we can prove: `Event` holding one `System` and at most one of
