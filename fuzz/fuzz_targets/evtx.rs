@@ -5,12 +5,14 @@
 //! are discarded: an error is an answer; a panic, hang or runaway allocation is
 //! the bug. A log of two chunks or more is read again on two worker threads,
 //! which must deliver the same counts (the crate hands chunks to its rayon pool
-//! then, and a worker's panic reaches the caller).
+//! then, and a worker's panic reaches the caller). Every record of the first chunk
+//! that the fast path (flattening from the template values) takes must flatten to
+//! the record the JSON path gives.
 
 use std::io::Cursor;
 
 use libfuzzer_sys::fuzz_target;
-use toolmark::collect::evtx::{read_chunk, read_log};
+use toolmark::collect::evtx::{compare_paths, read_chunk, read_log};
 
 /// A log's file header, then its chunks.
 const HEADER: usize = 4096;
@@ -22,6 +24,19 @@ fuzz_target!(|data: &[u8]| {
         let two = read_log(Cursor::new(data), 2, &mut |_| {}, &mut |_| {});
         if let (Ok(one), Ok(two)) = (&one, &two) {
             assert_eq!(one, two, "one thread and two read the log differently");
+        }
+    }
+    // The first bytes as a chunk (carving's view), and the first chunk of a log.
+    for start in [0, HEADER] {
+        let window = data
+            .get(start..data.len().min(start + CHUNK))
+            .unwrap_or_default();
+        if let Ok(found) = compare_paths(window.to_vec()) {
+            assert!(
+                found.differences.is_empty(),
+                "the fast path and the JSON path differ:\n{}",
+                found.differences.join("\n")
+            );
         }
     }
     let chunk = data[..data.len().min(CHUNK)].to_vec();

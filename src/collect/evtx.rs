@@ -1,8 +1,20 @@
 //! Event logs (EVTX) through the `evtx` crate, flattened into one record per event.
 //!
-//! The crate renders each record once, as compact JSON, on its worker threads; the
-//! rendering is pulled value by value ([`super::json_pull`]) straight into our flat
-//! [`EventRecord`] there too (no tree of values is built; see `flatten`). We keep the `System` facts every
+//! The crate parses each chunk on its worker threads, and each record is flattened
+//! there too, one of two ways. The fast path (`plan`) takes a record that is one
+//! template instance of a simple shape (System facts, `EventData` of `Data`, or
+//! `UserData`'s one element, inline or nested as BinXML in the event's last value):
+//! our own readers of the template definition (`template`) and of the instance
+//! (`instance`) map its substitution values straight to our fields, each template
+//! compiled once per chunk (64 templates a chunk at most). Every other record is rendered by the crate as compact
+//! JSON and pulled value by value ([`super::json_pull`]) into our flat
+//! [`EventRecord`] (no tree of values is built; see `flatten`). Both give the same
+//! record, field by field: `compare_paths` checks that on every record of the
+//! corpus's 393 logs (94.4 % of 53 340 records take the fast path: Security 99.9 %,
+//! Sysmon 100 %, System 95.4 %) and in the `evtx` fuzz target. Over the corpus
+//! host's 94 logs it took a `--jobs 1` scan from 3.00 G instructions to 2.45 G
+//! (callgrind), and a scan of the bench's 940 logs by 13 % of its wall time (1.27×
+//! `evtx_dump -t 1` at one thread, 0.88× `-t 2` at two). We keep the `System` facts every
 //! analysis needs (channel, provider, event id, record id, time, computer) and the
 //! event's own fields (`EventData`, else the first element of `UserData`, else the
 //! children of whatever else the event holds, such as `ProcessingErrorData`) as
@@ -24,7 +36,16 @@ use crate::output::json::push_str as push_json_str;
 
 use evtx::{ChunkFlags, EvtxChunk, EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
 
+pub use compare::{compare_paths, Comparison};
+
+mod compare;
+#[cfg(test)]
+mod equivalence;
 mod flatten;
+mod instance;
+mod plan;
+mod template;
+mod value;
 
 /// One event record.
 #[derive(Clone, Debug, Default)]
@@ -319,10 +340,10 @@ pub fn read_log<R: Read + Seek + Send>(
         .map_err(|e| CollectError::NotTheFormat(format!("not an event log: {e}")))?
         .with_configuration(settings(threads));
     let mut stats = LogStats::default();
-    // The closure is cloned for each chunk, so the check is made once per chunk.
-    let mut check = ChunkCheck::default();
+    // The closure is cloned for each chunk, so the memo starts empty for each.
+    let mut memo = ChunkMemo::default();
     let records =
-        parser.serialized_records(move |record| record.and_then(|r| convert(r, &mut check)));
+        parser.serialized_records(move |record| record.and_then(|r| convert(r, &mut memo)));
     drain_contained(records, chunks + 1, |item| match item {
         Ok(record) => stats.deliver(record, on_record, on_error),
         Err(Panicked { message, last }) => {
@@ -405,44 +426,82 @@ pub fn read_chunk_head(
     on_record: &mut dyn FnMut(EventRecord),
     on_error: &mut dyn FnMut(String),
 ) -> Result<LogStats, CollectError> {
+    with_chunk(data, verify, |parsed| {
+        let mut stats = LogStats::default();
+        let mut memo = ChunkMemo::default();
+        for record in parsed.iter().take(records) {
+            stats.deliver(
+                record.and_then(|r| convert(r, &mut memo)),
+                on_record,
+                on_error,
+            );
+        }
+        stats
+    })
+}
+
+/// Parses one chunk (refused when `verify` and its checksums fail) and hands it to
+/// `read`.
+fn with_chunk<T>(
+    data: Vec<u8>,
+    verify: bool,
+    read: impl FnOnce(&mut EvtxChunk<'_>) -> T,
+) -> Result<T, CollectError> {
     let mut chunk = EvtxChunkData::new(data, verify)
         .map_err(|e| CollectError::NotTheFormat(format!("not an intact chunk: {e}")))?;
     let mut parsed = chunk
         .parse(Arc::new(settings(1)))
         .map_err(|e| CollectError::NotTheFormat(format!("chunk: {e}")))?;
-    let mut stats = LogStats::default();
-    let mut check = ChunkCheck::default();
-    for record in parsed.iter().take(records) {
-        stats.deliver(
-            record.and_then(|r| convert(r, &mut check)),
-            on_record,
-            on_error,
-        );
-    }
-    Ok(stats)
+    Ok(read(&mut parsed))
 }
 
-/// The checksum verdict of the chunk last seen, so it is computed once per chunk.
-#[derive(Clone, Copy, Default)]
-struct ChunkCheck {
+/// What is worked out once per chunk: its checksum verdict and the plans of its
+/// templates (see `plan`), for the chunk last seen.
+#[derive(Clone, Default)]
+struct ChunkMemo {
     /// The chunk (its data's address and first record number) and its verdict.
     last: Option<((usize, u64), Option<bool>)>,
+    /// Plans by template definition offset (`None`: the template is not the simple
+    /// shape), at most [`MAX_PLANS`].
+    plans: Vec<(u32, Option<Arc<plan::Plan>>)>,
 }
 
-impl ChunkCheck {
-    fn of(&mut self, chunk: &EvtxChunk<'_>) -> Option<bool> {
+/// Templates a chunk keeps plans for: real chunks use a few dozen at most; the
+/// records of templates past this take the JSON path.
+const MAX_PLANS: usize = 64;
+
+impl ChunkMemo {
+    /// Starts over when `chunk` is not the chunk last seen.
+    fn enter(&mut self, chunk: &EvtxChunk<'_>) {
         let key = (
             chunk.data.as_ptr() as usize,
             chunk.header.first_event_record_number,
         );
-        match self.last {
-            Some((k, verdict)) if k == key => verdict,
-            _ => {
-                let verdict = chunk_checksums(chunk);
-                self.last = Some((key, verdict));
-                verdict
-            }
+        if !matches!(self.last, Some((k, _)) if k == key) {
+            self.last = Some((key, chunk_checksums(chunk)));
+            self.plans.clear();
         }
+    }
+
+    /// The chunk's checksum verdict (after [`ChunkMemo::enter`]).
+    fn verdict(&self) -> Option<bool> {
+        self.last.and_then(|(_, verdict)| verdict)
+    }
+
+    /// The plan of the template at `offset` of `chunk`, compiled on first use.
+    fn plan(&mut self, chunk: &[u8], offset: u32) -> Option<Arc<plan::Plan>> {
+        let at = match self.plans.iter().position(|(o, _)| *o == offset) {
+            Some(at) => at,
+            None if self.plans.len() < MAX_PLANS => {
+                let compiled = template::read(chunk, offset as usize)
+                    .and_then(|t| plan::Plan::compile(&t))
+                    .map(Arc::new);
+                self.plans.push((offset, compiled));
+                self.plans.len() - 1
+            }
+            None => return None,
+        };
+        self.plans[at].1.clone()
     }
 }
 
@@ -468,11 +527,17 @@ fn chunk_checksums(chunk: &EvtxChunk<'_>) -> Option<bool> {
     Some(header_ok && records_ok)
 }
 
-/// Renders one record and flattens it (on the worker thread that parsed its chunk).
-fn convert(record: EvtxRecord<'_>, check: &mut ChunkCheck) -> evtx::err::Result<Converted> {
-    let chunk_verified = check.of(record.chunk);
+/// Flattens one record (on the worker thread that parsed its chunk): straight from
+/// its values when its template has a plan that covers it, else by rendering it as
+/// JSON and reading that.
+fn convert(record: EvtxRecord<'_>, memo: &mut ChunkMemo) -> evtx::err::Result<Converted> {
+    memo.enter(record.chunk);
+    let chunk_verified = memo.verdict();
     let header_id = record.event_record_id;
     let header_time = record.timestamp;
+    if let Some(parsed) = from_values(&record, memo) {
+        return Ok(Ok(parsed.finish(header_id, header_time, chunk_verified)));
+    }
     let rendered = record.into_json_bytes()?;
     Ok(from_json(
         &rendered.data,
@@ -480,6 +545,35 @@ fn convert(record: EvtxRecord<'_>, check: &mut ChunkCheck) -> evtx::err::Result<
         header_time,
         chunk_verified,
     ))
+}
+
+/// The fast path: a record that is one template instance and nothing else, whose
+/// template has a plan that covers its values (and, when its `EventData` is nested
+/// BinXML, the nested template's plan covers that one's). Both instances are read
+/// by our own reader, not the crate's (which would read them a second time).
+fn from_values(record: &EvtxRecord<'_>, memo: &mut ChunkMemo) -> Option<Parsed> {
+    let chunk = record.chunk.data;
+    let start = usize::try_from(record.binxml_offset).ok()?;
+    let end = start.checked_add(usize::try_from(record.binxml_size).ok()?)?;
+    let outer = instance::read(chunk, start, end)?;
+    let plan = memo.plan(chunk, outer.definition)?;
+    let plan::Plan::Event(plan) = plan.as_ref() else {
+        return None;
+    };
+    let values = instance::Values {
+        chunk,
+        values: &outer.values,
+    };
+    plan.apply(&values, &mut |nested| {
+        let inner = instance::read(chunk, nested.at, nested.at.checked_add(nested.len)?)?;
+        match memo.plan(chunk, inner.definition)?.as_ref() {
+            plan::Plan::Data(fields) => fields.apply(&instance::Values {
+                chunk,
+                values: &inner.values,
+            }),
+            plan::Plan::Event(_) => None,
+        }
+    })
 }
 
 /// Flattens a record the crate rendered as JSON.
@@ -676,7 +770,8 @@ fn iso_time_fast(ts: jiff::Timestamp) -> String {
     put(14..16, rem / 60 % 60);
     put(17..19, rem % 60);
     put(20..27, i64::from(nanos) / 100);
-    buf.iter().map(|&b| char::from(b)).collect()
+    // Digits and separators: ASCII, so never the fallback.
+    String::from_utf8(buf.to_vec()).unwrap_or_else(|_| iso_time(ts))
 }
 
 #[cfg(test)]

@@ -1,0 +1,95 @@
+//! The fast path's acceptance test: for every record of every chunk of every EVTX
+//! file of the corpus, the record it flattens from the values (when it takes it) is
+//! the record the JSON path flattens, field by field; and it takes most records.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::compare::compare_paths;
+
+/// The shared corpus (`$TOOLMARK_CORPUS`, else `../shared/corpus` beside the project).
+fn corpus() -> PathBuf {
+    std::env::var_os("TOOLMARK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+}
+
+/// Every `.evtx` file under `dir`, sorted.
+fn logs_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            logs_under(&path, out);
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
+        {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_fast_path_equals_the_json_path_on_every_corpus_record() {
+    /// A log's file header, then its chunks.
+    const HEADER: usize = 4096;
+    const CHUNK: usize = 65536;
+    let corpus = corpus();
+    let mut logs = Vec::new();
+    logs_under(&corpus.join("evtx"), &mut logs);
+    logs_under(
+        &corpus.join("hosts/win10-aptsim/Windows/System32/winevt/Logs"),
+        &mut logs,
+    );
+    assert!(logs.len() > 300, "corpus logs not found under {corpus:?}");
+    let mut differences = Vec::new();
+    // Records and fast ones per kind of log, for the figures the README gives.
+    let mut by_kind: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for log in &logs {
+        let name = log.to_string_lossy().to_lowercase();
+        let kind = ["security", "sysmon", "system", "powershell"]
+            .into_iter()
+            .find(|k| name.contains(k))
+            .unwrap_or("other");
+        let data = std::fs::read(log).expect("read log");
+        for chunk in data.get(HEADER..).unwrap_or_default().chunks_exact(CHUNK) {
+            let Ok(found) = compare_paths(chunk.to_vec()) else {
+                continue;
+            };
+            let entry = by_kind.entry(kind).or_default();
+            entry.0 += found.records;
+            entry.1 += found.fast;
+            for difference in found.differences.into_iter().take(3) {
+                differences.push(format!("{}: {difference}", log.display()));
+            }
+        }
+    }
+    let share = |(all, fast): (usize, usize)| 100.0 * fast as f64 / all.max(1) as f64;
+    for (kind, counts) in &by_kind {
+        eprintln!(
+            "{kind}: {} of {} records on the fast path ({:.1} %)",
+            counts.1,
+            counts.0,
+            share(*counts)
+        );
+    }
+    let total = by_kind
+        .values()
+        .fold((0, 0), |(a, f), (all, fast)| (a + all, f + fast));
+    eprintln!(
+        "all: {} of {} records of {} logs on the fast path ({:.1} %)",
+        total.1,
+        total.0,
+        logs.len(),
+        share(total)
+    );
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    assert!(share(total) > 85.0, "{total:?}");
+    assert!(share(by_kind["security"]) > 99.0);
+    assert!(share(by_kind["sysmon"]) > 99.0);
+    assert!(share(by_kind["system"]) > 90.0);
+}
