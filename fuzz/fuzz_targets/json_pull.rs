@@ -7,37 +7,14 @@
 //! refuses: such texts are only checked for agreement between the two ways.)
 
 use libfuzzer_sys::fuzz_target;
-use toolmark::collect::json_pull::{Error, Pull, Value};
-
-fn value(p: &mut Pull<'_>) -> Result<serde_json::Value, Error> {
-    Ok(match p.value()? {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => serde_json::Value::Bool(b),
-        Value::Number(n) => serde_json::from_str(n).unwrap_or(serde_json::Value::Null),
-        Value::String(s) => serde_json::Value::String(s.into_owned()),
-        Value::Array => {
-            let (mut items, mut first) = (Vec::new(), true);
-            while p.item(&mut first)? {
-                items.push(value(p)?);
-            }
-            serde_json::Value::Array(items)
-        }
-        Value::Object => {
-            let (mut map, mut first) = (serde_json::Map::new(), true);
-            while let Some(key) = p.member(&mut first)? {
-                map.insert(key.into_owned(), value(p)?);
-            }
-            serde_json::Value::Object(map)
-        }
-    })
-}
+use toolmark::collect::json_pull::{to_serde, Pull};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let mut p = Pull::new(text);
-    let read = value(&mut p).and_then(|v| p.end().map(|()| v));
+    let read = to_serde(&mut p).and_then(|v| p.end().map(|()| v));
     let mut p = Pull::new(text);
     let skipped = p
         .value()

@@ -377,33 +377,35 @@ fn unescape(raw: &str) -> String {
     out
 }
 
+/// The next value read whole into the tree `serde_json` builds, for checking this
+/// reader against `serde_json`'s own parse (the unit tests and the `json_pull` fuzz
+/// target). A number `serde_json` refuses (beyond `f64`) becomes `null`.
+pub fn to_serde(p: &mut Pull<'_>) -> Result<serde_json::Value, Error> {
+    Ok(match p.value()? {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(b),
+        Value::Number(n) => serde_json::from_str(n).unwrap_or(serde_json::Value::Null),
+        Value::String(s) => serde_json::Value::String(s.into_owned()),
+        Value::Array => {
+            let (mut items, mut first) = (Vec::new(), true);
+            while p.item(&mut first)? {
+                items.push(to_serde(p)?);
+            }
+            serde_json::Value::Array(items)
+        }
+        Value::Object => {
+            let (mut map, mut first) = (serde_json::Map::new(), true);
+            while let Some(key) = p.member(&mut first)? {
+                map.insert(key.into_owned(), to_serde(p)?);
+            }
+            serde_json::Value::Object(map)
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The value read whole, as a `serde_json::Value`.
-    fn to_serde(p: &mut Pull<'_>) -> Result<serde_json::Value, Error> {
-        Ok(match p.value()? {
-            Value::Null => serde_json::Value::Null,
-            Value::Bool(b) => serde_json::Value::Bool(b),
-            Value::Number(n) => serde_json::from_str(n).unwrap(),
-            Value::String(s) => serde_json::Value::String(s.into_owned()),
-            Value::Array => {
-                let (mut items, mut first) = (Vec::new(), true);
-                while p.item(&mut first)? {
-                    items.push(to_serde(p)?);
-                }
-                serde_json::Value::Array(items)
-            }
-            Value::Object => {
-                let (mut map, mut first) = (serde_json::Map::new(), true);
-                while let Some(key) = p.member(&mut first)? {
-                    map.insert(key.into_owned(), to_serde(p)?);
-                }
-                serde_json::Value::Object(map)
-            }
-        })
-    }
 
     fn read(text: &str) -> Result<serde_json::Value, Error> {
         let mut p = Pull::new(text);

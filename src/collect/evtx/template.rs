@@ -19,6 +19,8 @@
 
 use std::ops::Range;
 
+use binview::View;
+
 use super::value::utf16_text;
 
 /// Deepest element nesting read (real event templates are four or five deep).
@@ -67,7 +69,7 @@ pub struct Template {
 /// Reads the definition at `offset` of `chunk`; `None` when it is not one this
 /// reader understands whole.
 pub fn read(chunk: &[u8], offset: usize) -> Option<Template> {
-    let size = u32_at(chunk, offset.checked_add(20)?)? as usize;
+    let size = View::new(chunk).u32_at(offset.checked_add(20)?)? as usize;
     let start = offset.checked_add(HEADER_SIZE)?;
     let end = start.checked_add(size)?;
     if end > chunk.len() {
@@ -79,18 +81,6 @@ pub fn read(chunk: &[u8], offset: usize) -> Option<Template> {
         end,
     }
     .template()
-}
-
-/// A little-endian u16 at `at`.
-fn u16_at(data: &[u8], at: usize) -> Option<u16> {
-    let bytes = data.get(at..at.checked_add(2)?)?;
-    Some(u16::from_le_bytes([bytes[0], bytes[1]]))
-}
-
-/// A little-endian u32 at `at`.
-fn u32_at(data: &[u8], at: usize) -> Option<u32> {
-    let bytes = data.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
 }
 
 /// Whether a name can go into JSON as it is: the crate writes element and
@@ -124,12 +114,12 @@ impl Reader<'_> {
 
     fn u16(&mut self) -> Option<u16> {
         let range = self.take(2)?;
-        u16_at(self.chunk, range.start)
+        View::new(self.chunk).u16_at(range.start)
     }
 
     fn u32(&mut self) -> Option<u32> {
         let range = self.take(4)?;
-        u32_at(self.chunk, range.start)
+        View::new(self.chunk).u32_at(range.start)
     }
 
     /// A name reference: the name at its offset, skipping it when it is stored
@@ -138,7 +128,7 @@ impl Reader<'_> {
         let offset = self.u32()? as usize;
         let name = name_at(self.chunk, offset)?;
         if offset == self.at {
-            let units = usize::from(u16_at(self.chunk, offset + 6)?);
+            let units = usize::from(View::new(self.chunk).u16_at(offset + 6)?);
             // Link (6), count (2), characters, NUL (2).
             self.take(10 + 2 * units)?;
         }
@@ -244,7 +234,7 @@ impl Reader<'_> {
 
 /// The name stored at `offset` of the chunk.
 fn name_at(chunk: &[u8], offset: usize) -> Option<String> {
-    let units = usize::from(u16_at(chunk, offset.checked_add(6)?)?);
+    let units = usize::from(View::new(chunk).u16_at(offset.checked_add(6)?)?);
     let start = offset + 8;
     utf16_text(chunk.get(start..start.checked_add(2 * units)?)?, false)
 }
