@@ -257,6 +257,26 @@ impl EscapedFields {
         out.push('}');
     }
 
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether there is no field.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Each field's escaped name (quotes included), in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.iter().map(|(name, _)| name)
+    }
+
+    /// Each field's escaped value (quotes included), in order.
+    pub fn values(&self) -> impl Iterator<Item = &str> + '_ {
+        self.iter().map(|(_, value)| value)
+    }
+
     /// Appends every field as a JSON array `[name,value]`, comma-separated, repeats
     /// and order kept.
     pub fn pairs(&self, out: &mut Vec<u8>) {

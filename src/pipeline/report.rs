@@ -42,7 +42,8 @@ pub struct ImageReport {
     pub rows: BTreeMap<String, u64>,
     /// Rows in errors.csv.
     pub errors: u64,
-    /// Lines after the header of observations.jsonl, so `toolmark match`, `merge`
+    /// Observations after the header of observations.jsonl (its shape lines not
+    /// counted), so `toolmark match`, `merge`
     /// and a resumed batch tell a file cut short from a whole one (`None` in
     /// manifests written before it was counted, and when the file was not
     /// finished).

@@ -39,15 +39,23 @@ pub fn whole_image(data: &dyn ReadAt, on_hit: &HitSink<'_>) -> CarveStats {
 
 /// Feeds every chunk of a live log (`data`: its bytes) to `recovery`, built with
 /// [`Recovery::in_log`]; returns what could not be read. Chunks follow the 4 KiB
-/// file header, 64 KiB each, to the last whole one, as libevtx reads them.
+/// file header, 64 KiB each, to the last whole one, as libevtx reads them. A
+/// memory-mapped log is read in place; any other is copied a chunk at a time.
 pub fn live_log(data: &dyn ReadAt, recovery: &Recovery<'_>) -> Result<(), CollectError> {
     const FILE_HEADER: u64 = 4096;
     let size = evtx_carve::CHUNK_SIZE as u64;
-    let mut chunk = vec![0u8; evtx_carve::CHUNK_SIZE];
+    let mut copy = vec![0u8; evtx_carve::CHUNK_SIZE];
     let mut offset = FILE_HEADER;
     while offset + size <= data.len() {
-        data.read_exact_at(&mut chunk, offset)
-            .map_err(|e| CollectError::Unreadable(format!("chunk at offset {offset}: {e}")))?;
+        let chunk = match data.slice(offset, evtx_carve::CHUNK_SIZE) {
+            Some(in_place) => in_place,
+            None => {
+                data.read_exact_at(&mut copy, offset).map_err(|e| {
+                    CollectError::Unreadable(format!("chunk at offset {offset}: {e}"))
+                })?;
+                &copy
+            }
+        };
         // An empty chunk (never used, or a hole) holds nothing. Tested a block at a
         // time (the fold within a block vectorises; a byte-wise `any` does not):
         // most logs are mostly preallocated empty chunks.
@@ -55,7 +63,7 @@ pub fn live_log(data: &dyn ReadAt, recovery: &Recovery<'_>) -> Result<(), Collec
             .chunks(512)
             .any(|block| block.iter().fold(0, |acc, &b| acc | b) != 0)
         {
-            recovery.log_chunk(offset, &chunk);
+            recovery.log_chunk(offset, chunk);
         }
         offset += size;
     }
