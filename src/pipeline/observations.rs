@@ -18,7 +18,8 @@
 //! and volume that every record of a template repeats made half of the file (212
 //! MB of 570 MB written for the bench's 280 MB of logs); a shape line costs less
 //! than one event line and is written once per log and template. Past
-//! [`MAX_SHAPES`] shapes (or [`MAX_BUCKET`] of one outline) event records are
+//! [`MAX_SHAPES`] shapes or [`MAX_SHAPE_BYTES`] of their strings (or [`MAX_BUCKET`]
+//! shapes of one outline) event records are
 //! written whole, so neither side keeps more than that. Format 1 files (whole
 //! lines only) are still read. The image's manifest records how many
 //! observations follow the header (shape lines are not counted), so a file cut at
@@ -50,6 +51,10 @@ const OLDEST_FORMAT: u32 = 1;
 
 /// Shapes one file holds at most; later event records are written whole.
 pub const MAX_SHAPES: usize = 1 << 16;
+
+/// Bytes of shape strings (names, file, channel, volume) one file holds at most:
+/// a hostile log's records can each name 64 KiB of fields.
+pub const MAX_SHAPE_BYTES: usize = 32 << 20;
 
 /// Shapes of one outline (see [`Outline`]) the writer compares a record with at
 /// most: a hostile log of many look-alike shapes costs whole lines, not a scan of
@@ -110,6 +115,8 @@ struct Shape {
 struct Shapes {
     by_outline: HashMap<Outline, Vec<u32>>,
     count: usize,
+    /// Bytes of the strings of every shape kept.
+    bytes: usize,
 }
 
 /// The escaped strings of one event line's shape, borrowed from the record.
@@ -134,6 +141,12 @@ impl Borrowed<'_> {
         )
     }
 
+    /// The bytes its shape keeps.
+    fn bytes(&self) -> usize {
+        let names: usize = self.escaped.names().map(str::len).sum();
+        names + self.volume.len() + self.file.len() + self.channel.len()
+    }
+
     fn is(&self, shape: &Shape) -> bool {
         shape.event_id == self.event_id
             && shape.file == self.file
@@ -155,9 +168,14 @@ impl Shapes {
         if let Some(&n) = bucket.iter().find(|&&n| record.is(&list[n as usize])) {
             return Some((n, false));
         }
-        if bucket.len() >= MAX_BUCKET || self.count >= MAX_SHAPES {
+        let bytes = record.bytes();
+        if bucket.len() >= MAX_BUCKET
+            || self.count >= MAX_SHAPES
+            || self.bytes + bytes > MAX_SHAPE_BYTES
+        {
             return None;
         }
+        self.bytes += bytes;
         let n = u32::try_from(self.count).ok()?;
         bucket.push(n);
         self.count += 1;
@@ -382,6 +400,8 @@ pub struct Lines {
     expected: Option<u64>,
     /// The shapes read so far, by number.
     shapes: Vec<ShapeLine>,
+    /// Bytes of their strings.
+    shape_bytes: usize,
 }
 
 /// An event line of a shape: its number, locator, time and values.
@@ -428,13 +448,22 @@ impl Lines {
         }
         if text.starts_with("{\"shape\":") {
             let shape: ShapeLine = serde_json::from_str(text).map_err(|e| self.error(e))?;
-            if shape.shape as usize != self.shapes.len() || self.shapes.len() >= MAX_SHAPES {
+            // Unescaped, the strings take no more than the writer counted.
+            let bytes = shape.names.iter().map(String::len).sum::<usize>()
+                + shape.v.len()
+                + shape.file.len()
+                + shape.channel.len();
+            if shape.shape as usize != self.shapes.len()
+                || self.shapes.len() >= MAX_SHAPES
+                || self.shape_bytes + bytes > MAX_SHAPE_BYTES
+            {
                 return Err(self.error(format!(
-                    "shape {} where shape {} was due (at most {MAX_SHAPES})",
+                    "shape {} where shape {} was due (at most {MAX_SHAPES}, of {MAX_SHAPE_BYTES} bytes)",
                     shape.shape,
                     self.shapes.len()
                 )));
             }
+            self.shape_bytes += bytes;
             self.shapes.push(shape);
             return Ok(None);
         }
@@ -511,6 +540,7 @@ pub fn read(path: &Path, expected: Option<u64>) -> Result<(Header, Lines), Strin
             observations: 0,
             expected,
             shapes: Vec::new(),
+            shape_bytes: 0,
         },
     ))
 }
@@ -677,6 +707,19 @@ mod tests {
         let text = round_trip(&records);
         assert_eq!(text.matches("{\"shape\":").count(), MAX_BUCKET);
         assert_eq!(text.matches("{\"v\":").count(), 3);
+    }
+
+    #[test]
+    fn shapes_past_the_byte_budget_are_written_whole() {
+        // 64 shapes of one 640 KiB name each: 40 MiB of names, past the budget.
+        let name = "N".repeat(640 << 10);
+        let records: Vec<Record<'_>> = (0..64)
+            .map(|id| ("Security", id, "S.evtx", vec![(name.clone(), "v".into())]))
+            .collect();
+        let text = round_trip(&records);
+        let kept = MAX_SHAPE_BYTES / (name.len() + 2 + "S.evtx1@2Security".len());
+        assert_eq!(text.matches("{\"shape\":").count(), kept);
+        assert_eq!(text.matches("{\"v\":").count(), 64 - kept);
     }
 
     #[test]
