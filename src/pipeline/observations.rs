@@ -49,12 +49,14 @@ pub const FORMAT: u32 = 2;
 /// The oldest format still read (whole lines only).
 const OLDEST_FORMAT: u32 = 1;
 
-/// Shapes one file holds at most; later event records are written whole.
-pub const MAX_SHAPES: usize = 1 << 16;
+/// Shapes one file holds at most; later event records are written whole. A host
+/// has a few hundred (about seven per log); 150 copies of one host's 94 logs,
+/// each copy other shapes, kept 31 MiB more at 65 536 shapes.
+pub const MAX_SHAPES: usize = 1 << 14;
 
 /// Bytes of shape strings (names, file, channel, volume) one file holds at most:
 /// a hostile log's records can each name 64 KiB of fields.
-pub const MAX_SHAPE_BYTES: usize = 32 << 20;
+pub const MAX_SHAPE_BYTES: usize = 8 << 20;
 
 /// Shapes of one outline (see [`Outline`]) the writer compares a record with at
 /// most: a hostile log of many look-alike shapes costs whole lines, not a scan of
@@ -711,8 +713,8 @@ mod tests {
 
     #[test]
     fn shapes_past_the_byte_budget_are_written_whole() {
-        // 64 shapes of one 640 KiB name each: 40 MiB of names, past the budget.
-        let name = "N".repeat(640 << 10);
+        // 64 shapes of one 160 KiB name each: 10 MiB of names, past the budget.
+        let name = "N".repeat(160 << 10);
         let records: Vec<Record<'_>> = (0..64)
             .map(|id| ("Security", id, "S.evtx", vec![(name.clone(), "v".into())]))
             .collect();
