@@ -457,6 +457,24 @@ fn wmi_execution_in_other_witnesses() {
         "wmiexec_vbs",
         None,
     );
+    // Impacket's dcomexec writes its output like wmiexec, but the shell's parent is
+    // the DCOM object's host (MMC20.Application, ShellWindows): no sheet tool.
+    for (witness, parent) in [
+        ("4688", "C:\\Windows\\System32\\mmc.exe"),
+        ("Sysmon 1", "C:\\Windows\\explorer.exe"),
+    ] {
+        let start = if witness == "4688" {
+            security_start(CMD, Some(wmiexec), Some(parent))
+        } else {
+            sysmon_start(CMD, "Cmd.Exe", wmiexec, parent)
+        };
+        assert_quiet(
+            &format!("Impacket dcomexec, {witness}"),
+            vec![start],
+            "wmiexec_vbs",
+            None,
+        );
+    }
     assert_found(
         "a shell started over WMI, 4688 without command line",
         vec![security_start(CMD, Some(""), Some(WMIPRVSE))],

@@ -207,6 +207,10 @@ LOLBIN_CHILDREN = ["*\\cmd.exe", "*\\powershell.exe", "*\\pwsh.exe", "*\\mshta.e
 # Impacket/CrackMapExec wmiexec: `cmd.exe /Q /c <cmd> 1> \\127.0.0.1\ADMIN$\__<time.time()> 2>&1`. smbexec's
 # `__output` is another tool (a service, not WMI) and is kept out.
 WMIEXEC_OUTPUT = "__??????????.*"
+# Impacket's dcomexec writes its output the same way, but its shell's parent is the DCOM object's host:
+# mmc.exe (MMC20.Application) or explorer.exe (ShellWindows, ShellBrowserWindow), never WmiPrvSE.exe.
+# DCOM execution is no sheet tool.
+DCOMEXEC_PARENTS = ["*\\mmc.exe", "*\\explorer.exe"]
 WMIEXEC_NOTE = ("Impacket's wmiexec works like wmiexec.vbs (a WMI-created cmd.exe writing its output to a file "
                 "read back over a share) with ADMIN$ and a time-stamped file name; the labels file it under "
                 "wmiexec_vbs (our addition)")
@@ -490,7 +494,7 @@ TOOLS = {
     "wmiexec_vbs": dict(exes=[("cscript.exe", S, False), ("cmd.exe", D, False), ("net.exe", S, False), ("wmiexec.vbs", S, True)], tokens=["WMI_SHARE", "wmiexec", "wmi.dll"],
                         extra=PROCESS_START(S, WMIEXEC_VBS_RUN_NOTE, command_line="*wmiexec.vbs*")
                         + PROCESS_START(D, WMIEXEC_NOTE, command_line="*cmd.exe /Q /c *\\\\127.0.0.1\\*$\\" + WMIEXEC_OUTPUT,
-                                            unless={"command_line": ["*__output*"]})
+                                            unless={"command_line": ["*__output*"], "parent_image": DCOMEXEC_PARENTS})
                         + [EXTRA_EVENT(D, "audit:detailed_file_share", "Security", 5145,
                                        {"ShareName": "\\\\*\\ADMIN$", "RelativeTargetName": WMIEXEC_OUTPUT}, WMIEXEC_NOTE)],
                         note="Every binary involved is built in; the share it creates and the output file it writes in the Windows temp folder are the specific traces."),
