@@ -88,7 +88,11 @@ def seeds(corpus, images, work):
     s = []
     for rel in ["images/ntfs-crate/testfs1", "images/ewf-ntfs/ntfs_sample.E01",
                 "images/ewf-ntfs/gpt_ntfs.E01", "images/ewf-ntfs/partitioned_ntfs.E01",
-                "images/containers/image.E01", "images/containers/tsk_volume_system.raw"]:
+                "images/containers/image.E01", "images/containers/tsk_volume_system.raw",
+                # Virtual disks and a volume with shadow copies: container, NTFS and
+                # VSS readers together, as a scan meets them.
+                "images/vm/dfvfs-windows_volume.qcow2", "images/vm/plaso-image.vmdk",
+                "images/vm/plaso-image.vhd", "images/vss/vsstest.qcow2"]:
         s.append((os.path.basename(rel), "image", os.path.join(corpus, rel), None))
     logs = os.path.join(corpus, "hosts/win10-aptsim/Windows/System32/winevt/Logs")
     triage = [
