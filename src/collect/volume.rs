@@ -228,7 +228,6 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, logs: &Logs<'_>) {
     }
     // A 4 KiB file header, then 64 KiB chunks.
     let reader = ReadSeekAdapter::new(file.existing(4096, evtx_carve::CHUNK_SIZE as u64));
-    let mut failures = Vec::new();
     let result = read_log(
         reader,
         1,
@@ -243,13 +242,12 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, logs: &Logs<'_>) {
             }
             rows::event(out, volume, path, record, None)
         },
-        &mut |e| failures.push(e),
+        // Written as they come (errors.csv counts and samples them): a hostile log
+        // of millions of broken records must not hold them all in memory first.
+        &mut |e| out.error(volume, path, Stage::EvtxRecord, &e),
     );
     match result {
         Ok(_) => {
-            for e in failures {
-                out.error(volume, path, Stage::EvtxRecord, &e);
-            }
             logs.read
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
