@@ -21,6 +21,14 @@
 //! ordered name/value pairs, so nothing is lost and the lateral-movement columns can
 //! be picked by name.
 //!
+//! Reading a log on one thread (as a scan does: its parallelism is across logs), a
+//! chunk whose checksums hold and whose records all take the fast path is walked
+//! by us, record header by record header, and never by the crate, whose walk
+//! builds each record's tree first (`chunk_records`): 2.457 G to 2.197 G
+//! instructions over the corpus host's 94 logs. Any other chunk is the crate's to
+//! walk, as on more threads, and both read every corpus log alike
+//! (`one_thread_reads_every_corpus_log_as_the_crates_walk_does`).
+//!
 //! A record's identity comes from the event itself (`System/EventRecordID`,
 //! `System/TimeCreated/@SystemTime`), not from the record header: logs exported with
 //! Event Viewer or `wevtutil epl` renumber the headers and sometimes zero their
@@ -360,10 +368,22 @@ pub fn read_log<R: Read + Seek + Send>(
         .map_err(|e| CollectError::NotTheFormat(format!("not an event log: {e}")))?
         .with_configuration(settings(threads));
     let mut stats = LogStats::default();
-    // The closure is cloned for each chunk, so the memo starts empty for each.
-    let mut memo = ChunkMemo::default();
-    let records =
-        parser.serialized_records(move |record| record.and_then(|r| convert(r, &mut memo)));
+    let records: Box<dyn Iterator<Item = evtx::err::Result<Converted>> + '_> = if threads > 1 {
+        // The closure is cloned for each chunk, so the memo starts empty for each.
+        let mut memo = ChunkMemo::default();
+        Box::new(
+            parser.serialized_records(move |record| record.and_then(|r| convert(r, &mut memo))),
+        )
+    } else {
+        // One thread: chunk by chunk here, so that a chunk whose records all take
+        // the fast path is never walked by the crate (see `chunk_records`).
+        let settings = Arc::new(settings(1));
+        let mut chunks = parser.chunks();
+        Box::new(
+            std::iter::from_fn(move || chunks.next())
+                .flat_map(move |chunk| chunk_records(chunk, &settings)),
+        )
+    };
     drain_contained(records, chunks + 1, |item| match item {
         Ok(record) => stats.deliver(record, on_record, on_error),
         Err(Panicked { message, last }) => {
@@ -547,6 +567,97 @@ fn chunk_checksums(chunk: &EvtxChunk<'_>) -> Option<bool> {
     Some(header_ok && records_ok)
 }
 
+/// The records of one chunk as the crate's `serialized_records` gives them, in
+/// order: a chunk that cannot be read or parsed is one error.
+///
+/// A chunk whose checksums hold and whose records lie one after another as its
+/// header says is walked here, record header by record header, each record taken
+/// by the fast path: the crate's walk builds every record's tree before handing it
+/// over (12.6 % of a one-thread scan's instructions), which the fast path never
+/// reads. The walk is the crate's own for such a chunk (from the chunk header to
+/// the free space, or to the record the header names last); anything else (a
+/// record header that does not read, a record the fast path does not take, a
+/// chunk whose checksums fail or are absent) and the crate walks the whole chunk
+/// as before, so damage is met exactly as it was.
+fn chunk_records(
+    chunk: evtx::err::Result<EvtxChunkData>,
+    settings: &Arc<ParserSettings>,
+) -> Vec<evtx::err::Result<Converted>> {
+    let mut data = match chunk {
+        Ok(data) => data,
+        Err(e) => return vec![Err(e)],
+    };
+    let number = data.number;
+    let mut chunk = match data.parse(Arc::clone(settings)) {
+        Ok(chunk) => chunk,
+        Err(e) => {
+            return vec![Err(evtx::err::EvtxError::FailedToParseChunk {
+                chunk_id: number.unwrap_or_default(),
+                source: Box::new(e),
+            })]
+        }
+    };
+    // A memo per chunk: plans are by offset in this chunk only.
+    let mut memo = ChunkMemo::default();
+    memo.enter(&chunk);
+    if memo.verdict() == Some(true) {
+        if let Some(records) = walk_fast(&chunk, &mut memo) {
+            return records;
+        }
+    }
+    chunk
+        .iter()
+        .filter_map(|record| {
+            let recovered = record.as_ref().is_ok_and(|r| r.recovered);
+            let out = record.and_then(|r| convert(r, &mut memo));
+            // As the crate does: carved hits that fail to render are noise.
+            (!recovered || out.is_ok()).then_some(out)
+        })
+        .collect()
+}
+
+/// The records of a regular chunk, every one by the fast path; `None` at the first
+/// thing the crate's walk would meet otherwise.
+fn walk_fast(
+    chunk: &EvtxChunk<'_>,
+    memo: &mut ChunkMemo,
+) -> Option<Vec<evtx::err::Result<Converted>>> {
+    /// A record header: signature, size, id, time.
+    const RECORD_HEADER: u64 = 24;
+    let data = chunk.data;
+    let header = chunk.header;
+    let length = data.len() as u64;
+    let live_end = u64::from(header.free_space_offset).min(length);
+    let mut offset = 512u64;
+    let mut records = Vec::new();
+    while offset < live_end {
+        let record =
+            evtx::EvtxRecordHeader::from_bytes_at(data, usize::try_from(offset).ok()?).ok()?;
+        let start = offset + RECORD_HEADER;
+        let end = start + u64::from(record.record_data_size().ok()?);
+        if end > length {
+            return None;
+        }
+        let parsed = values_at(
+            data,
+            usize::try_from(start).ok()?,
+            usize::try_from(end).ok()?,
+            memo,
+        )?;
+        records.push(Ok(Ok(parsed.finish(
+            record.event_record_id,
+            record.timestamp,
+            memo.verdict(),
+        ))));
+        if record.event_record_id == header.last_event_record_id {
+            break;
+        }
+        // At least the header and the size copy: the walk moves on.
+        offset += u64::from(record.data_size);
+    }
+    Some(records)
+}
+
 /// Flattens one record (on the worker thread that parsed its chunk): straight from
 /// its values when its template has a plan that covers it, else by rendering it as
 /// JSON and reading that.
@@ -572,9 +683,13 @@ fn convert(record: EvtxRecord<'_>, memo: &mut ChunkMemo) -> evtx::err::Result<Co
 /// BinXML, the nested template's plan covers that one's). Both instances are read
 /// by our own reader, not the crate's (which would read them a second time).
 fn from_values(record: &EvtxRecord<'_>, memo: &mut ChunkMemo) -> Option<Parsed> {
-    let chunk = record.chunk.data;
     let start = usize::try_from(record.binxml_offset).ok()?;
     let end = start.checked_add(usize::try_from(record.binxml_size).ok()?)?;
+    values_at(record.chunk.data, start, end, memo)
+}
+
+/// [`from_values`] for the record whose BinXML is `chunk[start..end]`.
+fn values_at(chunk: &[u8], start: usize, end: usize, memo: &mut ChunkMemo) -> Option<Parsed> {
     let outer = instance::read(chunk, start, end)?;
     let plan = memo.plan(chunk, outer.definition)?;
     let plan::Plan::Event(plan) = plan.as_ref() else {

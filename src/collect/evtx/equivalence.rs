@@ -33,11 +33,8 @@ fn logs_under(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn the_fast_path_equals_the_json_path_on_every_corpus_record() {
-    /// A log's file header, then its chunks.
-    const HEADER: usize = 4096;
-    const CHUNK: usize = 65536;
+/// Every event log of the corpus: its EVTX collections and the host's logs.
+fn corpus_logs() -> Vec<PathBuf> {
     let corpus = corpus();
     let mut logs = Vec::new();
     logs_under(&corpus.join("evtx"), &mut logs);
@@ -46,6 +43,15 @@ fn the_fast_path_equals_the_json_path_on_every_corpus_record() {
         &mut logs,
     );
     assert!(logs.len() > 300, "corpus logs not found under {corpus:?}");
+    logs
+}
+
+#[test]
+fn the_fast_path_equals_the_json_path_on_every_corpus_record() {
+    /// A log's file header, then its chunks.
+    const HEADER: usize = 4096;
+    const CHUNK: usize = 65536;
+    let logs = corpus_logs();
     let mut differences = Vec::new();
     // Records and fast ones per kind of log, for the figures the README gives.
     let mut by_kind: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
@@ -92,4 +98,33 @@ fn the_fast_path_equals_the_json_path_on_every_corpus_record() {
     assert!(share(by_kind["security"]) > 99.0);
     assert!(share(by_kind["sysmon"]) > 99.0);
     assert!(share(by_kind["system"]) > 90.0);
+}
+
+#[test]
+fn one_thread_reads_every_corpus_log_as_the_crates_walk_does() {
+    // One thread walks regular chunks itself (`walk_fast`); two threads take every
+    // chunk through the crate's walk. Both must give the same records and errors,
+    // in order, for every log: the damaged ones of `evtx/robustness` included.
+    let logs = corpus_logs();
+    let read = |data: &[u8], threads: usize| {
+        let mut items = Vec::new();
+        let mut errors = Vec::new();
+        let stats = super::read_log(
+            std::io::Cursor::new(data),
+            threads,
+            &mut |r| items.push(format!("{r:?}")),
+            &mut |e| errors.push(e),
+        )
+        .map_err(|e| e.to_string());
+        (stats, items, errors)
+    };
+    let mut records = 0;
+    for log in &logs {
+        let data = std::fs::read(log).expect("read log");
+        let one = read(&data, 1);
+        let two = read(&data, 2);
+        assert!(one == two, "{}: one thread and two differ", log.display());
+        records += one.1.len();
+    }
+    assert!(records > 50_000, "{records}");
 }
