@@ -466,15 +466,23 @@ pub fn read_chunk_head(
     on_record: &mut dyn FnMut(EventRecord),
     on_error: &mut dyn FnMut(String),
 ) -> Result<LogStats, CollectError> {
+    read_chunk_walking(data, verify, records, true, on_record, on_error)
+}
+
+/// [`read_chunk_head`], the chunk walked by us where it can be (`may_walk`, see
+/// [`parsed_records`]) or by the crate only.
+fn read_chunk_walking(
+    data: Vec<u8>,
+    verify: bool,
+    records: usize,
+    may_walk: bool,
+    on_record: &mut dyn FnMut(EventRecord),
+    on_error: &mut dyn FnMut(String),
+) -> Result<LogStats, CollectError> {
     with_chunk(data, verify, |parsed| {
         let mut stats = LogStats::default();
-        let mut memo = ChunkMemo::default();
-        for record in parsed.iter().take(records) {
-            stats.deliver(
-                record.and_then(|r| convert(r, &mut memo)),
-                on_record,
-                on_error,
-            );
+        for record in parsed_records(parsed, records, may_walk) {
+            stats.deliver(record, on_record, on_error);
         }
         stats
     })
@@ -597,16 +605,28 @@ fn chunk_records(
             })]
         }
     };
+    parsed_records(&mut chunk, usize::MAX, true)
+}
+
+/// The first `limit` records of a parsed chunk, flattened: walked by us when the
+/// chunk is verified and regular and `may_walk` (see [`chunk_records`]), else by
+/// the crate.
+fn parsed_records(
+    chunk: &mut EvtxChunk<'_>,
+    limit: usize,
+    may_walk: bool,
+) -> Vec<evtx::err::Result<Converted>> {
     // A memo per chunk: plans are by offset in this chunk only.
     let mut memo = ChunkMemo::default();
-    memo.enter(&chunk);
-    if memo.verdict() == Some(true) {
-        if let Some(records) = walk_fast(&chunk, &mut memo) {
+    memo.enter(chunk);
+    if may_walk && memo.verdict() == Some(true) {
+        if let Some(records) = walk_fast(chunk, &mut memo, limit) {
             return records;
         }
     }
     chunk
         .iter()
+        .take(limit)
         .filter_map(|record| {
             let recovered = record.as_ref().is_ok_and(|r| r.recovered);
             let out = record.and_then(|r| convert(r, &mut memo));
@@ -616,11 +636,12 @@ fn chunk_records(
         .collect()
 }
 
-/// The records of a regular chunk, every one by the fast path; `None` at the first
-/// thing the crate's walk would meet otherwise.
+/// The first `limit` records of a regular chunk, every one by the fast path; `None`
+/// at the first thing the crate's walk would meet otherwise.
 fn walk_fast(
     chunk: &EvtxChunk<'_>,
     memo: &mut ChunkMemo,
+    limit: usize,
 ) -> Option<Vec<evtx::err::Result<Converted>>> {
     /// A record header: signature, size, id, time.
     const RECORD_HEADER: u64 = 24;
@@ -630,7 +651,7 @@ fn walk_fast(
     let live_end = u64::from(header.free_space_offset).min(length);
     let mut offset = 512u64;
     let mut records = Vec::new();
-    while offset < live_end {
+    while offset < live_end && records.len() < limit {
         let record =
             evtx::EvtxRecordHeader::from_bytes_at(data, usize::try_from(offset).ok()?).ok()?;
         let start = offset + RECORD_HEADER;

@@ -128,3 +128,37 @@ fn one_thread_reads_every_corpus_log_as_the_crates_walk_does() {
     }
     assert!(records > 50_000, "{records}");
 }
+
+#[test]
+fn a_chunk_read_alone_walked_by_us_reads_as_the_crates_walk() {
+    // Carving and the host-name sample read single chunks: walked by us where the
+    // chunk allows, the records and errors must be the crate's walk's, whole and
+    // for the first few records only.
+    const HEADER: usize = 4096;
+    const CHUNK: usize = 65536;
+    let mut chunks = 0;
+    for log in corpus_logs() {
+        let data = std::fs::read(&log).expect("read log");
+        for chunk in data.get(HEADER..).unwrap_or_default().chunks_exact(CHUNK) {
+            for (verify, limit) in [(false, usize::MAX), (true, usize::MAX), (false, 16)] {
+                let read = |may_walk: bool| {
+                    let mut items = Vec::new();
+                    let mut errors = Vec::new();
+                    let stats = super::read_chunk_walking(
+                        chunk.to_vec(),
+                        verify,
+                        limit,
+                        may_walk,
+                        &mut |r| items.push(format!("{r:?}")),
+                        &mut |e| errors.push(e),
+                    )
+                    .map_err(|e| e.to_string());
+                    (stats, items, errors)
+                };
+                assert!(read(true) == read(false), "{}", log.display());
+            }
+            chunks += 1;
+        }
+    }
+    assert!(chunks > 500, "{chunks}");
+}
