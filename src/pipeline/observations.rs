@@ -27,7 +27,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -393,7 +393,7 @@ impl ObservationWriter {
 /// The observations of an observations file after its header.
 pub struct Lines {
     path: std::path::PathBuf,
-    lines: std::io::Lines<BufReader<File>>,
+    lines: BoundedLines,
     /// Lines read, the header included.
     number: u64,
     /// Observations read.
@@ -513,13 +513,57 @@ impl Iterator for Lines {
     }
 }
 
+/// The longest line read: an event line is at most a 64 KiB record's fields
+/// escaped, and a line past this is damage (or a file no scan wrote), not a
+/// reason to hold gigabytes.
+const MAX_LINE: u64 = 64 << 20;
+
+/// The lines of a file, each at most [`MAX_LINE`] bytes: a longer one is an error
+/// and ends the reading.
+struct BoundedLines(Option<BufReader<File>>);
+
+impl Iterator for BoundedLines {
+    type Item = std::io::Result<String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut line = Vec::new();
+        let reader = self.0.as_mut()?;
+        match reader
+            .by_ref()
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut line)
+        {
+            Ok(0) => None,
+            Ok(n) if n as u64 > MAX_LINE => {
+                self.0 = None;
+                Some(Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("a line longer than {MAX_LINE} bytes"),
+                )))
+            }
+            Ok(_) => {
+                if line.last() == Some(&b'\n') {
+                    line.pop();
+                    if line.last() == Some(&b'\r') {
+                        line.pop();
+                    }
+                }
+                Some(String::from_utf8(line).map_err(|e| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
+                }))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
 /// Opens an observations file: its header, and its lines to read one by one.
 /// `expected` is the number of observations the image's manifest counted after
 /// the header (`None` for manifests written before the count was kept): the last
 /// item is an error when the file holds another number.
 pub fn read(path: &Path, expected: Option<u64>) -> Result<(Header, Lines), String> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut lines = BufReader::with_capacity(1 << 16, file).lines();
+    let mut lines = BoundedLines(Some(BufReader::with_capacity(1 << 16, file)));
     let first = lines
         .next()
         .ok_or_else(|| format!("{}: empty", path.display()))?
@@ -724,12 +768,35 @@ mod tests {
         assert_eq!(text.matches("{\"v\":").count(), 64 - kept);
     }
 
-    #[test]
-    fn a_value_line_without_its_shape_or_with_another_count_is_an_error() {
-        let dir = std::env::temp_dir().join(format!("tm-observations-bad-{}", std::process::id()));
+    /// A format 2 header line for hand-written files.
+    const HEADER_LINE: &str =
+        r#"{"toolmark_observations":2,"image":"i","host":"h","collected":[]}"#;
+
+    /// Reads the observations file made of the header line and `body`.
+    fn read_body(tag: &str, body: &str) -> Vec<Result<Line, String>> {
+        let dir =
+            std::env::temp_dir().join(format!("tm-observations-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(FILE_NAME);
-        let header = r#"{"toolmark_observations":2,"image":"i","host":"h","collected":[]}"#;
+        std::fs::write(&path, format!("{HEADER_LINE}\n{body}\n")).unwrap();
+        let (_, lines) = read(&path, None).unwrap();
+        let items = lines.collect();
+        std::fs::remove_dir_all(&dir).unwrap();
+        items
+    }
+
+    #[test]
+    fn a_line_past_the_limit_is_an_error_and_ends_the_reading() {
+        let long = "x".repeat(MAX_LINE as usize + 1);
+        let shape = r#"{"shape":0,"v":"1","file":"f","channel":"c","event_id":1,"names":[]}"#;
+        let items = read_body("long", &format!("{long}\n{shape}\n[0,\"r\",null,[]]"));
+        assert_eq!(items.len(), 1, "nothing after the long line is read");
+        let error = items[0].as_ref().expect_err("an error");
+        assert!(error.contains("longer than"), "{error}");
+    }
+
+    #[test]
+    fn a_value_line_without_its_shape_or_with_another_count_is_an_error() {
         let shape = r#"{"shape":0,"v":"1","file":"f","channel":"c","event_id":1,"names":["a"]}"#;
         for (body, error) in [
             (
@@ -745,11 +812,11 @@ mod tests {
                 "shape 5 where shape 1",
             ),
         ] {
-            std::fs::write(&path, format!("{header}\n{body}\n")).unwrap();
-            let (_, lines) = read(&path, None).unwrap();
-            let errors: Vec<String> = lines.filter_map(Result::err).collect();
+            let errors: Vec<String> = read_body("bad", body)
+                .into_iter()
+                .filter_map(Result::err)
+                .collect();
             assert!(errors.iter().any(|e| e.contains(error)), "{errors:?}");
         }
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
