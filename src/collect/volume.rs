@@ -202,7 +202,8 @@ fn carve_volume(target: &Target, out: &Sinks<'_>, live: &LiveRecords) -> Option<
     };
     let recovery = Recovery::new(out, &target.label, "(unallocated)", live);
     let result = carve::unallocated(volume, &|data, hit| recovery.on_hit(data, hit));
-    recovery.finish();
+    // The pass's offsets are volume offsets.
+    recovery.finish(volume.bytes().as_ref());
     match result {
         Ok(stats) => Some(stats),
         Err(e) => {
@@ -267,13 +268,11 @@ fn unused_space(target: &Target, out: &Sinks<'_>, path: &str, live: Vec<&LiveRec
         Err(e) => return out.error(volume, path, Stage::Evtx, &e.message),
     };
     let recovery = Recovery::in_log(out, volume, path, live);
-    if let Err(e) = carve::live_log(
-        file.existing(4096, evtx_carve::CHUNK_SIZE as u64).as_ref(),
-        &recovery,
-    ) {
+    let data = file.existing(4096, evtx_carve::CHUNK_SIZE as u64);
+    if let Err(e) = carve::live_log(data.as_ref(), &recovery) {
         out.error(volume, path, Stage::Evtx, &e.to_string());
     }
-    recovery.finish();
+    recovery.finish(data.as_ref());
 }
 
 fn prefetch_file(target: &Target, out: &Sinks<'_>, path: &str) {

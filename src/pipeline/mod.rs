@@ -126,7 +126,7 @@ pub fn scan_image(
             Ok(evidence) => {
                 let recovery = Recovery::new(&out, "image", "(image)", &live);
                 let stats = carve::whole_image(&evidence, &|data, hit| recovery.on_hit(data, hit));
-                recovery.finish();
+                recovery.finish(&evidence);
                 report.carving.push(stats);
             }
             Err(e) => out.error(
