@@ -650,6 +650,7 @@ fn walk_fast(
     let length = data.len() as u64;
     let live_end = u64::from(header.free_space_offset).min(length);
     let mut offset = 512u64;
+    let verified = memo.verdict();
     let mut records = Vec::new();
     while offset < live_end && records.len() < limit {
         let record =
@@ -668,7 +669,7 @@ fn walk_fast(
         records.push(Ok(Ok(parsed.finish(
             record.event_record_id,
             record.timestamp,
-            memo.verdict(),
+            verified,
         ))));
         if record.event_record_id == header.last_event_record_id {
             break;

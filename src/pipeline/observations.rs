@@ -116,7 +116,8 @@ struct Shape {
 #[derive(Default)]
 struct Shapes {
     by_outline: HashMap<Outline, Vec<u32>>,
-    count: usize,
+    /// Every shape, by number.
+    list: Vec<Shape>,
     /// Bytes of the strings of every shape kept.
     bytes: usize,
 }
@@ -165,22 +166,22 @@ impl Borrowed<'_> {
 impl Shapes {
     /// The number of the record's shape, `(n, true)` when it is new (its line must
     /// be written first); `None` when the record is to be written whole.
-    fn number(&mut self, list: &mut Vec<Shape>, record: &Borrowed<'_>) -> Option<(u32, bool)> {
+    fn number(&mut self, record: &Borrowed<'_>) -> Option<(u32, bool)> {
         let bucket = self.by_outline.entry(record.outline()).or_default();
+        let list = &mut self.list;
         if let Some(&n) = bucket.iter().find(|&&n| record.is(&list[n as usize])) {
             return Some((n, false));
         }
         let bytes = record.bytes();
         if bucket.len() >= MAX_BUCKET
-            || self.count >= MAX_SHAPES
+            || list.len() >= MAX_SHAPES
             || self.bytes + bytes > MAX_SHAPE_BYTES
         {
             return None;
         }
         self.bytes += bytes;
-        let n = u32::try_from(self.count).ok()?;
+        let n = u32::try_from(list.len()).ok()?;
         bucket.push(n);
-        self.count += 1;
         list.push(Shape {
             volume: record.volume.to_string(),
             file: record.file.to_string(),
@@ -292,7 +293,6 @@ pub struct ObservationWriter {
 struct Output {
     writer: BufWriter<File>,
     shapes: Shapes,
-    list: Vec<Shape>,
 }
 
 impl ObservationWriter {
@@ -304,7 +304,6 @@ impl ObservationWriter {
         Ok(Self::with_file(Some(Output {
             writer,
             shapes: Shapes::default(),
-            list: Vec::new(),
         })))
     }
 
@@ -366,10 +365,10 @@ impl ObservationWriter {
                     event_id: record.event_id,
                     escaped,
                 };
-                match o.shapes.number(&mut o.list, &shape) {
+                match o.shapes.number(&shape) {
                     Some((n, new)) => {
                         if new {
-                            shape_line(line, n, &o.list[n as usize]);
+                            shape_line(line, n, &o.shapes.list[n as usize]);
                         }
                         shaped_line(line, n, escaped, time, locator);
                     }

@@ -44,12 +44,14 @@ pub fn whole_image(data: &dyn ReadAt, on_hit: &HitSink<'_>) -> CarveStats {
 pub fn live_log(data: &dyn ReadAt, recovery: &Recovery<'_>) -> Result<(), CollectError> {
     const FILE_HEADER: u64 = 4096;
     let size = evtx_carve::CHUNK_SIZE as u64;
-    let mut copy = vec![0u8; evtx_carve::CHUNK_SIZE];
+    // Allocated at the first chunk that is not mapped.
+    let mut copy = Vec::new();
     let mut offset = FILE_HEADER;
     while offset + size <= data.len() {
         let chunk = match data.slice(offset, evtx_carve::CHUNK_SIZE) {
             Some(in_place) => in_place,
             None => {
+                copy.resize(evtx_carve::CHUNK_SIZE, 0);
                 data.read_exact_at(&mut copy, offset).map_err(|e| {
                     CollectError::Unreadable(format!("chunk at offset {offset}: {e}"))
                 })?;
