@@ -48,8 +48,12 @@ fn other_forms(value: &str) -> Vec<Cow<'_, str>> {
     let mut forms = Vec::new();
     if value.contains("%%") {
         // Longest codes first, so `%%14593` is not read as `%%1459` + `3`.
-        let mut codes: Vec<&(&str, &str)> = RENDERED.iter().collect();
-        codes.sort_by_key(|(code, _)| std::cmp::Reverse(code.len()));
+        static LONGEST_FIRST: std::sync::OnceLock<Vec<&(&str, &str)>> = std::sync::OnceLock::new();
+        let codes = LONGEST_FIRST.get_or_init(|| {
+            let mut codes: Vec<&(&str, &str)> = RENDERED.iter().collect();
+            codes.sort_by_key(|(code, _)| std::cmp::Reverse(code.len()));
+            codes
+        });
         let mut rendered = value.to_string();
         for (code, word) in codes {
             rendered = rendered.replace(code, word);
