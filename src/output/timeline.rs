@@ -173,7 +173,8 @@ fn merge(dir: &Path, state: State) -> std::io::Result<u64> {
         heap.push(Reverse((Cow::Borrowed(record), usize::MAX)));
     }
     for (i, reader) in readers.iter_mut().enumerate() {
-        if let Some(record) = next_record(reader)? {
+        let mut record = Vec::new();
+        if next_record(reader, &mut record)? {
             heap.push(Reverse((Cow::Owned(record), i)));
         }
     }
@@ -184,7 +185,9 @@ fn merge(dir: &Path, state: State) -> std::io::Result<u64> {
         let next = if source == usize::MAX {
             memory.next().map(Cow::Borrowed)
         } else {
-            next_record(&mut readers[source])?.map(Cow::Owned)
+            // The record just written leaves its buffer to the next of its run.
+            let mut buffer = record.into_owned();
+            next_record(&mut readers[source], &mut buffer)?.then_some(Cow::Owned(buffer))
         };
         if let Some(record) = next {
             heap.push(Reverse((record, source)));
@@ -208,17 +211,18 @@ fn write_run(path: &Path, arena: &[u8], records: &[Entry]) -> std::io::Result<()
     writer.flush()
 }
 
-fn next_record(reader: &mut BufReader<File>) -> std::io::Result<Option<Vec<u8>>> {
+/// Reads the next record of a run into `record`; `false` at the run's end.
+fn next_record(reader: &mut BufReader<File>, record: &mut Vec<u8>) -> std::io::Result<bool> {
     let mut length = [0u8; 4];
     match reader.read_exact(&mut length) {
         Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(false),
         Err(e) => return Err(e),
     }
     // Our own run file: every length was written by write_run from a real record.
-    let mut record = vec![0u8; u32::from_le_bytes(length) as usize];
-    reader.read_exact(&mut record)?;
-    Ok(Some(record))
+    record.resize(u32::from_le_bytes(length) as usize, 0);
+    reader.read_exact(record)?;
+    Ok(true)
 }
 
 #[cfg(test)]
