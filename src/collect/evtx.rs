@@ -42,10 +42,13 @@ use super::json_pull::Pull;
 use super::CollectError;
 use crate::output::json::push_str as push_json_str;
 
-use evtx::{ChunkFlags, EvtxChunk, EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
+use evtx::{
+    ChunkFlags, EvtxChunk, EvtxChunkData, EvtxChunkHeader, EvtxParser, EvtxRecord, ParserSettings,
+};
 
 pub use compare::{compare_paths, Comparison};
 
+mod chunks;
 mod compare;
 #[cfg(test)]
 mod equivalence;
@@ -307,6 +310,9 @@ pub struct LogStats {
     pub records: u64,
     /// Records (or chunks) that could not be parsed.
     pub errors: u64,
+    /// Where the log's written chunks end (past them, only chunks of zeros), when
+    /// the read saw every chunk; `None` otherwise (and on more than one thread).
+    pub written_end: Option<u64>,
 }
 
 /// A record as the worker threads hand it over: flattened, or why not.
@@ -357,34 +363,14 @@ pub fn read_log<R: Read + Seek + Send>(
     on_record: &mut dyn FnMut(EventRecord),
     on_error: &mut dyn FnMut(String),
 ) -> Result<LogStats, CollectError> {
-    let chunks = reader
-        .seek(SeekFrom::End(0))
-        .map_err(|e| CollectError::Unreadable(e.to_string()))?
-        / evtx_carve::CHUNK_SIZE as u64;
-    reader
-        .rewind()
-        .map_err(|e| CollectError::Unreadable(e.to_string()))?;
-    let mut parser = EvtxParser::from_read_seek(reader)
-        .map_err(|e| CollectError::NotTheFormat(format!("not an event log: {e}")))?
-        .with_configuration(settings(threads));
+    let unreadable = |e: std::io::Error| CollectError::Unreadable(e.to_string());
+    let not_a_log =
+        |e: evtx::err::EvtxError| CollectError::NotTheFormat(format!("not an event log: {e}"));
+    let length = reader.seek(SeekFrom::End(0)).map_err(unreadable)?;
+    let chunks = length / evtx_carve::CHUNK_SIZE as u64;
+    reader.rewind().map_err(unreadable)?;
     let mut stats = LogStats::default();
-    let records: Box<dyn Iterator<Item = evtx::err::Result<Converted>> + '_> = if threads > 1 {
-        // The closure is cloned for each chunk, so the memo starts empty for each.
-        let mut memo = ChunkMemo::default();
-        Box::new(
-            parser.serialized_records(move |record| record.and_then(|r| convert(r, &mut memo))),
-        )
-    } else {
-        // One thread: chunk by chunk here, so that a chunk whose records all take
-        // the fast path is never walked by the crate (see `chunk_records`).
-        let settings = Arc::new(settings(1));
-        let mut chunks = parser.chunks();
-        Box::new(
-            std::iter::from_fn(move || chunks.next())
-                .flat_map(move |chunk| chunk_records(chunk, &settings)),
-        )
-    };
-    drain_contained(records, chunks + 1, |item| match item {
+    let take = |item| match item {
         Ok(record) => stats.deliver(record, on_record, on_error),
         Err(Panicked { message, last }) => {
             stats.errors += 1;
@@ -397,7 +383,35 @@ pub fn read_log<R: Read + Seek + Send>(
                 "the evtx parser panicked on a chunk ({message}); its records are lost, {then}"
             ));
         }
-    });
+    };
+    if threads > 1 {
+        let mut parser = EvtxParser::from_read_seek(reader)
+            .map_err(not_a_log)?
+            .with_configuration(settings(threads));
+        // The closure is cloned for each chunk, so the memo starts empty for each.
+        let mut memo = ChunkMemo::default();
+        let records =
+            parser.serialized_records(move |record| record.and_then(|r| convert(r, &mut memo)));
+        drain_contained(records, chunks + 1, take);
+    } else {
+        // One thread: the chunks are read by us (see `chunks`) and walked by us
+        // where they can be (see `walk_fast`), by the crate where not. The crate
+        // reads the file header, and counts the chunks from the block size it gives.
+        let block = EvtxParser::from_read_seek(&mut reader)
+            .map_err(not_a_log)?
+            .header()
+            .header_block_size;
+        let count = length.saturating_sub(u64::from(block)) / evtx_carve::CHUNK_SIZE as u64;
+        let settings = Arc::new(settings(1));
+        let mut walk = chunks::Chunks::new(reader, count);
+        let records = std::iter::from_fn(|| {
+            let (number, header) = walk.step()?;
+            Some(chunk_records(walk.data(), number, header, &settings))
+        })
+        .flatten();
+        drain_contained(records, chunks + 1, take);
+        stats.written_end = walk.written_end();
+    }
     Ok(stats)
 }
 
@@ -519,14 +533,11 @@ struct ChunkMemo {
 const MAX_PLANS: usize = 64;
 
 impl ChunkMemo {
-    /// Starts over when `chunk` is not the chunk last seen.
-    fn enter(&mut self, chunk: &EvtxChunk<'_>) {
-        let key = (
-            chunk.data.as_ptr() as usize,
-            chunk.header.first_event_record_number,
-        );
+    /// Starts over when the chunk of `data` and `header` is not the chunk last seen.
+    fn enter(&mut self, data: &[u8], header: &EvtxChunkHeader) {
+        let key = (data.as_ptr() as usize, header.first_event_record_number);
         if !matches!(self.last, Some((k, _)) if k == key) {
-            self.last = Some((key, chunk_checksums(chunk)));
+            self.last = Some((key, chunk_checksums(data, header)));
             self.plans.clear();
         }
     }
@@ -556,12 +567,10 @@ impl ChunkMemo {
 /// Whether a chunk's header checksum (bytes 0..120 and 128..512) and records
 /// checksum (512 to the free-space offset) hold; `None` when its flags say it
 /// carries none.
-fn chunk_checksums(chunk: &EvtxChunk<'_>) -> Option<bool> {
-    let header = chunk.header;
+fn chunk_checksums(data: &[u8], header: &EvtxChunkHeader) -> Option<bool> {
     if header.flags.contains(ChunkFlags::NO_CRC32) {
         return None;
     }
-    let data = chunk.data;
     if data.len() < 512 {
         return Some(false);
     }
@@ -576,7 +585,8 @@ fn chunk_checksums(chunk: &EvtxChunk<'_>) -> Option<bool> {
 }
 
 /// The records of one chunk as the crate's `serialized_records` gives them, in
-/// order: a chunk that cannot be read or parsed is one error.
+/// order: a chunk whose header did not read, or that the crate cannot parse, is
+/// one error.
 ///
 /// A chunk whose checksums hold and whose records lie one after another as its
 /// header says is walked here, record header by record header, each record taken
@@ -588,24 +598,34 @@ fn chunk_checksums(chunk: &EvtxChunk<'_>) -> Option<bool> {
 /// chunk whose checksums fail or are absent) and the crate walks the whole chunk
 /// as before, so damage is met exactly as it was.
 fn chunk_records(
-    chunk: evtx::err::Result<EvtxChunkData>,
+    data: &[u8],
+    number: u64,
+    header: evtx::err::Result<EvtxChunkHeader>,
     settings: &Arc<ParserSettings>,
 ) -> Vec<evtx::err::Result<Converted>> {
-    let mut data = match chunk {
-        Ok(data) => data,
+    let header = match header {
+        Ok(header) => header,
         Err(e) => return vec![Err(e)],
     };
-    let number = data.number;
-    let mut chunk = match data.parse(Arc::clone(settings)) {
-        Ok(chunk) => chunk,
-        Err(e) => {
-            return vec![Err(evtx::err::EvtxError::FailedToParseChunk {
-                chunk_id: number.unwrap_or_default(),
-                source: Box::new(e),
-            })]
+    let mut memo = ChunkMemo::default();
+    memo.enter(data, &header);
+    if memo.verdict() == Some(true) {
+        if let Some(records) = walk_fast(data, &header, &mut memo, usize::MAX) {
+            return records;
         }
+    }
+    let mut chunk = EvtxChunkData {
+        header,
+        data: data.to_vec(),
+        number: Some(number),
     };
-    parsed_records(&mut chunk, usize::MAX, true)
+    match chunk.parse(Arc::clone(settings)) {
+        Ok(mut parsed) => parsed_records(&mut parsed, usize::MAX, false),
+        Err(e) => vec![Err(evtx::err::EvtxError::FailedToParseChunk {
+            chunk_id: number,
+            source: Box::new(e),
+        })],
+    }
 }
 
 /// The first `limit` records of a parsed chunk, flattened: walked by us when the
@@ -618,9 +638,9 @@ fn parsed_records(
 ) -> Vec<evtx::err::Result<Converted>> {
     // A memo per chunk: plans are by offset in this chunk only.
     let mut memo = ChunkMemo::default();
-    memo.enter(chunk);
+    memo.enter(chunk.data, chunk.header);
     if may_walk && memo.verdict() == Some(true) {
-        if let Some(records) = walk_fast(chunk, &mut memo, limit) {
+        if let Some(records) = walk_fast(chunk.data, chunk.header, &mut memo, limit) {
             return records;
         }
     }
@@ -639,52 +659,86 @@ fn parsed_records(
 /// The first `limit` records of a regular chunk, every one by the fast path; `None`
 /// at the first thing the crate's walk would meet otherwise.
 fn walk_fast(
-    chunk: &EvtxChunk<'_>,
+    data: &[u8],
+    header: &EvtxChunkHeader,
     memo: &mut ChunkMemo,
     limit: usize,
 ) -> Option<Vec<evtx::err::Result<Converted>>> {
-    /// A record header: signature, size, id, time.
-    const RECORD_HEADER: u64 = 24;
-    let data = chunk.data;
-    let header = chunk.header;
-    let length = data.len() as u64;
-    let live_end = u64::from(header.free_space_offset).min(length);
+    let live_end = u64::from(header.free_space_offset).min(data.len() as u64);
     let mut offset = 512u64;
     let verified = memo.verdict();
-    let mut records = Vec::new();
+    // Sized by what the header claims, within what a chunk can hold (a record is
+    // 28 bytes at least): growing a vector of records copies them each time.
+    let claimed = header
+        .last_event_record_number
+        .saturating_sub(header.first_event_record_number)
+        .saturating_add(1);
+    let mut records =
+        Vec::with_capacity(usize::try_from(claimed).unwrap_or(0).min(limit).min(2048));
     while offset < live_end && records.len() < limit {
-        let record =
-            evtx::EvtxRecordHeader::from_bytes_at(data, usize::try_from(offset).ok()?).ok()?;
-        let start = offset + RECORD_HEADER;
-        let end = start + u64::from(record.record_data_size().ok()?);
-        if end > length {
-            return None;
-        }
-        let parsed = values_at(
-            data,
-            usize::try_from(start).ok()?,
-            usize::try_from(end).ok()?,
-            memo,
-        )?;
-        records.push(Ok(Ok(parsed.finish(
-            record.event_record_id,
-            record.timestamp,
-            verified,
-        ))));
-        if record.event_record_id == header.last_event_record_id {
+        let (record, id, size) = fast_record(data, usize::try_from(offset).ok()?, memo, verified)?;
+        records.push(Ok(Ok(record)));
+        if id == header.last_event_record_id {
             break;
         }
         // At least the header and the size copy: the walk moves on.
-        offset += u64::from(record.data_size);
+        offset += u64::from(size);
     }
     Some(records)
+}
+
+/// The record whose header is at `at` of `chunk`, by the fast path, with its
+/// header's record id and size; `None` when its header does not read or the fast
+/// path does not take it.
+fn fast_record(
+    chunk: &[u8],
+    at: usize,
+    memo: &mut ChunkMemo,
+    verified: Option<bool>,
+) -> Option<(EventRecord, u64, u32)> {
+    /// A record header: signature, size, id, time.
+    const RECORD_HEADER: usize = 24;
+    let header = evtx::EvtxRecordHeader::from_bytes_at(chunk, at).ok()?;
+    let start = at.checked_add(RECORD_HEADER)?;
+    let end = start.checked_add(usize::try_from(header.record_data_size().ok()?).ok()?)?;
+    if end > chunk.len() {
+        return None;
+    }
+    let parsed = values_at(chunk, start, end, memo)?;
+    let record = parsed.finish(header.event_record_id, header.timestamp, verified);
+    Some((record, header.event_record_id, header.data_size))
+}
+
+/// Records rendered where they lie in one chunk, outside any walk: the records a
+/// log's chunks still hold in their unused space. Only the fast path is taken
+/// (templates read at the offsets the record names); a record it does not take is
+/// for the caller to render some other way.
+pub struct InPlace<'a> {
+    chunk: &'a [u8],
+    memo: ChunkMemo,
+}
+
+impl<'a> InPlace<'a> {
+    /// Records of `chunk` (its plans are compiled once for all of them).
+    pub fn new(chunk: &'a [u8]) -> Self {
+        InPlace {
+            chunk,
+            memo: ChunkMemo::default(),
+        }
+    }
+
+    /// The record whose header is at `at`; its chunk is not vouched for
+    /// (`chunk_verified` false).
+    pub fn record(&mut self, at: usize) -> Option<EventRecord> {
+        fast_record(self.chunk, at, &mut self.memo, Some(false)).map(|(record, ..)| record)
+    }
 }
 
 /// Flattens one record (on the worker thread that parsed its chunk): straight from
 /// its values when its template has a plan that covers it, else by rendering it as
 /// JSON and reading that.
 fn convert(record: EvtxRecord<'_>, memo: &mut ChunkMemo) -> evtx::err::Result<Converted> {
-    memo.enter(record.chunk);
+    memo.enter(record.chunk.data, record.chunk.header);
     let chunk_verified = memo.verdict();
     let header_id = record.event_record_id;
     let header_time = record.timestamp;

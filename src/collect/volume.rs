@@ -140,7 +140,7 @@ pub fn collect_volume(
     }
     logs_read
         .par_iter()
-        .for_each(|path| unused_space(target, out, path, vec![&read_here, live]));
+        .for_each(|(path, end)| unused_space(target, out, path, *end, vec![&read_here, live]));
     // A snapshot's free clusters are, but for what it copied, the live volume's:
     // carving them again would repeat the live volume's carved rows.
     if options.artifacts.carve && !options.carve_all && target.snapshot.is_none() {
@@ -171,8 +171,9 @@ struct Logs<'a> {
     remember: bool,
     /// This volume's live records, by channel, id and time.
     read_here: &'a LiveRecords,
-    /// The logs whose records were read.
-    read: &'a std::sync::Mutex<Vec<String>>,
+    /// The logs whose records were read, and where their written chunks end when
+    /// the read saw that (see `LogStats::written_end`).
+    read: &'a std::sync::Mutex<Vec<(String, Option<u64>)>>,
 }
 
 fn run_job(job: &Job, target: &Target, out: &Sinks<'_>, options: &ScanOptions, logs: &Logs<'_>) {
@@ -248,11 +249,11 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, logs: &Logs<'_>) {
         &mut |e| out.error(volume, path, Stage::EvtxRecord, &e),
     );
     match result {
-        Ok(_) => {
+        Ok(stats) => {
             logs.read
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push(path.to_string());
+                .push((path.to_string(), stats.written_end));
         }
         Err(e) => out.error(volume, path, Stage::Evtx, &e.to_string()),
     }
@@ -260,15 +261,26 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, logs: &Logs<'_>) {
 
 /// The records left in the unused space of the chunks of a log already read
 /// (libevtx's recovered records), once every log of the volume has been read: a
-/// copy of a record any of `live` holds is marked as such.
-fn unused_space(target: &Target, out: &Sinks<'_>, path: &str, live: Vec<&LiveRecords>) {
+/// copy of a record any of `live` holds is marked as such. `written_end`: where
+/// the read found the log's written chunks to end; the chunks of zeros past it
+/// hold nothing and are not read again.
+fn unused_space(
+    target: &Target,
+    out: &Sinks<'_>,
+    path: &str,
+    written_end: Option<u64>,
+    live: Vec<&LiveRecords>,
+) {
     let volume = &target.label;
     let file = match target.source.open(path) {
         Ok(f) => f,
         Err(e) => return out.error(volume, path, Stage::Evtx, &e.message),
     };
     let recovery = Recovery::in_log(out, volume, path, live);
-    let data = file.existing(4096, evtx_carve::CHUNK_SIZE as u64);
+    let mut data = file.existing(4096, evtx_carve::CHUNK_SIZE as u64);
+    if let Some(end) = written_end.filter(|&end| end < data.len()) {
+        data = std::sync::Arc::new(crate::evidence::Window::new(data, 0, end));
+    }
     if let Err(e) = carve::live_log(data.as_ref(), &recovery) {
         out.error(volume, path, Stage::Evtx, &e.to_string());
     }

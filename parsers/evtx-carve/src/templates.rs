@@ -183,9 +183,10 @@ fn rebase_fragment(
 
 /// A copy of `donor` (an intact chunk) holding `records` (rebased onto its
 /// definitions, distinct record ids in increasing order) instead of its own, and
-/// how many of them fitted. The donor's records are hidden by clearing their
-/// signatures; what they carry (definitions, names) stays where it is.
-pub fn host_chunk(donor: &[u8], records: &[&[u8]]) -> Option<(Vec<u8>, usize)> {
+/// where those that fitted lie (the first ones of `records`, back to back). The
+/// donor's records are hidden by clearing their signatures; what they carry
+/// (definitions, names) stays where it is.
+pub fn host_chunk(donor: &[u8], records: &[&[u8]]) -> Option<(Vec<u8>, Vec<usize>)> {
     let mut chunk = donor.get(..CHUNK_SIZE)?.to_vec();
     let free = View::new(&chunk).u32_at(48)? as usize;
     let mut at = CHUNK_HEADER_SIZE;
@@ -198,7 +199,7 @@ pub fn host_chunk(donor: &[u8], records: &[&[u8]]) -> Option<(Vec<u8>, usize)> {
         at += size;
     }
     let mut end = free.max(CHUNK_HEADER_SIZE);
-    let (mut placed, mut first_id, mut last_id, mut last_at) = (0, None, 0u64, end);
+    let (mut placed, mut first_id, mut last_id, mut last_at) = (Vec::new(), None, 0u64, end);
     for record in records {
         let Some(slot) = chunk.get_mut(end..end + record.len()) else {
             break;
@@ -208,8 +209,8 @@ pub fn host_chunk(donor: &[u8], records: &[&[u8]]) -> Option<(Vec<u8>, usize)> {
         first_id.get_or_insert(id);
         last_id = id;
         last_at = end;
+        placed.push(end);
         end += record.len();
-        placed += 1;
     }
     let first_id = first_id?;
     // Record numbers and ids, last record offset, free space: what the parser walks by.
@@ -338,9 +339,9 @@ mod tests {
         let lone = record(40, 7, None, &[(b"v".to_vec(), 0x01)]);
         let guest = rebase_record(&lone, &|id| (id == 7).then_some(550)).unwrap();
         let (chunk, placed) = host_chunk(&donor, &[guest.as_slice()]).unwrap();
-        assert_eq!(placed, 1);
-        assert_eq!(&chunk[512..516], &[0; 4], "donor record hidden");
         let at = free as usize;
+        assert_eq!(placed, vec![at]);
+        assert_eq!(&chunk[512..516], &[0; 4], "donor record hidden");
         assert_eq!(&chunk[at..at + guest.len()], guest.as_slice());
         assert_eq!(View::new(&chunk).u64_at(32), Some(40));
         assert_eq!(

@@ -32,7 +32,7 @@ fn check(data: &[u8]) {
                 donor.and_then(|d| evtx_carve::host_chunk(d, &[rebased.as_slice()]))
             {
                 assert_eq!(chunk.len(), evtx_carve::CHUNK_SIZE);
-                assert!(placed <= 1);
+                assert!(placed.len() <= 1);
             }
         }
     }

@@ -32,7 +32,7 @@ use filetime::Filetime;
 
 use super::scan::Hit;
 use crate::collect::contain::contained;
-use crate::collect::evtx::{read_chunk, EventRecord};
+use crate::collect::evtx::{read_chunk, EventRecord, InPlace};
 use crate::collect::mft::{DirectoryMap, MftRow};
 use crate::collect::registry::value::render;
 use crate::collect::rows::{self, truncate, Carved};
@@ -288,6 +288,7 @@ impl<'a> Recovery<'a> {
         let definitions = self.remember_templates(offset, chunk);
         let found = evtx_carve::unused_space_records(chunk, offset);
         let mut guests = Vec::new();
+        let mut in_place = InPlace::new(chunk);
         // Where every record of the chunk starts, live or not: hidden from the
         // parser when one is rendered where it lies.
         let mut starts: Vec<usize> = evtx_carve::live_record_offsets(chunk);
@@ -311,7 +312,7 @@ impl<'a> Recovery<'a> {
             }) {
                 // The definitions it points at are still there (its earlier
                 // neighbours in the unused space carried them inline).
-                self.render_in_place(offset, chunk, start, &starts);
+                self.render_in_place(offset, chunk, start, &starts, &mut in_place);
             } else {
                 self.lone_record(record.offset, bytes);
             }
@@ -528,16 +529,28 @@ impl<'a> Recovery<'a> {
 
     /// Renders the record at `at` of a live log's `chunk` (at file offset
     /// `offset`) where it lies, every template it uses being defined at the offset
-    /// it points at; `hide`: where the chunk's other records start.
-    fn render_in_place(&self, offset: u64, chunk: &[u8], at: usize, hide: &[usize]) {
+    /// it points at; `hide`: where the chunk's other records start. The fast path
+    /// reads it in the chunk as it is; else the crate reads it in a copy of the
+    /// chunk that names it alone.
+    fn render_in_place(
+        &self,
+        offset: u64,
+        chunk: &[u8],
+        at: usize,
+        hide: &[usize],
+        in_place: &mut InPlace<'_>,
+    ) {
         let room = chunk.len().saturating_sub(at);
         let Some(header) = evtx_carve::record_header(chunk, at, room) else {
             return;
         };
-        let mut rendered = None;
-        if let Some(copy) = evtx_carve::in_place_chunk(chunk, at, hide) {
-            // Hostile bytes in a chunk the parser trusts: contain it.
-            let _ = contained(|| read_chunk(copy, false, &mut |r| rendered = Some(r), &mut |_| {}));
+        let mut rendered = in_place.record(at);
+        if rendered.is_none() {
+            if let Some(copy) = evtx_carve::in_place_chunk(chunk, at, hide) {
+                // Hostile bytes in a chunk the parser trusts: contain it.
+                let _ =
+                    contained(|| read_chunk(copy, false, &mut |r| rendered = Some(r), &mut |_| {}));
+            }
         }
         let record_offset = offset + at as u64;
         let ours = |r: &EventRecord| r.header_record_id.unwrap_or(r.record_id) == header.record_id;
@@ -567,25 +580,44 @@ impl<'a> Recovery<'a> {
                 }
             }
             let slices: Vec<&[u8]> = batch.iter().map(|g| g.rebased.as_slice()).collect();
-            let Some((chunk, placed)) = host_chunk(donor, &slices).filter(|(_, n)| *n > 0) else {
+            let Some((chunk, placed)) = host_chunk(donor, &slices).filter(|(_, p)| !p.is_empty())
+            else {
                 for g in batch.iter().chain(&later) {
                     self.raw_record(g.offset, &g.original);
                 }
                 return;
             };
+            // The guests lie back to back from the donor's free space on: the fast
+            // path reads each there; the crate reads the copy when one is not taken.
             let mut rendered: HashMap<u64, EventRecord> = HashMap::new();
-            // The guests are hostile bytes in a chunk the parser trusts: contain it.
-            let _ = contained(|| {
-                read_chunk(
-                    chunk,
-                    false,
-                    &mut |r| {
-                        rendered.insert(r.record_id, r);
-                    },
-                    &mut |_| {},
-                )
-            });
-            for guest in batch.drain(..placed) {
+            let mut in_place = InPlace::new(&chunk);
+            let mut all_taken = true;
+            for (guest, &at) in batch.iter().zip(&placed) {
+                match in_place.record(at).filter(|r| r.record_id == guest.id) {
+                    Some(record) => {
+                        rendered.insert(guest.id, record);
+                    }
+                    None => all_taken = false,
+                }
+            }
+            if !all_taken {
+                let mut by_crate: HashMap<u64, EventRecord> = HashMap::new();
+                // The guests are hostile bytes in a chunk the parser trusts: contain it.
+                let _ = contained(|| {
+                    read_chunk(
+                        chunk,
+                        false,
+                        &mut |r| {
+                            by_crate.insert(r.record_id, r);
+                        },
+                        &mut |_| {},
+                    )
+                });
+                for (id, record) in by_crate {
+                    rendered.entry(id).or_insert(record);
+                }
+            }
+            for guest in batch.drain(..placed.len()) {
                 match rendered.remove(&guest.id) {
                     Some(record) => {
                         self.rendered_lone(&file, guest.offset, record, &guest.original)

@@ -24,7 +24,7 @@ pub fn compare_paths(data: Vec<u8>) -> Result<Comparison, CollectError> {
         let mut found = Comparison::default();
         for record in parsed.iter().flatten() {
             found.records += 1;
-            memo.enter(record.chunk);
+            memo.enter(record.chunk.data, record.chunk.header);
             let verified = memo.verdict();
             let (id, time) = (record.event_record_id, record.timestamp);
             let Some(fast) = from_values(&record, &mut memo) else {

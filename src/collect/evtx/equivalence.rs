@@ -115,6 +115,7 @@ fn one_thread_reads_every_corpus_log_as_the_crates_walk_does() {
             &mut |r| items.push(format!("{r:?}")),
             &mut |e| errors.push(e),
         )
+        .map(|s| (s.records, s.errors))
         .map_err(|e| e.to_string());
         (stats, items, errors)
     };
