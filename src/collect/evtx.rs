@@ -48,7 +48,7 @@ use evtx::{
 
 pub use compare::{compare_paths, Comparison};
 
-mod chunks;
+pub mod chunks;
 mod compare;
 #[cfg(test)]
 mod equivalence;
@@ -304,7 +304,7 @@ fn name_hash(name: &str) -> u32 {
 }
 
 /// Counts from reading one log.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LogStats {
     /// Records read.
     pub records: u64,
@@ -313,6 +313,9 @@ pub struct LogStats {
     /// Where the log's written chunks end (past them, only chunks of zeros), when
     /// the read saw every chunk; `None` otherwise (and on more than one thread).
     pub written_end: Option<u64>,
+    /// The chunks read whose unused space holds no record (none on more than one
+    /// thread).
+    pub quiet: chunks::Quiet,
 }
 
 /// A record as the worker threads hand it over: flattened, or why not.
@@ -411,6 +414,7 @@ pub fn read_log<R: Read + Seek + Send>(
         .flatten();
         drain_contained(records, chunks + 1, take);
         stats.written_end = walk.written_end();
+        stats.quiet = walk.quiet();
     }
     Ok(stats)
 }

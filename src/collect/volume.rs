@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::carve::{self, CarveStats, LiveRecords, Recovery};
-use super::evtx::read_log;
+use super::evtx::{read_log, LogStats};
 use super::lost;
 use super::mft::{directory_map, walk, DirectoryMap};
 use super::registry::{self, Hives};
@@ -140,7 +140,7 @@ pub fn collect_volume(
     }
     logs_read
         .par_iter()
-        .for_each(|(path, end)| unused_space(target, out, path, *end, vec![&read_here, live]));
+        .for_each(|(path, read)| unused_space(target, out, path, read, vec![&read_here, live]));
     // A snapshot's free clusters are, but for what it copied, the live volume's:
     // carving them again would repeat the live volume's carved rows.
     if options.artifacts.carve && !options.carve_all && target.snapshot.is_none() {
@@ -171,9 +171,9 @@ struct Logs<'a> {
     remember: bool,
     /// This volume's live records, by channel, id and time.
     read_here: &'a LiveRecords,
-    /// The logs whose records were read, and where their written chunks end when
-    /// the read saw that (see `LogStats::written_end`).
-    read: &'a std::sync::Mutex<Vec<(String, Option<u64>)>>,
+    /// The logs whose records were read, and what the read found of their chunks
+    /// (`LogStats::written_end` and `quiet`).
+    read: &'a std::sync::Mutex<Vec<(String, LogStats)>>,
 }
 
 fn run_job(job: &Job, target: &Target, out: &Sinks<'_>, options: &ScanOptions, logs: &Logs<'_>) {
@@ -253,7 +253,7 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, logs: &Logs<'_>) {
             logs.read
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push((path.to_string(), stats.written_end));
+                .push((path.to_string(), stats));
         }
         Err(e) => out.error(volume, path, Stage::Evtx, &e.to_string()),
     }
@@ -261,14 +261,14 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, logs: &Logs<'_>) {
 
 /// The records left in the unused space of the chunks of a log already read
 /// (libevtx's recovered records), once every log of the volume has been read: a
-/// copy of a record any of `live` holds is marked as such. `written_end`: where
-/// the read found the log's written chunks to end; the chunks of zeros past it
-/// hold nothing and are not read again.
+/// copy of a record any of `live` holds is marked as such. `read`: what reading
+/// the log found of its chunks: where the written ones end (the chunks of zeros
+/// past that are not read again) and which hold nothing in their unused space.
 fn unused_space(
     target: &Target,
     out: &Sinks<'_>,
     path: &str,
-    written_end: Option<u64>,
+    read: &LogStats,
     live: Vec<&LiveRecords>,
 ) {
     let volume = &target.label;
@@ -278,10 +278,10 @@ fn unused_space(
     };
     let recovery = Recovery::in_log(out, volume, path, live);
     let mut data = file.existing(4096, evtx_carve::CHUNK_SIZE as u64);
-    if let Some(end) = written_end.filter(|&end| end < data.len()) {
+    if let Some(end) = read.written_end.filter(|&end| end < data.len()) {
         data = std::sync::Arc::new(crate::evidence::Window::new(data, 0, end));
     }
-    if let Err(e) = carve::live_log(data.as_ref(), &recovery) {
+    if let Err(e) = carve::live_log(data.as_ref(), &read.quiet, &recovery) {
         out.error(volume, path, Stage::Evtx, &e.to_string());
     }
     recovery.finish(data.as_ref());

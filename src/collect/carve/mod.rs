@@ -12,6 +12,7 @@ pub mod scan;
 pub use recover::{LiveRecords, Recovery};
 pub use scan::{CarveStats, Hit, HitSink};
 
+use super::evtx::chunks::Quiet;
 use super::CollectError;
 use crate::evidence::ReadAt;
 use crate::ntfs::{NtfsError, Volume};
@@ -38,10 +39,16 @@ pub fn whole_image(data: &dyn ReadAt, on_hit: &HitSink<'_>) -> CarveStats {
 }
 
 /// Feeds every chunk of a live log (`data`: its bytes) to `recovery`, built with
-/// [`Recovery::in_log`]; returns what could not be read. Chunks follow the 4 KiB
+/// [`Recovery::in_log`]; returns what could not be read. A chunk the read of the
+/// log found `quiet` (its unused space holds no record) is only looked at for the
+/// templates it defines. Chunks follow the 4 KiB
 /// file header, 64 KiB each, to the last whole one, as libevtx reads them. A
 /// memory-mapped log is read in place; any other is copied a chunk at a time.
-pub fn live_log(data: &dyn ReadAt, recovery: &Recovery<'_>) -> Result<(), CollectError> {
+pub fn live_log(
+    data: &dyn ReadAt,
+    quiet: &Quiet,
+    recovery: &Recovery<'_>,
+) -> Result<(), CollectError> {
     const FILE_HEADER: u64 = 4096;
     let size = evtx_carve::CHUNK_SIZE as u64;
     // Allocated at the first chunk that is not mapped.
@@ -65,7 +72,11 @@ pub fn live_log(data: &dyn ReadAt, recovery: &Recovery<'_>) -> Result<(), Collec
             .chunks(512)
             .any(|block| block.iter().fold(0, |acc, &b| acc | b) != 0)
         {
-            recovery.log_chunk(offset, chunk);
+            if quiet.contains((offset - FILE_HEADER) / size) {
+                recovery.templates_only(offset, chunk);
+            } else {
+                recovery.log_chunk(offset, chunk);
+            }
         }
         offset += size;
     }

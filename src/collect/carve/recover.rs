@@ -322,6 +322,12 @@ impl<'a> Recovery<'a> {
         }
     }
 
+    /// [`Recovery::log_chunk`] for a chunk whose unused space holds no record (the
+    /// read of the log found so): only its templates, for lone records elsewhere.
+    pub fn templates_only(&self, offset: u64, chunk: &[u8]) {
+        self.remember_templates(offset, chunk);
+    }
+
     /// True if a live log holds the same record.
     fn is_live(&self, record: &EventRecord) -> bool {
         self.live.iter().any(|live| live.contains(record))

@@ -47,6 +47,8 @@ pub struct Chunks<R> {
     last_written: Option<u64>,
     /// Whether a read past the last chunk ended the walk (so it saw every chunk).
     saw_all: bool,
+    /// The written chunks whose unused space holds no record (see [`Quiet`]).
+    quiet: Quiet,
 }
 
 /// One chunk of the walk: its number, and its header or why it could not be read.
@@ -68,7 +70,13 @@ impl<R: Read + Seek> Chunks<R> {
             data: Vec::new(),
             last_written: None,
             saw_all: false,
+            quiet: Quiet::default(),
         }
+    }
+
+    /// The chunks read so far whose unused space holds no record.
+    pub fn quiet(self) -> Quiet {
+        self.quiet
     }
 
     /// Where the file's written chunks end once the walk is over: past the last
@@ -151,8 +159,42 @@ impl<R: Read + Seek> Chunks<R> {
         let written = !is_zeros(&self.data);
         if written {
             self.last_written = self.last_written.max(Some(number));
+            // Told while the chunk is at hand, so that the pass over the logs'
+            // unused space, once every log is read, need not read it whole again.
+            if evtx_carve::unused_space_records(&self.data, 0).is_empty() {
+                self.quiet.insert(number);
+            }
         }
         Ok(written)
+    }
+}
+
+/// Chunk numbers of a log whose unused space holds no record (by
+/// `evtx_carve::unused_space_records`, libevtx's rule), as the read found them:
+/// the unused-space pass only looks for their templates. A chunk not in the set
+/// was not read, or holds something there, and is read whole. One bit a chunk.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Quiet {
+    words: Vec<u64>,
+}
+
+impl Quiet {
+    fn insert(&mut self, number: u64) {
+        let Ok(word) = usize::try_from(number / 64) else {
+            return;
+        };
+        if self.words.len() <= word {
+            self.words.resize(word + 1, 0);
+        }
+        self.words[word] |= 1 << (number % 64);
+    }
+
+    /// Whether chunk `number` was read and its unused space holds no record.
+    pub fn contains(&self, number: u64) -> bool {
+        usize::try_from(number / 64)
+            .ok()
+            .and_then(|word| self.words.get(word))
+            .is_some_and(|w| w & (1 << (number % 64)) != 0)
     }
 }
 
