@@ -45,8 +45,11 @@ pub struct Chunks<R> {
     data: Vec<u8>,
     /// The highest chunk number read that was not all zeros.
     last_written: Option<u64>,
-    /// Whether a read past the last chunk ended the walk (so it saw every chunk).
-    saw_all: bool,
+    /// Whether a read past the last whole chunk ended the walk's first part (from
+    /// the oldest chunk to the end of the file).
+    reached_end: bool,
+    /// Whether the walk is over (`step` gave `None`).
+    over: bool,
     /// The written chunks whose unused space holds no record (see [`Quiet`]).
     quiet: Quiet,
 }
@@ -69,7 +72,8 @@ impl<R: Read + Seek> Chunks<R> {
             wrapped: false,
             data: Vec::new(),
             last_written: None,
-            saw_all: false,
+            reached_end: false,
+            over: false,
             quiet: Quiet::default(),
         }
     }
@@ -82,9 +86,9 @@ impl<R: Read + Seek> Chunks<R> {
     /// Where the file's written chunks end once the walk is over: past the last
     /// chunk that is not all zeros (4096 when none is). `None` when the walk did
     /// not see every chunk (it stopped at a damaged one past the chunk count, or
-    /// has not ended).
+    /// was not walked to its end).
     pub fn written_end(&self) -> Option<u64> {
-        self.saw_all
+        (self.reached_end && self.over)
             .then(|| FILE_HEADER + self.last_written.map_or(0, |n| n + 1) * CHUNK as u64)
     }
 
@@ -103,6 +107,7 @@ impl<R: Read + Seek> Chunks<R> {
                 return Some(found);
             }
             if self.wrapped || self.oldest == 0 {
+                self.over = true;
                 return None;
             }
             self.wrapped = true;
@@ -121,9 +126,9 @@ impl<R: Read + Seek> Chunks<R> {
                 // Past the chunk count, a chunk that cannot be read is the end of
                 // the file (the crate reads on to allow for dirty files).
                 Err(_) if number >= self.count => {
-                    // Every chunk from the oldest to the end of the file was seen;
-                    // the walk goes on from the first to the oldest.
-                    self.saw_all |= !self.wrapped && number >= self.whole;
+                    // Past the last whole chunk: every chunk from the oldest to the
+                    // end of the file was seen; the walk goes on from the first.
+                    self.reached_end |= !self.wrapped && number >= self.whole;
                     return None;
                 }
                 Err(e) => return Some((number, Err(chunk_error(number, e)))),
