@@ -24,7 +24,9 @@
 //!   values.
 
 use crate::output::Stage;
+use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::sync::Mutex;
 
 use evtx_carve::{find_records, host_chunk, rebase_record, template_id, utf16_strings};
@@ -58,7 +60,12 @@ const MAX_LONE_BYTES: usize = 256 << 20;
 /// from records that exist nowhere else.
 #[derive(Default)]
 pub struct LiveRecords {
-    keys: Mutex<HashSet<u64>>,
+    /// Record keys; already hashes, so the set does not hash them again.
+    keys: Mutex<HashSet<u64, BuildHasherDefault<KeyHasher>>>,
+    /// The keyed hash of [`record_key`], its keys drawn afresh for each scan: a
+    /// record made to collide with another (to pass for a live copy and go
+    /// unjudged) cannot be made without them.
+    hash: RandomState,
     /// Records are the same when their channel, id and time are (the logs of one
     /// volume); else their fields must be too.
     identity_only: bool,
@@ -67,9 +74,9 @@ pub struct LiveRecords {
 /// What makes two copies of a record the same record (see [`LiveRecords`]), hashed
 /// to 64 bits so that a multi-GB log costs 8 bytes a record here, not its strings
 /// (two different records collide with odds of about n²/2⁶⁵).
-fn record_key(record: &EventRecord, identity_only: bool) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+fn record_key(hash: &RandomState, record: &EventRecord, identity_only: bool) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut hasher = hash.build_hasher();
     record.channel.hash(&mut hasher);
     record.record_id.hash(&mut hasher);
     record.time.hash(&mut hasher);
@@ -77,6 +84,27 @@ fn record_key(record: &EventRecord, identity_only: bool) -> u64 {
         record.fields.hash(&mut hasher);
     }
     hasher.finish()
+}
+
+/// The hasher of a set of [`record_key`]s: a key is its own hash.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed here; anything else is folded in all the same.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl LiveRecords {
@@ -96,7 +124,7 @@ impl LiveRecords {
         self.keys
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(record_key(record, self.identity_only));
+            .insert(record_key(&self.hash, record, self.identity_only));
     }
 
     /// True if a live log holds the same record.
@@ -104,7 +132,7 @@ impl LiveRecords {
         self.keys
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .contains(&record_key(record, self.identity_only))
+            .contains(&record_key(&self.hash, record, self.identity_only))
     }
 }
 
@@ -839,5 +867,48 @@ fn write_hive_keys(place: Place<'_>, parts: HiveParts) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: u64, time: &str) -> EventRecord {
+        EventRecord {
+            channel: "Security".into(),
+            record_id: id,
+            time: time.into(),
+            fields: vec![("TargetUserName".into(), "alice".into())],
+            ..EventRecord::default()
+        }
+    }
+
+    #[test]
+    fn a_live_record_is_known_by_its_identity_and_nothing_else_is() {
+        let live = LiveRecords::by_identity();
+        live.insert(&record(7, "2026-11-30T10:00:00.0000000Z"));
+        assert!(live.contains(&record(7, "2026-11-30T10:00:00.0000000Z")));
+        assert!(!live.contains(&record(8, "2026-11-30T10:00:00.0000000Z")));
+        assert!(!live.contains(&record(7, "2026-11-30T10:00:01.0000000Z")));
+        // By identity, other fields do not matter; with fields, they do.
+        let mut other = record(7, "2026-11-30T10:00:00.0000000Z");
+        other.fields[0].1 = "bob".into();
+        assert!(live.contains(&other));
+        let whole = LiveRecords::default();
+        whole.insert(&record(7, "2026-11-30T10:00:00.0000000Z"));
+        assert!(!whole.contains(&other));
+    }
+
+    #[test]
+    fn record_keys_are_keyed_per_set() {
+        // Two sets hash the same record differently: a collision cannot be made
+        // in advance.
+        let (a, b) = (LiveRecords::default(), LiveRecords::default());
+        let r = record(7, "2026-11-30T10:00:00.0000000Z");
+        assert_ne!(
+            record_key(&a.hash, &r, false),
+            record_key(&b.hash, &r, false)
+        );
     }
 }
