@@ -454,3 +454,42 @@ fn a_subkey_list_cycle_in_a_hive_is_named_and_costs_no_key() {
         assert_contained(name, clean(), &damaged, Lost::Files(&[]));
     }
 }
+
+/// An event log of a triage folder (a plain file of the analyst's machine) with
+/// 2 GiB of sparse zeros after its records: read through, it must not be mapped
+/// into the scan's memory (a map's pages count in the resident set as they are
+/// read: 2 GiB here), and it gives the clean log's records and no error.
+#[test]
+fn a_triage_log_padded_with_sparse_gigabytes_is_read_without_its_pages_held() {
+    let log = corpus().join("hosts/win10-aptsim/Windows/System32/winevt/Logs/System.evtx");
+    let folder = |name: &str| {
+        let dir = scratch_dir("damage").join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        let logs = dir.join("Windows/System32/winevt/Logs");
+        std::fs::create_dir_all(&logs).unwrap();
+        std::fs::copy(&log, logs.join("System.evtx")).unwrap();
+        (dir, logs.join("System.evtx"))
+    };
+    let (clean_dir, _) = folder("triage-clean");
+    let (padded_dir, padded_log) = folder("triage-padded");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&padded_log)
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    let out = scratch_dir("damage");
+    let args = ["--artifacts", "evtx"];
+    let clean = measured_scan(&clean_dir, &out.join("out-triage-clean"), &args);
+    let padded = measured_scan(&padded_dir, &out.join("out-triage-padded"), &args);
+    assert_eq!((clean.code, padded.code), (Some(0), Some(0)));
+    assert!(
+        padded.max_rss_kib < 512 * 1024,
+        "peak RSS {} MiB",
+        padded.max_rss_kib / 1024
+    );
+    let rows = |scan: &Scan| table_rows(&scan.dir, "evtx");
+    assert!(!rows(&clean).is_empty());
+    assert_eq!(rows(&clean), rows(&padded));
+    let _ = std::fs::remove_dir_all(&padded_dir);
+}

@@ -10,6 +10,7 @@
 mod chunk_check;
 mod ewf;
 mod holes;
+mod plain;
 mod raw;
 mod segments;
 mod vdisk;
@@ -361,7 +362,7 @@ pub fn open_plain_file(path: &Path) -> Result<Arc<dyn ReadAt>, EvidenceError> {
     if size == 0 {
         return Ok(Arc::new(Vec::<u8>::new()));
     }
-    Ok(Arc::new(raw::RawImage::open_file(path)?))
+    Ok(Arc::new(plain::PlainFile::open(path)?))
 }
 
 /// Digests of the media bytes.
