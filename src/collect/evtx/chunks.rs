@@ -161,7 +161,7 @@ impl<R: Read + Seek> Chunks<R> {
         self.reader
             .read_exact(&mut self.data)
             .map_err(|_| ChunkError::IncompleteChunk)?;
-        let written = !is_zeros(&self.data);
+        let written = !evtx_carve::never_written(&self.data);
         if written {
             self.last_written = self.last_written.max(Some(number));
             // Told while the chunk is at hand, so that the pass over the logs'
@@ -231,14 +231,6 @@ fn oldest_chunk<R: Read + Seek>(reader: &mut R, count: u64) -> u64 {
         }
     }
     oldest.1
-}
-
-/// Whether `bytes` are all zero, tested a block at a time (a byte-wise test with
-/// an early exit does not vectorise).
-fn is_zeros(bytes: &[u8]) -> bool {
-    bytes
-        .chunks(512)
-        .all(|block| block.iter().fold(0u8, |acc, &b| acc | b) == 0)
 }
 
 #[cfg(test)]
