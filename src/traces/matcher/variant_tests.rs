@@ -631,6 +631,31 @@ fn scheduled_tasks_in_other_witnesses() {
         "schtasks:destination",
         Possible,
     );
+    // An at job seen only running, its action a batch file (no shell to match):
+    // at.exe's own task name says what scheduled it; a task merely starting with
+    // "At" does not.
+    for (event_id, task) in [(129, "\\At1"), (200, "\\At12"), (201, "\\At3")] {
+        assert_found(
+            "at job run",
+            vec![record(
+                "Microsoft-Windows-TaskScheduler/Operational",
+                event_id,
+                &[("TaskName", task), ("ActionName", "C:\\temp\\run.bat")],
+            )],
+            "schtasks:destination",
+            Possible,
+        );
+    }
+    assert_quiet(
+        "a task named Atlas",
+        vec![record(
+            "Microsoft-Windows-TaskScheduler/Operational",
+            200,
+            &[("TaskName", "\\Atlas"), ("ActionName", "C:\\temp\\run.bat")],
+        )],
+        "schtasks",
+        None,
+    );
     assert_found(
         "atsvc pipe",
         vec![record(

@@ -537,6 +537,11 @@ REMOTING_BLOCKS = [p.lstrip("*") for p in REMOTING_COMMANDS] + ["$* = New-PSSess
 TASK_RUN_NOTE = ("a task that ran a shell or script host (TaskScheduler 200/201, action started or completed): the task "
                  "was registered on this host, seen where 4698/106 are not kept; Windows' own tasks excluded by name "
                  "(our addition)")
+# at.exe names the task of each job it schedules `At1`, `At2`, … (Windows 7 and later keep them as tasks).
+AT_JOB_NAMES = [f"\\At{digit}{tail}" for digit in "123456789" for tail in ("", "?", "??")]
+AT_JOB_RUN_NOTE = ("a task named as at.exe names its jobs (`\\At1`, `\\At2`, …) started, ran or completed (TaskScheduler "
+                   "129/200/201/102): an at job ran on this host whatever its action, seen where 4698/106 are not kept "
+                   "(our addition)")
 TASK_ACTIONS = ["*\\cmd.exe", "*\\powershell.exe", "*\\pwsh.exe", "*\\mshta.exe", "*\\rundll32.exe", "*\\regsvr32.exe",
                 "*\\cscript.exe", "*\\wscript.exe"]
 WMIC_REMOTE_NOTE = ("WMIC.exe given a remote node or asked to create a process, in any spelling and path (`/node:fs02`, "
@@ -590,7 +595,10 @@ TOOLS["winrm"]["extra"] = (PROCESS_START(D, WSMPROVHOST_NOTE, parent_image="*\\w
 TOOLS["schtasks"]["extra"] = TOOLS["schtasks"]["extra"] + [
     dict(EXTRA_EVENT(D, "default", "Microsoft-Windows-TaskScheduler/Operational", event_id, {"ActionName": TASK_ACTIONS},
                      TASK_RUN_NOTE), unless={"TaskName": TASK_BENIGN_NAMES})
-    for event_id in (200, 201)]
+    for event_id in (200, 201)] + [
+    EXTRA_EVENT(D, "default", "Microsoft-Windows-TaskScheduler/Operational", event_id, {"TaskName": AT_JOB_NAMES},
+                AT_JOB_RUN_NOTE)
+    for event_id in (102, 129, 200, 201)]
 TOOLS["wmic"]["extra"] = TOOLS["wmic"]["extra"] + PROCESS_START(
     S, WMIC_REMOTE_NOTE, image="*\\wmic.exe", command_line=["*/node:*", "*process*call*create*"])
 TOOLS["bits"]["extra"] = TOOLS["bits"]["extra"] + PROCESS_START(S, BITS_CMDLET_NOTE, command_line="*Start-BitsTransfer*")
