@@ -46,7 +46,8 @@ impl BootSector {
             1..=0x80 => u64::from(spc_raw),
             _ => 1u64.checked_shl(256 - u32::from(spc_raw)).unwrap_or(0),
         };
-        let cluster_size = sectors_per_cluster * sector_size;
+        // 2^127 sectors of 4 KiB overflow: checked, not wrapped into a small size.
+        let cluster_size = sectors_per_cluster.checked_mul(sector_size).unwrap_or(0);
         if !cluster_size.is_power_of_two() || cluster_size > MAX_CLUSTER {
             return Err(bad(format!("cluster size {cluster_size} invalid")));
         }
@@ -93,5 +94,47 @@ fn size_from_encoding(raw: u8, cluster_size: u64) -> Option<u64> {
         cluster_size.checked_mul(signed as u64)
     } else {
         1u64.checked_shl(u32::from(signed.unsigned_abs()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal valid boot sector: 512-byte sectors, 8 per cluster, 1 KiB
+    /// records, 4 KiB index records.
+    fn sector() -> Vec<u8> {
+        let mut b = vec![0u8; 512];
+        b[3..11].copy_from_slice(b"NTFS    ");
+        b[0x0B..0x0D].copy_from_slice(&512u16.to_le_bytes());
+        b[0x0D] = 8;
+        b[0x28..0x30].copy_from_slice(&8192u64.to_le_bytes());
+        b[0x30..0x38].copy_from_slice(&4u64.to_le_bytes());
+        b[0x40] = 0xF6; // 2^10
+        b[0x44] = 1;
+        b
+    }
+
+    #[test]
+    fn a_valid_sector_parses() {
+        let boot = BootSector::parse(&sector()).unwrap();
+        assert_eq!(
+            (boot.cluster_size, boot.record_size, boot.index_record_size),
+            (4096, 1024, 4096)
+        );
+        assert_eq!(boot.total_clusters(), 1024);
+    }
+
+    /// Found by the `ntfs` fuzz target: a sectors-per-cluster byte of 0xC1 says
+    /// 2^63 sectors, whose size in bytes overflows.
+    #[test]
+    fn a_cluster_size_that_overflows_is_refused() {
+        for (spc, sector_size) in [(0xC1u8, 4096u16), (0x81, 512), (0xC0, 512)] {
+            let mut b = sector();
+            b[0x0D] = spc;
+            b[0x0B..0x0D].copy_from_slice(&sector_size.to_le_bytes());
+            let err = BootSector::parse(&b).unwrap_err().to_string();
+            assert!(err.contains("cluster size"), "{spc:#x}: {err}");
+        }
     }
 }
