@@ -130,6 +130,35 @@ fn a_sparse_petabyte_is_neither_read_nor_hashed() {
         errors.iter().any(|e| e[2] == LOG && e[3] == "hash"),
         "the hash is refused, not computed over zeros: {errors:?}"
     );
+
+    // `cat` stops where the file's data ends (here, before it starts) and says
+    // why, instead of writing a petabyte of zeros. Its output is counted, not
+    // kept, and cut at 64 MiB should it ever run on.
+    let mut cat = toolmark()
+        .arg("cat")
+        .arg(&image)
+        .arg(LOG)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = cat.stdout.take().unwrap();
+    let (mut written, mut buf) = (0u64, vec![0u8; 1 << 16]);
+    loop {
+        let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
+        written += n as u64;
+        if n == 0 || written > 64 << 20 {
+            break;
+        }
+    }
+    if written > 64 << 20 {
+        let _ = cat.kill();
+    }
+    let cat = cat.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&cat.stderr);
+    assert_eq!(written, 0, "cat wrote zeros nothing backs: {stderr}");
+    assert_eq!(cat.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("more than the whole volume"), "{stderr}");
 }
 
 /// A file whose stated size is 8 GiB beyond what its runs map: the reader stops

@@ -27,16 +27,33 @@ pub fn run(
         _ => (path, ""),
     };
     let data = opened.volume.open_stream(file_path, stream_name)?;
+    // A stated size that nothing on the volume could back (a damaged or edited
+    // size over sparse runs) would have us write zeros for hours: stop where the
+    // data ends, as `scan` does, and say so.
+    let damaged = data.unbacked_problem();
+    let end = match damaged {
+        Some(_) => data.data_end(),
+        None => data.len(),
+    };
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut buf = vec![0u8; BUFFER];
     let mut offset = 0u64;
-    while offset < data.len() {
-        let n = (data.len() - offset).min(BUFFER as u64) as usize;
+    while offset < end {
+        let n = (end - offset).min(BUFFER as u64) as usize;
         data.read_exact_at(&mut buf[..n], offset)?;
         out.write_all(&buf[..n])?;
         offset += n as u64;
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    match damaged {
+        Some(why) => {
+            eprintln!(
+                "toolmark: {}: {path}: {why}; wrote its first {end} bytes",
+                image.display()
+            );
+            Ok(ExitCode::from(super::EXIT_FAILURE))
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
