@@ -392,3 +392,67 @@ fn parents_are_only_looked_for_beside_the_image() {
     let (len, _) = toolmark_hash(&case.join("abs.qcow2")).unwrap();
     assert_eq!(len, 1 << 20);
 }
+
+/// A disk whose header claims a petabyte over 40 MB of files (as an edited size
+/// field makes it): `verify` and `scan --hash` refuse the whole-disk hash at once,
+/// naming both sizes, and the scan still reads every file of its NTFS volume,
+/// exactly as a scan of the raw source does.
+#[test]
+fn a_petabyte_disk_over_megabytes_of_files_is_not_hashed_but_still_scanned() {
+    let dir = scratch_dir("vdisk-petabyte");
+    let raw = built_images().join("vsstest.raw");
+    let image = dir.join("claims.qcow2");
+    for args in [
+        vec!["convert", "-f", "raw", "-O", "qcow2"],
+        vec!["resize", "-q", "-f", "qcow2"],
+    ] {
+        let mut cmd = oracle("qemu-img", "qemu-utils");
+        cmd.args(&args);
+        if args[0] == "convert" {
+            cmd.arg(&raw).arg(&image);
+        } else {
+            cmd.arg(&image).arg("1P");
+        }
+        run_ok(&mut cmd);
+    }
+    assert_eq!(Evidence::open(&image).unwrap().len(), 1 << 50);
+
+    let started = Instant::now();
+    let verify = toolmark().arg("verify").arg(&image).output().unwrap();
+    let stderr = String::from_utf8_lossy(&verify.stderr);
+    assert_eq!(verify.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("presents 1125899906842624 bytes"),
+        "{stderr}"
+    );
+
+    let out = dir.join("out");
+    let scan = scan_into(&[image], &out, &["--hash"]);
+    assert_eq!(scan.status.code(), Some(2));
+    assert!(started.elapsed() < TIMEOUT, "{:?}", started.elapsed());
+    let (_, errors) = read_csv(&out.join("claims/errors.csv"));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e[3] == "image" && e[4].starts_with("hashing: the disk presents")),
+        "{errors:?}"
+    );
+    // Everything but the hash: the same files as the raw source's scan.
+    let source = dir.join("source");
+    scan_into(&[raw], &source, &[]);
+    let (_, ours) = read_csv(&out.join("claims/mft.csv"));
+    let (_, theirs) = read_csv(&source.join("vsstest/mft.csv"));
+    assert!(ours.len() > 100, "{} MFT rows", ours.len());
+    // Image and host columns apart (the host is named after the image here).
+    let without_image = |rows: &[Vec<String>]| -> Vec<Vec<String>> {
+        let mut rows: Vec<_> = rows.iter().map(|r| r[2..].to_vec()).collect();
+        rows.sort();
+        rows
+    };
+    assert!(without_image(&ours) == without_image(&theirs));
+
+    // A real thin disk is hashed: the corpus QCOW2 (64 MiB over 3 MB of file).
+    let corpus_disk = corpus().join("images/vm/dfvfs-windows_volume.qcow2");
+    let verify = toolmark().arg("verify").arg(&corpus_disk).output().unwrap();
+    assert_eq!(verify.status.code(), Some(0));
+}

@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Outcome, EXIT_MISMATCH};
@@ -27,7 +28,9 @@ pub fn run(image: &Path, quiet: bool) -> Outcome {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
     }
-    let hashes = evidence.hash_media(&mut |done| bar.set_position(done))?;
+    let hashes = evidence
+        .hash_media(&mut |done| bar.set_position(done))
+        .with_context(|| image.display().to_string())?;
     bar.finish_and_clear();
     let md5 = hex(&hashes.md5);
     let sha1 = hex(&hashes.sha1);

@@ -291,6 +291,9 @@ impl Evidence {
     pub fn hash_media(&self, progress: &mut dyn FnMut(u64)) -> io::Result<MediaHashes> {
         use md5::Digest;
         const BLOCK: usize = 4 << 20;
+        if let Some(why) = self.data.unbacked_problem() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+        }
         let len = self.data.len();
         let mut md5 = md5::Md5::new();
         let mut sha1 = sha1::Sha1::new();
@@ -348,6 +351,10 @@ impl ReadAt for Evidence {
 
     fn len(&self) -> u64 {
         self.data.len()
+    }
+
+    fn unbacked_problem(&self) -> Option<String> {
+        self.data.unbacked_problem()
     }
 
     fn unreadable_ranges(&self) -> Vec<Range<u64>> {

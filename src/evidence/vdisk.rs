@@ -98,10 +98,22 @@ fn format_of(first: &[u8], last: &[u8]) -> Option<Format> {
     }
 }
 
+/// Zeros a virtual disk may present beyond the bytes its files store before a
+/// whole-disk pass (hashing) calls its size damaged: more than this, and more than
+/// [`MAX_UNSTORED_RATIO`] times the files. A few edited header bytes make a
+/// 16 MiB QCOW2 a petabyte disk, which no hash would finish; real disks, even
+/// thinly provisioned ones, are within both bounds (a 2 TB disk holding 8 GB is).
+const MAX_UNSTORED: u64 = 64 << 30;
+
+/// See [`MAX_UNSTORED`].
+const MAX_UNSTORED_RATIO: u64 = 256;
+
 /// An opened chain as one byte range.
 pub struct VdiskImage {
     top: Arc<dyn Source>,
     path: PathBuf,
+    /// Bytes of every file of the chain (images, extents, parents) on disk.
+    stored: u64,
 }
 
 impl ReadAt for VdiskImage {
@@ -116,6 +128,18 @@ impl ReadAt for VdiskImage {
 
     fn len(&self) -> u64 {
         self.top.len()
+    }
+
+    fn unbacked_problem(&self) -> Option<String> {
+        let unstored = self.len().saturating_sub(self.stored);
+        (unstored > MAX_UNSTORED && unstored / MAX_UNSTORED_RATIO > self.stored).then(|| {
+            format!(
+                "the disk presents {} bytes but its files hold {}: a size no disk of these \
+                 files has (damaged or edited), not read whole; hash the files themselves",
+                self.len(),
+                self.stored
+            )
+        })
     }
 }
 
@@ -151,10 +175,18 @@ pub fn open(
 ) -> Result<(VdiskImage, VdiskDetails, Vec<PathBuf>), EvidenceError> {
     let mut opener = ChainOpener::default();
     let top = opener.open(path, Some(format))?;
+    // A file that cannot be measured counts as empty: the bound only gets stricter.
+    let stored = opener
+        .files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .fold(0u64, u64::saturating_add);
     Ok((
         VdiskImage {
             top,
             path: path.to_path_buf(),
+            stored,
         },
         VdiskDetails {
             chain: opener.chain,

@@ -314,7 +314,17 @@ fn open_targets(
     report.segments = evidence.segments().to_vec();
     report.media_size = evidence.len();
     if options.hash {
-        report.sha256 = Some(sha256_of(&evidence).map_err(|e| format!("hashing: {e}"))?);
+        // A media hash that cannot be computed (a corrupt chunk, a size nothing
+        // stores) costs the hash, not the scan.
+        match sha256_of(&evidence) {
+            Ok(sha256) => report.sha256 = Some(sha256),
+            Err(e) => pending.push((
+                String::new(),
+                String::new(),
+                Stage::Image,
+                format!("hashing: {e}"),
+            )),
+        }
     }
     let layout = disk::scan(&evidence).map_err(|e| e.to_string())?;
     for warning in &layout.warnings {
