@@ -3,7 +3,8 @@
 
 Each seed is a disk image or a triage folder holding one artifact. Every mutant
 (bit flips, truncation, zeroed range, absurd 32/64-bit values written over
-header fields) is run through `toolmark scan`, `info` and `ls -r`, under
+header fields) is run through `toolmark scan` and, for images, `info`, `ls -r`,
+`cat /$MFT` and `verify`, under
 /usr/bin/time -v and a timeout. Reported: panics ("panicked" on stderr),
 hangs (longer than HANG_FACTOR x the clean run, at least MIN_TIMEOUT s),
 peak RSS over 512 MiB, and exit codes other than 0/2.
@@ -160,7 +161,9 @@ def commands(kind, target, out):
     scan = [BIN, "scan", target, "-o", out, "-q", "--jobs", "1", "--force"]
     if kind == "triage":
         return [("scan", scan)]
-    return [("scan", scan), ("info", [BIN, "info", target]), ("ls", [BIN, "ls", target, "-r", "--deleted"])]
+    return [("scan", scan), ("info", [BIN, "info", target]), ("ls", [BIN, "ls", target, "-r", "--deleted"]),
+            # The MFT read through its own data runs, and a whole-image hash.
+            ("cat", [BIN, "cat", target, "/$MFT"]), ("verify", [BIN, "verify", target])]
 
 
 def main():
