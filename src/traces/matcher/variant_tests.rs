@@ -1125,6 +1125,16 @@ fn mimikatz_in_other_witnesses() {
             "golden_ticket:source",
         ),
         ("x64.exe \"lsadump::sam\" exit", "mimikatz_lsadump_sam:source"),
+        // sekurlsa::pth: with an NTLM hash the sheets' remote login, with an AES
+        // key pass-the-key (overpass-the-hash); not "module unknown".
+        (
+            "x64.exe \"sekurlsa::pth /user:admin /domain:example /ntlm:0123456789abcdef0123456789abcdef /run:cmd.exe\"",
+            "remotelogin_mimikatz:source",
+        ),
+        (
+            "x64.exe \"sekurlsa::pth /user:admin /domain:example /aes256:0123456789abcdef0123456789abcdef /run:cmd.exe\"",
+            "overpass_the_hash:source",
+        ),
     ] {
         assert_found(
             command_line,
@@ -1140,6 +1150,14 @@ fn mimikatz_in_other_witnesses() {
             Likely,
         );
     }
+    // Pass-the-key is not also the NTLM remote login.
+    let aes = "x64.exe \"sekurlsa::pth /user:admin /domain:example /aes256:0123456789abcdef /run:cmd.exe\"";
+    assert_quiet(
+        aes,
+        vec![sysmon_start(renamed, "mimikatz.exe", aes, CMD)],
+        "remotelogin_mimikatz",
+        None,
+    );
     // Two modules in one run: each is a finding, no family.
     let both = "x64.exe \"sekurlsa::logonpasswords\" \"lsadump::sam\" exit";
     for key in [
@@ -1720,6 +1738,8 @@ fn prefetch_alone_names_the_tool() {
         ("MIMIKATZ.EXE-5F1A2B3C.pf", "mimikatz:source", Likely),
         ("PSEXEC64.EXE-0A1B2C3D.pf", "psexec:source", Likely),
         ("SDELETE64.EXE-11223344.pf", "sdelete:source", Likely),
+        ("LSLSASS64.EXE-1A2B3C4D.pf", "lslsass:source", Likely),
+        ("GSECDUMP-V2B5.EXE-5E6F7A8B.pf", "gsecdump:source", Likely),
         ("WEVTUTIL.EXE-4E5F6A7B.pf", "wevtutil:source", Possible),
         ("BITSADMIN.EXE-8C9DAEBF.pf", "bits:source", Possible),
         ("WMIC.EXE-C0D1E2F3.pf", "wmic:source", Possible),

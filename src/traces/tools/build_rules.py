@@ -355,7 +355,9 @@ TOOLS = {
                                  dict(EXTRA_EVENT(DC, "default", "Security", 4769,
                                                   {"TargetDomainName": LOWER_CASE_LETTER}, GOLDEN_REALM_NOTE),
                                       case_sensitive=["TargetDomainName"], sheet=["en:10"])]),
-    "gsecdump": dict(exes=[("gsecdump.exe", S, True), ("g64-7a3.exe", S, True)], tokens=["gsecdump", "g64-7a3"]),
+    # The released binary keeps its version in its name (gsecdump-v2b5.exe).
+    "gsecdump": dict(exes=[("gsecdump.exe", S, True), ("gsecdump-v2b5.exe", S, True), ("g64-7a3.exe", S, True)],
+                     tokens=["gsecdump", "g64-7a3"]),
     "htran": dict(exes=[("htran.exe", S, True)], tokens=["htran", "-tran "]),
     "invoke_mimikatz": dict(exes=[("powershell.exe", S, False), ("wsmprovhost.exe", D, False)], tokens=["Invoke-Mimikatz", "mimikatz"],
                             extra=[SCRIPT_BLOCK("Invoke-Mimikatz"),
@@ -374,7 +376,9 @@ TOOLS = {
     "klist_purge": dict(exes=[("klist.exe", S, True)], tokens=["klist"],
                         note="A built-in command: klist.exe's own process and Prefetch records are the specific traces."),
     "ldifde": dict(exes=[("ldifde.exe", S, True)], tokens=["ldifde"]),
-    "lslsass": dict(exes=[("lslsass.exe", S, True)], tokens=["lslsass"]),
+    # Released as lslsass32.exe and lslsass64.exe besides the plain name.
+    "lslsass": dict(exes=[("lslsass.exe", S, True), ("lslsass32.exe", S, True), ("lslsass64.exe", S, True)],
+                    tokens=["lslsass"]),
     "mimikatz_lsadump_sam": dict(exes=[("mimikatz.exe", S, True)], tokens=["lsadump::sam"]),
     "mimikatz_sekurlsa_logonpasswords": dict(exes=[("mimikatz.exe", S, True)], tokens=["sekurlsa::logonpasswords"]),
     "mimikatz_sekurlsa_tickets": dict(exes=[("mimikatz.exe", S, True)], tokens=["sekurlsa::tickets", ".kirbi"]),
@@ -517,6 +521,10 @@ MIMIKATZ_MODULE_COMMANDS = {
     "mimikatz_sekurlsa_logonpasswords": (["*sekurlsa::logonpasswords*"], None),
     "mimikatz_sekurlsa_tickets": (["*sekurlsa::tickets*"], None),
     "pass_the_prt": (["*sekurlsa::cloudap*", "*dpapi::cloudapkd*"], None),
+    # sekurlsa::pth with an NTLM hash is the sheets' remote login; given an AES key it is pass-the-key, the
+    # overpass-the-hash sheet's request of a Kerberos ticket from a key.
+    "remotelogin_mimikatz": (["*sekurlsa::pth*"], ["*/aes256:*", "*/aes128:*"]),
+    "overpass_the_hash": (["*sekurlsa::pth*/aes256:*", "*sekurlsa::pth*/aes128:*"], None),
 }
 PSEXESVC_NAME_NOTE = ("the PSEXESVC service by its name alone: PsExec versions and witnesses write its image path "
                       "differently (`%SystemRoot%\\PSEXESVC.exe`, `C:\\Windows\\PSEXESVC.exe`) and 4697 / the Services "
@@ -625,6 +633,8 @@ for _tool, (_words, _command_lines) in RUBEUS_COMMANDS.items():
     TOOLS[_tool]["modules"] = _words
     TOOLS[_tool]["extra"] = TOOLS[_tool].get("extra", []) + PROCESS_START(
         S, RUBEUS_COMMAND_NOTE, image="*\\rubeus.exe", command_line=_command_lines)
+# mimikatz's pass-the-key (see MIMIKATZ_MODULE_COMMANDS) names overpass_the_hash too.
+TOOLS["overpass_the_hash"]["modules"] = TOOLS["overpass_the_hash"]["modules"] + ["sekurlsa::pth"]
 
 
 # ---- Generic anchors: records that name a tool but that ordinary activity also writes, a benign twin no
