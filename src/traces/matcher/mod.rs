@@ -628,9 +628,11 @@ impl<'a> Matcher<'a> {
     }
 }
 
-/// A tool that runs on one host (`one_host`: ntdsutil, vssadmin) is named `dc` by
-/// one sheet and `source` by the other, and its traces are split between the two
-/// roles: whichever matched, the host played one role. It is `dc` when the host's
+/// A tool that runs on one host (`one_host`: ntdsutil, vssadmin; the directory's
+/// command-line clients csvde, dcdiag, dsquery and ldifde, which the sheets ran on
+/// the DC and any domain member can run) is named `dc` by one sheet and `source` by
+/// the other, or `dc` only, and its traces are split between the two roles:
+/// whichever matched, the host played one role. It is `dc` when the host's
 /// records show a domain controller or a matched trace names the AD database
 /// (`ntds.dit`, `ntdsutil`), which only a DC holds; otherwise `source` (shadow copies
 /// made or deleted on any other host). One finding stays, in that role: the one

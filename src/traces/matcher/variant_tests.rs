@@ -1868,3 +1868,39 @@ fn rubeus_commands_name_their_tool() {
         None,
     );
 }
+
+/// The directory's command-line clients ran on the DC in the sheets; on a
+/// workstation the host that ran them is the source. Only a host whose records
+/// show a DC (here its KDC's ticket event) gets the `dc` role, and either way one
+/// finding is reported.
+#[test]
+fn directory_clients_take_the_role_of_the_host_that_ran_them() {
+    let _review = Review;
+    let kdc_ticket = record(
+        "Security",
+        4769,
+        &[
+            ("TargetUserName", "alice@EXAMPLE.LAN"),
+            ("ServiceName", "krbtgt"),
+            ("Status", "0x0"),
+        ],
+    );
+    for (program, command_line) in [
+        ("dsquery.exe", "dsquery computer -limit 0"),
+        ("csvde.exe", "csvde -f C:\\Users\\alice\\ad.csv"),
+        ("ldifde.exe", "ldifde -f C:\\Users\\alice\\ad.ldf"),
+    ] {
+        let tool = program.trim_end_matches(".exe");
+        let image = format!("C:\\Windows\\System32\\{program}");
+        let start = security_start(&image, Some(command_line), Some(CMD));
+        let workstation = embedded_confidences(vec![start.clone()]);
+        let dc = embedded_confidences(vec![start, kdc_ticket.clone()]);
+        for (found, role, other) in [(workstation, "source", "dc"), (dc, "dc", "source")] {
+            if !found.contains_key(&format!("{tool}:{role}"))
+                || found.contains_key(&format!("{tool}:{other}"))
+            {
+                miss(format!("{program} as {role}: {found:?}"));
+            }
+        }
+    }
+}

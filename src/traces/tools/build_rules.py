@@ -297,8 +297,11 @@ TOOLS = {
                  unless=[(on_event(BITS_CHANNEL), {"jobTitle": BITS_BENIGN_JOBS, "name": BITS_BENIGN_JOBS,
                                                    "processPath": BITS_BENIGN_CLIENTS})],
                  note="Windows Update also uses BITS: Bits-Client job events are anchors for the technique, not proof of an attacker."),
-    "csvde": dict(exes=[("csvde.exe", DC, True)], tokens=["csvde", "csv*.tmp"]),
-    "dcdiag": dict(exes=[("dcdiag.exe", DC, True)], tokens=["dcdiag"],
+    # The directory's own command-line clients (csvde, dcdiag, dsquery, ldifde) run on the DC in the sheets, and on
+    # any domain member with credentials in practice: the host that ran them is `dc` only when it is one, else the
+    # `source` (one_host; the matcher decides from the host's records).
+    "csvde": dict(exes=[("csvde.exe", DC, True)], tokens=["csvde", "csv*.tmp"], one_host=True),
+    "dcdiag": dict(exes=[("dcdiag.exe", DC, True)], tokens=["dcdiag"], one_host=True,
                    note="A built-in administration command: its own process and Prefetch records are the only specific traces."),
     "dcshadow": dict(exes=[("mimikatz.exe", S, True)], tokens=["lsadump::dcshadow"],
                      extra=[EXTRA_EVENT(DC, "audit:directory_service_changes", "Security", 5137,
@@ -336,7 +339,7 @@ TOOLS = {
                    # hashes to the cloud by design: a benign twin named by its account.
                    unless=[(on_event("Security", 4662), {"user": ["*$", "MSOL_*"]})]),
     "diamond_ticket": dict(exes=[("rubeus.exe", S, True)], tokens=["diamond"]),
-    "dsquery": dict(exes=[("dsquery.exe", DC, True)], tokens=["dsquery"],
+    "dsquery": dict(exes=[("dsquery.exe", DC, True)], tokens=["dsquery"], one_host=True,
                     note="A built-in administration command: its own process and Prefetch records are the only specific traces."),
     "fakewpad": dict(exes=[], tokens=["proxy.log", "wpad.dat"],
                      note="The sheets do not name the binary; the proxy log it writes is the specific trace on the relay host."),
@@ -375,7 +378,7 @@ TOOLS = {
                             note="Runs inside powershell.exe: the logged script block is the only specific trace."),
     "klist_purge": dict(exes=[("klist.exe", S, True)], tokens=["klist"],
                         note="A built-in command: klist.exe's own process and Prefetch records are the specific traces."),
-    "ldifde": dict(exes=[("ldifde.exe", S, True)], tokens=["ldifde"]),
+    "ldifde": dict(exes=[("ldifde.exe", S, True)], tokens=["ldifde"], one_host=True),
     # Released as lslsass32.exe and lslsass64.exe besides the plain name.
     "lslsass": dict(exes=[("lslsass.exe", S, True), ("lslsass32.exe", S, True), ("lslsass64.exe", S, True)],
                     tokens=["lslsass"]),
