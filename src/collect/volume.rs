@@ -34,6 +34,10 @@ pub struct Target {
     pub source: Source,
     /// Its registry hives, logs replayed.
     pub hives: Hives,
+    /// Why no pass may read the whole volume (carving its free clusters): the
+    /// container presents far more than its files store (see
+    /// `ReadAt::unbacked_problem`); `None` for ordinary evidence.
+    pub unbacked: Option<String>,
 }
 
 /// One unit of parallel work inside a volume.
@@ -201,6 +205,15 @@ fn carve_volume(target: &Target, out: &Sinks<'_>, live: &LiveRecords) -> Option<
     let Source::Ntfs(volume) = &target.source else {
         return None;
     };
+    if let Some(why) = &target.unbacked {
+        out.error(
+            &target.label,
+            "(unallocated)",
+            Stage::Carve,
+            &format!("not carved: {why}"),
+        );
+        return None;
+    }
     let recovery = Recovery::new(out, &target.label, "(unallocated)", live);
     let result = carve::unallocated(volume, &|data, hit| recovery.on_hit(data, hit));
     // The pass's offsets are volume offsets.

@@ -99,6 +99,17 @@ pub const NOTHING_RECOGNISED: &str =
 
 /// Reads the partition layout of `disk`.
 pub fn scan(disk: &dyn ReadAt) -> Result<DiskLayout, DiskError> {
+    let mut layout = scan_tables(disk)?;
+    if let Some(why) = disk.unbacked_problem() {
+        layout.warnings.push(format!(
+            "{why}: volumes missing from its partition table were looked for in its first {} GiB only",
+            UNBACKED_SCAN_LIMIT >> 30
+        ));
+    }
+    Ok(layout)
+}
+
+fn scan_tables(disk: &dyn ReadAt) -> Result<DiskLayout, DiskError> {
     let mut first = [0u8; SECTOR as usize];
     disk.read_exact_at(&mut first, 0)?;
     // A volume boot record at sector 0 means there is no partition table: its boot
@@ -175,12 +186,23 @@ pub fn scan(disk: &dyn ReadAt) -> Result<DiskLayout, DiskError> {
 /// 1 MiB boundary (where Windows has aligned partitions since Vista).
 const SCAN_STEP: u64 = 1 << 20;
 
+/// How far the signature scan looks on a disk whose size nothing backs (see
+/// `ReadAt::unbacked_problem`): what a virtual disk may present beyond its files
+/// before it is called so.
+const UNBACKED_SCAN_LIMIT: u64 = 64 << 30;
+
 /// NTFS volumes found by their boot sectors (or, where the boot sector is gone, a
 /// backup boot sector whose stated size leads back to the start), when no usable
 /// table describes them. Each volume found is skipped whole, so the cost is one
 /// sector read per MiB of space outside NTFS volumes.
 fn signature_scan(disk: &dyn ReadAt) -> Vec<(u64, u64)> {
-    let size = disk.len();
+    // A container presenting far more than its files store (an edited size: a
+    // petabyte over megabytes) is searched only as far as such files could reach,
+    // not a sector per MiB of the claim (2^30 reads for a petabyte).
+    let size = match disk.unbacked_problem() {
+        Some(_) => disk.len().min(UNBACKED_SCAN_LIMIT),
+        None => disk.len(),
+    };
     let mut found = Vec::new();
     let mut boot = [0u8; SECTOR as usize];
     let mut at = 63 * SECTOR;

@@ -135,7 +135,7 @@ impl ReadAt for VdiskImage {
         (unstored > MAX_UNSTORED && unstored / MAX_UNSTORED_RATIO > self.stored).then(|| {
             format!(
                 "the disk presents {} bytes but its files hold {}: a size no disk of these \
-                 files has (damaged or edited), not read whole; hash the files themselves",
+                 files has (damaged or edited), not read whole",
                 self.len(),
                 self.stored
             )

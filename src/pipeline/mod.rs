@@ -123,12 +123,23 @@ pub fn scan_image(
     if options.carve_all && report.container != "directory" && report.container != "event_log" {
         progress("carving the whole image".into());
         match Evidence::open(input) {
-            Ok(evidence) => {
-                let recovery = Recovery::new(&out, "image", "(image)", &live);
-                let stats = carve::whole_image(&evidence, &|data, hit| recovery.on_hit(data, hit));
-                recovery.finish(&evidence);
-                report.carving.push(stats);
-            }
+            Ok(evidence) => match evidence.unbacked_problem() {
+                // A petabyte of zeros no file stores is not read, nor cut into
+                // regions to read.
+                Some(why) => out.error(
+                    "image",
+                    &input.display().to_string(),
+                    Stage::Carve,
+                    &format!("not carved: {why}"),
+                ),
+                None => {
+                    let recovery = Recovery::new(&out, "image", "(image)", &live);
+                    let stats =
+                        carve::whole_image(&evidence, &|data, hit| recovery.on_hit(data, hit));
+                    recovery.finish(&evidence);
+                    report.carving.push(stats);
+                }
+            },
             Err(e) => out.error(
                 "image",
                 &input.display().to_string(),
@@ -295,6 +306,7 @@ fn open_targets(
             snapshot: None,
             source,
             hives: Hives::default(),
+            unbacked: None,
         }]);
     }
     let evidence = Evidence::open(input).map_err(|e| e.to_string())?;
@@ -350,6 +362,7 @@ fn open_targets(
                     snapshot: None,
                     source: Source::Ntfs(Arc::new(volume)),
                     hives: Hives::default(),
+                    unbacked: None,
                 });
             }
             Err(e) => pending.push((label.clone(), String::new(), Stage::Volume, e.to_string())),
@@ -363,6 +376,11 @@ fn open_targets(
             "no readable NTFS volume ({})",
             disk::explain_no_ntfs(&evidence, &layout)
         ));
+    }
+    // Every volume and shadow copy lies on the same media.
+    let unbacked = evidence.unbacked_problem();
+    for target in &mut targets {
+        target.unbacked = unbacked.clone();
     }
     Ok(targets)
 }
@@ -423,6 +441,7 @@ fn snapshot_targets(
                     snapshot: Some(snap),
                     source: Source::Ntfs(Arc::new(volume)),
                     hives: Hives::default(),
+                    unbacked: None,
                 });
             }
             Err(e) => pending.push((
