@@ -522,3 +522,47 @@ fn a_triage_log_padded_with_sparse_gigabytes_is_read_without_its_pages_held() {
     assert_eq!(rows(&clean), rows(&padded));
     let _ = std::fs::remove_dir_all(&padded_dir);
 }
+
+/// A raw image is read by positional reads, not mapped: carving every byte of the
+/// built disk (320 MiB) keeps none of it resident (with a map, its pages counted:
+/// 551 MiB at the peak), and an empty sparse file stated at 1 TiB is neither
+/// searched sector by sector nor held (its volume search stops at 64 GiB, said).
+#[test]
+fn a_raw_image_is_read_without_its_pages_held() {
+    let raw = built_images().join("win10-aptsim.raw");
+    let size = std::fs::metadata(&raw).unwrap().len();
+    let out = scratch_dir("damage").join("out-raw-carve-all");
+    let scan = measured_scan(&raw, &out, &["--carve-all"]);
+    assert_eq!(scan.code, Some(0));
+    assert!(
+        scan.max_rss_kib * 1024 < size,
+        "peak RSS {} MiB for a {} MiB image",
+        scan.max_rss_kib / 1024,
+        size >> 20
+    );
+
+    let sparse = scratch_dir("damage").join("sparse-tebibyte.raw");
+    std::fs::File::create(&sparse)
+        .unwrap()
+        .set_len(1 << 40)
+        .unwrap();
+    let started = Instant::now();
+    let info = common::oracle("time", "time")
+        .arg("-v")
+        .arg(env!("CARGO_BIN_EXE_toolmark"))
+        .arg("info")
+        .arg(&sparse)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&info.stderr);
+    assert_eq!(info.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("first 64 GiB only"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{stderr}");
+    let rss_kib: u64 = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(rss_kib < 64 * 1024, "peak RSS {} MiB", rss_kib / 1024);
+    let _ = std::fs::remove_file(&sparse);
+}

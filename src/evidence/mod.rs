@@ -40,13 +40,6 @@ pub trait ReadAt: Send + Sync {
         self.len() == 0
     }
 
-    /// The bytes `offset .. offset + len` in place, when the source holds them in
-    /// memory as one piece (a memory-mapped raw image): whole-image passes then
-    /// scan without copying. `None` means "use `read_at`".
-    fn slice(&self, _offset: u64, _len: usize) -> Option<&[u8]> {
-        None
-    }
-
     /// Why a whole-range pass (hashing) must not walk this range: a file whose
     /// sparse or unwritten part is larger than the volume it lives on states a size
     /// nothing on disk backs. `None` for ranges backed by real bytes.
@@ -83,6 +76,30 @@ pub trait ReadAt: Send + Sync {
         }
         Ok(())
     }
+}
+
+/// Bytes a disk image may present beyond what its files store before a whole-disk
+/// pass (hashing, carving, a search for volumes) calls its size damaged: more than
+/// this, and more than [`MAX_UNSTORED_RATIO`] times the files. A few edited header
+/// bytes make a 16 MiB QCOW2 a petabyte disk, and `truncate` makes an empty raw
+/// file one; no hash or carve of either would finish. Real images, thin or sparse,
+/// are within both bounds (a 2 TB disk holding 8 GB is).
+const MAX_UNSTORED: u64 = 64 << 30;
+
+/// See [`MAX_UNSTORED`].
+const MAX_UNSTORED_RATIO: u64 = 256;
+
+/// The `unbacked_problem` of a disk image presenting `presented` bytes whose files
+/// store `stored` bytes (allocated blocks of a sparse raw file, the files of a
+/// virtual disk's chain), under [`MAX_UNSTORED`].
+fn unstored_problem(presented: u64, stored: u64) -> Option<String> {
+    let unstored = presented.saturating_sub(stored);
+    (unstored > MAX_UNSTORED && unstored / MAX_UNSTORED_RATIO > stored).then(|| {
+        format!(
+            "the disk presents {presented} bytes but its files store {stored}: a size no \
+             disk of these files has (damaged, edited or a sparse file), not read whole"
+        )
+    })
 }
 
 /// The container format of an evidence image.
@@ -343,10 +360,6 @@ impl Evidence {
 impl ReadAt for Evidence {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         self.data.read_at(buf, offset)
-    }
-
-    fn slice(&self, offset: u64, len: usize) -> Option<&[u8]> {
-        self.data.slice(offset, len)
     }
 
     fn len(&self) -> u64 {

@@ -7,8 +7,7 @@
 //! page cache into the caller's buffer and leave nothing mapped (7 MiB for that log
 //! after the change beside 8.4 GB before, and the bench's 940 logs as fast). A file
 //! cut short by someone else while we read it gives a short read, reported, where a
-//! map would have raised SIGBUS. Images stay mapped (`raw`): NTFS metadata is many
-//! small random reads, which a map serves best.
+//! map would have raised SIGBUS. Raw images are read the same way (`raw`).
 
 use std::fs::File;
 use std::io;

@@ -1,34 +1,39 @@
-//! Raw and split-raw images, memory-mapped.
+//! Raw and split-raw images, read with positional reads (`pread`).
 //!
-//! Each piece is mapped read-only; a read that spans pieces is served from each in
-//! turn. The map is the fastest way to serve the many small random reads NTFS
-//! metadata needs while letting the kernel cache what is hot.
+//! Each piece is opened read-only; a read that spans pieces is served from each in
+//! turn. Images were memory-mapped until a map's pages were seen to count in the
+//! resident set as they were read and stay there: `--carve-all` over a 2 GiB raw
+//! image peaked at 2.1 GB (82 MiB read), a 15 TiB sparse file's volume search at
+//! 16 GB, in the same wall time (0.30 s mapped, 0.31 s read, for the 2 GiB carve).
+//! The page cache still keeps what is hot.
 
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use memmap2::Mmap;
-
 use super::{EvidenceError, ReadAt};
 
 /// One or more raw files presented as one byte range.
 pub struct RawImage {
-    pieces: Vec<Mmap>,
+    pieces: Vec<Piece>,
     /// Start offset of each piece in the whole image; same length as `pieces`.
     starts: Vec<u64>,
     len: u64,
+    /// Bytes the pieces' files have allocated on disk (less than `len` for a
+    /// sparse file).
+    stored: u64,
 }
 
 impl RawImage {
     /// Maps one file.
     pub fn open_file(path: &Path) -> Result<RawImage, EvidenceError> {
-        let map = map_file(path)?;
-        let len = map.len() as u64;
+        let piece = open_piece(path)?;
+        let len = piece.len;
         Ok(RawImage {
-            pieces: vec![map],
+            pieces: vec![piece],
             starts: vec![0],
             len,
+            stored: allocated(path, len),
         })
     }
 
@@ -42,11 +47,12 @@ impl RawImage {
         let mut pieces = Vec::with_capacity(paths.len());
         let mut starts = Vec::with_capacity(paths.len());
         let mut len = 0u64;
+        let mut stored = 0u64;
         let mut note = None;
         for (index, path) in paths.iter().enumerate() {
-            let map = map_file(path)?;
-            let size = map.len() as u64;
-            let first = pieces.first().map(|m: &Mmap| m.len() as u64);
+            let piece = open_piece(path)?;
+            let size = piece.len;
+            let first = pieces.first().map(|p: &Piece| p.len);
             let is_last = index + 1 == paths.len();
             let (keep, stop) = match first {
                 Some(first) if size > first => (false, true),
@@ -56,7 +62,8 @@ impl RawImage {
             if keep {
                 starts.push(len);
                 len += size;
-                pieces.push(map);
+                stored = stored.saturating_add(allocated(path, size));
+                pieces.push(piece);
             }
             if stop {
                 let first = first.unwrap_or(size);
@@ -75,13 +82,27 @@ impl RawImage {
                 pieces,
                 starts,
                 len,
+                stored,
             },
             note,
         ))
     }
 }
 
-fn map_file(path: &Path) -> Result<Mmap, EvidenceError> {
+/// Bytes `path` has allocated on disk; its `size` when that cannot be told (the
+/// file then counts as whole, as on a file system without sparse files).
+fn allocated(path: &Path, size: u64) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).map_or(size, |m| m.blocks().saturating_mul(512))
+}
+
+/// One piece: the open file and its length when opened.
+struct Piece {
+    file: File,
+    len: u64,
+}
+
+fn open_piece(path: &Path) -> Result<Piece, EvidenceError> {
     super::require_regular_file(path)?;
     let file = File::open(path).map_err(|error| EvidenceError::Io {
         path: path.to_path_buf(),
@@ -97,17 +118,12 @@ fn map_file(path: &Path) -> Result<Mmap, EvidenceError> {
     if size == 0 {
         return Err(EvidenceError::Empty(path.to_path_buf()));
     }
-    // SAFETY: the file is opened read-only and evidence is never written while we
-    // hold it; a concurrent truncation by another process is outside our control,
-    // as it is for every tool that maps images.
-    unsafe { Mmap::map(&file) }.map_err(|error| EvidenceError::Io {
-        path: path.to_path_buf(),
-        error,
-    })
+    Ok(Piece { file, len: size })
 }
 
 impl ReadAt for RawImage {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
         let mut done = 0usize;
         let mut at = offset;
         while done < buf.len() && at < self.len {
@@ -117,15 +133,23 @@ impl ReadAt for RawImage {
             else {
                 break;
             };
-            let within = (at - start) as usize;
-            let available = piece.get(within..).unwrap_or_default();
-            let n = available.len().min(buf.len() - done);
+            let within = at - start;
+            let left = piece.len.saturating_sub(within);
+            let n = usize::try_from(left)
+                .unwrap_or(usize::MAX)
+                .min(buf.len() - done);
             if n == 0 {
                 break;
             }
-            buf[done..done + n].copy_from_slice(&available[..n]);
-            done += n;
-            at += n as u64;
+            match piece.file.read_at(&mut buf[done..done + n], within) {
+                Ok(0) => break,
+                Ok(got) => {
+                    done += got;
+                    at += got as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
         }
         Ok(done)
     }
@@ -134,14 +158,7 @@ impl ReadAt for RawImage {
         self.len
     }
 
-    fn slice(&self, offset: u64, len: usize) -> Option<&[u8]> {
-        let index = self
-            .starts
-            .partition_point(|&s| s <= offset)
-            .checked_sub(1)?;
-        let within = usize::try_from(offset - self.starts.get(index)?).ok()?;
-        self.pieces
-            .get(index)?
-            .get(within..within.checked_add(len)?)
+    fn unbacked_problem(&self) -> Option<String> {
+        super::unstored_problem(self.len, self.stored)
     }
 }

@@ -98,16 +98,6 @@ fn format_of(first: &[u8], last: &[u8]) -> Option<Format> {
     }
 }
 
-/// Zeros a virtual disk may present beyond the bytes its files store before a
-/// whole-disk pass (hashing) calls its size damaged: more than this, and more than
-/// [`MAX_UNSTORED_RATIO`] times the files. A few edited header bytes make a
-/// 16 MiB QCOW2 a petabyte disk, which no hash would finish; real disks, even
-/// thinly provisioned ones, are within both bounds (a 2 TB disk holding 8 GB is).
-const MAX_UNSTORED: u64 = 64 << 30;
-
-/// See [`MAX_UNSTORED`].
-const MAX_UNSTORED_RATIO: u64 = 256;
-
 /// An opened chain as one byte range.
 pub struct VdiskImage {
     top: Arc<dyn Source>,
@@ -131,15 +121,7 @@ impl ReadAt for VdiskImage {
     }
 
     fn unbacked_problem(&self) -> Option<String> {
-        let unstored = self.len().saturating_sub(self.stored);
-        (unstored > MAX_UNSTORED && unstored / MAX_UNSTORED_RATIO > self.stored).then(|| {
-            format!(
-                "the disk presents {} bytes but its files hold {}: a size no disk of these \
-                 files has (damaged or edited), not read whole",
-                self.len(),
-                self.stored
-            )
-        })
+        super::unstored_problem(self.len(), self.stored)
     }
 }
 

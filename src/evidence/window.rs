@@ -55,13 +55,6 @@ impl ReadAt for Window {
             })
             .collect()
     }
-
-    fn slice(&self, offset: u64, len: usize) -> Option<&[u8]> {
-        if offset.checked_add(len as u64)? > self.len {
-            return None;
-        }
-        self.inner.slice(self.offset + offset, len)
-    }
 }
 
 /// A cursor over any `ReadAt`, for APIs that take `Read + Seek`.
@@ -108,10 +101,6 @@ impl<T: ReadAt + ?Sized> ReadAt for Arc<T> {
         (**self).len()
     }
 
-    fn slice(&self, offset: u64, len: usize) -> Option<&[u8]> {
-        (**self).slice(offset, len)
-    }
-
     fn unbacked_problem(&self) -> Option<String> {
         (**self).unbacked_problem()
     }
@@ -128,10 +117,6 @@ impl<T: ReadAt + ?Sized> ReadAt for &T {
 
     fn len(&self) -> u64 {
         (**self).len()
-    }
-
-    fn slice(&self, offset: u64, len: usize) -> Option<&[u8]> {
-        (**self).slice(offset, len)
     }
 
     fn unbacked_problem(&self) -> Option<String> {

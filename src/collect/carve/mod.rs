@@ -42,8 +42,8 @@ pub fn whole_image(data: &dyn ReadAt, on_hit: &HitSink<'_>) -> CarveStats {
 /// [`Recovery::in_log`]; returns what could not be read. A chunk the read of the
 /// log found `quiet` (its unused space holds no record) is only looked at for the
 /// templates it defines. Chunks follow the 4 KiB
-/// file header, 64 KiB each, to the last whole one, as libevtx reads them. A
-/// memory-mapped log is read in place; any other is copied a chunk at a time.
+/// file header, 64 KiB each, to the last whole one, as libevtx reads them, one
+/// chunk at a time into one buffer.
 pub fn live_log(
     data: &dyn ReadAt,
     quiet: &Quiet,
@@ -51,20 +51,12 @@ pub fn live_log(
 ) -> Result<(), CollectError> {
     const FILE_HEADER: u64 = 4096;
     let size = evtx_carve::CHUNK_SIZE as u64;
-    // Allocated at the first chunk that is not mapped.
-    let mut copy = Vec::new();
+    let mut chunk = vec![0u8; evtx_carve::CHUNK_SIZE];
     let mut offset = FILE_HEADER;
     while offset + size <= data.len() {
-        let chunk = match data.slice(offset, evtx_carve::CHUNK_SIZE) {
-            Some(in_place) => in_place,
-            None => {
-                copy.resize(evtx_carve::CHUNK_SIZE, 0);
-                data.read_exact_at(&mut copy, offset).map_err(|e| {
-                    CollectError::Unreadable(format!("chunk at offset {offset}: {e}"))
-                })?;
-                &copy
-            }
-        };
+        data.read_exact_at(&mut chunk, offset)
+            .map_err(|e| CollectError::Unreadable(format!("chunk at offset {offset}: {e}")))?;
+        let chunk = &chunk[..];
         // An empty chunk (never used, or a hole) holds nothing.
         if !evtx_carve::never_written(chunk) {
             if quiet.contains((offset - FILE_HEADER) / size) {

@@ -142,7 +142,8 @@ pub fn scan_ranges(
         .collect();
     let counters = Counters::default();
     regions.par_iter().for_each(|&(start, stop, range)| {
-        // Only containers that cannot lend their bytes need a buffer.
+        // One block and its margins at a time, read into a buffer kept per region:
+        // nothing of the image stays mapped or resident.
         let mut buf = Vec::new();
         let mut at = start;
         while at < stop {
@@ -150,19 +151,13 @@ pub fn scan_ranges(
             let from = at.saturating_sub(MARGIN).max(range.0);
             let to = (block_end + MARGIN).min(range.1);
             let n = (to - from) as usize;
-            // Memory-mapped raw images are scanned in place; others are copied in.
-            let window: &[u8] = match data.slice(from, n) {
-                Some(mapped) => mapped,
-                None => {
-                    buf.resize(n.max(buf.len()), 0);
-                    if data.read_exact_at(&mut buf[..n], from).is_err() {
-                        add(&counters.unreadable, 1);
-                        at = block_end;
-                        continue;
-                    }
-                    &buf[..n]
-                }
-            };
+            buf.resize(n.max(buf.len()), 0);
+            if data.read_exact_at(&mut buf[..n], from).is_err() {
+                add(&counters.unreadable, 1);
+                at = block_end;
+                continue;
+            }
+            let window = &buf[..n];
             add(&counters.bytes, block_end - at);
             scan_block(
                 data,
