@@ -1277,7 +1277,7 @@ fn dcsync_by_a_user_not_by_a_dc_or_the_sync_account() {
     };
     let user = embedded_confidences(vec![replication("alice")]);
     assert_eq!(user.get("dcsync:dc"), Some(&Confidence::Likely), "{user:?}");
-    for benign in ["DC02$", "MSOL_0123abcd4567"] {
+    for benign in ["DC02$", "MSOL_0123abcd4567", "AAD_0123abcd4567"] {
         let found = embedded_confidences(vec![replication(benign)]);
         assert!(!found.contains_key("dcsync:dc"), "{benign}: {found:?}");
     }

@@ -335,9 +335,10 @@ TOOLS = {
                                       "replication rights (DS-Replication-Get-Changes / -All GUIDs) used on the domain object; "
                                       "DCs replicating with each other write the same under machine accounts (names ending in $), "
                                       "which `unless` leaves out (our addition)")],
-                   # Azure AD Connect's sync account (MSOL_<hex>) holds the same rights and replicates password
-                   # hashes to the cloud by design: a benign twin named by its account.
-                   unless=[(on_event("Security", 4662), {"user": ["*$", "MSOL_*"]})]),
+                   # Azure AD Connect's sync account (MSOL_<hex>; AAD_<hex> in the older Azure AD Sync) holds the
+                   # same rights and replicates password hashes to the cloud by design: a benign twin named by its
+                   # account.
+                   unless=[(on_event("Security", 4662), {"user": ["*$", "MSOL_*", "AAD_*"]})]),
     "diamond_ticket": dict(exes=[("rubeus.exe", S, True)], tokens=["diamond"]),
     "dsquery": dict(exes=[("dsquery.exe", DC, True)], tokens=["dsquery"], one_host=True,
                     note="A built-in administration command: its own process and Prefetch records are the only specific traces."),
