@@ -208,3 +208,26 @@ fn a_section_pointing_near_the_end_of_u64_is_refused() {
     std::fs::write(&image, &bytes).unwrap();
     assert_fails_clearly(&image, "missing volume section");
 }
+
+/// A zeroed block over the E01's `hash` section (found by `fuzz/mutate.py`): the
+/// stored MD5 reads as all zeros, which is no hash (libewf's `ewfverify` says
+/// "N/A"), not a mismatch. `verify` computes the media's hashes, says nothing was
+/// stored to compare with, and exits 2 for the damaged section chain, not 1.
+#[test]
+fn a_zeroed_hash_section_is_no_stored_hash_not_a_mismatch() {
+    let dir = scratch("zeroed-hash-section");
+    let image = dir.join("image.E01");
+    let mut bytes = std::fs::read(corpus().join("images/containers/image.E01")).unwrap();
+    // From the hash section to the end (the done section after it).
+    bytes[4297..].fill(0);
+    std::fs::write(&image, &bytes).unwrap();
+    let out = toolmark().arg("verify").arg(&image).output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stdout.contains("no stored hashes"), "{stdout}");
+    assert!(!stdout.contains("MISMATCH"), "{stdout}");
+    assert!(stderr.contains("damaged section chain"), "{stderr}");
+}

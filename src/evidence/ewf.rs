@@ -191,7 +191,7 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
         )));
     }
     let total = reader.total_size();
-    if readable < total || damage.is_some() {
+    if readable < total {
         damage = Some(format!(
             "{}: media bytes {readable}..{total} ({} bytes) cannot be read, only the \
              first {readable} of the media's {total}",
@@ -202,8 +202,16 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
     let meta = reader.metadata().clone();
     let hashes = reader.stored_hashes();
     let details = EwfDetails {
-        stored_md5: hashes.md5.map(|h| super::hex(&h)),
-        stored_sha1: hashes.sha1.map(|h| super::hex(&h)),
+        // All zeros is no hash (acquisition tools write it when they computed
+        // none, and a zeroed hash section reads so); libewf says "N/A" for it.
+        stored_md5: hashes
+            .md5
+            .filter(|h| h.iter().any(|&b| b != 0))
+            .map(|h| super::hex(&h)),
+        stored_sha1: hashes
+            .sha1
+            .filter(|h| h.iter().any(|&b| b != 0))
+            .map(|h| super::hex(&h)),
         case_number: meta.case_number,
         evidence_number: meta.evidence_number,
         description: meta.description,
