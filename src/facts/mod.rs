@@ -48,8 +48,12 @@ pub enum FactKind {
     RegistryEvent,
     /// PowerShell ran a script block or a command: its text.
     ScriptBlock,
-    /// This host used WinRM as a client: any WS-Management session or operation it
-    /// opened. One session writes many such events; they are one fact.
+    /// This host opened a WS-Management session: the connection string names the
+    /// machine it went to (WinRM/Operational 6).
+    WinrmSession,
+    /// This host used WinRM as a client: any other event of a session or operation it
+    /// opened (options, commands, responses). One session writes many such events,
+    /// none of which says where it went; they are one fact.
     WinrmClient,
 }
 
@@ -70,6 +74,7 @@ impl FactKind {
             FactKind::ProcessAccess => "process_access",
             FactKind::RegistryEvent => "registry_event",
             FactKind::ScriptBlock => "script_block",
+            FactKind::WinrmSession => "winrm_session",
             FactKind::WinrmClient => "winrm_client",
         }
     }
@@ -255,6 +260,7 @@ pub const EVENT_FACTS: &[Witness] = &[
             ("Image", "image"),
             ("DestinationIp", "destination_ip"),
             ("DestinationPort", "destination_port"),
+            ("Protocol", "protocol"),
         ],
     },
     Witness {
@@ -265,6 +271,7 @@ pub const EVENT_FACTS: &[Witness] = &[
             ("Application", "image"),
             ("DestAddress", "destination_ip"),
             ("DestPort", "destination_port"),
+            ("Protocol", "protocol"),
         ],
     },
     Witness {
@@ -332,8 +339,13 @@ pub const EVENT_FACTS: &[Witness] = &[
         kind: FactKind::ScriptBlock,
         fields: &[("Data", "text")],
     },
+    Witness {
+        channel: WINRM,
+        event_id: 6,
+        kind: FactKind::WinrmSession,
+        fields: &[("connection", "destination")],
+    },
     winrm_client(2),
-    winrm_client(6),
     winrm_client(10),
     winrm_client(11),
     winrm_client(13),
@@ -460,6 +472,18 @@ impl<'o> Fact<'o> {
         self
     }
 
+    /// Adds the name of a protocol the filtering platform logs by its IANA number
+    /// (5156 `Protocol = 6`), as Sysmon names it (`tcp`), so one rule reads both.
+    fn with_protocol_name(mut self) -> Self {
+        let name = match self.get("protocol") {
+            Some("6") => "tcp",
+            Some("17") => "udp",
+            _ => return self,
+        };
+        self.fields.push(("protocol", Cow::Borrowed(name)));
+        self
+    }
+
     /// Adds the decoded forms of command lines and scripts.
     fn with_decoded(mut self) -> Self {
         let mut extra = Vec::new();
@@ -496,6 +520,7 @@ pub fn of(observed: &Observed) -> Option<Fact<'_>> {
                 }
                 .with_host_application()
                 .with_pe_name()
+                .with_protocol_name()
                 .with_decoded(),
             )
         }

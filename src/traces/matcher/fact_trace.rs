@@ -178,4 +178,41 @@ mod tests {
         };
         assert!(!trace.matches(&facts::of(&other).unwrap()));
     }
+
+    #[test]
+    fn a_sysmon_connection_rule_accepts_the_filtering_platforms_record_of_it() {
+        let trace = FactTrace::of(
+            &Artifact::Evtx {
+                channel: glob("Microsoft-Windows-Sysmon/Operational"),
+                event_id: 3,
+                fields: BTreeMap::from([
+                    ("Protocol".to_string(), vec![glob("tcp")]),
+                    (
+                        "Image".to_string(),
+                        vec![glob("C:\\Windows\\System32\\mstsc.exe")],
+                    ),
+                ]),
+            },
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        let wfp = |application: &str, protocol: &str| Observed::Event {
+            channel: "Security".into(),
+            event_id: 5156,
+            fields: vec![
+                ("Application".into(), application.into()),
+                ("DestPort".into(), "3389".into()),
+                ("Protocol".into(), protocol.into()),
+            ],
+        };
+        let mstsc = "\\device\\harddiskvolume2\\windows\\system32\\mstsc.exe";
+        assert!(trace.matches(&facts::of(&wfp(mstsc, "6")).unwrap()));
+        // UDP is another connection; another program on the volume is not mstsc.
+        assert!(!trace.matches(&facts::of(&wfp(mstsc, "17")).unwrap()));
+        let other = "\\device\\harddiskvolume2\\windows\\system32\\svchost.exe";
+        assert!(!trace.matches(&facts::of(&wfp(other, "6")).unwrap()));
+        // A device name that is not a volume's path gets no drive form.
+        let pipe = "\\device\\harddiskvolumeX\\windows\\system32\\mstsc.exe";
+        assert!(!trace.matches(&facts::of(&wfp(pipe, "6")).unwrap()));
+    }
 }

@@ -41,9 +41,13 @@ const REGISTRY_ROOTS: &[(&str, &str)] = &[
     ("\\REGISTRY\\USER\\", "HKU\\"),
 ];
 
+/// The kernel's name of a volume, as the filtering platform (5156) and object-access
+/// audit (4656, 4663) write paths on it: `\Device\HarddiskVolume2\Windows\…`.
+const VOLUME_DEVICE: &str = "\\Device\\HarddiskVolume";
+
 /// The other forms of a field value a rule may have been written against: `%%` codes
-/// rendered as words, and registry roots in their long and short spellings. Usually
-/// none, and then nothing is allocated.
+/// rendered as words, registry roots in their long and short spellings, and a path on
+/// a volume device as a drive path. Usually none, and then nothing is allocated.
 fn other_forms(value: &str) -> Vec<Cow<'_, str>> {
     let mut forms = Vec::new();
     if value.contains("%%") {
@@ -70,6 +74,14 @@ fn other_forms(value: &str) -> Vec<Cow<'_, str>> {
             forms.push(Cow::Owned(format!("{short}{}", &value[long.len()..])));
         } else if starts_with(short) {
             forms.push(Cow::Owned(format!("{long}{}", &value[short.len()..])));
+        }
+    }
+    if starts_with(VOLUME_DEVICE) {
+        // The record does not say which letter the volume has; rules name the system
+        // volume's, and a glob starting `*\` matches either way.
+        let rest = value[VOLUME_DEVICE.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+        if rest.starts_with('\\') {
+            forms.push(Cow::Owned(format!("C:{rest}")));
         }
     }
     forms

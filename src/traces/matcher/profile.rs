@@ -88,7 +88,7 @@ pub fn audit_subcategory(event_id: u32, object_type: Option<&str>) -> Option<&'s
         5447 => "filtering_platform_policy_change",
         4778 | 4779 => "other_logon_logoff_events",
         4627 => "group_membership",
-        4697 => "security_system_extension",
+        4610 | 4611 | 4614 | 4622 | 4697 => "security_system_extension",
         4719 | 4907 | 4912 => "audit_policy_change",
         4704..=4707 => "authorization_policy_change",
         4692..=4695 => "dpapi_activity",

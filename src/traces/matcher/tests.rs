@@ -504,39 +504,51 @@ fn encoded_invoke_mimikatz_is_found_by_its_decoded_command() {
     assert!(embedded_findings(line("RwBlAHQALQBEAGEAdABlAA==")).is_empty());
 }
 
-/// A management host's own WinRM client session writes many WinRM/Operational events
-/// (session created, options set, requests sent, operations completed). They are one
-/// fact, so they make one anchor: `possible`, never `confirmed` (issue 11).
+/// A management host's WinRM client session writes many WinRM/Operational events
+/// (session created, options set, requests sent, operations completed). They make one
+/// anchor, the session's creation (6): `possible`, never `confirmed`; and a session
+/// to the host itself (Server Manager's, a local script's) none at all (issue 11).
 #[test]
-fn one_winrm_client_session_stays_possible() {
+fn one_winrm_client_session_stays_possible_and_a_local_one_gives_nothing() {
     let kb = load_embedded().unwrap();
     let channel = "Microsoft-Windows-WinRM/Operational";
-    let obs: Vec<Observation> = [
-        (6, "10:00:00"),
-        (10, "10:00:01"),
-        (80, "10:00:02"),
-        (132, "10:00:03"),
-        (143, "10:00:04"),
-        (31, "10:00:05"),
-    ]
-    .iter()
-    .map(|(id, t)| {
-        event(
-            &format!("2024-01-01T{t}Z"),
-            channel,
-            *id,
-            &[("optionName", "WSMAN_OPTION_LOCALE")],
-        )
-    })
-    .collect();
-    let profile = HostProfile::from_observations(&obs);
-    let winrm: Vec<Finding> = evaluate(&kb, obs, &profile)
-        .into_iter()
-        .filter(|f| f.tool_id == "winrm")
+    let session = |connection: &str| -> Vec<Finding> {
+        let obs: Vec<Observation> = [
+            (6, "10:00:00"),
+            (10, "10:00:01"),
+            (80, "10:00:02"),
+            (132, "10:00:03"),
+            (143, "10:00:04"),
+            (31, "10:00:05"),
+        ]
+        .iter()
+        .map(|(id, t)| {
+            let fields: &[(&str, &str)] = if *id == 6 {
+                &[("connection", connection)]
+            } else {
+                &[("optionName", "WSMAN_OPTION_LOCALE")]
+            };
+            event(&format!("2024-01-01T{t}Z"), channel, *id, fields)
+        })
         .collect();
+        let profile = HostProfile::from_observations(&obs);
+        evaluate(&kb, obs, &profile)
+            .into_iter()
+            .filter(|f| f.tool_id == "winrm")
+            .collect()
+    };
+    let winrm = session("dc01.example.local/wsman?PSVersion=5.1.17763.1");
     assert_eq!(winrm.len(), 1, "{winrm:#?}");
     assert_eq!(winrm[0].role, Role::Source);
     assert_eq!(winrm[0].confidence, Confidence::Possible, "{winrm:#?}");
+    for local in [
+        "localhost/wsman?PSVersion=5.1.17763.1",
+        "http://127.0.0.1:5985/wsman",
+        "[::1]/wsman",
+    ] {
+        let winrm = session(local);
+        assert!(winrm.is_empty(), "{local}: {winrm:#?}");
+    }
 }
 
 /// vssadmin's roles in a host's findings, for these Security records.

@@ -1904,3 +1904,70 @@ fn directory_clients_take_the_role_of_the_host_that_ran_them() {
         }
     }
 }
+
+#[test]
+fn mimilib_loaded_by_the_lsa_is_mimikatz() {
+    let _review = Review;
+    // The LSA names each package it loads at boot in the security-system-extension
+    // audit: mimilib registered as an authentication, notification or security package.
+    for (id, field) in [
+        (4610, "AuthenticationPackageName"),
+        (4614, "NotificationPackageName"),
+        (4622, "SecurityPackageName"),
+    ] {
+        assert_found(
+            &format!("Security {id} mimilib"),
+            vec![record(
+                "Security",
+                id,
+                &[(field, "C:\\Windows\\system32\\mimilib.dll : mimilib")],
+            )],
+            "mimikatz:source",
+            Likely,
+        );
+        // Windows' own packages load at every boot.
+        assert_quiet(
+            &format!("Security {id} msv1_0"),
+            vec![record(
+                "Security",
+                id,
+                &[(
+                    field,
+                    "C:\\Windows\\system32\\msv1_0.DLL : MICROSOFT_AUTHENTICATION_PACKAGE_V1_0",
+                )],
+            )],
+            "mimikatz",
+            None,
+        );
+    }
+}
+
+#[test]
+fn an_rdp_client_seen_by_the_filtering_platform_is_the_rdp_source() {
+    let _review = Review;
+    let connection = |application: &str| {
+        vec![record(
+            "Security",
+            5156,
+            &[
+                ("Application", application),
+                ("Direction", "%%14593"),
+                ("DestAddress", "10.0.0.5"),
+                ("DestPort", "3389"),
+                ("Protocol", "6"),
+            ],
+        )]
+    };
+    assert_found(
+        "5156 of mstsc.exe",
+        connection("\\device\\harddiskvolume2\\windows\\system32\\mstsc.exe"),
+        "mstsc:source",
+        Possible,
+    );
+    assert_quiet(
+        "5156 of a browser",
+        connection("\\device\\harddiskvolume2\\program files\\browser\\browser.exe"),
+        "mstsc",
+        None,
+    );
+}

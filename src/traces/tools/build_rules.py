@@ -140,6 +140,12 @@ WEVTUTIL_BENIGN = {"command_line": ["* im *", "* um *", "*install-manifest*"]
 # Installers and Windows servicing register their tasks by running schtasks.exe themselves (an MSI custom action,
 # the servicing stack); their task's 4698 beside it would otherwise make a benign install `confirmed`.
 INSTALLER_PARENTS = ["*\\msiexec.exe", "*\\TiWorker.exe", "*\\TrustedInstaller.exe"]
+# A WinRM client session to the host itself (Server Manager and local management tools open them all day): the
+# connection string of WinRM/Operational 6 names localhost or a loopback address. Only event 6 names the
+# destination, so it is the client side's anchor; the session's other events say a session ran, not where.
+WINRM_LOCAL = {"connection": [f"{scheme}{host}{tail}" for scheme in ("", "http://", "https://")
+                              for host in ("localhost", "127.0.0.1", "[::1]", "::1") for tail in ("", "/*", ":*")]}
+WINRM_SESSION_EVENT = 6
 # Console sessions are LocalSessionManager events too, with Address LOCAL.
 RDP_LOCAL = {"Address": ["LOCAL"]}
 
@@ -193,6 +199,14 @@ MIMIKATZ_PARTS = [
                 {"TargetObject": "*\\Services\\DNS\\Parameters\\ServerLevelPluginDll", "Details": "*mimilib*"}, MIMIKATZ_NOTE),
     EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 13,
                 {"TargetObject": "*\\Control\\Lsa\\Security Packages", "Details": "*mimilib*"}, MIMIKATZ_NOTE),
+    # The LSA loading it at boot as an authentication, notification or security package (Security 4610, 4614,
+    # 4622 of the security-system-extension audit): the package is named by its DLL's name or path.
+    EXTRA_EVENT(S, "audit:security_system_extension", "Security", 4610, {"AuthenticationPackageName": "*mimilib*"},
+                MIMIKATZ_NOTE),
+    EXTRA_EVENT(S, "audit:security_system_extension", "Security", 4614, {"NotificationPackageName": "*mimilib*"},
+                MIMIKATZ_NOTE),
+    EXTRA_EVENT(S, "audit:security_system_extension", "Security", 4622, {"SecurityPackageName": "*mimilib*"},
+                MIMIKATZ_NOTE),
     {"role": S, "strength": "anchor", "logging": "default", "artifact": "registry", "hive": "SYSTEM",
      "key": "ControlSet*\\Services\\DNS\\Parameters", "value": "ServerLevelPluginDll", "data": "*mimilib*", "note": MIMIKATZ_NOTE},
     {"role": S, "strength": "anchor", "logging": "default", "artifact": "registry", "hive": "SYSTEM",
@@ -1010,14 +1024,20 @@ def build_tool(tool):
     for t in extras:
         out.setdefault(key_of(t), dict(t))
     # Events whose fields only describe the lab session (option codes, a shell GUID): the event itself is the
-    # trace. For WinRM's client events this also makes them one fact (`winrm_client`), so a management host's
-    # own sessions stay one anchor, i.e. `possible`.
+    # trace. For WinRM's client events this also makes them one fact (`winrm_client`); the session's creation
+    # (`winrm_session`, event 6) is the one anchor among them, refused when it names the host itself, so a
+    # management host's remote sessions stay one anchor, i.e. `possible`, and its local ones give nothing.
     for role, channel in cfg.get("bare", []):
         for k in list(out):
             t = out[k]
             if t["role"] == role and t["artifact"] == "evtx" and t["channel"] == channel:
                 del out[k]
                 t["fields"] = {}
+                if channel == "Microsoft-Windows-WinRM/Operational":
+                    if t["event_id"] == WINRM_SESSION_EVENT:
+                        t["unless"] = WINRM_LOCAL
+                    else:
+                        t["strength"] = "supporting"
                 cite(out.setdefault(key_of(t), t), t)
     own = {n for n, _, specific in cfg["exes"] if specific}
     traces = drop_supersets(list(out.values()), lambda t: is_generic(tool["id"], dict(t, strength="anchor"), own))
