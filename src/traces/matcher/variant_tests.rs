@@ -1971,3 +1971,50 @@ fn an_rdp_client_seen_by_the_filtering_platform_is_the_rdp_source() {
         None,
     );
 }
+
+#[test]
+fn an_rdp_client_hosting_mstscs_control_and_sharphounds_script_form() {
+    let _review = Review;
+    let servers = "HKU\\S-1-5-21-1-1001\\Software\\Microsoft\\Terminal Server Client\\Servers\\10.0.0.5\\UsernameHint";
+    assert_found(
+        "Sysmon 13 Servers key by SharpRDP",
+        vec![record(
+            SYSMON,
+            13,
+            &[
+                ("EventType", "SetValue"),
+                ("Image", "C:\\Tools\\SharpRDP.exe"),
+                ("TargetObject", servers),
+            ],
+        )],
+        "mstsc:source",
+        Possible,
+    );
+    // The client's other settings (its window position, its bitmap cache) are not a
+    // connection.
+    assert_quiet(
+        "Sysmon 13 Terminal Server Client settings",
+        vec![record(
+            SYSMON,
+            13,
+            &[
+                ("EventType", "SetValue"),
+                ("Image", "C:\\Tools\\SharpRDP.exe"),
+                (
+                    "TargetObject",
+                    "HKU\\S-1-5-21-1-1001\\Software\\Microsoft\\Terminal Server Client\\LocalDevices\\x",
+                ),
+            ],
+        )],
+        "mstsc",
+        None,
+    );
+    assert_found(
+        "4104 Invoke-BloodHound",
+        vec![script_block(
+            "Invoke-BloodHound -CollectionMethod All -Domain example.local",
+        )],
+        "sharphound:source",
+        Likely,
+    );
+}

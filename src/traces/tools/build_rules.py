@@ -247,6 +247,12 @@ GOLDEN_NOTE = ("a Kerberos network logon whose PAC says RID 500 under another na
 PSEXEC_PIPES = ["*-*-*-stdin", "*-*-*-stdout", "*-*-*-stderr"]
 PSEXEC_RENAMED_NOTE = ("PsExec's console pipes by their shape, whatever `-r` named the service: the sheets' "
                        "PSEXESVC-…-stdin widened to a renamed service (our addition)")
+# Every RDP client, mstsc.exe or one hosting its ActiveX control (SharpRDP and the like), records each server it
+# connected to under the user's Terminal Server Client\Servers key; the sheets' Sysmon 13 names mstsc.exe.
+RDP_CLIENT_SERVERS_NOTE = ("a server recorded under Terminal Server Client\\Servers by any RDP client, mstsc.exe or "
+                           "a program hosting its control (our addition beside the sheets' mstsc.exe write)")
+# SharpHound's PowerShell form (SharpHound.ps1) is the same collector, loaded and called as Invoke-BloodHound.
+SHARPHOUND_SCRIPT_NOTE = ("the collector's PowerShell form, Invoke-BloodHound, in a script block (our addition)")
 SHARPHOUND_PIPES_NOTE = ("one network logon session opening the server-service, SAM and LSA pipes on IPC$: the "
                          "session (srvsvc NetSessionEnum) and local-group (samr, lsarpc) collection SharpHound runs "
                          "against every computer it reaches; secretsdump opens another set (samr, svcctl, winreg), "
@@ -411,7 +417,10 @@ TOOLS = {
                          EXTRA_EVENT(D, "default", "Security", 4625, {"LogonType": "10"}, RDP_NOTE),
                          EXTRA_EVENT(D, "default", "Security", 4825, {}, RDP_NOTE),
                          EXTRA_EVENT(D, "default", "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational", 131, {}, RDP_NOTE),
-                         EXTRA_EVENT(D, "default", "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational", 21, {}, RDP_NOTE)],
+                         EXTRA_EVENT(D, "default", "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational", 21, {}, RDP_NOTE),
+                         EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 13,
+                                     {"TargetObject": "*\\Software\\Microsoft\\Terminal Server Client\\Servers\\*"},
+                                     RDP_CLIENT_SERVERS_NOTE)],
                   unless=[(on_event("Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"), RDP_LOCAL)]),
     "net_use": dict(exes=[("net.exe", S, False), ("net1.exe", S, False)], tokens=["net use", "net.exe use", "net1 use"],
                     extra=PROCESS_START(S, NET_USE_NOTE, image=NET_PROGRAMS, command_line="* use *\\\\*\\*")
@@ -481,7 +490,9 @@ TOOLS = {
     "sdb_uac_bypass": dict(exes=[("sdbinst.exe", S, True), ("cmd.exe", S, False)], tokens=["sdbinst", ".sdb", "AppCompatFlags\\Custom", "InstalledSDB"]),
     "sdelete": dict(exes=[("sdelete.exe", S, True), ("sdelete64.exe", S, True)], tokens=["AAA.AAA", "ZZZ.ZZZ", "Sysinternals\\SDelete", "sdelete"]),
     "sharphound": dict(exes=[("sharphound.exe", S, True)], tokens=["sharphound", "bloodhound"],
-                       extra=[EXTRA_EVENT(D, "default", "Security", 4799,
+                       extra=[EXTRA_EVENT(S, "default", "Microsoft-Windows-PowerShell/Operational", 4104,
+                                          {"ScriptBlockText": "*Invoke-BloodHound*"}, SHARPHOUND_SCRIPT_NOTE),
+                              EXTRA_EVENT(D, "default", "Security", 4799,
                                           {"TargetDomainName": "Builtin", "CallerProcessName": "-"}, SHARPHOUND_SAMR_NOTE),
                               dict(EXTRA_EVENT(D, "audit:detailed_file_share", "Security", 5145,
                                                {"ShareName": "\\\\*\\IPC$", "RelativeTargetName": ["srvsvc", "samr", "lsarpc"]},
