@@ -182,8 +182,13 @@ enum Command {
     },
 }
 
+/// The most open files asked for: a 10 TB disk in 640 MB segments is 16 000.
+const OPEN_FILES_CAP: u64 = 1 << 16;
+
 fn main() -> ExitCode {
     toolmark::collect::contain::quiet_contained_panics();
+    // Large E01 sets hold thousands of segments open (see `evidence::open_files`).
+    toolmark::evidence::raise_open_file_limit(OPEN_FILES_CAP);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -231,3 +231,86 @@ fn a_zeroed_hash_section_is_no_stored_hash_not_a_mismatch() {
     assert!(!stdout.contains("MISMATCH"), "{stdout}");
     assert!(stderr.contains("damaged section chain"), "{stderr}");
 }
+
+/// A set of more than 775 segments goes on past `.EZZ` with `.FAA` (ewfacquire and
+/// EnCase name them so: a 2 TB disk in 1.5 GB segments has 1 400). Such a set was
+/// read only up to `.EZZ`; it is read whole, each segment held open once, and
+/// toolmark's MD5 of it is md5sum's of the source.
+#[test]
+fn an_e01_set_past_ezz_is_read_whole() {
+    let dir = scratch("past-ezz");
+    let raw = dir.join("source.raw");
+    // 1 MiB segments (ewfacquire's smallest) without compression: about 800.
+    let size: u64 = 790 << 20;
+    let file = std::fs::File::create(&raw).unwrap();
+    file.set_len(size).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&file, b"the last segment's bytes", size - 4096)
+        .unwrap();
+    drop(file);
+    run_ok(
+        oracle("ewfacquire", "ewf-tools")
+            .env("TZ", "UTC")
+            .args(["-u", "-q", "-c", "none", "-S", "1MiB", "-b", "64", "-t"])
+            .arg(dir.join("image"))
+            .arg(&raw),
+    );
+    assert!(dir.join("image.FAA").is_file(), "ewfacquire made no .FAA");
+    let info = run_ok(toolmark().arg("info").arg(dir.join("image.E01")));
+    let info = String::from_utf8_lossy(&info.stdout);
+    let segments: usize = info
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("segments:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no segment count in: {info}"));
+    assert!(segments > 775, "{segments} segments");
+    let verify = toolmark()
+        .arg("verify")
+        .arg(dir.join("image.E01"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let md5sum = run_ok(oracle("md5sum", "coreutils").arg(&raw));
+    let expected = String::from_utf8_lossy(&md5sum.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        stdout.contains(&format!("computed MD5:  {expected}")),
+        "{stdout} (md5sum: {expected})"
+    );
+    // Each segment is held open once (the crate's reader and the chunk checks
+    // share the handles), so a hard limit of 1 000 open files reads the set; one
+    // below the segment count refuses it by name.
+    let under_limit = |limit: u32| {
+        oracle("sh", "dash")
+            .arg("-c")
+            .arg(format!("ulimit -n {limit} && exec \"$0\" info \"$1\""))
+            .arg(env!("CARGO_BIN_EXE_toolmark"))
+            .arg(dir.join("image.E01"))
+            .output()
+            .unwrap()
+    };
+    let enough = under_limit(1000);
+    assert_eq!(
+        enough.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&enough.stderr)
+    );
+    let short = under_limit(600);
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert_eq!(short.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the set has {segments} segments"))
+            && stderr.contains("600 files"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

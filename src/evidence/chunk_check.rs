@@ -15,12 +15,12 @@
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Checksums of the uncompressed chunks of one segment set.
 pub struct ChunkCheck {
-    segments: Vec<File>,
+    segments: Vec<Arc<File>>,
     chunk_size: u64,
     media_size: u64,
     /// Bit per chunk: checked already.
@@ -30,23 +30,23 @@ pub struct ChunkCheck {
 }
 
 impl ChunkCheck {
-    /// Opens the segment files (read-only) for checksum reads.
+    /// Checks over the segment files `segments` (opened read-only, in set order,
+    /// shared with the crate's reader).
     pub fn new(
-        paths: &[PathBuf],
+        segments: Vec<Arc<File>>,
         chunk_size: u64,
         chunk_count: usize,
         media_size: u64,
-    ) -> std::io::Result<Self> {
-        let segments = paths.iter().map(File::open).collect::<Result<_, _>>()?;
+    ) -> Self {
         let words = chunk_count.div_ceil(64);
         let bits = || (0..words).map(|_| AtomicU64::new(0)).collect();
-        Ok(ChunkCheck {
+        ChunkCheck {
             segments,
             chunk_size,
             media_size,
             checked: bits(),
             corrupt: bits(),
-        })
+        }
     }
 
     /// An error naming the first chunk under `[offset, offset + len)` whose

@@ -11,6 +11,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{EvidenceError, ReadAt};
 
@@ -132,6 +133,10 @@ impl EwfImage {
     }
 }
 
+/// Files the rest of a scan may hold open beside an E01 set's segments (tables,
+/// logs, other images of a batch read at the same time).
+const HANDLES_BESIDE_SEGMENTS: u64 = 64;
+
 /// Opens an E01 set from its first segment after checking every segment's structure.
 pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), EvidenceError> {
     let fail = |reason: String| EvidenceError::Ewf {
@@ -139,6 +144,17 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
         reason,
     };
     let (mut segments, mut damage) = segment_set(first).map_err(|e| fail(e.to_string()))?;
+    // Every segment is held open (once) while the set is read: a set larger than
+    // the process may open is refused by name, not by a bare "too many open files".
+    if let Some(limit) = super::open_file_limit() {
+        if segments.len() as u64 + HANDLES_BESIDE_SEGMENTS > limit {
+            return Err(fail(format!(
+                "the set has {} segments, and this process may open {limit} files \
+                 (`ulimit -n`, raised to the hard limit at start): raise the hard limit",
+                segments.len()
+            )));
+        }
+    }
     let is_v1 = {
         let mut magic = [0u8; 8];
         let file = File::open(first).map_err(|error| EvidenceError::Io {
@@ -180,7 +196,20 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
             }
         }
     }
-    let reader = ewf::EwfReader::open_segments(&segments).map_err(|e| fail(e.to_string()))?;
+    // EWF v1 segments are opened once and shared by the crate's reader and our
+    // chunk checks (one handle per segment, not two: see the limit above).
+    let (reader, shared) = if is_v1 {
+        let files = open_shared(&segments).map_err(&fail)?;
+        let sources = files
+            .iter()
+            .map(|(file, len)| ewf::SegmentSource::sub(Arc::clone(file), 0, *len))
+            .collect();
+        let reader = ewf::EwfReader::open_from_sources(sources).map_err(|e| fail(e.to_string()))?;
+        (reader, files.into_iter().map(|(file, _)| file).collect())
+    } else {
+        let reader = ewf::EwfReader::open_segments(&segments).map_err(|e| fail(e.to_string()))?;
+        (reader, Vec::new())
+    };
     let chunk_size = reader.chunk_size();
     let covered = (reader.chunk_count() as u64).saturating_mul(chunk_size);
     let readable = covered.min(reader.total_size());
@@ -224,14 +253,12 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
         damage: damage.clone(),
     };
     let chunks = if is_v1 {
-        let check = super::chunk_check::ChunkCheck::new(
-            &segments,
+        Some(super::chunk_check::ChunkCheck::new(
+            shared,
             chunk_size,
             reader.chunk_count(),
             reader.total_size(),
-        )
-        .map_err(|e| fail(e.to_string()))?;
-        Some(check)
+        ))
     } else {
         None
     };
@@ -244,9 +271,23 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
     Ok((image, details, segments))
 }
 
-/// The segment files of the set `first` starts: `.E01 … .E99`, then `.EAA … .EZZ`
-/// (same for `.L01`, `.Ex01`), stopping at the first name that does not exist; with
-/// a note when a later segment exists beyond that gap (the set is read up to it).
+/// Opens every segment read-only, with its length, to be shared.
+fn open_shared(segments: &[PathBuf]) -> Result<Vec<(Arc<File>, u64)>, String> {
+    segments
+        .iter()
+        .map(|path| {
+            let name = file_name(path);
+            let file = File::open(path).map_err(|e| format!("{name}: {e}"))?;
+            let len = file.metadata().map_err(|e| format!("{name}: {e}"))?.len();
+            Ok((Arc::new(file), len))
+        })
+        .collect()
+}
+
+/// The segment files of the set `first` starts: `.E01 … .E99`, `.EAA … .EZZ`, then
+/// `.FAA …` (same for `.L01`, `.s01`, `.Ex01`: see [`segment_extension`]),
+/// stopping at the first name that does not exist; with a note when a later segment
+/// exists beyond that gap (the set is read up to it).
 fn segment_set(first: &Path) -> io::Result<(Vec<PathBuf>, Option<String>)> {
     let ext = first.extension().and_then(|e| e.to_str()).unwrap_or("");
     // `E01` keeps one letter of prefix, EWF2's `Ex01` keeps two.
@@ -254,25 +295,24 @@ fn segment_set(first: &Path) -> io::Result<(Vec<PathBuf>, Option<String>)> {
         3 | 4 if ext.is_ascii() => &ext[..ext.len() - 2],
         _ => return Ok((vec![first.to_path_buf()], None)),
     };
-    let upper = ext.chars().next().is_some_and(|c| c.is_ascii_uppercase());
-    let name = |number| first.with_extension(format!("{prefix}{}", segment_suffix(number, upper)));
-    let last_number = 99 + 26 * 26;
+    let name = |number| segment_extension(prefix, number).map(|e| first.with_extension(e));
+    let exists = |number| name(number).is_some_and(|path| path.is_file());
     let mut set = vec![first.to_path_buf()];
     let mut number = 2;
-    while number <= last_number && name(number).is_file() {
-        set.push(name(number));
+    while let Some(path) = name(number).filter(|path| path.is_file()) {
+        set.push(path);
         number += 1;
     }
     // A later segment beyond a gap means one in the middle is missing; say which.
-    let gap = (number + 1..=(number + 8).min(last_number))
-        .find(|&n| name(n).is_file())
-        .map(|later| {
-            format!(
+    let gap = (number + 1..=number + 8)
+        .find(|&n| exists(n))
+        .and_then(|later| {
+            Some(format!(
                 "segment {} is missing ({} exists); the set is read up to {}",
-                file_name(&name(number)),
-                file_name(&name(later)),
-                file_name(&name(number - 1))
-            )
+                file_name(&name(number)?),
+                file_name(&name(later)?),
+                file_name(&name(number - 1)?)
+            ))
         });
     Ok((set, gap))
 }
@@ -302,16 +342,39 @@ fn file_name(path: &Path) -> String {
     )
 }
 
-/// `2 -> "02"`, `99 -> "99"`, `100 -> "AA"`, … as EnCase numbers segments.
-fn segment_suffix(number: usize, upper: bool) -> String {
+/// The extension of segment `number` of a set whose first segment is `.{prefix}01`,
+/// as EnCase and libewf number them: `E02 … E99`, then two letters (`EAA … EZZ`),
+/// then the prefix's last letter counts on (`FAA … ZZZ`; EWF2's `Ex01` goes
+/// `ExAA … EzZZ`). The letters take the case of the prefix's first character
+/// (`s01` sets go `saa`). `None` past the last name the scheme has.
+fn segment_extension(prefix: &str, number: usize) -> Option<String> {
     if number <= 99 {
-        return format!("{number:02}");
+        return Some(format!("{prefix}{number:02}"));
     }
+    let (head, counting) = prefix.split_at(prefix.len().checked_sub(1)?);
+    let counting = *counting.as_bytes().first()?;
+    let letter = if prefix.starts_with(|c: char| c.is_ascii_lowercase()) {
+        b'a'
+    } else {
+        b'A'
+    };
     let n = number - 100;
-    let base = if upper { b'A' } else { b'a' };
-    let hi = base + (n / 26 % 26) as u8;
-    let lo = base + (n % 26) as u8;
-    String::from_utf8_lossy(&[hi, lo]).into_owned()
+    let lead = counting.checked_add(u8::try_from(n / (26 * 26)).ok()?)?;
+    let last_lead = if counting.is_ascii_lowercase() {
+        b'z'
+    } else {
+        b'Z'
+    };
+    if !counting.is_ascii_alphabetic() || lead > last_lead {
+        return None;
+    }
+    let pair = [letter + (n / 26 % 26) as u8, letter + (n % 26) as u8];
+    Some(format!(
+        "{head}{}{}{}",
+        char::from(lead),
+        char::from(pair[0]),
+        char::from(pair[1])
+    ))
 }
 
 /// Walks the section descriptors of one EWF v1 segment and checks how it ends.
@@ -371,11 +434,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn suffixes_follow_encase_numbering() {
-        assert_eq!(segment_suffix(2, true), "02");
-        assert_eq!(segment_suffix(99, true), "99");
-        assert_eq!(segment_suffix(100, true), "AA");
-        assert_eq!(segment_suffix(101, false), "ab");
-        assert_eq!(segment_suffix(126, true), "BA");
+    fn extensions_follow_encase_numbering() {
+        let ext = |prefix, n| segment_extension(prefix, n);
+        assert_eq!(ext("E", 2).as_deref(), Some("E02"));
+        assert_eq!(ext("E", 99).as_deref(), Some("E99"));
+        assert_eq!(ext("E", 100).as_deref(), Some("EAA"));
+        assert_eq!(ext("E", 126).as_deref(), Some("EBA"));
+        assert_eq!(ext("E", 775).as_deref(), Some("EZZ"));
+        // After EZZ the first letter counts on, as ewfacquire names a larger set.
+        assert_eq!(ext("E", 776).as_deref(), Some("FAA"));
+        assert_eq!(ext("E", 1136).as_deref(), Some("FNW"));
+        assert_eq!(ext("E", 100 + 22 * 676 - 1).as_deref(), Some("ZZZ"));
+        assert_eq!(ext("E", 100 + 22 * 676), None);
+        assert_eq!(ext("s", 101).as_deref(), Some("sab"));
+        assert_eq!(ext("L", 776).as_deref(), Some("MAA"));
+        // EWF2: the `x` counts on.
+        assert_eq!(ext("Ex", 100).as_deref(), Some("ExAA"));
+        assert_eq!(ext("Ex", 776).as_deref(), Some("EyAA"));
+        assert_eq!(ext("Ex", 100 + 3 * 676), None);
+        assert_eq!(ext("9", 100), None);
+    }
+
+    #[test]
+    fn a_set_past_ezz_is_found_whole() {
+        let dir = std::env::temp_dir().join(format!("toolmark-segments-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let count = 800;
+        for n in 1..=count {
+            let name = dir
+                .join("img")
+                .with_extension(segment_extension("E", n).unwrap());
+            std::fs::write(name, b"").unwrap();
+        }
+        let (set, gap) = segment_set(&dir.join("img.E01")).unwrap();
+        assert_eq!(set.len(), count);
+        assert!(set[count - 1].ends_with("img.FAY"), "{:?}", set.last());
+        assert_eq!(gap, None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

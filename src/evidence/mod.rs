@@ -10,6 +10,7 @@
 mod chunk_check;
 mod ewf;
 mod holes;
+mod open_files;
 mod plain;
 mod raw;
 mod segments;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 
 pub use self::ewf::EwfDetails;
 pub use self::holes::Holes;
+pub use self::open_files::{open_file_limit, raise_open_file_limit};
 pub use self::vdisk::{ChainLink, VdiskDetails};
 pub use self::window::{ReadSeekAdapter, Window};
 
@@ -140,7 +142,7 @@ impl fmt::Display for ContainerKind {
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
     /// The file system refused access to one of the image files.
-    #[error("{path}: {error}")]
+    #[error("{path}: {error}{}", open_files_hint(error))]
     Io {
         /// File that failed.
         path: PathBuf,
@@ -158,6 +160,20 @@ pub enum EvidenceError {
         /// What is wrong, in words.
         reason: String,
     },
+}
+
+/// What to do when an image holds more files open than the process may (a split
+/// set of thousands of pieces): said beside the system's bare "too many open files".
+fn open_files_hint(error: &io::Error) -> String {
+    // EMFILE: the process's limit, as opposed to the system's (ENFILE).
+    const EMFILE: i32 = 24;
+    match (error.raw_os_error(), open_file_limit()) {
+        (Some(EMFILE), Some(limit)) => format!(
+            " (this process may open {limit} files, `ulimit -n` raised to its hard limit: \
+             raise the hard limit for sets of that many files)"
+        ),
+        _ => String::new(),
+    }
 }
 
 /// An opened, read-only evidence image.
