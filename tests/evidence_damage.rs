@@ -39,6 +39,28 @@ fn each_command(image: &Path, expect: &str, check: impl Fn(&[&str], Option<i32>,
     }
 }
 
+/// `toolmark verify IMAGE` computes the MD5 md5sum(1) gives of `source`.
+fn assert_verify_md5_is_md5sums(image: &Path, source: &Path, context: &str) {
+    let md5sum = run_ok(oracle("md5sum", "coreutils").arg(source));
+    let expected = String::from_utf8_lossy(&md5sum.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let verify = toolmark().arg("verify").arg(image).output().unwrap();
+    let verified = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{context}: {verified}{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(
+        verified.contains(&format!("computed MD5:  {expected}")),
+        "{context}: {verified} (md5sum: {expected})"
+    );
+}
+
 /// Each command fails with a single stderr line naming `expect`.
 fn assert_fails_clearly(image: &Path, expect: &str) {
     each_command(image, expect, |args, code, stderr| {
@@ -124,6 +146,74 @@ fn split_raw_with_short_or_missing_middle_piece() {
         &dir.join("disk.000"),
         "and what follows the gap is not read",
     );
+}
+
+/// A split raw set of more than 999 pieces goes on `.999`, `.1000` (FTK Imager's
+/// naming, and how The Sleuth Kit looks for them). It was read only up to `.999`,
+/// with exit 0: a shorter disk, silently. `img_stat` is the oracle for the pieces,
+/// md5sum of their concatenation for the bytes.
+#[test]
+fn a_split_raw_set_past_999_pieces_is_read_whole() {
+    let dir = scratch("split-1002");
+    let mut whole = Vec::new();
+    for n in 1..=1002u32 {
+        let piece = vec![(n % 251) as u8; 512];
+        std::fs::write(dir.join(format!("disk.{n:03}")), &piece).unwrap();
+        whole.extend_from_slice(&piece);
+    }
+    let first = dir.join("disk.001");
+    let img_stat = run_ok(oracle("img_stat", "sleuthkit").arg(&first));
+    let listed = String::from_utf8_lossy(&img_stat.stdout);
+    assert!(listed.contains("disk.1002"), "{listed}");
+    let info = run_ok(toolmark().arg("info").arg(&first));
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("segments:    1002"), "{info}");
+    assert!(
+        info.contains(&format!("media size:  {} bytes", whole.len())),
+        "{info}"
+    );
+    std::fs::write(dir.join("whole.raw"), &whole).unwrap();
+    assert_verify_md5_is_md5sums(&first, &dir.join("whole.raw"), "1 002 pieces");
+}
+
+/// GNU split without `-a` widens its suffixes rather than run out: `.89` is
+/// followed by `.9000` (with `-d`), `.yz` by `.zaaa`. Such sets were read up to
+/// `.89` or `.yz` with exit 0. split(1) makes them here; md5sum of the source is
+/// the oracle.
+#[test]
+fn gnu_split_sets_past_their_widening_are_read_whole() {
+    for (name, args, pieces, piece_size) in [
+        ("split-d", &["-d"][..], 96usize, 1000usize),
+        ("split-alpha", &[][..], 700, 100),
+    ] {
+        let dir = scratch(name);
+        let source = dir.join("source.raw");
+        let bytes: Vec<u8> = (0..pieces * piece_size - 17)
+            .map(|i| (i * 7 % 253) as u8)
+            .collect();
+        std::fs::write(&source, &bytes).unwrap();
+        run_ok(
+            oracle("split", "coreutils")
+                .current_dir(&dir)
+                .args(args)
+                .arg("-b")
+                .arg(piece_size.to_string())
+                .arg(&source)
+                .arg("disk."),
+        );
+        let first = dir.join(if args.is_empty() {
+            "disk.aa"
+        } else {
+            "disk.00"
+        });
+        let info = run_ok(toolmark().arg("info").arg(&first));
+        let info = String::from_utf8_lossy(&info.stdout);
+        assert!(
+            info.contains(&format!("segments:    {pieces}")),
+            "{name}: {info}"
+        );
+        assert_verify_md5_is_md5sums(&first, &source, name);
+    }
 }
 
 #[test]
@@ -263,28 +353,7 @@ fn an_e01_set_past_ezz_is_read_whole() {
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("no segment count in: {info}"));
     assert!(segments > 775, "{segments} segments");
-    let verify = toolmark()
-        .arg("verify")
-        .arg(dir.join("image.E01"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&verify.stdout);
-    assert_eq!(
-        verify.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
-    let md5sum = run_ok(oracle("md5sum", "coreutils").arg(&raw));
-    let expected = String::from_utf8_lossy(&md5sum.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-    assert!(
-        stdout.contains(&format!("computed MD5:  {expected}")),
-        "{stdout} (md5sum: {expected})"
-    );
+    assert_verify_md5_is_md5sums(&dir.join("image.E01"), &raw, "past EZZ");
     // Each segment is held open once (the crate's reader and the chunk checks
     // share the handles), so a hard limit of 1 000 open files reads the set; one
     // below the segment count refuses it by name.

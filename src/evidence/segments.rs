@@ -1,7 +1,10 @@
 //! Finding the pieces of a split raw image from its first piece.
 //!
 //! Acquisition tools name pieces `NAME.001 .002 …` (also starting at `.000`, any
-//! width) or `NAME.aa .ab …` (split(1)). Given one piece we follow the sequence until
+//! width, growing a digit past the last: `.999 .1000`, as FTK Imager writes and The
+//! Sleuth Kit reads them) or `NAME.aa .ab …` (split(1)). GNU split without `-a`
+//! widens its suffixes instead of running out: `.89` is followed by `.9000`, `.yz`
+//! by `.zaaa`, `.zyzz` by `.zzaaaa`. Given one piece we follow the sequence until
 //! the next name does not exist, then make sure no later piece exists beyond a
 //! gap: a missing middle piece would silently shift the rest of the disk.
 
@@ -22,11 +25,14 @@ pub fn split_raw_set(first: &Path) -> io::Result<(Vec<PathBuf>, Option<String>)>
         return Ok((vec![first.to_path_buf()], None));
     };
     let mut pieces = vec![first.to_path_buf()];
-    while let Some(next) = counter.next() {
-        let candidate = first.with_extension(next.render());
-        if !candidate.is_file() {
-            break;
-        }
+    // The next name, or at GNU split's widening point the widened one.
+    let existing = |name: Option<SegmentName>| {
+        name.map(|n| (n, first.with_extension(n.render())))
+            .filter(|(_, path)| path.is_file())
+    };
+    while let Some((next, candidate)) =
+        existing(counter.next()).or_else(|| existing(counter.widened()))
+    {
         pieces.push(candidate);
         counter = next;
     }
@@ -49,19 +55,45 @@ pub fn split_raw_set(first: &Path) -> io::Result<(Vec<PathBuf>, Option<String>)>
     Ok((pieces, None))
 }
 
-/// A piece's extension: a zero-padded number or a run of lower/upper-case letters.
+/// A piece's extension: a zero-padded number or a run of lower/upper-case letters,
+/// after `lead` copies of the alphabet's last symbol that GNU split's widening put
+/// in front (`9000` is one `9` before the three-digit `000`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SegmentName {
-    Numeric {
-        value: u64,
-        width: usize,
-    },
-    Alphabetic {
-        value: u64,
-        width: usize,
-        upper: bool,
-    },
+struct SegmentName {
+    alphabet: Alphabet,
+    lead: usize,
+    value: u64,
+    width: usize,
 }
+
+/// The symbols of a suffix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Alphabet {
+    Digits,
+    Letters { upper: bool },
+}
+
+impl Alphabet {
+    fn base(self) -> u64 {
+        match self {
+            Alphabet::Digits => 10,
+            Alphabet::Letters { .. } => 26,
+        }
+    }
+
+    fn symbol(self, digit: u64) -> char {
+        let first = match self {
+            Alphabet::Digits => b'0',
+            Alphabet::Letters { upper: true } => b'A',
+            Alphabet::Letters { upper: false } => b'a',
+        };
+        char::from(first + (digit % self.base()) as u8)
+    }
+}
+
+/// Widest suffix followed: GNU split's widening adds two characters at a time, and
+/// no acquisition writes pieces by the billion.
+const MAX_WIDTH: usize = 12;
 
 impl SegmentName {
     fn parse(ext: &str) -> Option<SegmentName> {
@@ -72,61 +104,63 @@ impl SegmentName {
         if ext.bytes().all(|b| b.is_ascii_digit()) {
             // Only the first piece of a set names it; `.002` alone is not a start.
             let value: u64 = ext.parse().ok()?;
-            return (value <= 1).then_some(SegmentName::Numeric { value, width });
+            return (value <= 1).then_some(SegmentName {
+                alphabet: Alphabet::Digits,
+                lead: 0,
+                value,
+                width,
+            });
         }
         let upper = ext.bytes().all(|b| b.is_ascii_uppercase());
         let lower = ext.bytes().all(|b| b.is_ascii_lowercase());
         // `aa` starts a split(1) set; anything else (e.g. `raw`, `dd`) is a plain file.
         if (upper || lower) && ext.bytes().all(|b| b == if upper { b'A' } else { b'a' }) {
-            return Some(SegmentName::Alphabetic {
+            return Some(SegmentName {
+                alphabet: Alphabet::Letters { upper },
+                lead: 0,
                 value: 0,
                 width,
-                upper,
             });
         }
         None
     }
 
+    /// The name after this one: the number plus one, letters at their width
+    /// (`zz` is the last), digits growing past it (`999`, `1000`).
     fn next(self) -> Option<SegmentName> {
-        match self {
-            SegmentName::Numeric { value, width } => {
-                let value = value + 1;
-                (value < 10u64.checked_pow(width as u32)?)
-                    .then_some(SegmentName::Numeric { value, width })
-            }
-            SegmentName::Alphabetic {
-                value,
-                width,
-                upper,
-            } => {
-                let value = value + 1;
-                (value < 26u64.checked_pow(width as u32)?).then_some(SegmentName::Alphabetic {
-                    value,
-                    width,
-                    upper,
-                })
-            }
-        }
+        let value = self.value.checked_add(1)?;
+        let fits = value < self.alphabet.base().checked_pow(self.width as u32)?;
+        (fits || (self.alphabet == Alphabet::Digits && self.width < MAX_WIDTH))
+            .then_some(SegmentName { value, ..self })
+    }
+
+    /// GNU split's name after this one when it widens here: where the next name
+    /// would start with the alphabet's last symbol, that symbol joins the lead and
+    /// the rest starts over one symbol wider (`89` -> `9000`, `yz` -> `zaaa`).
+    fn widened(self) -> Option<SegmentName> {
+        let base = self.alphabet.base();
+        let boundary = (base - 1).checked_mul(base.checked_pow(self.width as u32 - 1)?)?;
+        (self.value.checked_add(1)? == boundary && self.lead + self.width + 2 <= MAX_WIDTH)
+            .then_some(SegmentName {
+                lead: self.lead + 1,
+                value: 0,
+                width: self.width + 1,
+                ..self
+            })
     }
 
     fn render(self) -> String {
-        match self {
-            SegmentName::Numeric { value, width } => format!("{value:0width$}"),
-            SegmentName::Alphabetic {
-                value,
-                width,
-                upper,
-            } => {
-                let base = if upper { b'A' } else { b'a' };
-                let mut letters = vec![base; width];
-                let mut rest = value;
-                for slot in letters.iter_mut().rev() {
-                    *slot = base + (rest % 26) as u8;
-                    rest /= 26;
-                }
-                String::from_utf8_lossy(&letters).into_owned()
-            }
+        let base = self.alphabet.base();
+        let last = self.alphabet.symbol(base - 1);
+        let mut digits = Vec::new();
+        let mut rest = self.value;
+        while digits.len() < self.width || rest > 0 {
+            digits.push(self.alphabet.symbol(rest % base));
+            rest /= base;
         }
+        std::iter::repeat_n(last, self.lead)
+            .chain(digits.into_iter().rev())
+            .collect()
     }
 }
 
@@ -141,6 +175,11 @@ mod tests {
         let n = SegmentName::parse("001").unwrap();
         assert_eq!(n.next().unwrap().next().unwrap().render(), "003");
         assert_eq!(SegmentName::parse("002"), None);
+        let mut n = SegmentName::parse("001").unwrap();
+        for _ in 0..999 {
+            n = n.next().unwrap();
+        }
+        assert_eq!(n.render(), "1000");
     }
 
     #[test]
@@ -156,6 +195,33 @@ mod tests {
         );
         assert_eq!(SegmentName::parse("raw"), None);
         assert_eq!(SegmentName::parse("dd"), None);
+    }
+
+    #[test]
+    fn gnu_split_widens_its_suffixes() {
+        let walk = |start: &str, steps: usize| {
+            let mut n = SegmentName::parse(start).unwrap();
+            let mut names = Vec::new();
+            for _ in 0..steps {
+                n = n
+                    .next()
+                    .filter(|_| n.widened().is_none())
+                    .or(n.widened())
+                    .unwrap();
+                names.push(n.render());
+            }
+            names
+        };
+        // `split -d`: 00 … 89, 9000 … 9899, 990000.
+        let digits = walk("00", 90 + 900);
+        assert_eq!(digits[88..91], ["89", "9000", "9001"]);
+        assert_eq!(digits[987..], ["9898", "9899", "990000"]);
+        // `split`: aa … yz, zaaa … zyzz, zzaaaa.
+        let letters = walk("aa", 650 + 25 * 676);
+        assert_eq!(letters[648..651], ["yz", "zaaa", "zaab"]);
+        assert_eq!(letters[letters.len() - 2..], ["zyzz", "zzaaaa"]);
+        // Only at the boundary.
+        assert_eq!(SegmentName::parse("00").unwrap().widened(), None);
     }
 
     #[test]
