@@ -64,30 +64,87 @@ impl BatchReport {
     }
 }
 
+/// How many folders deep below a given folder images and triage folders are looked
+/// for: a case folder of host folders (`case/HOST/HOST.E01`), KAPE's
+/// `dest/HOST/C/Windows/…`, a collection's `uploads/auto/C%3A/Windows/…`.
+const SEARCH_DEPTH: usize = 4;
+
+/// Files acquisition and triage tools write beside images (FTK Imager's
+/// `image.E01.txt`, hash lists, reports): never images themselves.
+const SIDECAR_EXTENSIONS: &[&str] = &[
+    "txt", "log", "md5", "sha1", "sha256", "csv", "json", "xml", "htm", "html", "pdf", "ini",
+];
+
 /// Expands the inputs: a triage directory (it has a `Windows` folder or a `$MFT`,
 /// or it holds event logs itself: one host's exported or copied logs) is one
-/// input; any other directory stands for the images and lone event logs in it,
-/// first segments only.
+/// input; any other directory stands for the images, lone event logs and triage
+/// directories in it and in its folders up to [`SEARCH_DEPTH`] deep (first
+/// segments only; sidecar files, hidden files and symbolic links to folders left
+/// out).
 /// A directory (or an entry of it) that cannot be read is an error naming it:
-/// the images it holds must not drop out of the batch unsaid.
-pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
+/// the images it holds must not drop out of the batch unsaid. Folders deeper
+/// than the search goes are returned too, to be named as not searched.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Expanded, String> {
+    let mut expanded = Expanded::default();
     for input in inputs {
         if input.is_dir() && !is_triage_directory(input) {
-            let unreadable = |e: std::io::Error| format!("{}: {e}", input.display());
-            let mut files = Vec::new();
-            for entry in std::fs::read_dir(input).map_err(unreadable)? {
-                files.push(entry.map_err(unreadable)?.path());
-            }
-            files.sort();
-            out.extend(files.into_iter().filter(|p| {
-                (p.is_file() && !is_later_segment(p)) || (p.is_dir() && is_triage_directory(p))
-            }));
+            inputs_under(input, SEARCH_DEPTH, &mut expanded)?;
         } else {
-            out.push(input.clone());
+            expanded.inputs.push(input.clone());
         }
     }
-    Ok(out)
+    Ok(expanded)
+}
+
+/// What the given paths stand for.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// Images, logs and triage folders, in order.
+    pub inputs: Vec<PathBuf>,
+    /// Folders below the search depth, not looked into.
+    pub not_searched: Vec<PathBuf>,
+}
+
+/// The inputs in folder `dir` and, `depth` levels down, in its folders, in name
+/// order.
+fn inputs_under(dir: &Path, depth: usize, out: &mut Expanded) -> Result<(), String> {
+    let unreadable = |e: std::io::Error| format!("{}: {e}", dir.display());
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        entries.push(entry.map_err(unreadable)?.path());
+    }
+    entries.sort();
+    for path in entries {
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            let linked = path.symlink_metadata().is_ok_and(|m| m.is_symlink());
+            if is_triage_directory(&path) {
+                out.inputs.push(path);
+            } else if linked {
+                // A link could lead back up the tree: not followed.
+                out.not_searched.push(path);
+            } else if depth > 0 {
+                inputs_under(&path, depth - 1, out)?;
+            } else {
+                out.not_searched.push(path);
+            }
+        } else if path.is_file() && !is_later_segment(&path) && !is_sidecar(&path) {
+            out.inputs.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A file an acquisition tool writes beside an image (see [`SIDECAR_EXTENSIONS`]).
+fn is_sidecar(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| SIDECAR_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// True for a triage collection (a directory that cannot be read is not one:
@@ -105,38 +162,43 @@ fn is_triage_directory(dir: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// `.E02`.., `.002`.., `.ab`..: pieces opened through the first piece of their set,
-/// recognised by that first piece existing beside them.
+/// `.E02`.., `.FAA`.., `.002`.., `.1000`.., `.ab`.., `.zaaa`..: pieces opened
+/// through the first piece of their set, recognised by that first piece (of any
+/// width up to theirs: sets grow wider, see `evidence::segments`) existing beside
+/// them.
 fn is_later_segment(path: &Path) -> bool {
     let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
         return false;
     };
-    let lower = ext.to_ascii_lowercase();
     let first_exists = |candidates: &[String]| {
         candidates.iter().any(|c| {
-            *c != ext
+            c != ext
                 && (path.with_extension(c).is_file()
                     || path.with_extension(c.to_uppercase()).is_file())
         })
     };
-    let bytes = lower.as_bytes();
-    if bytes.len() == 3 && matches!(bytes[0], b'e' | b'l') {
-        let prefix = &lower[..1];
-        return lower != format!("{prefix}01") && first_exists(&[format!("{prefix}01")]);
+    let ewf_firsts = crate::evidence::later_segment_firsts(ext);
+    if !ewf_firsts.is_empty() {
+        return ewf_firsts.iter().any(|f| path.with_extension(f).is_file());
     }
-    if !lower.is_empty() && bytes.iter().all(u8::is_ascii_digit) {
+    let bytes = ext.as_bytes();
+    let widths = 2..=bytes.len();
+    if bytes.len() >= 2 && bytes.iter().all(u8::is_ascii_digit) {
         // `.000` starts a set; `.001` starts one unless a `.000` exists.
-        let width = lower.len();
-        let zero = format!("{:0width$}", 0);
-        let one = format!("{:0width$}", 1);
-        return match lower.parse::<u64>() {
+        return match ext.parse::<u64>() {
             Ok(0) | Err(_) => false,
-            Ok(1) => first_exists(&[zero]),
-            Ok(_) => first_exists(&[zero, one]),
+            Ok(1) => first_exists(&[format!("{:0w$}", 0, w = bytes.len())]),
+            Ok(_) => first_exists(
+                &widths
+                    .flat_map(|w| [format!("{:0w$}", 0), format!("{:0w$}", 1)])
+                    .collect::<Vec<_>>(),
+            ),
         };
     }
-    if bytes.len() == 2 && bytes.iter().all(u8::is_ascii_lowercase) {
-        return lower != "aa" && first_exists(&["aa".to_string()]);
+    let letters =
+        bytes.iter().all(u8::is_ascii_lowercase) || bytes.iter().all(u8::is_ascii_uppercase);
+    if bytes.len() >= 2 && letters {
+        return first_exists(&widths.map(|w| "a".repeat(w)).collect::<Vec<_>>());
     }
     false
 }
@@ -153,13 +215,20 @@ fn output_name(input: &Path, taken: &mut HashSet<String>) -> String {
     } else {
         input
     };
-    let raw = if input.is_dir() {
+    let mut raw = if input.is_dir() {
         input.file_name()
     } else {
         input.file_stem()
     }
     .map(|s| s.to_string_lossy().into_owned())
     .unwrap_or_default();
+    // Triage tools name a volume's folder by its drive letter (KAPE's `HOST/C`,
+    // `C%3A` in a collection's uploads): the folder above says whose it is.
+    if input.is_dir() && is_drive_letter(&raw) {
+        if let Some(parent) = input.parent().and_then(Path::file_name) {
+            raw = format!("{}-{raw}", parent.to_string_lossy());
+        }
+    }
     let mut name: String = raw
         .chars()
         .map(|c| {
@@ -180,6 +249,16 @@ fn output_name(input: &Path, taken: &mut HashSet<String>) -> String {
         n += 1;
     }
     unique
+}
+
+/// `C`, `c:`, `C%3A`: a folder named after a drive.
+fn is_drive_letter(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && matches!(
+            chars.as_str().to_ascii_lowercase().as_str(),
+            "" | ":" | "%3a"
+        )
 }
 
 /// Scans every input (of the plan's shard) into `out`, `jobs` threads in all,
@@ -506,8 +585,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tm-batch-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let names = [
-            "d.E01", "d.E02", "d.EAA", "s.001", "s.002", "z.000", "z.001", "x.aa", "x.ab", "y.dd",
-            "y.ab", "w.raw",
+            "d.E01", "d.E02", "d.EAA", "d.FAA", "s.001", "s.002", "s.1000", "z.000", "z.001",
+            "g.00", "g.9000", "x.aa", "x.ab", "x.zaaa", "y.dd", "y.ab", "w.raw", "w.E01", "v.Ex01",
+            "v.EyAA", "q.E01", "q.e02",
         ];
         for name in names {
             std::fs::write(dir.join(name), b"x").unwrap();
@@ -516,7 +596,64 @@ mod tests {
             .into_iter()
             .filter(|n| is_later_segment(&dir.join(n)))
             .collect();
-        assert_eq!(later, ["d.E02", "d.EAA", "s.002", "z.001", "x.ab"]);
+        assert_eq!(
+            later,
+            [
+                "d.E02", "d.EAA", "d.FAA", "s.002", "s.1000", "z.001", "g.9000", "x.ab", "x.zaaa",
+                "v.EyAA", "q.e02"
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn folders_of_host_folders_are_searched() {
+        let dir = std::env::temp_dir().join(format!("tm-batch-tree-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let files = [
+            "a.E01",
+            "a.E02",
+            "a.E01.txt",
+            ".DS_Store",
+            "HOST2/HOST2.E01",
+            "HOST2/HOST2.E01.md5",
+            "kape/HOST3/C/Windows/System32/config/SYSTEM",
+            "kape/HOST3/D/Windows/x",
+            "logs/HOST4/Security.evtx",
+            "1/2/3/4/deep.raw",
+            "1/2/3/4/5/deeper.raw",
+        ];
+        for file in files {
+            let path = dir.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"x").unwrap();
+        }
+        let expanded = expand_inputs(std::slice::from_ref(&dir)).unwrap();
+        let relative = |paths: &[PathBuf]| -> Vec<String> {
+            paths
+                .iter()
+                .map(|p| p.strip_prefix(&dir).unwrap().display().to_string())
+                .collect()
+        };
+        let found = relative(&expanded.inputs);
+        assert_eq!(relative(&expanded.not_searched), ["1/2/3/4/5"]);
+        assert_eq!(
+            found,
+            [
+                "1/2/3/4/deep.raw",
+                "HOST2/HOST2.E01",
+                "a.E01",
+                "kape/HOST3/C",
+                "kape/HOST3/D",
+                "logs/HOST4"
+            ]
+        );
+        let mut taken = HashSet::new();
+        let names: Vec<String> = ["kape/HOST3/C", "kape/HOST3/D", "logs/HOST4"]
+            .iter()
+            .map(|p| output_name(&dir.join(p), &mut taken))
+            .collect();
+        assert_eq!(names, ["HOST3-C", "HOST3-D", "HOST4"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

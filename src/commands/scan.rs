@@ -51,7 +51,16 @@ pub fn run(
         }
     };
     let inputs = match batch::expand_inputs(images) {
-        Ok(inputs) => inputs,
+        Ok(expanded) => {
+            for folder in &expanded.not_searched {
+                eprintln!(
+                    "toolmark: warning: {}: not searched for images (a link, or deeper than \
+                     the search goes): give it as an input to scan what it holds",
+                    folder.display()
+                );
+            }
+            expanded.inputs
+        }
         Err(e) => {
             eprintln!("toolmark: error: {e}");
             return Ok(ExitCode::from(EXIT_USAGE));

@@ -377,6 +377,63 @@ fn segment_extension(prefix: &str, number: usize) -> Option<String> {
     ))
 }
 
+/// The prefixes EWF sets are named with: EnCase's `E01`, logical `L01`, SMART `s01`,
+/// the old EWF `e01`, and EWF2's `Ex01`, `Lx01`.
+const SET_PREFIXES: &[&str] = &["E", "L", "s", "e", "Ex", "Lx"];
+
+/// For the extension of a later segment of an EWF set (`E02`, `EAA`, `FAA`,
+/// `Ex02`), the names the set's first segment may have (`E01`; `MAA` is segment
+/// 5 508 of an `E01` set or 776 of an `L01` one). A digit-numbered segment's
+/// first may be named in either case (`e02` beside `E01`, as a case-folding copy
+/// leaves them); a letter-numbered one's is named in the case of its letters, so
+/// `raw`, which names a segment of an old lower-case `e01` set, is not taken for
+/// one beside an `E01`. None for any other extension, a first segment's included.
+pub fn later_segment_firsts(ext: &str) -> Vec<String> {
+    let mut firsts = Vec::new();
+    for prefix in SET_PREFIXES {
+        match segment_number_of(prefix, ext) {
+            Some(2..=99) => {
+                let first = format!("{prefix}01");
+                let other_case = if first.starts_with(|c: char| c.is_ascii_lowercase()) {
+                    first.to_ascii_uppercase()
+                } else {
+                    first.to_ascii_lowercase()
+                };
+                firsts.extend([first, other_case]);
+            }
+            Some(100..) => firsts.push(format!("{prefix}01")),
+            _ => {}
+        }
+    }
+    firsts.dedup();
+    firsts
+}
+
+/// The inverse of [`segment_extension`]: which segment `ext` names in a set of
+/// `prefix`, checked by naming that segment again.
+fn segment_number_of(prefix: &str, ext: &str) -> Option<usize> {
+    let counting_at = prefix.len().checked_sub(1)?;
+    if ext.len() != prefix.len() + 2
+        || !ext.is_ascii()
+        || ext[..counting_at] != prefix[..counting_at]
+    {
+        return None;
+    }
+    let pair = &ext.as_bytes()[prefix.len()..];
+    let number = if pair.iter().all(u8::is_ascii_digit) {
+        usize::from(pair[0] - b'0') * 10 + usize::from(pair[1] - b'0')
+    } else {
+        let letter = |b: u8| {
+            let base = if b.is_ascii_lowercase() { b'a' } else { b'A' };
+            b.is_ascii_alphabetic().then(|| usize::from(b - base))
+        };
+        let carry =
+            usize::from(ext.as_bytes()[counting_at].checked_sub(prefix.as_bytes()[counting_at])?);
+        100 + carry * 26 * 26 + letter(pair[0])? * 26 + letter(pair[1])?
+    };
+    (segment_extension(prefix, number).as_deref() == Some(ext)).then_some(number)
+}
+
 /// Walks the section descriptors of one EWF v1 segment and checks how it ends.
 fn check_segment_chain(path: &Path, is_last: bool) -> Result<(), String> {
     let name = path.file_name().map_or_else(
@@ -453,6 +510,31 @@ mod tests {
         assert_eq!(ext("Ex", 776).as_deref(), Some("EyAA"));
         assert_eq!(ext("Ex", 100 + 3 * 676), None);
         assert_eq!(ext("9", 100), None);
+    }
+
+    #[test]
+    fn later_segments_name_their_first() {
+        let first = |ext| later_segment_firsts(ext);
+        assert_eq!(first("E02"), ["E01", "e01"]);
+        assert_eq!(first("e02"), ["e01", "E01"]);
+        assert_eq!(first("EAA"), ["E01"]);
+        assert_eq!(first("FNW"), ["E01"]);
+        assert_eq!(first("ZZZ"), ["E01", "L01"]);
+        assert_eq!(first("MAA"), ["E01", "L01"]);
+        assert_eq!(first("sab"), ["s01", "e01"]);
+        assert_eq!(first("raw"), ["e01"]);
+        assert_eq!(first("Ex02"), ["Ex01", "ex01"]);
+        assert_eq!(first("EyAA"), ["Ex01"]);
+        for not_later in [
+            "E01", "Ex01", "E00", "DAA", "E1", "EaA", "Fa1", "vmdk", "001",
+        ] {
+            assert!(first(not_later).is_empty(), "{not_later}");
+        }
+        // Every name the scheme gives maps back to its first segment.
+        for n in 2..100 + 22 * 676 {
+            let ext = segment_extension("E", n).unwrap();
+            assert_eq!(segment_number_of("E", &ext), Some(n), "{ext}");
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use self::ewf::EwfDetails;
+pub use self::ewf::{later_segment_firsts, EwfDetails};
 pub use self::holes::Holes;
 pub use self::open_files::{open_file_limit, raise_open_file_limit};
 pub use self::vdisk::{ChainLink, VdiskDetails};
