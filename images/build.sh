@@ -137,7 +137,7 @@ cache_key() {
 }
 
 PRODUCTS=(win10-aptsim.raw win10-aptsim.E01 win10-aptsim.split.001 mbr-logical.raw win10-cleared.raw
-    triage-renamed damaged vdisk vsstest.raw)
+    triage-renamed damaged vdisk vsstest.raw kape.vhdx)
 
 is_fresh() {
     [[ -f $OUT/.stamp && $(cat "$OUT/.stamp") == "$1" ]] || return 1
@@ -313,6 +313,30 @@ build_win10_volume() { # volume-file places-file [cleared]
     rm "${gone[@]}"
     umount_ntfs
     set_ntfs_serial "$vol" "$W_PART_SECTORS" "$W_SERIAL"
+}
+
+# kape.vhdx (images/README.md): a triage collection kept in a container, as KAPE
+# writes one with --vhdx: a dynamic VHDX of one NTFS volume whose root holds the
+# host's drive folder, C/, not a Windows folder. In it the win10-aptsim places
+# (event logs, Prefetch, Amcache, hives, task), its journal as C/$Extend/$J and the
+# built volume's $MFT (read out with icat) as C/$MFT.
+build_kape_vhdx() { # vhdx-file win10-raw
+    local vol="$BUILD/kape.vol" m="$BUILD/mnt" path src
+    make_ntfs "$vol" $(( 96 * 2048 )) KAPE 0
+    icat -o "$W_PART_START" "$2" 0 >"$BUILD/kape.mft" || die "icat could not read the \$MFT of $2"
+    mount_ntfs "$vol" "$m"
+    while IFS=$'\t' read -r path src; do
+        case $path in
+            '$Extend/$UsnJrnl:$Max') ;;
+            '$Extend/$UsnJrnl:$J') copy_in "$src" "$m/C/\$Extend/\$J" ;;
+            *:*) ;; # alternate data streams stay behind, as in a copy
+            *) copy_in "$src" "$m/C/$path" ;;
+        esac
+    done <"$BUILD/win10.places"
+    copy_in "$BUILD/kape.mft" "$m/C/\$MFT"
+    umount_ntfs
+    qemu-img convert -f raw -O vhdx -o subformat=dynamic "$vol" "$1"
+    rm -f "$vol" "$BUILD/kape.mft"
 }
 
 build_win10_disk() { # disk-file volume-file
@@ -732,6 +756,9 @@ main() {
     log "win10-aptsim: verifying files with icat"
     verify_files "$BUILD/win10-aptsim.raw" "$W_PART_START" "$HERE/expected/win10-aptsim.tsv" win10
 
+    log "kape.vhdx: the host's files as a triage collection in a container"
+    build_kape_vhdx "$BUILD/kape.vhdx" "$BUILD/win10-aptsim.raw"
+
     log "win10-aptsim: split raw and E01"
     split -b "$SPLIT_BYTES" -d -a 3 --numeric-suffixes=1 "$BUILD/win10-aptsim.raw" "$BUILD/win10-aptsim.split."
     build_e01 "$BUILD/win10-aptsim.raw" "$BUILD/win10-aptsim"
@@ -774,15 +801,15 @@ main() {
     # Move into place: the stamp goes last, so a half-finished swap is never "fresh".
     rm -f "$OUT/.stamp"
     rm -rf "$OUT/damaged" "$OUT/vdisk" "$OUT"/win10-aptsim.* "$OUT"/mbr-logical.* "$OUT"/win10-cleared.* "$OUT/triage-renamed" \
-        "$OUT/vsstest.raw"
+        "$OUT/vsstest.raw" "$OUT/kape.vhdx"
     local f
     for f in "$BUILD"/win10-aptsim.* "$BUILD/mbr-logical.raw" "$BUILD/win10-cleared.raw" \
-        "$BUILD/triage-renamed" "$BUILD/damaged" "$BUILD/vdisk" "$BUILD/vsstest.raw"; do
+        "$BUILD/triage-renamed" "$BUILD/damaged" "$BUILD/vdisk" "$BUILD/vsstest.raw" "$BUILD/kape.vhdx"; do
         mv "$f" "$OUT/"
     done
     echo "$key" >"$BUILD/stamp"
     mv "$BUILD/stamp" "$OUT/.stamp"
-    local products=("$OUT"/win10-aptsim.* "$OUT/mbr-logical.raw" "$OUT/win10-cleared.raw" "$OUT/triage-renamed" "$OUT/damaged" "$OUT/vdisk" "$OUT/vsstest.raw")
+    local products=("$OUT"/win10-aptsim.* "$OUT/mbr-logical.raw" "$OUT/win10-cleared.raw" "$OUT/triage-renamed" "$OUT/damaged" "$OUT/vdisk" "$OUT/vsstest.raw" "$OUT/kape.vhdx")
     log "done in $(( SECONDS - t0 )) s: $(du -csh --apparent-size "${products[@]}" | tail -1 | cut -f1) apparent, $(du -csh "${products[@]}" | tail -1 | cut -f1) on disk"
 }
 

@@ -224,7 +224,7 @@ fn output_name(input: &Path, taken: &mut HashSet<String>) -> String {
     .unwrap_or_default();
     // Triage tools name a volume's folder by its drive letter (KAPE's `HOST/C`,
     // `C%3A` in a collection's uploads): the folder above says whose it is.
-    if input.is_dir() && is_drive_letter(&raw) {
+    if input.is_dir() && crate::pipeline::is_drive_folder(&raw) {
         if let Some(parent) = input.parent().and_then(Path::file_name) {
             raw = format!("{}-{raw}", parent.to_string_lossy());
         }
@@ -249,16 +249,6 @@ fn output_name(input: &Path, taken: &mut HashSet<String>) -> String {
         n += 1;
     }
     unique
-}
-
-/// `C`, `c:`, `C%3A`: a folder named after a drive.
-fn is_drive_letter(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && matches!(
-            chars.as_str().to_ascii_lowercase().as_str(),
-            "" | ":" | "%3a"
-        )
 }
 
 /// Scans every input (of the plan's shard) into `out`, `jobs` threads in all,

@@ -356,3 +356,78 @@ fn deleted_files_are_listed_only_when_asked() {
         assert!(!toolmark_paths(&form).contains("Users/analyst/Downloads/mimikatz.exe"));
     }
 }
+
+/// A triage collection kept in a container (images/build.sh's kape.vhdx: an NTFS
+/// volume whose root holds `C/Windows/…`, `C/$MFT` and `C/$Extend/$J`, as KAPE's
+/// `--vhdx` writes it) is read as the collection: every artifact under volume
+/// `1/C`. Before, the volume had no `Windows` folder, so the scan found nothing and
+/// said nothing. Oracles: evtxexport's record count of the logs placed in it, the
+/// corpus' Prefetch files, fls' listing of the volume whose `$MFT` was copied in.
+#[test]
+fn a_triage_collection_in_a_container_is_read_as_one() {
+    let out = scratch_dir("kape-container");
+    let result = scan_into(&[image("kape.vhdx")], &out, &[]);
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let dir = out.join("kape");
+    let rows_in = |table: &str| -> BTreeMap<String, usize> {
+        let (header, rows) = read_csv(&dir.join(format!("{table}.csv")));
+        let volume = header.iter().position(|h| h == "volume").unwrap();
+        let mut counts = BTreeMap::new();
+        for row in rows {
+            *counts.entry(row[volume].clone()).or_default() += 1;
+        }
+        counts
+    };
+    let (header, evtx) = read_csv(&dir.join("evtx.csv"));
+    let (volume, file) = (
+        header.iter().position(|h| h == "volume").unwrap(),
+        header.iter().position(|h| h == "file").unwrap(),
+    );
+    let logs = corpus().join("hosts/win10-aptsim/Windows/System32/winevt/Logs");
+    for log in ["System.evtx", "Microsoft-Windows-Sysmon%4Operational.evtx"] {
+        let ours = evtx
+            .iter()
+            .filter(|r| {
+                r[volume] == "1/C" && r[file] == format!("Windows/System32/winevt/Logs/{log}")
+            })
+            .count();
+        assert_eq!(ours, evtxexport(&logs.join(log)).len(), "{log}");
+    }
+    let prefetch_files = std::fs::read_dir(corpus().join("hosts/win10-aptsim/Windows/Prefetch"))
+        .unwrap()
+        .count();
+    assert_eq!(rows_in("prefetch").get("1/C"), Some(&prefetch_files));
+    // The copied $MFT is win10-aptsim's: one row per record fls lists there, at least.
+    let raw = image("win10-aptsim.raw");
+    let listed = fls_entries(&raw, first_ntfs_offset(&raw)).len();
+    let mft_rows = rows_in("mft").get("1/C").copied().unwrap_or(0);
+    assert!(
+        mft_rows >= listed && listed > 100,
+        "{mft_rows} rows, fls {listed}"
+    );
+    assert!(rows_in("usn").get("1/C").is_some_and(|n| *n > 100_000));
+    let (header, rows) = read_csv(&dir.join("findings.csv"));
+    let (tool, role) = (
+        header.iter().position(|h| h == "tool").unwrap(),
+        header.iter().position(|h| h == "role").unwrap(),
+    );
+    let findings: BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|f| (f[tool].clone(), f[role].clone()))
+        .collect();
+    for (tool, role) in [
+        ("psexec", "destination"),
+        ("schtasks", "source"),
+        ("net_user", "source"),
+    ] {
+        assert!(
+            findings.contains(&(tool.to_string(), role.to_string())),
+            "{tool} {role} not in {findings:?}"
+        );
+    }
+}

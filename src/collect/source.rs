@@ -132,6 +132,10 @@ pub enum Source {
     /// One event log given on its own (`toolmark scan Security.evtx`): the only
     /// file of a volume that has nothing else.
     LogFile(PathBuf),
+    /// A folder of an NTFS volume laid out like a Windows volume: a triage
+    /// collection kept in a container, as KAPE writes one into a VHDX
+    /// (`C/Windows/…`, `C/$MFT`). Paths are relative to the folder.
+    Collected(Arc<Volume>, String),
 }
 
 /// Where Windows keeps its event logs (Vista and later, then the older folder).
@@ -198,6 +202,7 @@ impl Source {
             Source::Ntfs(_) => &WINDOWS_LOG_FOLDERS,
             Source::Directory(_) => &[WINDOWS_LOG_FOLDERS[0], WINDOWS_LOG_FOLDERS[1], ""],
             Source::LogFile(_) => &[""],
+            Source::Collected(..) => &WINDOWS_LOG_FOLDERS,
         }
     }
 
@@ -205,25 +210,8 @@ impl Source {
     /// damage met in the directory's own index.
     pub fn list(&self, dir: &str) -> Result<Listing, ListError> {
         match self {
-            Source::Ntfs(volume) => {
-                let file = volume.lookup(dir).map_err(|e| ListError {
-                    absent: matches!(e, NtfsError::NotFound(_) | NtfsError::NotADirectory(_)),
-                    message: e.to_string(),
-                })?;
-                let (entries, mut problems) = volume.read_dir(&file).map_err(ListError::damaged)?;
-                let mut items = Vec::new();
-                for e in entries.iter().filter(|e| is_listed_name(e, file.record)) {
-                    match volume.entry_is_live(e) {
-                        Ok(Some(f)) => items.push(DirItem {
-                            name: e.name.name.clone(),
-                            is_dir: f.is_directory,
-                        }),
-                        Ok(None) => {}
-                        Err(err) => problems.push(format!("{}: {err}", e.name.name)),
-                    }
-                }
-                Ok(Listing { items, problems })
-            }
+            Source::Ntfs(volume) => list_ntfs(volume, dir),
+            Source::Collected(volume, root) => list_ntfs(volume, &join(root, dir)),
             Source::Directory(root) => {
                 let path = resolve(root, dir)?;
                 let mut items = Vec::new();
@@ -268,25 +256,14 @@ impl Source {
     /// whether the file is plainly absent or could not be read.
     pub fn open(&self, path: &str) -> Result<OpenFile, ListError> {
         match self {
-            Source::Ntfs(volume) => {
-                let (file, stream) = match path.rsplit_once(':') {
-                    Some((f, s)) if !f.is_empty() => (f, s),
-                    _ => (path, ""),
-                };
-                let stream: Stream = volume.open_stream(file, stream).map_err(|e| ListError {
-                    absent: matches!(
-                        e,
-                        NtfsError::NotFound(_)
-                            | NtfsError::NotADirectory(_)
-                            | NtfsError::NoSuchStream { .. }
-                    ),
-                    message: e.to_string(),
-                })?;
-                let extents = stream.extents();
-                Ok(OpenFile {
-                    data: Arc::new(stream),
-                    extents,
-                })
+            Source::Ntfs(volume) => open_ntfs(volume, path),
+            Source::Collected(volume, root) => {
+                // Collections store a named stream as a file: `$UsnJrnl:$J` as
+                // `$UsnJrnl_$J` or, URL-encoded, `$UsnJrnl%3A$J`.
+                let inside = join(root, path);
+                open_ntfs(volume, &inside.replace(':', "_"))
+                    .or_else(|_| open_ntfs(volume, &inside.replace(':', "%3A")))
+                    .or_else(|_| open_ntfs(volume, &inside))
             }
             Source::Directory(root) => {
                 // Collections store `$J` of `$Extend/$UsnJrnl:$J` as a plain file.
@@ -318,7 +295,7 @@ impl Source {
                     extents,
                 }))
             }
-            Source::Directory(_) => self.open_if_present("$MFT"),
+            Source::Directory(_) | Source::Collected(..) => self.open_if_present("$MFT"),
             Source::LogFile(_) => Ok(None),
         }
     }
@@ -343,6 +320,47 @@ impl Source {
             Err(e) => Err(CollectError::Unreadable(e.message)),
         }
     }
+}
+
+/// The live names in folder `dir` of an NTFS volume.
+fn list_ntfs(volume: &Volume, dir: &str) -> Result<Listing, ListError> {
+    let file = volume.lookup(dir).map_err(|e| ListError {
+        absent: matches!(e, NtfsError::NotFound(_) | NtfsError::NotADirectory(_)),
+        message: e.to_string(),
+    })?;
+    let (entries, mut problems) = volume.read_dir(&file).map_err(ListError::damaged)?;
+    let mut items = Vec::new();
+    for e in entries.iter().filter(|e| is_listed_name(e, file.record)) {
+        match volume.entry_is_live(e) {
+            Ok(Some(f)) => items.push(DirItem {
+                name: e.name.name.clone(),
+                is_dir: f.is_directory,
+            }),
+            Ok(None) => {}
+            Err(err) => problems.push(format!("{}: {err}", e.name.name)),
+        }
+    }
+    Ok(Listing { items, problems })
+}
+
+/// Opens `path` (`path:stream` for a named stream) on an NTFS volume.
+fn open_ntfs(volume: &Volume, path: &str) -> Result<OpenFile, ListError> {
+    let (file, stream) = match path.rsplit_once(':') {
+        Some((f, s)) if !f.is_empty() => (f, s),
+        _ => (path, ""),
+    };
+    let stream: Stream = volume.open_stream(file, stream).map_err(|e| ListError {
+        absent: matches!(
+            e,
+            NtfsError::NotFound(_) | NtfsError::NotADirectory(_) | NtfsError::NoSuchStream { .. }
+        ),
+        message: e.to_string(),
+    })?;
+    let extents = stream.extents();
+    Ok(OpenFile {
+        data: Arc::new(stream),
+        extents,
+    })
 }
 
 /// A plain file of the analyst's machine, all of it data.

@@ -357,13 +357,15 @@ fn open_targets(
                 for warning in volume.warnings() {
                     pending.push((label.clone(), String::new(), Stage::Volume, warning.clone()));
                 }
+                let volume = Arc::new(volume);
                 targets.push(Target {
                     label: label.clone(),
                     snapshot: None,
-                    source: Source::Ntfs(Arc::new(volume)),
+                    source: Source::Ntfs(Arc::clone(&volume)),
                     hives: Hives::default(),
                     unbacked: None,
                 });
+                targets.extend(collection_targets(&volume, &label));
             }
             Err(e) => pending.push((label.clone(), String::new(), Stage::Volume, e.to_string())),
         }
@@ -383,6 +385,63 @@ fn open_targets(
         target.unbacked = unbacked.clone();
     }
     Ok(targets)
+}
+
+/// Triage collections kept on an NTFS volume (KAPE's VHDX: `C/Windows/…`,
+/// `C/$MFT`), as targets of their own labelled `volume/C`: a folder named by a
+/// drive letter, at the volume's root or one folder down, holding a `Windows`
+/// folder or a `$MFT`. A volume that is itself a Windows volume holds none.
+fn collection_targets(volume: &Arc<Volume>, label: &str) -> Vec<Target> {
+    let live = Source::Ntfs(Arc::clone(volume));
+    let folders = |dir: &str| -> Vec<String> {
+        live.list(dir)
+            .map(|l| l.items)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|item| item.is_dir)
+            .map(|item| crate::collect::source::join(dir, &item.name))
+            .collect()
+    };
+    // Every volume's root lists its own `$MFT`: only a `Windows` folder says the
+    // volume is a Windows volume rather than a container.
+    let holds = |dir: &str, mft_too: bool| {
+        live.list(dir).is_ok_and(|l| {
+            l.items.iter().any(|item| {
+                (item.is_dir && item.name.eq_ignore_ascii_case("Windows"))
+                    || (mft_too && !item.is_dir && item.name.eq_ignore_ascii_case("$MFT"))
+            })
+        })
+    };
+    if holds("", false) {
+        return Vec::new();
+    }
+    let root = folders("");
+    let candidates = root.iter().cloned().chain(
+        root.iter()
+            .filter(|d| !is_drive_folder(d))
+            .flat_map(|d| folders(d)),
+    );
+    candidates
+        .filter(|dir| is_drive_folder(dir.rsplit('/').next().unwrap_or(dir)) && holds(dir, true))
+        .map(|dir| Target {
+            label: format!("{label}/{dir}"),
+            snapshot: None,
+            source: Source::Collected(Arc::clone(volume), dir),
+            hives: Hives::default(),
+            unbacked: None,
+        })
+        .collect()
+}
+
+/// `C`, `c:`, `C%3A`: a folder named after a drive, as triage tools name the copy
+/// of a volume.
+pub fn is_drive_folder(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && matches!(
+            chars.as_str().to_ascii_lowercase().as_str(),
+            "" | ":" | "%3a"
+        )
 }
 
 /// The shadow copies of one NTFS volume as targets of their own, labelled
