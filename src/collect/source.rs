@@ -258,19 +258,11 @@ impl Source {
         match self {
             Source::Ntfs(volume) => open_ntfs(volume, path),
             Source::Collected(volume, root) => {
-                // Collections store a named stream as a file: `$UsnJrnl:$J` as
-                // `$UsnJrnl_$J` or, URL-encoded, `$UsnJrnl%3A$J`.
-                let inside = join(root, path);
-                open_ntfs(volume, &inside.replace(':', "_"))
-                    .or_else(|_| open_ntfs(volume, &inside.replace(':', "%3A")))
-                    .or_else(|_| open_ntfs(volume, &inside))
+                open_first(&join(root, path), |name| open_ntfs(volume, name))
             }
-            Source::Directory(root) => {
-                // Collections store `$J` of `$Extend/$UsnJrnl:$J` as a plain file.
-                let plain = path.replace(':', "_");
-                let resolved = resolve(root, path).or_else(|_| resolve(root, &plain))?;
-                open_whole(&resolved)
-            }
+            Source::Directory(root) => open_first(path, |name| {
+                resolve(root, name).and_then(|p| open_whole(&p))
+            }),
             Source::LogFile(log) => {
                 if !path
                     .trim_matches(['/', '\\'])
@@ -320,6 +312,32 @@ impl Source {
             Err(e) => Err(CollectError::Unreadable(e.message)),
         }
     }
+}
+
+/// Opens `path` of a collection, where a named stream it copied is a plain file:
+/// `$Extend/$UsnJrnl:$J` as itself (a volume), `$UsnJrnl_$J` or, URL-encoded as
+/// some collectors write names, `$UsnJrnl%3A$J`. The first that exists is opened;
+/// a damaged one is reported rather than passed over for an absent other.
+fn open_first(
+    path: &str,
+    open: impl Fn(&str) -> Result<OpenFile, ListError>,
+) -> Result<OpenFile, ListError> {
+    let mut names = vec![path.to_string()];
+    if path.contains(':') {
+        names.push(path.replace(':', "_"));
+        names.push(path.replace(':', "%3A"));
+    }
+    let mut not_found = None;
+    for name in &names {
+        match open(name) {
+            Ok(file) => return Ok(file),
+            Err(e) if e.absent => {
+                not_found.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(not_found.unwrap_or_else(|| absent(path)))
 }
 
 /// The live names in folder `dir` of an NTFS volume.
@@ -469,4 +487,27 @@ fn resolve(root: &Path, path: &str) -> Result<PathBuf, ListError> {
         current = next;
     }
     Ok(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each name a collector gives the journal's `$J` stream is found; none is
+    /// "no journal", not an error.
+    #[test]
+    fn a_collected_journal_is_found_under_each_of_its_names() {
+        let base = std::env::temp_dir().join(format!("tm-source-j-{}", std::process::id()));
+        for (i, name) in ["$J", "$UsnJrnl_$J", "$UsnJrnl%3A$J"].iter().enumerate() {
+            let root = base.join(i.to_string());
+            std::fs::create_dir_all(root.join("$Extend")).unwrap();
+            std::fs::write(root.join("$Extend").join(name), b"journal").unwrap();
+            let journal = Source::Directory(root).usn_journal().unwrap();
+            assert_eq!(journal.map(|j| j.data.len()), Some(7), "{name}");
+        }
+        let empty = base.join("none");
+        std::fs::create_dir_all(empty.join("$Extend")).unwrap();
+        assert!(Source::Directory(empty).usn_journal().unwrap().is_none());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 }
