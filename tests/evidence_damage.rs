@@ -353,6 +353,18 @@ fn an_e01_set_past_ezz_is_read_whole() {
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("no segment count in: {info}"));
     assert!(segments > 775, "{segments} segments");
+    // A later segment given in its place names the one to give.
+    let later = toolmark()
+        .arg("info")
+        .arg(dir.join("image.FAA"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&later.stderr);
+    assert_eq!(later.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("says segment 776, expected 1; give the set's first segment, image.E01"),
+        "{stderr}"
+    );
     assert_verify_md5_is_md5sums(&dir.join("image.E01"), &raw, "past EZZ");
     // Each segment is held open once (the crate's reader and the chunk checks
     // share the handles), so a hard limit of 1 000 open files reads the set; one

@@ -172,6 +172,17 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
     // follows: the set is read up to it, like a set whose later segments are
     // missing. Only a damaged first segment refuses the set.
     if is_v1 {
+        // A later segment given in place of the first: say which to give.
+        if let Err(e) = segment_number(first, 1) {
+            let ext = first.extension().and_then(|e| e.to_str()).unwrap_or("");
+            let hint = later_segment_firsts(ext)
+                .into_iter()
+                .map(|f| first.with_extension(f))
+                .find(|p| p.is_file())
+                .map(|p| format!("; give the set's first segment, {}", file_name(&p)))
+                .unwrap_or_default();
+            return Err(fail(format!("{e}{hint}")));
+        }
         let mut index = 0;
         while index < segments.len() {
             let segment = &segments[index];
