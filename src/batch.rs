@@ -114,6 +114,7 @@ fn inputs_under(dir: &Path, depth: usize, out: &mut Expanded) -> Result<(), Stri
         entries.push(entry.map_err(unreadable)?.path());
     }
     entries.sort();
+    let extents = vmdk_extent_files(&entries);
     for path in entries {
         let hidden = path
             .file_name()
@@ -133,11 +134,48 @@ fn inputs_under(dir: &Path, depth: usize, out: &mut Expanded) -> Result<(), Stri
             } else {
                 out.not_searched.push(path);
             }
-        } else if path.is_file() && !is_later_segment(&path) && !is_sidecar(&path) {
+        } else if path.is_file()
+            && !is_later_segment(&path)
+            && !is_sidecar(&path)
+            && !extents.contains(&path)
+        {
             out.inputs.push(path);
         }
     }
     Ok(())
+}
+
+/// The extent files the VMDK descriptors among `entries` name beside themselves
+/// (`disk-flat.vmdk`, `disk-s001.vmdk` …): pieces of their disk, opened through
+/// its descriptor, not disks of their own. A file that cannot be read names none.
+fn vmdk_extent_files(entries: &[PathBuf]) -> HashSet<PathBuf> {
+    use std::io::Read;
+    let mut extents = HashSet::new();
+    for path in entries {
+        let is_vmdk = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("vmdk"));
+        if !is_vmdk || !path.is_file() {
+            continue;
+        }
+        // Text descriptors are a few KiB; a sparse extent (`KDMV`) is not one.
+        let mut head = Vec::new();
+        let read = std::fs::File::open(path).and_then(|f| f.take(64 << 10).read_to_end(&mut head));
+        if read.is_err() || head.starts_with(vmdk::SPARSE_MAGIC) || !vmdk::is_vmdk(&head) {
+            continue;
+        }
+        let Some(dir) = path.parent() else { continue };
+        for line in vmdk::Descriptor::parse(&head).extents {
+            let named = Path::new(&line.file);
+            // Only a plain name beside the descriptor: a path elsewhere is no
+            // file of this folder's listing anyway.
+            if named.components().count() == 1 && dir.join(named) != *path {
+                extents.insert(dir.join(named));
+            }
+        }
+    }
+    extents
 }
 
 /// A file an acquisition tool writes beside an image (see [`SIDECAR_EXTENSIONS`]).
@@ -593,6 +631,32 @@ mod tests {
                 "v.EyAA", "q.e02"
             ]
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn extents_named_by_a_vmdk_descriptor_are_not_disks_of_their_own() {
+        let dir = std::env::temp_dir().join(format!("tm-batch-vmdk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let descriptor = "# Disk DescriptorFile\nversion=1\nCID=fffffffe\n\
+            parentCID=ffffffff\ncreateType=\"twoGbMaxExtentSparse\"\n\
+            RW 4192256 SPARSE \"disk-s001.vmdk\"\nRW 4192256 SPARSE \"disk-s002.vmdk\"\n\
+            RW 8192 FLAT \"../elsewhere-flat.vmdk\" 0\n";
+        std::fs::write(dir.join("disk.vmdk"), descriptor).unwrap();
+        for piece in ["disk-s001.vmdk", "disk-s002.vmdk"] {
+            std::fs::write(dir.join(piece), b"KDMV....").unwrap();
+        }
+        // A sparse disk of its own beside them, and a raw image.
+        std::fs::write(dir.join("other.vmdk"), b"KDMV....").unwrap();
+        std::fs::write(dir.join("host.raw"), b"x").unwrap();
+        let expanded = expand_inputs(std::slice::from_ref(&dir)).unwrap();
+        let names: Vec<String> = expanded
+            .inputs
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["disk.vmdk", "host.raw", "other.vmdk"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
