@@ -123,6 +123,8 @@ fn inputs_under(dir: &Path, depth: usize, out: &mut Expanded) -> Result<(), Stri
             continue;
         }
         if path.is_dir() {
+            // `is_dir` just read this entry's metadata through any link; a link's own
+            // metadata that cannot be read then is taken for a plain folder.
             let linked = path.symlink_metadata().is_ok_and(|m| m.is_symlink());
             if is_triage_directory(&path) {
                 out.inputs.push(path);

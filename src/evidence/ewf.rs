@@ -187,8 +187,13 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
         while index < segments.len() {
             let segment = &segments[index];
             let is_last = index == segments.len() - 1 && damage.is_none();
-            let checked = segment_number(segment, index + 1)
-                .and_then(|()| check_segment_chain(segment, is_last));
+            // The first segment's number was checked above.
+            let numbered = if index == 0 {
+                Ok(())
+            } else {
+                segment_number(segment, index + 1)
+            };
+            let checked = numbered.and_then(|()| check_segment_chain(segment, is_last));
             match checked {
                 Ok(()) => index += 1,
                 Err(e) if is_last && !e.contains("more segments follow") => {

@@ -91,8 +91,8 @@ impl Alphabet {
     }
 }
 
-/// Widest suffix followed: GNU split's widening adds two characters at a time, and
-/// no acquisition writes pieces by the billion.
+/// Widest suffix GNU split's widening is followed to: it adds two characters at a
+/// time, and no acquisition writes pieces by the billion.
 const MAX_WIDTH: usize = 12;
 
 impl SegmentName {
@@ -130,8 +130,8 @@ impl SegmentName {
     fn next(self) -> Option<SegmentName> {
         let value = self.value.checked_add(1)?;
         let fits = value < self.alphabet.base().checked_pow(self.width as u32)?;
-        (fits || (self.alphabet == Alphabet::Digits && self.width < MAX_WIDTH))
-            .then_some(SegmentName { value, ..self })
+        // Digits render wider as they grow; the set ends at its first missing name.
+        (fits || self.alphabet == Alphabet::Digits).then_some(SegmentName { value, ..self })
     }
 
     /// GNU split's name after this one when it widens here: where the next name

@@ -27,7 +27,7 @@ pub use sinks::{Drained, Sinks};
 
 use crate::collect::carve::{self, LiveRecords, Recovery};
 use crate::collect::registry::{self, HiveReplay, Hives, HostFacts, Wanted};
-use crate::collect::source::{is_event_log_file, Source};
+use crate::collect::source::{is_event_log_file, join, DirItem, Source};
 use crate::collect::volume::{collect_volume, Target};
 use crate::disk::shadow::Shadows;
 use crate::disk::{self, FsKind};
@@ -393,36 +393,37 @@ fn open_targets(
 /// folder or a `$MFT`. A volume that is itself a Windows volume holds none.
 fn collection_targets(volume: &Arc<Volume>, label: &str) -> Vec<Target> {
     let live = Source::Ntfs(Arc::clone(volume));
-    let folders = |dir: &str| -> Vec<String> {
-        live.list(dir)
-            .map(|l| l.items)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|item| item.is_dir)
-            .map(|item| crate::collect::source::join(dir, &item.name))
-            .collect()
-    };
+    // A folder that cannot be listed holds no collection we could read. Damage to
+    // the root's index is reported by the live volume's own target, whose
+    // collectors look up every Windows path through it.
+    let items = |dir: &str| live.list(dir).map(|l| l.items).unwrap_or_default();
+    let is_windows = |item: &DirItem| item.is_dir && item.name.eq_ignore_ascii_case("Windows");
+    let root = items("");
     // Every volume's root lists its own `$MFT`: only a `Windows` folder says the
     // volume is a Windows volume rather than a container.
-    let holds = |dir: &str, mft_too: bool| {
-        live.list(dir).is_ok_and(|l| {
-            l.items.iter().any(|item| {
-                (item.is_dir && item.name.eq_ignore_ascii_case("Windows"))
-                    || (mft_too && !item.is_dir && item.name.eq_ignore_ascii_case("$MFT"))
-            })
-        })
-    };
-    if holds("", false) {
+    if root.iter().any(is_windows) {
         return Vec::new();
     }
-    let root = folders("");
-    let candidates = root.iter().cloned().chain(
-        root.iter()
-            .filter(|d| !is_drive_folder(d))
-            .flat_map(|d| folders(d)),
-    );
+    let mut candidates = Vec::new();
+    for folder in root.iter().filter(|item| item.is_dir) {
+        if is_drive_folder(&folder.name) {
+            candidates.push(folder.name.clone());
+        } else {
+            candidates.extend(
+                items(&folder.name)
+                    .into_iter()
+                    .filter(|item| item.is_dir && is_drive_folder(&item.name))
+                    .map(|item| join(&folder.name, &item.name)),
+            );
+        }
+    }
     candidates
-        .filter(|dir| is_drive_folder(dir.rsplit('/').next().unwrap_or(dir)) && holds(dir, true))
+        .into_iter()
+        .filter(|dir| {
+            items(dir).iter().any(|item| {
+                is_windows(item) || (!item.is_dir && item.name.eq_ignore_ascii_case("$MFT"))
+            })
+        })
         .map(|dir| Target {
             label: format!("{label}/{dir}"),
             snapshot: None,
