@@ -243,6 +243,10 @@ fn is_later_segment(path: &Path) -> bool {
     false
 }
 
+/// Folders a triage collector puts between a host's collection and its drive
+/// folders: Velociraptor's `uploads` and its accessors' names.
+const COLLECTOR_FOLDERS: [&str; 5] = ["uploads", "auto", "ntfs", "lazy_ntfs", "file"];
+
 /// A folder name for the image: its file name without extension (or the folder's
 /// name), with anything but letters, digits, `-`, `_` and `.` replaced, never `.`
 /// or `..`, made unique within the batch.
@@ -263,11 +267,19 @@ fn output_name(input: &Path, taken: &mut HashSet<String>) -> String {
     .map(|s| s.to_string_lossy().into_owned())
     .unwrap_or_default();
     // Triage tools name a volume's folder by its drive letter (KAPE's `HOST/C`,
-    // `C%3A` in a collection's uploads): the folder above says whose it is.
-    if input.is_dir() && crate::pipeline::is_drive_folder(&raw) {
-        if let Some(parent) = input.parent().and_then(Path::file_name) {
-            raw = format!("{}-{raw}", parent.to_string_lossy());
-        }
+    // Velociraptor's `HOST/uploads/auto/C%3A`): the first folder above that is not
+    // the collector's own says whose it is.
+    if let Some(letter) = crate::pipeline::drive_letter(&raw).filter(|_| input.is_dir()) {
+        let owner = input
+            .ancestors()
+            .skip(1)
+            .filter_map(Path::file_name)
+            .map(|name| name.to_string_lossy())
+            .find(|name| !COLLECTOR_FOLDERS.contains(&name.to_ascii_lowercase().as_str()));
+        raw = match owner {
+            Some(owner) => format!("{owner}-{letter}"),
+            None => letter.to_string(),
+        };
     }
     let mut name: String = raw
         .chars()
@@ -710,6 +722,14 @@ mod tests {
             .map(|p| output_name(&dir.join(p), &mut taken))
             .collect();
         assert_eq!(names, ["HOST3-C", "HOST3-D", "HOST4"]);
+        // Velociraptor's layouts, by the `auto` and the `ntfs` accessor.
+        for (folder, name) in [
+            ("HOST5/uploads/auto/C%3A", "HOST5-C"),
+            ("HOST6/uploads/ntfs/%5C%5C.%5CD%3A", "HOST6-D"),
+        ] {
+            std::fs::create_dir_all(dir.join(folder)).unwrap();
+            assert_eq!(output_name(&dir.join(folder), &mut taken), name);
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -406,13 +406,13 @@ fn collection_targets(volume: &Arc<Volume>, label: &str) -> Vec<Target> {
     }
     let mut candidates = Vec::new();
     for folder in root.iter().filter(|item| item.is_dir) {
-        if is_drive_folder(&folder.name) {
+        if drive_letter(&folder.name).is_some() {
             candidates.push(folder.name.clone());
         } else {
             candidates.extend(
                 items(&folder.name)
                     .into_iter()
-                    .filter(|item| item.is_dir && is_drive_folder(&item.name))
+                    .filter(|item| item.is_dir && drive_letter(&item.name).is_some())
                     .map(|item| join(&folder.name, &item.name)),
             );
         }
@@ -434,15 +434,28 @@ fn collection_targets(volume: &Arc<Volume>, label: &str) -> Vec<Target> {
         .collect()
 }
 
-/// `C`, `c:`, `C%3A`: a folder named after a drive, as triage tools name the copy
-/// of a volume.
-pub fn is_drive_folder(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && matches!(
-            chars.as_str().to_ascii_lowercase().as_str(),
-            "" | ":" | "%3a"
-        )
+/// The drive letter (upper case) a folder is named after, as triage tools name the
+/// copy of a volume: KAPE's `C`, `c:`, and Velociraptor's URL-encoded `C%3A` (the
+/// `auto` accessor) and `%5C%5C.%5CC%3A` (`\\.\C:`, the `ntfs` accessor), encoded
+/// or not.
+pub fn drive_letter(name: &str) -> Option<char> {
+    let lower = name.to_ascii_lowercase();
+    let device = ["%5c%5c.%5c", "%5c%5c%3f%5c", r"\\.\", r"\\?\"]
+        .iter()
+        .find_map(|prefix| lower.strip_prefix(prefix));
+    let rest = device.unwrap_or(&lower);
+    let mut chars = rest.chars();
+    let letter = chars.next().filter(char::is_ascii_alphabetic)?;
+    let suffix = chars.as_str();
+    // A device path always names the drive with its colon.
+    let suffixes: &[&str] = if device.is_some() {
+        &[":", "%3a"]
+    } else {
+        &["", ":", "%3a"]
+    };
+    suffixes
+        .contains(&suffix)
+        .then(|| letter.to_ascii_uppercase())
 }
 
 /// The shadow copies of one NTFS volume as targets of their own, labelled
@@ -513,4 +526,28 @@ fn snapshot_targets(
         }
     }
     targets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drive_letter;
+
+    #[test]
+    fn drive_folders_in_the_forms_collectors_write() {
+        for name in [
+            "C",
+            "c",
+            "c:",
+            "C%3A",
+            "%5C%5C.%5CC%3A",
+            r"\\.\C:",
+            "%5c%5c%3f%5cc%3a",
+        ] {
+            assert_eq!(drive_letter(name), Some('C'), "{name}");
+        }
+        // A device path names its colon; other folders are not drives.
+        for name in ["%5C%5C.%5CC", "CD", "1", "", "C%3", "Windows", "uploads"] {
+            assert_eq!(drive_letter(name), None, "{name}");
+        }
+    }
 }
