@@ -247,12 +247,16 @@ fn lone_records_rendered_with_borrowed_templates_are_faithful() {
 fn deleted_log_chunks(raw: &Path) -> (Vec<u64>, u64) {
     let (volume, partition) = open_first_ntfs(raw);
     let found = Mutex::new(Vec::new());
-    carve::unallocated(&volume, &|_, hit| {
-        if let Hit::Chunk { offset, data, .. } = hit {
-            // Kept whole, to be told apart by comparison with the originals.
-            found.lock().unwrap().push((offset, data.to_vec()));
-        }
-    })
+    carve::unallocated(
+        &volume,
+        &|_, hit| {
+            if let Hit::Chunk { offset, data, .. } = hit {
+                // Kept whole, to be told apart by comparison with the originals.
+                found.lock().unwrap().push((offset, data.to_vec()));
+            }
+        },
+        &carve::any_order,
+    )
     .unwrap();
     let originals: Vec<Vec<u8>> = deleted_logs()
         .iter()
@@ -565,16 +569,20 @@ fn pattern_filled_free_space_yields_nothing() {
         .find(|p| p.ends_with("ntfs-ptrn.raw"))
         .unwrap();
     let (volume, _) = open_first_ntfs(&ptrn);
-    let stats = carve::unallocated(&volume, &|_, hit| {
-        let offset = match hit {
-            Hit::Chunk { offset, .. }
-            | Hit::Record { offset, .. }
-            | Hit::MftRecord { offset, .. }
-            | Hit::Prefetch { offset, .. }
-            | Hit::Hive { offset, .. } => offset,
-        };
-        panic!("something invented at {offset}")
-    })
+    let stats = carve::unallocated(
+        &volume,
+        &|_, hit| {
+            let offset = match hit {
+                Hit::Chunk { offset, .. }
+                | Hit::Record { offset, .. }
+                | Hit::MftRecord { offset, .. }
+                | Hit::Prefetch { offset, .. }
+                | Hit::Hive { offset, .. } => offset,
+            };
+            panic!("something invented at {offset}")
+        },
+        &carve::any_order,
+    )
     .unwrap();
     assert!(stats.bytes > 900 << 20, "scanned {} bytes", stats.bytes);
     assert_eq!(stats.signatures + stats.lone_records, 0);

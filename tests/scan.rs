@@ -44,6 +44,39 @@ fn scanned_win10() -> PathBuf {
     .clone()
 }
 
+/// A scan's tables are the same files at one thread and at four: rows of the
+/// artifact files, logs and carving regions read in parallel come in one order.
+#[test]
+fn tables_are_byte_identical_at_one_thread_and_four() {
+    let image = [built_images().join("win10-aptsim.raw")];
+    let scanned = |jobs: &str| {
+        let out = scratch_dir(&format!("scan-win10-jobs-{jobs}"));
+        let result = scan_into(&image, &out, &["--jobs", jobs]);
+        assert!(result.status.success());
+        out.join("win10-aptsim")
+    };
+    let (one, four) = (scanned("1"), scanned("4"));
+    let mut compared = 0;
+    for entry in std::fs::read_dir(&one).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "csv") {
+            let name = path.file_name().unwrap();
+            let a = std::fs::read(&path).unwrap();
+            let b = std::fs::read(four.join(name)).unwrap();
+            assert!(a == b, "{name:?} differs between --jobs 1 and --jobs 4");
+            compared += usize::from(a.len() > 1000);
+        }
+    }
+    // The tables that many files feed in parallel are among those compared.
+    assert!(compared >= 8, "{compared} non-trivial tables");
+    for busy in ["evtx.csv", "carved.csv", "prefetch.csv", "mft.csv"] {
+        assert!(
+            std::fs::metadata(one.join(busy)).unwrap().len() > 1000,
+            "{busy}"
+        );
+    }
+}
+
 #[test]
 fn raw_split_and_e01_give_identical_tables() {
     let out = scanned_win10();

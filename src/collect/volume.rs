@@ -4,8 +4,6 @@
 use crate::output::Stage;
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use super::carve::{self, CarveStats, LiveRecords, Recovery};
 use super::evtx::{read_log, LogStats};
 use super::lost;
@@ -125,8 +123,8 @@ pub fn collect_volume(
         read: &logs_read,
     };
     let done = std::sync::atomic::AtomicUsize::new(0);
-    jobs.par_iter().for_each(|job| {
-        run_job(job, target, out, options, &logs);
+    out.in_order(jobs.len(), &|i| {
+        run_job(&jobs[i], target, out, options, &logs);
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         progress(format!(
             "volume {}: {n}/{} artifact files",
@@ -134,7 +132,9 @@ pub fn collect_volume(
             jobs.len()
         ));
     });
-    let logs_read = logs_read.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut logs_read = logs_read.into_inner().unwrap_or_else(|p| p.into_inner());
+    // In the order the logs were listed, not the order they were read in.
+    logs_read.sort_by(|a, b| a.0.cmp(&b.0));
     if !logs_read.is_empty() {
         progress(format!(
             "volume {}: records in the unused space of {} logs",
@@ -142,9 +142,10 @@ pub fn collect_volume(
             logs_read.len()
         ));
     }
-    logs_read
-        .par_iter()
-        .for_each(|(path, read)| unused_space(target, out, path, read, vec![&read_here, live]));
+    out.in_order(logs_read.len(), &|i| {
+        let (path, read) = &logs_read[i];
+        unused_space(target, out, path, read, vec![&read_here, live]);
+    });
     // A snapshot's free clusters are, but for what it copied, the live volume's:
     // carving them again would repeat the live volume's carved rows.
     if options.artifacts.carve && !options.carve_all && target.snapshot.is_none() {
@@ -215,7 +216,11 @@ fn carve_volume(target: &Target, out: &Sinks<'_>, live: &LiveRecords) -> Option<
         return None;
     }
     let recovery = Recovery::new(out, &target.label, "(unallocated)", live);
-    let result = carve::unallocated(volume, &|data, hit| recovery.on_hit(data, hit));
+    let result = carve::unallocated(
+        volume,
+        &|data, hit| recovery.on_hit(data, hit),
+        &|count, work| out.in_order(count, work),
+    );
     // The pass's offsets are volume offsets.
     recovery.finish(volume.bytes().as_ref());
     match result {

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use super::cell::{write_record, Cell};
+use super::ordered::{RowWriter, Sequencer, Slot};
 use super::schema::{self, ERRORS};
 use super::stage::Stage;
 use super::table::Table;
@@ -48,7 +49,11 @@ pub struct ImageOutput {
     hash_files: bool,
     files: Mutex<Vec<CollectedFile>>,
     raw_cells: bool,
+    order: Sequencer,
 }
+
+/// errors.csv's slot for [`Sequencer`], after the tables'.
+const ERRORS_SLOT: Slot = TABLES.len() as Slot;
 
 /// Problems listed one by one per file and stage (a log whose every record lacks
 /// its EventRecordID, a journal of garbage): past it they are counted, and one row
@@ -132,6 +137,7 @@ impl ImageOutput {
             hash_files,
             files: Mutex::new(Vec::new()),
             raw_cells,
+            order: Sequencer::new(dir),
         })
     }
 
@@ -154,7 +160,7 @@ impl ImageOutput {
         volume: &'c str,
         cells: impl IntoIterator<Item = Cell<'c>>,
     ) {
-        let Some(table) = self.tables.get(name) else {
+        let Some(slot) = TABLES.iter().position(|t| *t == name) else {
             return;
         };
         let (volume, snapshot) = split_label(volume);
@@ -163,14 +169,16 @@ impl ImageOutput {
         LINE.with_borrow_mut(|line| {
             line.clear();
             let count = write_record(line, row, self.raw_cells);
-            let mut table = table.lock().unwrap_or_else(|p| p.into_inner());
-            if let Err(e) = table.rendered(count, line) {
-                self.write_failures
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .add(&e);
-            }
+            // TABLES has fewer than 256 entries.
+            self.order.row(slot as Slot, count, line, self);
         });
+    }
+
+    /// Runs `work(0..count)` in parallel, each unit's rows written to the tables
+    /// (and errors.csv) in unit order, as one thread would write them: the same
+    /// files at any number of threads (how: `output/ordered.rs`).
+    pub fn in_order(&self, count: usize, work: &(dyn Fn(usize) + Sync)) {
+        self.order.for_each(count, self, work);
     }
 
     /// Records something that could not be read; the scan goes on.
@@ -208,13 +216,9 @@ impl ImageOutput {
             error,
             snapshot,
         ];
-        let mut table = self.errors.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = table.row(&row) {
-            self.write_failures
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .add(&e);
-        }
+        let mut line = Vec::new();
+        let count = write_record(&mut line, row, self.raw_cells);
+        self.order.row(ERRORS_SLOT, count, &line, self);
     }
 
     /// One row per file and stage that had more problems than were listed.
@@ -319,6 +323,32 @@ impl ImageOutput {
         let mut files = self.files.into_inner().unwrap_or_else(|p| p.into_inner());
         files.sort_by(|a, b| (&a.volume, &a.path).cmp(&(&b.volume, &b.path)));
         Ok((counts, files))
+    }
+}
+
+impl RowWriter for ImageOutput {
+    fn write(&self, slot: Slot, cells: usize, line: &[u8]) {
+        let table = match TABLES.get(usize::from(slot)) {
+            Some(name) => self.tables.get(name),
+            None => Some(&self.errors),
+        };
+        let Some(table) = table else {
+            return;
+        };
+        let written = table
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .rendered(cells, line);
+        if let Err(e) = written {
+            self.lost(&std::io::Error::other(e.to_string()));
+        }
+    }
+
+    fn lost(&self, error: &std::io::Error) {
+        self.write_failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .add(error);
     }
 }
 

@@ -4,6 +4,7 @@
 mod cell;
 mod image;
 pub mod json;
+mod ordered;
 pub mod schema;
 mod stage;
 mod table;

@@ -103,19 +103,19 @@ pub fn scan_image(
     report.volumes = targets.iter().map(|t| t.label.clone()).collect();
     let live = LiveRecords::default();
     // Live volumes first: a snapshot's event records are then told apart from
-    // those the live logs still hold.
+    // those the live logs still hold. One volume at a time, each one's files in
+    // parallel: its rows then come in the same order at any number of threads.
     let snapshots = targets.iter().any(|t| t.snapshot.is_some());
     report.carving = targets
-        .par_iter()
+        .iter()
         .filter(|t| t.snapshot.is_none())
         .filter_map(|t| collect_volume(t, &out, options, &live, snapshots, progress))
         .collect();
     report.carving.extend(
         targets
-            .par_iter()
+            .iter()
             .filter(|t| t.snapshot.is_some())
-            .filter_map(|t| collect_volume(t, &out, options, &live, false, progress))
-            .collect::<Vec<_>>(),
+            .filter_map(|t| collect_volume(t, &out, options, &live, false, progress)),
     );
     // Only an image has unallocated bytes to carve: a directory or a lone event
     // log (whose records were all read as the live log's) has none. The container
@@ -134,8 +134,11 @@ pub fn scan_image(
                 ),
                 None => {
                     let recovery = Recovery::new(&out, "image", "(image)", &live);
-                    let stats =
-                        carve::whole_image(&evidence, &|data, hit| recovery.on_hit(data, hit));
+                    let stats = carve::whole_image(
+                        &evidence,
+                        &|data, hit| recovery.on_hit(data, hit),
+                        &|count, work| out.in_order(count, work),
+                    );
                     recovery.finish(&evidence);
                     report.carving.push(stats);
                 }

@@ -70,6 +70,12 @@ impl<'a> Sinks<'a> {
         self.tables.cells(name, volume, cells.iter().copied());
     }
 
+    /// Runs `work(0..count)` in parallel with each unit's rows written in unit
+    /// order (see [`ImageOutput::in_order`]).
+    pub fn in_order(&self, count: usize, work: &(dyn Fn(usize) + Sync)) {
+        self.tables.in_order(count, work);
+    }
+
     /// Records something that could not be read; the scan goes on.
     pub fn error(&self, volume: &str, path: &str, stage: Stage, error: &str) {
         self.tables.error(volume, path, stage, error);

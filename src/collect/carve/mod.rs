@@ -10,15 +10,20 @@ pub mod recover;
 pub mod scan;
 
 pub use recover::{LiveRecords, Recovery};
-pub use scan::{CarveStats, Hit, HitSink};
+pub use scan::{any_order, CarveStats, Hit, HitSink, Runner};
 
 use super::evtx::chunks::Quiet;
 use super::CollectError;
 use crate::evidence::ReadAt;
 use crate::ntfs::{NtfsError, Volume};
 
-/// Scans the unallocated clusters of `volume` (offsets are volume offsets).
-pub fn unallocated(volume: &Volume, on_hit: &HitSink<'_>) -> Result<CarveStats, NtfsError> {
+/// Scans the unallocated clusters of `volume` (offsets are volume offsets), its
+/// regions run by `run`.
+pub fn unallocated(
+    volume: &Volume,
+    on_hit: &HitSink<'_>,
+    run: &Runner<'_>,
+) -> Result<CarveStats, NtfsError> {
     let cluster = volume.boot().cluster_size;
     let mut ranges = Vec::new();
     volume.for_each_unallocated_run(|first, count| {
@@ -30,12 +35,14 @@ pub fn unallocated(volume: &Volume, on_hit: &HitSink<'_>) -> Result<CarveStats, 
         &ranges,
         "unallocated clusters",
         on_hit,
+        run,
     ))
 }
 
-/// Scans every byte of `data` (allocated, unallocated, unpartitioned).
-pub fn whole_image(data: &dyn ReadAt, on_hit: &HitSink<'_>) -> CarveStats {
-    scan::scan_ranges(data, &[(0, data.len())], "whole image", on_hit)
+/// Scans every byte of `data` (allocated, unallocated, unpartitioned), its regions
+/// run by `run`.
+pub fn whole_image(data: &dyn ReadAt, on_hit: &HitSink<'_>, run: &Runner<'_>) -> CarveStats {
+    scan::scan_ranges(data, &[(0, data.len())], "whole image", on_hit, run)
 }
 
 /// Feeds every chunk of a live log (`data`: its bytes) to `recovery`, built with

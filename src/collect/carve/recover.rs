@@ -25,7 +25,7 @@
 
 use crate::output::Stage;
 use std::collections::hash_map::RandomState;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::sync::Mutex;
 
@@ -51,8 +51,13 @@ const MAX_KEPT_RECORDS: usize = 1 << 20;
 const MAX_KEPT_HIVE_BYTES: usize = 1 << 30;
 /// Characters of a lone record's text kept in its cell.
 const MAX_TEXT: usize = 2000;
-/// Intact chunks kept as template donors (64 KiB each: 64 MiB at most per pass).
-const MAX_DONORS: usize = 1024;
+/// Chunks kept as template donors (each its definitions' offsets, not its bytes).
+/// Reached only past 2 048 distinct templates, where which chunks are kept
+/// depends on the order the pass's threads found them.
+const MAX_DONORS: usize = 16_384;
+/// Donors kept per template: the chunks at the lowest offsets, whatever order the
+/// pass's threads find them in, so a lone record borrows the same donor every run.
+const DONORS_PER_TEMPLATE: usize = 8;
 /// Bytes of lone records kept until the pass ends (to be rendered with donors).
 const MAX_LONE_BYTES: usize = 256 << 20;
 
@@ -204,18 +209,21 @@ impl Place<'_> {
 /// Intact chunks that define templates, kept so lone records can borrow them.
 #[derive(Default)]
 struct Donors {
-    /// Template id -> the kept chunks defining it.
-    by_template: HashMap<u32, Vec<usize>>,
-    /// Each kept chunk: its offset, bytes, and definition offset by template id.
-    chunks: Vec<Donor>,
+    /// Template id -> the offsets of the kept chunks defining it, at most
+    /// [`DONORS_PER_TEMPLATE`], the lowest.
+    by_template: HashMap<u32, BTreeSet<u64>>,
+    /// The kept chunks by offset.
+    chunks: BTreeMap<u64, Donor>,
 }
 
 /// One kept chunk: where it is, read again from the pass's data when a lone
 /// record needs it (most passes have none: copying every donor cost 2 % of an
 /// event-log scan and up to 64 MiB a pass).
 struct Donor {
-    offset: u64,
+    /// Definition offset by template id.
     definitions: HashMap<u32, u32>,
+    /// Templates whose donor list holds this chunk; at 0 it is dropped.
+    uses: usize,
 }
 
 /// Event records outside any readable chunk, kept until every donor is known.
@@ -428,28 +436,50 @@ impl<'a> Recovery<'a> {
     /// holding all of its templates (outer and nested) at once. Returns the
     /// chunk's definitions (offset by template id).
     fn remember_templates(&self, offset: u64, chunk: &[u8]) -> HashMap<u32, u32> {
-        const DONORS_PER_TEMPLATE: usize = 8;
         let definitions: HashMap<u32, u32> = evtx_carve::template_definitions(chunk)
             .into_iter()
             .collect();
-        let mut donors = self.donors.lock().unwrap_or_else(|p| p.into_inner());
-        let useful = definitions.keys().any(|id| {
-            donors
-                .by_template
-                .get(id)
-                .is_none_or(|d| d.len() < DONORS_PER_TEMPLATE)
-        });
-        if !useful || donors.chunks.len() >= MAX_DONORS {
+        let mut guard = self.donors.lock().unwrap_or_else(|p| p.into_inner());
+        let donors = &mut *guard;
+        // Templates for which this chunk is among the lowest offsets seen.
+        let wanted: Vec<u32> = definitions
+            .keys()
+            .copied()
+            .filter(|id| {
+                donors.by_template.get(id).is_none_or(|kept| {
+                    kept.len() < DONORS_PER_TEMPLATE || kept.last().is_some_and(|&l| l > offset)
+                })
+            })
+            .collect();
+        if wanted.is_empty()
+            || donors.chunks.contains_key(&offset)
+            || donors.chunks.len() >= MAX_DONORS
+        {
             return definitions;
         }
-        let index = donors.chunks.len();
-        for id in definitions.keys() {
-            donors.by_template.entry(*id).or_default().push(index);
+        for id in &wanted {
+            let kept = donors.by_template.entry(*id).or_default();
+            kept.insert(offset);
+            if kept.len() > DONORS_PER_TEMPLATE {
+                // The highest is no longer among the lowest: one use fewer.
+                let Some(dropped) = kept.pop_last() else {
+                    continue;
+                };
+                if let Some(donor) = donors.chunks.get_mut(&dropped) {
+                    donor.uses -= 1;
+                    if donor.uses == 0 {
+                        donors.chunks.remove(&dropped);
+                    }
+                }
+            }
         }
-        donors.chunks.push(Donor {
+        donors.chunks.insert(
             offset,
-            definitions: definitions.clone(),
-        });
+            Donor {
+                definitions: definitions.clone(),
+                uses: wanted.len(),
+            },
+        );
         definitions
     }
 
@@ -493,18 +523,19 @@ impl<'a> Recovery<'a> {
     /// template id), read again from `data`; what has no donor, or does not
     /// render, is written raw.
     fn render_lone(&self, data: &dyn ReadAt) {
-        let lone = std::mem::take(&mut *self.lone.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut lone = std::mem::take(&mut *self.lone.lock().unwrap_or_else(|p| p.into_inner()));
         let donors = std::mem::take(&mut *self.donors.lock().unwrap_or_else(|p| p.into_inner()));
-        let mut by_donor: BTreeMap<usize, Vec<Guest>> = BTreeMap::new();
+        // In offset order, not the order the pass's threads found them in.
+        lone.records.sort_by_key(|(offset, _)| *offset);
+        let mut by_donor: BTreeMap<u64, Vec<Guest>> = BTreeMap::new();
         for (offset, bytes) in lone.records {
-            let candidates = template_id(&bytes)
-                .and_then(|id| donors.by_template.get(&id))
-                .map_or(&[][..], Vec::as_slice);
-            // The first donor that defines every template the record uses.
-            let rebased = candidates.iter().find_map(|&index| {
-                let donor = donors.chunks.get(index)?;
+            let candidates = template_id(&bytes).and_then(|id| donors.by_template.get(&id));
+            // The first donor (lowest offset) that defines every template the
+            // record uses.
+            let rebased = candidates.into_iter().flatten().find_map(|&at| {
+                let donor = donors.chunks.get(&at)?;
                 let rebased = rebase_record(&bytes, &|id| donor.definitions.get(&id).copied())?;
-                Some((index, rebased))
+                Some((at, rebased))
             });
             let id = evtx_carve::record_header(&bytes, 0, bytes.len()).map(|r| r.record_id);
             match (rebased, id) {
@@ -520,17 +551,14 @@ impl<'a> Recovery<'a> {
             }
         }
         let mut chunk = vec![0u8; evtx_carve::CHUNK_SIZE];
-        for (index, guests) in by_donor {
-            let Some(donor) = donors.chunks.get(index) else {
-                continue;
-            };
+        for (donor, guests) in by_donor {
             // The bytes were read once from this data at this offset: a read
             // that fails now costs these guests their rendering, not their rows.
-            match data.read_exact_at(&mut chunk, donor.offset) {
-                Ok(()) => self.render_guests(donor.offset, &chunk, guests),
+            match data.read_exact_at(&mut chunk, donor) {
+                Ok(()) => self.render_guests(donor, &chunk, guests),
                 Err(e) => {
                     self.place.error(
-                        donor.offset,
+                        donor,
                         Stage::Carve,
                         &format!("template donor chunk read again: {e}"),
                     );
@@ -769,9 +797,12 @@ impl<'a> Recovery<'a> {
     /// them, and the keys of rebuilt hives.
     pub fn finish(self, data: &dyn ReadAt) {
         self.render_lone(data);
-        let records = self.records.into_inner().unwrap_or_else(|p| p.into_inner());
+        // Everything in offset order, not the order the pass's threads found it in.
+        let mut records = self.records.into_inner().unwrap_or_else(|p| p.into_inner());
+        records.sort_by_key(|(offset, _, _)| *offset);
         write_mft_records(self.place, records);
-        let hives = self.hives.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut hives = self.hives.into_inner().unwrap_or_else(|p| p.into_inner());
+        hives.bins.sort_by_key(|(offset, _)| *offset);
         write_hive_keys(self.place, hives);
     }
 }

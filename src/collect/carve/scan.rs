@@ -105,6 +105,16 @@ pub enum Hit<'w> {
 /// Receives every hit; called from several threads.
 pub type HitSink<'a> = dyn Fn(&dyn ReadAt, Hit<'_>) + Sync + 'a;
 
+/// Runs `work(0..count)`, in parallel: a scan's regions are its units, and the
+/// runner decides in what order their rows are written (see
+/// `crate::pipeline::Sinks::in_order`).
+pub type Runner<'a> = dyn Fn(usize, &(dyn Fn(usize) + Sync)) + Sync + 'a;
+
+/// A [`Runner`] that lets units write in whatever order they run.
+pub fn any_order(count: usize, work: &(dyn Fn(usize) + Sync)) {
+    (0..count).into_par_iter().for_each(work);
+}
+
 #[derive(Default)]
 struct Counters {
     bytes: AtomicU64,
@@ -121,12 +131,15 @@ fn add(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::Relaxed);
 }
 
-/// Scans `ranges` (start, end) of `data`, calling `on_hit` for everything found.
+/// Scans `ranges` (start, end) of `data`, calling `on_hit` for everything found,
+/// each region of the ranges a unit of `run`: hits within a region come in offset
+/// order.
 pub fn scan_ranges(
     data: &dyn ReadAt,
     ranges: &[(u64, u64)],
     scope: &str,
     on_hit: &HitSink<'_>,
+    run: &Runner<'_>,
 ) -> CarveStats {
     let started = Instant::now();
     let len = data.len();
@@ -141,7 +154,8 @@ pub fn scan_ranges(
         })
         .collect();
     let counters = Counters::default();
-    regions.par_iter().for_each(|&(start, stop, range)| {
+    run(regions.len(), &|i| {
+        let (start, stop, range) = regions[i];
         // One block and its margins at a time, read into a buffer kept per region:
         // nothing of the image stays mapped or resident.
         let mut buf = Vec::new();
