@@ -31,7 +31,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -62,9 +62,9 @@ thread_local! {
 
 /// One unit's rows, while they wait for their turn.
 struct Lane {
-    /// The sequencer the lane belongs to (its address: lanes of two images'
-    /// sequencers may share a thread).
-    owner: usize,
+    /// The sequencer the lane belongs to (lanes of two images' sequencers may
+    /// share a thread).
+    owner: u64,
     index: usize,
     kept: Kept,
 }
@@ -171,8 +171,39 @@ fn anonymous_file(dir: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// The calling thread's lane while it runs; the thread's previous lane comes back
+/// when it ends, even by a panic (a lane left behind would keep the rows of
+/// whatever that thread writes next).
+struct Running {
+    previous: Option<Option<Lane>>,
+}
+
+impl Running {
+    fn enter(lane: Lane) -> Self {
+        Running {
+            previous: Some(LANE.replace(Some(lane))),
+        }
+    }
+
+    /// Ends the lane, returning it.
+    fn leave(mut self) -> Option<Lane> {
+        let previous = self.previous.take().flatten();
+        LANE.replace(previous)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(previous) = self.previous.take() {
+            LANE.set(previous);
+        }
+    }
+}
+
 /// Orders the rows of one image's lanes (see the module's documentation).
 pub struct Sequencer {
+    /// This sequencer's number, unique in the process.
+    id: u64,
     /// The lane whose rows go straight to the tables.
     head: AtomicUsize,
     /// Whether a group of lanes is running.
@@ -187,7 +218,9 @@ pub struct Sequencer {
 impl Sequencer {
     /// A sequencer spilling into `dir` (the image's output folder).
     pub fn new(dir: &Path) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
         Sequencer {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
             head: AtomicUsize::new(0),
             running: AtomicBool::new(false),
             waiting: Mutex::new(BTreeMap::new()),
@@ -199,8 +232,8 @@ impl Sequencer {
         }
     }
 
-    fn id(&self) -> usize {
-        self as *const Self as usize
+    fn id(&self) -> u64 {
+        self.id
     }
 
     /// Runs `work(0..count)` in parallel, their rows written in index order. Called
@@ -214,13 +247,13 @@ impl Sequencer {
         }
         self.head.store(0, Ordering::Release);
         (0..count).into_par_iter().for_each(|index| {
-            let previous = LANE.replace(Some(Lane {
+            let running = Running::enter(Lane {
                 owner: self.id(),
                 index,
                 kept: Kept::default(),
-            }));
+            });
             work(index);
-            if let Some(lane) = LANE.replace(previous) {
+            if let Some(lane) = running.leave() {
                 self.finish(lane, writer);
             }
         });
@@ -403,6 +436,21 @@ mod tests {
         assert_eq!(sequencer.head.load(Ordering::Acquire), 2);
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_lane_that_panics_leaves_no_lane_behind() {
+        let sequencer = Sequencer::new(&std::env::temp_dir());
+        let caught = std::panic::catch_unwind(|| {
+            let _running = Running::enter(Lane {
+                owner: sequencer.id(),
+                index: 5,
+                kept: Kept::default(),
+            });
+            std::panic::panic_any("a collector's bug");
+        });
+        assert!(caught.is_err());
+        assert!(LANE.with_borrow(Option::is_none));
     }
 
     #[test]
