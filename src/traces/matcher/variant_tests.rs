@@ -2018,3 +2018,57 @@ fn an_rdp_client_hosting_mstscs_control_and_sharphounds_script_form() {
         Likely,
     );
 }
+
+#[test]
+fn programs_that_run_only_for_rdp_or_winrs_name_them_by_any_event() {
+    let _review = Review;
+    let acting = |id: u32, image: &str, extra: (&str, &str)| {
+        vec![record(SYSMON, id, &[("Image", image), extra])]
+    };
+    // A file the RDP client wrote: one the session host sent through drive
+    // redirection (a Startup-folder drop, seen on the client).
+    assert_found(
+        "Sysmon 11 by mstsc.exe",
+        acting(
+            11,
+            "C:\\Windows\\System32\\mstsc.exe",
+            (
+                "TargetFilename",
+                "C:\\Users\\a\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs\\Startup\\x.exe",
+            ),
+        ),
+        "mstsc:source",
+        Possible,
+    );
+    assert_found(
+        "Sysmon 1 of rdpclip.exe",
+        acting(
+            1,
+            "C:\\Windows\\System32\\rdpclip.exe",
+            ("ParentImage", "C:\\Windows\\System32\\svchost.exe"),
+        ),
+        "mstsc:destination",
+        Possible,
+    );
+    assert_found(
+        "Sysmon 22 by winrs.exe",
+        acting(
+            22,
+            "C:\\Windows\\System32\\winrs.exe",
+            ("QueryName", "srv01.example.local"),
+        ),
+        "winrs:source",
+        Possible,
+    );
+    // Programs Windows runs for many reasons say nothing by acting alone.
+    assert_quiet(
+        "Sysmon 11 by wmic.exe",
+        acting(
+            11,
+            "C:\\Windows\\System32\\wbem\\WMIC.exe",
+            ("TargetFilename", "C:\\Windows\\Temp\\out.txt"),
+        ),
+        "wmic",
+        None,
+    );
+}

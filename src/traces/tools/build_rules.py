@@ -717,7 +717,7 @@ def is_generic(tool_id, t, own):
     placeholder = any("{exe}" in v or "{path}" in v for v in values_of(t))
     if placeholder and t["artifact"] != "evtx" and own and own <= WINDOWS_PROGRAMS:
         return True  # the tool's program is one Windows ships (and services): its file or Prefetch records
-    if t["artifact"] in EXECUTION_KINDS:
+    if t["artifact"] in EXECUTION_KINDS or t["artifact"] == "process":
         name = t.get("exe") or t.get("pattern", "").split("-")[0]
         return name.lower() in WINDOWS_PROGRAMS
     if t["artifact"] in ("mft", "usn"):
@@ -1111,6 +1111,12 @@ WINDOWS_PROGRAMS = {
 }
 
 
+# Programs Windows ships that run only when their tool is used: the RDP client, the session host's
+# clipboard and theme helpers, the WinRS client and its shell host. Any event naming one as the acting
+# process says the tool was used (generic, as their Prefetch files are: which host, not what for).
+RUN_ONLY_IN_USE = {"mstsc.exe", "rdpclip.exe", "tstheme.exe", "winrs.exe", "winrshost.exe"}
+
+
 def names_windows_program(t, cfg):
     """A USN row of the file of a program Windows ships (the program itself, not its Prefetch file): servicing
     renames, replaces and re-links those files at every update, so such a row says nothing about the tool."""
@@ -1141,7 +1147,7 @@ def execution_traces(tool, cfg, existing):
             out.append({"role": role, "strength": strength, "logging": "default", "artifact": "prefetch", "pattern": pf})
         for art in ("amcache", "shimcache", "bam", "userassist"):
             out.append({"role": role, "strength": strength, "logging": "default", "artifact": art, "exe": name})
-        if specific and name != "{exe}" and name not in WINDOWS_PROGRAMS:
+        if specific and name != "{exe}" and (name not in WINDOWS_PROGRAMS or name in RUN_ONLY_IN_USE):
             out.append({"role": role, "strength": "anchor", "logging": "default", "artifact": "process", "exe": name})
     return out
 
