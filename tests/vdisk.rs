@@ -496,3 +496,50 @@ fn a_petabyte_disk_over_megabytes_of_files_is_not_hashed_but_still_scanned() {
     let verify = toolmark().arg("verify").arg(&corpus_disk).output().unwrap();
     assert_eq!(verify.status.code(), Some(0));
 }
+
+/// A parent that is not the disk its child was made from (here the child's base
+/// with its `CID` changed, as a write to it changes it): the chain is still read
+/// as found, but `info` and `scan` name the mismatch and exit 2. The chain
+/// qemu-img made matches (its child's `parentCID` is the base's `CID`): exit 0.
+#[test]
+fn a_parent_that_is_not_the_childs_own_is_named() {
+    let built = vdisks().join("chain");
+    let dir = scratch_dir("vdisk-parent-mismatch");
+    for name in ["child.vmdk", "base.vmdk"] {
+        std::fs::copy(built.join(name), dir.join(name)).unwrap();
+    }
+    let child = dir.join("child.vmdk");
+    let info = |code: i32| {
+        let out = toolmark().arg("info").arg(&child).output().unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(code), "{said}");
+        said
+    };
+    info(0);
+    let (_, before) = toolmark_hash(&child).unwrap();
+    // The base's own `CID=` line (not its `parentCID=`): one hex digit changed.
+    let mut base = std::fs::read(dir.join("base.vmdk")).unwrap();
+    let at = base
+        .windows(5)
+        .position(|w| w == b"\nCID=")
+        .expect("the base's descriptor has a CID")
+        + 5;
+    base[at] = if base[at] == b'0' { b'1' } else { b'0' };
+    std::fs::write(dir.join("base.vmdk"), &base).unwrap();
+    let said = info(2);
+    assert!(said.contains("is not the disk it was made from"), "{said}");
+    // Only the descriptor's text changed: the disk reads the same.
+    assert_eq!(toolmark_hash(&child).unwrap().1, before);
+    let out = scratch_dir("vdisk-parent-mismatch-scan");
+    let result = scan_into(std::slice::from_ref(&child), &out, &["--jobs", "1"]);
+    assert_eq!(result.status.code(), Some(2));
+    let errors = std::fs::read_to_string(out.join("child/errors.csv")).unwrap();
+    assert!(
+        errors.contains("child.vmdk: its parent base.vmdk is not the disk it was made from"),
+        "{errors}"
+    );
+}

@@ -289,13 +289,15 @@ impl Evidence {
 
     /// Damage to the container that still lets part or all of the media be read (a
     /// damaged or missing E01 segment, a missing piece of a split raw set, a VMDK
-    /// grain table read from its redundant copy), for the error report.
+    /// grain table read from its redundant copy, a virtual disk's parent that is not
+    /// the one it was made from), for the error report.
     pub fn damage(&self) -> Option<String> {
         let repaired = self
             .vdisk
             .as_ref()
-            .filter(|v| !v.repairs.is_empty())
-            .map(|v| v.repairs.join("; "));
+            .map(|v| [v.parent_mismatches.as_slice(), &v.repairs].concat())
+            .filter(|notes| !notes.is_empty())
+            .map(|notes| notes.join("; "));
         self.ewf
             .as_ref()
             .and_then(|e| e.damage.clone())

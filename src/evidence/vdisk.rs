@@ -68,6 +68,11 @@ pub struct VdiskDetails {
     /// table read from its redundant copy), each naming its file: reported like
     /// any damage, though nothing is lost.
     pub repairs: Vec<String>,
+    /// Parents that are not the disk their child was made from (another disk, or
+    /// the same one written to since: its `CID`, unique id or `DataWriteGuid` is
+    /// not the one the child recorded). The chain is still read, but what the
+    /// child does not hold may not be what the machine saw: reported as damage.
+    pub parent_mismatches: Vec<String>,
 }
 
 /// The format of the file at `path`, from its first and last sectors; `None`
@@ -156,7 +161,7 @@ pub fn open(
     format: Format,
 ) -> Result<(VdiskImage, VdiskDetails, Vec<PathBuf>), EvidenceError> {
     let mut opener = ChainOpener::default();
-    let top = opener.open(path, Some(format))?;
+    let (top, _) = opener.open(path, Some(format))?;
     // A file that cannot be measured counts as empty: the bound only gets stricter.
     let stored = opener
         .files
@@ -173,6 +178,7 @@ pub fn open(
         VdiskDetails {
             chain: opener.chain,
             repairs: opener.repairs,
+            parent_mismatches: opener.parent_mismatches,
         },
         opener.files,
     ))
@@ -182,6 +188,7 @@ pub fn open(
 struct ChainOpener {
     chain: Vec<ChainLink>,
     repairs: Vec<String>,
+    parent_mismatches: Vec<String>,
     files: Vec<PathBuf>,
     seen: Vec<PathBuf>,
 }
@@ -195,12 +202,13 @@ fn fail(path: &Path, error: io::Error) -> EvidenceError {
 
 impl ChainOpener {
     /// Opens one link (`format` known for the first; detected for parents, which
-    /// may also be raw) and, recursively, its parent.
+    /// may also be raw) and, recursively, its parent; returns it with what its
+    /// children record of it ([`VirtualDisk::identity`]).
     fn open(
         &mut self,
         path: &Path,
         format: Option<Format>,
-    ) -> Result<Arc<dyn Source>, EvidenceError> {
+    ) -> Result<(Arc<dyn Source>, Option<String>), EvidenceError> {
         let canonical = std::fs::canonicalize(path).map_err(|e| fail(path, e))?;
         if self.seen.contains(&canonical) {
             return Err(fail(
@@ -236,7 +244,7 @@ impl ChainOpener {
                     subformat: String::new(),
                     virtual_size: file.len(),
                 });
-                return Ok(file);
+                return Ok((file, None));
             }
             Some(Format::Vhd) => Box::new(vhd::Vhd::open(file).map_err(|e| fail(path, e))?),
             Some(Format::Vhdx) => Box::new(vhdx::Vhdx::open(file).map_err(|e| fail(path, e))?),
@@ -268,10 +276,29 @@ impl ChainOpener {
         let locations = disk.parent_locations();
         if !locations.is_empty() {
             let parent_path = find_beside(&dir, &locations).map_err(|e| fail(path, e))?;
-            let parent = self.open(&parent_path, None)?;
+            let (parent, identity) = self.open(&parent_path, None)?;
+            let expected = disk.parent_identities();
+            if let Some(found) = identity.filter(|i| !expected.is_empty() && !expected.contains(i))
+            {
+                let name = |p: &Path| {
+                    p.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned()
+                };
+                self.parent_mismatches.push(format!(
+                    "{}: its parent {} is not the disk it was made from (the child records {}, \
+                     the parent is {found}: another disk, or written to since); the child's \
+                     unwritten sectors are read from it as found",
+                    name(path),
+                    name(&parent_path),
+                    expected.join(" or "),
+                ));
+            }
             disk.set_parent(parent);
         }
-        Ok(Arc::new(Layer(disk)))
+        let identity = disk.identity();
+        Ok((Arc::new(Layer(disk)), identity))
     }
 }
 

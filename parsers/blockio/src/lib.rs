@@ -256,6 +256,19 @@ pub trait VirtualDisk: Source {
     /// Gives the image its parent; reads of what the image does not hold go there.
     fn set_parent(&mut self, parent: Arc<dyn Source>);
 
+    /// What this disk's children record of it, to be told from another disk or
+    /// from itself changed since (VMDK `CID`, VHD unique id, VHDX
+    /// `DataWriteGuid`), lower-case; `None` when the format keeps nothing.
+    fn identity(&self) -> Option<String> {
+        None
+    }
+
+    /// What this disk recorded of its parent's identity when it was made, every
+    /// value it accepts (VHDX keeps two); empty when it records none.
+    fn parent_identities(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Damage found on opening that the image's own redundancy made good (a
     /// damaged primary grain table read from its redundant copy): nothing is lost,
     /// but the evidence is not intact and the report must say so. Empty by default.

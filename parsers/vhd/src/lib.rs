@@ -38,8 +38,24 @@ pub struct Vhd {
     bitmap_len: u64,
     bat: Vec<u32>,
     parent_locations: Vec<String>,
+    /// The footer's unique id.
+    unique_id: [u8; 16],
+    /// A differencing disk's record of its parent's unique id.
+    parent_id: Option<[u8; 16]>,
     parent: Option<Arc<dyn Source>>,
     bitmaps: TableCache<Vec<u8>>,
+}
+
+/// Sixteen bytes at `at` (the caller has checked the length).
+fn id_at(b: &[u8], at: usize) -> [u8; 16] {
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&b[at..at + 16]);
+    id
+}
+
+/// An id as lower-case hex.
+fn hex(id: &[u8; 16]) -> String {
+    id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// True if `first` (the file's first sector) or `last` (its last) is a VHD footer.
@@ -81,6 +97,9 @@ impl Vhd {
             bitmap_len: 0,
             bat: Vec::new(),
             parent_locations: Vec::new(),
+            // The footer is FOOTER_LEN (512) bytes: offsets 68..84 lie inside.
+            unique_id: id_at(footer, 68),
+            parent_id: None,
             parent: None,
             bitmaps: TableCache::new(16),
         };
@@ -123,6 +142,7 @@ impl Vhd {
         self.block_size = block_size;
         self.bitmap_len = (block_size / SECTOR).div_ceil(8).div_ceil(SECTOR) * SECTOR;
         if self.kind == Kind::Differencing {
+            self.parent_id = Some(id_at(&header, 40));
             self.parent_locations = self.locators(&header);
             let name = utf16(&header[64..576], true);
             if !name.is_empty() {
@@ -256,6 +276,14 @@ impl VirtualDisk for Vhd {
     fn set_parent(&mut self, parent: Arc<dyn Source>) {
         self.parent = Some(parent);
     }
+
+    fn identity(&self) -> Option<String> {
+        Some(hex(&self.unique_id))
+    }
+
+    fn parent_identities(&self) -> Vec<String> {
+        self.parent_id.iter().map(hex).collect()
+    }
 }
 
 #[cfg(test)]
@@ -268,6 +296,7 @@ mod tests {
         f[16..24].copy_from_slice(&512u64.to_be_bytes());
         f[48..56].copy_from_slice(&size.to_be_bytes());
         f[60..64].copy_from_slice(&kind.to_be_bytes());
+        f[68..84].copy_from_slice(&[0x5c; 16]);
         let sum = f.iter().fold(0u32, |s, &b| s.wrapping_add(u32::from(b)));
         f[64..68].copy_from_slice(&(!sum).to_be_bytes());
         f
@@ -285,6 +314,7 @@ mod tests {
         header[16..24].copy_from_slice(&1536u64.to_be_bytes());
         header[28..32].copy_from_slice(&2u32.to_be_bytes());
         header[32..36].copy_from_slice(&4096u32.to_be_bytes());
+        header[40..56].copy_from_slice(&[0xab; 16]);
         for (i, u) in "p.vhd".encode_utf16().enumerate() {
             header[64 + 2 * i..66 + 2 * i].copy_from_slice(&u.to_be_bytes());
         }
@@ -306,6 +336,8 @@ mod tests {
         let mut vhd = Vhd::open(Arc::new(file)).unwrap();
         assert_eq!(vhd.kind(), Kind::Differencing);
         assert_eq!(vhd.parent_locations(), [".\\p.vhd", "p.vhd"]);
+        assert_eq!(vhd.identity().unwrap(), "5c".repeat(16));
+        assert_eq!(vhd.parent_identities(), ["ab".repeat(16)]);
         vhd.set_parent(Arc::new(vec![0x22u8; 8192]));
         let mut disk = vec![0u8; 8192];
         vhd.read_exact_at(&mut disk, 0).unwrap();

@@ -44,6 +44,11 @@ pub struct Vhdx {
     fixed: bool,
     log_replayed: bool,
     parent_locations: Vec<String>,
+    /// The current header's `DataWriteGuid`: what children record of this disk.
+    data_write_guid: String,
+    /// A differencing disk's `parent_linkage` (and `parent_linkage2`): the
+    /// parent's `DataWriteGuid` when this disk was made.
+    parent_linkage: Vec<String>,
     parent: Option<Arc<dyn Source>>,
     bitmaps: TableCache<Vec<u8>>,
 }
@@ -72,6 +77,7 @@ impl Vhdx {
             return Err(invalid("VHDX: no vhdxfile signature"));
         }
         let header = current_header(&*file)?;
+        let data_write_guid = guid(&header[32..48]);
         let log_guid = &header[48..64];
         let (file, log_replayed): (Arc<dyn Source>, bool) = if log_guid.iter().any(|&b| b != 0) {
             let replayed = log::Replayed::replay(
@@ -139,15 +145,18 @@ impl Vhdx {
         }
         let raw = read_vec(&*file, bat_at, entries * 8, "VHDX BAT")?;
         let bat: Vec<u64> = raw.chunks_exact(8).map(|c| le64(c, 0)).collect();
-        let parent_locations = if has_parent {
-            let locator = item(PARENT_LOCATOR, 20)?;
-            let found = parent_paths(locator);
+        let (parent_locations, parent_linkage) = if has_parent {
+            let pairs = locator_pairs(item(PARENT_LOCATOR, 20)?);
+            let found = values_of(
+                &pairs,
+                &["relative_path", "absolute_win32_path", "volume_path"],
+            );
             if found.is_empty() {
                 return Err(invalid("VHDX: differencing disk names no parent path"));
             }
-            found
+            (found, linkage(&pairs))
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         // LeaveBlocksAllocated: what makes a disk "fixed".
         let fixed = flags & 1 != 0;
@@ -162,6 +171,8 @@ impl Vhdx {
             fixed,
             log_replayed,
             parent_locations,
+            data_write_guid,
+            parent_linkage,
             parent: None,
             bitmaps: TableCache::new(16),
         })
@@ -295,8 +306,8 @@ fn metadata_items(meta: &[u8]) -> io::Result<Vec<(String, &[u8])>> {
     Ok(items)
 }
 
-/// Parent paths from a parent locator, relative before absolute.
-fn parent_paths(locator: &[u8]) -> Vec<String> {
+/// The key-value pairs of a parent locator, as stored.
+fn locator_pairs(locator: &[u8]) -> Vec<(String, String)> {
     if locator.len() < 20 {
         return Vec::new();
     }
@@ -313,8 +324,24 @@ fn parent_paths(locator: &[u8]) -> Vec<String> {
             pairs.push((k, v));
         }
     }
-    ["relative_path", "absolute_win32_path", "volume_path"]
-        .iter()
+    pairs
+}
+
+/// The parent's `DataWriteGuid`s a locator accepts, as [`guid`] writes them.
+fn linkage(pairs: &[(String, String)]) -> Vec<String> {
+    values_of(pairs, &["parent_linkage", "parent_linkage2"])
+        .into_iter()
+        .map(|g| {
+            g.trim_matches(|c| c == '{' || c == '}')
+                .to_ascii_lowercase()
+        })
+        .collect()
+}
+
+/// The values of `keys` that the pairs hold, in the order of `keys` (parent paths:
+/// relative before absolute).
+fn values_of(pairs: &[(String, String)], keys: &[&str]) -> Vec<String> {
+    keys.iter()
         .filter_map(|want| {
             pairs
                 .iter()
@@ -367,5 +394,65 @@ impl VirtualDisk for Vhdx {
 
     fn set_parent(&mut self, parent: Arc<dyn Source>) {
         self.parent = Some(parent);
+    }
+
+    fn identity(&self) -> Option<String> {
+        Some(self.data_write_guid.clone())
+    }
+
+    fn parent_identities(&self) -> Vec<String> {
+        self.parent_linkage.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A parent locator item as the specification lays it out: a 20-byte header
+    /// (type GUID, reserved, count), 12-byte entries, then UTF-16LE keys and values.
+    #[test]
+    fn parent_locator_gives_paths_and_linkage() {
+        let pairs = [
+            ("parent_linkage", "{6B1F3C2A-0D4E-4F5A-9B8C-7D6E5F4A3B2C}"),
+            ("absolute_win32_path", "C:\\vms\\base.vhdx"),
+            ("relative_path", ".\\base.vhdx"),
+        ];
+        let utf16 = |t: &str| -> Vec<u8> { t.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+        let mut item = vec![0u8; 20];
+        item[18..20].copy_from_slice(&(pairs.len() as u16).to_le_bytes());
+        let mut strings = Vec::new();
+        let table_end = 20 + 12 * pairs.len();
+        for (key, value) in pairs {
+            let (k, v) = (utf16(key), utf16(value));
+            let key_at = table_end + strings.len();
+            strings.extend_from_slice(&k);
+            let value_at = table_end + strings.len();
+            strings.extend_from_slice(&v);
+            item.extend_from_slice(&(key_at as u32).to_le_bytes());
+            item.extend_from_slice(&(value_at as u32).to_le_bytes());
+            item.extend_from_slice(&(k.len() as u16).to_le_bytes());
+            item.extend_from_slice(&(v.len() as u16).to_le_bytes());
+        }
+        item.extend_from_slice(&strings);
+        let pairs = super::locator_pairs(&item);
+        assert_eq!(
+            super::values_of(
+                &pairs,
+                &["relative_path", "absolute_win32_path", "volume_path"]
+            ),
+            [".\\base.vhdx", "C:\\vms\\base.vhdx"]
+        );
+        assert_eq!(
+            super::linkage(&pairs),
+            ["6b1f3c2a-0d4e-4f5a-9b8c-7d6e5f4a3b2c"]
+        );
+        // The form the header's DataWriteGuid is written in, from its on-disk bytes.
+        let on_disk = [
+            0x2a, 0x3c, 0x1f, 0x6b, 0x4e, 0x0d, 0x5a, 0x4f, 0x9b, 0x8c, 0x7d, 0x6e, 0x5f, 0x4a,
+            0x3b, 0x2c,
+        ];
+        assert_eq!(
+            super::guid(&on_disk),
+            "6b1f3c2a-0d4e-4f5a-9b8c-7d6e5f4a3b2c"
+        );
     }
 }

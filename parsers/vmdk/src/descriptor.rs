@@ -31,6 +31,11 @@ pub struct Descriptor {
     pub create_type: Option<String>,
     /// `parentFileNameHint`, when `parentCID` says there is a parent.
     pub parent_hint: Option<String>,
+    /// `CID`, lower-case: what a child's `parentCID` records of this disk (a
+    /// writer changes it when it first writes to the disk).
+    pub cid: Option<String>,
+    /// `parentCID`, lower-case, when there is a parent.
+    pub parent_cid: Option<String>,
     /// Extent lines, in disk order.
     pub extents: Vec<ExtentLine>,
     /// Extent lines that could not be used, as written (for the error).
@@ -49,7 +54,6 @@ impl Descriptor {
     pub fn parse(bytes: &[u8]) -> Descriptor {
         let text = String::from_utf8_lossy(bytes);
         let mut d = Descriptor::default();
-        let mut parent_cid = None;
         // An embedded descriptor is padded with NULs after its text.
         for line in text.split('\0').next().unwrap_or_default().lines() {
             let line = line.trim();
@@ -71,12 +75,14 @@ impl Descriptor {
             match key.trim() {
                 "createType" => d.create_type = Some(value),
                 "parentFileNameHint" => d.parent_hint = Some(value),
-                "parentCID" => parent_cid = Some(value),
+                "CID" => d.cid = Some(value.to_ascii_lowercase()),
+                "parentCID" => d.parent_cid = Some(value.to_ascii_lowercase()),
                 _ => {}
             }
         }
-        if parent_cid.is_none_or(|cid| cid.eq_ignore_ascii_case("ffffffff")) {
+        if d.parent_cid.as_deref().is_none_or(|cid| cid == "ffffffff") {
             d.parent_hint = None;
+            d.parent_cid = None;
         }
         d.parent_hint = d.parent_hint.filter(|h| !h.is_empty());
         d
@@ -129,6 +135,8 @@ mod tests {
         let d = Descriptor::parse(text);
         assert_eq!(d.create_type.as_deref(), Some("twoGbMaxExtentSparse"));
         assert_eq!(d.parent_hint, None);
+        assert_eq!(d.cid.as_deref(), Some("12345678"));
+        assert_eq!(d.parent_cid, None);
         assert_eq!(d.extents.len(), 3);
         assert_eq!(d.extents[0].file, "my disk-s001.vmdk");
         assert_eq!(d.extents[1].offset, 128);
@@ -136,5 +144,8 @@ mod tests {
         assert_eq!(d.unsupported.len(), 1);
         let child = Descriptor::parse(b"parentCID=abcd0123\nparentFileNameHint=\"base.vmdk\"\n");
         assert_eq!(child.parent_hint.as_deref(), Some("base.vmdk"));
+        assert_eq!(child.parent_cid.as_deref(), Some("abcd0123"));
+        let upper = Descriptor::parse(b"CID=ABCD0123\n");
+        assert_eq!(upper.cid.as_deref(), Some("abcd0123"));
     }
 }

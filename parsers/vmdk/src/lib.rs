@@ -47,6 +47,8 @@ pub struct Vmdk {
     size: u64,
     create_type: String,
     parent_hint: Option<String>,
+    cid: Option<String>,
+    parent_cid: Option<String>,
     parent: Option<Arc<dyn Source>>,
 }
 
@@ -83,6 +85,8 @@ impl Vmdk {
                 size,
                 create_type,
                 parent_hint: descriptor.parent_hint,
+                cid: descriptor.cid,
+                parent_cid: descriptor.parent_cid,
                 parent: None,
             });
         }
@@ -136,6 +140,8 @@ impl Vmdk {
             size: start,
             create_type: descriptor.create_type.unwrap_or_else(|| "unknown".into()),
             parent_hint: descriptor.parent_hint,
+            cid: descriptor.cid,
+            parent_cid: descriptor.parent_cid,
             parent: None,
         })
     }
@@ -196,6 +202,14 @@ impl VirtualDisk for Vmdk {
 
     fn set_parent(&mut self, parent: Arc<dyn Source>) {
         self.parent = Some(parent);
+    }
+
+    fn identity(&self) -> Option<String> {
+        self.cid.clone()
+    }
+
+    fn parent_identities(&self) -> Vec<String> {
+        self.parent_cid.iter().cloned().collect()
     }
 
     fn repairs(&self) -> Vec<String> {
