@@ -1990,8 +1990,25 @@ fn an_rdp_client_hosting_mstscs_control_and_sharphounds_script_form() {
         "mstsc:source",
         Possible,
     );
-    // The client's other settings (its window position, its bitmap cache) are not a
-    // connection.
+    // SharpRDP itself is an RDP client: whatever it does names RDP from its host.
+    assert_found(
+        "Sysmon 1 of SharpRDP",
+        vec![record(
+            SYSMON,
+            1,
+            &[
+                ("Image", "C:\\Tools\\SharpRDP.exe"),
+                (
+                    "CommandLine",
+                    "SharpRDP.exe computername=dc01 command=\"cmd /c whoami\"",
+                ),
+            ],
+        )],
+        "mstsc:source",
+        Possible,
+    );
+    // Another program's settings under the client's key (its window position, its
+    // bitmap cache) are not a connection.
     assert_quiet(
         "Sysmon 13 Terminal Server Client settings",
         vec![record(
@@ -1999,7 +2016,7 @@ fn an_rdp_client_hosting_mstscs_control_and_sharphounds_script_form() {
             13,
             &[
                 ("EventType", "SetValue"),
-                ("Image", "C:\\Tools\\SharpRDP.exe"),
+                ("Image", "C:\\Tools\\client.exe"),
                 (
                     "TargetObject",
                     "HKU\\S-1-5-21-1-1001\\Software\\Microsoft\\Terminal Server Client\\LocalDevices\\x",

@@ -409,7 +409,9 @@ TOOLS = {
     "ms14_058": dict(exes=[], tokens=[], note="Exploit binaries are renamed freely: traces written with {exe}/{path} need the name seen on the host."),
     "ms14_068": dict(exes=[("ms14-068.exe", S, True), ("mimikatz.exe", S, True)], tokens=["TGT_", ".ccache", "kerberos::ptc", "ms14-068"]),
     "ms15_078": dict(exes=[], tokens=[], note="Exploit binaries are renamed freely: traces written with {exe}/{path} need the name seen on the host."),
-    "mstsc": dict(exes=[("mstsc.exe", S, True), ("rdpclip.exe", D, True), ("tstheme.exe", D, True)],
+    # SharpRDP (an RDP client hosting mstsc's control, run with computername= and command=) is RDP use
+    # from the host that runs it, as mstsc.exe is.
+    "mstsc": dict(exes=[("mstsc.exe", S, True), ("sharprdp.exe", S, True), ("rdpclip.exe", D, True), ("tstheme.exe", D, True)],
                   tokens=["mstsc", "Terminal Server Client", "Default.rdp", "bcache", "TERMSRV/", "RDP-Tcp", "rdpclip", "tstheme", "RemoteDesktop"],
                   events=[("Microsoft-Windows-TerminalServices-*", None)],
                   demote=["mstsc.exe", "mstscax.dll", "tstheme.exe"],
