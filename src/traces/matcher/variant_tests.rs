@@ -2089,3 +2089,57 @@ fn programs_that_run_only_for_rdp_or_winrs_name_them_by_any_event() {
         None,
     );
 }
+
+/// SDelete renames a file through all-A ... all-Z names of the original's length
+/// before deleting it: the sheet's 3.3 names are one length among many, and the
+/// deletion Sysmon does not archive is event 26, by whatever the copy is called.
+#[test]
+fn sdeletes_renames_of_any_length_and_either_deletion_event() {
+    let _review = Review;
+    let deleted = |id: u32| {
+        vec![record(
+            SYSMON,
+            id,
+            &[
+                ("Image", "C:\\Users\\Public\\sd.exe"),
+                ("TargetFilename", "C:\\Users\\Public\\ZZZZZZZZZZZZ.ZZZ"),
+                ("IsExecutable", "false"),
+                ("Archived", "false"),
+            ],
+        )]
+    };
+    assert_found(
+        "Sysmon 23 of a renamed copy",
+        deleted(23),
+        "sdelete:source",
+        Likely,
+    );
+    assert_found(
+        "Sysmon 26 of a renamed copy",
+        deleted(26),
+        "sdelete:source",
+        Likely,
+    );
+    assert_found(
+        "the change journal's first rename of a 12.3 name",
+        vec![plain(Observed::Usn {
+            name: "AAAAAAAAAAAA.AAA".into(),
+            reasons: vec!["RENAME_NEW_NAME".into()],
+        })],
+        "sdelete:source",
+        Likely,
+    );
+    assert_quiet(
+        "an ordinary deletion",
+        vec![record(
+            SYSMON,
+            26,
+            &[
+                ("Image", "C:\\Windows\\explorer.exe"),
+                ("TargetFilename", "C:\\Users\\a\\Desktop\\notes.txt"),
+            ],
+        )],
+        "sdelete",
+        None,
+    );
+}

@@ -490,7 +490,14 @@ TOOLS = {
                           "Windows or an installer did it (tasks under \\Microsoft\\Windows\\, common updaters, the machine account); "
                           "`schtasks /query` only reads."),
     "sdb_uac_bypass": dict(exes=[("sdbinst.exe", S, True), ("cmd.exe", S, False)], tokens=["sdbinst", ".sdb", "AppCompatFlags\\Custom", "InstalledSDB"]),
-    "sdelete": dict(exes=[("sdelete.exe", S, True), ("sdelete64.exe", S, True)], tokens=["AAA.AAA", "ZZZ.ZZZ", "Sysinternals\\SDelete", "sdelete"]),
+    # SDelete renames a file 26 times before deleting it, every character of the name A, then B, ... Z, so the
+    # names keep the original's length: the sheet's AAA.AAA and ZZZ.ZZZ are those of a 3.3 name.
+    "sdelete": dict(exes=[("sdelete.exe", S, True), ("sdelete64.exe", S, True)], tokens=["AAA.AAA", "ZZZ.ZZZ", "Sysinternals\\SDelete", "sdelete"],
+                    widen={"AAA.AAA": "AAA*.AAA", "*\\ZZZ.ZZZ": "*\\ZZZ*.ZZZ"},
+                    extra=[EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", event, {"TargetFilename": "*\\ZZZ*.ZZZ"},
+                                       "the last of SDelete's renames deleted, by any program: a renamed copy leaves the same "
+                                       "name (our widening)") for event in (23, 26)],
+                    widen_note="SDelete's rename keeps the name's length: any all-A or all-Z name, not only the sheet's 3.3 one (our widening)"),
     "sharphound": dict(exes=[("sharphound.exe", S, True)], tokens=["sharphound", "bloodhound"],
                        extra=[EXTRA_EVENT(S, "default", "Microsoft-Windows-PowerShell/Operational", 4104,
                                           {"ScriptBlockText": "*Invoke-BloodHound*"}, SHARPHOUND_SCRIPT_NOTE),
@@ -740,7 +747,9 @@ DROP_FIELDS = {"TokenElevationType", "MandatoryLabel", "CurrentDirectory", "Inte
                "SourceUser", "TargetUser", "ImpersonationLevel", "GroupMembership", "LogonHours", "Initiated",
                "SourcePort", "SourceAddress", "TargetUserSid", "DestAddress", "SourceHostname", "DestinationHostname", "DnsHostName",
                # TaskScheduler 106's `*\\*` only says "some DOMAIN\\user"; kept, it would make 106 and 4698 two traces of one registration
-               "UserContext"}
+               "UserContext",
+               # Sysmon 23's Archived follows the Sysmon configuration, IsExecutable the file's name
+               "Archived", "IsExecutable"}
 # Reason spellings in the extraction that are not USN_REASON names (sheet shorthand).
 REASON_FIX = {"DATA": [], "DATA_EXTEND_DATA_OVERWRITE": ["DATA_EXTEND", "DATA_OVERWRITE"], "DELETE": ["FILE_DELETE"],
               "RENAME": ["RENAME_OLD_NAME", "RENAME_NEW_NAME"]}
@@ -1025,6 +1034,13 @@ def build_tool(tool):
             cite(out[k], t)
             continue
         out[k] = t
+        if t["artifact"] == "evtx" and t["channel"] == "Microsoft-Windows-Sysmon/Operational" and t["event_id"] == 23:
+            # A deletion Sysmon did not archive is event 26 (FileDeleteDetected): the same fact.
+            twin = {k: v for k, v in t.items() if k != "sheet"}
+            twin.update(event_id=26, fields=dict(t["fields"]),
+                        note="the sheet's Sysmon 23 (FileDelete, archived) as Sysmon 26 (FileDeleteDetected), the same "
+                             "deletion when Sysmon keeps no copy (our widening)")
+            out.setdefault(key_of(twin), twin)
         if t["artifact"] == "evtx" and t["event_id"] == 7045 and "ServiceName" in t["fields"]:
             svc = {"role": t["role"], "logging": "default", "artifact": "service", "name": t["fields"]["ServiceName"],
                    "strength": t["strength"], "sheet": list(t["sheet"])}
@@ -1052,6 +1068,16 @@ def build_tool(tool):
                     else:
                         t["strength"] = "supporting"
                 cite(out.setdefault(key_of(t), t), t)
+    for t in out.values():
+        widened = False
+        for key in ("name", "path"):
+            if t.get(key) in cfg.get("widen", {}):
+                t[key], widened = cfg["widen"][t[key]], True
+        for field, value in t.get("fields", {}).items():
+            if isinstance(value, str) and value in cfg.get("widen", {}):
+                t["fields"][field], widened = cfg["widen"][value], True
+        if widened:
+            t["note"] = cfg["widen_note"]
     own = {n for n, _, specific in cfg["exes"] if specific}
     traces = drop_supersets(list(out.values()), lambda t: is_generic(tool["id"], dict(t, strength="anchor"), own))
     for applies, unless in cfg.get("unless", []):
