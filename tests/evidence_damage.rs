@@ -395,3 +395,51 @@ fn an_e01_set_past_ezz_is_read_whole() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The volume section's sector count raised to 2^43 (a petabyte over four chunks,
+/// as `fuzz/mutate.py` found): the chunk tables reach 128 KiB, the rest is lost.
+/// The search for volumes by signature and `--carve-all` walked the lost part a
+/// MiB at a time, every read failing: hours. They pass over the part known lost,
+/// and every command ends at once, exit 2, naming it.
+#[test]
+fn a_petabyte_claimed_over_four_chunks_is_not_walked() {
+    let dir = scratch("petabyte-sectors");
+    let image = dir.join("image.E01");
+    let mut bytes = std::fs::read(corpus().join("images/containers/image.E01")).unwrap();
+    // The volume section's descriptor is at 824; its data (76 bytes on) holds
+    // the sector count at 16.
+    assert_eq!(&bytes[824..830], b"volume");
+    bytes[916..924].copy_from_slice(&(1u64 << 43).to_le_bytes());
+    std::fs::write(&image, &bytes).unwrap();
+    let out = dir.join("out");
+    for args in [
+        vec!["info"],
+        vec!["ls", "-r"],
+        vec!["verify", "-q"],
+        vec!["scan", "-q", "--carve-all", "-o", out.to_str().unwrap()],
+    ] {
+        let started = std::time::Instant::now();
+        let result = oracle("timeout", "coreutils")
+            .arg("60")
+            .arg(env!("CARGO_BIN_EXE_toolmark"))
+            .args(&args)
+            .arg(&image)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        if args[0] != "verify" {
+            assert!(
+                stderr.contains("cannot be read") || args[0] == "scan",
+                "{args:?}: {stderr}"
+            );
+        }
+    }
+    let errors = std::fs::read_to_string(out.join("image/errors.csv")).unwrap();
+    assert!(errors.contains("131072..4503599627370496"), "{errors}");
+}

@@ -203,10 +203,21 @@ fn signature_scan(disk: &dyn ReadAt) -> Vec<(u64, u64)> {
         Some(_) => disk.len().min(UNBACKED_SCAN_LIMIT),
         None => disk.len(),
     };
+    // The part of the media known to be lost (an E01 set's missing or truncated
+    // end) is passed over whole: every read there would fail.
+    let lost = disk.unreadable_ranges();
     let mut found = Vec::new();
     let mut boot = [0u8; SECTOR as usize];
     let mut at = 63 * SECTOR;
     while at + SECTOR <= size {
+        if let Some(gap) = lost.iter().find(|r| r.contains(&at)) {
+            at = gap
+                .end
+                .div_ceil(SCAN_STEP)
+                .saturating_mul(SCAN_STEP)
+                .max(at + SCAN_STEP);
+            continue;
+        }
         let mut next = if at < SCAN_STEP {
             SCAN_STEP
         } else {

@@ -57,6 +57,28 @@ pub trait ReadAt: Send + Sync {
         Vec::new()
     }
 
+    /// The byte ranges that can be read: the whole range less
+    /// [`ReadAt::unreadable_ranges`], in order. A pass over the media (a search
+    /// for volumes, carving) walks these, not a lost part that every read would
+    /// fail in (a petabyte claimed over four chunks).
+    fn readable_ranges(&self) -> Vec<Range<u64>> {
+        let mut lost = self.unreadable_ranges();
+        lost.sort_by_key(|r| r.start);
+        let mut out = Vec::new();
+        let mut at = 0;
+        for r in lost {
+            if r.start > at {
+                out.push(at..r.start.min(self.len()));
+            }
+            at = at.max(r.end);
+        }
+        if at < self.len() {
+            out.push(at..self.len());
+        }
+        out.retain(|r| !r.is_empty());
+        out
+    }
+
     /// Fills `buf` completely from `offset`, or fails with `UnexpectedEof` naming
     /// the range that could not be read.
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
@@ -468,4 +490,38 @@ fn read_prefix(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
         done += n;
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadAt;
+    use std::ops::Range;
+
+    /// 100 bytes of which the given ranges are known lost.
+    struct Lost(Vec<Range<u64>>);
+
+    impl ReadAt for Lost {
+        fn read_at(&self, _: &mut [u8], _: u64) -> std::io::Result<usize> {
+            Ok(0)
+        }
+        fn len(&self) -> u64 {
+            100
+        }
+        fn unreadable_ranges(&self) -> Vec<Range<u64>> {
+            self.0.clone()
+        }
+    }
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)]
+    fn readable_ranges_are_the_rest_of_the_range() {
+        assert_eq!(Lost(vec![]).readable_ranges(), [0..100]);
+        assert_eq!(Lost(vec![10..100]).readable_ranges(), [0..10]);
+        // Unordered, overlapping and past the end.
+        assert_eq!(
+            Lost(vec![50..60, 0..5, 55..70, 90..200]).readable_ranges(),
+            [5..50, 70..90]
+        );
+        assert!(Lost(vec![0..100]).readable_ranges().is_empty());
+    }
 }
