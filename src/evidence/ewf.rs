@@ -73,7 +73,16 @@ pub struct EwfImage {
     /// Checksums of the uncompressed chunks (`None` for EWF2, where the crate's
     /// chunk view does not hold them).
     chunks: Option<super::chunk_check::ChunkCheck>,
+    /// Bytes of the segment files of an EWF1 set (deflate only; EWF2's bzip2
+    /// expands further, so its sets are not held to [`MAX_EXPANSION`]).
+    stored: Option<u64>,
 }
+
+/// Media bytes an E01 set may present per byte of its segments. Deflate cannot
+/// expand one byte into more than about 1 032 (a chunk of zeros stores as about
+/// 1/600 of itself with its table entry), so a set presenting more repeats chunks
+/// or states a size nothing stores: a bomb, not a disk.
+const MAX_EXPANSION: u64 = 2048;
 
 impl ReadAt for EwfImage {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
@@ -115,6 +124,12 @@ impl ReadAt for EwfImage {
 
     fn len(&self) -> u64 {
         self.total()
+    }
+
+    fn unbacked_problem(&self) -> Option<String> {
+        // The lost part of an incomplete set is passed over already (its
+        // unreadable range); what the chunk tables reach must be stored somewhere.
+        super::unstored_beyond(self.readable, self.stored?, MAX_EXPANSION)
     }
 
     fn unreadable_ranges(&self) -> Vec<std::ops::Range<u64>> {
@@ -278,11 +293,19 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
     } else {
         None
     };
+    // A segment that cannot be measured counts as empty: the bound only gets stricter.
+    let stored = is_v1.then(|| {
+        segments
+            .iter()
+            .filter_map(|s| std::fs::metadata(s).ok())
+            .fold(0u64, |sum, m| sum.saturating_add(m.len()))
+    });
     let image = EwfImage {
         reader,
         readable,
         damage,
         chunks,
+        stored,
     };
     Ok((image, details, segments))
 }

@@ -117,8 +117,14 @@ const MAX_UNSTORED_RATIO: u64 = 256;
 /// store `stored` bytes (allocated blocks of a sparse raw file, the files of a
 /// virtual disk's chain), under [`MAX_UNSTORED`].
 fn unstored_problem(presented: u64, stored: u64) -> Option<String> {
+    unstored_beyond(presented, stored, MAX_UNSTORED_RATIO)
+}
+
+/// [`unstored_problem`] at `ratio` times the files: a compressed container (E01)
+/// stores far less than it presents, but never less than deflate's limit allows.
+fn unstored_beyond(presented: u64, stored: u64, ratio: u64) -> Option<String> {
     let unstored = presented.saturating_sub(stored);
-    (unstored > MAX_UNSTORED && unstored / MAX_UNSTORED_RATIO > stored).then(|| {
+    (unstored > MAX_UNSTORED && unstored / ratio > stored).then(|| {
         format!(
             "the disk presents {presented} bytes but its files store {stored}: a size no \
              disk of these files has (damaged, edited or a sparse file), not read whole"
@@ -523,5 +529,18 @@ mod tests {
             [5..50, 70..90]
         );
         assert!(Lost(vec![0..100]).readable_ranges().is_empty());
+    }
+
+    #[test]
+    fn a_compressed_set_may_present_up_to_what_deflate_can_expand() {
+        const TB: u64 = 1 << 40;
+        const GB: u64 = 1 << 30;
+        // A wiped 4 TB disk in E01 is a few GB; a 64 GiB disk may store anything.
+        assert!(super::unstored_beyond(4 * TB, 4 * GB, 2048).is_none());
+        assert!(super::unstored_beyond(60 * GB, 1, 2048).is_none());
+        // Four TB over a gigabyte repeats chunks, or states a size nothing stores.
+        assert!(super::unstored_beyond(4 * TB, GB, 2048).is_some());
+        // The raw and virtual-disk rule is stricter.
+        assert!(super::unstored_problem(4 * TB, 4 * GB).is_some());
     }
 }
