@@ -2143,3 +2143,25 @@ fn sdeletes_renames_of_any_length_and_either_deletion_event() {
         None,
     );
 }
+
+/// Sysmon 14 and later report an executable's creation as event 29 where so
+/// configured: the same fact as the sheets' event 11.
+#[test]
+fn an_executable_written_is_the_same_fact_in_sysmon_11_and_29() {
+    let _review = Review;
+    for id in [11, 29] {
+        assert_found(
+            &format!("Sysmon {id} of DumpSvc.exe written by System"),
+            vec![record(
+                SYSMON,
+                id,
+                &[
+                    ("Image", "System"),
+                    ("TargetFilename", "C:\\Windows\\System32\\DumpSvc.exe"),
+                ],
+            )],
+            "pwdumpx:destination",
+            Possible,
+        );
+    }
+}

@@ -1031,6 +1031,8 @@ def build_tool(tool):
         if k in out:
             if t["strength"] == "anchor":
                 out[k]["strength"] = "anchor"
+            if out[k].get("note", "").startswith("the sheet's Sysmon"):
+                del out[k]["note"]  # a twin we made that the sheet also writes: its item, not our widening
             cite(out[k], t)
             continue
         out[k] = t
@@ -1040,6 +1042,15 @@ def build_tool(tool):
             twin.update(event_id=26, fields=dict(t["fields"]),
                         note="the sheet's Sysmon 23 (FileDelete, archived) as Sysmon 26 (FileDeleteDetected), the same "
                              "deletion when Sysmon keeps no copy (our widening)")
+            out.setdefault(key_of(twin), twin)
+        target = t.get("fields", {}).get("TargetFilename")
+        if (t["artifact"] == "evtx" and t["channel"] == "Microsoft-Windows-Sysmon/Operational" and t["event_id"] == 11
+                and isinstance(target, str) and target.lower().endswith((".exe", ".dll", ".sys"))):
+            # Sysmon 14+ writes an executable's creation as event 29 (FileExecutableDetected) where configured.
+            twin = {k: v for k, v in t.items() if k != "sheet"}
+            twin.update(event_id=29, fields=dict(t["fields"]),
+                        note="the sheet's Sysmon 11 (FileCreate) of an executable as Sysmon 29 (FileExecutableDetected), "
+                             "the same creation where Sysmon is configured to report executables so (our widening)")
             out.setdefault(key_of(twin), twin)
         if t["artifact"] == "evtx" and t["event_id"] == 7045 and "ServiceName" in t["fields"]:
             svc = {"role": t["role"], "logging": "default", "artifact": "service", "name": t["fields"]["ServiceName"],
