@@ -3,7 +3,8 @@
 //!
 //! Two passes over the stream: the first remembers every directory's name and
 //! parent (a few dozen bytes per directory), the second emits one row per record.
-//! Memory stays proportional to the number of directories, not of files. A name
+//! Memory stays proportional to the number of directories, not of files (and the
+//! paths kept for reuse are bounded, however deep the directories nest). A name
 //! whose parent is gone or reused (sequence mismatch) is placed under
 //! `$OrphanFiles`, as The Sleuth Kit does. A parent whose record is damaged is
 //! remembered as the cause, so that callers can name the paths it cost.
@@ -17,6 +18,11 @@ use crate::ntfs::{known, parse_record, Extent, FileEntry};
 const RECORDS_PER_BLOCK: u64 = 1024;
 /// Deepest directory nesting followed when building a path.
 const MAX_DEPTH: usize = 512;
+/// Bytes of resolved directory paths kept for reuse. A directory's path is as
+/// long as its depth makes it: a hostile `$MFT` of 100 000 directories 512 deep
+/// would otherwise keep 13 GB of paths. Past this, paths are built again when
+/// asked for (a walk up the parents, no more).
+const MAX_CACHED_PATH_BYTES: usize = 64 << 20;
 /// Damaged records whose reason is kept (the rest are named without one): the
 /// first pass must not grow with the garbage a hostile `$MFT` holds.
 const MAX_REASONS: usize = 1024;
@@ -44,8 +50,11 @@ pub struct MftStats {
 #[derive(Default)]
 pub struct DirectoryMap {
     dirs: HashMap<u64, (u16, u64, u16, String)>,
-    /// Each resolved path, with the damaged record that orphaned it, if one did.
+    /// Resolved paths, with the damaged record that orphaned each, if one did; at
+    /// most [`MAX_CACHED_PATH_BYTES`] of them.
     paths: HashMap<u64, (String, Option<u64>)>,
+    /// Bytes of the paths in `paths`.
+    cached: usize,
     /// Records that could not be read as a directory, sorted: a folder among them
     /// orphans what lies under it.
     damaged: Vec<u64>,
@@ -97,13 +106,14 @@ impl DirectoryMap {
 
     /// The path of directory `record` if it is the current version (`sequence`).
     pub fn path_of(&mut self, record: u64, sequence: u16) -> String {
-        self.resolve(record, Some(sequence), 0).0
+        self.resolve(record, Some(sequence), 0).path
     }
 
     /// [`Self::path_of`], with the damaged record that placed the path under
     /// `$OrphanFiles`, if that is why it is there (not a parent deleted or reused).
     pub fn path_and_loss(&mut self, record: u64, sequence: u16) -> (String, Option<u64>) {
-        self.resolve(record, Some(sequence), 0)
+        let resolved = self.resolve(record, Some(sequence), 0);
+        (resolved.path, resolved.loss)
     }
 
     /// The full path of `entry` (empty for a record without a name).
@@ -118,30 +128,60 @@ impl DirectoryMap {
         }
     }
 
-    fn resolve(
-        &mut self,
-        record: u64,
-        sequence: Option<u16>,
-        depth: usize,
-    ) -> (String, Option<u64>) {
+    fn resolve(&mut self, record: u64, sequence: Option<u16>, depth: usize) -> Resolved {
+        let orphan = |loss, cut| Resolved {
+            path: "$OrphanFiles".into(),
+            loss,
+            cut,
+        };
         if record == known::ROOT {
-            return (String::new(), None);
+            return Resolved {
+                path: String::new(),
+                loss: None,
+                cut: false,
+            };
         }
         let Some((seq, parent, parent_seq, name)) = self.dirs.get(&record).cloned() else {
             let damaged = self.damaged.binary_search(&record).is_ok();
-            return ("$OrphanFiles".into(), damaged.then_some(record));
+            return orphan(damaged.then_some(record), false);
         };
-        if sequence.is_some_and(|s| s != seq) || depth > MAX_DEPTH {
-            return ("$OrphanFiles".into(), None);
+        if sequence.is_some_and(|s| s != seq) {
+            return orphan(None, false);
         }
-        if let Some(p) = self.paths.get(&record) {
-            return p.clone();
+        if depth > MAX_DEPTH {
+            return orphan(None, true);
         }
-        let (parent_path, loss) = self.resolve(parent, Some(parent_seq), depth + 1);
-        let resolved = (join(&parent_path, &name), loss);
-        self.paths.insert(record, resolved.clone());
-        resolved
+        if let Some((path, loss)) = self.paths.get(&record) {
+            return Resolved {
+                path: path.clone(),
+                loss: *loss,
+                cut: false,
+            };
+        }
+        let above = self.resolve(parent, Some(parent_seq), depth + 1);
+        let path = join(&above.path, &name);
+        // A path cut short by the depth limit depends on where the walk began: it
+        // is not this directory's path, and is not kept as one.
+        if !above.cut && self.cached + path.len() <= MAX_CACHED_PATH_BYTES {
+            self.cached += path.len();
+            self.paths.insert(record, (path.clone(), above.loss));
+        }
+        Resolved {
+            path,
+            loss: above.loss,
+            cut: above.cut,
+        }
     }
+}
+
+/// A directory's path as one walk up its parents found it.
+struct Resolved {
+    path: String,
+    /// The damaged record that orphaned it, if one did.
+    loss: Option<u64>,
+    /// Whether the walk stopped at the depth limit (a cycle, or nesting deeper
+    /// than [`MAX_DEPTH`] below where it began).
+    cut: bool,
 }
 
 fn join(parent: &str, name: &str) -> String {
@@ -263,4 +303,53 @@ fn record_size(data: &dyn ReadAt) -> Option<u64> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chains of directories 600 deep under the root, 250-character names: the
+    /// paths kept for reuse stop at the budget (three chains' paths to depth 512
+    /// come to about 100 MB); a walk cut by the depth limit orphans the deep
+    /// directory but leaves its ancestors their own whole paths.
+    #[test]
+    fn deep_directories_keep_a_bounded_cache_and_orphan_past_the_depth() {
+        let mut map = DirectoryMap::default();
+        let name = "d".repeat(250);
+        for chain in 0..3u64 {
+            let first = 1000 * (chain + 1);
+            for level in 0..600u64 {
+                let parent = if level == 0 {
+                    known::ROOT
+                } else {
+                    first + level - 1
+                };
+                map.dirs.insert(first + level, (1, parent, 1, name.clone()));
+            }
+        }
+        for chain in 0..3u64 {
+            let first = 1000 * (chain + 1);
+            for level in 0..MAX_DEPTH as u64 {
+                let path = map.path_of(first + level, 1);
+                assert_eq!(path.split('/').count() as u64, level + 1);
+            }
+        }
+        // Walked up from the bottom of a fresh chain, the depth limit orphans the
+        // rest; the parents then still have their own, whole paths.
+        for level in 0..600u64 {
+            let parent = if level == 0 {
+                known::ROOT
+            } else {
+                4000 + level - 1
+            };
+            map.dirs.insert(4000 + level, (1, parent, 1, name.clone()));
+        }
+        let deep = map.path_of(4599, 1);
+        assert!(deep.starts_with("$OrphanFiles/"), "{}", &deep[..40]);
+        assert_eq!(deep.split('/').count(), MAX_DEPTH + 2);
+        assert_eq!(map.path_of(4400, 1).split('/').count(), 401);
+        assert!(map.cached <= MAX_CACHED_PATH_BYTES);
+        assert!(map.cached > MAX_CACHED_PATH_BYTES / 2, "{}", map.cached);
+    }
 }
