@@ -50,11 +50,8 @@ pub struct MftStats {
 #[derive(Default)]
 pub struct DirectoryMap {
     dirs: HashMap<u64, (u16, u64, u16, String)>,
-    /// Resolved paths, with the damaged record that orphaned each, if one did; at
-    /// most [`MAX_CACHED_PATH_BYTES`] of them.
-    paths: HashMap<u64, (String, Option<u64>)>,
-    /// Bytes of the paths in `paths`.
-    cached: usize,
+    /// Resolved paths, with the damaged record that orphaned each, if one did.
+    paths: PathCache<Option<u64>>,
     /// Records that could not be read as a directory, sorted: a folder among them
     /// orphans what lies under it.
     damaged: Vec<u64>,
@@ -151,9 +148,9 @@ impl DirectoryMap {
         if depth > MAX_DEPTH {
             return orphan(None, true);
         }
-        if let Some((path, loss)) = self.paths.get(&record) {
+        if let Some((path, loss)) = self.paths.get(record) {
             return Resolved {
-                path: path.clone(),
+                path: path.to_string(),
                 loss: *loss,
                 cut: false,
             };
@@ -162,15 +159,51 @@ impl DirectoryMap {
         let path = join(&above.path, &name);
         // A path cut short by the depth limit depends on where the walk began: it
         // is not this directory's path, and is not kept as one.
-        if !above.cut && self.cached + path.len() <= MAX_CACHED_PATH_BYTES {
-            self.cached += path.len();
-            self.paths.insert(record, (path.clone(), above.loss));
+        if !above.cut {
+            self.paths.insert(record, &path, above.loss);
         }
         Resolved {
             path,
             loss: above.loss,
             cut: above.cut,
         }
+    }
+}
+
+/// Directories' resolved paths (with a note each), kept for reuse up to
+/// [`MAX_CACHED_PATH_BYTES`] of path text; past that a path is not kept, and its
+/// owner builds it again when asked. Shared by the `$MFT` walk and `ls`.
+pub struct PathCache<N> {
+    paths: HashMap<u64, (String, N)>,
+    bytes: usize,
+}
+
+impl<N> Default for PathCache<N> {
+    fn default() -> Self {
+        PathCache {
+            paths: HashMap::new(),
+            bytes: 0,
+        }
+    }
+}
+
+impl<N> PathCache<N> {
+    /// The kept path of directory `record`, with its note.
+    pub fn get(&self, record: u64) -> Option<(&str, &N)> {
+        self.paths.get(&record).map(|(p, n)| (p.as_str(), n))
+    }
+
+    /// Keeps `path` for `record` unless the budget is spent.
+    pub fn insert(&mut self, record: u64, path: &str, note: N) {
+        if self.bytes + path.len() <= MAX_CACHED_PATH_BYTES {
+            self.bytes += path.len();
+            self.paths.insert(record, (path.to_string(), note));
+        }
+    }
+
+    /// Bytes of path text kept.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 }
 
@@ -349,7 +382,11 @@ mod tests {
         assert!(deep.starts_with("$OrphanFiles/"), "{}", &deep[..40]);
         assert_eq!(deep.split('/').count(), MAX_DEPTH + 2);
         assert_eq!(map.path_of(4400, 1).split('/').count(), 401);
-        assert!(map.cached <= MAX_CACHED_PATH_BYTES);
-        assert!(map.cached > MAX_CACHED_PATH_BYTES / 2, "{}", map.cached);
+        assert!(map.paths.bytes() <= MAX_CACHED_PATH_BYTES);
+        assert!(
+            map.paths.bytes() > MAX_CACHED_PATH_BYTES / 2,
+            "{}",
+            map.paths.bytes()
+        );
     }
 }

@@ -5,12 +5,14 @@
 //! and the path from the volume root with named streams as `path:stream`.
 //! Control characters in names are escaped so one name is always one line.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::rc::Rc;
 
 use super::{open_volume, Outcome, EXIT_FAILURE};
+use crate::collect::mft::PathCache;
 use crate::evidence::ReadAt;
 use crate::ntfs::{known, FileEntry, IndexEntry, Volume};
 
@@ -36,7 +38,10 @@ pub fn run(
     let prefix = prefix.join("/");
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut problems = opened.damage();
+    let mut problems = Warnings::default();
+    for damage in opened.damage() {
+        problems.push(damage);
+    }
     if start.is_directory {
         let mut visited = HashSet::from([start.record]);
         let dir_prefix = if prefix.is_empty() {
@@ -61,10 +66,8 @@ pub fn run(
         list_deleted(v, &prefix, &mut out, &mut problems)?;
     }
     out.flush()?;
-    for p in &problems {
-        eprintln!("toolmark: warning: {p}");
-    }
-    Ok(if problems.is_empty() {
+    problems.finish();
+    Ok(if problems.count == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FAILURE)
@@ -81,11 +84,12 @@ fn walk(
     recursive: bool,
     visited: &mut HashSet<u64>,
     out: &mut impl Write,
-    problems: &mut Vec<String>,
+    problems: &mut Warnings,
 ) -> io::Result<()> {
-    let mut pending: Vec<(IndexEntry, String)> = Vec::new();
-    push_children(v, dir, prefix, &mut pending, problems);
-    while let Some((entry, path)) = pending.pop() {
+    let mut pending: Vec<Pending> = Vec::new();
+    push_children(v, dir, &Rc::from(prefix), 0, &mut pending, problems);
+    while let Some((entry, prefix, depth)) = pending.pop() {
+        let path = format!("{prefix}{}", entry.name.name);
         let file = match v.entry_is_live(&entry) {
             Ok(Some(file)) => file,
             Ok(None) => continue,
@@ -97,7 +101,14 @@ fn walk(
         note_damage(&file, &path, problems);
         print_file(out, &file, &path, false)?;
         if recursive && file.is_directory && visited.insert(file.record) {
-            push_children(v, &file, &format!("{path}/"), &mut pending, problems);
+            if depth + 1 >= MAX_DEPTH {
+                problems.push(format!(
+                    "{path}: nested deeper than {MAX_DEPTH} directories, not listed further"
+                ));
+                continue;
+            }
+            let inner: Rc<str> = Rc::from(format!("{path}/"));
+            push_children(v, &file, &inner, depth + 1, &mut pending, problems);
         }
     }
     Ok(())
@@ -108,9 +119,10 @@ fn walk(
 fn push_children(
     v: &Volume,
     dir: &FileEntry,
-    prefix: &str,
-    pending: &mut Vec<(IndexEntry, String)>,
-    problems: &mut Vec<String>,
+    prefix: &Rc<str>,
+    depth: usize,
+    pending: &mut Vec<Pending>,
+    problems: &mut Warnings,
 ) {
     let (mut entries, damage) = match v.read_dir(dir) {
         Ok(found) => found,
@@ -119,18 +131,53 @@ fn push_children(
             return;
         }
     };
-    problems.extend(damage.into_iter().map(|d| format!("{prefix}: {d}")));
+    for d in damage {
+        problems.push(format!("{prefix}: {d}"));
+    }
     entries.retain(|e| crate::ntfs::is_listed_name(e, dir.record));
     entries.sort_by(|a, b| b.name.name.cmp(&a.name.name));
     for entry in entries {
-        let path = format!("{prefix}{}", entry.name.name);
-        pending.push((entry, path));
+        pending.push((entry, Rc::clone(prefix), depth));
+    }
+}
+
+/// A name waiting to be listed: its index entry, its directory's path (shared by
+/// its siblings: a wide directory deep down holds one copy, not one a name) and
+/// that directory's depth.
+type Pending = (IndexEntry, Rc<str>, usize);
+
+/// Warnings, written to stderr as they come: the first [`MAX_WARNINGS`], then
+/// only counted (a `$MFT` of a million damaged records must not hold a million
+/// messages).
+#[derive(Default)]
+struct Warnings {
+    count: u64,
+}
+
+/// Warnings written one by one; the rest are counted.
+const MAX_WARNINGS: u64 = 1000;
+
+impl Warnings {
+    fn push(&mut self, message: String) {
+        self.count += 1;
+        if self.count <= MAX_WARNINGS {
+            eprintln!("toolmark: warning: {message}");
+        }
+    }
+
+    fn finish(&self) {
+        if self.count > MAX_WARNINGS {
+            eprintln!(
+                "toolmark: warning: {} more warnings not shown",
+                self.count - MAX_WARNINGS
+            );
+        }
     }
 }
 
 /// A file listed from a damaged record may miss streams (their attributes could
 /// not be read): the listing must not pass for complete.
-fn note_damage(file: &FileEntry, path: &str, problems: &mut Vec<String>) {
+fn note_damage(file: &FileEntry, path: &str, problems: &mut Warnings) {
     if !file.problems.is_empty() {
         problems.push(format!("{path}: {}", file.problems.join("; ")));
     }
@@ -167,9 +214,9 @@ fn list_deleted(
     v: &Volume,
     prefix: &str,
     out: &mut impl Write,
-    problems: &mut Vec<String>,
+    problems: &mut Warnings,
 ) -> io::Result<()> {
-    let mut dirs: HashMap<u64, String> = HashMap::new();
+    let mut dirs = PathCache::default();
     for number in 0..v.record_count() {
         // A slot never used (all zeros) holds no name; one that cannot be read,
         // or holds a record that does not parse, may have held one.
@@ -188,7 +235,7 @@ fn list_deleted(
         let Some(name) = file.best_name() else {
             continue;
         };
-        let parent = dir_path(v, name.parent, name.parent_sequence, &mut dirs, 0);
+        let (parent, _) = dir_path(v, name.parent, name.parent_sequence, &mut dirs, 0);
         let path = if parent.is_empty() {
             name.name.clone()
         } else {
@@ -215,35 +262,40 @@ fn dir_path(
     v: &Volume,
     record: u64,
     sequence: u16,
-    cache: &mut HashMap<u64, String>,
+    cache: &mut PathCache<()>,
     depth: usize,
-) -> String {
+) -> (String, bool) {
     if record == known::ROOT {
-        return String::new();
+        return (String::new(), false);
     }
-    if let Some(p) = cache.get(&record) {
-        return p.clone();
+    if let Some((path, ())) = cache.get(record) {
+        return (path.to_string(), false);
     }
-    let path = match v.file(record) {
-        Ok(dir)
-            if dir.in_use && dir.is_directory && dir.sequence == sequence && depth < MAX_DEPTH =>
-        {
+    if depth >= MAX_DEPTH {
+        return ("$OrphanFiles".to_string(), true);
+    }
+    let (path, cut) = match v.file(record) {
+        Ok(dir) if dir.in_use && dir.is_directory && dir.sequence == sequence => {
             match dir.best_name() {
                 Some(name) => {
-                    let parent = dir_path(v, name.parent, name.parent_sequence, cache, depth + 1);
+                    let (parent, cut) =
+                        dir_path(v, name.parent, name.parent_sequence, cache, depth + 1);
                     if parent.is_empty() {
-                        name.name.clone()
+                        (name.name.clone(), cut)
                     } else {
-                        format!("{parent}/{}", name.name)
+                        (format!("{parent}/{}", name.name), cut)
                     }
                 }
-                None => "$OrphanFiles".to_string(),
+                None => ("$OrphanFiles".to_string(), false),
             }
         }
-        _ => "$OrphanFiles".to_string(),
+        _ => ("$OrphanFiles".to_string(), false),
     };
-    cache.insert(record, path.clone());
-    path
+    // A path cut short by the depth limit depends on where the walk began.
+    if !cut {
+        cache.insert(record, &path, ());
+    }
+    (path, cut)
 }
 
 /// Escapes control characters so a hostile name cannot forge extra lines.
