@@ -13,6 +13,19 @@ use crate::traces::ArtifactKind;
 /// The Sysmon channel.
 pub const SYSMON_CHANNEL: &str = "Microsoft-Windows-Sysmon/Operational";
 
+/// Channels profiled one by one (a Windows host has a few hundred); the records of
+/// any more, which only a crafted log names, are counted under
+/// [`OTHER_CHANNELS`], so the profile does not grow with such a log.
+pub const MAX_CHANNELS: usize = 4096;
+
+/// The profile entry of the channels past [`MAX_CHANNELS`].
+pub const OTHER_CHANNELS: &str = "(other channels)";
+
+/// Log clears kept; past it, only a clear of a channel not yet seen cleared is
+/// kept (one per channel, for at most [`MAX_CHANNELS`] channels), so every cleared
+/// channel a real host has is still named.
+pub const MAX_CLEARS: usize = 1000;
+
 /// One event log seen on the host.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChannelProfile {
@@ -44,8 +57,11 @@ pub struct HostProfile {
     pub channels: BTreeMap<String, ChannelProfile>,
     /// Audit subcategories (snake_case, as in the rules) with at least one Security event.
     pub audit_subcategories: BTreeSet<String>,
-    /// Log-clear events.
+    /// Log-clear events: the first [`MAX_CLEARS`], then the first of each channel
+    /// not yet among them.
     pub clears: Vec<LogClear>,
+    /// The channels of `clears`, lower-case.
+    pub cleared_channels: BTreeSet<String>,
     /// Artifact kinds with at least one observation.
     pub artifacts: BTreeSet<ArtifactKind>,
     /// Artifact kinds the scan collected, whether or not anything was found: an empty
@@ -162,6 +178,14 @@ impl HostProfile {
             _ => None,
         };
         if let Some(channel) = cleared {
+            let lower = channel.to_lowercase();
+            let first_of_channel = !self.cleared_channels.contains(&lower);
+            let kept = self.clears.len() < MAX_CLEARS
+                || (first_of_channel && self.cleared_channels.len() < MAX_CHANNELS);
+            if !kept {
+                return;
+            }
+            self.cleared_channels.insert(lower);
             self.clears.push(LogClear {
                 channel,
                 time: time.filter(|t| !t.is_empty()).map(str::to_string),
@@ -196,11 +220,17 @@ impl HostProfile {
             }
             _ => &channel.to_lowercase(),
         };
+        let key = if self.channels.len() >= MAX_CHANNELS && !self.channels.contains_key(key) {
+            OTHER_CHANNELS
+        } else {
+            key
+        };
         match self.channels.get_mut(key) {
             Some(entry) => count(entry),
             None => {
+                let name = if key == OTHER_CHANNELS { key } else { channel };
                 let mut entry = ChannelProfile {
-                    name: channel.to_string(),
+                    name: name.to_string(),
                     ..ChannelProfile::default()
                 };
                 count(&mut entry);

@@ -383,6 +383,32 @@ fn profile_counts_channels_subcategories_and_clears() {
     assert_eq!(p.clears[0].channel, "Application");
 }
 
+/// A crafted log naming a new channel in every record, and clearing one again and
+/// again: the profile stays bounded, and every cleared channel is still named.
+#[test]
+fn profile_is_bounded_by_what_real_hosts_have() {
+    use crate::traces::matcher::profile::{MAX_CHANNELS, MAX_CLEARS, OTHER_CHANNELS};
+    let mut p = HostProfile::default();
+    let none = |_: &str| None;
+    let reference = || Reference {
+        artifact: "evtx".into(),
+        file: "x.evtx".into(),
+        locator: "record 1".into(),
+    };
+    for n in 0..MAX_CHANNELS + 500 {
+        p.add_event(&format!("Crafted/{n}"), 1, None, &none, &reference);
+    }
+    assert_eq!(p.channels.len(), MAX_CHANNELS + 1);
+    assert_eq!(p.channels[OTHER_CHANNELS].count, 500);
+    for _ in 0..MAX_CLEARS + 500 {
+        p.add_event("Security", 1102, None, &none, &reference);
+    }
+    let application = |name: &str| (name == "Channel").then_some("Application");
+    p.add_event("System", 104, None, &application, &reference);
+    assert_eq!(p.clears.len(), MAX_CLEARS + 1);
+    assert_eq!(p.clears[MAX_CLEARS].channel, "Application");
+}
+
 /// Ordinary activity against the shipped rules: an interactive logon, notepad started,
 /// svchost's Prefetch, the Windows Update service, a registry Run value.
 #[test]
