@@ -98,3 +98,44 @@ fn scans_of_randomly_damaged_disks_finish_without_panics() {
         let _ = std::fs::remove_file(&path);
     }
 }
+
+/// 3 000 look-alike compressed Prefetch headers (`MAM\x04`, then noise) carved from
+/// the whole image: each fails to decompress, at its own offset. errors.csv lists
+/// the first 1 000 of the pass's problems of that stage and counts the rest in one
+/// row, rather than one row (and one tracked source) per offset.
+#[test]
+fn a_region_of_look_alike_signatures_lists_a_thousand_problems_and_counts_the_rest() {
+    let dir = scratch_dir("look-alike-signatures");
+    let mut rng = Rng(0x5CA1_AB1E_2026_1201);
+    let mut image = Vec::new();
+    for _ in 0..3000 {
+        let mut block = vec![0u8; 4096];
+        for b in block.iter_mut() {
+            *b = rng.next() as u8;
+        }
+        block[..4].copy_from_slice(b"MAM\x04");
+        block[4..8].copy_from_slice(&100_000u32.to_le_bytes());
+        image.extend_from_slice(&block);
+    }
+    let path = dir.join("noise.raw");
+    std::fs::write(&path, &image).unwrap();
+    let out = dir.join("out");
+    let result = scan_into(std::slice::from_ref(&path), &out, &["--carve-all"]);
+    assert_eq!(result.status.code(), Some(2));
+    let errors = std::fs::read_to_string(out.join("noise/errors.csv")).unwrap();
+    let carved: Vec<&str> = errors
+        .lines()
+        .filter(|l| l.contains(",carve prefetch,"))
+        .collect();
+    assert_eq!(carved.len(), 1001, "{}", &errors[..errors.len().min(2000)]);
+    assert!(
+        carved[0].contains(",(image),carve prefetch,offset 0: "),
+        "{}",
+        carved[0]
+    );
+    assert!(
+        carved[1000].contains("2000 more problems of this stage in this file"),
+        "{}",
+        carved[1000]
+    );
+}

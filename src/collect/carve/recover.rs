@@ -173,9 +173,16 @@ impl Place<'_> {
             .then(|| offset.saturating_sub(FILE_HEADER) / evtx_carve::CHUNK_SIZE as u64)
     }
 
+    /// A problem at `offset` of the pass. The offset goes in the message, not the
+    /// path: errors.csv lists at most 1 000 problems per file and stage and counts
+    /// the rest, and a region of look-alike signatures must not list a million.
     fn error(&self, offset: u64, stage: Stage, message: &str) {
-        let place = format!("{} offset {offset}", self.file);
-        self.out.error(self.label, &place, stage, message);
+        self.out.error(
+            self.label,
+            self.file,
+            stage,
+            &format!("offset {offset}: {message}"),
+        );
     }
 
     /// A carved.csv row, and a timeline entry when it has a time.
