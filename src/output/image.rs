@@ -43,7 +43,7 @@ pub struct ImageOutput {
     errors: Mutex<Table>,
     /// Problems reported per (volume, path, stage), to stop listing them past
     /// [`MAX_ERRORS_PER_SOURCE`] and to say each one once.
-    error_counts: Mutex<HashMap<(String, String, Stage), SourceErrors>>,
+    error_counts: Mutex<ErrorCounts>,
     timeline: Timeline,
     write_failures: Mutex<WriteFailures>,
     hash_files: bool,
@@ -59,6 +59,21 @@ const ERRORS_SLOT: Slot = TABLES.len() as Slot;
 /// its EventRecordID, a journal of garbage): past it they are counted, and one row
 /// at the end says how many more there were.
 pub const MAX_ERRORS_PER_SOURCE: u64 = 1000;
+
+/// Files (and stages) whose problems are tracked one by one: a `$MFT` of a million
+/// damaged records names a million sources. Past this, problems of new sources are
+/// only counted, and one row at the end says how many.
+pub const MAX_ERROR_SOURCES: usize = 100_000;
+
+/// The problems reported so far, by source, and those of sources past
+/// [`MAX_ERROR_SOURCES`].
+#[derive(Default)]
+struct ErrorCounts {
+    by_source: HashMap<(String, String, Stage), SourceErrors>,
+    /// Problems of sources not tracked, and the first such source's volume.
+    untracked: u64,
+    untracked_volume: Option<String>,
+}
 
 /// The problems of one file and stage so far.
 #[derive(Default)]
@@ -132,7 +147,7 @@ impl ImageOutput {
             tables,
             errors: Mutex::new(errors),
             timeline: Timeline::new(dir, raw_cells),
-            error_counts: Mutex::new(HashMap::new()),
+            error_counts: Mutex::new(ErrorCounts::default()),
             write_failures: Mutex::new(WriteFailures::default()),
             hash_files,
             files: Mutex::new(Vec::new()),
@@ -191,9 +206,15 @@ impl ImageOutput {
         };
         let list = {
             let mut counts = self.error_counts.lock().unwrap_or_else(|p| p.into_inner());
-            let source = counts
-                .entry((volume.to_string(), path.to_string(), stage))
-                .or_default();
+            let key = (volume.to_string(), path.to_string(), stage);
+            if counts.by_source.len() >= MAX_ERROR_SOURCES && !counts.by_source.contains_key(&key) {
+                counts.untracked += 1;
+                counts
+                    .untracked_volume
+                    .get_or_insert_with(|| volume.to_string());
+                return;
+            }
+            let source = counts.by_source.entry(key).or_default();
             if source.listed.contains(&message) {
                 return;
             }
@@ -225,7 +246,17 @@ impl ImageOutput {
     fn write_error_summaries(&self) {
         let counts =
             std::mem::take(&mut *self.error_counts.lock().unwrap_or_else(|p| p.into_inner()));
+        if counts.untracked > 0 {
+            let text = format!(
+                "{} more problems in files past the first {MAX_ERROR_SOURCES} with problems, \
+                 not listed",
+                counts.untracked
+            );
+            let volume = counts.untracked_volume.as_deref().unwrap_or_default();
+            self.error_row(volume, "", Stage::Scan, &text);
+        }
         let mut over: Vec<_> = counts
+            .by_source
             .into_iter()
             .map(|(source, errors)| (source, errors.count))
             .filter(|(_, n)| *n > MAX_ERRORS_PER_SOURCE)
@@ -398,6 +429,26 @@ pub fn header(name: &str) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Past [`MAX_ERROR_SOURCES`] files with problems, the problems of new ones are
+    /// counted, not tracked, and one row at the end says how many.
+    #[test]
+    fn problems_of_files_past_the_sources_cap_are_counted_in_one_row() {
+        let dir = std::env::temp_dir().join(format!("tm-sources-cap-{}", std::process::id()));
+        let out = ImageOutput::create(&dir, "img", "host", false, false).unwrap();
+        for i in 0..MAX_ERROR_SOURCES + 7 {
+            out.error("1", &format!("$MFT record {i}"), Stage::Mft, "torn");
+        }
+        let (counts, _) = out.finish().unwrap();
+        assert_eq!(counts["errors"], MAX_ERROR_SOURCES as u64 + 1);
+        let text = std::fs::read_to_string(dir.join("errors.csv")).unwrap();
+        let last = text.lines().last().unwrap();
+        assert!(
+            last.contains(",scan,\"7 more problems in files past the first"),
+            "{last}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// Past [`MAX_ERRORS_PER_SOURCE`] problems of one file and stage are counted,
     /// not listed, and one row says how many; other files keep every row.
