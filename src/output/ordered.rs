@@ -257,8 +257,9 @@ impl Sequencer {
                 self.finish(lane, writer);
             }
         });
-        // Every lane has finished, so every one has been written out; a lane whose
-        // work panicked never finished, and the lanes after it are written here.
+        // Every lane has finished, so every one has been written out (a panic in a
+        // lane's work ends the group here, unwinding to the image's caller); what
+        // might still wait is written rather than dropped.
         let rest = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|p| p.into_inner()));
         for kept in rest.into_values() {
             self.write_out(kept, writer);
