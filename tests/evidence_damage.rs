@@ -443,3 +443,29 @@ fn a_petabyte_claimed_over_four_chunks_is_not_walked() {
     let errors = std::fs::read_to_string(out.join("image/errors.csv")).unwrap();
     assert!(errors.contains("131072..4503599627370496"), "{errors}");
 }
+
+/// The sector count at its largest, 2^64 - 1 (the media size the crate computes
+/// saturates at 2^64 - 1): offsets near the end of the address space wrapped round
+/// to the start and the search for volumes never ended. A size past any disk's is
+/// no media size: the set is read as far as its chunk tables reach, exit 2.
+#[test]
+fn a_media_size_at_the_end_of_the_address_space_is_not_taken() {
+    let dir = scratch("saturated-sectors");
+    let image = dir.join("image.E01");
+    let mut bytes = std::fs::read(corpus().join("images/containers/image.E01")).unwrap();
+    assert_eq!(&bytes[824..830], b"volume");
+    bytes[916..924].copy_from_slice(&u64::MAX.to_le_bytes());
+    std::fs::write(&image, &bytes).unwrap();
+    for args in [vec!["info"], vec!["ls", "-r"]] {
+        let result = oracle("timeout", "coreutils")
+            .arg("60")
+            .arg(env!("CARGO_BIN_EXE_toolmark"))
+            .args(&args)
+            .arg(&image)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("more than any disk"), "{args:?}: {stderr}");
+    }
+}

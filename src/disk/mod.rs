@@ -209,29 +209,28 @@ fn signature_scan(disk: &dyn ReadAt) -> Vec<(u64, u64)> {
     let mut found = Vec::new();
     let mut boot = [0u8; SECTOR as usize];
     let mut at = 63 * SECTOR;
-    while at + SECTOR <= size {
-        if let Some(gap) = lost.iter().find(|r| r.contains(&at)) {
-            at = gap
-                .end
-                .div_ceil(SCAN_STEP)
-                .saturating_mul(SCAN_STEP)
-                .max(at + SCAN_STEP);
-            continue;
-        }
-        let mut next = if at < SCAN_STEP {
-            SCAN_STEP
+    // Sizes near 2^64 (a claim saturated at the end of the address space) must
+    // not wrap the offsets round to the start: every step is checked.
+    let step_after = |offset: u64| offset.div_ceil(SCAN_STEP).saturating_mul(SCAN_STEP);
+    while at.checked_add(SECTOR).is_some_and(|end| end <= size) {
+        let next = if let Some(gap) = lost.iter().find(|r| r.contains(&at)) {
+            step_after(gap.end)
         } else {
-            at + SCAN_STEP
-        };
-        // This scan runs only where the table is already reported unusable (or
-        // names no NTFS); a sector it cannot read or parse is no volume it can add.
-        if disk.read_exact_at(&mut boot, at).is_ok() && detect_fs(&boot) == FsKind::Ntfs {
-            if let Ok(b) = crate::ntfs::BootSector::parse(&boot) {
-                // The volume, plus the backup boot sector that follows it.
-                let length = b.volume_size().saturating_add(b.sector_size).min(size - at);
-                found.push((at, length));
-                next = next.max((at + length).div_ceil(SCAN_STEP) * SCAN_STEP);
+            // This scan runs only where the table is already reported unusable (or
+            // names no NTFS); a sector it cannot read or parse is no volume it can add.
+            let mut next = step_after(at.saturating_add(1));
+            if disk.read_exact_at(&mut boot, at).is_ok() && detect_fs(&boot) == FsKind::Ntfs {
+                if let Ok(b) = crate::ntfs::BootSector::parse(&boot) {
+                    // The volume, plus the backup boot sector that follows it.
+                    let length = b.volume_size().saturating_add(b.sector_size).min(size - at);
+                    found.push((at, length));
+                    next = next.max(step_after(at.saturating_add(length)));
+                }
             }
+            next
+        };
+        if next <= at {
+            break;
         }
         at = next;
     }
@@ -386,5 +385,41 @@ pub fn explain_no_ntfs(disk: &dyn ReadAt, layout: &DiskLayout) -> String {
         "no partitions".to_string()
     } else {
         reasons.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signature_scan;
+    use crate::evidence::ReadAt;
+    use std::ops::Range;
+
+    /// A disk claiming the whole address space, readable (as zeros) only in its
+    /// first MiB, the rest known lost: the claim an E01's saturated sector count
+    /// makes.
+    struct Claim;
+
+    impl ReadAt for Claim {
+        fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+            if offset >= 1 << 20 {
+                return Err(std::io::Error::other("lost"));
+            }
+            buf.fill(0);
+            Ok(buf.len())
+        }
+        fn len(&self) -> u64 {
+            u64::MAX
+        }
+        #[allow(clippy::single_range_in_vec_init)]
+        fn unreadable_ranges(&self) -> Vec<Range<u64>> {
+            vec![(1 << 20)..u64::MAX - 512]
+        }
+    }
+
+    /// The offsets wrapped round to the start past 2^64 - 1 MiB and the search
+    /// never ended; it ends now, having found nothing in zeros.
+    #[test]
+    fn a_search_near_the_end_of_the_address_space_ends() {
+        assert!(signature_scan(&Claim).is_empty());
     }
 }

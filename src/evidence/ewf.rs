@@ -73,10 +73,15 @@ pub struct EwfImage {
     /// Checksums of the uncompressed chunks (`None` for EWF2, where the crate's
     /// chunk view does not hold them).
     chunks: Option<super::chunk_check::ChunkCheck>,
+    /// The media's size: the volume section's, unless that is past any disk's.
+    total: u64,
     /// Bytes of the segment files of an EWF1 set (deflate only; EWF2's bzip2
     /// expands further, so its sets are not held to [`MAX_EXPANSION`]).
     stored: Option<u64>,
 }
+
+/// Largest media size taken as stated (1 EiB, past any disk).
+const MAX_MEDIA_SIZE: u64 = 1 << 60;
 
 /// Media bytes an E01 set may present per byte of its segments. Deflate cannot
 /// expand one byte into more than about 1 032 (a chunk of zeros stores as about
@@ -144,7 +149,7 @@ impl ReadAt for EwfImage {
 
 impl EwfImage {
     fn total(&self) -> u64 {
-        self.reader.total_size()
+        self.total
     }
 }
 
@@ -243,14 +248,26 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
     };
     let chunk_size = reader.chunk_size();
     let covered = (reader.chunk_count() as u64).saturating_mul(chunk_size);
-    let readable = covered.min(reader.total_size());
+    // A stated size past any disk's (the volume section's sector count times its
+    // sector size, which the crate saturates at 2^64) is no media size: the set
+    // is read as far as its chunk tables reach, and the claim is damage.
+    let stated = reader.total_size();
+    let total = if stated > MAX_MEDIA_SIZE {
+        damage = Some(format!(
+            "{}the volume section states {stated} bytes of media, more than any disk: \
+             read as the {covered} bytes its chunk tables reach",
+            damage.map(|d| format!("{d}; ")).unwrap_or_default()
+        ));
+        covered
+    } else {
+        stated
+    };
+    let readable = covered.min(total);
     if chunk_size == 0 || readable == 0 {
         return Err(fail(format!(
-            "chunk table covers {covered} bytes but the media is {} bytes: segments missing or truncated",
-            reader.total_size()
+            "chunk table covers {covered} bytes but the media is {total} bytes: segments missing or truncated"
         )));
     }
-    let total = reader.total_size();
     if readable < total {
         damage = Some(format!(
             "{}: media bytes {readable}..{total} ({} bytes) cannot be read, only the \
@@ -288,7 +305,7 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
             shared,
             chunk_size,
             reader.chunk_count(),
-            reader.total_size(),
+            total,
         ))
     } else {
         None
@@ -305,6 +322,7 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
         readable,
         damage,
         chunks,
+        total,
         stored,
     };
     Ok((image, details, segments))
