@@ -622,7 +622,7 @@ fn security(id: u32, fields: &[(&str, &str)]) -> Vec<Observation> {
 }
 
 /// The embedded rules, parsed once for every test that asks.
-fn embedded() -> &'static KnowledgeBase {
+pub(super) fn embedded() -> &'static KnowledgeBase {
     static KB: std::sync::OnceLock<KnowledgeBase> = std::sync::OnceLock::new();
     KB.get_or_init(|| load_embedded().unwrap())
 }

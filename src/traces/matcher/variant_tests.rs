@@ -2165,3 +2165,48 @@ fn an_executable_written_is_the_same_fact_in_sysmon_11_and_29() {
         );
     }
 }
+
+/// Microsoft Defender's detections name a tool by its signature family: the file
+/// was on the host, whatever it was called. But a detection is no run (the corpus
+/// log's mimikatz was only browsed by explorer.exe, and blocked): alone it names
+/// nothing; beside a run it is one more witness.
+#[test]
+fn defender_detections_support_a_run_and_alone_name_nothing() {
+    let _review = Review;
+    let detected = |id: u32, threat: &str| {
+        record(
+            "Microsoft-Windows-Windows Defender/Operational",
+            id,
+            &[
+                ("Threat Name", threat),
+                ("Path", "file:_C:\\Users\\Public\\x.exe"),
+                ("Process Name", "C:\\Windows\\explorer.exe"),
+            ],
+        )
+    };
+    for (id, threat, tool) in [
+        (1116, "HackTool:Win64/Mikatz!dha", "mimikatz"),
+        (1117, "HackTool:Win32/Mimikatz.D", "mimikatz"),
+        (1116, "HackTool:PowerShell/Mimikatz.A", "invoke_mimikatz"),
+        (1116, "HackTool:MSIL/SharpHound!MTB", "sharphound"),
+    ] {
+        assert_quiet(threat, vec![detected(id, threat)], tool, None);
+    }
+    // Beside mimikatz's own start, the detection is one more witness of the finding.
+    let run = sysmon_start(
+        "C:\\Users\\Public\\x.exe",
+        "mimikatz.exe",
+        "x.exe privilege::debug exit",
+        CMD,
+    );
+    let supporting = |obs: Vec<Observation>| {
+        let profile = HostProfile::from_observations(&obs);
+        evaluate(super::tests::embedded(), obs, &profile)
+            .into_iter()
+            .find(|f| f.tool_id == "mimikatz")
+            .map(|f| f.matched_supporting)
+    };
+    let alone = supporting(vec![run.clone()]).expect("the run names mimikatz");
+    let with = supporting(vec![run, detected(1116, "HackTool:Win64/Mikatz!dha")]);
+    assert_eq!(with, Some(alone + 1));
+}

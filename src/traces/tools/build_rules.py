@@ -213,6 +213,30 @@ MIMIKATZ_PARTS = [
      "key": "ControlSet*\\Control\\Lsa", "value": "Security Packages", "data": "*mimilib*", "note": MIMIKATZ_NOTE},
 ]
 # The commands that register it: `dnscmd /config /serverlevelplugindll <dll>` and `netsh add helper <dll>`.
+# Microsoft Defender's detections name the tool by its signature family: 1116 (detected) and 1117 (acted on),
+# 1006/1007 on older platforms. The file was on this host under whatever name, but a detection is no run (a
+# file copied or browsed is detected too, and blocked): supporting only, it adds to a finding other records
+# make. Mimikatz loaded by PowerShell is detected as PowerShell/Mimikatz: Invoke-Mimikatz's.
+DEFENDER = "Microsoft-Windows-Windows Defender/Operational"
+DEFENDER_EVENTS = (1116, 1117, 1006, 1007)
+DEFENDER_NOTE = ("Microsoft Defender detected the tool on this host by its signature family (1116 detected, 1117 acted on; "
+                 "1006/1007 on older platforms): the file was here, whatever it was called, but a detection is no run, so "
+                 "it supports a finding and makes none (our addition)")
+
+
+def DEFENDER_DETECTION(role, families, unless=None):
+    """One supporting trace per Defender detection event whose threat name is one of `families` (globs)."""
+    out = []
+    for event_id in DEFENDER_EVENTS:
+        t = EXTRA_EVENT(role, "default", DEFENDER, event_id, {"Threat Name": families}, DEFENDER_NOTE)
+        t["strength"] = "supporting"
+        if unless:
+            t["unless"] = unless
+        out.append(t)
+    return out
+
+
+MIMIKATZ_PARTS += DEFENDER_DETECTION(S, ["*/Mimikatz*", "*/Mikatz*"], unless={"Threat Name": "*PowerShell/*"})
 MIMIKATZ_PARTS += PROCESS_START(S, MIMIKATZ_NOTE, image="*\\dnscmd.exe", command_line="*/serverlevelplugindll *mimilib*")
 MIMIKATZ_PARTS += PROCESS_START(S, MIMIKATZ_NOTE, image="*\\netsh.exe", command_line=["*add*helper*mimilib*", "*add*helper*mimikatz*"])
 
@@ -384,7 +408,7 @@ TOOLS = {
                      tokens=["gsecdump", "g64-7a3"]),
     "htran": dict(exes=[("htran.exe", S, True)], tokens=["htran", "-tran "]),
     "invoke_mimikatz": dict(exes=[("powershell.exe", S, False), ("wsmprovhost.exe", D, False)], tokens=["Invoke-Mimikatz", "mimikatz"],
-                            extra=[SCRIPT_BLOCK("Invoke-Mimikatz"),
+                            extra=DEFENDER_DETECTION(S, ["*PowerShell/Mimikatz*"]) + [SCRIPT_BLOCK("Invoke-Mimikatz"),
                                    dict(SCRIPT_BLOCK("sekurlsa::"), fields={"ScriptBlockText": ["*sekurlsa::*", "*kerberos::*", "*lsadump::*"]},
                                         note="mimikatz module commands inside a PowerShell script block: mimikatz loaded into "
                                              "PowerShell, whatever the script is called (our addition)")]
@@ -499,7 +523,8 @@ TOOLS = {
                                        "name (our widening)") for event in (23, 26)],
                     widen_note="SDelete's rename keeps the name's length: any all-A or all-Z name, not only the sheet's 3.3 one (our widening)"),
     "sharphound": dict(exes=[("sharphound.exe", S, True)], tokens=["sharphound", "bloodhound"],
-                       extra=[EXTRA_EVENT(S, "default", "Microsoft-Windows-PowerShell/Operational", 4104,
+                       extra=DEFENDER_DETECTION(S, ["*/SharpHound*", "*/BloodHound*"]) + [
+                              EXTRA_EVENT(S, "default", "Microsoft-Windows-PowerShell/Operational", 4104,
                                           {"ScriptBlockText": "*Invoke-BloodHound*"}, SHARPHOUND_SCRIPT_NOTE),
                               EXTRA_EVENT(D, "default", "Security", 4799,
                                           {"TargetDomainName": "Builtin", "CallerProcessName": "-"}, SHARPHOUND_SAMR_NOTE),
