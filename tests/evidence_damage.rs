@@ -397,41 +397,54 @@ fn an_e01_set_past_ezz_is_read_whole() {
 }
 
 /// The volume section's sector count raised to 2^43 (a petabyte over four chunks,
+/// The corpus E01 with its volume section's sector count set to `sectors`, in
+/// `SCRATCH/NAME/image.E01`.
+fn e01_stating_sectors(name: &str, sectors: u64) -> PathBuf {
+    let image = scratch(name).join("image.E01");
+    let mut bytes = std::fs::read(corpus().join("images/containers/image.E01")).unwrap();
+    // The volume section's descriptor is at 824; its data (76 bytes on) holds
+    // the sector count at 16.
+    assert_eq!(&bytes[824..830], b"volume");
+    bytes[916..924].copy_from_slice(&sectors.to_le_bytes());
+    std::fs::write(&image, &bytes).unwrap();
+    image
+}
+
+/// `toolmark ARGS IMAGE` under a 60 s timeout (coreutils' `timeout`, so a hang
+/// fails the test rather than stalling it): its exit code, stderr and wall time.
+fn run_bounded(args: &[&str], image: &Path) -> (Option<i32>, String, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let result = oracle("timeout", "coreutils")
+        .arg("60")
+        .arg(env!("CARGO_BIN_EXE_toolmark"))
+        .args(args)
+        .arg(image)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr).into_owned();
+    (result.status.code(), stderr, started.elapsed())
+}
+
+/// The volume section's sector count raised to 2^43 (a petabyte over four chunks,
 /// as `fuzz/mutate.py` found): the chunk tables reach 128 KiB, the rest is lost.
 /// The search for volumes by signature and `--carve-all` walked the lost part a
 /// MiB at a time, every read failing: hours. They pass over the part known lost,
 /// and every command ends at once, exit 2, naming it.
 #[test]
 fn a_petabyte_claimed_over_four_chunks_is_not_walked() {
-    let dir = scratch("petabyte-sectors");
-    let image = dir.join("image.E01");
-    let mut bytes = std::fs::read(corpus().join("images/containers/image.E01")).unwrap();
-    // The volume section's descriptor is at 824; its data (76 bytes on) holds
-    // the sector count at 16.
-    assert_eq!(&bytes[824..830], b"volume");
-    bytes[916..924].copy_from_slice(&(1u64 << 43).to_le_bytes());
-    std::fs::write(&image, &bytes).unwrap();
-    let out = dir.join("out");
+    let image = e01_stating_sectors("petabyte-sectors", 1 << 43);
+    let out = image.with_file_name("out");
     for args in [
         vec!["info"],
         vec!["ls", "-r"],
         vec!["verify", "-q"],
         vec!["scan", "-q", "--carve-all", "-o", out.to_str().unwrap()],
     ] {
-        let started = std::time::Instant::now();
-        let result = oracle("timeout", "coreutils")
-            .arg("60")
-            .arg(env!("CARGO_BIN_EXE_toolmark"))
-            .args(&args)
-            .arg(&image)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&result.stderr);
-        assert_eq!(result.status.code(), Some(2), "{args:?}: {stderr}");
+        let (code, stderr, took) = run_bounded(&args, &image);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "{args:?} took {:?}",
-            started.elapsed()
+            took < std::time::Duration::from_secs(20),
+            "{args:?} took {took:?}"
         );
         if args[0] != "verify" {
             assert!(
@@ -450,22 +463,10 @@ fn a_petabyte_claimed_over_four_chunks_is_not_walked() {
 /// no media size: the set is read as far as its chunk tables reach, exit 2.
 #[test]
 fn a_media_size_at_the_end_of_the_address_space_is_not_taken() {
-    let dir = scratch("saturated-sectors");
-    let image = dir.join("image.E01");
-    let mut bytes = std::fs::read(corpus().join("images/containers/image.E01")).unwrap();
-    assert_eq!(&bytes[824..830], b"volume");
-    bytes[916..924].copy_from_slice(&u64::MAX.to_le_bytes());
-    std::fs::write(&image, &bytes).unwrap();
+    let image = e01_stating_sectors("saturated-sectors", u64::MAX);
     for args in [vec!["info"], vec!["ls", "-r"]] {
-        let result = oracle("timeout", "coreutils")
-            .arg("60")
-            .arg(env!("CARGO_BIN_EXE_toolmark"))
-            .args(&args)
-            .arg(&image)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&result.stderr);
-        assert_eq!(result.status.code(), Some(2), "{args:?}: {stderr}");
+        let (code, stderr, _) = run_bounded(&args, &image);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains("more than any disk"), "{args:?}: {stderr}");
     }
 }

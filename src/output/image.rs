@@ -39,7 +39,8 @@ pub struct ImageOutput {
     pub image: String,
     /// Host name written in every row.
     pub host: String,
-    tables: BTreeMap<&'static str, Mutex<Table>>,
+    /// One per [`TABLES`] entry, in its order: a row's slot is its table's index.
+    tables: Vec<Mutex<Table>>,
     errors: Mutex<Table>,
     /// Problems reported per (volume, path, stage), to stop listing them past
     /// [`MAX_ERRORS_PER_SOURCE`] and to say each one once.
@@ -131,12 +132,12 @@ impl ImageOutput {
         hash_files: bool,
     ) -> Result<ImageOutput, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let mut tables = BTreeMap::new();
+        let mut tables = Vec::with_capacity(TABLES.len());
         for name in TABLES {
             let header = header(name);
             let table = Table::create(&dir.join(format!("{name}.csv")), &header, raw_cells)
                 .map_err(|e| e.to_string())?;
-            tables.insert(name, Mutex::new(table));
+            tables.push(Mutex::new(table));
         }
         let errors = Table::create(&dir.join("errors.csv"), &ERRORS, raw_cells)
             .map_err(|e| e.to_string())?;
@@ -330,7 +331,7 @@ impl ImageOutput {
     pub fn finish(self) -> Result<(BTreeMap<String, u64>, Vec<CollectedFile>), String> {
         self.write_error_summaries();
         let mut counts = BTreeMap::new();
-        for (name, table) in self.tables {
+        for (name, table) in TABLES.into_iter().zip(self.tables) {
             let rows = table
                 .into_inner()
                 .unwrap_or_else(|p| p.into_inner())
@@ -359,13 +360,8 @@ impl ImageOutput {
 
 impl RowWriter for ImageOutput {
     fn write(&self, slot: Slot, cells: usize, line: &[u8]) {
-        let table = match TABLES.get(usize::from(slot)) {
-            Some(name) => self.tables.get(name),
-            None => Some(&self.errors),
-        };
-        let Some(table) = table else {
-            return;
-        };
+        // A slot past the tables is errors.csv's.
+        let table = self.tables.get(usize::from(slot)).unwrap_or(&self.errors);
         let written = table
             .lock()
             .unwrap_or_else(|p| p.into_inner())

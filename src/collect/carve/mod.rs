@@ -30,18 +30,6 @@ pub fn unallocated(
         ranges.push((first * cluster, (first + count) * cluster))
     })?;
     let data = volume.bytes();
-    // Free clusters in a part of the volume known lost (an E01 set's missing
-    // end) would only give failed reads.
-    let readable = data.readable_ranges();
-    let ranges: Vec<(u64, u64)> = ranges
-        .into_iter()
-        .flat_map(|(start, end)| {
-            readable
-                .iter()
-                .map(move |r| (start.max(r.start), end.min(r.end)))
-                .filter(|(s, e)| s < e)
-        })
-        .collect();
     Ok(scan::scan_ranges(
         data.as_ref(),
         &ranges,
@@ -51,15 +39,10 @@ pub fn unallocated(
     ))
 }
 
-/// Scans every readable byte of `data` (allocated, unallocated, unpartitioned;
-/// not the part of an E01 set known lost), its regions run by `run`.
+/// Scans every byte of `data` (allocated, unallocated, unpartitioned), its
+/// regions run by `run`.
 pub fn whole_image(data: &dyn ReadAt, on_hit: &HitSink<'_>, run: &Runner<'_>) -> CarveStats {
-    let ranges: Vec<(u64, u64)> = data
-        .readable_ranges()
-        .into_iter()
-        .map(|r| (r.start, r.end))
-        .collect();
-    scan::scan_ranges(data, &ranges, "whole image", on_hit, run)
+    scan::scan_ranges(data, &[(0, data.len())], "whole image", on_hit, run)
 }
 
 /// Feeds every chunk of a live log (`data`: its bytes) to `recovery`, built with
