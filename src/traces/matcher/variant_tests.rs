@@ -2210,3 +2210,177 @@ fn defender_detections_support_a_run_and_alone_name_nothing() {
     let with = supporting(vec![run, detected(1116, "HackTool:Win64/Mikatz!dha")]);
     assert_eq!(with, Some(alone + 1));
 }
+
+/// Facts the rules held through one witness, seen through another (session 17): the
+/// RDP server stack's per-connection records, the WinRM service authenticating a
+/// client, a task changed to run a shell or registered on another host from
+/// PowerShell, Out-Minidump's code logged without its name, and a script setting a
+/// creation time. Each has its benign twin beside it.
+#[test]
+fn connection_task_dump_and_timestamp_facts_in_other_witnesses() {
+    let _review = Review;
+    let rdpcore = "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational";
+    for id in [65, 98, 104, 168] {
+        assert_found(
+            &format!("RdpCoreTS {id}"),
+            vec![record(rdpcore, id, &[])],
+            "mstsc:destination",
+            Possible,
+        );
+    }
+    // The listener loading at boot is no connection.
+    assert_quiet(
+        "RdpCoreTS 69",
+        vec![record(rdpcore, 69, &[])],
+        "mstsc",
+        None,
+    );
+    assert_found(
+        "WinRM 169",
+        vec![record(
+            "Microsoft-Windows-WinRM/Operational",
+            169,
+            &[
+                ("username", "CORP\\admin"),
+                ("authenticationMechanism", "Kerberos"),
+            ],
+        )],
+        "winrm:destination",
+        Possible,
+    );
+    let task_update = |user: &str, name: &str, command: &str| {
+        record(
+            "Security",
+            4702,
+            &[
+                ("SubjectUserName", user),
+                ("TaskName", name),
+                (
+                    "TaskContentNew",
+                    &format!(
+                        "<Task><Actions><Exec><Command>{command}</Command></Exec></Actions></Task>"
+                    ),
+                ),
+            ],
+        )
+    };
+    assert_found(
+        "a Windows task hijacked to run cmd",
+        vec![task_update(
+            "admin",
+            "\\Microsoft\\Windows\\SoftwareProtectionPlatform\\SvcRestartTask",
+            "C:\\Windows\\System32\\cmd.exe",
+        )],
+        "schtasks:destination",
+        Possible,
+    );
+    assert_found(
+        "a task changed to a program under Users",
+        vec![task_update(
+            "admin",
+            "\\Updater",
+            "C:\\Users\\Public\\u.exe",
+        )],
+        "schtasks:destination",
+        Possible,
+    );
+    for (what, obs) in [
+        (
+            "servicing changing a Windows task",
+            task_update("SYSTEM", "\\Microsoft\\Windows\\UpdateOrchestrator\\Reboot", "%systemroot%\\system32\\cmd.exe"),
+        ),
+        (
+            "a user's updater task",
+            task_update("alice", "\\OneDrive Standalone Update Task-S-1-5-21-1", "C:\\Users\\alice\\AppData\\Local\\Microsoft\\OneDrive\\OneDriveStandaloneUpdater.exe"),
+        ),
+        (
+            "a task changed to a program under Program Files",
+            task_update("admin", "\\Backup", "C:\\Program Files\\Backup\\run.exe"),
+        ),
+    ] {
+        assert_quiet(what, vec![obs], "schtasks", None);
+    }
+    assert_found(
+        "a task registered on another host from PowerShell",
+        vec![sysmon_start(
+            POWERSHELL,
+            "PowerShell.EXE",
+            "powershell.exe -c \"$s = New-CimSession -ComputerName fs01; Register-ScheduledTask -TaskName u -Action $a -CimSession $s\"",
+            CMD,
+        )],
+        "schtasks:source",
+        Likely,
+    );
+    assert_found(
+        "the same, typed as a script block",
+        vec![script_block(
+            "Register-ScheduledTask -TaskName u -Action $a -User SYSTEM -CimSession $s",
+        )],
+        "schtasks:source",
+        Likely,
+    );
+    for (what, text) in [
+        (
+            "the ScheduledTasks module's own code",
+            "function Register-ScheduledTask {\n [CmdletBinding()] param([Microsoft.Management.Infrastructure.CimSession[]] $CimSession)",
+        ),
+        ("a task registered on this host", "Register-ScheduledTask -TaskName u -Action $a"),
+    ] {
+        assert_quiet(what, vec![script_block(text)], "schtasks", None);
+    }
+    assert_found(
+        "Out-Minidump's body without its name",
+        vec![script_block(
+            "$WER = [PSObject].Assembly.GetType('System.Management.Automation.WindowsErrorReporting')\n\
+             $Method = $WERNativeMethods.GetMethod('MiniDumpWriteDump', $Flags)",
+        )],
+        "out_minidump:source",
+        Likely,
+    );
+    assert_found(
+        "MiniDumpWriteDump on lsass",
+        vec![script_block("$p = Get-Process lsass; [Dbg]::MiniDumpWriteDump($p.Handle, $p.Id, $fs.Handle, 2, 0, 0, 0)")],
+        "out_minidump:source",
+        Likely,
+    );
+    assert_quiet(
+        "a support script dumping a hung program",
+        vec![script_block(
+            "[DllImport(\"dbghelp.dll\")] static extern bool MiniDumpWriteDump(...); # dump $app",
+        )],
+        "out_minidump",
+        None,
+    );
+    let creation_time_changed = |image: &str| {
+        record(
+            SYSMON,
+            2,
+            &[
+                ("Image", image),
+                ("TargetFilename", "C:\\Users\\a\\AppData\\Roaming\\x.dll"),
+                ("CreationUtcTime", "2010-01-01 00:00:00.000"),
+                ("PreviousCreationUtcTime", "2024-01-01 00:00:00.000"),
+            ],
+        )
+    };
+    assert_found(
+        "PowerShell setting a creation time",
+        vec![creation_time_changed(POWERSHELL)],
+        "timestomp:source",
+        Possible,
+    );
+    assert_quiet(
+        "PowerShell setting a creation time, alone",
+        vec![creation_time_changed(POWERSHELL)],
+        "timestomp",
+        Some(Possible),
+    );
+    assert_quiet(
+        "a browser setting a creation time",
+        vec![creation_time_changed(
+            "C:\\Program Files\\Mozilla Firefox\\firefox.exe",
+        )],
+        "timestomp",
+        None,
+    );
+}

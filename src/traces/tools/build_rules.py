@@ -67,6 +67,9 @@ def PROCESS_START(role, note, image=None, command_line=None, parent_image=None, 
 
 WMIEXEC_VBS_RUN_NOTE = ("a command line naming wmiexec.vbs (cscript or wscript running the script, any mode and "
                         "arguments): the sheets' source traces widened beyond their `/cmd` example (our addition)")
+WINRM_AUTH_NOTE = ("the WinRM service authenticating a client's user (WinRM/Operational 169): a WinRM session opened to "
+                   "this host; the sheets' item for it, made an anchor where 91 and wsmprovhost's start are not kept "
+                   "(our addition)")
 REMOTE_PIPELINE_NOTE = ("a command logged by PowerShell's module logging (4103) inside wsmprovhost.exe: a pipeline run "
                         "in a remoting session opened to this host (our addition)")
 WSMPROVHOST_START_NOTE = ("wsmprovhost.exe started, in any spelling of its path and with any command line: the PowerShell "
@@ -256,6 +259,13 @@ WMIC_NOTE = ("a shell or script host started by WmiPrvSE.exe: a process created 
              "call create, Invoke-WmiMethod); the sheets show only the WmiPrvSE start itself (our addition)")
 RDP_NOTE = ("an RDP logon, or a refused one (an RDP client reached this host); the sheets list the session "
             "events and 4624 type 10 as supporting (our addition)")
+# The RDP server stack's records of one incoming connection (RdpCoreTS/Operational): created (65), assigned to a
+# session (66), credential prompt (68), TCP established (98), the client's time zone (104), its protocol version
+# (168). Where 131 (connection accepted) has rolled over or was filtered out, any of them says a client connected.
+# The listener's own start-up records (69, 70) are not among them: they are written at every boot.
+RDP_CONNECTION_EVENTS = (65, 66, 68, 98, 104, 168)
+RDP_CONNECTION_NOTE = ("the RDP server stack recording one incoming connection (RdpCoreTS 65/66/68/98/104/168): an RDP "
+                       "client reached this host, seen where 131 is not kept (our addition)")
 # schemaIDGUIDs of the directory classes a DC registration touches.
 SERVERS_CONTAINER = "f780acc0-56f0-11d1-a9c6-0000f80367c1"
 SERVER_CLASS = "bf967a92-0de6-11d0-a285-00aa003049e2"
@@ -311,6 +321,18 @@ INVOKE_MIMIKATZ_NOTE = ("a command line naming Invoke-Mimikatz, also once decode
 # modules, or for everything (0x1fffff; 0x1f0fff / 0x1f3fff on older Windows) through `Process.Handle`, which is what
 # `Get-Process | Select *` and Out-Minidump (another sheet tool) do: those masks are the benign twin.
 POWERSHELL_HOSTS = ["*\\powershell.exe", "*\\pwsh.exe", "*\\powershell_ise.exe"]
+# Out-Minidump's own body (and any PowerShell that borrows it): MiniDumpWriteDump reached through the
+# WindowsErrorReporting type, or named in the same block as lsass. Scripts that only declare the API for other
+# processes (support tools dumping a hung program) name neither.
+MINIDUMP_BLOCKS = ["*WindowsErrorReporting*MiniDumpWriteDump*", "*MiniDumpWriteDump*lsass*", "*lsass*MiniDumpWriteDump*"]
+MINIDUMP_BLOCK_NOTE = ("a script block calling MiniDumpWriteDump the way Out-Minidump does (through "
+                       "System.Management.Automation.WindowsErrorReporting) or on lsass: the tool's code logged without "
+                       "its name (our addition)")
+# PowerShell setting a file's creation time ((Get-Item f).CreationTime = ..., the usual script form of timestomping):
+# Sysmon 2 names the process that changed it. Installers and browsers, which change creation times all day, are
+# not script hosts.
+TIMESTOMP_SCRIPT_NOTE = ("a PowerShell host changing a file's creation time (Sysmon 2): timestomping from a script, "
+                         "the tool's step without the tool (our addition; `possible`)")
 LSASS_READ_ACCESS = ["0x*" + d + "?" for d in "13579bdf"]
 DOTNET_PROCESS_ACCESS = [p + m for m in ("410", "1410", "1fffff", "1f0fff", "1f3fff") for p in ("0x", "0x" + "0" * (8 - len(m)))]
 LSASS_READ_NOTE = ("PowerShell opening lsass.exe with the right to read its memory (Sysmon 10), with a mask .NET's own "
@@ -442,7 +464,10 @@ TOOLS = {
                   extra=[EXTRA_EVENT(D, "default", "Security", 4624, {"LogonType": "10"}, RDP_NOTE),
                          EXTRA_EVENT(D, "default", "Security", 4625, {"LogonType": "10"}, RDP_NOTE),
                          EXTRA_EVENT(D, "default", "Security", 4825, {}, RDP_NOTE),
-                         EXTRA_EVENT(D, "default", "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational", 131, {}, RDP_NOTE),
+                         EXTRA_EVENT(D, "default", "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational", 131, {}, RDP_NOTE)]
+                        + [EXTRA_EVENT(D, "default", "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational", event_id, {},
+                                       RDP_CONNECTION_NOTE) for event_id in RDP_CONNECTION_EVENTS]
+                        + [
                          EXTRA_EVENT(D, "default", "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational", 21, {}, RDP_NOTE),
                          EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 13,
                                      {"TargetObject": "*\\Software\\Microsoft\\Terminal Server Client\\Servers\\*"},
@@ -474,7 +499,10 @@ TOOLS = {
     "ntlmrelayx": dict(exes=[("python.exe", S, False), ("telnet.exe", S, False), ("ntlmrelayx.py", S, True)], tokens=["ntlmrelayx", "127.0.0.1 11000", "11000"],
                        extra=[COMMAND_LINE("ntlmrelayx")],
                        note="A Python script: the interpreter is generic, so the specific traces are the script name and the local shell the test opened."),
-    "out_minidump": dict(exes=[("powershell.exe", S, False)], placeholder_is=POWERSHELL, tokens=["lsass_*.dmp", "Out-Minidump"], extra=[SCRIPT_BLOCK("Out-Minidump")]),
+    "out_minidump": dict(exes=[("powershell.exe", S, False)], placeholder_is=POWERSHELL, tokens=["lsass_*.dmp", "Out-Minidump"],
+                         extra=[SCRIPT_BLOCK("Out-Minidump"), dict(SCRIPT_BLOCK("MiniDumpWriteDump"),
+                                                                   fields={"ScriptBlockText": MINIDUMP_BLOCKS},
+                                                                   note=MINIDUMP_BLOCK_NOTE)]),
     "overpass_the_hash": dict(exes=[("mimikatz.exe", S, True), ("rubeus.exe", S, True)], tokens=["sekurlsa::pth", "asktgt"]),
     "pass_the_prt": dict(exes=[("mimikatz.exe", S, True), ("dsregcmd.exe", S, False)], tokens=["sekurlsa::cloudap", "cloudapkd"]),
     "powermemory": dict(exes=[("powershell.exe", S, False), ("cdb.exe", S, False), ("msdsc.exe", DC, True), ("wmiprvse.exe", DC, False)],
@@ -533,7 +561,9 @@ TOOLS = {
                                                SHARPHOUND_PIPES_NOTE),
                                    all_of="RelativeTargetName", within="SubjectLogonId")]),
     "silver_ticket": dict(exes=[("mimikatz.exe", S, True)], tokens=["kerberos::golden", "kerberos::ptt", ".kirbi"]),
-    "timestomp": dict(exes=[("timestomp.exe", S, True)], tokens=["timestomp"]),
+    "timestomp": dict(exes=[("timestomp.exe", S, True)], tokens=["timestomp"],
+                      extra=[EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 2, {"Image": POWERSHELL_HOSTS},
+                                         TIMESTOMP_SCRIPT_NOTE)]),
     "vssadmin": dict(exes=[("vssadmin.exe", DC, True), ("vssvc.exe", DC, False), ("cmd.exe", DC, False)], tokens=["vssadmin", "ntds.dit"],
                      one_host=True,
                      extra=PROCESS_START(DC, VSSADMIN_NOTE, image="*\\vssadmin.exe",
@@ -608,6 +638,23 @@ REMOTING_BLOCKS = [p.lstrip("*") for p in REMOTING_COMMANDS] + ["$* = New-PSSess
 TASK_RUN_NOTE = ("a task that ran a shell or script host (TaskScheduler 200/201, action started or completed): the task "
                  "was registered on this host, seen where 4698/106 are not kept; Windows' own tasks excluded by name "
                  "(our addition)")
+# Register-ScheduledTask given a CIM session to another host is `schtasks /create /s` in PowerShell. Only a
+# typed command counts in a script block: the ScheduledTasks module's own generated code, logged when it loads,
+# names the cmdlet and its -CimSession parameter without running either.
+PS_REMOTE_TASK_NOTE = ("PowerShell registering a scheduled task on another host through a CIM session "
+                       "(Register-ScheduledTask -CimSession): the remote task creation of `schtasks /create /s` "
+                       "(our addition)")
+# A task changed to run a shell, a script host or a program from a user-writable folder (Security 4702, the new
+# XML): an existing task hijacked, often one of Windows' own, so Windows' tree is not excluded by name here;
+# the account is (servicing and updaters change tasks as SYSTEM or the machine).
+TASK_UPDATE_ACTIONS = ([f"*<Command>*\\{program}*</Command>*" for program in
+                        ("cmd.exe", "powershell.exe", "pwsh.exe", "mshta.exe", "rundll32.exe", "regsvr32.exe",
+                         "cscript.exe", "wscript.exe")]
+                       + [f"*<Command>{program}*</Command>*" for program in ("cmd", "powershell", "mshta", "rundll32")]
+                       + [f"*<Command>*{folder}*</Command>*" for folder in
+                          ("\\Users\\", "\\Temp\\", "\\ProgramData\\", "%TEMP%", "%APPDATA%", "\\\\")])
+TASK_UPDATE_NOTE = ("an existing task changed to run a shell, a script host or a program from a user-writable folder or a "
+                    "share (Security 4702), by an account that is no service: a task hijacked on this host (our addition)")
 # at.exe names the task of each job it schedules `At1`, `At2`, … (Windows 7 and later keep them as tasks).
 AT_JOB_NAMES = [f"\\At{digit}{tail}" for digit in "123456789" for tail in ("", "?", "??")]
 AT_JOB_RUN_NOTE = ("a task named as at.exe names its jobs (`\\At1`, `\\At2`, …) started, ran or completed (TaskScheduler "
@@ -658,12 +705,21 @@ TOOLS["winrs"]["extra"] = PROCESS_START(S, WINRS_NOTE, image="*\\winrs.exe",
 # space, which the labels' evtxexport reading did not show): a finding there is true but counts as false against them.
 TOOLS["winrm"]["extra"] = (PROCESS_START(D, WSMPROVHOST_NOTE, parent_image="*\\wsmprovhost.exe")
                            + PROCESS_START(D, WSMPROVHOST_START_NOTE, image="*\\wsmprovhost.exe")
+                           + [EXTRA_EVENT(D, "default", "Microsoft-Windows-WinRM/Operational", 169, {}, WINRM_AUTH_NOTE)]
                            + [EXTRA_EVENT(D, "powershell:module_logging", "Microsoft-Windows-PowerShell/Operational", 4103,
                                           {"ContextInfo": "*Host Application = *wsmprovhost.exe*"}, REMOTE_PIPELINE_NOTE)]
                            + PROCESS_START(S, REMOTING_NOTE, command_line=REMOTING_COMMANDS)
                            + [dict(SCRIPT_BLOCK("Enter-PSSession"), fields={"ScriptBlockText": REMOTING_BLOCKS},
                                    note=REMOTING_NOTE)])
-TOOLS["schtasks"]["extra"] = TOOLS["schtasks"]["extra"] + [
+TOOLS["schtasks"]["extra"] = TOOLS["schtasks"]["extra"] + PROCESS_START(S, PS_REMOTE_TASK_NOTE, command_line=[
+    "*Register-ScheduledTask *-CimSession*", "*New-CimSession*Register-ScheduledTask*"]) + [
+    dict(SCRIPT_BLOCK("Register-ScheduledTask"), note=PS_REMOTE_TASK_NOTE,
+         fields={"ScriptBlockText": ["Register-ScheduledTask *-CimSession*", "$* = Register-ScheduledTask *-CimSession*",
+                                     "*New-CimSession *Register-ScheduledTask *-CimSession*"]})] + [
+    dict(EXTRA_EVENT(D, "audit:other_object_access_events", "Security", 4702, {"TaskContentNew": TASK_UPDATE_ACTIONS},
+                     TASK_UPDATE_NOTE),
+         unless={"SubjectUserName": TASK_SERVICE_USERS,
+                 "TaskName": [n for n in TASK_BENIGN_NAMES if n != "\\Microsoft\\Windows\\*"]})] + [
     dict(EXTRA_EVENT(D, "default", "Microsoft-Windows-TaskScheduler/Operational", event_id, {"ActionName": TASK_ACTIONS},
                      TASK_RUN_NOTE), unless={"TaskName": TASK_BENIGN_NAMES})
     for event_id in (200, 201)] + [
@@ -729,6 +785,8 @@ GENERIC = {
     "sharphound": lambda t: t.get("note") in (SHARPHOUND_SAMR_NOTE, SHARPHOUND_PIPES_NOTE),
     # Backup software and administrators list shadow copies; only creating, deleting or reading one is the step.
     "vssadmin": _mentions("list shadows"),
+    # Scripts may set a creation time for their own reasons; only the tool's own program is specific.
+    "timestomp": lambda t: t.get("note") == TIMESTOMP_SCRIPT_NOTE,
     # `runas /netonly` opens the same new-credentials logon.
     "remotelogin_mimikatz": lambda t: t["artifact"] == "evtx" and t["event_id"] == 4624,
 }
