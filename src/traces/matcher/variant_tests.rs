@@ -2351,6 +2351,20 @@ fn connection_task_dump_and_timestamp_facts_in_other_witnesses() {
         "out_minidump",
         None,
     );
+    assert_found(
+        "a creation time set in a script block",
+        vec![script_block(
+            "$f = Get-Item C:\\x\\kxwn.lock; $f.CreationTime = $ref.CreationTime",
+        )],
+        "timestomp:source",
+        Possible,
+    );
+    assert_quiet(
+        "a script block reading creation times",
+        vec![script_block("Get-ChildItem C:\\logs | Where-Object { $_.CreationTime -lt (Get-Date).AddDays(-30) } | Remove-Item")],
+        "timestomp",
+        None,
+    );
     let creation_time_changed = |image: &str| {
         record(
             SYSMON,
@@ -2383,4 +2397,43 @@ fn connection_task_dump_and_timestamp_facts_in_other_witnesses() {
         "timestomp",
         None,
     );
+}
+
+/// A technique the sheets show through mimikatz.exe is the same step when
+/// Invoke-Mimikatz runs its command: both tools are named, and a script's help text
+/// quoting the command names neither technique.
+#[test]
+fn techniques_run_through_invoke_mimikatz_name_both() {
+    let _review = Review;
+    for (command, tool) in [
+        ("kerberos::golden /domain:corp.local /sid:S-1-5-21-1 /rc4:00 /user:x /ptt", "golden_ticket"),
+        ("kerberos::golden /domain:corp.local /sid:S-1-5-21-1 /target:fs01 /service:cifs /rc4:00 /user:x", "silver_ticket"),
+        ("lsadump::dcsync /domain:corp.local /user:krbtgt", "dcsync"),
+    ] {
+        let typed = format!("Invoke-Mimikatz -Command '\"{command}\"'");
+        for obs in [
+            script_block(&typed),
+            sysmon_start(POWERSHELL, "PowerShell.EXE", &format!("powershell.exe -c \"{typed}\""), CMD),
+        ] {
+            assert_found(command, vec![obs.clone()], &format!("{tool}:source"), Likely);
+            assert_found(command, vec![obs], "invoke_mimikatz:source", Likely);
+        }
+    }
+    assert_quiet(
+        "a silver ticket is not a golden one",
+        vec![script_block(
+            "Invoke-Mimikatz -Command 'kerberos::golden /target:fs01 /service:cifs /rc4:00'",
+        )],
+        "golden_ticket",
+        None,
+    );
+    let help = "function Invoke-Mimikatz {\n<# .EXAMPLE\n Invoke-Mimikatz -Command 'kerberos::golden /ptt' #>";
+    for tool in ["golden_ticket", "silver_ticket", "dcsync"] {
+        assert_quiet(
+            "help text quoting a command",
+            vec![script_block(help)],
+            tool,
+            None,
+        );
+    }
 }

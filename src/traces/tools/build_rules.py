@@ -331,6 +331,11 @@ MINIDUMP_BLOCK_NOTE = ("a script block calling MiniDumpWriteDump the way Out-Min
 # PowerShell setting a file's creation time ((Get-Item f).CreationTime = ..., the usual script form of timestomping):
 # Sysmon 2 names the process that changed it. Installers and browsers, which change creation times all day, are
 # not script hosts.
+# The same step as the script writes it (PowerShell 4104): a creation time assigned or set through .NET.
+TIMESTOMP_BLOCKS = ["*.CreationTime = *", "*.CreationTime=*", "*.CreationTimeUtc = *", "*.CreationTimeUtc=*",
+                    "*SetCreationTime*"]
+TIMESTOMP_BLOCK_NOTE = ("a script block setting a file's creation time (`$f.CreationTime = …`, "
+                        "`[IO.File]::SetCreationTime`): timestomping from a script (our addition; `possible`)")
 TIMESTOMP_SCRIPT_NOTE = ("a PowerShell host changing a file's creation time (Sysmon 2): timestomping from a script, "
                          "the tool's step without the tool (our addition; `possible`)")
 LSASS_READ_ACCESS = ["0x*" + d + "?" for d in "13579bdf"]
@@ -563,7 +568,9 @@ TOOLS = {
     "silver_ticket": dict(exes=[("mimikatz.exe", S, True)], tokens=["kerberos::golden", "kerberos::ptt", ".kirbi"]),
     "timestomp": dict(exes=[("timestomp.exe", S, True)], tokens=["timestomp"],
                       extra=[EXTRA_EVENT(S, "sysmon", "Microsoft-Windows-Sysmon/Operational", 2, {"Image": POWERSHELL_HOSTS},
-                                         TIMESTOMP_SCRIPT_NOTE)]),
+                                         TIMESTOMP_SCRIPT_NOTE),
+                             dict(SCRIPT_BLOCK("CreationTime"), note=TIMESTOMP_BLOCK_NOTE,
+                                  fields={"ScriptBlockText": TIMESTOMP_BLOCKS})]),
     "vssadmin": dict(exes=[("vssadmin.exe", DC, True), ("vssvc.exe", DC, False), ("cmd.exe", DC, False)], tokens=["vssadmin", "ntds.dit"],
                      one_host=True,
                      extra=PROCESS_START(DC, VSSADMIN_NOTE, image="*\\vssadmin.exe",
@@ -676,6 +683,22 @@ for _tool, (_globs, _refused) in MIMIKATZ_MODULE_COMMANDS.items():
     TOOLS[_tool].setdefault("extra", [])
     _unless = {"image": POWERSHELL_HOSTS + ["*\\wsmprovhost.exe"], "command_line": ["*Invoke-Mimikatz*"] + (_refused or [])}
     TOOLS[_tool]["extra"] = TOOLS[_tool]["extra"] + PROCESS_START(S, MIMIKATZ_MODULE_NOTE, command_line=_globs, unless=_unless)
+# A technique the sheets show through mimikatz.exe (a forged ticket, a replication request, a pass-the-key) is the
+# same step when Invoke-Mimikatz runs the command: both tools are named. Only a typed command counts (a command
+# line, or a script block that starts with the call), not a script's help text that quotes one.
+INVOKE_MIMIKATZ_TECHNIQUE_NOTE = ("Invoke-Mimikatz given this technique's mimikatz command (on a command line, or typed as a "
+                                  "script block): the step the sheets show through mimikatz.exe, run inside PowerShell "
+                                  "(our addition; Invoke-Mimikatz is named too)")
+for _tool in ("dcsync", "golden_ticket", "silver_ticket", "overpass_the_hash", "pass_the_prt"):
+    _globs, _refused = MIMIKATZ_MODULE_COMMANDS[_tool]
+    _words = [g.strip("*") for g in _globs]
+    TOOLS[_tool]["extra"] = (TOOLS[_tool]["extra"]
+                             + PROCESS_START(S, INVOKE_MIMIKATZ_TECHNIQUE_NOTE,
+                                             command_line=[f"*Invoke-Mimikatz*{w}*" for w in _words],
+                                             unless={"command_line": _refused} if _refused else None)
+                             + [dict(SCRIPT_BLOCK("Invoke-Mimikatz"), note=INVOKE_MIMIKATZ_TECHNIQUE_NOTE,
+                                     fields={"ScriptBlockText": [f"Invoke-Mimikatz *{w}*" for w in _words]},
+                                     **({"unless": {"ScriptBlockText": _refused}} if _refused else {}))])
 TOOLS["psexec"]["extra"] = TOOLS["psexec"]["extra"] + [
     EXTRA_EVENT(D, "default", "System", 7045, {"ServiceName": "PSEXESVC"}, PSEXESVC_NAME_NOTE)]
 # The tool's own EULA key in the user's hive, written by whatever the copy is called (Sysmon 12/13 name the program
@@ -786,7 +809,7 @@ GENERIC = {
     # Backup software and administrators list shadow copies; only creating, deleting or reading one is the step.
     "vssadmin": _mentions("list shadows"),
     # Scripts may set a creation time for their own reasons; only the tool's own program is specific.
-    "timestomp": lambda t: t.get("note") == TIMESTOMP_SCRIPT_NOTE,
+    "timestomp": lambda t: t.get("note") in (TIMESTOMP_SCRIPT_NOTE, TIMESTOMP_BLOCK_NOTE),
     # `runas /netonly` opens the same new-credentials logon.
     "remotelogin_mimikatz": lambda t: t["artifact"] == "evtx" and t["event_id"] == 4624,
 }
