@@ -2437,3 +2437,33 @@ fn techniques_run_through_invoke_mimikatz_name_both() {
         );
     }
 }
+
+/// Remote WMI process creation asked for from PowerShell is the source side of the
+/// behaviour the destination already calls `wmic`; local calls and a module's code
+/// that merely names the cmdlet say nothing.
+#[test]
+fn remote_wmi_from_powershell_is_the_wmic_source() {
+    let _review = Review;
+    for typed in [
+        "Invoke-WmiMethod -ComputerName fs01 -Class Win32_Process -Name Create -ArgumentList 'cmd /c calc'",
+        "Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{CommandLine='calc'} -CimSession $s",
+        "([WMICLASS]'\\\\fs01\\root\\cimv2:Win32_Process').Create('calc')",
+    ] {
+        assert_found(typed, vec![script_block(typed)], "wmic:source", Likely);
+        assert_found(
+            typed,
+            vec![sysmon_start(POWERSHELL, "PowerShell.EXE", &format!("powershell.exe -c \"{typed}\""), CMD)],
+            "wmic:source",
+            Likely,
+        );
+    }
+    for (what, text) in [
+        ("a local WMI call", "Invoke-WmiMethod -Class Win32_Process -Name Create -ArgumentList 'calc'"),
+        (
+            "a module's code naming the cmdlet",
+            "function Invoke-Remote { param($ComputerName) Invoke-WmiMethod -Class Win32_Process -ComputerName $ComputerName }",
+        ),
+    ] {
+        assert_quiet(what, vec![script_block(text)], "wmic", None);
+    }
+}

@@ -751,6 +751,19 @@ TOOLS["schtasks"]["extra"] = TOOLS["schtasks"]["extra"] + PROCESS_START(S, PS_RE
     for event_id in (102, 129, 200, 201)]
 TOOLS["wmic"]["extra"] = TOOLS["wmic"]["extra"] + PROCESS_START(
     S, WMIC_REMOTE_NOTE, image="*\\wmic.exe", command_line=["*/node:*", "*process*call*create*"])
+# The same remote process creation asked for from PowerShell (Invoke-WmiMethod / Invoke-CimMethod on Win32_Process
+# with a remote computer or CIM session, or [WMICLASS] on a UNC path): the destination already calls any WMI-created
+# process the wmic behaviour, whichever client asked. In a script block only a typed call counts.
+PS_WMI_CALLS = [f"{call} *{a}*{b}*" for call in ("Invoke-WmiMethod", "Invoke-CimMethod")
+                for first, second in (("Win32_Process", "-ComputerName"), ("Win32_Process", "-CimSession"),
+                                      ("Win32_Process", "-cn "))
+                for a, b in ((first, second), (second, first))] + ["([WMICLASS]*\\\\*Win32_Process*"]
+PS_WMI_NOTE = ("PowerShell asking another host's WMI to create a process (Invoke-WmiMethod / Invoke-CimMethod on "
+               "Win32_Process with -ComputerName or a CIM session, [WMICLASS] on a UNC path): the source side of the "
+               "remote WMI execution the wmic sheet describes, by another client (our addition)")
+TOOLS["wmic"]["extra"] = (TOOLS["wmic"]["extra"] + PROCESS_START(S, PS_WMI_NOTE, command_line=["*" + c for c in PS_WMI_CALLS])
+                          + [dict(SCRIPT_BLOCK("Invoke-WmiMethod"), note=PS_WMI_NOTE,
+                                  fields={"ScriptBlockText": PS_WMI_CALLS + ["$* = " + c for c in PS_WMI_CALLS]})])
 TOOLS["bits"]["extra"] = TOOLS["bits"]["extra"] + PROCESS_START(S, BITS_CMDLET_NOTE, command_line="*Start-BitsTransfer*")
 TOOLS["wevtutil"]["extra"] = TOOLS["wevtutil"]["extra"] + PROCESS_START(
     S, CLEAR_LOG_COMMAND_NOTE, command_line=["*Clear-EventLog*", "*.ClearLog(*"])
