@@ -293,3 +293,60 @@ fn non_utf8_twins_and_links_in_a_triage_folder() {
     let names = ["twin\u{FFFD}00FE.evtx", "twin\u{FFFD}00FF.evtx"].map(|n| format!("{LOGS}/{n}"));
     assert_each_file_holds_its_log(&out, &logs, &names);
 }
+
+/// Two images whose file names differ only in a byte that is not UTF-8: the batch
+/// scans both (it stopped at writing the first manifest, exit 2), each manifest names
+/// its own file under the README's lossless escape, and a second run of the same
+/// batch reads those manifests back and resumes without scanning either again.
+#[cfg(unix)]
+#[test]
+fn images_named_with_bytes_that_are_not_utf8_scan_and_resume() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let dir = scratch_dir("damage_names_images");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut inputs = Vec::new();
+    for (log, byte) in two_logs().iter().zip([0xFEu8, 0xFF]) {
+        let name = [b"log".as_slice(), &[byte], b".evtx"].concat();
+        let input = dir.join(OsStr::from_bytes(&name));
+        std::fs::copy(log, &input).unwrap();
+        inputs.push(input);
+    }
+    let out = dir.join("out");
+    let first = scan_into(&inputs, &out, &["--jobs", "1"]);
+    assert_eq!(first.status.code(), Some(0), "{first:?}");
+    let mut manifests = Vec::new();
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let manifest = entry.unwrap().path().join("manifest.json");
+        if manifest.is_file() {
+            let text = std::fs::read_to_string(&manifest).unwrap();
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let input = json["input"].as_str().unwrap().to_string();
+            manifests.push((input, manifest));
+        }
+    }
+    manifests.sort();
+    let named: Vec<&str> = manifests.iter().map(|(input, _)| input.as_str()).collect();
+    let expected: Vec<String> = ["log\u{FFFD}00FE.evtx", "log\u{FFFD}00FF.evtx"]
+        .iter()
+        .map(|n| format!("{}", dir.join(n).display()))
+        .collect();
+    assert_eq!(named, expected);
+    let written: Vec<_> = manifests
+        .iter()
+        .map(|(_, m)| std::fs::metadata(m).unwrap().modified().unwrap())
+        .collect();
+
+    let again = scan_again(&inputs, &out, &["--jobs", "1"]);
+    assert_eq!(again.status.code(), Some(0));
+    for ((_, manifest), before) in manifests.iter().zip(written) {
+        assert_eq!(
+            std::fs::metadata(manifest).unwrap().modified().unwrap(),
+            before,
+            "{} scanned again",
+            manifest.display()
+        );
+    }
+}

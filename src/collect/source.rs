@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::CollectError;
 use crate::evidence::ReadAt;
 use crate::ntfs::{is_listed_name, Extent, NtfsError, Stream, Volume};
+use crate::output::path_text::os_text;
 
 /// One name in a directory.
 #[derive(Clone, Debug)]
@@ -222,7 +223,7 @@ impl Source {
                 })?;
                 for entry in listing {
                     let entry = entry.map_err(ListError::damaged)?;
-                    let name = name_text(&entry.file_name());
+                    let name = os_text(&entry.file_name());
                     // Symlinks are not followed: a collection must not lead us out of
                     // it. What one would have given is unknown, so it is said.
                     let kind = entry.file_type().map_err(ListError::damaged)?;
@@ -406,34 +407,7 @@ fn absent(path: &str) -> ListError {
 /// The last component of a path given on the command line, as text (a path that
 /// was opened as a file always has one; empty otherwise, which no listing matches).
 fn file_name(path: &Path) -> String {
-    path.file_name().map(name_text).unwrap_or_default()
-}
-
-/// A file name of the analyst's file system as text, without losing anything: a
-/// byte that is not UTF-8 becomes U+FFFD followed by four hex digits (`00FF`), and a
-/// real U+FFFD is written `\u{FFFD}FFFD`, the escape NTFS names get
-/// (`ntfs::le::utf16_lossy`), so two distinct names never read the same and the
-/// name can be found again ([`resolve`] compares these texts).
-fn name_text(name: &std::ffi::OsStr) -> String {
-    #[cfg(unix)]
-    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(name);
-    #[cfg(not(unix))]
-    let lossy = name.to_string_lossy();
-    #[cfg(not(unix))]
-    let bytes = lossy.as_bytes();
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\u{FFFD}' => out.push_str("\u{FFFD}FFFD"),
-                c => out.push(c),
-            }
-        }
-        for byte in chunk.invalid() {
-            out.push_str(&format!("\u{FFFD}{byte:04X}"));
-        }
-    }
-    out
+    path.file_name().map(os_text).unwrap_or_default()
 }
 
 /// Resolves a volume path under `root` case-insensitively, refusing anything that
@@ -454,7 +428,7 @@ fn resolve(root: &Path, path: &str) -> Result<PathBuf, ListError> {
         }
         let exact = current.join(part);
         // A name holding U+FFFD may stand for bytes that are not UTF-8 (see
-        // `name_text`): only the listing's texts can tell which file it is.
+        // `os_text`): only the listing's texts can tell which file it is.
         let next = if !part.contains('\u{FFFD}') && exact.symlink_metadata().is_ok() {
             exact
         } else {
@@ -465,7 +439,7 @@ fn resolve(root: &Path, path: &str) -> Result<PathBuf, ListError> {
             let mut found = None;
             for entry in fs::read_dir(&current).map_err(unreadable)? {
                 let entry = entry.map_err(unreadable)?;
-                if name_text(&entry.file_name()).to_lowercase() == wanted {
+                if os_text(&entry.file_name()).to_lowercase() == wanted {
                     found = Some(entry.path());
                     break;
                 }

@@ -5,6 +5,7 @@ mod cell;
 mod image;
 pub mod json;
 mod ordered;
+pub mod path_text;
 pub mod schema;
 mod stage;
 mod table;

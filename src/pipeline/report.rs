@@ -16,11 +16,13 @@ use crate::output::CollectedFile;
 pub struct ImageReport {
     /// Name used for the output folder and in every row.
     pub image: String,
-    /// Path given on the command line.
+    /// Path given on the command line (as [`path_text`](crate::output::path_text)).
+    #[serde(with = "crate::output::path_text::one")]
     pub input: PathBuf,
     /// `raw`, `split_raw`, `ewf` or `directory`.
     pub container: String,
     /// Files making up the image.
+    #[serde(with = "crate::output::path_text::many")]
     pub segments: Vec<PathBuf>,
     /// Media size in bytes (0 for directories).
     pub media_size: u64,
@@ -130,6 +132,7 @@ pub struct Fingerprint {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputFile {
     /// Path as given (or as found beside the first segment).
+    #[serde(with = "crate::output::path_text::one")]
     pub path: PathBuf,
     /// Bytes (for a folder: the total of its files).
     pub size: u64,

@@ -508,6 +508,12 @@ pub fn iso_from_evtxexport(text: &str) -> String {
 /// Runs `toolmark scan INPUTS -o OUT -q ARGS` into a fresh `out`; no panic allowed.
 pub fn scan_into(inputs: &[PathBuf], out: &Path, args: &[&str]) -> Output {
     let _ = std::fs::remove_dir_all(out);
+    scan_again(inputs, out, args)
+}
+
+/// Runs `toolmark scan INPUTS -o OUT -q ARGS` into `out` as it is (a batch resumed);
+/// no panic allowed.
+pub fn scan_again(inputs: &[PathBuf], out: &Path, args: &[&str]) -> Output {
     let result = toolmark()
         .arg("scan")
         .args(inputs)
