@@ -20,6 +20,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::collect::loose::Loose;
 use crate::output::{header, schema, Table, TABLES};
 use crate::pipeline::{judge, scan_image, ImageReport, ScanOptions, Settings};
 use shard::{Shard, ShardInfo};
@@ -139,6 +140,7 @@ fn inputs_under(dir: &Path, depth: usize, out: &mut Expanded) -> Result<(), Stri
         } else if path.is_file()
             && !is_later_segment(&path)
             && !is_sidecar(&path)
+            && !is_hive_log(&path)
             && !extents.contains(&path)
         {
             out.inputs.push(path);
@@ -180,6 +182,16 @@ fn vmdk_extent_files(entries: &[PathBuf]) -> HashSet<PathBuf> {
     extents
 }
 
+/// A hive's transaction log beside its hive (`SYSTEM.LOG1` by `SYSTEM`): read with
+/// the hive, not an input of its own.
+fn is_hive_log(path: &Path) -> bool {
+    let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+        return false;
+    };
+    ["log", "log1", "log2"].contains(&ext.to_ascii_lowercase().as_str())
+        && path.with_extension("").is_file()
+}
+
 /// A file an acquisition tool writes beside an image (see [`SIDECAR_EXTENSIONS`]).
 fn is_sidecar(path: &Path) -> bool {
     path.extension()
@@ -187,19 +199,33 @@ fn is_sidecar(path: &Path) -> bool {
         .is_some_and(|e| SIDECAR_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// True for a triage collection (a directory that cannot be read is not one:
-/// `expand_inputs` then names it).
+/// Extensions of disk images and their first segments: a folder holding one is a
+/// folder of images, not one host's loose copies, whatever else lies beside them.
+const IMAGE_EXTENSIONS: &[&str] = &[
+    "e01", "ex01", "raw", "dd", "img", "000", "001", "vmdk", "vhd", "vhdx", "qcow2", "qcow",
+];
+
+/// True for a triage collection: laid out like a volume, a folder of event logs, or
+/// a folder of loose copies (a hive, a Prefetch file, `$MFT`, `$J`: see
+/// `collect::loose`) with no disk image beside them. A directory that cannot be read
+/// is not one: `expand_inputs` then names it.
 fn is_triage_directory(dir: &Path) -> bool {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries.filter_map(Result::ok).any(|e| {
-                let name = e.file_name().to_string_lossy().to_ascii_lowercase();
-                name == "windows"
-                    || name == "$mft"
-                    || (name.ends_with(".evtx") && e.path().is_file())
-            })
-        })
-        .unwrap_or(false)
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let mut loose_copy = false;
+    let mut image = false;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+        let path = entry.path();
+        if name == "windows" || name == "$mft" || (name.ends_with(".evtx") && path.is_file()) {
+            return true;
+        }
+        let extension = name.rsplit_once('.').map_or("", |(_, e)| e);
+        image |= IMAGE_EXTENSIONS.contains(&extension);
+        loose_copy = loose_copy || (path.is_file() && !image && Loose::of_file(&path).is_some());
+    }
+    loose_copy && !image
 }
 
 /// `.E02`.., `.FAA`.., `.002`.., `.1000`.., `.ab`.., `.zaaa`..: pieces opened

@@ -10,6 +10,8 @@ pub mod evtx;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod json_pull;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
+pub mod loose;
+#[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod lost;
 #[deny(clippy::unwrap_used, clippy::expect_used)]
 pub mod mft;

@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use super::loose::Loose;
 use super::CollectError;
 use crate::evidence::ReadAt;
 use crate::ntfs::{is_listed_name, Extent, NtfsError, Stream, Volume};
@@ -130,9 +131,10 @@ pub enum Source {
     /// A directory tree on the analyst's machine: laid out like a volume, or a
     /// folder of one host's event logs.
     Directory(PathBuf),
-    /// One event log given on its own (`toolmark scan Security.evtx`): the only
-    /// file of a volume that has nothing else.
-    LogFile(PathBuf),
+    /// Artifacts given loose (`toolmark scan Security.evtx`, `toolmark scan SYSTEM`,
+    /// or a folder of such copies with no Windows layout), each placed where Windows
+    /// keeps it: see [`super::loose`].
+    Loose(Arc<Loose>),
     /// A folder of an NTFS volume laid out like a Windows volume: a triage
     /// collection kept in a container, as KAPE writes one into a VHDX
     /// (`C/Windows/…`, `C/$MFT`). Paths are relative to the folder.
@@ -160,6 +162,19 @@ pub fn is_event_log_file(path: &Path) -> bool {
     fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut magic))
         .is_ok_and(|()| &magic == b"ElfFile\0")
+}
+
+/// True when folder `dir` is laid out like a Windows volume (a `Windows` folder or a
+/// `$MFT` at its top): read as a volume, by Windows' own paths. Any other folder is
+/// read as loose copies ([`Loose::of_folder`]).
+pub fn is_laid_out(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.eq_ignore_ascii_case("windows") || name.eq_ignore_ascii_case("$mft")
+        })
+    })
 }
 
 /// A directory's names.
@@ -202,7 +217,7 @@ impl Source {
         match self {
             Source::Ntfs(_) => &WINDOWS_LOG_FOLDERS,
             Source::Directory(_) => &[WINDOWS_LOG_FOLDERS[0], WINDOWS_LOG_FOLDERS[1], ""],
-            Source::LogFile(_) => &[""],
+            Source::Loose(_) => &[""],
             Source::Collected(..) => &WINDOWS_LOG_FOLDERS,
         }
     }
@@ -238,18 +253,7 @@ impl Source {
                 }
                 Ok(Listing { items, problems })
             }
-            Source::LogFile(path) => {
-                if !dir.trim_matches(['/', '\\']).is_empty() {
-                    return Err(absent(dir));
-                }
-                Ok(Listing {
-                    items: vec![DirItem {
-                        name: file_name(path),
-                        is_dir: false,
-                    }],
-                    problems: Vec::new(),
-                })
-            }
+            Source::Loose(loose) => loose.list(dir),
         }
     }
 
@@ -264,15 +268,12 @@ impl Source {
             Source::Directory(root) => open_first(path, |name| {
                 resolve(root, name).and_then(|p| open_whole(&p))
             }),
-            Source::LogFile(log) => {
-                if !path
-                    .trim_matches(['/', '\\'])
-                    .eq_ignore_ascii_case(&file_name(log))
-                {
-                    return Err(absent(path));
-                }
-                open_whole(log)
-            }
+            Source::Loose(loose) => open_first(path, |name| {
+                loose
+                    .file(name)
+                    .ok_or_else(|| absent(name))
+                    .and_then(open_whole)
+            }),
         }
     }
 
@@ -288,8 +289,9 @@ impl Source {
                     extents,
                 }))
             }
-            Source::Directory(_) | Source::Collected(..) => self.open_if_present("$MFT"),
-            Source::LogFile(_) => Ok(None),
+            Source::Directory(_) | Source::Collected(..) | Source::Loose(_) => {
+                self.open_if_present("$MFT")
+            }
         }
     }
 
@@ -402,12 +404,6 @@ fn absent(path: &str) -> ListError {
         message: format!("not found: {path}"),
         absent: true,
     }
-}
-
-/// The last component of a path given on the command line, as text (a path that
-/// was opened as a file always has one; empty otherwise, which no listing matches).
-fn file_name(path: &Path) -> String {
-    path.file_name().map(os_text).unwrap_or_default()
 }
 
 /// Resolves a volume path under `root` case-insensitively, refusing anything that

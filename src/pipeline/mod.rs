@@ -26,8 +26,9 @@ pub use report::{Fingerprint, ImageReport, InputFile, Settings};
 pub use sinks::{Drained, Sinks};
 
 use crate::collect::carve::{self, LiveRecords, Recovery};
+use crate::collect::loose::Loose;
 use crate::collect::registry::{self, HiveReplay, Hives, HostFacts, Wanted};
-use crate::collect::source::{is_event_log_file, join, DirItem, Source};
+use crate::collect::source::{is_event_log_file, is_laid_out, join, DirItem, Source};
 use crate::collect::volume::{collect_volume, Target};
 use crate::disk::shadow::Shadows;
 use crate::disk::{self, FsKind};
@@ -120,7 +121,12 @@ pub fn scan_image(
     // Only an image has unallocated bytes to carve: a directory or a lone event
     // log (whose records were all read as the live log's) has none. The container
     // was settled when the input was opened, so its signature is not read again.
-    if options.carve_all && report.container != "directory" && report.container != "event_log" {
+    if options.carve_all
+        && !matches!(
+            report.container.as_str(),
+            "directory" | "event_log" | "loose_file"
+        )
+    {
         progress("carving the whole image".into());
         match Evidence::open(input) {
             Ok(evidence) => match evidence.unbacked_problem() {
@@ -296,9 +302,22 @@ fn open_targets(
     options: &ScanOptions,
 ) -> Result<Vec<Target>, String> {
     let loose = if input.is_dir() {
-        Some(("directory", Source::Directory(input.to_path_buf())))
-    } else if is_event_log_file(input) {
-        Some(("event_log", Source::LogFile(input.to_path_buf())))
+        if is_laid_out(input) {
+            Some(("directory", Source::Directory(input.to_path_buf())))
+        } else {
+            let copies = Loose::of_folder(input);
+            for problem in copies.problems() {
+                pending.push((String::new(), String::new(), Stage::List, problem.clone()));
+            }
+            Some(("directory", Source::Loose(Arc::new(copies))))
+        }
+    } else if let Some(copy) = Loose::of_file(input) {
+        let kind = if is_event_log_file(input) {
+            "event_log"
+        } else {
+            "loose_file"
+        };
+        Some((kind, Source::Loose(Arc::new(copy))))
     } else {
         None
     };
