@@ -9,6 +9,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -313,16 +314,40 @@ fn partition_entries_repeating_one_volume_scan_it_once() {
     assert_contained("gpt-repeat", clean(), &damaged, Lost::Files(&[]));
 }
 
-/// A FIFO given as the image is refused at once, never opened.
+/// A FIFO given as the image is refused at once, never opened: by `info`, by `scan`,
+/// and inside a folder of loose copies (where it is read for its signature), the
+/// rest of the folder read.
 #[test]
 fn a_fifo_is_refused_without_blocking() {
-    let fifo = scratch_dir("damage").join("image.fifo");
-    let _ = std::fs::remove_file(&fifo);
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    let dir = scratch_dir("damage");
+    let folder = dir.join("loose-with-fifo");
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    let prefetch = "hosts/win10-aptsim/Windows/Prefetch/NET.EXE-A0964F30.pf";
+    std::fs::copy(corpus().join(prefetch), folder.join("NET.EXE-A0964F30.pf")).unwrap();
+    for fifo in [dir.join("image.fifo"), folder.join("SYSTEM")] {
+        let _ = std::fs::remove_file(&fifo);
+        assert!(Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+    }
+    for input in [dir.join("image.fifo"), folder.clone()] {
+        let out = dir.join("fifo-out");
+        let _ = std::fs::remove_dir_all(&out);
+        let (code, stderr, took) =
+            run_bounded(&["scan", "-q", "-o", out.to_str().unwrap()], &input);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(took < Duration::from_secs(20), "took {took:?}");
+        let name = input.file_stem().unwrap().to_string_lossy().into_owned();
+        let errors = std::fs::read_to_string(out.join(&name).join("errors.csv")).unwrap();
+        assert!(errors.contains("not a regular file: a FIFO"), "{errors}");
+        if input == folder {
+            assert_eq!(read_csv(&out.join(&name).join("prefetch.csv")).1.len(), 1);
+        }
+    }
+    let fifo = dir.join("image.fifo");
     let started = Instant::now();
     let out = toolmark().arg("info").arg(&fifo).output().unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));

@@ -410,21 +410,6 @@ fn e01_stating_sectors(name: &str, sectors: u64) -> PathBuf {
     image
 }
 
-/// `toolmark ARGS IMAGE` under a 60 s timeout (coreutils' `timeout`, so a hang
-/// fails the test rather than stalling it): its exit code, stderr and wall time.
-fn run_bounded(args: &[&str], image: &Path) -> (Option<i32>, String, std::time::Duration) {
-    let started = std::time::Instant::now();
-    let result = oracle("timeout", "coreutils")
-        .arg("60")
-        .arg(env!("CARGO_BIN_EXE_toolmark"))
-        .args(args)
-        .arg(image)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&result.stderr).into_owned();
-    (result.status.code(), stderr, started.elapsed())
-}
-
 /// The volume section's sector count raised to 2^43 (a petabyte over four chunks,
 /// as `fuzz/mutate.py` found): the chunk tables reach 128 KiB, the rest is lost.
 /// The search for volumes by signature and `--carve-all` walked the lost part a

@@ -60,10 +60,15 @@ fn signature(head: &[u8]) -> Signature {
     }
 }
 
-/// The first 4 KiB of a file (enough for a hive's base block).
-fn head_of(path: &Path) -> std::io::Result<Vec<u8>> {
+/// The first 4 KiB of a file (enough for a hive's base block). Anything but a
+/// regular file is refused before it is opened: opening a FIFO blocks until a writer
+/// comes.
+fn head_of(path: &Path) -> Result<Vec<u8>, String> {
+    crate::evidence::require_regular_file(path).map_err(|e| e.to_string())?;
     let mut head = Vec::with_capacity(4096);
-    fs::File::open(path)?.take(4096).read_to_end(&mut head)?;
+    fs::File::open(path)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .map_err(|e| e.to_string())?;
     Ok(head)
 }
 
@@ -189,15 +194,18 @@ impl Loose {
                     }
                 } else if log_of(&name).is_some() {
                     logs.push((name, path));
-                } else if let Ok(head) = head_of(&path) {
-                    let owner = (depth > 0)
-                        .then(|| path.parent().and_then(Path::file_name).map(os_text))
-                        .flatten();
-                    if let Some(place) = loose.place(&name, &head, owner.as_deref()) {
-                        loose.insert(place, path, &shown);
-                    }
                 } else {
-                    loose.problems.push(format!("{shown}: could not be read"));
+                    match head_of(&path) {
+                        Ok(head) => {
+                            let owner = (depth > 0)
+                                .then(|| path.parent().and_then(Path::file_name).map(os_text))
+                                .flatten();
+                            if let Some(place) = loose.place(&name, &head, owner.as_deref()) {
+                                loose.insert(place, path, &shown);
+                            }
+                        }
+                        Err(e) => loose.problems.push(e),
+                    }
                 }
             }
         }

@@ -159,9 +159,11 @@ pub fn join(folder: &str, name: &str) -> String {
 pub fn is_event_log_file(path: &Path) -> bool {
     use std::io::Read;
     let mut magic = [0u8; 8];
-    fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|()| &magic == b"ElfFile\0")
+    // Never opened unless regular: opening a FIFO blocks until a writer comes.
+    crate::evidence::require_regular_file(path).is_ok()
+        && fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok_and(|()| &magic == b"ElfFile\0")
 }
 
 /// True when folder `dir` is laid out like a Windows volume (a `Windows` folder or a

@@ -706,3 +706,18 @@ pub fn triage_folders(root: &Path, logs: &[(&str, &str)]) -> Vec<PathBuf> {
         })
         .collect()
 }
+
+/// `toolmark ARGS IMAGE` under a 60 s timeout (coreutils' `timeout`, so a hang
+/// fails the test rather than stalling it): its exit code, stderr and wall time.
+pub fn run_bounded(args: &[&str], image: &Path) -> (Option<i32>, String, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let result = oracle("timeout", "coreutils")
+        .arg("60")
+        .arg(env!("CARGO_BIN_EXE_toolmark"))
+        .args(args)
+        .arg(image)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr).into_owned();
+    (result.status.code(), stderr, started.elapsed())
+}
