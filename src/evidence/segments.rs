@@ -36,6 +36,21 @@ pub fn split_raw_set(first: &Path) -> io::Result<(Vec<PathBuf>, Option<String>)>
         pieces.push(candidate);
         counter = next;
     }
+    // The next piece is there but no regular file (a FIFO, a device, a folder): it
+    // cannot be read as a piece, and the set must not end there silently.
+    for next in [counter.next(), counter.widened()].into_iter().flatten() {
+        let candidate = first.with_extension(next.render());
+        if candidate.exists() && !candidate.is_file() {
+            let last = pieces.last().unwrap_or(&pieces[0]);
+            let note = format!(
+                "split image piece {} is not a regular file: the set is read up to {} \
+                 and what follows is not read",
+                candidate.display(),
+                last.display()
+            );
+            return Ok((pieces, Some(note)));
+        }
+    }
     let mut probe = counter;
     for _ in 0..GAP_LOOKAHEAD {
         let Some(next) = probe.next() else { break };
@@ -238,6 +253,12 @@ mod tests {
         assert_eq!(set, [dir.join("disk.001")]);
         let gap = gap.expect("the gap is noted");
         assert!(gap.contains("missing a segment before"), "{gap}");
+        // A piece that is there but no regular file ends the set, said.
+        std::fs::create_dir(dir.join("disk.002")).unwrap();
+        let (set, note) = split_raw_set(&dir.join("disk.001")).unwrap();
+        assert_eq!(set, [dir.join("disk.001")]);
+        let note = note.expect("the odd piece is noted");
+        assert!(note.contains("disk.002 is not a regular file"), "{note}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
