@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Hostile-input smoke run: mutate small seeds and run toolmark over each mutant.
 
-Each seed is a disk image or a triage folder holding one artifact. Every mutant
+Each seed is a disk image, a triage folder holding one artifact, or that artifact
+given loose on its own. Every mutant
 (bit flips, truncation, zeroed range, absurd 32/64-bit values written over
 header fields) is run through `toolmark scan` and, for images, `info`, `ls -r`,
 `cat /$MFT` and `verify`, under
@@ -134,6 +135,10 @@ def seeds(corpus, images, work):
                ("task", tasks, "Windows/System32/Tasks/At1")]
     for name, path, rel in triage:
         s.append((name, "triage", path, rel))
+        # The same artifact copied out loose and given on its own (collect/loose.rs):
+        # known by its signature and name, so a mutated head decides how it is read.
+        if name not in ("Amcache.hve.LOG1", "Amcache.hve.LOG2", "task"):
+            s.append((name + " (loose)", "loose", path, os.path.basename(rel)))
     return s
 
 
@@ -149,6 +154,11 @@ def lay_out(kind, rel, data, dst):
     os.makedirs(dst)
     if kind == "image":
         path = os.path.join(dst, "image" + os.path.splitext(rel or "")[1])
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+    if kind == "loose":
+        path = os.path.join(dst, rel)
         with open(path, "wb") as f:
             f.write(data)
         return path
@@ -169,7 +179,7 @@ def lay_out(kind, rel, data, dst):
 
 def commands(kind, target, out):
     scan = [BIN, "scan", target, "-o", out, "-q", "--jobs", "1", "--force"]
-    if kind == "triage":
+    if kind in ("triage", "loose"):
         return [("scan", scan)]
     return [("scan", scan), ("info", [BIN, "info", target]), ("ls", [BIN, "ls", target, "-r", "--deleted"]),
             # The MFT read through its own data runs, and a whole-image hash.
@@ -195,7 +205,7 @@ def main():
             continue
         clean = bytearray(open(path, "rb").read())
         dst = os.path.join(a.work, "case")
-        ext_rel = rel if kind == "triage" else path
+        ext_rel = rel if kind in ("triage", "loose") else path
         target = lay_out(kind, ext_rel, clean, dst)
         base = {}
         for cname, cmd in commands(kind, target, os.path.join(dst, "out")):
