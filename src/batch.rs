@@ -207,7 +207,8 @@ const IMAGE_EXTENSIONS: &[&str] = &[
 
 /// True for a triage collection: laid out like a volume, a folder of event logs, or
 /// a folder of loose copies (a hive, a Prefetch file, `$MFT`, `$J`: see
-/// `collect::loose`) with no disk image beside them. A directory that cannot be read
+/// `collect::loose`; or a `Users` folder of profiles) with no disk image beside
+/// them. A directory that cannot be read
 /// is not one: `expand_inputs` then names it.
 fn is_triage_directory(dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -221,6 +222,8 @@ fn is_triage_directory(dir: &Path) -> bool {
         if name == "windows" || name == "$mft" || (name.ends_with(".evtx") && path.is_file()) {
             return true;
         }
+        // A copy of the profiles alone (`Users/alice/NTUSER.DAT`) is one host's too.
+        loose_copy |= name == "users" && path.is_dir();
         let extension = name.rsplit_once('.').map_or("", |(_, e)| e);
         image |= IMAGE_EXTENSIONS.contains(&extension);
         loose_copy = loose_copy || (path.is_file() && !image && Loose::of_file(&path).is_some());

@@ -167,3 +167,32 @@ fn loose_copies_beside_an_image_do_not_hide_it() {
     assert_eq!(images.len(), 3, "{images:?}");
     assert!(!content(&out.join("Amcache"), "amcache").is_empty());
 }
+
+/// A folder that keeps a profile's own layout but no `Windows` folder (a copy of
+/// `Users/` alone): each user's hives are read as that user's, however deep.
+#[test]
+fn a_copy_of_profiles_alone_reads_each_users_hives_as_theirs() {
+    let dir = scratch_dir("loose_profiles");
+    let folder = dir.join("profiles");
+    let ntuser = folder.join("Users/nfury/NTUSER.DAT");
+    let usrclass = folder.join("Users/nfury/AppData/Local/Microsoft/Windows/UsrClass.dat");
+    for (from, to) in [
+        ("registry/hives/NTUSER-WIN7.DAT", &ntuser),
+        ("registry/hives/UsrClass.dat", &usrclass),
+    ] {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(corpus().join(from), to).unwrap();
+    }
+    let out = dir.join("out");
+    let result = scan_into(&[folder], &out, &["--artifacts", "registry"]);
+    assert_eq!(result.status.code(), Some(0), "{result:?}");
+    let (header, rows) = read_csv(&out.join("profiles/userassist.csv"));
+    let user = header.iter().position(|h| h == "user").unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r[user] == "nfury"), "{rows:?}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("profiles/manifest.json")).unwrap())
+            .unwrap();
+    let hives = manifest["hives"].to_string();
+    assert!(hives.contains("UsrClass.dat"), "{hives}");
+}

@@ -20,8 +20,10 @@ use super::source::{DirItem, ListError, Listing};
 use crate::output::path_text::{os_text, path_text};
 
 /// Folder levels below a loose folder that are looked into (`Registry/SYSTEM`,
-/// `alice/NTUSER.DAT`, `Prefetch/*.pf`).
-const MAX_DEPTH: usize = 3;
+/// `alice/NTUSER.DAT`, `Prefetch/*.pf`, a profile's
+/// `Users/alice/AppData/Local/Microsoft/Windows/UsrClass.dat`); a folder deeper
+/// than that is said, not walked.
+const MAX_DEPTH: usize = 8;
 /// Entries looked at in a loose folder, at most: a folder of loose copies holds
 /// hundreds; one holding more is not one host's copies, and must not cost a walk
 /// sized by whatever it holds.
@@ -114,6 +116,22 @@ fn hive_place(name: &str, owner: &str) -> Option<String> {
     None
 }
 
+/// The profile a user's hive at `relative` (below the loose folder) belongs to: the
+/// folder after `Users` (`Users/alice/AppData/…/UsrClass.dat`), else the folder
+/// holding it (`alice/NTUSER.DAT`); `None` for a hive at the top.
+fn owner_of(relative: &Path) -> Option<String> {
+    let folders: Vec<String> = relative
+        .parent()?
+        .components()
+        .map(|c| os_text(c.as_os_str()))
+        .collect();
+    let after_users = folders
+        .iter()
+        .position(|f| f.eq_ignore_ascii_case("users"))
+        .and_then(|i| folders.get(i + 1));
+    after_users.or(folders.last()).cloned()
+}
+
 /// The change journal's names as collectors write it.
 fn is_journal_name(lower: &str) -> bool {
     matches!(lower, "$j" | "$usnjrnl_$j" | "$usnjrnl%3a$j" | "$usnjrnl$j")
@@ -191,15 +209,17 @@ impl Loose {
                 } else if kind.is_dir() {
                     if depth < MAX_DEPTH {
                         waiting.push((path, depth + 1));
+                    } else {
+                        loose.problems.push(format!(
+                            "{shown}: deeper than {MAX_DEPTH} folders, not looked into"
+                        ));
                     }
                 } else if log_of(&name).is_some() {
                     logs.push((name, path));
                 } else {
                     match head_of(&path) {
                         Ok(head) => {
-                            let owner = (depth > 0)
-                                .then(|| path.parent().and_then(Path::file_name).map(os_text))
-                                .flatten();
+                            let owner = owner_of(path.strip_prefix(dir).unwrap_or(&path));
                             if let Some(place) = loose.place(&name, &head, owner.as_deref()) {
                                 loose.insert(place, path, &shown);
                             }
@@ -428,6 +448,25 @@ mod tests {
                 .as_deref(),
             Some("Users/alice/NTUSER.DAT")
         );
+    }
+
+    #[test]
+    fn a_users_hive_belongs_to_the_profile_that_holds_it() {
+        for (relative, owner) in [
+            ("NTUSER.DAT", None),
+            ("alice/NTUSER.DAT", Some("alice")),
+            (
+                "Users/bob/AppData/Local/Microsoft/Windows/UsrClass.dat",
+                Some("bob"),
+            ),
+            ("export/HOST1/Users/carol/NTUSER.DAT", Some("carol")),
+        ] {
+            assert_eq!(
+                owner_of(Path::new(relative)).as_deref(),
+                owner,
+                "{relative}"
+            );
+        }
     }
 
     #[test]
