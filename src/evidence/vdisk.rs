@@ -320,12 +320,20 @@ fn find_beside(dir: &Path, names: &[String]) -> io::Result<PathBuf> {
     for name in names {
         for candidate in confined(dir, name) {
             // Symbolic links may not lead out of the directory either.
-            let inside = std::fs::canonicalize(&candidate)
-                .is_ok_and(|c| c.starts_with(&root) && c.is_file());
-            if inside {
-                return Ok(candidate);
+            let resolved = std::fs::canonicalize(&candidate).ok();
+            let inside = resolved.as_ref().is_some_and(|c| c.starts_with(&root));
+            match resolved {
+                Some(c) if inside && c.is_file() => return Ok(candidate),
+                // There, but a FIFO, device or folder: never opened (a FIFO blocks).
+                Some(_) if inside => {
+                    tried.push(format!("{} (not a regular file)", candidate.display()));
+                }
+                Some(_) => tried.push(format!(
+                    "{} (leads outside the image's folder)",
+                    candidate.display()
+                )),
+                None => tried.push(candidate.display().to_string()),
             }
-            tried.push(candidate.display().to_string());
         }
     }
     Err(io::Error::new(
@@ -403,5 +411,33 @@ mod tests {
             vec![PathBuf::from("/case/x.vmdk")]
         );
         assert!(confined(dir, "..").is_empty());
+    }
+
+    #[test]
+    fn a_parent_that_is_no_regular_file_or_leads_outside_is_said_and_never_opened() {
+        let dir = std::env::temp_dir().join(format!("tm-beside-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("case/base.vmdk")).unwrap();
+        std::fs::write(dir.join("outside.vmdk"), b"x").unwrap();
+        std::os::unix::fs::symlink(dir.join("outside.vmdk"), dir.join("case/link.vmdk")).unwrap();
+        std::fs::write(dir.join("case/good.vmdk"), b"x").unwrap();
+        let case = dir.join("case");
+        let names = |n: &str| vec![n.to_string()];
+        let error = find_beside(&case, &names("base.vmdk"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("base.vmdk (not a regular file)"), "{error}");
+        let error = find_beside(&case, &names("link.vmdk"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("link.vmdk (leads outside the image's folder)"),
+            "{error}"
+        );
+        assert_eq!(
+            find_beside(&case, &names("good.vmdk")).unwrap(),
+            case.join("good.vmdk")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
