@@ -509,43 +509,83 @@ fn a_subkey_list_cycle_in_a_hive_is_named_and_costs_no_key() {
     }
 }
 
+/// A triage folder holding `file` (from the corpus) at `place`, and the same with
+/// the copy's size raised to `stated` over holes: both scanned for `artifact`, each
+/// exits 0 under 512 MiB, and `table`'s rows are the same. One folder name for both
+/// (under two parents), as rows carry the image's name.
+fn padded_copy_reads_as_the_clean_one(
+    name: &str,
+    file: &str,
+    place: &str,
+    stated: u64,
+    artifact: &str,
+    table: &str,
+) {
+    let folder = |variant: &str| {
+        let dir = scratch_dir("damage")
+            .join(format!("{name}-{variant}"))
+            .join("host");
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join(place);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::create_dir_all(dir.join("Windows")).unwrap();
+        std::fs::copy(corpus().join(file), &path).unwrap();
+        (dir, path)
+    };
+    let (clean_dir, _) = folder("clean");
+    let (padded_dir, padded_file) = folder("padded");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&padded_file)
+        .unwrap()
+        .set_len(stated)
+        .unwrap();
+    let out = scratch_dir("damage");
+    let args = ["--artifacts", artifact];
+    let clean = measured_scan(&clean_dir, &out.join(format!("out-{name}-clean")), &args);
+    let padded = measured_scan(&padded_dir, &out.join(format!("out-{name}-padded")), &args);
+    assert_eq!((clean.code, padded.code), (Some(0), Some(0)), "{name}");
+    assert!(
+        padded.max_rss_kib < 512 * 1024,
+        "{name}: peak RSS {} MiB",
+        padded.max_rss_kib / 1024
+    );
+    let rows = |scan: &Scan| table_rows(&scan.dir, table);
+    assert!(!rows(&clean).is_empty(), "{name}");
+    assert_eq!(rows(&clean), rows(&padded), "{name}");
+    let _ = std::fs::remove_dir_all(&padded_dir);
+}
+
 /// An event log of a triage folder (a plain file of the analyst's machine) with
 /// 2 GiB of sparse zeros after its records: read through, it must not be mapped
 /// into the scan's memory (a map's pages count in the resident set as they are
 /// read: 2 GiB here), and it gives the clean log's records and no error.
 #[test]
 fn a_triage_log_padded_with_sparse_gigabytes_is_read_without_its_pages_held() {
-    let log = corpus().join("hosts/win10-aptsim/Windows/System32/winevt/Logs/System.evtx");
-    let folder = |name: &str| {
-        let dir = scratch_dir("damage").join(name);
-        let _ = std::fs::remove_dir_all(&dir);
-        let logs = dir.join("Windows/System32/winevt/Logs");
-        std::fs::create_dir_all(&logs).unwrap();
-        std::fs::copy(&log, logs.join("System.evtx")).unwrap();
-        (dir, logs.join("System.evtx"))
-    };
-    let (clean_dir, _) = folder("triage-clean");
-    let (padded_dir, padded_log) = folder("triage-padded");
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&padded_log)
-        .unwrap()
-        .set_len(2 << 30)
-        .unwrap();
-    let out = scratch_dir("damage");
-    let args = ["--artifacts", "evtx"];
-    let clean = measured_scan(&clean_dir, &out.join("out-triage-clean"), &args);
-    let padded = measured_scan(&padded_dir, &out.join("out-triage-padded"), &args);
-    assert_eq!((clean.code, padded.code), (Some(0), Some(0)));
-    assert!(
-        padded.max_rss_kib < 512 * 1024,
-        "peak RSS {} MiB",
-        padded.max_rss_kib / 1024
+    padded_copy_reads_as_the_clean_one(
+        "triage-log",
+        "hosts/win10-aptsim/Windows/System32/winevt/Logs/System.evtx",
+        "Windows/System32/winevt/Logs/System.evtx",
+        2 << 30,
+        "evtx",
+        "evtx",
     );
-    let rows = |scan: &Scan| table_rows(&scan.dir, "evtx");
-    assert!(!rows(&clean).is_empty());
-    assert_eq!(rows(&clean), rows(&padded));
-    let _ = std::fs::remove_dir_all(&padded_dir);
+}
+
+/// A user's hive in a triage folder whose size was raised to 8 GiB over holes (a
+/// sparse copy, or an edit): past the 512 MiB a hive may have, it was refused whole
+/// and its rows lost (exit 2). The file system says where its data is: the hive is
+/// read up to there, and gives the clean copy's rows, no error.
+#[test]
+fn a_triage_hive_stated_past_the_limit_over_holes_is_read_up_to_its_data() {
+    padded_copy_reads_as_the_clean_one(
+        "triage-hive",
+        "registry/hives/NTUSER-WIN7.DAT",
+        "Users/nfury/NTUSER.DAT",
+        8 << 30,
+        "registry",
+        "userassist",
+    );
 }
 
 /// A raw image is read by positional reads, not mapped: carving every byte of the

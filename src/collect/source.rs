@@ -94,6 +94,13 @@ impl OpenFile {
             None => self.data.len(),
         };
         if len > limit {
+            // A stated size past the limit over a tail of holes (a sparse copy, a
+            // raised size): what holds data is read if that fits; the holes hold
+            // nothing but zeros.
+            let data = self.data_end();
+            if data <= limit {
+                return Ok(data);
+            }
             return Err(CollectError::TooLarge { size: len, limit });
         }
         Ok(len)
@@ -386,18 +393,33 @@ fn open_ntfs(volume: &Volume, path: &str) -> Result<OpenFile, ListError> {
     })
 }
 
-/// A plain file of the analyst's machine, all of it data.
+/// A plain file of the analyst's machine, its holes (a sparse copy's) as sparse
+/// extents between its data.
 fn open_whole(path: &Path) -> Result<OpenFile, ListError> {
-    let data = crate::evidence::open_plain_file(path).map_err(ListError::damaged)?;
-    let length = data.len();
-    Ok(OpenFile {
-        data,
-        extents: vec![Extent {
-            offset: 0,
-            length,
-            sparse: false,
-        }],
-    })
+    let (data, ranges) = crate::evidence::open_plain_file(path).map_err(ListError::damaged)?;
+    let mut extents = Vec::with_capacity(2 * ranges.len() + 1);
+    let mut at = 0;
+    for range in ranges
+        .into_iter()
+        .chain(std::iter::once(data.len()..data.len()))
+    {
+        if range.start > at {
+            extents.push(Extent {
+                offset: at,
+                length: range.start - at,
+                sparse: true,
+            });
+        }
+        if range.end > range.start {
+            extents.push(Extent {
+                offset: range.start,
+                length: range.end - range.start,
+                sparse: false,
+            });
+        }
+        at = range.end.max(at);
+    }
+    Ok(OpenFile { data, extents })
 }
 
 /// The error for a path a source plainly does not have.

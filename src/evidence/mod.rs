@@ -421,14 +421,20 @@ impl ReadAt for Evidence {
     }
 }
 
+/// An ordinary file opened for reading, and the byte ranges that hold data.
+pub type PlainFileData = (Arc<dyn ReadAt>, Vec<Range<u64>>);
+
 /// Opens one ordinary file (an artifact in a triage collection) for positional
 /// reads: no container detection, no split-set search; empty files are allowed.
-pub fn open_plain_file(path: &Path) -> Result<Arc<dyn ReadAt>, EvidenceError> {
+/// With it, the byte ranges that hold data ([`plain::PlainFile::data_ranges`]).
+pub fn open_plain_file(path: &Path) -> Result<PlainFileData, EvidenceError> {
     let size = require_regular_file(path)?;
     if size == 0 {
-        return Ok(Arc::new(Vec::<u8>::new()));
+        return Ok((Arc::new(Vec::<u8>::new()), Vec::new()));
     }
-    Ok(Arc::new(plain::PlainFile::open(path)?))
+    let file = plain::PlainFile::open(path)?;
+    let data = file.data_ranges();
+    Ok((Arc::new(file), data))
 }
 
 /// Digests of the media bytes.
