@@ -153,6 +153,8 @@ impl Loose {
     pub fn of_file(path: &Path) -> Option<Loose> {
         let mut loose = Loose::default();
         let name = path.file_name().map(os_text)?;
+        // A file that cannot be read (or is no regular file) is placed nowhere: it is
+        // then opened as an image, and that open says why it cannot be.
         let head = head_of(path).ok()?;
         let place = loose.place(&name, &head, None)?;
         if signature(&head) == Signature::Hive {

@@ -320,6 +320,7 @@ fn find_beside(dir: &Path, names: &[String]) -> io::Result<PathBuf> {
     for name in names {
         for candidate in confined(dir, name) {
             // Symbolic links may not lead out of the directory either.
+            // A name that does not resolve is not there: listed as looked for.
             let resolved = std::fs::canonicalize(&candidate).ok();
             let inside = resolved.as_ref().is_some_and(|c| c.starts_with(&root));
             match resolved {
