@@ -153,6 +153,11 @@ impl Loose {
     pub fn of_file(path: &Path) -> Option<Loose> {
         let mut loose = Loose::default();
         let name = path.file_name().map(os_text)?;
+        // A transaction log alone is no hive, though an old-format one starts like
+        // one and records its hive's name: it is read only beside its hive.
+        if log_of(&name).is_some() {
+            return None;
+        }
         // A file that cannot be read (or is no regular file) is placed nowhere: it is
         // then opened as an image, and that open says why it cannot be.
         let head = head_of(path).ok()?;
@@ -450,6 +455,23 @@ mod tests {
                 .as_deref(),
             Some("Users/alice/NTUSER.DAT")
         );
+    }
+
+    #[test]
+    fn a_transaction_log_alone_is_no_hive() {
+        let dir = std::env::temp_dir().join(format!("tm-loose-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("SYSTEM.LOG1");
+        std::fs::write(&log, hive_head("\\SystemRoot\\System32\\Config\\SYSTEM")).unwrap();
+        assert!(Loose::of_file(&log).is_none());
+        let hive = dir.join("SYSTEM");
+        std::fs::write(&hive, hive_head("")).unwrap();
+        let loose = Loose::of_file(&hive).unwrap();
+        assert_eq!(
+            loose.file("Windows/System32/config/SYSTEM.LOG1"),
+            Some(log.as_path())
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
