@@ -104,6 +104,9 @@ pub struct Expanded {
     pub inputs: Vec<PathBuf>,
     /// Folders below the search depth, not looked into.
     pub not_searched: Vec<PathBuf>,
+    /// Entries that are neither file nor folder (a FIFO, socket or device): never
+    /// opened (a FIFO blocks), named so they are not passed over silently.
+    pub not_regular: Vec<PathBuf>,
 }
 
 /// The inputs in folder `dir` and, `depth` levels down, in its folders, in name
@@ -137,8 +140,11 @@ fn inputs_under(dir: &Path, depth: usize, out: &mut Expanded) -> Result<(), Stri
             } else {
                 out.not_searched.push(path);
             }
-        } else if path.is_file()
-            && !is_later_segment(&path)
+        } else if !path.is_file() {
+            // Neither file nor folder (a dangling link reads as neither too, and is
+            // named the same way).
+            out.not_regular.push(path);
+        } else if !is_later_segment(&path)
             && !is_sidecar(&path)
             && !is_hive_log(&path)
             && !extents.contains(&path)
@@ -725,6 +731,13 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, b"x").unwrap();
         }
+        // Neither file nor folder: named, never opened.
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(dir.join("pipe.E01"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        std::os::unix::fs::symlink(dir.join("gone.E01"), dir.join("dangling.E01")).unwrap();
         let expanded = expand_inputs(std::slice::from_ref(&dir)).unwrap();
         let relative = |paths: &[PathBuf]| -> Vec<String> {
             paths
@@ -734,6 +747,10 @@ mod tests {
         };
         let found = relative(&expanded.inputs);
         assert_eq!(relative(&expanded.not_searched), ["1/2/3/4/5"]);
+        assert_eq!(
+            relative(&expanded.not_regular),
+            ["dangling.E01", "pipe.E01"]
+        );
         assert_eq!(
             found,
             [

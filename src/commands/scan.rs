@@ -59,6 +59,13 @@ pub fn run(
                     folder.display()
                 );
             }
+            for entry in &expanded.not_regular {
+                eprintln!(
+                    "toolmark: warning: {}: not a regular file or folder (a FIFO, socket, device \
+                     or a dangling link): not read",
+                    entry.display()
+                );
+            }
             expanded.inputs
         }
         Err(e) => {
