@@ -32,8 +32,11 @@ const MAX_ENTRIES: usize = 100_000;
 /// Where each loose file is placed, by volume path.
 #[derive(Debug, Default)]
 pub struct Loose {
-    /// Volume path (`/`-separated, as Windows spells it) -> the file.
-    files: BTreeMap<String, PathBuf>,
+    /// Volume path folded to lower case (Windows compares names without case) ->
+    /// the path as placed (`/`-separated, as Windows spells it) and the file. Kept
+    /// sorted so a folder's names are one range: every lookup and listing costs
+    /// what it finds, not the number of files placed.
+    files: BTreeMap<String, (String, PathBuf)>,
     /// What the walk could not read or place, for errors.csv.
     problems: Vec<String>,
 }
@@ -167,11 +170,11 @@ impl Loose {
             for ext in ["LOG", "LOG1", "LOG2"] {
                 let log = path.with_file_name(format!("{name}.{ext}"));
                 if log.is_file() {
-                    loose.files.insert(format!("{place}.{ext}"), log);
+                    loose.insert(format!("{place}.{ext}"), log, &name);
                 }
             }
         }
-        loose.files.insert(place, path.to_path_buf());
+        loose.insert(place, path.to_path_buf(), &name);
         Some(loose)
     }
 
@@ -238,16 +241,17 @@ impl Loose {
         }
         // Transaction logs go beside the hive they belong to (same folder, the
         // hive's file name before the extension), under the hive's placed name.
+        let placed_at: std::collections::HashMap<PathBuf, String> = loose
+            .files
+            .values()
+            .map(|(place, real)| (real.clone(), place.clone()))
+            .collect();
         for (name, path) in logs {
             let Some((stem, ext)) = log_of(&name) else {
                 continue;
             };
             let hive = path.with_file_name(stem);
-            let placed = loose
-                .files
-                .iter()
-                .find(|(_, real)| **real == hive)
-                .map(|(place, _)| format!("{place}.{ext}"));
+            let placed = placed_at.get(&hive).map(|place| format!("{place}.{ext}"));
             if let Some(place) = placed {
                 let shown = path_text(path.strip_prefix(dir).unwrap_or(&path));
                 loose.insert(place, path, &shown);
@@ -292,17 +296,13 @@ impl Loose {
 
     /// Places `path` at `place`, unless another file already went there.
     fn insert(&mut self, place: String, path: PathBuf, shown: &str) {
-        let taken = self
-            .files
-            .keys()
-            .find(|p| p.eq_ignore_ascii_case(&place))
-            .cloned();
-        match taken {
-            Some(first) => self.problems.push(format!(
-                "{shown}: not read, a second copy of {first} (the first found was read)"
+        match self.files.entry(place.to_lowercase()) {
+            std::collections::btree_map::Entry::Occupied(first) => self.problems.push(format!(
+                "{shown}: not read, a second copy of {} (the first found was read)",
+                first.get().0
             )),
-            None => {
-                self.files.insert(place, path);
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert((place, path));
             }
         }
     }
@@ -320,22 +320,25 @@ impl Loose {
     /// The names in folder `dir` of the placed layout.
     pub fn list(&self, dir: &str) -> Result<Listing, ListError> {
         let dir = normalise(dir);
+        let (prefix, depth) = match dir.as_str() {
+            "" => (String::new(), 0),
+            d => (format!("{}/", d.to_lowercase()), d.split('/').count()),
+        };
         let mut items: Vec<DirItem> = Vec::new();
-        for place in self.files.keys() {
-            let rest = if dir.is_empty() {
-                Some(place.as_str())
-            } else {
-                place
-                    .get(..dir.len())
-                    .filter(|p| p.eq_ignore_ascii_case(&dir))
-                    .and_then(|_| place[dir.len()..].strip_prefix('/'))
-            };
-            let Some(rest) = rest else { continue };
-            let (name, is_dir) = match rest.split_once('/') {
-                Some((folder, _)) => (folder, true),
-                None => (rest, false),
-            };
-            if !items.iter().any(|i| i.name == name && i.is_dir == is_dir) {
+        // Everything below `dir` is one run of the sorted keys, a subfolder's
+        // names side by side: a name repeats only right after itself.
+        for (_, (place, _)) in self
+            .files
+            .range(prefix.clone()..)
+            .take_while(|(key, _)| key.starts_with(&prefix))
+        {
+            let mut parts = place.split('/').skip(depth);
+            let Some(name) = parts.next() else { continue };
+            let is_dir = parts.next().is_some();
+            let repeated = items.last().is_some_and(|i| {
+                i.is_dir == is_dir && i.name.to_lowercase() == name.to_lowercase()
+            });
+            if !repeated {
                 items.push(DirItem {
                     name: name.to_string(),
                     is_dir,
@@ -356,10 +359,8 @@ impl Loose {
 
     /// The file placed at `path`, if any.
     pub fn file(&self, path: &str) -> Option<&Path> {
-        let path = normalise(path);
         self.files
-            .iter()
-            .find(|(place, _)| place.eq_ignore_ascii_case(&path))
+            .get(&normalise(path).to_lowercase())
             .map(|(_, real)| real.as_path())
     }
 }
