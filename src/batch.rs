@@ -21,6 +21,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::collect::loose::Loose;
+use crate::collect::source::marks_a_volume;
 use crate::output::{header, schema, Table, TABLES};
 use crate::pipeline::{judge, scan_image, ImageReport, ScanOptions, Settings};
 use shard::{Shard, ShardInfo};
@@ -191,11 +192,12 @@ fn vmdk_extent_files(entries: &[PathBuf]) -> HashSet<PathBuf> {
 /// A hive's transaction log beside its hive (`SYSTEM.LOG1` by `SYSTEM`): read with
 /// the hive, not an input of its own.
 fn is_hive_log(path: &Path) -> bool {
-    let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
-        return false;
-    };
-    ["log", "log1", "log2"].contains(&ext.to_ascii_lowercase().as_str())
-        && path.with_extension("").is_file()
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    crate::collect::loose::log_of(&name)
+        .is_some_and(|(hive, _)| path.with_file_name(hive).is_file())
 }
 
 /// A file an acquisition tool writes beside an image (see [`SIDECAR_EXTENSIONS`]).
@@ -225,7 +227,7 @@ fn is_triage_directory(dir: &Path) -> bool {
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
         let path = entry.path();
-        if name == "windows" || name == "$mft" || (name.ends_with(".evtx") && path.is_file()) {
+        if marks_a_volume(&entry.file_name()) || (name.ends_with(".evtx") && path.is_file()) {
             return true;
         }
         // A copy of the profiles alone (`Users/alice/NTUSER.DAT`) is one host's too.

@@ -39,6 +39,8 @@ pub struct Loose {
     files: BTreeMap<String, (String, PathBuf)>,
     /// What the walk could not read or place, for errors.csv.
     problems: Vec<String>,
+    /// One event log given on its own ([`Loose::of_file`]).
+    event_log: bool,
 }
 
 /// What a loose file is, from its first bytes.
@@ -140,8 +142,9 @@ fn is_journal_name(lower: &str) -> bool {
     matches!(lower, "$j" | "$usnjrnl_$j" | "$usnjrnl%3a$j" | "$usnjrnl$j")
 }
 
-/// A hive's transaction log: `<hive file name>.LOG`, `.LOG1` or `.LOG2`.
-fn log_of(name: &str) -> Option<(&str, &str)> {
+/// A hive's transaction log: `<hive file name>.LOG`, `.LOG1` or `.LOG2`, as the
+/// hive's file name and the extension.
+pub fn log_of(name: &str) -> Option<(&str, &str)> {
     let (stem, ext) = name.rsplit_once('.')?;
     ["log", "log1", "log2"]
         .iter()
@@ -165,6 +168,7 @@ impl Loose {
         // then opened as an image, and that open says why it cannot be.
         let head = head_of(path).ok()?;
         let place = loose.place(&name, &head, None)?;
+        loose.event_log = signature(&head) == Signature::EventLog;
         if signature(&head) == Signature::Hive {
             // Its transaction logs beside it, as Windows names them.
             for ext in ["LOG", "LOG1", "LOG2"] {
@@ -307,9 +311,9 @@ impl Loose {
         }
     }
 
-    /// True when nothing was placed.
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+    /// True for one event log given on its own.
+    pub fn is_event_log(&self) -> bool {
+        self.event_log
     }
 
     /// What the walk could not read or place.

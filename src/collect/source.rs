@@ -160,29 +160,21 @@ pub fn join(folder: &str, name: &str) -> String {
     }
 }
 
-/// True when `path` starts with an event log file's signature (`ElfFile\0`). A file
-/// that cannot be read is not called a log here: it is then opened as an image, and
-/// that open reports the error.
-pub fn is_event_log_file(path: &Path) -> bool {
-    use std::io::Read;
-    let mut magic = [0u8; 8];
-    // Never opened unless regular: opening a FIFO blocks until a writer comes.
-    crate::evidence::require_regular_file(path).is_ok()
-        && fs::File::open(path)
-            .and_then(|mut f| f.read_exact(&mut magic))
-            .is_ok_and(|()| &magic == b"ElfFile\0")
+/// True for a name that marks the top of a folder laid out like a Windows volume:
+/// `Windows` or `$MFT`.
+pub fn marks_a_volume(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.eq_ignore_ascii_case("windows") || name.eq_ignore_ascii_case("$mft")
 }
 
-/// True when folder `dir` is laid out like a Windows volume (a `Windows` folder or a
-/// `$MFT` at its top): read as a volume, by Windows' own paths. Any other folder is
-/// read as loose copies ([`Loose::of_folder`]).
+/// True when folder `dir` is laid out like a Windows volume ([`marks_a_volume`] at
+/// its top): read as a volume, by Windows' own paths. Any other folder is read as
+/// loose copies ([`Loose::of_folder`]).
 pub fn is_laid_out(dir: &Path) -> bool {
     fs::read_dir(dir).is_ok_and(|entries| {
-        entries.filter_map(Result::ok).any(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            name.eq_ignore_ascii_case("windows") || name.eq_ignore_ascii_case("$mft")
-        })
+        entries
+            .filter_map(Result::ok)
+            .any(|e| marks_a_volume(&e.file_name()))
     })
 }
 

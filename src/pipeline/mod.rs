@@ -28,7 +28,7 @@ pub use sinks::{Drained, Sinks};
 use crate::collect::carve::{self, LiveRecords, Recovery};
 use crate::collect::loose::Loose;
 use crate::collect::registry::{self, HiveReplay, Hives, HostFacts, Wanted};
-use crate::collect::source::{is_event_log_file, is_laid_out, join, DirItem, Source};
+use crate::collect::source::{is_laid_out, join, DirItem, Source};
 use crate::collect::volume::{collect_volume, Target};
 use crate::disk::shadow::Shadows;
 use crate::disk::{self, FsKind};
@@ -312,7 +312,7 @@ fn open_targets(
             Some(("directory", Source::Loose(Arc::new(copies))))
         }
     } else if let Some(copy) = Loose::of_file(input) {
-        let kind = if is_event_log_file(input) {
+        let kind = if copy.is_event_log() {
             "event_log"
         } else {
             "loose_file"
