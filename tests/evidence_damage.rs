@@ -120,7 +120,7 @@ fn e01_with_truncated_segments() {
     assert_fails_clearly(&dir.join("disk.E01"), "disk.E01: segment truncated");
 }
 
-/// A split raw set whose middle piece is short, or missing, is read up to it (the
+/// A split raw set whose middle piece is short, empty or missing is read up to it (the
 /// README's promise): `info` and `ls` name that and exit 2, and `verify` refuses to
 /// give a hash that is not the media's.
 #[test]
@@ -145,6 +145,15 @@ fn split_raw_with_short_or_missing_middle_piece() {
     assert_reported(
         &dir.join("disk.000"),
         "and what follows the gap is not read",
+    );
+
+    // An empty piece ended the whole set: nothing was read, not even the first.
+    let dir = scratch("split-empty");
+    copy_prefix(&c.join("ext2.splitraw.000"), &dir.join("disk.000"), None);
+    copy_prefix(&c.join("ext2.splitraw.001"), &dir.join("disk.001"), Some(0));
+    assert_reported(
+        &dir.join("disk.000"),
+        "disk.001: file is empty): the set is read up to",
     );
 }
 

@@ -50,7 +50,20 @@ impl RawImage {
         let mut stored = 0u64;
         let mut note = None;
         for (index, path) in paths.iter().enumerate() {
-            let piece = open_piece(path)?;
+            let piece = match open_piece(path) {
+                Ok(piece) => piece,
+                // A later piece that cannot be read (empty, gone, unreadable) ends
+                // the set as a gap does: what came before is still the media.
+                Err(e) if index > 0 => {
+                    note = Some(format!(
+                        "split segment unreadable ({e}): the set is read up to {} \
+                         (media bytes 0..{len}) and what follows is not read",
+                        paths[index - 1].display()
+                    ));
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             let size = piece.len();
             let first = pieces.first().map(PlainFile::len);
             let is_last = index + 1 == paths.len();

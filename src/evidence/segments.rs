@@ -30,9 +30,21 @@ pub fn split_raw_set(first: &Path) -> io::Result<(Vec<PathBuf>, Option<String>)>
         name.map(|n| (n, first.with_extension(n.render())))
             .filter(|(_, path)| path.is_file())
     };
+    let folder = folder_of(first);
     while let Some((next, candidate)) =
         existing(counter.next()).or_else(|| existing(counter.widened()))
     {
+        if leads_outside(folder.as_deref(), &candidate) {
+            let last = pieces.last().unwrap_or(&pieces[0]);
+            let note = format!(
+                "split image piece {} leads outside the image's folder (a symbolic \
+                 link): it is not read; the set is read up to {} and what follows is \
+                 not read",
+                candidate.display(),
+                last.display()
+            );
+            return Ok((pieces, Some(note)));
+        }
         pieces.push(candidate);
         counter = next;
     }
@@ -68,6 +80,23 @@ pub fn split_raw_set(first: &Path) -> io::Result<(Vec<PathBuf>, Option<String>)>
         probe = next;
     }
     Ok((pieces, None))
+}
+
+/// The folder `first` lies in, resolved through symbolic links; `None` when it
+/// cannot be resolved (no later piece is then taken as leading outside it).
+fn folder_of(first: &Path) -> Option<PathBuf> {
+    let parent = first.parent().filter(|p| !p.as_os_str().is_empty());
+    std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()
+}
+
+/// Whether a later piece resolves, through symbolic links, to a file outside the
+/// first piece's folder. Such a piece is no part of the acquisition, and following
+/// it would read any file of the analyst's machine as evidence: the rule for
+/// virtual-disk extents and parents holds for pieces too. The first piece is the
+/// one the analyst named, and is read wherever it leads.
+fn leads_outside(folder: Option<&Path>, piece: &Path) -> bool {
+    let Some(folder) = folder else { return false };
+    std::fs::canonicalize(piece).map_or(true, |resolved| !resolved.starts_with(folder))
 }
 
 /// A piece's extension: a zero-padded number or a run of lower/upper-case letters,
@@ -259,6 +288,24 @@ mod tests {
         assert_eq!(set, [dir.join("disk.001")]);
         let note = note.expect("the odd piece is noted");
         assert!(note.contains("disk.002 is not a regular file"), "{note}");
+        // A piece linked from outside the folder ends the set, said; one linked from
+        // inside it is read.
+        std::fs::remove_dir(dir.join("disk.002")).unwrap();
+        let outside = dir.with_extension("outside");
+        std::fs::write(&outside, b"host file").unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("disk.002")).unwrap();
+        let (set, note) = split_raw_set(&dir.join("disk.001")).unwrap();
+        assert_eq!(set, [dir.join("disk.001")]);
+        let note = note.expect("the link is noted");
+        assert!(
+            note.contains("disk.002 leads outside the image's folder"),
+            "{note}"
+        );
+        std::fs::remove_file(dir.join("disk.002")).unwrap();
+        std::os::unix::fs::symlink("disk.003", dir.join("disk.002")).unwrap();
+        let (set, note) = split_raw_set(&dir.join("disk.001")).unwrap();
+        assert_eq!((set.len(), note), (3, None));
+        std::fs::remove_file(&outside).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
