@@ -120,6 +120,23 @@ fn e01_with_truncated_segments() {
     assert_fails_clearly(&dir.join("disk.E01"), "disk.E01: segment truncated");
 }
 
+/// A segment of another acquisition, numbered as the one it stands in for, was
+/// read as this disk's (exit 0: its chunks were another disk's bytes). Its data
+/// section's media values differ from the first segment's volume section: the set
+/// is read up to the segment before it, the loss named.
+#[test]
+fn e01_with_a_segment_of_another_acquisition() {
+    let c = corpus().join("images/containers");
+    let dir = scratch("foreign-segment");
+    copy_prefix(&c.join("image-split.E01"), &dir.join("disk.E01"), None);
+    copy_prefix(&c.join("ext2.split.E02"), &dir.join("disk.E02"), None);
+    assert_reported(
+        &dir.join("disk.E01"),
+        "disk.E02: its media values (size, chunking or set identifier) differ from the \
+         first segment's: a segment of another acquisition; the set is read up to disk.E01",
+    );
+}
+
 /// A split raw set whose middle piece is short, empty or missing is read up to it (the
 /// README's promise): `info` and `ls` name that and exit 2, and `verify` refuses to
 /// give a hash that is not the media's.

@@ -204,6 +204,8 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
             return Err(fail(format!("{e}{hint}")));
         }
         let mut index = 0;
+        // The first segment's media values, which every later one must repeat.
+        let mut set_media: Option<MediaValues> = None;
         while index < segments.len() {
             let segment = &segments[index];
             let is_last = index == segments.len() - 1 && damage.is_none();
@@ -213,10 +215,20 @@ pub fn open(first: &Path) -> Result<(EwfImage, EwfDetails, Vec<PathBuf>), Eviden
             } else {
                 segment_number(segment, index + 1)
             };
-            let checked = numbered.and_then(|()| check_segment_chain(segment, is_last));
+            // A segment that is not this set's (misnumbered, or of another
+            // acquisition) is never read, even as the last: its chunks are not
+            // this disk's. Damage to the last segment's own chain keeps what it
+            // holds before the damage.
+            let (checked, foreign) = match numbered {
+                Err(e) => (Err(e), true),
+                Ok(()) => match check_segment_chain(segment, is_last) {
+                    Err(e) => (Err(e), false),
+                    Ok(media) => (same_acquisition(segment, &mut set_media, media), true),
+                },
+            };
             match checked {
                 Ok(()) => index += 1,
-                Err(e) if is_last && !e.contains("more segments follow") => {
+                Err(e) if is_last && !foreign && !e.contains("more segments follow") => {
                     damage = Some(e);
                     break;
                 }
@@ -492,7 +504,41 @@ fn segment_number_of(prefix: &str, ext: &str) -> Option<usize> {
 }
 
 /// Walks the section descriptors of one EWF v1 segment and checks how it ends.
-fn check_segment_chain(path: &Path, is_last: bool) -> Result<(), String> {
+/// The start of a `volume`, `disk` or `data` section's body: media type, chunk
+/// count, sectors per chunk, bytes per sector, sector count, geometry, flags,
+/// compression, error granularity and (at 64) the set identifier GUID.
+type MediaValues = [u8; MEDIA_VALUES_LEN];
+const MEDIA_VALUES_LEN: usize = 80;
+
+/// Checks that a later segment's `data` section repeats the media values of the
+/// first segment's `volume` section. A segment from another acquisition numbered
+/// like the missing one passes the number check, and its chunks would be read as
+/// this disk's: libewf reads such a set too, and only the stored hash tells. Two
+/// acquisitions of one size by one tool (whose set identifier is zero, as
+/// ewfacquire leaves it) still agree here; a different size, chunking or set
+/// identifier does not. A segment without such a section is not compared.
+fn same_acquisition(
+    path: &Path,
+    set: &mut Option<MediaValues>,
+    segment: Option<MediaValues>,
+) -> Result<(), String> {
+    match (set.as_ref(), segment) {
+        (None, found) => *set = found,
+        (Some(first), Some(found)) if *first != found => {
+            return Err(format!(
+                "{}: its media values (size, chunking or set identifier) differ from the \
+                 first segment's: a segment of another acquisition",
+                file_name(path)
+            ))
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Walks segment `path`'s section chain to its `next` or `done`, returning the
+/// media values of its `volume`, `disk` or `data` section when it has one.
+fn check_segment_chain(path: &Path, is_last: bool) -> Result<Option<MediaValues>, String> {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -500,6 +546,7 @@ fn check_segment_chain(path: &Path, is_last: bool) -> Result<(), String> {
     let file = File::open(path).map_err(|e| format!("{name}: {e}"))?;
     let size = file.metadata().map_err(|e| format!("{name}: {e}"))?.len();
     let mut offset = FILE_HEADER_LEN;
+    let mut media = None;
     for _ in 0..MAX_SECTIONS {
         // `offset` is a stated `next`: it may be anywhere up to u64::MAX.
         if offset.saturating_add(SECTION_DESCRIPTOR_LEN) > size {
@@ -512,8 +559,20 @@ fn check_segment_chain(path: &Path, is_last: bool) -> Result<(), String> {
             .map_err(|e| format!("{name}: {e}"))?;
         let kind = section_type(&descriptor);
         let next = u64::from_le_bytes(descriptor[16..24].try_into().unwrap_or_default());
+        let section_size = u64::from_le_bytes(descriptor[24..32].try_into().unwrap_or_default());
+        let holds_media = section_size >= SECTION_DESCRIPTOR_LEN + MEDIA_VALUES_LEN as u64;
+        if media.is_none() && holds_media && matches!(kind.as_str(), "volume" | "disk" | "data") {
+            let mut values = [0u8; MEDIA_VALUES_LEN];
+            // An unreadable body is left to the reader to refuse.
+            if file
+                .read_exact_at(&mut values, offset + SECTION_DESCRIPTOR_LEN)
+                .is_ok()
+            {
+                media = Some(values);
+            }
+        }
         match kind.as_str() {
-            "done" if is_last => return Ok(()),
+            "done" if is_last => return Ok(media),
             "done" => {
                 return Err(format!(
                     "{name}: segment ends the set ('done') but more segments follow"
@@ -524,7 +583,7 @@ fn check_segment_chain(path: &Path, is_last: bool) -> Result<(), String> {
                     "segment set incomplete: {name} says another segment follows, but it is missing"
                 ))
             }
-            "next" => return Ok(()),
+            "next" => return Ok(media),
             _ => {}
         }
         if next <= offset {
