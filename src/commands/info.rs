@@ -97,6 +97,19 @@ pub fn describe(path: &Path) -> anyhow::Result<ImageInfo> {
                     Ok(Some(shadows)) => {
                         snapshots = shadows.list();
                         snapshot_errors = shadows.problems().to_vec();
+                        // Each snapshot is opened (its block maps loaded, once per
+                        // store), so one that `ls --snapshot` cannot read is not
+                        // listed as sound.
+                        for snap in &snapshots {
+                            match shadows.open(snap.number) {
+                                Ok((_, problems)) => snapshot_errors.extend(
+                                    problems
+                                        .into_iter()
+                                        .map(|p| format!("{}: {p}", snap.describe())),
+                                ),
+                                Err(e) => snapshot_errors.push(format!("{}: {e}", snap.describe())),
+                            }
+                        }
                     }
                     Ok(None) => {}
                     Err(e) => snapshot_errors.push(e.to_string()),

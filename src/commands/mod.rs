@@ -69,6 +69,8 @@ pub struct OpenedVolume {
     pub number: usize,
     /// The volume.
     pub volume: Volume,
+    /// Damage in the shadow-copy stores a snapshot reads through, when one was asked for.
+    pub snapshot_problems: Vec<String>,
 }
 
 impl OpenedVolume {
@@ -80,6 +82,7 @@ impl OpenedVolume {
             .into_iter()
             .chain(self.layout.warnings.iter().cloned())
             .chain(self.volume.warnings().iter().cloned())
+            .chain(self.snapshot_problems.iter().cloned())
             .collect()
     }
 }
@@ -122,11 +125,12 @@ pub fn open_volume(
         part.number,
         part.offset
     );
+    let mut snapshot_problems = Vec::new();
     if let Some(n) = snapshot {
         let shadows = Shadows::find(window)
             .with_context(|| context.clone())?
             .with_context(|| format!("{context}: the volume has no shadow copies"))?;
-        window = shadows
+        (window, snapshot_problems) = shadows
             .open(n)
             .with_context(|| format!("{context}: shadow copy {n}"))?;
     }
@@ -140,5 +144,6 @@ pub fn open_volume(
         layout,
         number,
         volume,
+        snapshot_problems,
     })
 }

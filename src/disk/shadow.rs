@@ -83,13 +83,17 @@ impl Shadows {
         &self.catalog.problems
     }
 
-    /// Snapshot `number` as a read-only volume of its own size.
-    pub fn open(&self, number: usize) -> Result<Arc<dyn ReadAt>, vss::VssError> {
+    /// Snapshot `number` as a read-only volume of its own size, with the damage
+    /// in the stores it reads through that did not stop it opening (each one to be
+    /// reported: what the snapshot shows may differ from what was taken).
+    pub fn open(&self, number: usize) -> Result<(Arc<dyn ReadAt>, Vec<String>), vss::VssError> {
         let snapshot = self.catalog.snapshot(&Live(self.live.as_ref()), number)?;
-        Ok(Arc::new(SnapshotVolume {
+        let problems = snapshot.problems().to_vec();
+        let volume = Arc::new(SnapshotVolume {
             live: Arc::clone(&self.live),
             snapshot,
-        }))
+        });
+        Ok((volume, problems))
     }
 }
 

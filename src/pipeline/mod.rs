@@ -517,10 +517,18 @@ fn snapshot_targets(
     let mut targets = Vec::new();
     for snap in list {
         let snap_label = format!("{label}@{}", snap.number);
-        let opened = shadows
-            .open(snap.number)
-            .map_err(|e| e.to_string())
-            .and_then(|data| Volume::open(data).map_err(|e| e.to_string()));
+        let opened = shadows.open(snap.number).map_err(|e| e.to_string());
+        let opened = opened.and_then(|(data, problems)| {
+            for problem in problems {
+                pending.push((
+                    snap_label.clone(),
+                    String::new(),
+                    Stage::Snapshot,
+                    format!("{}: {problem}", snap.describe()),
+                ));
+            }
+            Volume::open(data).map_err(|e| e.to_string())
+        });
         match opened {
             Ok(volume) => {
                 for warning in volume.warnings() {

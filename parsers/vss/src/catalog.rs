@@ -1,5 +1,7 @@
 //! The VSS volume header and the catalog of stores.
 
+use std::sync::{Arc, Mutex};
+
 use binview::{Filetime, View};
 
 use crate::chain::{self, kind, HEADER, VSS_ID};
@@ -63,6 +65,9 @@ pub struct Catalog {
     /// snapshot entry without its store entry): each one a lost snapshot.
     pub problems: Vec<String>,
     volume_size: u64,
+    /// Each store's block map once loaded, shared by every snapshot reading
+    /// through it: opening all N snapshots loads N maps, not N(N+1)/2.
+    maps: Arc<Mutex<Vec<Option<Arc<StoreMap>>>>>,
 }
 
 impl Catalog {
@@ -103,6 +108,7 @@ impl Catalog {
             stores: Vec::new(),
             problems: Vec::new(),
             volume_size,
+            maps: Arc::default(),
         };
         catalog.read_entries(src)?;
         Ok(Some(catalog))
@@ -154,27 +160,58 @@ impl Catalog {
                 Ok(())
             },
         )?;
+        // A store listed twice (an edited or damaged catalog repeating its entry
+        // pair) is one snapshot: read once, the repeat reported.
+        // Repeats are counted per store and said once each.
+        let mut repeats: std::collections::BTreeMap<Guid, usize> = Default::default();
+        let mut headers = std::collections::HashSet::new();
+        let locations: std::collections::HashMap<Guid, [u64; 4]> =
+            locations.into_iter().rev().collect();
         for mut store in snapshots {
-            let Some((_, [list, header, bitmap, previous])) =
-                locations.iter().find(|(id, _)| *id == store.store_id)
-            else {
+            match repeats.get_mut(&store.store_id) {
+                Some(count) => {
+                    *count += 1;
+                    continue;
+                }
+                None => {
+                    repeats.insert(store.store_id, 0);
+                }
+            }
+            let Some(&[list, header, bitmap, previous]) = locations.get(&store.store_id) else {
                 self.problems.push(format!(
                     "snapshot {{{}}} has no store entry in the catalog",
                     store.store_id
                 ));
                 continue;
             };
-            store.block_list = *list;
-            store.bitmap = *bitmap;
-            store.previous_bitmap = *previous;
-            match read_store_header(src, self.volume_size, *header, &mut store) {
+            // Two snapshots whose entries name one store header are one store.
+            if !headers.insert(header) {
+                self.problems.push(format!(
+                    "snapshot {{{}}} names the store header at {header} another snapshot \
+                     has: read once",
+                    store.store_id
+                ));
+                continue;
+            }
+            store.block_list = list;
+            store.bitmap = bitmap;
+            store.previous_bitmap = previous;
+            match read_store_header(src, self.volume_size, header, &mut store) {
                 Ok(()) => self.stores.push(store),
                 Err(e) => self
                     .problems
                     .push(format!("snapshot {{{}}}: {e}", store.store_id)),
             }
         }
+        for (id, count) in repeats.into_iter().filter(|(_, count)| *count > 0) {
+            self.problems.push(format!(
+                "snapshot {{{id}}} is listed {count} more time(s) in the catalog: read once"
+            ));
+        }
         self.stores.sort_by_key(|s| s.creation_time);
+        if let Ok(mut maps) = self.maps.lock() {
+            *maps = vec![None; self.stores.len()];
+        }
         Ok(())
     }
 
@@ -185,19 +222,48 @@ impl Catalog {
             .checked_sub(1)
             .filter(|i| *i < self.stores.len())
             .ok_or(VssError::NoSuchSnapshot(number))?;
-        let newest = self.stores.len() - 1;
         let mut maps = Vec::with_capacity(self.stores.len() - first);
-        for store in &self.stores[first..] {
-            // Only the newest snapshot, read directly, consults bitmaps.
-            maps.push(StoreMap::load(
-                src,
-                self.volume_size,
-                store,
-                first == newest,
-            )?);
+        let mut problems = Vec::new();
+        for index in first..self.stores.len() {
+            let map = self.map(src, index)?;
+            if map.outside > 0 {
+                problems.push(format!(
+                    "store {{{}}}: {} block descriptors name blocks past the volume's end \
+                     and are ignored (the snapshot shows the live volume's data there)",
+                    self.stores[index].store_id, map.outside
+                ));
+            }
+            maps.push(map);
         }
         let size = self.stores[first].volume_size.min(self.volume_size);
-        Ok(Snapshot::new(maps, size))
+        Ok(Snapshot::new(maps, size, problems))
+    }
+
+    /// Store `index`'s block map, loaded on first use. Only the newest store's
+    /// bitmaps are read: only the newest snapshot, read directly, consults them
+    /// (older snapshots read the newest store's map without looking at them).
+    fn map(&self, src: &dyn ReadAt, index: usize) -> Result<Arc<StoreMap>, VssError> {
+        let cached = self
+            .maps
+            .lock()
+            .ok()
+            .and_then(|maps| maps.get(index).cloned().flatten());
+        if let Some(map) = cached {
+            return Ok(map);
+        }
+        let newest = index + 1 == self.stores.len();
+        let map = Arc::new(StoreMap::load(
+            src,
+            self.volume_size,
+            &self.stores[index],
+            newest,
+        )?);
+        if let Ok(mut maps) = self.maps.lock() {
+            if let Some(slot) = maps.get_mut(index) {
+                *slot = Some(Arc::clone(&map));
+            }
+        }
+        Ok(map)
     }
 }
 

@@ -61,6 +61,9 @@ pub(crate) struct StoreMap {
     /// before it; `None` when the store has no such bitmap.
     pub current: Option<Vec<u8>>,
     pub previous: Option<Vec<u8>>,
+    /// Descriptors naming a block past the volume's end (damage: no read reaches
+    /// them, and what the snapshot shows there is the live volume's).
+    pub outside: u64,
 }
 
 impl StoreMap {
@@ -110,9 +113,13 @@ impl StoreMap {
 
     /// Adds one descriptor, in list order. Descriptors for blocks outside the
     /// volume are dropped (no read can reach them), which also bounds the map by
-    /// the volume's block count.
+    /// the volume's block count; they are counted, as damage.
     pub fn insert(&mut self, d: Descriptor, volume_size: u64) {
-        if d.is(flag::NOT_USED) || d.original >= volume_size {
+        if d.is(flag::NOT_USED) {
+            return;
+        }
+        if d.original >= volume_size {
+            self.outside += 1;
             return;
         }
         let mut original = d.original;

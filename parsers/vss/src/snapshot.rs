@@ -1,6 +1,8 @@
 //! One snapshot read as a volume: each piece of a block comes from the first store,
 //! from the snapshot's own to the newest, that holds it, else from the live volume.
 
+use std::sync::Arc;
+
 use crate::map::{bit, flag, Descriptor, StoreMap};
 use crate::{ReadAt, VssError, BLOCK};
 
@@ -11,9 +13,11 @@ const SECTOR: u64 = 512;
 /// store and of every newer one, and its size.
 #[derive(Debug)]
 pub struct Snapshot {
-    /// `maps[0]` is the snapshot's own store, then each newer one in turn.
-    maps: Vec<StoreMap>,
+    /// `maps[0]` is the snapshot's own store, then each newer one in turn. The
+    /// maps are the catalog's, shared by every snapshot that reads through them.
+    maps: Vec<Arc<StoreMap>>,
     size: u64,
+    problems: Vec<String>,
 }
 
 /// Where the bytes of one piece of the snapshot are.
@@ -26,8 +30,19 @@ enum Place {
 }
 
 impl Snapshot {
-    pub(crate) fn new(maps: Vec<StoreMap>, size: u64) -> Snapshot {
-        Snapshot { maps, size }
+    pub(crate) fn new(maps: Vec<Arc<StoreMap>>, size: u64, problems: Vec<String>) -> Snapshot {
+        Snapshot {
+            maps,
+            size,
+            problems,
+        }
+    }
+
+    /// Damage in the stores this snapshot reads through that did not stop it
+    /// opening but may change what it shows (descriptors naming blocks past the
+    /// volume): each one is to be reported.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
     }
 
     /// The snapshot's size in bytes (the volume's size when it was taken).

@@ -274,3 +274,60 @@ fn every_truncation_and_byte_flip_of_the_structures_is_survived() {
         let _ = Catalog::open(&&v[..len], len as u64);
     }
 }
+
+/// A catalog repeating a store's entry pair listed one snapshot once per copy, and
+/// each was read in full (an edited catalog with 189 copies: one volume scanned 191
+/// times). The repeat is one store, read once and reported; so is a second
+/// snapshot entry naming a store header another one has.
+#[test]
+fn a_store_listed_twice_is_one_snapshot_and_said() {
+    let mut v = volume();
+    let entry = |i: usize| (CATALOG * BLOCK) as usize + 128 + i * 128;
+    let pair: Vec<u8> = v[entry(0)..entry(1)]
+        .iter()
+        .chain(&v[entry(3)..entry(4)])
+        .copied()
+        .collect();
+    put(&mut v, entry(4), &pair[..128]);
+    put(&mut v, entry(5), &pair[128..]);
+    let catalog = Catalog::open(&v, v.len() as u64).unwrap().unwrap();
+    assert_eq!(catalog.stores.len(), 2);
+    assert_eq!(catalog.problems.len(), 1, "{:?}", catalog.problems);
+    assert!(catalog.problems[0].contains("is listed 1 more time(s) in the catalog: read once"));
+
+    // Another store id whose location entry names store 2's header.
+    let mut w = v.clone();
+    put(&mut w, entry(4) + 16, &guid(9));
+    put(&mut w, entry(5) + 16, &guid(9));
+    let catalog = Catalog::open(&w, w.len() as u64).unwrap().unwrap();
+    assert_eq!(catalog.stores.len(), 2);
+    assert!(
+        catalog.problems[0].contains("another snapshot has: read once"),
+        "{:?}",
+        catalog.problems
+    );
+}
+
+/// Descriptors naming blocks past the volume's end were dropped without a word, and
+/// the snapshot showed the live volume's data where the store said it had changed.
+/// They are still ignored (no read can reach them) but every snapshot reading
+/// through that store reports them.
+#[test]
+fn descriptors_past_the_volume_are_reported_by_every_snapshot_reading_them() {
+    let mut v = volume();
+    descriptor(&mut v, B_LIST, 2, (1 << 62, 0, 35 * BLOCK, 0, 0));
+    descriptor(&mut v, B_LIST, 3, ((1 << 62) + BLOCK, 0, 36 * BLOCK, 0, 0));
+    let catalog = Catalog::open(&v, v.len() as u64).unwrap().unwrap();
+    for n in [1, 2] {
+        let snapshot = catalog.snapshot(&v, n).unwrap();
+        let problems = snapshot.problems();
+        assert_eq!(problems.len(), 1, "snapshot {n}: {problems:?}");
+        assert!(
+            problems[0].contains("2 block descriptors name blocks past the volume's end"),
+            "{problems:?}"
+        );
+    }
+    let clean = volume();
+    let catalog = Catalog::open(&clean, clean.len() as u64).unwrap().unwrap();
+    assert!(catalog.snapshot(&clean, 1).unwrap().problems().is_empty());
+}
