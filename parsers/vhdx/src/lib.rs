@@ -30,7 +30,8 @@ const METADATA_REGION: &str = "8b7ca206-4790-4b9a-b8fe-575f050f886e";
 const FILE_PARAMETERS: &str = "caa16737-fa36-4d43-b3b6-33f0aa44e76b";
 const VIRTUAL_DISK_SIZE: &str = "2fa54224-cd1b-4876-b211-5dbed83bf4b8";
 const LOGICAL_SECTOR_SIZE: &str = "8141bf1d-a96f-4709-ba47-f233a8faab5f";
-const PARENT_LOCATOR: &str = "a8d35f2e-b30b-454d-abf7-d3d84834ab0c";
+/// MS-VHDX 2.6.2.6 (libvhdi and QEMU agree): `A8D35F2D-B30B-454D-ABF7-D3D84834AB0C`.
+const PARENT_LOCATOR: &str = "a8d35f2d-b30b-454d-abf7-d3d84834ab0c";
 
 /// A VHDX disk opened for reading.
 pub struct Vhdx {
@@ -407,15 +408,24 @@ impl VirtualDisk for Vhdx {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// On-disk (mixed-endian) bytes of a GUID in its text form: what [`guid`] reads.
+    fn guid_bytes(text: &str) -> [u8; 16] {
+        let hex: String = text.chars().filter(|c| *c != '-').collect();
+        let mut b = [0u8; 16];
+        for (i, byte) in b.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+        }
+        b[..4].reverse();
+        b[4..6].reverse();
+        b[6..8].reverse();
+        b
+    }
+
     /// A parent locator item as the specification lays it out: a 20-byte header
     /// (type GUID, reserved, count), 12-byte entries, then UTF-16LE keys and values.
-    #[test]
-    fn parent_locator_gives_paths_and_linkage() {
-        let pairs = [
-            ("parent_linkage", "{6B1F3C2A-0D4E-4F5A-9B8C-7D6E5F4A3B2C}"),
-            ("absolute_win32_path", "C:\\vms\\base.vhdx"),
-            ("relative_path", ".\\base.vhdx"),
-        ];
+    fn locator_item(pairs: &[(&str, &str)]) -> Vec<u8> {
         let utf16 = |t: &str| -> Vec<u8> { t.encode_utf16().flat_map(u16::to_le_bytes).collect() };
         let mut item = vec![0u8; 20];
         item[18..20].copy_from_slice(&(pairs.len() as u16).to_le_bytes());
@@ -433,6 +443,95 @@ mod tests {
             item.extend_from_slice(&(v.len() as u16).to_le_bytes());
         }
         item.extend_from_slice(&strings);
+        item
+    }
+
+    /// Where [`disk`] puts things: the log at 1 MiB, metadata at 2 MiB, the BAT
+    /// at 3 MiB (1 MiB each), payload blocks from 4 MiB.
+    const LOG_AT: u64 = MIB;
+    const META_AT: u64 = 2 * MIB;
+    const BAT_AT: u64 = 3 * MIB;
+    const DATA_AT: u64 = 4 * MIB;
+
+    /// Writes the region table (at 192 KiB) listing `regions` (GUID, offset, length).
+    fn write_regions(file: &mut [u8], regions: &[(&str, u64, u32)]) {
+        let at = 3 * KIB64 as usize;
+        let t = &mut file[at..at + KIB64 as usize];
+        t.fill(0);
+        t[..4].copy_from_slice(b"regi");
+        t[8..12].copy_from_slice(&(regions.len() as u32).to_le_bytes());
+        for (i, (id, offset, len)) in regions.iter().enumerate() {
+            let e = &mut t[16 + 32 * i..48 + 32 * i];
+            e[..16].copy_from_slice(&guid_bytes(id));
+            e[16..24].copy_from_slice(&offset.to_le_bytes());
+            e[24..28].copy_from_slice(&len.to_le_bytes());
+            e[28..32].copy_from_slice(&1u32.to_le_bytes());
+        }
+        let crc = crc32c_zeroed(t, 4);
+        t[4..8].copy_from_slice(&crc.to_le_bytes());
+    }
+
+    /// Writes the metadata region (at [`META_AT`]) holding `items`, values from 64 KiB in.
+    fn write_metadata(file: &mut [u8], items: &[(&str, Vec<u8>)]) {
+        let m = &mut file[META_AT as usize..(META_AT + MIB) as usize];
+        m.fill(0);
+        m[..8].copy_from_slice(b"metadata");
+        m[10..12].copy_from_slice(&(items.len() as u16).to_le_bytes());
+        let mut value_at = KIB64 as usize;
+        for (i, (id, value)) in items.iter().enumerate() {
+            let e = &mut m[32 + 32 * i..64 + 32 * i];
+            e[..16].copy_from_slice(&guid_bytes(id));
+            e[16..20].copy_from_slice(&(value_at as u32).to_le_bytes());
+            e[20..24].copy_from_slice(&(value.len() as u32).to_le_bytes());
+            m[value_at..value_at + value.len()].copy_from_slice(value);
+            value_at += value.len().next_multiple_of(8);
+        }
+    }
+
+    /// The standard metadata items of a disk of `size` bytes in 1 MiB blocks of
+    /// 512-byte sectors, with file parameter `flags` (2: has a parent).
+    fn items(size: u64, flags: u32) -> Vec<(&'static str, Vec<u8>)> {
+        let mut parameters = (MIB as u32).to_le_bytes().to_vec();
+        parameters.extend_from_slice(&flags.to_le_bytes());
+        vec![
+            (FILE_PARAMETERS, parameters),
+            (VIRTUAL_DISK_SIZE, size.to_le_bytes().to_vec()),
+            (LOGICAL_SECTOR_SIZE, 512u32.to_le_bytes().to_vec()),
+        ]
+    }
+
+    /// A VHDX built by hand from MS-VHDX: one header (64 KiB, sequence 1, a
+    /// 1 MiB log that is not active), the region table, `items`, and a zeroed BAT;
+    /// room for `blocks` payload blocks after [`DATA_AT`].
+    fn disk(items: &[(&str, Vec<u8>)], blocks: u64) -> Vec<u8> {
+        let mut file = vec![0u8; (DATA_AT + blocks * MIB) as usize];
+        file[..8].copy_from_slice(MAGIC);
+        let h = &mut file[KIB64 as usize..KIB64 as usize + 4096];
+        h[..4].copy_from_slice(b"head");
+        h[8..16].copy_from_slice(&1u64.to_le_bytes());
+        h[32..48].copy_from_slice(&[0x11; 16]);
+        h[68..72].copy_from_slice(&(MIB as u32).to_le_bytes());
+        h[72..80].copy_from_slice(&LOG_AT.to_le_bytes());
+        let crc = crc32c_zeroed(h, 4);
+        h[4..8].copy_from_slice(&crc.to_le_bytes());
+        write_regions(
+            &mut file,
+            &[
+                (BAT_REGION, BAT_AT, MIB as u32),
+                (METADATA_REGION, META_AT, MIB as u32),
+            ],
+        );
+        write_metadata(&mut file, items);
+        file
+    }
+
+    #[test]
+    fn parent_locator_gives_paths_and_linkage() {
+        let item = locator_item(&[
+            ("parent_linkage", "{6B1F3C2A-0D4E-4F5A-9B8C-7D6E5F4A3B2C}"),
+            ("absolute_win32_path", "C:\\vms\\base.vhdx"),
+            ("relative_path", ".\\base.vhdx"),
+        ]);
         let pairs = super::locator_pairs(&item);
         assert_eq!(
             super::values_of(
@@ -454,5 +553,30 @@ mod tests {
             super::guid(&on_disk),
             "6b1f3c2a-0d4e-4f5a-9b8c-7d6e5f4a3b2c"
         );
+        assert_eq!(guid_bytes("6b1f3c2a-0d4e-4f5a-9b8c-7d6e5f4a3b2c"), on_disk);
+    }
+
+    /// A differencing child as Hyper-V writes one: its parent locator item under
+    /// the GUID MS-VHDX gives (`A8D35F2D-…`, typed here from the specification, not
+    /// from the constant), every block absent, so every byte is the parent's.
+    #[test]
+    fn differencing_child_with_the_spec_locator_guid_reads_its_parent() {
+        let mut meta = items(2 * MIB, 2);
+        let locator = locator_item(&[
+            ("parent_linkage", "{6B1F3C2A-0D4E-4F5A-9B8C-7D6E5F4A3B2C}"),
+            ("relative_path", ".\\parent.vhdx"),
+        ]);
+        meta.push(("A8D35F2D-B30B-454D-ABF7-D3D84834AB0C", locator));
+        let mut child = Vhdx::open(Arc::new(disk(&meta, 0))).unwrap();
+        assert_eq!(child.subformat(), "differencing");
+        assert_eq!(child.parent_locations(), [".\\parent.vhdx"]);
+        assert_eq!(
+            child.parent_identities(),
+            ["6b1f3c2a-0d4e-4f5a-9b8c-7d6e5f4a3b2c"]
+        );
+        child.set_parent(Arc::new(vec![0x5au8; 2 * MIB as usize]));
+        let mut buf = vec![0u8; 4096];
+        child.read_exact_at(&mut buf, MIB + 512).unwrap();
+        assert!(buf.iter().all(|&b| b == 0x5a));
     }
 }
