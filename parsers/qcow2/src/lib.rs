@@ -10,7 +10,8 @@ use std::io;
 use std::sync::Arc;
 
 use blockio::{
-    be32, be64, inflate, invalid, read_mapped, read_vec, Piece, Source, TableCache, VirtualDisk,
+    be32, be64, inflate_at_most, invalid, read_mapped, read_vec, Piece, Source, TableCache,
+    VirtualDisk,
 };
 
 /// The file's first four bytes.
@@ -151,30 +152,28 @@ impl Qcow2 {
     /// The compressed cluster an L2 entry describes, inflated and cached: small
     /// reads of one cluster inflate it once.
     fn compressed_cluster(&self, entry: u64) -> io::Result<Arc<Vec<u8>>> {
-        self.clusters.get(entry, || {
-            let mut out = vec![0u8; self.cluster_size() as usize];
-            self.inflate_into(entry, &mut out)?;
-            Ok(out)
-        })
+        self.clusters.get(entry, || self.inflate_cluster(entry))
     }
 
-    /// Inflates the compressed cluster an L2 entry describes into `out` (one
-    /// cluster long); it must fill it exactly.
-    fn inflate_into(&self, entry: u64, out: &mut [u8]) -> io::Result<()> {
+    /// Inflates the compressed cluster an L2 entry describes; it must come to
+    /// exactly one cluster (QEMU always compresses whole clusters), neither
+    /// short nor long.
+    fn inflate_cluster(&self, entry: u64) -> io::Result<Vec<u8>> {
         let shift = 62 - (self.cluster_bits - 8);
         let host = entry & ((1u64 << shift) - 1);
         let sectors = ((entry & ((1u64 << 62) - 1)) >> shift) + 1;
         let stored = (sectors * 512 - (host & 511)).min(self.file.len().saturating_sub(host));
         let input = read_vec(&*self.file, host, stored, "QCOW2 compressed cluster")?;
-        let n = inflate(&input, out, false)
+        let cluster = self.cluster_size() as usize;
+        let out = inflate_at_most(&input, cluster, false)
             .map_err(|e| invalid(format!("QCOW2: cluster at {host}: {e}")))?;
-        if n != out.len() {
+        if out.len() != cluster {
             return Err(invalid(format!(
-                "QCOW2: compressed cluster at {host} inflates to {n} bytes, not {}",
+                "QCOW2: compressed cluster at {host} inflates to {} bytes, not {cluster}",
                 out.len()
             )));
         }
-        Ok(())
+        Ok(out)
     }
 
     /// Where an uncompressed cluster's bytes are, from its L2 entry.
@@ -205,8 +204,8 @@ impl Source for Qcow2 {
             let entry = self.l2_entry(at >> self.cluster_bits)?;
             let out = &mut buf[done..done + n];
             if entry & COMPRESSED != 0 && n as u64 == self.cluster_size() {
-                // A whole cluster is inflated in place; parts of one go through the cache.
-                self.inflate_into(entry, out)?;
+                // A whole cluster is read once: not cached, so it evicts nothing.
+                out.copy_from_slice(&self.inflate_cluster(entry)?);
             } else if entry & COMPRESSED != 0 {
                 let cluster = self.compressed_cluster(entry)?;
                 out.copy_from_slice(&cluster[within as usize..within as usize + n]);
@@ -246,5 +245,74 @@ impl VirtualDisk for Qcow2 {
 
     fn set_parent(&mut self, parent: Arc<dyn Source>) {
         self.parent = Some(parent);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLUSTER: u64 = 64 * 1024;
+    const L1_AT: u64 = CLUSTER;
+    const L2_AT: u64 = 2 * CLUSTER;
+    const DATA_AT: u64 = 3 * CLUSTER;
+
+    /// A version 3 image built by hand from the QCOW2 specification: 64 KiB
+    /// clusters, a 256 KiB disk, the header in cluster 0, the L1 table (one
+    /// entry, pointing at the L2 table) in cluster 1, the L2 table in cluster 2,
+    /// room for data from cluster 3. Every L2 entry is zero (unallocated).
+    fn image() -> Vec<u8> {
+        let mut file = vec![0u8; (DATA_AT + 2 * CLUSTER) as usize];
+        file[..4].copy_from_slice(MAGIC);
+        file[4..8].copy_from_slice(&3u32.to_be_bytes());
+        file[20..24].copy_from_slice(&16u32.to_be_bytes());
+        file[24..32].copy_from_slice(&(4 * CLUSTER).to_be_bytes());
+        file[36..40].copy_from_slice(&1u32.to_be_bytes());
+        file[40..48].copy_from_slice(&L1_AT.to_be_bytes());
+        file[100..104].copy_from_slice(&104u32.to_be_bytes());
+        set(&mut file, L1_AT, 1 << 63 | L2_AT);
+        file
+    }
+
+    /// Writes the big-endian table entry `value` at file offset `at`.
+    fn set(file: &mut [u8], at: u64, value: u64) {
+        file[at as usize..at as usize + 8].copy_from_slice(&value.to_be_bytes());
+    }
+
+    /// Makes guest cluster 0 a compressed cluster holding `stream` (raw deflate)
+    /// at [`DATA_AT`], its sector count as QEMU computes it.
+    fn compressed(stream: &[u8]) -> Vec<u8> {
+        let mut file = image();
+        file[DATA_AT as usize..DATA_AT as usize + stream.len()].copy_from_slice(stream);
+        let sectors = (stream.len() as u64).div_ceil(512);
+        set(&mut file, L2_AT, COMPRESSED | (sectors - 1) << 54 | DATA_AT);
+        file
+    }
+
+    fn read_cluster(file: Vec<u8>) -> io::Result<Vec<u8>> {
+        let qcow = Qcow2::open(Arc::new(file))?;
+        let mut buf = vec![0u8; CLUSTER as usize];
+        qcow.read_exact_at(&mut buf, 0)?;
+        Ok(buf)
+    }
+
+    #[test]
+    fn compressed_cluster_must_inflate_to_exactly_its_size() {
+        let deflate = |data: &[u8]| miniz_oxide::deflate::compress_to_vec(data, 6);
+        let exact = vec![0x33u8; CLUSTER as usize];
+        assert_eq!(read_cluster(compressed(&deflate(&exact))).unwrap(), exact);
+
+        let short = deflate(&[0x33u8; 1024]);
+        let error = read_cluster(compressed(&short)).unwrap_err();
+        assert!(
+            error.to_string().contains("inflates to 1024 bytes"),
+            "{error}"
+        );
+
+        // 24 MiB of zeros deflate to about 24 KB: fits in the cluster's sectors.
+        let bomb = deflate(&vec![0u8; 24 << 20]);
+        assert!(bomb.len() < CLUSTER as usize);
+        let error = read_cluster(compressed(&bomb)).unwrap_err();
+        assert!(error.to_string().contains("more than 65536"), "{error}");
     }
 }
