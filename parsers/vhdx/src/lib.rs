@@ -52,6 +52,9 @@ pub struct Vhdx {
     parent_linkage: Vec<String>,
     parent: Option<Arc<dyn Source>>,
     bitmaps: TableCache<Vec<u8>>,
+    /// The file's own structures (start, length, name): a block placed over one
+    /// of them is damage, never data.
+    reserved: Vec<(u64, u64, String)>,
 }
 
 /// A GUID in its usual text form, from its on-disk (mixed-endian) bytes.
@@ -92,6 +95,7 @@ impl Vhdx {
             (file, false)
         };
         let regions = region_table(&*file)?;
+        let reserved = reserved_ranges(&regions, le64(&header, 72), le32(&header, 68));
         let find = |id: &str| {
             regions
                 .iter()
@@ -176,7 +180,25 @@ impl Vhdx {
             parent_linkage,
             parent: None,
             bitmaps: TableCache::new(16),
+            reserved,
         })
+    }
+
+    /// `host`, where a BAT entry places `len` bytes (a block or a sector
+    /// bitmap), unless that overlaps the file's own structures.
+    fn placed(&self, host: u64, len: u64, what: &str) -> io::Result<u64> {
+        let end = host.saturating_add(len);
+        match self
+            .reserved
+            .iter()
+            .find(|(at, n, _)| host < at.saturating_add(*n) && *at < end)
+        {
+            Some((at, n, name)) => Err(invalid(format!(
+                "VHDX: {what} at {host} overlaps the {name} ({at}..{})",
+                at.saturating_add(*n)
+            ))),
+            None => Ok(host),
+        }
     }
 
     fn map(&self, at: u64) -> io::Result<(Piece, u64)> {
@@ -187,6 +209,9 @@ impl Vhdx {
         let entry = self.bat.get(index as usize).copied().unwrap_or(0);
         let host = (entry >> 20) * MIB;
         let state = entry & 7;
+        if state == 6 || state == 7 {
+            self.placed(host, self.block_size, &format!("block {block}"))?;
+        }
         Ok(match (state, self.has_parent) {
             (6, _) | (7, false) => (Piece::File(host + within), rest),
             (0..=3, false) | (2, true) => (Piece::Zero, rest),
@@ -214,7 +239,11 @@ impl Vhdx {
                 "VHDX: block {block} is partly present but its sector bitmap is not"
             )));
         }
-        let bitmap_at = (entry >> 20) * MIB;
+        let bitmap_at = self.placed(
+            (entry >> 20) * MIB,
+            MIB,
+            &format!("sector bitmap of chunk {chunk}"),
+        )?;
         let sector = ((block % self.chunk_ratio) * self.block_size + within) / self.sector_size;
         // Bitmaps are read a 4 KiB page (32 768 sectors) at a time.
         let page_bits = 4096 * 8;
@@ -257,6 +286,30 @@ fn current_header(file: &dyn Source) -> io::Result<Vec<u8>> {
         }
     }
     best.ok_or_else(|| invalid("VHDX: neither header (at 64 and 128 KiB) is valid"))
+}
+
+/// The ranges no block may overlap: the 1 MiB header section (file identifier,
+/// headers, region tables), every region the table lists and the log. Checking
+/// a block against these few is what keeps a BAT entry aimed at the BAT itself
+/// or the metadata from reading them as disk data (QEMU refuses such files).
+fn reserved_ranges(
+    regions: &[(String, u64, u64)],
+    log_at: u64,
+    log_len: u32,
+) -> Vec<(u64, u64, String)> {
+    let mut reserved = vec![(0, MIB, "header section".to_string())];
+    for (id, at, len) in regions {
+        let name = match id.as_str() {
+            BAT_REGION => "BAT region".to_string(),
+            METADATA_REGION => "metadata region".to_string(),
+            other => format!("region {other}"),
+        };
+        reserved.push((*at, *len, name));
+    }
+    if log_len != 0 {
+        reserved.push((log_at, u64::from(log_len), "log".to_string()));
+    }
+    reserved
 }
 
 /// (GUID, offset, length) of each region, from the first intact region table.
@@ -525,6 +578,12 @@ mod tests {
         file
     }
 
+    /// Sets BAT entry `index` to `state` at file offset `at` (whole MiB).
+    fn set_bat(file: &mut [u8], index: u64, at: u64, state: u64) {
+        let e = (BAT_AT + 8 * index) as usize;
+        file[e..e + 8].copy_from_slice(&((at / MIB) << 20 | state).to_le_bytes());
+    }
+
     #[test]
     fn parent_locator_gives_paths_and_linkage() {
         let item = locator_item(&[
@@ -578,5 +637,34 @@ mod tests {
         let mut buf = vec![0u8; 4096];
         child.read_exact_at(&mut buf, MIB + 512).unwrap();
         assert!(buf.iter().all(|&b| b == 0x5a));
+    }
+
+    /// A block the BAT places over the file's own header section, BAT, metadata
+    /// or log is a read error for that block (QEMU refuses the file), while a
+    /// block placed in free space reads.
+    #[test]
+    fn block_over_the_files_own_structures_is_damage() {
+        let mut file = disk(&items(5 * MIB, 0), 1);
+        file[DATA_AT as usize..].fill(0x77);
+        set_bat(&mut file, 0, DATA_AT, 6);
+        let cases = [
+            (0, "header section"),
+            (LOG_AT, "log"),
+            (META_AT, "metadata region"),
+            (BAT_AT, "BAT region"),
+        ];
+        for (i, (at, _)) in cases.iter().enumerate() {
+            set_bat(&mut file, 1 + i as u64, *at, 6);
+        }
+        let vhdx = Vhdx::open(Arc::new(file)).unwrap();
+        let mut buf = vec![0u8; 4096];
+        vhdx.read_exact_at(&mut buf, 0).unwrap();
+        assert!(buf.iter().all(|&b| b == 0x77));
+        for (i, (_, name)) in cases.iter().enumerate() {
+            let error = vhdx
+                .read_exact_at(&mut buf, (1 + i as u64) * MIB)
+                .unwrap_err();
+            assert!(error.to_string().contains(name), "{error}");
+        }
     }
 }
