@@ -44,6 +44,9 @@ pub struct Vhd {
     parent_id: Option<[u8; 16]>,
     parent: Option<Arc<dyn Source>>,
     bitmaps: TableCache<Vec<u8>>,
+    /// The file's own structures (start, length, name): a block placed over one
+    /// of them is damage, never data.
+    reserved: Vec<(u64, u64, &'static str)>,
 }
 
 /// Sixteen bytes at `at` (the caller has checked the length).
@@ -102,6 +105,7 @@ impl Vhd {
             parent_id: None,
             parent: None,
             bitmaps: TableCache::new(16),
+            reserved: Vec::new(),
         };
         if kind == Kind::Fixed {
             if size > end {
@@ -111,7 +115,16 @@ impl Vhd {
             }
             return Ok(vhd);
         }
-        vhd.read_dynamic_header(be64(footer, 16))?;
+        let header_at = be64(footer, 16);
+        if at_start.starts_with(b"conectix") {
+            vhd.reserved.push((0, FOOTER_LEN, "footer copy"));
+        }
+        vhd.reserved.push((header_at, 1024, "dynamic header"));
+        // Only a footer that is there: a file cut short has data in its place.
+        if at_end.starts_with(b"conectix") {
+            vhd.reserved.push((end, FOOTER_LEN, "footer"));
+        }
+        vhd.read_dynamic_header(header_at)?;
         Ok(vhd)
     }
 
@@ -139,6 +152,11 @@ impl Vhd {
         let needed = self.size.div_ceil(block_size);
         let raw = read_vec(&*self.file, table, needed * 4, "VHD block allocation table")?;
         self.bat = raw.chunks_exact(4).map(|c| be32(c, 0)).collect();
+        self.reserved.push((
+            table,
+            (needed * 4).next_multiple_of(SECTOR),
+            "block allocation table",
+        ));
         self.block_size = block_size;
         self.bitmap_len = (block_size / SECTOR).div_ceil(8).div_ceil(SECTOR) * SECTOR;
         if self.kind == Kind::Differencing {
@@ -199,7 +217,7 @@ impl Vhd {
             };
             return Ok((piece, rest));
         }
-        let start = u64::from(entry) * SECTOR;
+        let start = self.placed(block, u64::from(entry) * SECTOR)?;
         let data = start + self.bitmap_len;
         if self.kind == Kind::Dynamic {
             return Ok((Piece::File(data + within), rest));
@@ -226,6 +244,26 @@ impl Vhd {
         } else {
             (Piece::Parent, run)
         })
+    }
+}
+
+impl Vhd {
+    /// `start`, where the BAT places `block` (its sector bitmap, then its data),
+    /// unless that overlaps the footers, the dynamic header or the BAT: those
+    /// read as disk data would be wrong bytes, not damage anyone sees.
+    fn placed(&self, block: u64, start: u64) -> io::Result<u64> {
+        let end = start.saturating_add(self.bitmap_len + self.block_size);
+        match self
+            .reserved
+            .iter()
+            .find(|(at, n, _)| start < at.saturating_add(*n) && *at < end)
+        {
+            Some((at, n, name)) => Err(invalid(format!(
+                "VHD: block {block} at {start} overlaps the {name} ({at}..{})",
+                at.saturating_add(*n)
+            ))),
+            None => Ok(start),
+        }
     }
 }
 
@@ -354,5 +392,41 @@ mod tests {
         file[512..].copy_from_slice(&footer(2, 1 << 20));
         let error = Vhd::open(Arc::new(file)).err().unwrap();
         assert!(error.to_string().contains("truncated"), "{error}");
+    }
+
+    /// A dynamic disk of two 4 KiB blocks: footer copy, dynamic header at 512,
+    /// BAT at 1536 (block 0 at sector `block0`, block 1 absent), block 0's
+    /// bitmap and data at 2048, the footer at 6656.
+    fn dynamic(block0: u32) -> Vec<u8> {
+        let mut file = vec![0x11u8; 7168];
+        file[..512].copy_from_slice(&footer(3, 8192));
+        let header = &mut file[512..1536];
+        header.fill(0);
+        header[..8].copy_from_slice(b"cxsparse");
+        header[16..24].copy_from_slice(&1536u64.to_be_bytes());
+        header[28..32].copy_from_slice(&2u32.to_be_bytes());
+        header[32..36].copy_from_slice(&4096u32.to_be_bytes());
+        file[1536..1540].copy_from_slice(&block0.to_be_bytes());
+        file[1540..1544].copy_from_slice(&UNUSED.to_be_bytes());
+        file[6656..].copy_from_slice(&footer(3, 8192));
+        file
+    }
+
+    #[test]
+    fn block_over_the_files_own_structures_is_damage() {
+        let vhd = Vhd::open(Arc::new(dynamic(4))).unwrap();
+        let mut buf = vec![0u8; 4096];
+        vhd.read_exact_at(&mut buf, 0).unwrap();
+        assert!(buf.iter().all(|&b| b == 0x11));
+        for (sector, name) in [
+            (0, "footer copy"),
+            (1, "dynamic header"),
+            (3, "block allocation table"),
+            (5, "footer"),
+        ] {
+            let vhd = Vhd::open(Arc::new(dynamic(sector))).unwrap();
+            let error = vhd.read_exact_at(&mut buf, 0).unwrap_err();
+            assert!(error.to_string().contains(name), "{sector}: {error}");
+        }
     }
 }
