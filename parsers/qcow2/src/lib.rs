@@ -38,6 +38,9 @@ pub struct Qcow2 {
     parent: Option<Arc<dyn Source>>,
     l2_tables: TableCache<Vec<u64>>,
     clusters: TableCache<Vec<u8>>,
+    /// The file's own structures (start, length, name): an L2 table or cluster
+    /// placed over one of them is damage, never data.
+    reserved: Vec<(u64, u64, &'static str)>,
 }
 
 impl Qcow2 {
@@ -95,7 +98,17 @@ impl Qcow2 {
                 "QCOW2: L1 table of {l1_size} entries cannot map the {size} byte disk"
             )));
         }
-        let l1_raw = read_vec(&*file, be64(&header, 40), needed * 8, "QCOW2 L1 table")?;
+        let l1_at = be64(&header, 40);
+        let l1_raw = read_vec(&*file, l1_at, needed * 8, "QCOW2 L1 table")?;
+        let reserved = vec![
+            (0, cluster, "header cluster"),
+            (l1_at, l1_size * 8, "L1 table"),
+            (
+                be64(&header, 48),
+                u64::from(be32(&header, 56)).saturating_mul(cluster),
+                "refcount table",
+            ),
+        ];
         let l1 = l1_raw.chunks_exact(8).map(|c| be64(c, 0)).collect();
         let backing = match (be64(&header, 8), be32(&header, 16)) {
             (0, _) => None,
@@ -116,6 +129,7 @@ impl Qcow2 {
             parent: None,
             l2_tables: TableCache::new(16),
             clusters: TableCache::new(8),
+            reserved,
         })
     }
 
@@ -137,16 +151,74 @@ impl Qcow2 {
             .unwrap_or(0);
         let table_at = l1_entry & OFFSET_MASK;
         if table_at == 0 {
-            return Ok(0);
+            return self.unallocated(l1_entry, "L1").map(|()| 0);
         }
+        self.aligned(table_at, "L2 table")?;
+        self.placed(table_at, self.cluster_size(), "L2 table", None)?;
         let table = self.l2_tables.get(table_at, || {
             let raw = read_vec(&*self.file, table_at, self.cluster_size(), "QCOW2 L2 table")?;
             Ok(raw.chunks_exact(8).map(|c| be64(c, 0)).collect())
         })?;
-        Ok(table
+        let entry = table
             .get((cluster_index % per_l2) as usize)
             .copied()
-            .unwrap_or(0))
+            .unwrap_or(0);
+        if entry & COMPRESSED == 0 && !(self.version == 3 && entry & ZERO_FLAG != 0) {
+            match entry & OFFSET_MASK {
+                0 => self.unallocated(entry, "L2")?,
+                host => {
+                    self.aligned(host, "data cluster")?;
+                    self.placed(host, self.cluster_size(), "data cluster", Some(table_at))?;
+                }
+            }
+        }
+        Ok(entry)
+    }
+
+    /// An entry with no offset is unallocated, unless it says its cluster is in
+    /// use (bit 63, "copied": refcount exactly one): then it points at offset 0,
+    /// the header, which QEMU's check calls corruption.
+    fn unallocated(&self, entry: u64, table: &str) -> io::Result<()> {
+        if entry & 1 << 63 != 0 {
+            return Err(invalid(format!(
+                "QCOW2: {table} entry {entry:#x} is marked in use but points at offset 0, the \
+                 header"
+            )));
+        }
+        Ok(())
+    }
+
+    /// L2 tables and uncompressed clusters start on a cluster boundary (the
+    /// specification requires it; QEMU refuses an image that breaks it).
+    fn aligned(&self, host: u64, what: &str) -> io::Result<()> {
+        if host % self.cluster_size() != 0 {
+            return Err(invalid(format!(
+                "QCOW2: {what} at {host} is not on a cluster boundary"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks that `len` bytes at `host`, where an entry places an L2 table or a
+    /// cluster, overlap neither the header cluster, the L1 table, the refcount
+    /// table nor `table` (the L2 table holding the entry): those read as disk
+    /// data would be wrong bytes, not damage anyone sees.
+    fn placed(&self, host: u64, len: u64, what: &str, table: Option<u64>) -> io::Result<()> {
+        let end = host.saturating_add(len);
+        let own = table.map(|at| (at, self.cluster_size(), "L2 table holding it"));
+        match self
+            .reserved
+            .iter()
+            .copied()
+            .chain(own)
+            .find(|(at, n, _)| host < at.saturating_add(*n) && *at < end)
+        {
+            Some((at, n, name)) => Err(invalid(format!(
+                "QCOW2: {what} at {host} overlaps the {name} ({at}..{})",
+                at.saturating_add(n)
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// The compressed cluster an L2 entry describes, inflated and cached: small
@@ -163,6 +235,7 @@ impl Qcow2 {
         let host = entry & ((1u64 << shift) - 1);
         let sectors = ((entry & ((1u64 << 62) - 1)) >> shift) + 1;
         let stored = (sectors * 512 - (host & 511)).min(self.file.len().saturating_sub(host));
+        self.placed(host, stored, "compressed cluster", None)?;
         let input = read_vec(&*self.file, host, stored, "QCOW2 compressed cluster")?;
         let cluster = self.cluster_size() as usize;
         let out = inflate_at_most(&input, cluster, false)
@@ -314,5 +387,32 @@ mod tests {
         assert!(bomb.len() < CLUSTER as usize);
         let error = read_cluster(compressed(&bomb)).unwrap_err();
         assert!(error.to_string().contains("more than 65536"), "{error}");
+    }
+
+    /// An L1 entry marked in use at offset 0 (the header), one aimed at the L1
+    /// table itself, an unaligned one, and an L2 entry aimed at its own table
+    /// are read errors naming what they overlap, never the metadata's bytes.
+    #[test]
+    fn entry_over_the_files_own_structures_is_damage() {
+        let mut file = image();
+        file[DATA_AT as usize..].fill(0x66);
+        set(&mut file, L2_AT, 1 << 63 | DATA_AT);
+        assert!(read_cluster(file.clone())
+            .unwrap()
+            .iter()
+            .all(|&b| b == 0x66));
+        let cases = [
+            (L1_AT, 1 << 63, "offset 0, the header"),
+            (L1_AT, 1 << 63 | L1_AT, "overlaps the L1 table"),
+            (L1_AT, 1 << 63 | (L2_AT + 512), "not on a cluster boundary"),
+            (L2_AT, 1 << 63 | L2_AT, "overlaps the L2 table holding it"),
+            (L2_AT, 1 << 63, "offset 0, the header"),
+        ];
+        for (at, entry, said) in cases {
+            let mut damaged = file.clone();
+            set(&mut damaged, at, entry);
+            let error = read_cluster(damaged).unwrap_err();
+            assert!(error.to_string().contains(said), "{said}: {error}");
+        }
     }
 }
