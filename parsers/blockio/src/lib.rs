@@ -308,9 +308,11 @@ pub trait VirtualDisk: Source {
         Vec::new()
     }
 
-    /// Damage found on opening that the image's own redundancy made good (a
-    /// damaged primary grain table read from its redundant copy): nothing is lost,
-    /// but the evidence is not intact and the report must say so. Empty by default.
+    /// Damage found on opening that leaves the disk readable: what the image's own
+    /// redundancy made good (a damaged primary grain table read from its redundant
+    /// copy), or what it says of itself (a failed checksum, a QCOW2 image marked
+    /// corrupt). The disk is read, but the evidence is not intact and the report
+    /// must say so. Empty by default.
     fn repairs(&self) -> Vec<String> {
         Vec::new()
     }

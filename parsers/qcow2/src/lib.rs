@@ -319,6 +319,20 @@ impl VirtualDisk for Qcow2 {
     fn set_parent(&mut self, parent: Arc<dyn Source>) {
         self.parent = Some(parent);
     }
+
+    /// The corrupt bit: QEMU found the image inconsistent and stopped writing it.
+    /// It is read through, but the evidence is not intact and the report says so.
+    fn repairs(&self) -> Vec<String> {
+        if self.corrupt {
+            vec![
+                "QCOW2: the image is marked corrupt (incompatible feature bit 1): QEMU \
+                  found its metadata inconsistent; read as found"
+                    .to_string(),
+            ]
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -414,5 +428,16 @@ mod tests {
             let error = read_cluster(damaged).unwrap_err();
             assert!(error.to_string().contains(said), "{said}: {error}");
         }
+    }
+
+    #[test]
+    fn corrupt_bit_is_reported_as_damage() {
+        let clean = Qcow2::open(Arc::new(image())).unwrap();
+        assert!(clean.repairs().is_empty());
+        let mut file = image();
+        file[72..80].copy_from_slice(&2u64.to_be_bytes());
+        let marked = Qcow2::open(Arc::new(file)).unwrap();
+        assert!(marked.repairs()[0].contains("marked corrupt"));
+        assert!(marked.subformat().contains("corrupt"));
     }
 }
