@@ -47,6 +47,9 @@ pub struct Vhd {
     /// The file's own structures (start, length, name): a block placed over one
     /// of them is damage, never data.
     reserved: Vec<(u64, u64, &'static str)>,
+    /// Damage found on opening that leaves the disk readable (see
+    /// `VirtualDisk::repairs`): failed checksums, a missing trailing footer.
+    repairs: Vec<String>,
 }
 
 /// Sixteen bytes at `at` (the caller has checked the length).
@@ -78,7 +81,7 @@ impl Vhd {
         let at_start = read_vec(&*file, 0, FOOTER_LEN, "VHD footer copy")?;
         let footer = [&at_end, &at_start]
             .into_iter()
-            .find(|f| f.starts_with(b"conectix") && checksum_ok(f))
+            .find(|f| f.starts_with(b"conectix") && checksum_ok(f, 64))
             .or_else(|| {
                 [&at_end, &at_start]
                     .into_iter()
@@ -106,6 +109,7 @@ impl Vhd {
             parent: None,
             bitmaps: TableCache::new(16),
             reserved: Vec::new(),
+            repairs: footer_damage(&at_end, &at_start, std::ptr::eq(footer, &at_start)),
         };
         if kind == Kind::Fixed {
             if size > end {
@@ -134,6 +138,11 @@ impl Vhd {
             return Err(invalid(format!(
                 "VHD: no dynamic header (cxsparse) at {at}"
             )));
+        }
+        if !checksum_ok(&header, 36) {
+            self.repairs.push(format!(
+                "VHD: the dynamic header at {at} fails its checksum; read as found"
+            ));
         }
         let table = be64(&header, 16);
         let entries = u64::from(be32(&header, 28));
@@ -267,13 +276,39 @@ impl Vhd {
     }
 }
 
-fn checksum_ok(footer: &[u8]) -> bool {
-    let sum = footer
+/// True if the one's complement of the byte sum of `bytes` (the four at `at`,
+/// the stored checksum, left out) is the checksum stored there: footers keep
+/// theirs at 64, dynamic headers at 36.
+fn checksum_ok(bytes: &[u8], at: usize) -> bool {
+    let sum = bytes
         .iter()
         .enumerate()
-        .filter(|(i, _)| !(64..68).contains(i))
+        .filter(|(i, _)| !(at..at + 4).contains(i))
         .fold(0u32, |s, (_, &b)| s.wrapping_add(u32::from(b)));
-    !sum == be32(footer, 64)
+    !sum == be32(bytes, at)
+}
+
+/// What is wrong with the two footers (the last sector, and the copy dynamic
+/// disks keep in the first), given whether the copy is the one read: each
+/// failed checksum, and a trailing footer that is missing.
+fn footer_damage(at_end: &[u8], at_start: &[u8], copy_read: bool) -> Vec<String> {
+    let mut damage = Vec::new();
+    let read = if copy_read {
+        "; the copy at the start is read"
+    } else {
+        "; read as found"
+    };
+    if !at_end.starts_with(b"conectix") {
+        damage.push(format!(
+            "VHD: no footer in the last sector (file cut short?){read}"
+        ));
+    } else if !checksum_ok(at_end, 64) {
+        damage.push(format!("VHD: the footer fails its checksum{read}"));
+    }
+    if at_start.starts_with(b"conectix") && !checksum_ok(at_start, 64) {
+        damage.push("VHD: the footer copy at the start fails its checksum".to_string());
+    }
+    damage
 }
 
 impl Source for Vhd {
@@ -321,6 +356,10 @@ impl VirtualDisk for Vhd {
 
     fn parent_identities(&self) -> Vec<String> {
         self.parent_id.iter().map(hex).collect()
+    }
+
+    fn repairs(&self) -> Vec<String> {
+        self.repairs.clone()
     }
 }
 
@@ -428,5 +467,49 @@ mod tests {
             let error = vhd.read_exact_at(&mut buf, 0).unwrap_err();
             assert!(error.to_string().contains(name), "{sector}: {error}");
         }
+    }
+
+    /// Stores the dynamic header's checksum (at 36 of its 1024 bytes at 512).
+    fn seal_header(file: &mut [u8]) {
+        let header = &mut file[512..1536];
+        header[36..40].fill(0);
+        let sum = header
+            .iter()
+            .fold(0u32, |s, &b| s.wrapping_add(u32::from(b)));
+        header[36..40].copy_from_slice(&(!sum).to_be_bytes());
+    }
+
+    #[test]
+    fn failed_checksums_and_a_missing_footer_are_reported() {
+        let mut file = dynamic(4);
+        seal_header(&mut file);
+        assert!(Vhd::open(Arc::new(file.clone()))
+            .unwrap()
+            .repairs()
+            .is_empty());
+
+        let mut header = file.clone();
+        header[600] ^= 1;
+        let said = Vhd::open(Arc::new(header)).unwrap().repairs();
+        assert!(said[0].contains("dynamic header at 512 fails"), "{said:?}");
+
+        let mut tail = file.clone();
+        tail[6656 + 100] ^= 1;
+        let said = Vhd::open(Arc::new(tail)).unwrap().repairs();
+        assert_eq!(
+            said,
+            ["VHD: the footer fails its checksum; the copy at the start is read"]
+        );
+
+        let mut both = file.clone();
+        both[6656 + 100] ^= 1;
+        both[100] ^= 1;
+        let said = Vhd::open(Arc::new(both)).unwrap().repairs();
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(said[0].ends_with("read as found"), "{said:?}");
+
+        let cut = file[..6656].to_vec();
+        let vhd = Vhd::open(Arc::new(cut)).unwrap();
+        assert!(vhd.repairs()[0].contains("no footer in the last sector"));
     }
 }
