@@ -24,6 +24,10 @@ const KIB64: u64 = 64 * 1024;
 const MIB: u64 = 1024 * 1024;
 /// Largest metadata region we read (Hyper-V writes 1 MiB).
 const MAX_METADATA: u64 = 16 * MIB;
+/// Most entries a region table or metadata table may list (MS-VHDX; QEMU
+/// refuses more). Duplicates are refused by a linear search: at most 2047² / 2
+/// GUID comparisons, once per open.
+const MAX_ENTRIES: usize = 2047;
 
 const BAT_REGION: &str = "2dc27766-f623-4200-9d64-115e9bfd4a08";
 const METADATA_REGION: &str = "8b7ca206-4790-4b9a-b8fe-575f050f886e";
@@ -321,13 +325,20 @@ fn region_table(file: &dyn Source) -> io::Result<Vec<(String, u64, u64)>> {
         if !t.starts_with(b"regi") || crc32c_zeroed(&t, 4) != le32(&t, 4) {
             continue;
         }
-        let count = (le32(&t, 8) as usize).min(2047);
-        let mut regions = Vec::with_capacity(count);
+        let count = le32(&t, 8) as usize;
+        if count > MAX_ENTRIES {
+            return Err(invalid(format!("VHDX: region table lists {count} regions")));
+        }
+        let mut regions: Vec<(String, u64, u64)> = Vec::with_capacity(count);
         for e in t[16..16 + 32 * count].chunks_exact(32) {
             let id = guid(e);
             let required = le32(e, 28) & 1 != 0;
             if required && id != BAT_REGION && id != METADATA_REGION {
                 return Err(invalid(format!("VHDX: unknown required region {id}")));
+            }
+            // Two BATs or metadata regions: no telling which is the disk's.
+            if regions.iter().any(|(seen, _, _)| *seen == id) {
+                return Err(invalid(format!("VHDX: region {id} listed twice")));
             }
             regions.push((id, le64(e, 16), u64::from(le32(e, 24))));
         }
@@ -343,8 +354,11 @@ fn metadata_items(meta: &[u8]) -> io::Result<Vec<(String, &[u8])>> {
     if !meta.starts_with(b"metadata") || meta.len() < 32 {
         return Err(invalid("VHDX: metadata region has no signature"));
     }
-    let count = usize::from(le16(meta, 10)).min(2047);
-    let mut items = Vec::with_capacity(count);
+    let count = usize::from(le16(meta, 10));
+    if count > MAX_ENTRIES {
+        return Err(invalid(format!("VHDX: metadata table lists {count} items")));
+    }
+    let mut items: Vec<(String, &[u8])> = Vec::with_capacity(count);
     for i in 0..count {
         let Some(e) = meta.get(32 + 32 * i..64 + 32 * i) else {
             break;
@@ -355,7 +369,12 @@ fn metadata_items(meta: &[u8]) -> io::Result<Vec<(String, &[u8])>> {
             .checked_add(len)
             .and_then(|end| meta.get(at..end))
             .ok_or_else(|| invalid("VHDX: metadata item lies outside its region"))?;
-        items.push((guid(e), value));
+        let id = guid(e);
+        // Two block sizes or disk sizes: no telling which is the disk's.
+        if items.iter().any(|(seen, _)| *seen == id) {
+            return Err(invalid(format!("VHDX: metadata item {id} listed twice")));
+        }
+        items.push((id, value));
     }
     Ok(items)
 }
@@ -666,5 +685,30 @@ mod tests {
                 .unwrap_err();
             assert!(error.to_string().contains(name), "{error}");
         }
+    }
+
+    /// A region or metadata item listed twice leaves no telling which copy is
+    /// the disk's: refused, as QEMU refuses it.
+    #[test]
+    fn duplicate_regions_and_metadata_items_are_refused() {
+        let meta = items(MIB, 0);
+        assert!(Vhdx::open(Arc::new(disk(&meta, 0))).is_ok());
+
+        let mut file = disk(&meta, 0);
+        write_regions(
+            &mut file,
+            &[
+                (BAT_REGION, BAT_AT, MIB as u32),
+                (METADATA_REGION, META_AT, MIB as u32),
+                (BAT_REGION, DATA_AT, MIB as u32),
+            ],
+        );
+        let error = Vhdx::open(Arc::new(file)).err().unwrap();
+        assert!(error.to_string().contains("listed twice"), "{error}");
+
+        let mut twice = meta.clone();
+        twice.push(items(2 * MIB, 0)[0].clone());
+        let error = Vhdx::open(Arc::new(disk(&twice, 0))).err().unwrap();
+        assert!(error.to_string().contains("listed twice"), "{error}");
     }
 }
