@@ -154,28 +154,45 @@ impl SparseExtent {
     }
 
     /// With a redundant directory to fall back on, checks every primary grain table
-    /// once (a table is `gtes` × 4 bytes: a 64 GiB disk has 2 048 of 2 KiB), so a
-    /// table the redundant copy replaces is known, and said, from the start rather
+    /// once against its redundant copy (a table is `gtes` × 4 bytes: a 64 GiB disk
+    /// has 2 048 of 2 KiB, read twice), so a table the redundant copy replaces, or
+    /// one the two copies disagree on, is known, and said, from the start rather
     /// than silently whenever a read reaches it. Without one, a damaged table is a
     /// read error where it is met.
     fn check_primary_tables(&mut self) {
         let Some(redundant) = &self.redundant else {
             return;
         };
-        let mut replaced = 0usize;
-        let mut first = None;
+        let (mut replaced, mut differ) = (0usize, 0usize);
+        let (mut first, mut first_differ) = (None, None);
         for index in 0..self.directory.len() {
-            if let Err(e) = self.read_table(&self.directory, index as u64) {
-                if self.read_table(redundant, index as u64).is_ok() {
+            match (
+                self.read_table(&self.directory, index as u64),
+                self.read_table(redundant, index as u64),
+            ) {
+                (Err(e), Ok(_)) => {
                     replaced += 1;
                     first.get_or_insert(e);
                 }
+                // Both readable but not the same: the primary is what VMware
+                // reads, but which copy holds the truth cannot be told.
+                (Ok(p), Ok(r)) if p != r => {
+                    differ += 1;
+                    first_differ.get_or_insert(index);
+                }
+                _ => {}
             }
         }
         if let Some(first) = first {
             self.repairs.push(format!(
                 "{replaced} primary grain table(s) damaged and read from the redundant copy, \
                  first: {first}"
+            ));
+        }
+        if let Some(index) = first_differ {
+            self.repairs.push(format!(
+                "{differ} grain table(s) differ between the primary and redundant copies (the \
+                 primary is read), first: table {index}"
             ));
         }
     }
@@ -376,6 +393,48 @@ mod tests {
         assert!((bomb.len() as u64) < GRAIN);
         let error = read(stream(256, &bomb), 0, 512).unwrap_err();
         assert!(error.to_string().contains("more than 65536"), "{error}");
+    }
+
+    /// A hosted sparse extent of two 64 KiB grains with both directories: the
+    /// redundant one in sector 1 (its table in sectors 2-5), the primary in
+    /// sector 6 (its table in 7-10), grains 0 and 1 at sectors 11 and 139, as
+    /// both tables say unless `redundant_grain0` says otherwise for grain 0.
+    fn redundant(redundant_grain0: u32) -> Vec<u8> {
+        let mut file = vec![0x22u8; (11 * SECTOR + 2 * GRAIN) as usize];
+        file[..11 * SECTOR as usize].fill(0);
+        file[..4].copy_from_slice(crate::SPARSE_MAGIC);
+        file[4..8].copy_from_slice(&1u32.to_le_bytes());
+        file[8..12].copy_from_slice(&(FLAG_REDUNDANT | 1).to_le_bytes());
+        file[12..20].copy_from_slice(&(2 * GRAIN / SECTOR).to_le_bytes());
+        file[20..28].copy_from_slice(&(GRAIN / SECTOR).to_le_bytes());
+        file[44..48].copy_from_slice(&512u32.to_le_bytes());
+        file[48..56].copy_from_slice(&1u64.to_le_bytes());
+        file[56..64].copy_from_slice(&6u64.to_le_bytes());
+        let mut put = |at: usize, v: u32| file[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        put(512, 2);
+        put(1024, redundant_grain0);
+        put(1028, 139);
+        put(6 * 512, 7);
+        put(7 * 512, 11);
+        put(7 * 512 + 4, 139);
+        file
+    }
+
+    #[test]
+    fn primary_and_redundant_tables_that_differ_are_reported() {
+        let same = SparseExtent::open(Arc::new(redundant(11))).unwrap();
+        assert!(same.repairs().is_empty(), "{:?}", same.repairs());
+        let differ = SparseExtent::open(Arc::new(redundant(139))).unwrap();
+        assert_eq!(
+            differ.repairs(),
+            [
+                "1 grain table(s) differ between the primary and redundant copies (the \
+              primary is read), first: table 0"
+            ]
+        );
+        let mut buf = vec![0u8; 512];
+        differ.read(&mut buf, 0, None).unwrap();
+        assert!(buf.iter().all(|&b| b == 0x22));
     }
 
     /// The last grain of a disk that ends inside it may stop where the disk does.
