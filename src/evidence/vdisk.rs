@@ -64,9 +64,10 @@ pub struct ChainLink {
 pub struct VdiskDetails {
     /// The opened image first, then each parent or backing file.
     pub chain: Vec<ChainLink>,
-    /// Damage an image's own redundancy made good on opening (a primary grain
-    /// table read from its redundant copy), each naming its file: reported like
-    /// any damage, though nothing is lost.
+    /// Damage found on opening that leaves the disk readable (a primary grain
+    /// table read from its redundant copy, a failed VHD checksum, a QCOW2 image
+    /// marked corrupt), each naming its file: reported like any damage, though
+    /// the disk is read.
     pub repairs: Vec<String>,
     /// Parents that are not the disk their child was made from (another disk, or
     /// the same one written to since: its `CID`, unique id or `DataWriteGuid` is

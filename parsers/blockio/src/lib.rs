@@ -219,14 +219,8 @@ pub fn fill_from(source: &dyn Source, out: &mut [u8], offset: u64) -> io::Result
 /// `out`, returning how many bytes it produced. Output beyond `out` is an error,
 /// so a grain or cluster can never grow past its stated size.
 pub fn inflate(input: &[u8], out: &mut [u8], zlib: bool) -> io::Result<usize> {
-    use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
     use miniz_oxide::inflate::TINFLStatus;
-    let mut flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
-    if zlib {
-        flags |= inflate_flags::TINFL_FLAG_PARSE_ZLIB_HEADER;
-    }
-    let mut state = DecompressorOxide::new();
-    let (status, _, written) = decompress(&mut state, input, out, 0, flags);
+    let (status, written) = decompress(input, out, zlib);
     match status {
         TINFLStatus::Done => Ok(written),
         // A stream cut at exactly the output size (QCOW2 stores no end marker
@@ -238,6 +232,51 @@ pub fn inflate(input: &[u8], out: &mut [u8], zlib: bool) -> io::Result<usize> {
             "compressed data does not inflate ({other:?} after {written} bytes)"
         ))),
     }
+}
+
+/// Inflates a grain or cluster that may come to at most `most` bytes, into a
+/// buffer one byte longer: a stream that fills `most` bytes and then stops is
+/// told from one that runs on (a 25 KB grain can hold 24 MiB of zeros), which
+/// is refused after that one byte, never inflated further. Returns the bytes it
+/// produced; whether they are few enough is the caller's to judge.
+pub fn inflate_at_most(input: &[u8], most: usize, zlib: bool) -> io::Result<Vec<u8>> {
+    use miniz_oxide::inflate::TINFLStatus;
+    let mut out = vec![0u8; most + 1];
+    let (status, written) = decompress(input, &mut out, zlib);
+    match status {
+        _ if written > most => {
+            return Err(invalid(format!(
+                "compressed data inflates to more than {most} bytes"
+            )))
+        }
+        TINFLStatus::Done => {}
+        // A stream whose stored length was cut just after its last byte: usable.
+        TINFLStatus::NeedsMoreInput if written == most => {}
+        other => {
+            return Err(invalid(format!(
+                "compressed data does not inflate ({other:?} after {written} bytes)"
+            )))
+        }
+    }
+    out.truncate(written);
+    Ok(out)
+}
+
+/// One pass of the decompressor over `input` into `out`: its status and how
+/// many bytes it wrote (never more than `out` holds).
+fn decompress(
+    input: &[u8],
+    out: &mut [u8],
+    zlib: bool,
+) -> (miniz_oxide::inflate::TINFLStatus, usize) {
+    use miniz_oxide::inflate::core::{decompress, inflate_flags, DecompressorOxide};
+    let mut flags = inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+    if zlib {
+        flags |= inflate_flags::TINFL_FLAG_PARSE_ZLIB_HEADER;
+    }
+    let mut state = DecompressorOxide::new();
+    let (status, _, written) = decompress(&mut state, input, out, 0, flags);
+    (status, written)
 }
 
 /// What every virtual-disk reader tells the layer that opens chains: its format,
@@ -269,9 +308,11 @@ pub trait VirtualDisk: Source {
         Vec::new()
     }
 
-    /// Damage found on opening that the image's own redundancy made good (a
-    /// damaged primary grain table read from its redundant copy): nothing is lost,
-    /// but the evidence is not intact and the report must say so. Empty by default.
+    /// Damage found on opening that leaves the disk readable: what the image's own
+    /// redundancy made good (a damaged primary grain table read from its redundant
+    /// copy), or what it says of itself (a failed checksum, a QCOW2 image marked
+    /// corrupt). The disk is read, but the evidence is not intact and the report
+    /// must say so. Empty by default.
     fn repairs(&self) -> Vec<String> {
         Vec::new()
     }
@@ -364,6 +405,24 @@ mod tests {
         assert_eq!(&buf[..4], &[4, 5, 6, 7]);
         assert_eq!(&buf[4..12], &[0; 8]);
         assert_eq!(&buf[12..], &[0xaa; 12]);
+    }
+
+    /// Raw deflate of `len` zero bytes (1 MiB of them deflates to about 1 KiB).
+    fn zeros_deflated(len: usize) -> Vec<u8> {
+        miniz_oxide::deflate::compress_to_vec(&vec![0u8; len], 6)
+    }
+
+    #[test]
+    fn inflating_at_most_refuses_a_stream_that_runs_past_its_size() {
+        let exact = zeros_deflated(4096);
+        assert_eq!(inflate_at_most(&exact, 4096, false).unwrap().len(), 4096);
+        let short = zeros_deflated(1024);
+        assert_eq!(inflate_at_most(&short, 4096, false).unwrap().len(), 1024);
+        let long = zeros_deflated(1 << 20);
+        let error = inflate_at_most(&long, 4096, false).unwrap_err();
+        assert!(error.to_string().contains("more than 4096"), "{error}");
+        // What a buffer of exactly the size accepts without a word.
+        assert_eq!(inflate(&long, &mut [0u8; 4096], false).unwrap(), 4096);
     }
 
     #[test]

@@ -10,7 +10,8 @@ use std::io;
 use std::sync::Arc;
 
 use blockio::{
-    be32, be64, inflate, invalid, read_mapped, read_vec, Piece, Source, TableCache, VirtualDisk,
+    be32, be64, inflate_at_most, invalid, read_mapped, read_vec, Piece, Source, TableCache,
+    VirtualDisk,
 };
 
 /// The file's first four bytes.
@@ -37,6 +38,9 @@ pub struct Qcow2 {
     parent: Option<Arc<dyn Source>>,
     l2_tables: TableCache<Vec<u64>>,
     clusters: TableCache<Vec<u8>>,
+    /// The file's own structures (start, length, name): an L2 table or cluster
+    /// placed over one of them is damage, never data.
+    reserved: Vec<(u64, u64, &'static str)>,
 }
 
 impl Qcow2 {
@@ -94,7 +98,17 @@ impl Qcow2 {
                 "QCOW2: L1 table of {l1_size} entries cannot map the {size} byte disk"
             )));
         }
-        let l1_raw = read_vec(&*file, be64(&header, 40), needed * 8, "QCOW2 L1 table")?;
+        let l1_at = be64(&header, 40);
+        let l1_raw = read_vec(&*file, l1_at, needed * 8, "QCOW2 L1 table")?;
+        let reserved = vec![
+            (0, cluster, "header cluster"),
+            (l1_at, l1_size * 8, "L1 table"),
+            (
+                be64(&header, 48),
+                u64::from(be32(&header, 56)).saturating_mul(cluster),
+                "refcount table",
+            ),
+        ];
         let l1 = l1_raw.chunks_exact(8).map(|c| be64(c, 0)).collect();
         let backing = match (be64(&header, 8), be32(&header, 16)) {
             (0, _) => None,
@@ -115,6 +129,7 @@ impl Qcow2 {
             parent: None,
             l2_tables: TableCache::new(16),
             clusters: TableCache::new(8),
+            reserved,
         })
     }
 
@@ -136,45 +151,102 @@ impl Qcow2 {
             .unwrap_or(0);
         let table_at = l1_entry & OFFSET_MASK;
         if table_at == 0 {
-            return Ok(0);
+            return self.unallocated(l1_entry, "L1").map(|()| 0);
         }
+        self.aligned(table_at, "L2 table")?;
+        self.placed(table_at, self.cluster_size(), "L2 table", None)?;
         let table = self.l2_tables.get(table_at, || {
             let raw = read_vec(&*self.file, table_at, self.cluster_size(), "QCOW2 L2 table")?;
             Ok(raw.chunks_exact(8).map(|c| be64(c, 0)).collect())
         })?;
-        Ok(table
+        let entry = table
             .get((cluster_index % per_l2) as usize)
             .copied()
-            .unwrap_or(0))
+            .unwrap_or(0);
+        if entry & COMPRESSED == 0 && !(self.version == 3 && entry & ZERO_FLAG != 0) {
+            match entry & OFFSET_MASK {
+                0 => self.unallocated(entry, "L2")?,
+                host => {
+                    self.aligned(host, "data cluster")?;
+                    self.placed(host, self.cluster_size(), "data cluster", Some(table_at))?;
+                }
+            }
+        }
+        Ok(entry)
+    }
+
+    /// An entry with no offset is unallocated, unless it says its cluster is in
+    /// use (bit 63, "copied": refcount exactly one): then it points at offset 0,
+    /// the header, which QEMU's check calls corruption.
+    fn unallocated(&self, entry: u64, table: &str) -> io::Result<()> {
+        if entry & 1 << 63 != 0 {
+            return Err(invalid(format!(
+                "QCOW2: {table} entry {entry:#x} is marked in use but points at offset 0, the \
+                 header"
+            )));
+        }
+        Ok(())
+    }
+
+    /// L2 tables and uncompressed clusters start on a cluster boundary (the
+    /// specification requires it; QEMU refuses an image that breaks it).
+    fn aligned(&self, host: u64, what: &str) -> io::Result<()> {
+        if host % self.cluster_size() != 0 {
+            return Err(invalid(format!(
+                "QCOW2: {what} at {host} is not on a cluster boundary"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks that `len` bytes at `host`, where an entry places an L2 table or a
+    /// cluster, overlap neither the header cluster, the L1 table, the refcount
+    /// table nor `table` (the L2 table holding the entry): those read as disk
+    /// data would be wrong bytes, not damage anyone sees.
+    fn placed(&self, host: u64, len: u64, what: &str, table: Option<u64>) -> io::Result<()> {
+        let end = host.saturating_add(len);
+        let own = table.map(|at| (at, self.cluster_size(), "L2 table holding it"));
+        match self
+            .reserved
+            .iter()
+            .copied()
+            .chain(own)
+            .find(|(at, n, _)| host < at.saturating_add(*n) && *at < end)
+        {
+            Some((at, n, name)) => Err(invalid(format!(
+                "QCOW2: {what} at {host} overlaps the {name} ({at}..{})",
+                at.saturating_add(n)
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// The compressed cluster an L2 entry describes, inflated and cached: small
     /// reads of one cluster inflate it once.
     fn compressed_cluster(&self, entry: u64) -> io::Result<Arc<Vec<u8>>> {
-        self.clusters.get(entry, || {
-            let mut out = vec![0u8; self.cluster_size() as usize];
-            self.inflate_into(entry, &mut out)?;
-            Ok(out)
-        })
+        self.clusters.get(entry, || self.inflate_cluster(entry))
     }
 
-    /// Inflates the compressed cluster an L2 entry describes into `out` (one
-    /// cluster long); it must fill it exactly.
-    fn inflate_into(&self, entry: u64, out: &mut [u8]) -> io::Result<()> {
+    /// Inflates the compressed cluster an L2 entry describes; it must come to
+    /// exactly one cluster (QEMU always compresses whole clusters), neither
+    /// short nor long.
+    fn inflate_cluster(&self, entry: u64) -> io::Result<Vec<u8>> {
         let shift = 62 - (self.cluster_bits - 8);
         let host = entry & ((1u64 << shift) - 1);
         let sectors = ((entry & ((1u64 << 62) - 1)) >> shift) + 1;
         let stored = (sectors * 512 - (host & 511)).min(self.file.len().saturating_sub(host));
+        self.placed(host, stored, "compressed cluster", None)?;
         let input = read_vec(&*self.file, host, stored, "QCOW2 compressed cluster")?;
-        let n = inflate(&input, out, false)
+        let cluster = self.cluster_size() as usize;
+        let out = inflate_at_most(&input, cluster, false)
             .map_err(|e| invalid(format!("QCOW2: cluster at {host}: {e}")))?;
-        if n != out.len() {
+        if out.len() != cluster {
             return Err(invalid(format!(
-                "QCOW2: compressed cluster at {host} inflates to {n} bytes, not {}",
+                "QCOW2: compressed cluster at {host} inflates to {} bytes, not {cluster}",
                 out.len()
             )));
         }
-        Ok(())
+        Ok(out)
     }
 
     /// Where an uncompressed cluster's bytes are, from its L2 entry.
@@ -205,8 +277,8 @@ impl Source for Qcow2 {
             let entry = self.l2_entry(at >> self.cluster_bits)?;
             let out = &mut buf[done..done + n];
             if entry & COMPRESSED != 0 && n as u64 == self.cluster_size() {
-                // A whole cluster is inflated in place; parts of one go through the cache.
-                self.inflate_into(entry, out)?;
+                // A whole cluster is read once: not cached, so it evicts nothing.
+                out.copy_from_slice(&self.inflate_cluster(entry)?);
             } else if entry & COMPRESSED != 0 {
                 let cluster = self.compressed_cluster(entry)?;
                 out.copy_from_slice(&cluster[within as usize..within as usize + n]);
@@ -246,5 +318,126 @@ impl VirtualDisk for Qcow2 {
 
     fn set_parent(&mut self, parent: Arc<dyn Source>) {
         self.parent = Some(parent);
+    }
+
+    /// The corrupt bit: QEMU found the image inconsistent and stopped writing it.
+    /// It is read through, but the evidence is not intact and the report says so.
+    fn repairs(&self) -> Vec<String> {
+        if self.corrupt {
+            vec![
+                "QCOW2: the image is marked corrupt (incompatible feature bit 1): QEMU \
+                  found its metadata inconsistent; read as found"
+                    .to_string(),
+            ]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLUSTER: u64 = 64 * 1024;
+    const L1_AT: u64 = CLUSTER;
+    const L2_AT: u64 = 2 * CLUSTER;
+    const DATA_AT: u64 = 3 * CLUSTER;
+
+    /// A version 3 image built by hand from the QCOW2 specification: 64 KiB
+    /// clusters, a 256 KiB disk, the header in cluster 0, the L1 table (one
+    /// entry, pointing at the L2 table) in cluster 1, the L2 table in cluster 2,
+    /// room for data from cluster 3. Every L2 entry is zero (unallocated).
+    fn image() -> Vec<u8> {
+        let mut file = vec![0u8; (DATA_AT + 2 * CLUSTER) as usize];
+        file[..4].copy_from_slice(MAGIC);
+        file[4..8].copy_from_slice(&3u32.to_be_bytes());
+        file[20..24].copy_from_slice(&16u32.to_be_bytes());
+        file[24..32].copy_from_slice(&(4 * CLUSTER).to_be_bytes());
+        file[36..40].copy_from_slice(&1u32.to_be_bytes());
+        file[40..48].copy_from_slice(&L1_AT.to_be_bytes());
+        file[100..104].copy_from_slice(&104u32.to_be_bytes());
+        set(&mut file, L1_AT, 1 << 63 | L2_AT);
+        file
+    }
+
+    /// Writes the big-endian table entry `value` at file offset `at`.
+    fn set(file: &mut [u8], at: u64, value: u64) {
+        file[at as usize..at as usize + 8].copy_from_slice(&value.to_be_bytes());
+    }
+
+    /// Makes guest cluster 0 a compressed cluster holding `stream` (raw deflate)
+    /// at [`DATA_AT`], its sector count as QEMU computes it.
+    fn compressed(stream: &[u8]) -> Vec<u8> {
+        let mut file = image();
+        file[DATA_AT as usize..DATA_AT as usize + stream.len()].copy_from_slice(stream);
+        let sectors = (stream.len() as u64).div_ceil(512);
+        set(&mut file, L2_AT, COMPRESSED | (sectors - 1) << 54 | DATA_AT);
+        file
+    }
+
+    fn read_cluster(file: Vec<u8>) -> io::Result<Vec<u8>> {
+        let qcow = Qcow2::open(Arc::new(file))?;
+        let mut buf = vec![0u8; CLUSTER as usize];
+        qcow.read_exact_at(&mut buf, 0)?;
+        Ok(buf)
+    }
+
+    #[test]
+    fn compressed_cluster_must_inflate_to_exactly_its_size() {
+        let deflate = |data: &[u8]| miniz_oxide::deflate::compress_to_vec(data, 6);
+        let exact = vec![0x33u8; CLUSTER as usize];
+        assert_eq!(read_cluster(compressed(&deflate(&exact))).unwrap(), exact);
+
+        let short = deflate(&[0x33u8; 1024]);
+        let error = read_cluster(compressed(&short)).unwrap_err();
+        assert!(
+            error.to_string().contains("inflates to 1024 bytes"),
+            "{error}"
+        );
+
+        // 24 MiB of zeros deflate to about 24 KB: fits in the cluster's sectors.
+        let bomb = deflate(&vec![0u8; 24 << 20]);
+        assert!(bomb.len() < CLUSTER as usize);
+        let error = read_cluster(compressed(&bomb)).unwrap_err();
+        assert!(error.to_string().contains("more than 65536"), "{error}");
+    }
+
+    /// An L1 entry marked in use at offset 0 (the header), one aimed at the L1
+    /// table itself, an unaligned one, and an L2 entry aimed at its own table
+    /// are read errors naming what they overlap, never the metadata's bytes.
+    #[test]
+    fn entry_over_the_files_own_structures_is_damage() {
+        let mut file = image();
+        file[DATA_AT as usize..].fill(0x66);
+        set(&mut file, L2_AT, 1 << 63 | DATA_AT);
+        assert!(read_cluster(file.clone())
+            .unwrap()
+            .iter()
+            .all(|&b| b == 0x66));
+        let cases = [
+            (L1_AT, 1 << 63, "offset 0, the header"),
+            (L1_AT, 1 << 63 | L1_AT, "overlaps the L1 table"),
+            (L1_AT, 1 << 63 | (L2_AT + 512), "not on a cluster boundary"),
+            (L2_AT, 1 << 63 | L2_AT, "overlaps the L2 table holding it"),
+            (L2_AT, 1 << 63, "offset 0, the header"),
+        ];
+        for (at, entry, said) in cases {
+            let mut damaged = file.clone();
+            set(&mut damaged, at, entry);
+            let error = read_cluster(damaged).unwrap_err();
+            assert!(error.to_string().contains(said), "{said}: {error}");
+        }
+    }
+
+    #[test]
+    fn corrupt_bit_is_reported_as_damage() {
+        let clean = Qcow2::open(Arc::new(image())).unwrap();
+        assert!(clean.repairs().is_empty());
+        let mut file = image();
+        file[72..80].copy_from_slice(&2u64.to_be_bytes());
+        let marked = Qcow2::open(Arc::new(file)).unwrap();
+        assert!(marked.repairs()[0].contains("marked corrupt"));
+        assert!(marked.subformat().contains("corrupt"));
     }
 }

@@ -44,6 +44,12 @@ pub struct Vhd {
     parent_id: Option<[u8; 16]>,
     parent: Option<Arc<dyn Source>>,
     bitmaps: TableCache<Vec<u8>>,
+    /// The file's own structures (start, length, name): a block placed over one
+    /// of them is damage, never data.
+    reserved: Vec<(u64, u64, &'static str)>,
+    /// Damage found on opening that leaves the disk readable (see
+    /// `VirtualDisk::repairs`): failed checksums, a missing trailing footer.
+    repairs: Vec<String>,
 }
 
 /// Sixteen bytes at `at` (the caller has checked the length).
@@ -75,7 +81,7 @@ impl Vhd {
         let at_start = read_vec(&*file, 0, FOOTER_LEN, "VHD footer copy")?;
         let footer = [&at_end, &at_start]
             .into_iter()
-            .find(|f| f.starts_with(b"conectix") && checksum_ok(f))
+            .find(|f| f.starts_with(b"conectix") && checksum_ok(f, 64))
             .or_else(|| {
                 [&at_end, &at_start]
                     .into_iter()
@@ -102,6 +108,8 @@ impl Vhd {
             parent_id: None,
             parent: None,
             bitmaps: TableCache::new(16),
+            reserved: Vec::new(),
+            repairs: footer_damage(&at_end, &at_start, std::ptr::eq(footer, &at_start)),
         };
         if kind == Kind::Fixed {
             if size > end {
@@ -111,7 +119,16 @@ impl Vhd {
             }
             return Ok(vhd);
         }
-        vhd.read_dynamic_header(be64(footer, 16))?;
+        let header_at = be64(footer, 16);
+        if at_start.starts_with(b"conectix") {
+            vhd.reserved.push((0, FOOTER_LEN, "footer copy"));
+        }
+        vhd.reserved.push((header_at, 1024, "dynamic header"));
+        // Only a footer that is there: a file cut short has data in its place.
+        if at_end.starts_with(b"conectix") {
+            vhd.reserved.push((end, FOOTER_LEN, "footer"));
+        }
+        vhd.read_dynamic_header(header_at)?;
         Ok(vhd)
     }
 
@@ -121,6 +138,11 @@ impl Vhd {
             return Err(invalid(format!(
                 "VHD: no dynamic header (cxsparse) at {at}"
             )));
+        }
+        if !checksum_ok(&header, 36) {
+            self.repairs.push(format!(
+                "VHD: the dynamic header at {at} fails its checksum; read as found"
+            ));
         }
         let table = be64(&header, 16);
         let entries = u64::from(be32(&header, 28));
@@ -139,6 +161,11 @@ impl Vhd {
         let needed = self.size.div_ceil(block_size);
         let raw = read_vec(&*self.file, table, needed * 4, "VHD block allocation table")?;
         self.bat = raw.chunks_exact(4).map(|c| be32(c, 0)).collect();
+        self.reserved.push((
+            table,
+            (needed * 4).next_multiple_of(SECTOR),
+            "block allocation table",
+        ));
         self.block_size = block_size;
         self.bitmap_len = (block_size / SECTOR).div_ceil(8).div_ceil(SECTOR) * SECTOR;
         if self.kind == Kind::Differencing {
@@ -199,7 +226,7 @@ impl Vhd {
             };
             return Ok((piece, rest));
         }
-        let start = u64::from(entry) * SECTOR;
+        let start = self.placed(block, u64::from(entry) * SECTOR)?;
         let data = start + self.bitmap_len;
         if self.kind == Kind::Dynamic {
             return Ok((Piece::File(data + within), rest));
@@ -229,13 +256,59 @@ impl Vhd {
     }
 }
 
-fn checksum_ok(footer: &[u8]) -> bool {
-    let sum = footer
+impl Vhd {
+    /// `start`, where the BAT places `block` (its sector bitmap, then its data),
+    /// unless that overlaps the footers, the dynamic header or the BAT: those
+    /// read as disk data would be wrong bytes, not damage anyone sees.
+    fn placed(&self, block: u64, start: u64) -> io::Result<u64> {
+        let end = start.saturating_add(self.bitmap_len + self.block_size);
+        match self
+            .reserved
+            .iter()
+            .find(|(at, n, _)| start < at.saturating_add(*n) && *at < end)
+        {
+            Some((at, n, name)) => Err(invalid(format!(
+                "VHD: block {block} at {start} overlaps the {name} ({at}..{})",
+                at.saturating_add(*n)
+            ))),
+            None => Ok(start),
+        }
+    }
+}
+
+/// True if the one's complement of the byte sum of `bytes` (the four at `at`,
+/// the stored checksum, left out) is the checksum stored there: footers keep
+/// theirs at 64, dynamic headers at 36.
+fn checksum_ok(bytes: &[u8], at: usize) -> bool {
+    let sum = bytes
         .iter()
         .enumerate()
-        .filter(|(i, _)| !(64..68).contains(i))
+        .filter(|(i, _)| !(at..at + 4).contains(i))
         .fold(0u32, |s, (_, &b)| s.wrapping_add(u32::from(b)));
-    !sum == be32(footer, 64)
+    !sum == be32(bytes, at)
+}
+
+/// What is wrong with the two footers (the last sector, and the copy dynamic
+/// disks keep in the first), given whether the copy is the one read: each
+/// failed checksum, and a trailing footer that is missing.
+fn footer_damage(at_end: &[u8], at_start: &[u8], copy_read: bool) -> Vec<String> {
+    let mut damage = Vec::new();
+    let read = if copy_read {
+        "; the copy at the start is read"
+    } else {
+        "; read as found"
+    };
+    if !at_end.starts_with(b"conectix") {
+        damage.push(format!(
+            "VHD: no footer in the last sector (file cut short?){read}"
+        ));
+    } else if !checksum_ok(at_end, 64) {
+        damage.push(format!("VHD: the footer fails its checksum{read}"));
+    }
+    if at_start.starts_with(b"conectix") && !checksum_ok(at_start, 64) {
+        damage.push("VHD: the footer copy at the start fails its checksum".to_string());
+    }
+    damage
 }
 
 impl Source for Vhd {
@@ -283,6 +356,10 @@ impl VirtualDisk for Vhd {
 
     fn parent_identities(&self) -> Vec<String> {
         self.parent_id.iter().map(hex).collect()
+    }
+
+    fn repairs(&self) -> Vec<String> {
+        self.repairs.clone()
     }
 }
 
@@ -354,5 +431,85 @@ mod tests {
         file[512..].copy_from_slice(&footer(2, 1 << 20));
         let error = Vhd::open(Arc::new(file)).err().unwrap();
         assert!(error.to_string().contains("truncated"), "{error}");
+    }
+
+    /// A dynamic disk of two 4 KiB blocks: footer copy, dynamic header at 512,
+    /// BAT at 1536 (block 0 at sector `block0`, block 1 absent), block 0's
+    /// bitmap and data at 2048, the footer at 6656.
+    fn dynamic(block0: u32) -> Vec<u8> {
+        let mut file = vec![0x11u8; 7168];
+        file[..512].copy_from_slice(&footer(3, 8192));
+        let header = &mut file[512..1536];
+        header.fill(0);
+        header[..8].copy_from_slice(b"cxsparse");
+        header[16..24].copy_from_slice(&1536u64.to_be_bytes());
+        header[28..32].copy_from_slice(&2u32.to_be_bytes());
+        header[32..36].copy_from_slice(&4096u32.to_be_bytes());
+        file[1536..1540].copy_from_slice(&block0.to_be_bytes());
+        file[1540..1544].copy_from_slice(&UNUSED.to_be_bytes());
+        file[6656..].copy_from_slice(&footer(3, 8192));
+        file
+    }
+
+    #[test]
+    fn block_over_the_files_own_structures_is_damage() {
+        let vhd = Vhd::open(Arc::new(dynamic(4))).unwrap();
+        let mut buf = vec![0u8; 4096];
+        vhd.read_exact_at(&mut buf, 0).unwrap();
+        assert!(buf.iter().all(|&b| b == 0x11));
+        for (sector, name) in [
+            (0, "footer copy"),
+            (1, "dynamic header"),
+            (3, "block allocation table"),
+            (5, "footer"),
+        ] {
+            let vhd = Vhd::open(Arc::new(dynamic(sector))).unwrap();
+            let error = vhd.read_exact_at(&mut buf, 0).unwrap_err();
+            assert!(error.to_string().contains(name), "{sector}: {error}");
+        }
+    }
+
+    /// Stores the dynamic header's checksum (at 36 of its 1024 bytes at 512).
+    fn seal_header(file: &mut [u8]) {
+        let header = &mut file[512..1536];
+        header[36..40].fill(0);
+        let sum = header
+            .iter()
+            .fold(0u32, |s, &b| s.wrapping_add(u32::from(b)));
+        header[36..40].copy_from_slice(&(!sum).to_be_bytes());
+    }
+
+    #[test]
+    fn failed_checksums_and_a_missing_footer_are_reported() {
+        let mut file = dynamic(4);
+        seal_header(&mut file);
+        assert!(Vhd::open(Arc::new(file.clone()))
+            .unwrap()
+            .repairs()
+            .is_empty());
+
+        let mut header = file.clone();
+        header[600] ^= 1;
+        let said = Vhd::open(Arc::new(header)).unwrap().repairs();
+        assert!(said[0].contains("dynamic header at 512 fails"), "{said:?}");
+
+        let mut tail = file.clone();
+        tail[6656 + 100] ^= 1;
+        let said = Vhd::open(Arc::new(tail)).unwrap().repairs();
+        assert_eq!(
+            said,
+            ["VHD: the footer fails its checksum; the copy at the start is read"]
+        );
+
+        let mut both = file.clone();
+        both[6656 + 100] ^= 1;
+        both[100] ^= 1;
+        let said = Vhd::open(Arc::new(both)).unwrap().repairs();
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(said[0].ends_with("read as found"), "{said:?}");
+
+        let cut = file[..6656].to_vec();
+        let vhd = Vhd::open(Arc::new(cut)).unwrap();
+        assert!(vhd.repairs()[0].contains("no footer in the last sector"));
     }
 }

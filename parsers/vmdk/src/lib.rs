@@ -10,6 +10,7 @@
 mod descriptor;
 mod sparse;
 
+use std::collections::BTreeMap;
 use std::io;
 use std::sync::Arc;
 
@@ -105,6 +106,17 @@ impl Vmdk {
             return Err(invalid("VMDK: descriptor lists no extents"));
         }
         let mut extents = Vec::with_capacity(descriptor.extents.len());
+        // Each file named is opened once, however many extents name it: 20 000
+        // one-sector extents of one file must not need 20 000 open handles.
+        let mut opened: BTreeMap<String, Arc<dyn Source>> = BTreeMap::new();
+        let mut open_once = |name: &str| -> io::Result<Arc<dyn Source>> {
+            if let Some(file) = opened.get(name) {
+                return Ok(Arc::clone(file));
+            }
+            let file = open_extent(name)?;
+            opened.insert(name.to_string(), Arc::clone(&file));
+            Ok(file)
+        };
         let mut start = 0u64;
         for line in &descriptor.extents {
             let len = line
@@ -114,11 +126,11 @@ impl Vmdk {
             let data = match line.kind {
                 ExtentKind::Zero => Data::Zero,
                 ExtentKind::Flat => Data::Flat {
-                    file: open_extent(&line.file)?,
+                    file: open_once(&line.file)?,
                     offset: line.offset.saturating_mul(512),
                 },
                 ExtentKind::Sparse => {
-                    let extent = SparseExtent::open(open_extent(&line.file)?)
+                    let extent = SparseExtent::open(open_once(&line.file)?)
                         .map_err(|e| invalid(format!("extent {}: {e}", line.file)))?;
                     if extent.capacity() < len {
                         return Err(invalid(format!(
@@ -226,5 +238,35 @@ impl VirtualDisk for Vmdk {
                     .map(move |r| format!("extent {}: {r}", i + 1))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many extents of one file open it once, and each reads its own part.
+    #[test]
+    fn extents_naming_one_file_share_one_handle() {
+        let mut text = String::from("# Disk DescriptorFile\ncreateType=\"monolithicFlat\"\n");
+        for i in 0..1000 {
+            text.push_str(&format!("RW 1 FLAT \"flat.bin\" {}\n", 999 - i));
+        }
+        let flat: Vec<u8> = (0..1000u32).flat_map(|s| [(s % 251) as u8; 512]).collect();
+        let flat: Arc<dyn Source> = Arc::new(flat);
+        let mut opens = 0;
+        let mut open = |name: &str| -> io::Result<Arc<dyn Source>> {
+            assert_eq!(name, "flat.bin");
+            opens += 1;
+            Ok(Arc::clone(&flat))
+        };
+        let vmdk = Vmdk::open(Arc::new(text.into_bytes()), &mut open).unwrap();
+        assert_eq!(opens, 1);
+        assert_eq!(vmdk.extent_count(), 1000);
+        let mut sector = [0u8; 512];
+        vmdk.read_exact_at(&mut sector, 0).unwrap();
+        assert!(sector.iter().all(|&b| b == (999 % 251) as u8));
+        vmdk.read_exact_at(&mut sector, 999 * 512).unwrap();
+        assert!(sector.iter().all(|&b| b == 0));
     }
 }

@@ -5,7 +5,9 @@
 use std::io;
 use std::sync::Arc;
 
-use blockio::{fill_from, inflate, invalid, le16, le32, le64, read_vec, Source, TableCache};
+use blockio::{
+    fill_from, inflate_at_most, invalid, le16, le32, le64, read_vec, Source, TableCache,
+};
 
 const SECTOR: u64 = 512;
 /// `gdOffset` of a stream-optimized header: the directory is found from the footer.
@@ -152,28 +154,45 @@ impl SparseExtent {
     }
 
     /// With a redundant directory to fall back on, checks every primary grain table
-    /// once (a table is `gtes` × 4 bytes: a 64 GiB disk has 2 048 of 2 KiB), so a
-    /// table the redundant copy replaces is known, and said, from the start rather
+    /// once against its redundant copy (a table is `gtes` × 4 bytes: a 64 GiB disk
+    /// has 2 048 of 2 KiB, read twice), so a table the redundant copy replaces, or
+    /// one the two copies disagree on, is known, and said, from the start rather
     /// than silently whenever a read reaches it. Without one, a damaged table is a
     /// read error where it is met.
     fn check_primary_tables(&mut self) {
         let Some(redundant) = &self.redundant else {
             return;
         };
-        let mut replaced = 0usize;
-        let mut first = None;
+        let (mut replaced, mut differ) = (0usize, 0usize);
+        let (mut first, mut first_differ) = (None, None);
         for index in 0..self.directory.len() {
-            if let Err(e) = self.read_table(&self.directory, index as u64) {
-                if self.read_table(redundant, index as u64).is_ok() {
+            match (
+                self.read_table(&self.directory, index as u64),
+                self.read_table(redundant, index as u64),
+            ) {
+                (Err(e), Ok(_)) => {
                     replaced += 1;
                     first.get_or_insert(e);
                 }
+                // Both readable but not the same: the primary is what VMware
+                // reads, but which copy holds the truth cannot be told.
+                (Ok(p), Ok(r)) if p != r => {
+                    differ += 1;
+                    first_differ.get_or_insert(index);
+                }
+                _ => {}
             }
         }
         if let Some(first) = first {
             self.repairs.push(format!(
                 "{replaced} primary grain table(s) damaged and read from the redundant copy, \
                  first: {first}"
+            ));
+        }
+        if let Some(index) = first_differ {
+            self.repairs.push(format!(
+                "{differ} grain table(s) differ between the primary and redundant copies (the \
+                 primary is read), first: table {index}"
             ));
         }
     }
@@ -255,12 +274,12 @@ impl SparseExtent {
                     None => piece.fill(0),
                 },
                 1 if self.flags & FLAG_ZERO_GRAIN != 0 => piece.fill(0),
-                // A whole grain is inflated in place; parts of one go through the cache.
+                // A whole grain is read once: not cached, so it evicts nothing.
                 sector if self.compressed() && n as u64 == self.grain => {
-                    self.inflate_into(sector, piece)?;
+                    piece.copy_from_slice(&self.inflate_grain(sector, grain_index)?);
                 }
                 sector if self.compressed() => {
-                    let grain = self.inflated(sector)?;
+                    let grain = self.inflated(sector, grain_index)?;
                     piece.copy_from_slice(&grain[within as usize..within as usize + n]);
                 }
                 sector => self.file.read_exact_at(piece, sector * SECTOR + within)?,
@@ -270,19 +289,18 @@ impl SparseExtent {
         Ok(())
     }
 
-    /// The grain whose marker starts at `sector`, inflated and cached: small
+    /// Grain `index`, whose marker starts at `sector`, inflated and cached: small
     /// reads of one grain inflate it once.
-    fn inflated(&self, sector: u64) -> io::Result<Arc<Vec<u8>>> {
-        self.grains.get(sector, || {
-            let mut out = vec![0u8; self.grain as usize];
-            self.inflate_into(sector, &mut out)?;
-            Ok(out)
-        })
+    fn inflated(&self, sector: u64, index: u64) -> io::Result<Arc<Vec<u8>>> {
+        self.grains
+            .get(sector, || self.inflate_grain(sector, index))
     }
 
-    /// Inflates the grain whose marker starts at `sector` into `out` (one grain
-    /// long); a grain that inflates short leaves zeros after its end.
-    fn inflate_into(&self, sector: u64, out: &mut [u8]) -> io::Result<()> {
+    /// Inflates grain `index`, whose marker starts at `sector`, to one grain. It
+    /// must fill the grain (only the disk's last grain may stop where the disk
+    /// does; zeros follow, never read) and never run past it: a grain of the
+    /// wrong length is damage, not data.
+    fn inflate_grain(&self, sector: u64, index: u64) -> io::Result<Vec<u8>> {
         let at = sector * SECTOR;
         let marker = read_vec(&*self.file, at, 12, "VMDK grain marker")?;
         let stored = u64::from(le32(&marker, 8));
@@ -294,9 +312,139 @@ impl SparseExtent {
             )));
         }
         let input = read_vec(&*self.file, at + 12, stored, "VMDK compressed grain")?;
-        let n =
-            inflate(&input, out, true).map_err(|e| invalid(format!("VMDK: grain at {at}: {e}")))?;
-        out[n..].fill(0);
-        Ok(())
+        let mut out = inflate_at_most(&input, self.grain as usize, true)
+            .map_err(|e| invalid(format!("VMDK: grain at {at}: {e}")))?;
+        let need = self.grain.min(
+            self.capacity
+                .saturating_sub(index.saturating_mul(self.grain)),
+        );
+        if (out.len() as u64) < need {
+            return Err(invalid(format!(
+                "VMDK: compressed grain at {at} inflates to {} bytes, not {need}",
+                out.len()
+            )));
+        }
+        out.resize(self.grain as usize, 0);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GRAIN: u64 = 64 * 1024;
+    /// Where [`stream`] puts the grain's marker: after the header, directory
+    /// and table sectors.
+    const MARKER_SECTOR: u64 = 6;
+
+    /// A compressed sparse extent built by hand from VMware's layout: header in
+    /// sector 0 (128-sector grains, 512 entries per table, deflate), the grain
+    /// directory in sector 1, its one table in sectors 2-5, and grain 0 stored at
+    /// [`MARKER_SECTOR`] as a marker (LBA, size) followed by `stream` (zlib).
+    fn stream(capacity_sectors: u64, stream: &[u8]) -> Vec<u8> {
+        let mut file = vec![0u8; (MARKER_SECTOR * SECTOR + GRAIN * 2) as usize];
+        file[..4].copy_from_slice(crate::SPARSE_MAGIC);
+        file[4..8].copy_from_slice(&3u32.to_le_bytes());
+        file[8..12].copy_from_slice(&(FLAG_COMPRESSED | 1).to_le_bytes());
+        file[12..20].copy_from_slice(&capacity_sectors.to_le_bytes());
+        file[20..28].copy_from_slice(&(GRAIN / SECTOR).to_le_bytes());
+        file[44..48].copy_from_slice(&512u32.to_le_bytes());
+        file[56..64].copy_from_slice(&1u64.to_le_bytes());
+        file[77..79].copy_from_slice(&1u16.to_le_bytes());
+        file[512..516].copy_from_slice(&2u32.to_le_bytes());
+        file[1024..1028].copy_from_slice(&(MARKER_SECTOR as u32).to_le_bytes());
+        let m = (MARKER_SECTOR * SECTOR) as usize;
+        file[m + 8..m + 12].copy_from_slice(&(stream.len() as u32).to_le_bytes());
+        file[m + 12..m + 12 + stream.len()].copy_from_slice(stream);
+        file
+    }
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
+    }
+
+    fn read(file: Vec<u8>, at: u64, len: usize) -> io::Result<Vec<u8>> {
+        let extent = SparseExtent::open(Arc::new(file))?;
+        let mut buf = vec![0u8; len];
+        extent.read(&mut buf, at, None)?;
+        Ok(buf)
+    }
+
+    #[test]
+    fn compressed_grain_must_inflate_to_exactly_its_size() {
+        let grain = vec![0x44u8; GRAIN as usize];
+        assert_eq!(
+            read(stream(256, &zlib(&grain)), 0, GRAIN as usize).unwrap(),
+            grain
+        );
+
+        // Short: whole-grain reads and partial (cached) reads alike.
+        let short = stream(256, &zlib(&[0x44u8; 1024]));
+        let error = read(short.clone(), 0, GRAIN as usize).unwrap_err();
+        assert!(
+            error.to_string().contains("inflates to 1024 bytes"),
+            "{error}"
+        );
+        assert!(read(short, 0, 512).is_err());
+
+        // Long: 24 MiB of zeros deflate to about 24 KB, inside the grain's claim.
+        let bomb = zlib(&vec![0u8; 24 << 20]);
+        assert!((bomb.len() as u64) < GRAIN);
+        let error = read(stream(256, &bomb), 0, 512).unwrap_err();
+        assert!(error.to_string().contains("more than 65536"), "{error}");
+    }
+
+    /// A hosted sparse extent of two 64 KiB grains with both directories: the
+    /// redundant one in sector 1 (its table in sectors 2-5), the primary in
+    /// sector 6 (its table in 7-10), grains 0 and 1 at sectors 11 and 139, as
+    /// both tables say unless `redundant_grain0` says otherwise for grain 0.
+    fn redundant(redundant_grain0: u32) -> Vec<u8> {
+        let mut file = vec![0x22u8; (11 * SECTOR + 2 * GRAIN) as usize];
+        file[..11 * SECTOR as usize].fill(0);
+        file[..4].copy_from_slice(crate::SPARSE_MAGIC);
+        file[4..8].copy_from_slice(&1u32.to_le_bytes());
+        file[8..12].copy_from_slice(&(FLAG_REDUNDANT | 1).to_le_bytes());
+        file[12..20].copy_from_slice(&(2 * GRAIN / SECTOR).to_le_bytes());
+        file[20..28].copy_from_slice(&(GRAIN / SECTOR).to_le_bytes());
+        file[44..48].copy_from_slice(&512u32.to_le_bytes());
+        file[48..56].copy_from_slice(&1u64.to_le_bytes());
+        file[56..64].copy_from_slice(&6u64.to_le_bytes());
+        let mut put = |at: usize, v: u32| file[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        put(512, 2);
+        put(1024, redundant_grain0);
+        put(1028, 139);
+        put(6 * 512, 7);
+        put(7 * 512, 11);
+        put(7 * 512 + 4, 139);
+        file
+    }
+
+    #[test]
+    fn primary_and_redundant_tables_that_differ_are_reported() {
+        let same = SparseExtent::open(Arc::new(redundant(11))).unwrap();
+        assert!(same.repairs().is_empty(), "{:?}", same.repairs());
+        let differ = SparseExtent::open(Arc::new(redundant(139))).unwrap();
+        assert_eq!(
+            differ.repairs(),
+            [
+                "1 grain table(s) differ between the primary and redundant copies (the \
+              primary is read), first: table 0"
+            ]
+        );
+        let mut buf = vec![0u8; 512];
+        differ.read(&mut buf, 0, None).unwrap();
+        assert!(buf.iter().all(|&b| b == 0x22));
+    }
+
+    /// The last grain of a disk that ends inside it may stop where the disk does.
+    #[test]
+    fn last_grain_may_stop_at_the_end_of_the_disk() {
+        let half = vec![0x55u8; GRAIN as usize / 2];
+        let capacity = GRAIN / 2 / SECTOR;
+        assert_eq!(
+            read(stream(capacity, &zlib(&half)), 0, half.len()).unwrap(),
+            half
+        );
     }
 }
