@@ -23,6 +23,16 @@ const MAX_DEPTH: usize = 512;
 /// would otherwise keep 13 GB of paths. Past this, paths are built again when
 /// asked for (a walk up the parents, no more).
 const MAX_CACHED_PATH_BYTES: usize = 64 << 20;
+/// Longest path kept whole, in bytes: Windows' own limit for a path (32 767
+/// UTF-16 units). NTFS can nest deeper than any path Windows can name, and an
+/// edited `$MFT` can chain folders of 255-character names without end: past the
+/// limit a folder's path restarts at [`TOO_LONG`], so a row never carries more
+/// than this however deep it lies, and the output stays linear in the input.
+const MAX_PATH_BYTES: usize = 32_767;
+/// Where a folder whose full path would pass [`MAX_PATH_BYTES`] is placed.
+const TOO_LONG: &str = "$PathTooLong";
+/// Folders in parent-reference cycles that are named (the rest are counted).
+const MAX_CYCLES_NAMED: usize = 16;
 /// Damaged records whose reason is kept (the rest are named without one): the
 /// first pass must not grow with the garbage a hostile `$MFT` holds.
 const MAX_REASONS: usize = 1024;
@@ -57,6 +67,14 @@ pub struct DirectoryMap {
     damaged: Vec<u64>,
     /// Why, for the first [`MAX_REASONS`] of them.
     reasons: HashMap<u64, String>,
+    /// Folders on the walk being resolved: meeting one again is a cycle.
+    visiting: std::collections::HashSet<u64>,
+    /// Folders found in a parent-reference cycle.
+    cycles: std::collections::BTreeSet<u64>,
+    /// Folders whose path passed [`MAX_PATH_BYTES`].
+    too_long: u64,
+    /// Walks up the parents stopped at [`MAX_DEPTH`].
+    too_deep: u64,
 }
 
 impl DirectoryMap {
@@ -125,7 +143,65 @@ impl DirectoryMap {
         }
     }
 
+    /// What the paths given so far could not show as they are: folders whose
+    /// parent references form a cycle (an edited or damaged `$MFT`: what lies
+    /// under them is placed under `$OrphanFiles`), and folders nested past the
+    /// longest path Windows can name. Each is damage to report.
+    pub fn path_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !self.cycles.is_empty() {
+            let named: Vec<String> = self
+                .cycles
+                .iter()
+                .take(MAX_CYCLES_NAMED)
+                .map(u64::to_string)
+                .collect();
+            let more = self.cycles.len().saturating_sub(MAX_CYCLES_NAMED);
+            problems.push(format!(
+                "the parent references of folder records {}{} lead back to themselves \
+                 (a cycle): what lies under them is placed under $OrphanFiles",
+                named.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        if self.too_long > 0 {
+            problems.push(format!(
+                "{} folders lie deeper than the longest path Windows can name \
+                 ({MAX_PATH_BYTES} bytes): their paths restart at {TOO_LONG}/",
+                self.too_long
+            ));
+        }
+        if self.too_deep > 0 {
+            problems.push(format!(
+                "{} walks up the folders stopped {MAX_DEPTH} levels deep: the paths \
+                 found there are placed under $OrphanFiles",
+                self.too_deep
+            ));
+        }
+        problems
+    }
+
     fn resolve(&mut self, record: u64, sequence: Option<u16>, depth: usize) -> Resolved {
+        // A folder met again on its own walk up is in a cycle: the walk stops
+        // there, as at the depth limit, instead of going round to it.
+        if !self.visiting.insert(record) {
+            self.cycles.insert(record);
+            return Resolved {
+                path: "$OrphanFiles".into(),
+                loss: None,
+                cut: true,
+            };
+        }
+        let resolved = self.resolve_unvisited(record, sequence, depth);
+        self.visiting.remove(&record);
+        resolved
+    }
+
+    fn resolve_unvisited(&mut self, record: u64, sequence: Option<u16>, depth: usize) -> Resolved {
         let orphan = |loss, cut| Resolved {
             path: "$OrphanFiles".into(),
             loss,
@@ -146,6 +222,7 @@ impl DirectoryMap {
             return orphan(None, false);
         }
         if depth > MAX_DEPTH {
+            self.too_deep += 1;
             return orphan(None, true);
         }
         if let Some((path, loss)) = self.paths.get(record) {
@@ -156,7 +233,11 @@ impl DirectoryMap {
             };
         }
         let above = self.resolve(parent, Some(parent_seq), depth + 1);
-        let path = join(&above.path, &name);
+        let mut path = join(&above.path, &name);
+        if path.len() > MAX_PATH_BYTES {
+            self.too_long += 1;
+            path = join(TOO_LONG, &name);
+        }
         // A path cut short by the depth limit depends on where the walk began: it
         // is not this directory's path, and is not kept as one.
         if !above.cut {
@@ -349,9 +430,8 @@ mod tests {
     #[test]
     fn deep_directories_keep_a_bounded_cache_and_orphan_past_the_depth() {
         let mut map = DirectoryMap::default();
-        let name = "d".repeat(250);
-        for chain in 0..3u64 {
-            let first = 1000 * (chain + 1);
+        let name = "d".repeat(40);
+        let chain = |map: &mut DirectoryMap, first: u64| {
             for level in 0..600u64 {
                 let parent = if level == 0 {
                     known::ROOT
@@ -360,33 +440,75 @@ mod tests {
                 };
                 map.dirs.insert(first + level, (1, parent, 1, name.clone()));
             }
-        }
-        for chain in 0..3u64 {
-            let first = 1000 * (chain + 1);
+        };
+        // Sixteen chains' paths (5.4 MB each to depth 512) fill the budget.
+        for n in 0..16u64 {
+            chain(&mut map, 1000 * (n + 1));
             for level in 0..MAX_DEPTH as u64 {
-                let path = map.path_of(first + level, 1);
+                let path = map.path_of(1000 * (n + 1) + level, 1);
                 assert_eq!(path.split('/').count() as u64, level + 1);
             }
         }
+        assert!(map.path_problems().is_empty(), "{:?}", map.path_problems());
         // Walked up from the bottom of a fresh chain, the depth limit orphans the
-        // rest; the parents then still have their own, whole paths.
-        for level in 0..600u64 {
-            let parent = if level == 0 {
-                known::ROOT
-            } else {
-                4000 + level - 1
-            };
-            map.dirs.insert(4000 + level, (1, parent, 1, name.clone()));
-        }
-        let deep = map.path_of(4599, 1);
+        // rest, said; the parents then still have their own, whole paths.
+        chain(&mut map, 40_000);
+        let deep = map.path_of(40_599, 1);
         assert!(deep.starts_with("$OrphanFiles/"), "{}", &deep[..40]);
         assert_eq!(deep.split('/').count(), MAX_DEPTH + 2);
-        assert_eq!(map.path_of(4400, 1).split('/').count(), 401);
+        assert_eq!(map.path_of(40_400, 1).split('/').count(), 401);
         assert!(map.paths.bytes() <= MAX_CACHED_PATH_BYTES);
         assert!(
             map.paths.bytes() > MAX_CACHED_PATH_BYTES / 2,
             "{}",
             map.paths.bytes()
+        );
+        let problems = map.path_problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("stopped 512 levels deep"),
+            "{problems:?}"
+        );
+    }
+
+    /// Folders that are each other's parent gave every file under them a path
+    /// going round the cycle to the depth limit: with 200-character names, 100 KB
+    /// per row, gigabytes of CSV from a 2 MB file of forged records, and no word of
+    /// damage. The walk now stops where it meets a folder again, and says so; and
+    /// however deep real folders nest, no path passes Windows' own limit.
+    #[test]
+    fn parent_cycles_are_cut_and_said_and_paths_stay_within_windows_limit() {
+        let mut map = DirectoryMap::default();
+        let name = "c".repeat(200);
+        map.dirs.insert(100, (1, 101, 1, format!("a{name}")));
+        map.dirs.insert(101, (1, 100, 1, format!("b{name}")));
+        let path = map.path_of(100, 1);
+        assert!(path.starts_with("$OrphanFiles/"), "{path}");
+        assert!(path.len() < 1000, "{} bytes", path.len());
+        let problems = map.path_problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("lead back to themselves"),
+            "{problems:?}"
+        );
+
+        let mut map = DirectoryMap::default();
+        let name = "n".repeat(255);
+        for level in 0..400u64 {
+            let parent = if level == 0 { known::ROOT } else { 199 + level };
+            map.dirs.insert(200 + level, (1, parent, 1, name.clone()));
+        }
+        let longest = (0..400u64)
+            .map(|level| map.path_of(200 + level, 1).len())
+            .max()
+            .unwrap_or(0);
+        assert!(longest <= MAX_PATH_BYTES, "{longest}");
+        assert!(map.path_of(599, 1).starts_with("$PathTooLong/"));
+        let problems = map.path_problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("longest path Windows can name"),
+            "{problems:?}"
         );
     }
 }

@@ -355,6 +355,9 @@ fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
                     out.error(volume, &format!("$MFT record {record}"), Stage::Mft, &e)
                 },
             );
+            for problem in dirs.path_problems() {
+                out.error(volume, "$MFT", Stage::Mft, &problem);
+            }
         }
     } else if options.artifacts.mft && matches!(target.source, Source::Ntfs(_)) {
         // A triage folder may simply not have collected it; a volume always has one.
