@@ -55,7 +55,7 @@ pub use compare::{compare_paths, Comparison};
 pub mod chunks;
 mod compare;
 #[cfg(test)]
-mod equivalence;
+pub(crate) mod equivalence;
 mod flatten;
 mod instance;
 mod plan;

@@ -44,6 +44,9 @@ use crate::pipeline::Sinks;
 
 /// Largest Prefetch file read (real ones are well under 1 MiB).
 const MAX_PREFETCH: u64 = 16 << 20;
+/// The first bytes of a Prefetch candidate read; more only while it parses up to
+/// their end (real compressed Prefetch files are mostly under this).
+const FIRST_PREFETCH_WINDOW: u64 = 64 << 10;
 /// Carved `FILE` records kept for path rebuilding; beyond this they are written
 /// with their own name only.
 const MAX_KEPT_RECORDS: usize = 1 << 20;
@@ -744,19 +747,32 @@ impl<'a> Recovery<'a> {
             field(12)
         };
         let len = stated.min(MAX_PREFETCH).min(limit.saturating_sub(offset));
-        let mut bytes = vec![0u8; len as usize];
-        if data.read_exact_at(&mut bytes, offset).is_err() {
-            return;
-        }
-        match prefetch::parse(&bytes) {
-            Ok(pf) => {
-                let p = self.place;
-                let path = format!("{}/{}-{:08X}.pf", p.file, pf.executable, pf.hash);
-                rows::prefetch(p.out, p.label, &path, &pf, Some(offset));
+        // Read in growing windows: a candidate that fails early, as garbage after
+        // a signature does, costs its first window, not its claimed size. Read
+        // whole, a signature every 512 bytes over 23 MiB of free space claiming
+        // 64 MiB each cost 100 s, all in reading and zeroing buffers.
+        let mut window = len.min(FIRST_PREFETCH_WINDOW);
+        loop {
+            let mut bytes = vec![0u8; window as usize];
+            if data.read_exact_at(&mut bytes, offset).is_err() {
+                return;
             }
-            Err(e) => self
-                .place
-                .error(offset, Stage::CarvePrefetch, &e.to_string()),
+            match prefetch::parse(&bytes) {
+                Ok(pf) => {
+                    let p = self.place;
+                    let path = format!("{}/{}-{:08X}.pf", p.file, pf.executable, pf.hash);
+                    rows::prefetch(p.out, p.label, &path, &pf, Some(offset));
+                    return;
+                }
+                Err(e) if window < len && ran_out_of_input(&e, window) => {
+                    window = window.saturating_mul(4).min(len);
+                }
+                Err(e) => {
+                    return self
+                        .place
+                        .error(offset, Stage::CarvePrefetch, &e.to_string())
+                }
+            }
         }
     }
 
@@ -908,9 +924,42 @@ fn write_hive_keys(place: Place<'_>, parts: HiveParts) {
     }
 }
 
+/// Whether parsing the first `window` bytes of a Prefetch candidate failed for
+/// want of the bytes after them: a structure or the compressed stream ran past
+/// the window's end, or the stated size is more than so few bytes can inflate to.
+fn ran_out_of_input(e: &prefetch::Error, window: u64) -> bool {
+    use prefetch::Error;
+    /// A decoder reads a little ahead of where it reports a damaged stream.
+    const SLACK: u64 = 64;
+    match e {
+        Error::Truncated { .. } => true,
+        Error::CorruptStream { offset, .. } => *offset as u64 + SLACK >= window,
+        Error::SizeLimit { limit, .. } => *limit < window.saturating_mul(256),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The growing read of a Prefetch candidate stops at the first window when
+    /// what it holds is garbage, and grows when a real file runs past it.
+    #[test]
+    fn a_prefetch_candidate_grows_only_while_it_runs_out_of_input() {
+        let path = crate::collect::evtx::equivalence::corpus()
+            .join("hosts/win10-aptsim/Windows/Prefetch/MSCORSVW.EXE-16B291C4.pf");
+        let whole = std::fs::read(path).unwrap();
+        assert!(prefetch::parse(&whole).is_ok());
+        for cut in [300, 20_000, 60_000] {
+            let e = prefetch::parse(&whole[..cut]).unwrap_err();
+            assert!(ran_out_of_input(&e, cut as u64), "{cut}: {e}");
+        }
+        let mut garbage = whole[..8].to_vec();
+        garbage.resize(FIRST_PREFETCH_WINDOW as usize, 0xff);
+        let e = prefetch::parse(&garbage).unwrap_err();
+        assert!(!ran_out_of_input(&e, FIRST_PREFETCH_WINDOW), "{e}");
+    }
 
     fn record(id: u64, time: &str) -> EventRecord {
         EventRecord {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::compare::compare_paths;
 
 /// The shared corpus (`$TOOLMARK_CORPUS`, else `../shared/corpus` beside the project).
-fn corpus() -> PathBuf {
+pub(crate) fn corpus() -> PathBuf {
     std::env::var_os("TOOLMARK_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
