@@ -6,7 +6,9 @@
 //! applied (it leaves a clean hive as it is). A dirty hive whose logs could not be
 //! applied at all is a problem (errors.csv); a replay that worked keeps its notes
 //! (stale entries in the older log, entries missing after a partial reconcile, both
-//! normal on a live system) in the manifest, beside every hive's replay summary.
+//! normal on a live system) in the manifest, beside every hive's replay summary,
+//! and its damage (an entry that would have continued the replay but is damaged, a
+//! log of another hive) in errors.csv too.
 //! Either way the best bytes available are read.
 
 use serde::Serialize;
@@ -269,12 +271,18 @@ fn read_hive(
     // XP and 2003 keep a single `.LOG`, in the old format; it takes LOG1's place.
     let log1 = log("LOG1").or_else(|| log("LOG"));
     let log2 = log("LOG2");
-    let recovered = regf::recover(&primary, log1.as_deref(), log2.as_deref())
+    // The primary is replayed in place: a copy would hold a large hive twice.
+    let recovered = regf::recover_owned(primary, log1.as_deref(), log2.as_deref())
         .map_err(|e| CollectError::NotTheFormat(format!("not a registry hive: {e}")))?;
+    drop((log1, log2));
     let report = recovered.report;
     let replayed = report.format.is_some();
     if report.was_dirty && !replayed {
         problems.extend(report.problems.iter().map(|p| format!("log replay: {p}")));
+    } else {
+        // A replay that went on but lost an entry, or passed over another hive's
+        // log, lost data: that is damage, not a note.
+        problems.extend(report.damage.iter().map(|p| format!("log replay: {p}")));
     }
     let replay = HiveReplay {
         volume: String::new(),
