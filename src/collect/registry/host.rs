@@ -17,7 +17,7 @@ use regf::Key;
 use serde::Serialize;
 
 use super::load::{HiveKind, Hives};
-use super::value::{as_number, checked_data, render};
+use super::value::{as_number, as_text, checked_data, render};
 
 /// What the registry says about the host; fields are empty when not recorded.
 #[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
@@ -66,6 +66,21 @@ impl Lookup {
         self.value(key, name)
             .map(|d| render(&d))
             .unwrap_or_default()
+    }
+
+    /// A string value for a name: another type is reported, not shown.
+    fn string(&mut self, key: &Key<'_>, name: &str) -> String {
+        let Some(data) = self.value(key, name) else {
+            return String::new();
+        };
+        match as_text(&data) {
+            Ok(text) => text.to_string(),
+            Err(why) => {
+                self.problems
+                    .push(format!("value {name} of {} {why}", key.name()));
+                String::new()
+            }
+        }
     }
 
     fn number(&mut self, key: &Key<'_>, name: &str) -> Option<u64> {
@@ -229,7 +244,7 @@ fn system_facts(system: &regf::Hive, facts: &mut HostFacts, lookup: &mut Lookup)
     };
     let key = |lookup: &mut Lookup, path: &str| lookup.key(system, &format!("{set}\\{path}"));
     if let Some(k) = key(lookup, "Control\\ComputerName\\ComputerName") {
-        facts.computer_name = lookup.text(&k, "ComputerName");
+        facts.computer_name = lookup.string(&k, "ComputerName");
     }
     if let Some(k) = key(lookup, "Control\\TimeZoneInformation") {
         let names = [
@@ -337,6 +352,16 @@ mod tests {
             assert_eq!(problems.len(), 1, "{problems:?}");
             assert!(problems[0].contains("not read"), "{problems:?}");
         }
+    }
+
+    #[test]
+    fn a_computer_name_of_another_type_is_damage_not_a_name() {
+        let (facts, problems) = read(&system(Some(1), &["ControlSet001"], |b| {
+            b.dword("ComputerName", 4_325_441)
+        }));
+        assert_eq!(facts.computer_name, "");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("DWORD"), "{problems:?}");
     }
 
     #[test]
