@@ -96,6 +96,52 @@ pub enum Error {
         /// The key node reached again.
         offset: u32,
     },
+    /// A value list names the same value record more than once: the value is read
+    /// once (a list repeating one big value could otherwise multiply it without
+    /// bound).
+    #[error(
+        "value list of key node at offset {key:#x} names value record {value:#x} {times} times; read once"
+    )]
+    ValueRepeated {
+        /// The key node.
+        key: u32,
+        /// The value record named more than once.
+        value: u32,
+        /// How often the list names it.
+        times: usize,
+    },
+    /// A value claims more data than the whole hive bins data holds.
+    #[error(
+        "value at offset {offset:#x} claims {size} bytes of data, more than the {limit} bytes of hive bins data"
+    )]
+    DataTooLarge {
+        /// The value record.
+        offset: u32,
+        /// The size it claims.
+        size: u64,
+        /// The hive bins data size.
+        limit: u64,
+    },
+    /// A big data segment list names one cell twice, or cells that overlap: the
+    /// same bytes would be counted more than once.
+    #[error(
+        "big data segment list at offset {offset:#x} names cell {segment:#x} twice or overlapping another segment"
+    )]
+    SegmentReused {
+        /// The segment list cell.
+        offset: u32,
+        /// The segment cell met again.
+        segment: u32,
+    },
+    /// A value says its data is resident in the record (bit 31 of the size) but
+    /// claims more than the 4 bytes that field holds.
+    #[error("value at offset {offset:#x} claims {size} bytes of resident data, at most 4 fit")]
+    ResidentTooLong {
+        /// The value record.
+        offset: u32,
+        /// The size claimed (flag removed).
+        size: u32,
+    },
     /// A key path given to `open_key` nests deeper than any key can.
     #[error("invalid key path {0:?}")]
     BadPath(String),

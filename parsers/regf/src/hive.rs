@@ -83,6 +83,7 @@ impl Hive {
     /// order) with its path relative to the root (`""` for the root, components joined
     /// by `\`). A subtree that cannot be read is skipped and its error returned; a key
     /// reached twice (a loop) or nested deeper than [`MAX_KEY_DEPTH`] is not entered.
+    /// Each key's value list damage ([`Key::value_problems`]) is returned too.
     pub fn walk<'h>(&'h self, mut visit: impl FnMut(&str, &Key<'h>)) -> Result<Vec<Error>> {
         let root = self.root()?;
         let mut problems = Vec::new();
@@ -104,6 +105,7 @@ impl Hive {
                 continue;
             }
             visit(&path, &key);
+            problems.extend(key.value_problems());
             if depth >= MAX_KEY_DEPTH {
                 problems.push(Error::TooDeep {
                     offset: key.offset(),

@@ -7,6 +7,8 @@
 //! size hints (52..72), key name length (72), class name length (74), key name (76).
 //! Flag 0x0020 means the name is stored one byte per character.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::bytes::View;
 use crate::cell::NO_CELL;
 use crate::error::{Error, Result};
@@ -153,22 +155,65 @@ impl<'h> Key<'h> {
         Ok(())
     }
 
-    /// Cell offsets of the values, from the value list cell.
-    fn value_offsets(&self) -> Result<Vec<u32>> {
+    /// The value list as stored, bounded by the cell's own size whatever the
+    /// count claims.
+    fn value_list(&self) -> Result<Vec<u32>> {
         let count = self.value_count() as usize;
         let list = self.field(40);
         if count == 0 || list == NO_CELL {
             return Ok(Vec::new());
         }
         let cell = self.hive.cells().get(list, "value list")?;
-        // Bounded by the cell's own size, whatever the count claims.
         let available = cell.bytes().len() / 4;
         (0..count.min(available)).map(|i| cell.u32(i * 4)).collect()
     }
 
+    /// Cell offsets of the values, each once, where the list first names it (see
+    /// [`Key::value_problems`]), and the number of entries the list holds.
+    fn value_offsets(&self) -> Result<(Vec<u32>, usize)> {
+        let mut listed = self.value_list()?;
+        let entries = listed.len();
+        let mut seen = HashSet::with_capacity(entries);
+        listed.retain(|&off| seen.insert(off));
+        Ok((listed, entries))
+    }
+
+    /// Damage in the value list that reading values passes over: a value record
+    /// the list names more than once (read once), and a value count larger than
+    /// the list holds. An unreadable list is the error of [`Key::values`], not
+    /// repeated here.
+    pub fn value_problems(&self) -> Vec<Error> {
+        let Ok(listed) = self.value_list() else {
+            return Vec::new();
+        };
+        let mut problems = Vec::new();
+        if let Err(e) = self.check_count("value", self.value_count(), listed.len()) {
+            problems.push(e);
+        }
+        let mut times: HashMap<u32, usize> = HashMap::with_capacity(listed.len());
+        for &off in &listed {
+            *times.entry(off).or_default() += 1;
+        }
+        let mut reported = HashSet::new();
+        for &off in &listed {
+            let n = times.get(&off).copied().unwrap_or(1);
+            if n > 1 && reported.insert(off) {
+                problems.push(Error::ValueRepeated {
+                    key: self.offset,
+                    value: off,
+                    times: n,
+                });
+            }
+        }
+        problems
+    }
+
     /// All values of the key, in stored order.
+    /// A value the list names twice is returned once ([`Key::value_problems`]
+    /// reports the repeat).
     pub fn values(&self) -> Result<Vec<Value<'h>>> {
         self.value_offsets()?
+            .0
             .into_iter()
             .map(|off| Value::at(self.hive, off))
             .collect()
@@ -177,14 +222,14 @@ impl<'h> Key<'h> {
     /// The value called `name` (case-insensitive; `""` is the default value);
     /// `Ok(None)` only when the whole value list was read.
     pub fn value(&self, name: &str) -> Result<Option<Value<'h>>> {
-        let offsets = self.value_offsets()?;
+        let (offsets, entries) = self.value_offsets()?;
         for &off in &offsets {
             let value = Value::at(self.hive, off)?;
             if text::eq_ignore_case(&value.name(), name) {
                 return Ok(Some(value));
             }
         }
-        self.check_count("value", self.value_count(), offsets.len())?;
+        self.check_count("value", self.value_count(), entries)?;
         Ok(None)
     }
 }

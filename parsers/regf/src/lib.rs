@@ -42,5 +42,5 @@ pub use error::{Error, Result};
 pub use filetime::Filetime;
 pub use hive::{Hive, MAX_KEY_DEPTH};
 pub use key::Key;
-pub use recover::{recover, LogFile, LogFormat, Recovered, RecoveryReport};
+pub use recover::{recover, recover_owned, LogFile, LogFormat, Recovered, RecoveryReport};
 pub use value::{Value, ValueData, ValueType};

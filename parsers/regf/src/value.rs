@@ -12,7 +12,7 @@ use std::borrow::Cow;
 
 use crate::bytes::{require_len, View};
 use crate::cell::Cells;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::hive::Hive;
 use crate::text;
 
@@ -163,8 +163,15 @@ impl<'h> Value<'h> {
         let stored_size = self.vk.u32(4)?;
         let size = (stored_size & !RESIDENT_FLAG) as usize;
         if stored_size & RESIDENT_FLAG != 0 {
-            // Resident data lives in the 4-byte offset field.
-            return Ok(Cow::Borrowed(self.vk.slice(8, size.min(4))?));
+            // Resident data lives in the 4-byte offset field. A longer claim is
+            // damage: cutting it to 4 would show offset bytes as the value.
+            if size > 4 {
+                return Err(Error::ResidentTooLong {
+                    offset: self.offset,
+                    size: size as u32,
+                });
+            }
+            return Ok(Cow::Borrowed(self.vk.slice(8, size)?));
         }
         if size == 0 {
             return Ok(Cow::Borrowed(&[]));
@@ -176,7 +183,7 @@ impl<'h> Value<'h> {
             && self.hive.base_block().minor_version > 3
             && cell.slice(0, 2)? == b"db"
         {
-            return big_data(&cells, &cell, size).map(Cow::Owned);
+            return big_data(&cells, &cell, size, self.offset).map(Cow::Owned);
         }
         cell.slice(0, size).map(Cow::Borrowed)
     }
@@ -188,19 +195,43 @@ impl<'h> Value<'h> {
     }
 }
 
-/// Reassembles big data from its segments.
-fn big_data(cells: &Cells<'_>, db: &View<'_>, size: usize) -> Result<Vec<u8>> {
-    let segments = usize::from(db.u16(2)?);
-    let list = cells.get(db.u32(4)?, "big data segment list")?;
-    // Bound the allocation by what the hive can actually hold.
-    let mut out = Vec::with_capacity(size.min(cells.len()));
-    for i in 0..segments {
-        if out.len() >= size {
-            break;
-        }
-        let segment = cells.get(list.u32(i.saturating_mul(4))?, "big data segment")?;
-        let want = (size - out.len()).min(BIG_DATA_SEGMENT);
-        out.extend_from_slice(segment.slice(0, want)?);
+/// Reassembles big data from its segments. Every segment is checked before a
+/// byte is copied, and the whole is bounded by the hive bins data: segments that
+/// repeat or overlap could otherwise turn a small hive into gigabytes.
+fn big_data(cells: &Cells<'_>, db: &View<'_>, size: usize, value: u32) -> Result<Vec<u8>> {
+    if size > cells.len() {
+        return Err(Error::DataTooLarge {
+            offset: value,
+            size: size as u64,
+            limit: cells.len() as u64,
+        });
+    }
+    let count = usize::from(db.u16(2)?);
+    let list_offset = db.u32(4)?;
+    let list = cells.get(list_offset, "big data segment list")?;
+    // At most hive size / 16344 segments are needed, whatever the count claims.
+    let needed = size.div_ceil(BIG_DATA_SEGMENT).min(count);
+    let mut parts = Vec::with_capacity(needed);
+    let mut spans = Vec::with_capacity(needed);
+    for i in 0..needed {
+        let offset = list.u32(i.saturating_mul(4))?;
+        let segment = cells.get(offset, "big data segment")?;
+        let want = (size - i * BIG_DATA_SEGMENT).min(BIG_DATA_SEGMENT);
+        parts.push(segment.slice(0, want)?);
+        // The whole cell, size field included.
+        let end = u64::from(offset) + 4 + segment.bytes().len() as u64;
+        spans.push((u64::from(offset), end));
+    }
+    spans.sort_unstable();
+    if let Some(pair) = spans.windows(2).find(|w| w[1].0 < w[0].1) {
+        return Err(Error::SegmentReused {
+            offset: list_offset,
+            segment: pair[1].0 as u32,
+        });
+    }
+    let mut out = Vec::with_capacity(size);
+    for part in parts {
+        out.extend_from_slice(part);
     }
     require_len(&out, size, "big data")?;
     Ok(out)

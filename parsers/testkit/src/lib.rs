@@ -8,8 +8,11 @@
 //! - [`Mutator`]: the deterministic truncation / bit-flip / field-overwrite driver every
 //!   `tests/fuzz_corpus.rs` runs real corpus files through, standing in for cargo-fuzz
 //!   (which needs nightly) in ordinary `cargo test` runs.
+//! - [`hive`]: a minimal registry hive and log writer, for tests that damage one
+//!   structure of a hive in a known way.
 
 mod corpus;
+pub mod hive;
 mod mutate;
 
 pub use corpus::{check_seeds, corpus, corpus_path, read_corpus, seeds, short};

@@ -17,7 +17,7 @@ use regf::Key;
 use serde::Serialize;
 
 use super::load::{HiveKind, Hives};
-use super::value::{as_number, checked_data, render};
+use super::value::{as_number, as_text, checked_data, render};
 
 /// What the registry says about the host; fields are empty when not recorded.
 #[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
@@ -68,6 +68,21 @@ impl Lookup {
             .unwrap_or_default()
     }
 
+    /// A string value for a name: another type is reported, not shown.
+    fn string(&mut self, key: &Key<'_>, name: &str) -> String {
+        let Some(data) = self.value(key, name) else {
+            return String::new();
+        };
+        match as_text(&data) {
+            Ok(text) => text.to_string(),
+            Err(why) => {
+                self.problems
+                    .push(format!("value {name} of {} {why}", key.name()));
+                String::new()
+            }
+        }
+    }
+
     fn number(&mut self, key: &Key<'_>, name: &str) -> Option<u64> {
         let data = self.value(key, name)?;
         let number = as_number(&data);
@@ -90,8 +105,8 @@ impl Lookup {
     }
 }
 
-/// The name of the current control set of a SYSTEM hive, if `Select` says. Its
-/// read errors are not returned: [`facts`] reads the same key first, for every
+/// The name of the current control set of a SYSTEM hive (see [`control_set`]).
+/// Its problems are not returned: [`facts`] resolves the same set first, for every
 /// volume with a SYSTEM hive, and reports them.
 pub fn current_control_set(system: &regf::Hive) -> Option<String> {
     control_set(
@@ -102,10 +117,81 @@ pub fn current_control_set(system: &regf::Hive) -> Option<String> {
     )
 }
 
+/// The current control set: the one `Select\Current` names if the hive holds it;
+/// else, said as a problem, the only `ControlSetNNN` there is. With none, or
+/// several and no way to choose, there is no current set: a problem too, since
+/// ShimCache, services and the host facts then cannot be read.
 fn control_set(system: &regf::Hive, lookup: &mut Lookup) -> Option<String> {
-    let select = lookup.key(system, "Select")?;
-    let current = lookup.number(&select, "Current")?;
-    Some(format!("ControlSet{current:03}"))
+    let current = lookup
+        .key(system, "Select")
+        .and_then(|select| lookup.number(&select, "Current"));
+    let said = match current {
+        Some(n) => {
+            let named = format!("ControlSet{n:03}");
+            match system.open_key(&named) {
+                Ok(Some(_)) => return Some(named),
+                Ok(None) => format!("Select\\Current names {named}, which the hive does not hold"),
+                Err(e) => {
+                    // There but damaged: the readers of each key report what they lose.
+                    lookup.problems.push(format!("key {named} unreadable: {e}"));
+                    return Some(named);
+                }
+            }
+        }
+        None => "the hive has no readable Select\\Current".to_string(),
+    };
+    let sets = control_sets(system, lookup);
+    match sets.as_slice() {
+        [only] => {
+            lookup
+                .problems
+                .push(format!("{said}; reading the only control set, {only}"));
+            Some(only.clone())
+        }
+        [] => {
+            lookup.problems.push(format!(
+                "{said} and no ControlSet key: no current control set, so ShimCache, services and host facts are not read"
+            ));
+            None
+        }
+        many => {
+            lookup.problems.push(format!(
+                "{said}; {} control sets ({}) and none named current: ShimCache, services and host facts are not read",
+                many.len(),
+                many.join(", ")
+            ));
+            None
+        }
+    }
+}
+
+/// Names of the root's `ControlSetNNN` keys.
+fn control_sets(system: &regf::Hive, lookup: &mut Lookup) -> Vec<String> {
+    let Some(root) = system
+        .root()
+        .map_err(|e| lookup.problems.push(format!("root key unreadable: {e}")))
+        .ok()
+    else {
+        return Vec::new();
+    };
+    lookup
+        .subkeys(&root)
+        .iter()
+        .map(|k| k.name())
+        .filter(|name| is_control_set(name))
+        .collect()
+}
+
+/// `ControlSet` followed by digits, in any case.
+pub(crate) fn is_control_set(name: &str) -> bool {
+    match (name.get(..10), name.get(10..)) {
+        (Some(head), Some(digits)) => {
+            head.eq_ignore_ascii_case("ControlSet")
+                && !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+        }
+        _ => false,
+    }
 }
 
 /// Reads the host facts from the volume's SYSTEM and SOFTWARE hives, with the
@@ -158,7 +244,7 @@ fn system_facts(system: &regf::Hive, facts: &mut HostFacts, lookup: &mut Lookup)
     };
     let key = |lookup: &mut Lookup, path: &str| lookup.key(system, &format!("{set}\\{path}"));
     if let Some(k) = key(lookup, "Control\\ComputerName\\ComputerName") {
-        facts.computer_name = lookup.text(&k, "ComputerName");
+        facts.computer_name = lookup.string(&k, "ComputerName");
     }
     if let Some(k) = key(lookup, "Control\\TimeZoneInformation") {
         let names = [
@@ -192,4 +278,98 @@ fn first_non_empty<const N: usize>(candidates: [String; N]) -> String {
         .into_iter()
         .find(|c| !c.is_empty())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use testkit::hive::HiveBuilder;
+
+    /// A SYSTEM hive with `Select\Current` (if given) and the control sets named,
+    /// each holding a computer name value made by `name`.
+    fn system(
+        current: Option<u32>,
+        sets: &[&str],
+        name: fn(&mut HiveBuilder) -> u32,
+    ) -> regf::Hive {
+        let mut b = HiveBuilder::new();
+        let mut top = Vec::new();
+        if let Some(current) = current {
+            let v = b.dword("Current", current);
+            top.push(b.key("Select", &[], &[v]));
+        }
+        for set in sets {
+            let v = name(&mut b);
+            let inner = b.key("ComputerName", &[], &[v]);
+            let outer = b.key("ComputerName", &[inner], &[]);
+            let control = b.key("Control", &[outer], &[]);
+            top.push(b.key(set, &[control], &[]));
+        }
+        let root = b.key("ROOT", &top, &[]);
+        regf::Hive::from_bytes(b.finish(root)).unwrap()
+    }
+
+    fn host(b: &mut HiveBuilder) -> u32 {
+        b.string("ComputerName", "HOST")
+    }
+
+    fn read(hive: &regf::Hive) -> (HostFacts, Vec<String>) {
+        let mut facts = HostFacts::default();
+        let mut lookup = Lookup {
+            problems: Vec::new(),
+        };
+        system_facts(hive, &mut facts, &mut lookup);
+        (facts, lookup.problems)
+    }
+
+    #[test]
+    fn the_named_control_set_is_read() {
+        let (facts, problems) = read(&system(Some(1), &["ControlSet001", "ControlSet002"], host));
+        assert_eq!(facts.control_set, "ControlSet001");
+        assert_eq!(facts.computer_name, "HOST");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn a_missing_current_set_falls_back_to_the_only_one_and_says_so() {
+        let hive = system(Some(0xFFFF_FFFF), &["ControlSet001"], host);
+        let (facts, problems) = read(&hive);
+        assert_eq!(facts.control_set, "ControlSet001");
+        assert_eq!(facts.computer_name, "HOST");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("ControlSet4294967295"), "{problems:?}");
+        assert!(problems[0].contains("only control set"), "{problems:?}");
+        assert_eq!(current_control_set(&hive).as_deref(), Some("ControlSet001"));
+    }
+
+    #[test]
+    fn no_usable_control_set_is_a_problem() {
+        let several = system(Some(7), &["ControlSet001", "ControlSet002"], host);
+        let none = system(None, &[], host);
+        for hive in [several, none] {
+            let (facts, problems) = read(&hive);
+            assert_eq!(facts.control_set, "");
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].contains("not read"), "{problems:?}");
+        }
+    }
+
+    #[test]
+    fn a_computer_name_of_another_type_is_damage_not_a_name() {
+        let (facts, problems) = read(&system(Some(1), &["ControlSet001"], |b| {
+            b.dword("ComputerName", 4_325_441)
+        }));
+        assert_eq!(facts.computer_name, "");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("DWORD"), "{problems:?}");
+    }
+
+    #[test]
+    fn control_set_names() {
+        assert!(is_control_set("ControlSet001"));
+        assert!(is_control_set("controlset12"));
+        assert!(!is_control_set("ControlSet"));
+        assert!(!is_control_set("ControlSetÄ"));
+        assert!(!is_control_set("Select"));
+    }
 }

@@ -6,7 +6,9 @@
 //! applied (it leaves a clean hive as it is). A dirty hive whose logs could not be
 //! applied at all is a problem (errors.csv); a replay that worked keeps its notes
 //! (stale entries in the older log, entries missing after a partial reconcile, both
-//! normal on a live system) in the manifest, beside every hive's replay summary.
+//! normal on a live system) in the manifest, beside every hive's replay summary,
+//! and its damage (an entry that would have continued the replay but is damaged, a
+//! log of another hive) in errors.csv too.
 //! Either way the best bytes available are read.
 
 use serde::Serialize;
@@ -215,7 +217,7 @@ fn read_if_present(source: &Source, kind: HiveKind, path: &str, user: &str, hive
     };
     match read_hive(source, path, &file) {
         Ok((hive, problems, replay)) => {
-            for p in problems {
+            for p in problems.into_iter().chain(not_this_kind(kind, &hive)) {
                 hives.problems.push((path.to_string(), p));
             }
             hives.replays.push(replay);
@@ -231,6 +233,44 @@ fn read_if_present(source: &Source, kind: HiveKind, path: &str, user: &str, hive
             hives.problems.push((path.to_string(), e.to_string()));
         }
     }
+}
+
+/// A hive kind's name, the root keys a hive of that kind always has (any one
+/// will do) described, and the test for them: a hive placed as SYSTEM or SOFTWARE
+/// whose root has none is another hive (a SOFTWARE hive copied as SYSTEM, an
+/// NTUSER.DAT named SYSTEM), whose tables would come out silently empty.
+type Markers = (&'static str, &'static str, fn(&str) -> bool);
+
+fn markers(kind: HiveKind) -> Option<Markers> {
+    match kind {
+        HiveKind::System => Some(("SYSTEM", "Select or a ControlSetNNN key", |k| {
+            k.eq_ignore_ascii_case("Select") || super::host::is_control_set(k)
+        })),
+        HiveKind::Software => Some(("SOFTWARE", "a Microsoft key", |k| {
+            k.eq_ignore_ascii_case("Microsoft")
+        })),
+        _ => None,
+    }
+}
+
+/// A problem when `hive`'s root holds none of the keys a hive of `kind` always
+/// has. Only a root whose whole subkey list was read is judged: damage is
+/// reported as damage elsewhere, not as a wrong hive.
+fn not_this_kind(kind: HiveKind, hive: &regf::Hive) -> Option<String> {
+    let (name, wanted, is_marker) = markers(kind)?;
+    let root = hive.root().ok()?;
+    let keys: Vec<String> = root.subkeys().ok()?.iter().map(|k| k.name()).collect();
+    if (root.subkey_count() as usize) > keys.len() || keys.iter().any(|k| is_marker(k)) {
+        return None;
+    }
+    let shown = match keys.is_empty() {
+        true => "no keys".to_string(),
+        false => keys.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+    };
+    Some(format!(
+        "not a {name} hive: its root has no {wanted} but {shown} (base block name {:?}): what toolmark reads from a {name} hive is not there",
+        hive.base_block().file_name,
+    ))
 }
 
 /// The replayed hive, the problems met on the way and the replay summary.
@@ -269,12 +309,18 @@ fn read_hive(
     // XP and 2003 keep a single `.LOG`, in the old format; it takes LOG1's place.
     let log1 = log("LOG1").or_else(|| log("LOG"));
     let log2 = log("LOG2");
-    let recovered = regf::recover(&primary, log1.as_deref(), log2.as_deref())
+    // The primary is replayed in place: a copy would hold a large hive twice.
+    let recovered = regf::recover_owned(primary, log1.as_deref(), log2.as_deref())
         .map_err(|e| CollectError::NotTheFormat(format!("not a registry hive: {e}")))?;
+    drop((log1, log2));
     let report = recovered.report;
     let replayed = report.format.is_some();
     if report.was_dirty && !replayed {
         problems.extend(report.problems.iter().map(|p| format!("log replay: {p}")));
+    } else {
+        // A replay that went on but lost an entry, or passed over another hive's
+        // log, lost data: that is damage, not a note.
+        problems.extend(report.damage.iter().map(|p| format!("log replay: {p}")));
     }
     let replay = HiveReplay {
         volume: String::new(),
@@ -323,4 +369,32 @@ fn tree_damage(hive: &regf::Hive) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use testkit::hive::HiveBuilder;
+
+    fn hive_with(keys: &[&str]) -> regf::Hive {
+        let mut b = HiveBuilder::new();
+        let top: Vec<u32> = keys.iter().map(|k| b.key(k, &[], &[])).collect();
+        let root = b.key("ROOT", &top, &[]);
+        regf::Hive::from_bytes(b.finish(root)).unwrap()
+    }
+
+    #[test]
+    fn a_hive_without_the_keys_of_its_kind_is_named() {
+        let software = hive_with(&["Classes", "Microsoft", "Policies"]);
+        let system = hive_with(&["ControlSet001", "Select", "Setup"]);
+        let ntuser = hive_with(&["AppEvents", "Console", "Software"]);
+        assert_eq!(not_this_kind(HiveKind::Software, &software), None);
+        assert_eq!(not_this_kind(HiveKind::System, &system), None);
+        let swapped = not_this_kind(HiveKind::System, &software).unwrap();
+        assert!(swapped.starts_with("not a SYSTEM hive"), "{swapped}");
+        assert!(not_this_kind(HiveKind::System, &ntuser).is_some());
+        assert!(not_this_kind(HiveKind::Software, &system).is_some());
+        // Only SYSTEM and SOFTWARE are judged.
+        assert_eq!(not_this_kind(HiveKind::Ntuser, &system), None);
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use regf::{Hive, Key, Value, ValueData};
 
-use super::value::{as_number, checked_data, render};
+use super::value::{as_number, as_text, checked_data, render};
 
 use crate::output::Stage;
 use crate::pipeline::Sinks;
@@ -144,6 +144,22 @@ impl<'a> Reader<'a> {
     /// (reported).
     pub fn text(&self, key: &Key<'_>, name: &str) -> String {
         self.data(key, name).map(|d| render(&d)).unwrap_or_default()
+    }
+
+    /// Value `name` of `key` as a string (REG_SZ/REG_EXPAND_SZ) for a cell that
+    /// holds a name or a path: empty when absent, and when unreadable or of
+    /// another type (reported: a number is not a path).
+    pub fn string(&self, key: &Key<'_>, name: &str) -> String {
+        let Some(data) = self.data(key, name) else {
+            return String::new();
+        };
+        match as_text(&data) {
+            Ok(text) => text.to_string(),
+            Err(why) => {
+                self.report(&format!("value {name} of {}", key.name()), &why);
+                String::new()
+            }
+        }
     }
 
     /// Value `name` of `key` as a number (DWORD/QWORD, or a decimal string):

@@ -61,10 +61,11 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
         let name = service.name();
         let start = read.number(&service, "Start");
         let kind = read.number(&service, "Type");
-        let image_path = read.text(&service, "ImagePath");
+        // Paths: a value of another type is damage, not a path.
+        let image_path = read.string(&service, "ImagePath");
         let dll = read
             .subkey(&service, "Parameters")
-            .map(|p| read.text(&p, "ServiceDll"))
+            .map(|p| read.string(&p, "ServiceDll"))
             .unwrap_or_default();
         let written = service.last_written().to_string();
         out.row(

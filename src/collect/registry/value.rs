@@ -68,3 +68,34 @@ pub fn as_number(data: &ValueData) -> Option<u64> {
         _ => None,
     }
 }
+
+/// A value's data as text when it is a string (REG_SZ or REG_EXPAND_SZ), else why
+/// not: for a name or a path, a number or a blob is damage, not something to show
+/// as one.
+pub fn as_text(data: &ValueData) -> Result<&str, String> {
+    let other = match data {
+        ValueData::String(s) | ValueData::ExpandString(s) => return Ok(s),
+        ValueData::Link(_) => "a link",
+        ValueData::MultiString(_) => "a list of strings",
+        ValueData::Dword(_) => "a DWORD",
+        ValueData::Qword(_) => "a QWORD",
+        ValueData::Raw(_) => "binary data",
+    };
+    Err(format!("is {other} ({}), not text", render(data)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_strings_are_text() {
+        assert_eq!(
+            as_text(&ValueData::ExpandString("C:\\x.exe".into())),
+            Ok("C:\\x.exe")
+        );
+        let dword = as_text(&ValueData::Dword(1)).unwrap_err();
+        assert!(dword.contains("DWORD") && dword.contains('1'), "{dword}");
+        assert!(as_text(&ValueData::Raw(vec![1, 2])).is_err());
+    }
+}

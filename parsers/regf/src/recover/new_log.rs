@@ -28,10 +28,19 @@ pub(crate) struct Entry<'a> {
     pub pages: Vec<(usize, &'a [u8])>,
 }
 
+/// Why reading a log's entries stopped before its end.
+pub(crate) struct Stop {
+    /// What was wrong with the entry, and where.
+    pub reason: String,
+    /// The sequence number the damaged entry states (unverified): whether it would
+    /// have continued the replayed chain (data lost) or is a stale leftover.
+    pub sequence: Option<u32>,
+}
+
 /// Reads entries from offset 512 until the first that is missing, damaged or fails
 /// its hashes (Windows stops there too). The reason for stopping, if it is not the
 /// end of the file or zero fill, is returned as the second element.
-pub(crate) fn entries(log: &[u8], which: LogFile) -> (Vec<Entry<'_>>, Option<String>) {
+pub(crate) fn entries(log: &[u8], which: LogFile) -> (Vec<Entry<'_>>, Option<Stop>) {
     let mut out = Vec::new();
     let mut pos = SECTOR;
     while pos < log.len() {
@@ -41,7 +50,15 @@ pub(crate) fn entries(log: &[u8], which: LogFile) -> (Vec<Entry<'_>>, Option<Str
                 pos += size;
             }
             Ok(None) => return (out, None),
-            Err(why) => return (out, Some(format!("{which:?} entry at {pos:#x}: {why}"))),
+            Err(why) => {
+                let stop = Stop {
+                    reason: format!("{which:?} entry at {pos:#x}: {why}"),
+                    sequence: View::new(log, 0, "log entry")
+                        .u32(pos.saturating_add(12))
+                        .ok(),
+                };
+                return (out, Some(stop));
+            }
         }
     }
     (out, None)

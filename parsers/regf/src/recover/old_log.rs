@@ -5,7 +5,7 @@
 //! sequence numbers are equal (the log write completed) and its last-written time
 //! equals the primary's (see `recover` for the case of a damaged primary base block).
 
-use super::{LogFile, Replay};
+use super::LogFile;
 use crate::base_block::{BaseBlock, BASE_BLOCK_SIZE};
 use crate::bytes::View;
 use filetime::Filetime;
@@ -43,28 +43,27 @@ pub(crate) fn check(
         .ok_or_else(|| "no DIRT signature at offset 512".to_string())
 }
 
-/// Writes the dirty pages of a checked log into `hive` (already grown to hold the
-/// log's hive bins data size). Returns the number of pages written.
-pub(crate) fn apply(
-    log: &[u8],
+/// The dirty pages of a checked log: (absolute file offset in the hive, page), in
+/// bit order; an error when the log ends before a page the bitmap names.
+pub(crate) fn pages<'a>(
+    log: &'a [u8],
     base: &BaseBlock,
     which: LogFile,
-    hive: &mut Replay,
-) -> Result<usize, String> {
+) -> Result<Vec<(usize, &'a [u8])>, String> {
     let pages = base.hive_bins_data_size as usize / SECTOR;
     let bitmap_len = pages.div_ceil(8);
     let bitmap = log
         .get(SECTOR + 4..SECTOR + 4 + bitmap_len)
         .ok_or_else(|| format!("{which:?}: dirty vector bitmap truncated"))?;
     let first_page = (SECTOR + 4 + bitmap_len).div_ceil(SECTOR) * SECTOR;
-    let mut written = 0usize;
+    let mut out = Vec::new();
     for bit in (0..pages).filter(|i| bitmap.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0)) {
+        let written = out.len();
         let src_start = first_page + written * SECTOR;
         let page = log.get(src_start..src_start + SECTOR).ok_or_else(|| {
             format!("{which:?}: dirty page {written} (bit {bit}) is past the end of the log")
         })?;
-        hive.write(BASE_BLOCK_SIZE + bit * SECTOR, page)?;
-        written += 1;
+        out.push((BASE_BLOCK_SIZE + bit * SECTOR, page));
     }
-    Ok(written)
+    Ok(out)
 }
