@@ -104,3 +104,82 @@ fn a_folder_of_logs_is_one_host_and_a_folder_of_folders_is_many() {
         evtxexport(&c).len()
     );
 }
+
+/// Records whose whole bytes lie before `cut` in a log, walked from each chunk's
+/// header up to its free space by record size alone (the test's own reading, not
+/// toolmark's).
+fn records_before(log: &[u8], cut: usize) -> usize {
+    let u32_at = |at: usize| u32::from_le_bytes(log[at..at + 4].try_into().unwrap()) as usize;
+    let mut count = 0;
+    let mut chunk = 4096;
+    while chunk + 512 <= cut.min(log.len()) {
+        let free = chunk + u32_at(chunk + 48);
+        let mut at = chunk + 512;
+        while at + 8 <= free.min(cut) && &log[at..at + 4] == b"**\0\0" {
+            let size = u32_at(at + 4);
+            if size < 28 || at + size > free.min(cut) {
+                break;
+            }
+            count += 1;
+            at += size;
+        }
+        chunk += 65536;
+    }
+    count
+}
+
+/// A log copied while it was written, or cut by an interrupted collection, ends
+/// inside a chunk: that chunk was not read at all (exit 0, the records before the
+/// cut lost without a word), and a copy cut at a chunk boundary or after its
+/// header read as a shorter log. The records whole before the cut are read
+/// (unverified: the chunk's checksum covers what is gone) and the cut is an
+/// errors.csv row, exit 2.
+#[test]
+fn a_log_cut_short_keeps_the_records_before_the_cut_and_says_so() {
+    const WMIEXEC: &str = "evtx/attack/EVTX_full_APT_attack_steps/ID4688,5140,5145-WMIexec execution via SMB (GLOBAL).evtx";
+    let bytes = std::fs::read(corpus().join(WMIEXEC)).unwrap();
+    let record_id = |rows: &[Vec<String>], header: &[String]| -> Vec<String> {
+        let at = header.iter().position(|h| h == "record_id").unwrap();
+        rows.iter().map(|r| r[at].clone()).collect()
+    };
+    let whole_dir = scratch_dir("cut-whole");
+    let whole_log = whole_dir.join("Security.evtx");
+    std::fs::write(&whole_log, &bytes).unwrap();
+    scan(&whole_log, &whole_dir.join("out"));
+    let (header, _) = read_csv(&whole_dir.join("out/Security/evtx.csv"));
+    let whole = record_id(&live_records(&whole_dir.join("out/Security")), &header);
+    assert_eq!(whole.len(), records_before(&bytes, bytes.len()));
+    for (name, cut, says) in [
+        (
+            "mid-chunk",
+            4096 + 30_000,
+            "the log ends 30000 bytes into chunk 0",
+        ),
+        ("boundary", 4096 + 65_536, "the file header counts 2 chunks"),
+        ("header", 4096, "the file header counts 2 chunks"),
+    ] {
+        let dir = scratch_dir(&format!("cut-{name}"));
+        let copy = dir.join("Security.evtx");
+        std::fs::write(&copy, &bytes[..cut]).unwrap();
+        let out = dir.join("out");
+        let result = toolmark()
+            .arg("scan")
+            .arg(&copy)
+            .arg("-o")
+            .arg(&out)
+            .args(["-q", "--artifacts", "evtx"])
+            .output()
+            .unwrap();
+        assert_eq!(result.status.code(), Some(2), "{name}");
+        let image = out.join("Security");
+        let expected = records_before(&bytes, cut);
+        assert!(expected > 0 || name == "header", "{name}");
+        let got = record_id(&live_records(&image), &header);
+        assert_eq!(got, whole[..expected], "{name}");
+        let errors = rows(&image, "errors");
+        assert!(
+            errors.iter().any(|r| r.iter().any(|c| c.contains(says))),
+            "{name}: {errors:?}"
+        );
+    }
+}

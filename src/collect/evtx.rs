@@ -320,12 +320,29 @@ pub struct LogStats {
     /// The chunks read whose unused space holds no record (none on more than one
     /// thread).
     pub quiet: chunks::Quiet,
+    /// The chunk count the file header states (on one thread), for the caller to
+    /// compare with the file's size: a file shorter than that was cut short.
+    pub stated_chunks: Option<u16>,
 }
 
 /// A record as the worker threads hand it over: flattened, or why not.
 type Converted = Result<EventRecord, String>;
 
 impl LogStats {
+    /// The loss when a log file of `file_length` bytes (its stated size, holes
+    /// included) is shorter than its header's chunk count needs: a copy cut at a
+    /// chunk boundary, or before any chunk, reads as a shorter log otherwise.
+    pub fn cut_short(&self, file_length: u64) -> Option<String> {
+        let stated = u64::from(self.stated_chunks?);
+        let needed = 4096 + stated * evtx_carve::CHUNK_SIZE as u64;
+        (file_length < needed).then(|| {
+            format!(
+                "the file header counts {stated} chunks ({needed} bytes) but the file has \
+                 {file_length}: the log was cut short, and what the missing chunks held is lost"
+            )
+        })
+    }
+
     /// Counts one converted record and hands it on, or its error.
     fn deliver(
         &mut self,
@@ -404,10 +421,11 @@ pub fn read_log<R: Read + Seek + Send>(
         // One thread: the chunks are read by us (see `chunks`) and walked by us
         // where they can be (see `walk_fast`), by the crate where not. The crate
         // reads the file header, and counts the chunks from the block size it gives.
-        let block = EvtxParser::from_read_seek(&mut reader)
-            .map_err(not_a_log)?
-            .header()
-            .header_block_size;
+        let (block, stated_chunks) = {
+            let parser = EvtxParser::from_read_seek(&mut reader).map_err(not_a_log)?;
+            let header = parser.header();
+            (header.header_block_size, header.chunk_count)
+        };
         let count = length.saturating_sub(u64::from(block)) / evtx_carve::CHUNK_SIZE as u64;
         let settings = Arc::new(settings(1));
         let mut walk = chunks::Chunks::new(reader, count);
@@ -417,6 +435,34 @@ pub fn read_log<R: Read + Seek + Send>(
         })
         .flatten();
         drain_contained(records, chunks + 1, take);
+        // A log cut inside a chunk (a copy taken while it was written, an
+        // interrupted collection) still holds the records before the cut: the
+        // chunk is read from what is there, and the cut is said. Its checksum
+        // covers bytes that are gone, so its records are not verified.
+        if let Some((number, present, data)) = walk.cut_chunk() {
+            on_error(format!(
+                "the log ends {present} bytes into chunk {number} (of {}): cut short; \
+                 the records before the cut are read, unverified",
+                evtx_carve::CHUNK_SIZE
+            ));
+            stats.errors += 1;
+            let records = match EvtxChunkHeader::from_bytes(&data) {
+                Ok(header) => chunk_records(&data, number, Ok(header), &settings),
+                Err(e) => vec![Err(chunks::chunk_error(
+                    number,
+                    evtx::err::ChunkError::FailedToParseChunkHeader(e),
+                ))],
+            };
+            let take = |item| match item {
+                Ok(record) => stats.deliver(record, on_record, on_error),
+                Err(Panicked { message, .. }) => {
+                    stats.errors += 1;
+                    on_error(format!("the evtx parser panicked on a chunk ({message})"));
+                }
+            };
+            drain_contained(records.into_iter(), 1, take);
+        }
+        stats.stated_chunks = Some(stated_chunks);
         stats.written_end = walk.written_end();
         stats.quiet = walk.quiet();
     }

@@ -268,6 +268,9 @@ fn event_log(target: &Target, out: &Sinks<'_>, path: &str, logs: &Logs<'_>) {
     );
     match result {
         Ok(stats) => {
+            if let Some(loss) = stats.cut_short(file.data.len()) {
+                out.error(volume, path, Stage::Evtx, &loss);
+            }
             logs.read
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

@@ -92,6 +92,38 @@ impl<R: Read + Seek> Chunks<R> {
             .then(|| FILE_HEADER + self.last_written.map_or(0, |n| n + 1) * CHUNK as u64)
     }
 
+    /// The chunk the file ends inside, when it was cut short (copied while
+    /// written, or truncated): its number, how many of its bytes are there, and
+    /// its bytes padded with zeros to a whole chunk, which then reads up to the
+    /// cut. `None` when the file ends on a chunk boundary, or what is there of
+    /// the last chunk is too short for a chunk header or all zeros.
+    pub fn cut_chunk(&mut self) -> Option<(u64, usize, Vec<u8>)> {
+        let start = FILE_HEADER.checked_add(self.whole.checked_mul(CHUNK as u64)?)?;
+        let mut data = vec![0u8; CHUNK];
+        self.reader.seek(SeekFrom::Start(start)).ok()?;
+        // Fewer than a chunk's bytes are there (a whole chunk would be counted).
+        let mut present = 0;
+        while present < CHUNK {
+            match self.reader.read(&mut data[present..]) {
+                Ok(0) => break,
+                Ok(n) => present += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        if present < CHUNK_HEADER || present >= CHUNK || evtx_carve::never_written(&data) {
+            return None;
+        }
+        // The record the cut runs through would be read with zeros for its end:
+        // it is cleared, so that the walk ends with the last whole record.
+        let mut at = CHUNK_HEADER;
+        while let Some(record) = evtx_carve::record_header(&data[..present], at, CHUNK) {
+            at += record.size as usize;
+        }
+        data[at.min(present)..present].fill(0);
+        Some((self.whole, present, data))
+    }
+
     /// The bytes of the chunk the last [`Chunks::step`] read (all 64 KiB of it).
     pub fn data(&self) -> &[u8] {
         &self.data
@@ -204,7 +236,7 @@ impl Quiet {
 }
 
 /// The crate's error for chunk `number`.
-fn chunk_error(number: u64, e: ChunkError) -> EvtxError {
+pub(crate) fn chunk_error(number: u64, e: ChunkError) -> EvtxError {
     EvtxError::FailedToParseChunk {
         chunk_id: number,
         source: Box::new(e),
