@@ -752,6 +752,9 @@ impl<'a> Recovery<'a> {
             Ok(pf) => {
                 let p = self.place;
                 let path = format!("{}/{}-{:08X}.pf", p.file, pf.executable, pf.hash);
+                if let Some(lost) = rows::prefetch_damage(&pf) {
+                    self.place.error(offset, Stage::CarvePrefetch, &lost);
+                }
                 rows::prefetch(p.out, p.label, &path, &pf, Some(offset));
             }
             Err(e) => self
