@@ -233,13 +233,16 @@ fn paths(cache: &shimcache::ShimCache) -> Vec<(u32, &str)> {
         .collect()
 }
 
+/// A change made to a copy of a clean blob.
+type Edit<'a> = dyn Fn(&mut Vec<u8>) + 'a;
+
 #[test]
 fn damaged_tagged_entry_costs_only_itself() {
     let names = [r"C:\a.exe", r"C:\b.exe", r"C:\c.exe", r"C:\d.exe"];
     let clean = win10(4, &names);
     let at = record_offsets(&clean);
     let rest = [(2, r"C:\c.exe"), (3, r"C:\d.exe")];
-    let damaged = |edit: &dyn Fn(&mut Vec<u8>)| {
+    let damaged = |edit: &Edit<'_>| {
         let mut blob = clean.clone();
         edit(&mut blob);
         shimcache::parse(&blob).unwrap()
@@ -247,7 +250,7 @@ fn damaged_tagged_entry_costs_only_itself() {
 
     // Each damage of entry 1 that leaves no way to entry 2 from the record's
     // own size: a wrong tag, a size past the blob, a size of 0, zeros.
-    let edits: [&dyn Fn(&mut Vec<u8>); 4] = [
+    let edits: [&Edit<'_>; 4] = [
         &|b| b[at[1]..at[1] + 4].copy_from_slice(b"XXXX"),
         &|b| b[at[1] + 8..at[1] + 12].copy_from_slice(&u32::MAX.to_le_bytes()),
         &|b| b[at[1] + 8..at[1] + 12].copy_from_slice(&0u32.to_le_bytes()),
