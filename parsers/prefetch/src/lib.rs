@@ -10,7 +10,8 @@
 //! The crate is pure: bytes in, records out. It never panics on any input, and no
 //! allocation exceeds what the input itself can justify. Damaged volume entries or
 //! a damaged filename section do not fail the whole file; they are collected in
-//! [`Prefetch::damaged`].
+//! [`Prefetch::damaged`], and so are fields that cannot be right (a run time that
+//! is no date, a version-30/31 metrics offset of neither layout).
 //!
 //! Sources: libscca's "Windows Prefetch File (PF) format" (J. Metz), Microsoft
 //! [MS-XCA] for the compression, Eric Zimmerman's Prefetch and puffyCid's artemis
