@@ -201,6 +201,31 @@ fn event_row(
     });
 }
 
+/// Writes a Prefetch file read from a volume or folder with [`prefetch`]; what its
+/// parse lost (a damaged section, a field that cannot be right) is also an
+/// errors.csv row naming the file, since the `damaged` cell alone would leave the
+/// scan's exit status clean.
+pub fn prefetch_file(out: &Sinks<'_>, volume: &str, path: &str, pf: &prefetch::Prefetch) {
+    if let Some(lost) = prefetch_damage(pf) {
+        out.error(volume, path, Stage::Prefetch, &lost);
+    }
+    prefetch(out, volume, path, pf, None);
+}
+
+/// What a Prefetch file's parse lost, as its errors.csv cell; `None` when nothing.
+pub fn prefetch_damage(pf: &prefetch::Prefetch) -> Option<String> {
+    (!pf.damaged.is_empty()).then(|| format!("parsed with damage: {}", damaged_cell(pf)))
+}
+
+/// The `damaged` cell: each damaged part, `; `-separated.
+fn damaged_cell(pf: &prefetch::Prefetch) -> String {
+    pf.damaged
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Writes one Prefetch file to prefetch.csv and a timeline entry per run time;
 /// `carved` is its volume offset when it was recovered from unallocated space.
 pub fn prefetch(
@@ -240,13 +265,7 @@ pub fn prefetch(
     cells.push(pf.files.join(" | "));
     cells.push(pf.directories.join(" | "));
     cells.push(pf.was_compressed.to_string());
-    cells.push(
-        pf.damaged
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; "),
-    );
+    cells.push(damaged_cell(pf));
     push_carved(&mut cells, carved);
     out.row("prefetch", volume, cells);
     let file_name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_string();
@@ -453,5 +472,68 @@ pub fn truncate(value: &str, max: usize) -> String {
     match value.char_indices().nth(max) {
         Some((at, _)) => format!("{}…", &value[..at]),
         None => value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::ImageOutput;
+    use crate::pipeline::observations::ObservationWriter;
+    use crate::traces::matcher::HostProfile;
+
+    /// A Prefetch file whose volume section could not be read.
+    fn damaged_prefetch() -> prefetch::Prefetch {
+        prefetch::Prefetch {
+            version: 31,
+            executable: "CMD.EXE".into(),
+            hash: 0x8E75_B5BB,
+            run_count: 40,
+            last_run_times: Vec::new(),
+            volumes: Vec::new(),
+            files: Vec::new(),
+            directories: Vec::new(),
+            was_compressed: false,
+            size: 0,
+            damaged: vec![prefetch::Error::Damaged {
+                what: "volume",
+                index: 0,
+                source: Box::new(prefetch::Error::Truncated {
+                    what: "volume information entry",
+                    offset: 9000,
+                    needed: 96,
+                    available: 0,
+                }),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_prefetch_file_that_lost_something_is_an_errors_row() {
+        let dir = std::env::temp_dir().join(format!("tm-rows-pf-{}", std::process::id()));
+        let tables = ImageOutput::create(&dir, "img", "HOST", false, false).unwrap();
+        let sinks = Sinks::new(
+            tables,
+            None,
+            HostProfile::default(),
+            ObservationWriter::none(),
+        );
+        let path = "Windows/Prefetch/CMD.EXE-8E75B5BB.pf";
+        prefetch_file(&sinks, "1", path, &damaged_prefetch());
+        let clean = prefetch::Prefetch {
+            damaged: Vec::new(),
+            ..damaged_prefetch()
+        };
+        prefetch_file(&sinks, "1", "Windows/Prefetch/OK.EXE-00000000.pf", &clean);
+        sinks.drain().unwrap().tables.finish().unwrap();
+        let errors = std::fs::read_to_string(dir.join("errors.csv")).unwrap();
+        let rows: Vec<&str> = errors.lines().skip(1).collect();
+        assert_eq!(rows.len(), 1, "{errors}");
+        assert!(rows[0].contains(path), "{errors}");
+        assert!(
+            rows[0].contains("parsed with damage: volume #0 damaged: volume information entry"),
+            "{errors}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -321,7 +321,7 @@ fn prefetch_file(target: &Target, out: &Sinks<'_>, path: &str) {
     };
     out.collected(volume, path, &bytes);
     match prefetch::parse(&bytes) {
-        Ok(pf) => rows::prefetch(out, volume, path, &pf, None),
+        Ok(pf) => rows::prefetch_file(out, volume, path, &pf),
         Err(e) => out.error(volume, path, Stage::Prefetch, &e.to_string()),
     }
 }

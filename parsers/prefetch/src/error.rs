@@ -90,6 +90,21 @@ pub enum Error {
         produced: usize,
     },
 
+    /// A field whose value cannot be what it stands for: a time that is no date,
+    /// an offset no known layout has. Collected in [`crate::Prefetch::damaged`];
+    /// what depends on it is left out or named there as uncertain.
+    #[error("{what} at offset {offset} holds {value:#x}, which {why}")]
+    Implausible {
+        /// The field.
+        what: &'static str,
+        /// Where it is.
+        offset: usize,
+        /// Its raw value.
+        value: u64,
+        /// Why it cannot be right, and what was done about it.
+        why: &'static str,
+    },
+
     /// A counted sub-record (volume, string) that could not be read; collected in
     /// [`crate::Prefetch::damaged`] while the rest of the file is still reported.
     #[error("{what} #{index} damaged: {source}")]

@@ -10,7 +10,8 @@
 //! The crate is pure: bytes in, records out. It never panics on any input, and no
 //! allocation exceeds what the input itself can justify. Damaged volume entries or
 //! a damaged filename section do not fail the whole file; they are collected in
-//! [`Prefetch::damaged`].
+//! [`Prefetch::damaged`], and so are fields that cannot be right (a run time that
+//! is no date, a version-30/31 metrics offset of neither layout).
 //!
 //! Sources: libscca's "Windows Prefetch File (PF) format" (J. Metz), Microsoft
 //! [MS-XCA] for the compression, Eric Zimmerman's Prefetch and puffyCid's artemis
@@ -127,9 +128,10 @@ fn parse_scca(bytes: &[u8]) -> Result<Prefetch, Error> {
     let volumes_offset = file.usize_at(info + 24, "volumes information offset")?;
     let volume_count = file.usize_at(info + 28, "number of volumes")?;
     let run_count = file.u32_at(layout.run_count, "run count")?;
-    let last_run_times = last_run_times(file, &layout)?;
-
     let mut damaged = Vec::new();
+    damaged.extend(layout::implausible_metrics_offset(version, metrics_offset));
+    let last_run_times = last_run_times(file, &layout, &mut damaged)?;
+
     let files = match file.slice(strings_offset, strings_size, "filename strings") {
         Ok(section) => split_strings(section),
         Err(e) => {
@@ -168,12 +170,29 @@ fn parse_scca(bytes: &[u8]) -> Result<Prefetch, Error> {
     })
 }
 
-/// The set last-run times, in stored slot order.
-fn last_run_times(file: Reader<'_>, layout: &Layout) -> Result<Vec<Filetime>, Error> {
+/// The set last-run times, in stored slot order. A time that is no date (beyond
+/// the year 9999, as 0xFFFF... and 0x7FFF... are) is left out and recorded in
+/// `damaged`: it would otherwise become an empty cell that reads as "never".
+fn last_run_times(
+    file: Reader<'_>,
+    layout: &Layout,
+    damaged: &mut Vec<Error>,
+) -> Result<Vec<Filetime>, Error> {
     let mut times = Vec::with_capacity(layout.last_run_slots);
     for slot in 0..layout.last_run_slots {
-        let time = file.filetime_at(layout.last_run_times + slot * 8, "last run time")?;
-        if !time.is_zero() {
+        let offset = layout.last_run_times + slot * 8;
+        let time = file.filetime_at(offset, "last run time")?;
+        if time.is_zero() {
+            continue;
+        }
+        if time.to_timestamp().is_none() {
+            damaged.push(Error::Implausible {
+                what: "last run time",
+                offset,
+                value: time.raw(),
+                why: "is not a date: left out",
+            });
+        } else {
             times.push(time);
         }
     }

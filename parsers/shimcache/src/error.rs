@@ -60,6 +60,21 @@ pub enum Error {
         /// Tag of this format.
         expected: [u8; 4],
     },
+    /// A Windows 8+ entry that could not be read and whose record size cannot be
+    /// trusted to find the next one: the bytes from it to the next readable entry
+    /// (or to the end of the blob, when none follows) were skipped.
+    #[error("{cause}; {} bytes skipped ({offset}..{end}){}", .end - .offset, skipped_to(*.resumed))]
+    Skipped {
+        /// Why the entry could not be read ([`Error::BadSignature`] or
+        /// [`Error::BadEntry`]).
+        cause: Box<Error>,
+        /// Offset of the damaged entry.
+        offset: usize,
+        /// Offset where reading resumed, or the blob length.
+        end: usize,
+        /// Whether an entry was found at `end`.
+        resumed: bool,
+    },
     /// Non-zero bytes after the last entry (Windows pads the value with zeros).
     #[error("{len} bytes after the last entry at offset {offset} are not zero padding")]
     TrailingData {
@@ -68,4 +83,13 @@ pub enum Error {
         /// Bytes from there to the end.
         len: usize,
     },
+}
+
+/// The end of an [`Error::Skipped`] message.
+fn skipped_to(resumed: bool) -> &'static str {
+    if resumed {
+        " to the next entry"
+    } else {
+        ", the rest of the blob: no further entry in it"
+    }
 }

@@ -100,16 +100,80 @@ impl Entry {
 /// Parses one AppCompatCache value, detecting its format from the blob itself.
 ///
 /// Fails only when the format is unknown or the header is cut; damaged entries are
-/// reported in [`ShimCache::problems`] and the rest are still returned.
+/// reported in [`ShimCache::problems`] and the rest are still returned. This keeps
+/// every entry in memory: a caller that writes entries out as it goes should use
+/// [`entries`], which holds one at a time.
 pub fn parse(blob: &[u8]) -> Result<ShimCache> {
+    let walk = entries(blob)?;
+    let (format, header_entry_count) = (walk.format(), walk.header_entry_count());
+    let mut entries = Vec::new();
+    let mut problems = Vec::new();
+    for item in walk {
+        match item {
+            Ok(entry) => entries.push(entry),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    Ok(ShimCache {
+        format,
+        header_entry_count,
+        entries,
+        problems,
+    })
+}
+
+/// Reads one AppCompatCache value entry by entry, detecting its format from the
+/// blob itself.
+///
+/// Fails only when the format is unknown or the header is cut. The iterator then
+/// yields, in blob order, each entry (`Ok`) and each piece of damage met on the way
+/// (`Err`, never fatal: the entries after it still come). A blob can hold millions
+/// of entries; nothing here grows with their number.
+pub fn entries(blob: &[u8]) -> Result<Entries<'_>> {
     match format::family(blob) {
-        Some(format::Family::Xp) => table::parse_xp(blob),
-        Some(format::Family::Nt52OrVista) => table::parse_nt52_vista(blob),
-        Some(format::Family::Win7) => table::parse_win7(blob),
-        Some(format::Family::Tagged(format)) => tagged::parse(blob, format),
+        Some(format::Family::Xp) => table::xp(blob),
+        Some(format::Family::Nt52OrVista) => table::nt52_vista(blob),
+        Some(format::Family::Win7) => table::win7(blob),
+        Some(format::Family::Tagged(format)) => tagged::walk(blob, format),
         None => Err(Error::UnknownFormat {
             first_u32: binview::View::new(blob).u32_at(0).unwrap_or(0),
             len: blob.len(),
         }),
+    }
+}
+
+/// The entries of one value, read as they are asked for (see [`entries`]).
+pub struct Entries<'a> {
+    format: Format,
+    header_entry_count: Option<u32>,
+    walk: Walk<'a>,
+}
+
+/// The two ways through a blob: a fixed-size table or a chain of tagged records.
+enum Walk<'a> {
+    Table(table::Table<'a>),
+    Tagged(tagged::Tagged<'a>),
+}
+
+impl Entries<'_> {
+    /// Layout detected from the blob.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Entry count stated by the header, where the format has one (not 8.0/8.1).
+    pub fn header_entry_count(&self) -> Option<u32> {
+        self.header_entry_count
+    }
+}
+
+impl Iterator for Entries<'_> {
+    type Item = Result<Entry, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.walk {
+            Walk::Table(table) => table.next(),
+            Walk::Tagged(tagged) => tagged.next(),
+        }
     }
 }

@@ -292,3 +292,43 @@ fn win10_creators_matches_independent_reading() {
     assert_eq!(ours.len(), 506);
     assert_eq!(ours, expected);
 }
+
+/// Offset of the `n`th record (0-based) of a tagged blob, by the size fields.
+fn nth_record(blob: &[u8], first: usize, n: usize) -> usize {
+    (0..n).fold(first, |at, _| {
+        at + 12 + u32::from_le_bytes(blob[at + 8..at + 12].try_into().unwrap()) as usize
+    })
+}
+
+#[test]
+fn one_damaged_record_of_a_real_blob_costs_only_itself() {
+    // The hostile-input hunt's cases: a changed tag mid-blob, the first
+    // record's size 0xFFFFFFFF or 0, and a Windows 8.1 size past the blob.
+    let cases: [(&str, usize, usize, &[u8]); 4] = [
+        ("Win10/Win10Creators.bin", 0x34, 258, b"XXXX"),
+        ("Win10/Win10Creators.bin", 0x34, 0, &[0xFF; 4]),
+        ("Win10/Win10Creators.bin", 0x34, 0, &[0; 4]),
+        ("Win8.1/Win81.bin", 0x80, 0, &[0xF0, 0xFF, 0xFF, 0xFF]),
+    ];
+    for (name, first, n, bytes) in cases {
+        let (mut blob, clean) = parse(name);
+        let at = nth_record(&blob, first, n);
+        let field = if bytes == b"XXXX" { at } else { at + 8 };
+        blob[field..field + 4].copy_from_slice(bytes);
+        let cache = shimcache::parse(&blob).unwrap();
+        let expected: Vec<_> = clean.entries.iter().filter(|e| e.offset != at).collect();
+        assert_eq!(
+            cache.entries.iter().collect::<Vec<_>>(),
+            expected,
+            "{name} record {n}"
+        );
+        assert!(
+            matches!(
+                cache.problems[0],
+                shimcache::Error::Skipped { offset, resumed: true, .. } if offset == at
+            ),
+            "{name} record {n}: {:?}",
+            cache.problems
+        );
+    }
+}

@@ -146,20 +146,24 @@ fn win10_entries_and_damage() {
         [Error::TrailingData { len: 5, .. }]
     ));
 
+    // A wrong tag with no entry after it: the rest is skipped, reported once.
     let mut bad_tag = blob.clone();
     bad_tag.extend(b"20ts\0\0\0\0");
     let cache = shimcache::parse(&bad_tag).unwrap();
-    assert!(matches!(
-        cache.problems[..],
-        [
-            Error::BadSignature {
+    assert_eq!(
+        cache.problems,
+        [Error::Skipped {
+            cause: Box::new(Error::BadSignature {
                 position: 2,
-                found: [b'2', b'0', b't', b's'],
-                ..
-            },
-            Error::TrailingData { .. }
-        ]
-    ));
+                offset: blob.len(),
+                found: *b"20ts",
+                expected: *b"10ts",
+            }),
+            offset: blob.len(),
+            end: bad_tag.len(),
+            resumed: false,
+        }]
+    );
 
     let cache = shimcache::parse(&win10(3, &[r"C:\a.exe"])).unwrap();
     assert_eq!(
@@ -171,12 +175,9 @@ fn win10_entries_and_damage() {
     oversize[0x30 + 8] = 0xFF;
     let cache = shimcache::parse(&oversize).unwrap();
     assert!(matches!(
-        cache.problems[0],
-        Error::BadEntry {
-            position: 0,
-            offset: 0x30,
-            ..
-        }
+        &cache.problems[0],
+        Error::Skipped { cause, offset: 0x30, resumed: false, .. }
+            if matches!(**cause, Error::BadEntry { position: 0, offset: 0x30, .. })
     ));
 
     let mut zero_padded = win10(1, &[r"C:\a.exe"]);
@@ -211,4 +212,136 @@ fn format_seeds_from_make_seeds_py_parse_cleanly() {
         let paths: Vec<_> = cache.entries.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, [r"\??\C:\Windows\a.exe", r"C:\b.exe"], "{name}");
     }
+}
+
+/// Offsets of the records of a [`win10`] blob.
+fn record_offsets(blob: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut at = 0x30;
+    while at + 12 <= blob.len() {
+        offsets.push(at);
+        at += 12 + u32::from_le_bytes(blob[at + 8..at + 12].try_into().unwrap()) as usize;
+    }
+    offsets
+}
+
+fn paths(cache: &shimcache::ShimCache) -> Vec<(u32, &str)> {
+    cache
+        .entries
+        .iter()
+        .map(|e| (e.position, e.path.as_str()))
+        .collect()
+}
+
+/// A change made to a copy of a clean blob.
+type Edit<'a> = dyn Fn(&mut Vec<u8>) + 'a;
+
+#[test]
+fn damaged_tagged_entry_costs_only_itself() {
+    let names = [r"C:\a.exe", r"C:\b.exe", r"C:\c.exe", r"C:\d.exe"];
+    let clean = win10(4, &names);
+    let at = record_offsets(&clean);
+    let rest = [(2, r"C:\c.exe"), (3, r"C:\d.exe")];
+    let damaged = |edit: &Edit<'_>| {
+        let mut blob = clean.clone();
+        edit(&mut blob);
+        shimcache::parse(&blob).unwrap()
+    };
+
+    // Each damage of entry 1 that leaves no way to entry 2 from the record's
+    // own size: a wrong tag, a size past the blob, a size of 0, zeros.
+    let edits: [&Edit<'_>; 4] = [
+        &|b| b[at[1]..at[1] + 4].copy_from_slice(b"XXXX"),
+        &|b| b[at[1] + 8..at[1] + 12].copy_from_slice(&u32::MAX.to_le_bytes()),
+        &|b| b[at[1] + 8..at[1] + 12].copy_from_slice(&0u32.to_le_bytes()),
+        &|b| b[at[1]..at[2]].fill(0),
+    ];
+    for (i, edit) in edits.iter().enumerate() {
+        let cache = damaged(edit);
+        assert_eq!(
+            paths(&cache),
+            [(0, r"C:\a.exe"), rest[0], rest[1]],
+            "edit {i}"
+        );
+        assert!(
+            matches!(
+                cache.problems[..],
+                [
+                    Error::Skipped { offset, end, resumed: true, .. },
+                    Error::CountMismatch { count: 4, found: 3 },
+                ] if offset == at[1] && end == at[2]
+            ),
+            "edit {i}: {:?}",
+            cache.problems
+        );
+    }
+
+    // The first entry's size of 0xFFFFFFFF: every other entry is still read.
+    let cache = damaged(&|b| b[at[0] + 8..at[0] + 12].copy_from_slice(&u32::MAX.to_le_bytes()));
+    assert_eq!(
+        paths(&cache),
+        [(1, r"C:\b.exe"), (2, r"C:\c.exe"), (3, r"C:\d.exe")]
+    );
+    assert!(cache.problems[0].to_string().ends_with(&format!(
+        "record runs past the end of the blob; {} bytes skipped ({}..{}) to the next entry",
+        at[1] - at[0],
+        at[0],
+        at[1]
+    )));
+}
+
+#[test]
+fn a_tag_inside_a_path_is_not_taken_for_an_entry() {
+    // Entry 1's path holds the bytes of a tag, a checksum, a size of 16 and a
+    // readable 16-byte record (U+3031 U+7374 is "10ts" in UTF-16LE); the
+    // candidate is refused because it ends in the path ("xy"), where no record
+    // starts.
+    let inner = "\u{3031}\u{7374}\0\0\u{10}\0\0\0\0\0\0\0\0\0xy";
+    let clean = win10(3, &[r"C:\a.exe", inner, r"C:\c.exe"]);
+    let at = record_offsets(&clean);
+    let mut blob = clean.clone();
+    blob[at[1]..at[1] + 4].copy_from_slice(b"XXXX");
+    let cache = shimcache::parse(&blob).unwrap();
+    assert_eq!(paths(&cache), [(0, r"C:\a.exe"), (2, r"C:\c.exe")]);
+}
+
+#[test]
+fn looking_for_the_next_entry_stays_linear() {
+    // 16 MiB of tags whose sizes never fit: every offset is a candidate to
+    // refuse. Quadratic work here would not finish.
+    let mut blob = win10(1, &[r"C:\a.exe"]);
+    let first = blob.len();
+    blob.extend(b"10ts".repeat(4 << 20));
+    let cache = shimcache::parse(&blob).unwrap();
+    assert_eq!(cache.entries.len(), 1);
+    assert!(matches!(
+        cache.problems[..],
+        [Error::Skipped { offset, resumed: false, .. }] if offset == first
+    ));
+}
+
+#[test]
+fn entries_stream_what_parse_collects() {
+    let mut blob = win10(5, &[r"C:\a.exe", r"C:\b.exe"]);
+    blob.extend([0, 0, 0, 0, 7]);
+    let cache = shimcache::parse(&blob).unwrap();
+    let walk = shimcache::entries(&blob).unwrap();
+    assert_eq!(walk.format(), cache.format);
+    assert_eq!(walk.header_entry_count(), Some(5));
+    let items: Vec<_> = walk.collect();
+    assert_eq!(items.len(), 4);
+    assert_eq!(
+        items
+            .iter()
+            .filter_map(|i| i.as_ref().ok())
+            .collect::<Vec<_>>(),
+        cache.entries.iter().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        items
+            .into_iter()
+            .filter_map(Result::err)
+            .collect::<Vec<_>>(),
+        cache.problems
+    );
 }

@@ -758,9 +758,16 @@ impl<'a> Recovery<'a> {
                 return;
             }
             match prefetch::parse(&bytes) {
+                // Parts past the window read as damage: the rest is read first.
+                Ok(pf) if window < len && !pf.damaged.is_empty() => {
+                    window = window.saturating_mul(4).min(len);
+                }
                 Ok(pf) => {
                     let p = self.place;
                     let path = format!("{}/{}-{:08X}.pf", p.file, pf.executable, pf.hash);
+                    if let Some(lost) = rows::prefetch_damage(&pf) {
+                        self.place.error(offset, Stage::CarvePrefetch, &lost);
+                    }
                     rows::prefetch(p.out, p.label, &path, &pf, Some(offset));
                     return;
                 }

@@ -53,13 +53,18 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
                     let Some(data) = read.raw(&user, &value) else {
                         continue;
                     };
+                    let locator = || format!("{set_name}\\{settings}\\{sid} value {name}");
                     let Some(time) = Filetime::from_le_slice(&data) else {
                         read.report(
-                            &format!("{set_name}\\{settings}\\{sid} value {name}"),
+                            &locator(),
                             &format_args!("{} bytes of data, too short for a time", data.len()),
                         );
                         continue;
                     };
+                    // The path is still evidence: the row stays, its time empty.
+                    if let Some(problem) = not_a_date(time) {
+                        read.report(&locator(), &problem);
+                    }
                     let when = time.to_string();
                     out.row(
                         "bam",
@@ -99,5 +104,28 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
                 }
             }
         }
+    }
+}
+
+/// Why a set time cannot be a date (beyond the year 9999, as 0xFFFF... and
+/// 0x7FFF... are): its cell would otherwise be empty, which reads as "never".
+fn not_a_date(time: Filetime) -> Option<String> {
+    (!time.is_zero() && time.to_timestamp().is_none())
+        .then(|| format!("last execution time {:#x} is not a date", time.raw()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_beyond_the_calendar_is_named() {
+        assert_eq!(not_a_date(Filetime(0)), None);
+        assert_eq!(not_a_date(Filetime(0x01D8_3591_0000_0000)), None);
+        assert_eq!(
+            not_a_date(Filetime(u64::MAX)).as_deref(),
+            Some("last execution time 0xffffffffffffffff is not a date")
+        );
+        assert!(not_a_date(Filetime(0x7FFF_FFFF_FFFF_FFFF)).is_some());
     }
 }

@@ -32,58 +32,72 @@ pub fn collect(out: &Sinks<'_>, volume: &str, hives: &Hives) {
     let Some(blob) = blob else {
         return;
     };
-    let cache = match shimcache::parse(&blob) {
-        Ok(c) => c,
+    // Entries are written as they are read: a value can hold millions of them,
+    // and only the one being written is in memory.
+    let entries = match shimcache::entries(&blob) {
+        Ok(e) => e,
         Err(e) => return out.error(volume, &system.path, Stage::Shimcache, &e.to_string()),
     };
-    for problem in &cache.problems {
-        out.error(volume, &system.path, Stage::Shimcache, &problem.to_string());
+    let format = format!("{:?}", entries.format());
+    for item in entries {
+        match item {
+            Ok(entry) => write_entry(out, volume, &system.path, &set, &format, &entry),
+            Err(problem) => out.error(volume, &system.path, Stage::Shimcache, &problem.to_string()),
+        }
     }
-    let format = format!("{:?}", cache.format);
-    for entry in &cache.entries {
-        let modified = entry.last_modified.to_string();
-        let opt = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
-        out.row(
-            "shimcache",
-            volume,
-            vec![
-                system.path.clone(),
-                set.clone(),
-                entry.position.to_string(),
-                entry.path.clone(),
-                modified.clone(),
-                entry.executed.map(|e| e.to_string()).unwrap_or_default(),
-                entry
-                    .insert_flags
-                    .map(|f| format!("0x{f:x}"))
-                    .unwrap_or_default(),
-                opt(entry.file_size),
-                opt(entry.data_size),
-                format.clone(),
-            ],
-        );
-        out.observe(
-            volume,
-            observation(
-                &modified,
-                "shimcache",
-                &system.path,
-                format!("position {}", entry.position),
-                Observed::Execution {
-                    artifact: ExecutionArtifact::Shimcache,
-                    path: entry.path.clone(),
-                    original_name: None,
-                },
-            ),
-        );
-        out.event(
-            volume,
+}
+
+/// The row, the observation and the timeline event of one entry.
+fn write_entry(
+    out: &Sinks<'_>,
+    volume: &str,
+    hive: &str,
+    set: &str,
+    format: &str,
+    entry: &shimcache::Entry,
+) {
+    let modified = entry.last_modified.to_string();
+    let opt = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
+    out.row(
+        "shimcache",
+        volume,
+        vec![
+            hive.to_string(),
+            set.to_string(),
+            entry.position.to_string(),
+            entry.path.clone(),
+            modified.clone(),
+            entry.executed.map(|e| e.to_string()).unwrap_or_default(),
+            entry
+                .insert_flags
+                .map(|f| format!("0x{f:x}"))
+                .unwrap_or_default(),
+            opt(entry.file_size),
+            opt(entry.data_size),
+            format.to_string(),
+        ],
+    );
+    out.observe(
+        volume,
+        observation(
             &modified,
-            "File Last Modified (ShimCache)",
-            format!("{} (cache position {})", entry.path, entry.position),
             "shimcache",
-            &system.path,
+            hive,
             format!("position {}", entry.position),
-        );
-    }
+            Observed::Execution {
+                artifact: ExecutionArtifact::Shimcache,
+                path: entry.path.clone(),
+                original_name: None,
+            },
+        ),
+    );
+    out.event(
+        volume,
+        &modified,
+        "File Last Modified (ShimCache)",
+        format!("{} (cache position {})", entry.path, entry.position),
+        "shimcache",
+        hive,
+        format!("position {}", entry.position),
+    );
 }
