@@ -350,3 +350,23 @@ fn images_named_with_bytes_that_are_not_utf8_scan_and_resume() {
         );
     }
 }
+
+/// A volume label is evidence: `info` printed it raw, so one holding an escape
+/// sequence retitled the terminal, cleared it or forged lines of output. Every
+/// control character it prints is now written escaped, the label kept otherwise.
+#[test]
+fn a_volume_label_with_escape_sequences_is_shown_escaped() {
+    let dir = scratch_dir("label-escapes");
+    let image = dir.join("label.raw");
+    mkntfs(&image, 8 << 20, 4096, &["-L", "A\x1b]0;pwned\x07B\x1b[2J"]);
+    let out = toolmark().arg("info").arg(&image).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.chars().any(|c| c.is_control() && c != '\n'),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout.contains(r#"NTFS label "A\u{1b}]0;pwned\u{7}B\u{1b}[2J""#),
+        "{stdout}"
+    );
+}

@@ -11,6 +11,7 @@ use crate::disk::shadow::{Shadows, SnapshotInfo};
 use crate::disk::{self, FsKind, Partition, Scheme};
 use crate::evidence::{ContainerKind, Evidence, EwfDetails, ReadAt, VdiskDetails, Window};
 use crate::ntfs::Volume;
+use crate::output::shown;
 
 /// Everything `info` reports about one image.
 #[derive(Serialize)]
@@ -182,14 +183,14 @@ pub fn run(images: &[PathBuf], json: bool) -> Outcome {
         match describe(path) {
             Ok(info) => {
                 if let Some(e) = &info.error {
-                    eprintln!("toolmark: error: {}: {e}", path.display());
+                    tell!("toolmark: error: {}: {e}", path.display());
                     failed = true;
                 }
                 // A volume that could not be read (or only with repairs) is a
                 // failure to read, whatever else the image held.
                 for p in &info.partitions {
                     if let Some(e) = &p.error {
-                        eprintln!(
+                        tell!(
                             "toolmark: error: {}: partition {}: {e}",
                             path.display(),
                             p.partition.number
@@ -197,7 +198,7 @@ pub fn run(images: &[PathBuf], json: bool) -> Outcome {
                         failed = true;
                     }
                     for e in &p.snapshot_errors {
-                        eprintln!(
+                        tell!(
                             "toolmark: error: {}: partition {}: shadow copies: {e}",
                             path.display(),
                             p.partition.number
@@ -209,10 +210,10 @@ pub fn run(images: &[PathBuf], json: bool) -> Outcome {
                 // with nothing recognisable on them are described, not failed.
                 for w in &info.warnings {
                     if w == disk::NOTHING_RECOGNISED {
-                        eprintln!("toolmark: warning: {}: partitions: {w}", path.display());
+                        tell!("toolmark: warning: {}: partitions: {w}", path.display());
                         continue;
                     }
-                    eprintln!("toolmark: error: {}: partitions: {w}", path.display());
+                    tell!("toolmark: error: {}: partitions: {w}", path.display());
                     failed = true;
                 }
                 if json {
@@ -222,7 +223,7 @@ pub fn run(images: &[PathBuf], json: bool) -> Outcome {
                 }
             }
             Err(e) => {
-                eprintln!("toolmark: error: {e:#}");
+                tell!("toolmark: error: {e:#}");
                 failed = true;
             }
         }
@@ -237,14 +238,22 @@ pub fn run(images: &[PathBuf], json: bool) -> Outcome {
     })
 }
 
+/// One line of `info`'s text, its evidence-given parts (labels, names, case
+/// metadata, parent paths, error messages) with control characters escaped.
+macro_rules! line {
+    ($($arg:tt)*) => {
+        say!("{}", shown(&format!($($arg)*)))
+    };
+}
+
 fn print_text(info: &ImageInfo) -> std::io::Result<()> {
-    say!("{}", info.path.display());
-    say!("  container:   {}", info.container);
-    say!("  segments:    {}", info.segments.len());
+    line!("{}", info.path.display());
+    line!("  container:   {}", info.container);
+    line!("  segments:    {}", info.segments.len());
     for s in &info.segments {
-        say!("    {}", s.display());
+        line!("    {}", s.display());
     }
-    say!("  media size:  {} bytes", info.media_size);
+    line!("  media size:  {} bytes", info.media_size);
     if let Some(ewf) = &info.ewf {
         for (label, value) in [
             ("stored MD5:", &ewf.stored_md5),
@@ -258,15 +267,15 @@ fn print_text(info: &ImageInfo) -> std::io::Result<()> {
             ("software:", &ewf.acquiry_software),
         ] {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-                say!("  {label:<12} {v}");
+                line!("  {label:<12} {v}");
             }
         }
-        say!("  chunk size:  {}", ewf.chunk_size);
+        line!("  chunk size:  {}", ewf.chunk_size);
     }
     if let Some(vdisk) = &info.vdisk {
         for (depth, link) in vdisk.chain.iter().enumerate() {
             let label = if depth == 0 { "format:" } else { "parent:" };
-            say!(
+            line!(
                 "  {label:<12} {} {} virtual size {} bytes{}",
                 link.format,
                 link.subformat,
@@ -279,10 +288,10 @@ fn print_text(info: &ImageInfo) -> std::io::Result<()> {
             );
         }
     }
-    say!("  partitions:  {} ({})", info.partitions.len(), info.scheme);
+    line!("  partitions:  {} ({})", info.partitions.len(), info.scheme);
     for p in &info.partitions {
         let part = &p.partition;
-        say!(
+        line!(
             "    {}: offset {} length {} type {}{}{}",
             part.number,
             part.offset,
@@ -295,7 +304,7 @@ fn print_text(info: &ImageInfo) -> std::io::Result<()> {
             if part.logical { " (logical)" } else { "" },
         );
         if let Some(n) = &p.ntfs {
-            say!(
+            line!(
                 "       NTFS label \"{}\" serial {} cluster {} record {} size {} MFT records {}",
                 n.label.as_deref().unwrap_or(""),
                 n.serial,
@@ -305,13 +314,13 @@ fn print_text(info: &ImageInfo) -> std::io::Result<()> {
                 n.mft_records
             );
             if let Some(e) = &p.error {
-                say!("       damaged: {e}");
+                line!("       damaged: {e}");
             }
         } else if let Some(e) = &p.error {
-            say!("       NTFS unreadable: {e}");
+            line!("       NTFS unreadable: {e}");
         }
         for snap in &p.snapshots {
-            say!(
+            line!(
                 "       volume {} @ {} (--snapshot {}, set {{{}}}, attributes {})",
                 part.number,
                 snap.describe(),
@@ -321,11 +330,11 @@ fn print_text(info: &ImageInfo) -> std::io::Result<()> {
             );
         }
         for e in &p.snapshot_errors {
-            say!("       shadow copies damaged: {e}");
+            line!("       shadow copies damaged: {e}");
         }
     }
     for w in &info.warnings {
-        say!("  warning: {w}");
+        line!("  warning: {w}");
     }
     Ok(())
 }

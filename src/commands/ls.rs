@@ -15,6 +15,7 @@ use super::{open_volume, Outcome, EXIT_FAILURE};
 use crate::collect::mft::PathCache;
 use crate::evidence::ReadAt;
 use crate::ntfs::{known, FileEntry, IndexEntry, Volume};
+use crate::output::shown;
 
 /// Deepest directory nesting followed when rebuilding a deleted file's path.
 const MAX_DEPTH: usize = 256;
@@ -161,7 +162,7 @@ impl Warnings {
     fn push(&mut self, message: String) {
         self.count += 1;
         if self.count <= MAX_WARNINGS {
-            eprintln!("toolmark: warning: {message}");
+            eprintln!("toolmark: warning: {}", shown(&message));
         }
     }
 
@@ -186,21 +187,21 @@ fn note_damage(file: &FileEntry, path: &str, problems: &mut Warnings) {
 fn print_file(out: &mut impl Write, file: &FileEntry, path: &str, deleted: bool) -> io::Result<()> {
     let mark = if deleted { "*" } else { "" };
     let id = format!("{}-{}", file.record, file.sequence);
-    let shown = escape(path);
+    let path_shown = shown(path);
     if file.is_directory {
-        writeln!(out, "{mark}d\t{id}\t0\t{shown}")?;
+        writeln!(out, "{mark}d\t{id}\t0\t{path_shown}")?;
     }
     for stream in file.streams() {
         if stream.name.is_empty() {
             if !file.is_directory {
-                writeln!(out, "{mark}r\t{id}\t{}\t{shown}", stream.size)?;
+                writeln!(out, "{mark}r\t{id}\t{}\t{path_shown}", stream.size)?;
             }
         } else {
             writeln!(
                 out,
-                "{mark}r\t{id}\t{}\t{shown}:{}",
+                "{mark}r\t{id}\t{}\t{path_shown}:{}",
                 stream.size,
-                escape(&stream.name)
+                shown(&stream.name)
             )?;
         }
     }
@@ -296,20 +297,4 @@ fn dir_path(
         cache.insert(record, &path, ());
     }
     (path, cut)
-}
-
-/// Escapes control characters so a hostile name cannot forge extra lines.
-fn escape(name: &str) -> String {
-    if !name.chars().any(char::is_control) {
-        return name.to_string();
-    }
-    name.chars()
-        .map(|c| {
-            if c.is_control() {
-                format!("\\u{{{:x}}}", u32::from(c))
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }

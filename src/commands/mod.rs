@@ -11,6 +11,14 @@ macro_rules! say {
     };
 }
 
+/// A line on stderr whose text (which quotes evidence: names, labels, damage)
+/// has its control characters escaped.
+macro_rules! tell {
+    ($($arg:tt)*) => {
+        eprintln!("{}", crate::output::shown(&format!($($arg)*)))
+    };
+}
+
 pub mod cat;
 pub mod info;
 pub mod ls;

@@ -9,6 +9,7 @@ pub mod path_text;
 pub mod schema;
 mod stage;
 mod table;
+pub mod terminal;
 mod timeline;
 pub mod xlsx;
 
@@ -16,4 +17,5 @@ pub use cell::{decimal, neutralise, Cell};
 pub use image::{header, sha256_of, CollectedFile, ImageOutput, TABLES};
 pub use stage::Stage;
 pub use table::{Table, TableError};
+pub use terminal::shown;
 pub use timeline::Timeline;

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::FindingView;
+use crate::output::shown;
 use crate::pipeline::ImageReport;
 
 const BOLD: &str = "\x1b[1m";
@@ -20,20 +21,6 @@ fn paint(text: &str, style: &str, colour: bool) -> String {
     } else {
         text.to_string()
     }
-}
-
-/// Terminal characters that could move the cursor or recolour the screen are
-/// shown escaped: host and tool names come from evidence.
-fn plain(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }
 
 /// The summary of `images` scanned into `out`.
@@ -52,8 +39,8 @@ pub fn render(images: &[ImageReport], out: &Path, colour: bool) -> String {
         let _ = writeln!(
             s,
             "{} (image {}): {} finding(s), {errors}",
-            paint(&plain(&image.host), BOLD, colour),
-            plain(&image.image),
+            paint(&shown(&image.host), BOLD, colour),
+            shown(&image.image),
             findings.len()
         );
         for f in findings {
@@ -68,8 +55,8 @@ pub fn render(images: &[ImageReport], out: &Path, colour: bool) -> String {
                 "  {}  {}  {:<24} {:<11} {}",
                 or_dash(f.get("first_time")),
                 or_dash(f.get("last_time")),
-                plain(f.get("tool")),
-                plain(f.get("role")),
+                shown(f.get("tool")),
+                shown(f.get("role")),
                 if style.is_empty() {
                     confidence.to_string()
                 } else {

@@ -111,7 +111,7 @@ impl<R: Read + Seek> Chunks<R> {
                 Err(_) => break,
             }
         }
-        if present < CHUNK_HEADER || present >= CHUNK || evtx_carve::never_written(&data) {
+        if !(CHUNK_HEADER..CHUNK).contains(&present) || evtx_carve::never_written(&data) {
             return None;
         }
         // The record the cut runs through would be read with zeros for its end:
