@@ -121,6 +121,20 @@ fn hive_place(name: &str, owner: &str) -> Option<String> {
     None
 }
 
+/// What a file's name says it is, when that is an artifact the scan reads.
+fn named_as_artifact(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".evtx") {
+        Some("an event log")
+    } else if lower.ends_with(".pf") {
+        Some("a Prefetch file")
+    } else if hive_place(name, "").is_some() {
+        Some("a registry hive")
+    } else {
+        None
+    }
+}
+
 /// The profile a user's hive at `relative` (below the loose folder) belongs to: the
 /// folder after `Users` (`Users/alice/AppData/…/UsrClass.dat`), else the folder
 /// holding it (`alice/NTUSER.DAT`); `None` for a hive at the top.
@@ -236,6 +250,12 @@ impl Loose {
                             let owner = owner_of(path.strip_prefix(dir).unwrap_or(&path));
                             if let Some(place) = loose.place(&name, &head, owner.as_deref()) {
                                 loose.insert(place, path, &shown);
+                            } else if let Some(kind) = named_as_artifact(&name) {
+                                // Named like an artifact but not one by its bytes: a
+                                // damaged copy, said rather than passed over.
+                                loose.problems.push(format!(
+                                    "{shown}: named as {kind} but does not start as one: not read"
+                                ));
                             }
                         }
                         Err(e) => loose.problems.push(e),
@@ -268,7 +288,10 @@ impl Loose {
     fn place(&mut self, name: &str, head: &[u8], owner: Option<&str>) -> Option<String> {
         let lower = name.to_ascii_lowercase();
         match signature(head) {
-            Signature::EventLog => Some(name.to_string()),
+            // Logs are found by their extension where they are placed: a log
+            // under another name (`CMD.EXE-11111111.pf`) keeps it, with one added.
+            Signature::EventLog if lower.ends_with(".evtx") => Some(name.to_string()),
+            Signature::EventLog => Some(format!("{name}.evtx")),
             Signature::Hive => {
                 let owner = owner.map_or_else(
                     || {
@@ -446,6 +469,12 @@ mod tests {
                 Some("Security.evtx"),
             ),
             ("SYSTEM", b"not a hive".to_vec(), None),
+            // A log is one by its bytes, whatever its name says.
+            (
+                "CMD.EXE-11111111.pf",
+                b"ElfFile\0".to_vec(),
+                Some("CMD.EXE-11111111.pf.evtx"),
+            ),
         ];
         for (name, head, expected) in cases {
             assert_eq!(
@@ -460,6 +489,30 @@ mod tests {
                 .as_deref(),
             Some("Users/alice/NTUSER.DAT")
         );
+    }
+
+    /// A file named like an artifact that does not start as one was passed over
+    /// without a word in a folder of loose copies (given alone, opening it as an
+    /// image already said why it could not be read).
+    #[test]
+    fn a_file_named_as_an_artifact_but_not_one_is_said() {
+        let dir = std::env::temp_dir().join(format!("tm-loose-named-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("Security.evtx"), vec![0x5a; 4096]).unwrap();
+        std::fs::write(dir.join("SYSTEM"), b"not a hive").unwrap();
+        std::fs::write(dir.join("README.txt"), b"notes").unwrap();
+        let loose = Loose::of_folder(&dir);
+        let problems = loose.problems().join("\n");
+        assert!(
+            problems.contains("Security.evtx: named as an event log but does not start as one"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("SYSTEM: named as a registry hive"),
+            "{problems}"
+        );
+        assert!(!problems.contains("README"), "{problems}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
