@@ -6,7 +6,10 @@
 //! by Windows, and attacker-made ones must not be able to do anything but give wrong
 //! text. It never expands entities other than the five predefined ones and numeric
 //! character references (no DTD, no external entities), and it reads at most
-//! [`MAX_XML_BYTES`].
+//! [`MAX_XML_BYTES`]. Comments, processing instructions and declarations are
+//! left out, CDATA read as text and namespace prefixes dropped before the tags
+//! are looked at (see `markup_only`), so text inside them is never taken for
+//! markup.
 
 /// Largest task file read; real ones are a few KiB.
 pub const MAX_XML_BYTES: u64 = 1 << 20;
@@ -52,17 +55,80 @@ fn utf16le(bytes: &[u8]) -> String {
     String::from_utf16_lossy(&units)
 }
 
-/// Reads the fields of a decoded task file.
-pub fn parse(xml: &str) -> TaskXml {
+/// Reads the fields of a decoded task file; `Err` when it holds no `<Task>`
+/// element (empty, binary, or some other document): a loss to report.
+pub fn parse(xml: &str) -> Result<TaskXml, String> {
+    let xml = &markup_only(xml);
+    if !opens_task(xml) {
+        return Err("not a task definition: no <Task> element".into());
+    }
     let first = |tag: &str| texts(xml, tag).into_iter().next().unwrap_or_default();
-    TaskXml {
+    Ok(TaskXml {
         command: texts(xml, "Command").join(" | "),
         arguments: texts(xml, "Arguments").join(" | "),
         author: first("Author"),
         date: first("Date"),
         user_id: first("UserId"),
         triggers: triggers(xml),
+    })
+}
+
+/// Whether `xml` opens a `<Task>` element (a cut file still counts: what it holds
+/// is read).
+fn opens_task(xml: &str) -> bool {
+    xml.match_indices("<Task").any(|(at, tag)| {
+        xml[at + tag.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| c == '>' || c == '/' || c.is_whitespace())
+    })
+}
+
+/// `xml` as the tag extractor reads it, in one pass: comments, processing
+/// instructions and declarations (`<!DOCTYPE …>`) left out, so that markup inside
+/// them (a decoy `<Command>` in a comment) is not taken for the task's; a CDATA
+/// section's text written escaped in its place, so it reads as the text it is;
+/// and element names without their namespace prefix (`<t:Command>` is a
+/// `Command`).
+fn markup_only(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let tag = &rest[lt..];
+        let skip_to = |end: &str| tag.find(end).map_or(tag.len(), |at| at + end.len());
+        if tag.starts_with("<!--") {
+            rest = &tag[skip_to("-->")..];
+        } else if let Some(body) = tag.strip_prefix("<![CDATA[") {
+            let end = body.find("]]>").unwrap_or(body.len());
+            for c in body[..end].chars() {
+                match c {
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    '&' => out.push_str("&amp;"),
+                    c => out.push(c),
+                }
+            }
+            rest = body.get(end + 3..).unwrap_or_default();
+        } else if tag.starts_with("<?") {
+            rest = &tag[skip_to("?>")..];
+        } else if tag.starts_with("<!") {
+            rest = &tag[skip_to(">")..];
+        } else {
+            // An element tag: `<`, an optional `/`, then the name, whose prefix
+            // up to a colon is dropped.
+            let close = usize::from(tag[1..].starts_with('/'));
+            let name_end = tag[1 + close..]
+                .find(|c: char| c.is_whitespace() || c == '>' || c == '/' || c == '<')
+                .map_or(tag.len(), |at| at + 1 + close);
+            let name = &tag[1 + close..name_end];
+            out.push_str(&tag[..1 + close]);
+            out.push_str(name.rsplit_once(':').map_or(name, |(_, local)| local));
+            rest = &tag[name_end..];
+        }
     }
+    out.push_str(rest);
+    out
 }
 
 /// The text content of every `<tag>…</tag>` element (no nested markup expected).
@@ -182,7 +248,9 @@ fn unescape(text: &str) -> String {
                 .or_else(|| entity.strip_prefix("#X"))
                 .and_then(|h| u32::from_str_radix(h, 16).ok())
                 .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
-                .and_then(char::from_u32),
+                .and_then(char::from_u32)
+                // `&#0;` is no XML character: left as written, not a NUL in a cell.
+                .filter(|&c| c != '\0'),
         };
         match replacement {
             Some(c) => {
@@ -214,7 +282,7 @@ mod tests {
 
     #[test]
     fn fields_and_entities() {
-        let t = parse(TASK);
+        let t = parse(TASK).unwrap();
         assert_eq!(t.command, "cmd.exe");
         assert_eq!(t.arguments, "/c whoami > x &&e;");
         assert_eq!(t.author, "APTSIM\\admin");
@@ -229,12 +297,12 @@ mod tests {
     #[test]
     fn every_cut_of_a_task_file_reads_without_panic() {
         for (at, _) in TASK.char_indices() {
-            let t = parse(&TASK[..at]);
+            let t = parse(&TASK[..at]).unwrap_or_default();
             assert!(t.command.len() <= at);
         }
         for cut in 0..64 {
             let bytes: Vec<u8> = TASK.bytes().skip(cut).collect();
-            parse(&decode(&bytes));
+            let _ = parse(&decode(&bytes));
         }
     }
 
@@ -242,7 +310,7 @@ mod tests {
     #[test]
     fn unclosed_triggers_are_linear() {
         for unit in ["<TimeTrigger>", "<TimeTrigger <StartBoundary"] {
-            let mut xml = String::from("<Triggers>");
+            let mut xml = String::from("<Task><Triggers>");
             let mut units = 0;
             while xml.len() < MAX_XML_BYTES as usize {
                 xml.push_str(unit);
@@ -250,7 +318,7 @@ mod tests {
             }
             xml.push_str("</Triggers>");
             let started = std::time::Instant::now();
-            let t = parse(&xml);
+            let t = parse(&xml).unwrap();
             assert!(
                 started.elapsed() < std::time::Duration::from_secs(2),
                 "{unit}: {:?}",
@@ -260,8 +328,9 @@ mod tests {
         }
         assert_eq!(
             parse(
-                "<Triggers><BootTrigger><StartBoundary>b</StartBoundary><TimeTrigger/></Triggers>"
+                "<Task><Triggers><BootTrigger><StartBoundary>b</StartBoundary><TimeTrigger/></Triggers>"
             )
+            .unwrap()
             .triggers,
             "BootTrigger start b; TimeTrigger"
         );
@@ -271,16 +340,45 @@ mod tests {
     fn encodings() {
         let mut utf16 = vec![0xFF, 0xFE];
         utf16.extend(
-            "<Command>a</Command>"
+            "<Task><Command>a</Command>"
                 .encode_utf16()
                 .flat_map(u16::to_le_bytes),
         );
-        assert_eq!(parse(&decode(&utf16)).command, "a");
+        assert_eq!(parse(&decode(&utf16)).unwrap().command, "a");
         assert_eq!(
-            parse(&decode(b"\xEF\xBB\xBF<Command>b</Command>")).command,
+            parse(&decode(b"\xEF\xBB\xBF<Task><Command>b</Command>"))
+                .unwrap()
+                .command,
             "b"
         );
-        assert_eq!(unescape("&#65;&#x42;&bogus;&"), "AB&bogus;&");
-        assert_eq!(parse("<Command>unterminated").command, "");
+        assert_eq!(unescape("&#65;&#x42;&bogus;&&#0;"), "AB&bogus;&&#0;");
+        assert_eq!(parse("<Task><Command>unterminated").unwrap().command, "");
+    }
+
+    /// Markup inside a comment, a processing instruction or a CDATA section of the
+    /// description was read as the task's command (a decoy beside the real one); a
+    /// CDATA command was shown with its brackets; a prefixed task namespace hid
+    /// the command; and an empty or binary file gave a row with nothing in it and
+    /// no word of loss.
+    #[test]
+    fn comments_cdata_and_prefixes_read_as_xml_does() {
+        let decoy = "<Exec><Command>C:\\Windows\\notepad.exe</Command></Exec>";
+        let task = format!(
+            "<Task><RegistrationInfo><Description><![CDATA[{decoy}]]></Description>\
+             </RegistrationInfo><!-- {decoy} --><?pi {decoy} ?><Actions><Exec>\
+             <Command><![CDATA[C:\\evil\\ps<x>.exe]]></Command></Exec></Actions></Task>"
+        );
+        assert_eq!(parse(&task).unwrap().command, "C:\\evil\\ps<x>.exe");
+        let prefixed = "<t:Task xmlns:t=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">\
+             <t:Actions><t:Exec><t:Command>cmd.exe</t:Command><t:Arguments>/c x</t:Arguments>\
+             </t:Exec></t:Actions></t:Task>";
+        let t = parse(prefixed).unwrap();
+        assert_eq!(
+            (t.command.as_str(), t.arguments.as_str()),
+            ("cmd.exe", "/c x")
+        );
+        for junk in ["", "\u{0}\u{1}binary", "<html><Command>x</Command></html>"] {
+            assert!(parse(junk).is_err(), "{junk:?}");
+        }
     }
 }

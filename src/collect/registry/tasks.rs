@@ -193,5 +193,5 @@ fn read_xml(source: &Source, path: &str) -> Result<TaskXml, (String, bool)> {
         .map_err(|e| (e.message, e.absent))?
         .read_all(MAX_XML_BYTES)
         .map_err(|e| (e.to_string(), false))?;
-    Ok(task_xml::parse(&task_xml::decode(&bytes)))
+    task_xml::parse(&task_xml::decode(&bytes)).map_err(|e| (e, false))
 }
