@@ -101,7 +101,8 @@ fn read_logical(
         if let Some(logical) = entries.first().filter(|e| e.kind != 0 && e.sectors > 0) {
             parts.push(partition(*logical, ebr, true));
         }
-        match entries.get(1).filter(|e| e.kind != 0 && e.start != 0) {
+        // A link of start 0 names the first EBR again: a loop, said as one.
+        match entries.get(1).filter(|e| e.kind != 0) {
             Some(next) => ebr = ext.start.saturating_add(next.start),
             None => return,
         }
@@ -133,5 +134,40 @@ fn type_name(kind: u8) -> &'static str {
         0x82 => "Linux swap",
         0x83 => "Linux",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A partition entry: type, start and length in sectors.
+    fn entry(sector: &mut [u8], index: usize, kind: u8, start: u32, sectors: u32) {
+        let at = 446 + index * 16;
+        sector[at + 4] = kind;
+        sector[at + 8..at + 12].copy_from_slice(&start.to_le_bytes());
+        sector[at + 12..at + 16].copy_from_slice(&sectors.to_le_bytes());
+        sector[510..512].copy_from_slice(&[0x55, 0xAA]);
+    }
+
+    /// An EBR whose link names the first EBR again (start 0 within the extended
+    /// partition) was taken for the chain's end, without a word.
+    #[test]
+    fn an_ebr_link_back_to_the_first_is_a_loop_and_said() {
+        let mut disk = vec![0u8; 200 * 512];
+        entry(&mut disk[..512], 0, 0x05, 100, 90);
+        let ebr = &mut disk[100 * 512..101 * 512];
+        entry(ebr, 0, 0x07, 10, 20);
+        entry(ebr, 1, 0x05, 0, 20);
+        let sector0 = disk[..512].to_vec();
+        let mut warnings = Vec::new();
+        let parts = read(&disk, &sector0, &mut warnings).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(warnings, ["EBR chain loops back to sector 100; stopped"]);
+        // A link of type 0 ends the chain quietly, as it should.
+        entry(&mut disk[100 * 512..101 * 512], 1, 0, 0, 0);
+        let mut warnings = Vec::new();
+        assert_eq!(read(&disk, &sector0, &mut warnings).unwrap().len(), 1);
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 }
