@@ -22,6 +22,8 @@ pub struct Volume {
     data: Arc<dyn ReadAt>,
     boot: BootSector,
     mft: Arc<Stream>,
+    /// `$MFTMirr`'s copy of record 0, when the `$MFT`'s own is damaged.
+    record_zero: Option<Record>,
     upcase: Vec<u16>,
     label: Option<String>,
     warnings: Vec<String>,
@@ -58,11 +60,12 @@ impl Volume {
                 }
             }
         };
-        let mft = bootstrap_mft(&data, &boot, &mut warnings)?;
+        let (mft, record_zero) = bootstrap_mft(&data, &boot, &mut warnings)?;
         let mut volume = Volume {
             data,
             boot,
             mft: Arc::new(mft),
+            record_zero,
             upcase: Vec::new(),
             label: None,
             warnings,
@@ -112,6 +115,9 @@ impl Volume {
 
     /// One MFT record with fixups applied.
     pub fn record(&self, number: u64) -> Result<Record, NtfsError> {
+        if let (known::MFT, Some(copy)) = (number, &self.record_zero) {
+            return Ok(copy.clone());
+        }
         let size = self.boot.record_size;
         let offset = number
             .checked_mul(size)
@@ -564,21 +570,88 @@ fn attribute_list_entries(value: &[u8]) -> (Vec<ListEntry>, Option<String>) {
     (out, None)
 }
 
-/// Builds the `$MFT` stream from record 0, following its attribute list when the
-/// MFT is fragmented enough that its `$DATA` extents live in extension records
-/// (which are themselves found through the extents known so far). Damage that
-/// leaves part of the `$MFT` unmapped (a bad attribute, a damaged extension
-/// record) goes to `warnings`: the records past the mapped part cannot be read.
+/// Fewest records a real `$MFT` holds: records 0 to 15 are reserved for the
+/// metadata files, whatever the volume's size.
+const MIN_MFT_RECORDS: u64 = 16;
+
+/// Builds the `$MFT` stream from record 0. When the `$MFT`'s own record 0 is
+/// unusable (a torn write, a bad signature, a `$DATA` that maps fewer records than
+/// every `$MFT` has), its copy in `$MFTMirr` is tried: one damaged record must not
+/// cost the whole volume. The repair is a warning; the copy used is returned so
+/// that reads of record 0 give it too.
 fn bootstrap_mft(
     data: &Arc<dyn ReadAt>,
     boot: &BootSector,
     warnings: &mut Vec<String>,
-) -> Result<Stream, NtfsError> {
+) -> Result<(Stream, Option<Record>), NtfsError> {
     let fail = |reason: String| NtfsError::Record { record: 0, reason };
+    let usable = |stream: &Stream| stream.data_end() / boot.record_size >= MIN_MFT_RECORDS;
+    let mut own_warnings = Vec::new();
+    let primary = read_record_zero(data, boot, boot.mft_lcn)
+        .and_then(|r| mft_from_record_zero(data, boot, &r, &mut own_warnings));
+    let why = match &primary {
+        Ok(stream) if usable(stream) => {
+            warnings.append(&mut own_warnings);
+            return primary.map(|s| (s, None)).map_err(fail);
+        }
+        Ok(stream) => format!(
+            "its $DATA maps {} bytes, fewer than the {MIN_MFT_RECORDS} records every $MFT holds",
+            stream.data_end()
+        ),
+        Err(e) => e.clone(),
+    };
+    let mut mirror_warnings = Vec::new();
+    let mirror = read_record_zero(data, boot, boot.mft_mirror_lcn)
+        .and_then(|r| mft_from_record_zero(data, boot, &r, &mut mirror_warnings).map(|s| (s, r)));
+    match (mirror, primary) {
+        (Ok((stream, record)), _) if usable(&stream) => {
+            warnings.push(format!(
+                "$MFT record 0: {why}; its copy in $MFTMirr (cluster {}) is used",
+                boot.mft_mirror_lcn
+            ));
+            warnings.append(&mut mirror_warnings);
+            Ok((stream, Some(record)))
+        }
+        // Neither copy is whole: the primary's part is still read, and reported.
+        (_, Ok(stream)) => {
+            warnings.push(format!(
+                "$MFT record 0: {why}, and $MFTMirr holds no better copy"
+            ));
+            warnings.append(&mut own_warnings);
+            Ok((stream, None))
+        }
+        (Ok(_), Err(e)) => Err(fail(format!(
+            "$MFT record: {e}; its copy in $MFTMirr maps too few records"
+        ))),
+        (Err(m), Err(e)) => Err(fail(format!(
+            "$MFT record: {e}; its copy in $MFTMirr is unusable too: {m}"
+        ))),
+    }
+}
+
+/// Record 0 as stored at cluster `lcn` (the `$MFT`'s or `$MFTMirr`'s first).
+fn read_record_zero(data: &Arc<dyn ReadAt>, boot: &BootSector, lcn: u64) -> Result<Record, String> {
+    if lcn == 0 || lcn >= boot.total_clusters() {
+        return Err(format!("cluster {lcn} is outside the volume"));
+    }
     let mut raw = vec![0u8; boot.record_size as usize];
-    let at = boot.mft_lcn.saturating_mul(boot.cluster_size);
-    data.read_exact_at(&mut raw, at)?;
-    let record = Record::from_raw(0, raw).map_err(|e| fail(format!("$MFT record: {e}")))?;
+    data.read_exact_at(&mut raw, lcn.saturating_mul(boot.cluster_size))
+        .map_err(|e| e.to_string())?;
+    Record::from_raw(0, raw)
+}
+
+/// The `$MFT` stream that a copy of record 0 describes, following its attribute
+/// list when the MFT is fragmented enough that its `$DATA` extents live in
+/// extension records (which are themselves found through the extents known so
+/// far). Damage that leaves part of the `$MFT` unmapped (a bad attribute, a
+/// damaged extension record) goes to `warnings`: the records past the mapped part
+/// cannot be read.
+fn mft_from_record_zero(
+    data: &Arc<dyn ReadAt>,
+    boot: &BootSector,
+    record: &Record,
+    warnings: &mut Vec<String>,
+) -> Result<Stream, String> {
     let mut attributes: Vec<Attribute> = Vec::new();
     for attr in record.attributes() {
         match attr {
@@ -610,9 +683,9 @@ fn bootstrap_mft(
         stream
     };
     let Some(list) = attributes.iter().find(|a| a.kind == kind::ATTRIBUTE_LIST) else {
-        return build(&extents).map_err(fail).map(|s| checked(s, warnings));
+        return build(&extents).map(|s| checked(s, warnings));
     };
-    let value = attribute_value(data, boot.cluster_size, list).map_err(fail)?;
+    let value = attribute_value(data, boot.cluster_size, list)?;
     let (entries, cut) = attribute_list_entries(&value);
     warnings.extend(cut.map(|c| format!("$MFT record 0: {c}")));
     let mut pending: Vec<u64> = entries
@@ -625,7 +698,7 @@ fn bootstrap_mft(
     // Each pass reads the extension records reachable with the extents known so
     // far; a pass that reaches none means the list is damaged.
     while !pending.is_empty() {
-        let partial = partial_mft(data, boot, &extents).map_err(fail)?;
+        let partial = partial_mft(data, boot, &extents)?;
         let before = pending.len();
         pending.retain(|&number| {
             let offset = number.saturating_mul(boot.record_size);
@@ -650,12 +723,12 @@ fn bootstrap_mft(
             false
         });
         if pending.len() == before {
-            return Err(fail(format!(
+            return Err(format!(
                 "$MFT attribute list names records {pending:?} that no known extent reaches"
-            )));
+            ));
         }
     }
-    build(&extents).map_err(fail).map(|s| checked(s, warnings))
+    build(&extents).map(|s| checked(s, warnings))
 }
 
 /// A stream over the `$MFT` extents known so far, readable up to where they reach.

@@ -1,0 +1,100 @@
+//! Damage to one NTFS metadata structure that a second copy or a consistency
+//! check can repair or expose (the hostile-input hunt's NTFS findings): each test
+//! patches a few bytes of the corpus volume `testfs1` (512-byte clusters, 1 KiB
+//! records, `$MFT` at cluster 32, `$MFTMirr` at cluster 2047) and checks that the
+//! volume still opens where it can, and that the damage is reported, never silent.
+
+mod common;
+
+use std::sync::Arc;
+
+use toolmark::evidence::ReadAt;
+use toolmark::ntfs::Volume;
+
+/// Byte offset of the `$MFT`'s first record in `testfs1`.
+const MFT: usize = 32 * 512;
+/// Bytes per MFT record in `testfs1`.
+const RECORD: usize = 1024;
+
+fn testfs1() -> Vec<u8> {
+    std::fs::read(common::corpus().join("images/ntfs-crate/testfs1")).unwrap()
+}
+
+fn open(image: Vec<u8>) -> Volume {
+    Volume::open(Arc::new(image)).expect("the volume opens")
+}
+
+fn warned(volume: &Volume, needle: &str) -> bool {
+    volume.warnings().iter().any(|w| w.contains(needle))
+}
+
+/// The whole unnamed stream of `path`.
+fn content(volume: &Volume, path: &str) -> Vec<u8> {
+    let stream = volume.open_stream(path, "").unwrap();
+    let mut buf = vec![0u8; stream.len() as usize];
+    stream.read_exact_at(&mut buf, 0).unwrap();
+    buf
+}
+
+/// Offset in the image of attribute `kind`'s header in record `number`.
+fn attribute(image: &[u8], number: usize, kind: u32) -> usize {
+    let record = MFT + number * RECORD;
+    let mut at = record
+        + usize::from(u16::from_le_bytes([
+            image[record + 0x14],
+            image[record + 0x15],
+        ]));
+    loop {
+        let found = u32::from_le_bytes(image[at..at + 4].try_into().unwrap());
+        assert_ne!(
+            found,
+            u32::MAX,
+            "record {number} has no attribute {kind:#x}"
+        );
+        if found == kind {
+            return at;
+        }
+        at += u32::from_le_bytes(image[at + 4..at + 8].try_into().unwrap()) as usize;
+    }
+}
+
+/// A torn write, a bad signature, or a `$DATA` of size 0 in the `$MFT`'s record 0
+/// cost the whole volume; `$MFTMirr` holds an intact copy, and is used and named.
+#[test]
+fn a_damaged_mft_record_zero_is_read_from_the_mirror() {
+    let clean = content(&open(testfs1()), "1000-bytes-file");
+    let torn = |image: &mut Vec<u8>| image[MFT + 1022] ^= 0xFF;
+    let baad = |image: &mut Vec<u8>| image[MFT..MFT + 4].copy_from_slice(b"BAAD");
+    let size_zero = |image: &mut Vec<u8>| {
+        let data = attribute(image, 0, 0x80);
+        image[data + 0x30..data + 0x40].fill(0);
+    };
+    for (what, edit) in [
+        ("torn", &torn as &dyn Fn(&mut Vec<u8>)),
+        ("BAAD", &baad),
+        ("size 0", &size_zero),
+    ] {
+        let mut image = testfs1();
+        edit(&mut image);
+        let volume = open(image);
+        assert!(
+            warned(&volume, "$MFTMirr"),
+            "{what}: {:?}",
+            volume.warnings()
+        );
+        assert_eq!(content(&volume, "1000-bytes-file"), clean, "{what}");
+        assert!(volume.record_count() >= 16, "{what}");
+    }
+}
+
+/// With both copies of record 0 damaged the volume cannot be opened, and the
+/// error names both.
+#[test]
+fn both_copies_of_record_zero_damaged_is_an_error() {
+    let mut image = testfs1();
+    image[MFT..MFT + 4].copy_from_slice(b"BAAD");
+    let mirror = 2047 * 512;
+    image[mirror..mirror + 4].copy_from_slice(b"BAAD");
+    let err = Volume::open(Arc::new(image)).err().expect("must fail");
+    assert!(err.to_string().contains("$MFTMirr"), "{err}");
+}
