@@ -98,3 +98,20 @@ fn both_copies_of_record_zero_damaged_is_an_error() {
     let err = Volume::open(Arc::new(image)).err().expect("must fail");
     assert!(err.to_string().contains("$MFTMirr"), "{err}");
 }
+
+/// A boot sector claiming 64 KiB MFT records (0x40 = 0xF0) while the records
+/// themselves state 1024 bytes: the records are believed, and the disagreement
+/// reported.
+#[test]
+fn a_record_size_the_records_contradict_is_corrected() {
+    let mut image = testfs1();
+    image[0x40] = 0xF0;
+    let volume = open(image);
+    assert_eq!(volume.boot().record_size, 1024);
+    assert!(
+        warned(&volume, "65536-byte MFT records"),
+        "{:?}",
+        volume.warnings()
+    );
+    assert_eq!(content(&volume, "file-with-12345"), b"12345");
+}

@@ -60,6 +60,7 @@ impl Volume {
                 }
             }
         };
+        let boot = checked_record_size(&data, boot, &mut warnings);
         let (mft, record_zero) = bootstrap_mft(&data, &boot, &mut warnings)?;
         let mut volume = Volume {
             data,
@@ -627,6 +628,38 @@ fn bootstrap_mft(
             "$MFT record: {e}; its copy in $MFTMirr is unusable too: {m}"
         ))),
     }
+}
+
+/// The boot sector with its MFT record size checked against the records: each
+/// `FILE` header states its own allocated size (0x1C). When record 0's disagrees
+/// with the boot sector and record 1, found where that size puts it, confirms it,
+/// the records are right and the boot sector's byte is damage: the records' size
+/// is used and the disagreement reported. Otherwise the boot sector stands.
+fn checked_record_size(
+    data: &Arc<dyn ReadAt>,
+    mut boot: BootSector,
+    warnings: &mut Vec<String>,
+) -> BootSector {
+    let mft = boot.mft_lcn.saturating_mul(boot.cluster_size);
+    let stated_at = |offset: u64| {
+        let mut header = [0u8; 0x20];
+        data.read_exact_at(&mut header, offset).ok()?;
+        let size = Fields(&header).u32(0x1C).map(u64::from)?;
+        (header.starts_with(b"FILE") && size.is_power_of_two() && (256..=65536).contains(&size))
+            .then_some(size)
+    };
+    let Some(size) = stated_at(mft) else {
+        return boot;
+    };
+    if size != boot.record_size && stated_at(mft.saturating_add(size)) == Some(size) {
+        warnings.push(format!(
+            "the boot sector states {}-byte MFT records but the records state {size}: \
+             {size} is used",
+            boot.record_size
+        ));
+        boot.record_size = size;
+    }
+    boot
 }
 
 /// Record 0 as stored at cluster `lcn` (the `$MFT`'s or `$MFTMirr`'s first).
