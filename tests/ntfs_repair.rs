@@ -115,3 +115,58 @@ fn a_record_size_the_records_contradict_is_corrected() {
     );
     assert_eq!(content(&volume, "file-with-12345"), b"12345");
 }
+
+/// Where the root's index entry for `name` lies: its key's name is at +0x52,
+/// after the 16-byte entry header and the `$FILE_NAME` fields; the entry is the
+/// copy of the name whose header references `record`.
+fn index_entry(image: &[u8], name: &str, record: u64) -> usize {
+    let utf16: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    memchr::memmem::find_iter(image, &utf16)
+        .filter_map(|at| at.checked_sub(0x52))
+        .find(|&entry| {
+            u64::from_le_bytes(image[entry..entry + 8].try_into().unwrap()) & 0xFFFF_FFFF_FFFF
+                == record
+        })
+        .expect("index entry")
+}
+
+/// An index entry re-pointed at another directory (`many_subdirs`, record 68):
+/// that directory served as `file-with-12345` would hide the file; the entry is
+/// damage instead, in a lookup and in a listing.
+#[test]
+fn an_index_entry_leading_to_another_directory_is_damage() {
+    let mut image = testfs1();
+    let entry = index_entry(&image, "file-with-12345", 65);
+    image[entry..entry + 8].copy_from_slice(&(68u64 | 1 << 48).to_le_bytes());
+    let volume = open(image);
+    let err = volume.lookup("file-with-12345").unwrap_err().to_string();
+    assert!(err.contains("cannot be located"), "{err}");
+    let root = volume.lookup("/").unwrap();
+    let (entries, _) = volume.read_dir(&root).unwrap();
+    let bad = entries
+        .iter()
+        .find(|e| e.name.name == "file-with-12345")
+        .unwrap();
+    assert!(volume.entry_is_live(bad).is_err());
+    // The others still lead home.
+    assert_eq!(content(&volume, "1000-bytes-file").len(), 1000);
+}
+
+/// An entry of the root re-pointed at the root itself (record 5, sequence 5): the
+/// damage is reported, and the file is found through the MFT all the same.
+#[test]
+fn a_root_entry_leading_to_the_root_is_damage() {
+    let mut image = testfs1();
+    let entry = index_entry(&image, "file-with-12345", 65);
+    image[entry..entry + 8].copy_from_slice(&(5u64 | 5 << 48).to_le_bytes());
+    let volume = open(image);
+    let root = volume.lookup("/").unwrap();
+    let (_, problems) = volume.read_dir(&root).unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("points at its own directory")),
+        "{problems:?}"
+    );
+    assert_eq!(content(&volume, "file-with-12345"), b"12345");
+}

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
-use super::attribute::{kind, Attribute, Body, NAMESPACE_DOS};
+use super::attribute::{kind, Attribute, Body, FileName, NAMESPACE_DOS};
 use super::boot::BootSector;
 use super::file::FileEntry;
 use super::index::{self, IndexEntry};
@@ -280,10 +280,15 @@ impl Volume {
                 Err(e) => problems.push(format!("index allocation: {e}")),
             }
         }
-        // The root's `.` entry names the root; any other folder naming itself is a
-        // cycle, and the file the entry should name is lost from the index.
-        if dir.record != known::ROOT {
-            for e in entries.iter().filter(|e| e.record == dir.record) {
+        // The root's `.` entry names the root; any other entry naming its own
+        // folder is a cycle, and the file the entry should name is lost from the
+        // index (the MFT completes the listing below).
+        let is_dot = |e: &IndexEntry| dir.record == known::ROOT && e.name.name == ".";
+        {
+            for e in entries
+                .iter()
+                .filter(|e| e.record == dir.record && !is_dot(e))
+            {
                 problems.push(format!(
                     "index entry '{}' points at its own directory (record {})",
                     e.name.name, dir.record
@@ -376,6 +381,7 @@ impl Volume {
                     "{walked} (index entry points to a reused or deleted record)"
                 )));
             }
+            entry_leads_home(hit, &next)?;
             current = next;
         }
         Ok(current)
@@ -463,7 +469,11 @@ impl Volume {
     /// (the caller reports it: a file must not vanish without a word).
     pub fn entry_is_live(&self, entry: &IndexEntry) -> Result<Option<FileEntry>, NtfsError> {
         let file = self.file(entry.record)?;
-        Ok((file.in_use && file.sequence == entry.sequence).then_some(file))
+        if !(file.in_use && file.sequence == entry.sequence) {
+            return Ok(None);
+        }
+        entry_leads_home(entry, &file)?;
+        Ok(Some(file))
     }
 
     fn read_upcase(&self) -> Result<Vec<u16>, NtfsError> {
@@ -495,6 +505,29 @@ impl Volume {
         let label = super::le::utf16_lossy(&value);
         (!label.is_empty()).then_some(label)
     }
+}
+
+/// Checks that the record an index entry leads to lives in the entry's directory
+/// under the entry's name: the key is a copy of one of the record's `$FILE_NAME`s
+/// (hard links and 8.3 aliases have several), parent and name. A damaged entry pointing at another record (the root, an ancestor)
+/// would otherwise serve that record as the file it names, and the file itself
+/// would silently go unread. A record whose names damage hid cannot be checked;
+/// its own problems report it.
+fn entry_leads_home(entry: &IndexEntry, file: &FileEntry) -> Result<(), NtfsError> {
+    let directory = entry.name.parent;
+    let home = |n: &FileName| n.parent == directory && n.name == entry.name.name;
+    if file.names.is_empty() || file.names.iter().any(home) {
+        return Ok(());
+    }
+    Err(NtfsError::Record {
+        record: file.record,
+        reason: format!(
+            "the index entry '{}' of directory record {directory} leads here, but none of \
+             this record's names is that one in that directory: a damaged entry, the file it names \
+             cannot be located through it",
+            entry.name.name
+        ),
+    })
 }
 
 /// Whether a directory entry should be shown: DOS 8.3 aliases and the root's
