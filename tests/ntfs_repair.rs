@@ -170,3 +170,22 @@ fn a_root_entry_leading_to_the_root_is_damage() {
     );
     assert_eq!(content(&volume, "file-with-12345"), b"12345");
 }
+
+/// An all-zero `$UpCase` folds every name to the same string, so any name would
+/// match the first entry: it is refused (and reported), the built-in folding used.
+#[test]
+fn an_implausible_upcase_table_is_replaced() {
+    let mut image = testfs1();
+    let clean = open(image.clone());
+    let upcase = clean.file(toolmark::ntfs::known::UPCASE).unwrap();
+    for range in clean.stream(&upcase, "").unwrap().volume_ranges() {
+        image[range.start as usize..range.end as usize].fill(0);
+    }
+    let volume = open(image);
+    assert!(warned(&volume, "$UpCase"), "{:?}", volume.warnings());
+    assert!(matches!(
+        volume.lookup("zzzz"),
+        Err(toolmark::ntfs::NtfsError::NotFound(_))
+    ));
+    assert_eq!(content(&volume, "FILE-WITH-12345"), b"12345");
+}

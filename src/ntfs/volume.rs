@@ -75,7 +75,8 @@ impl Volume {
         match volume.read_upcase() {
             Ok(table) => volume.upcase = table,
             Err(e) => volume.warnings.push(format!(
-                "$UpCase unreadable ({e}); names compared with Unicode upper case"
+                "$UpCase unreadable or implausible ({e}); names compared with Unicode \
+                 upper case"
             )),
         }
         volume.label = volume.read_label();
@@ -487,10 +488,15 @@ impl Volume {
         }
         let mut raw = vec![0u8; 131_072];
         stream.read_exact_at(&mut raw, 0)?;
-        Ok(raw
+        let table: Vec<u16> = raw
             .chunks_exact(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect())
+            .collect();
+        upcase_plausible(&table).map_err(|reason| NtfsError::Record {
+            record: known::UPCASE,
+            reason,
+        })?;
+        Ok(table)
     }
 
     /// The label, a cosmetic name: `$Volume`'s record, if damaged, is reported
@@ -505,6 +511,29 @@ impl Volume {
         let label = super::le::utf16_lossy(&value);
         (!label.is_empty()).then_some(label)
     }
+}
+
+/// Checks a `$UpCase` table on the one part every NTFS version agrees on: ASCII
+/// letters fold to upper case, upper-case letters to themselves. A table that
+/// does not (zeroed, or overwritten) would make names match names they are not,
+/// and lookups serve the wrong file.
+fn upcase_plausible(table: &[u16]) -> Result<(), String> {
+    for upper in u16::from(b'A')..=u16::from(b'Z') {
+        let lower = upper + 0x20;
+        let got = (table.get(usize::from(lower)), table.get(usize::from(upper)));
+        if got != (Some(&upper), Some(&upper)) {
+            return Err(format!(
+                "$UpCase maps '{}' to {:#06x} and '{}' to {:#06x}, not both to '{}': \
+                 the table is damaged",
+                char::from(lower as u8),
+                got.0.copied().unwrap_or(0),
+                char::from(upper as u8),
+                got.1.copied().unwrap_or(0),
+                char::from(upper as u8),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks that the record an index entry leads to lives in the entry's directory
