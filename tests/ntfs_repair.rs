@@ -189,3 +189,21 @@ fn an_implausible_upcase_table_is_replaced() {
     ));
     assert_eq!(content(&volume, "FILE-WITH-12345"), b"12345");
 }
+
+/// A data size (100) below the initialised size (1000) is invalid NTFS: the file
+/// is read as far as it was written, and the sizes are reported as damage.
+#[test]
+fn a_data_size_below_the_initialised_size_is_damage_and_read_past() {
+    let mut image = testfs1();
+    let clean = content(&open(image.clone()), "1000-bytes-file");
+    let data = attribute(&image, 66, 0x80);
+    image[data + 0x30..data + 0x38].copy_from_slice(&100u64.to_le_bytes());
+    let volume = open(image);
+    let file = volume.lookup("1000-bytes-file").unwrap();
+    assert!(
+        file.problems.iter().any(|p| p.contains("initialised size")),
+        "{:?}",
+        file.problems
+    );
+    assert_eq!(content(&volume, "1000-bytes-file"), clean);
+}

@@ -66,6 +66,15 @@ impl FileEntry {
                 None => unreadable("$FILE_NAME"),
             }
         }
+        // Sizes that contradict each other are damage even where the value is
+        // still read whole.
+        for attr in attributes.iter().filter(|a| a.kind == kind::DATA) {
+            if let Body::NonResident(head) = &attr.body {
+                if head.first_vcn == 0 {
+                    problems.extend(super::stream::size_problem(attr, head));
+                }
+            }
+        }
         FileEntry {
             record: record.number,
             sequence: record.sequence(),
