@@ -207,3 +207,16 @@ fn a_data_size_below_the_initialised_size_is_damage_and_read_past() {
     );
     assert_eq!(content(&volume, "1000-bytes-file"), clean);
 }
+
+/// A boot sector claiming 2^63-1 sectors: damage, reported, and the volume read
+/// within the bytes that hold it.
+#[test]
+fn a_volume_larger_than_its_container_is_damage() {
+    let mut image = testfs1();
+    image[0x28..0x30].copy_from_slice(&(i64::MAX as u64).to_le_bytes());
+    let len = image.len() as u64;
+    let volume = open(image);
+    assert!(warned(&volume, "sectors"), "{:?}", volume.warnings());
+    assert!(volume.boot().volume_size() <= len);
+    assert_eq!(content(&volume, "file-with-12345"), b"12345");
+}

@@ -60,6 +60,7 @@ impl Volume {
                 }
             }
         };
+        let boot = bounded_by_container(boot, data.len(), &mut warnings);
         let boot = checked_record_size(&data, boot, &mut warnings);
         let (mft, record_zero) = bootstrap_mft(&data, &boot, &mut warnings)?;
         let mut volume = Volume {
@@ -690,6 +691,27 @@ fn bootstrap_mft(
             "$MFT record: {e}; its copy in $MFTMirr is unusable too: {m}"
         ))),
     }
+}
+
+/// The boot sector with its total sectors bounded by the bytes that hold the
+/// volume: a larger claim (2^63 sectors) is damage, reported, and never a size to
+/// walk or show. (Formatting leaves the last sector, the backup boot sector,
+/// outside the count, so a true count never exceeds the container.)
+fn bounded_by_container(
+    mut boot: BootSector,
+    container: u64,
+    warnings: &mut Vec<String>,
+) -> BootSector {
+    if boot.volume_size() > container {
+        warnings.push(format!(
+            "the boot sector states {} sectors ({} bytes) but the volume holds {container} \
+             bytes: read up to {container}",
+            boot.total_sectors,
+            boot.volume_size()
+        ));
+        boot.total_sectors = container / boot.sector_size;
+    }
+    boot
 }
 
 /// The boot sector with its MFT record size checked against the records: each
