@@ -220,3 +220,42 @@ fn a_volume_larger_than_its_container_is_damage() {
     assert!(volume.boot().volume_size() <= len);
     assert_eq!(content(&volume, "file-with-12345"), b"12345");
 }
+
+/// A resident `$ATTRIBUTE_LIST` appended to record 66 (`1000-bytes-file`) that
+/// names record 65, another file's base record, as an extension: `ls` warns, and
+/// the scan must say the same (it reads each record alone, without the list).
+#[test]
+fn attribute_list_damage_reaches_errors_csv() {
+    let mut image = testfs1();
+    let record = MFT + 66 * RECORD;
+    let used = u32::from_le_bytes(image[record + 0x18..record + 0x1C].try_into().unwrap()) as usize;
+    let at = record + used - 8; // the end marker
+    let mut attr = vec![0u8; 56];
+    attr[..4].copy_from_slice(&0x20u32.to_le_bytes());
+    attr[4..8].copy_from_slice(&56u32.to_le_bytes());
+    attr[0x0A..0x0C].copy_from_slice(&0x18u16.to_le_bytes());
+    attr[0x0E..0x10].copy_from_slice(&7u16.to_le_bytes());
+    attr[0x10..0x14].copy_from_slice(&32u32.to_le_bytes());
+    attr[0x14..0x16].copy_from_slice(&0x18u16.to_le_bytes());
+    let entry = &mut attr[0x18..];
+    entry[..4].copy_from_slice(&0x80u32.to_le_bytes());
+    entry[4..6].copy_from_slice(&32u16.to_le_bytes());
+    entry[7] = 26;
+    entry[16..24].copy_from_slice(&(65u64 | 1 << 48).to_le_bytes());
+    assert!(at + 64 < record + 510, "stays inside the first sector");
+    image[at..at + 56].copy_from_slice(&attr);
+    image[at + 56..at + 64].copy_from_slice(&u32::MAX.to_le_bytes().repeat(2));
+    image[record + 0x18..record + 0x1C].copy_from_slice(&((used + 56) as u32).to_le_bytes());
+    let dir = common::scratch_dir("ntfs_repair");
+    let path = dir.join("attribute-list.raw");
+    std::fs::write(&path, &image).unwrap();
+    let out = dir.join("out-attribute-list");
+    let result = common::scan_into(&[path], &out, &["--artifacts", "mft"]);
+    assert_eq!(result.status.code(), Some(2));
+    let errors = common::files_under(&out)
+        .into_iter()
+        .find(|p| p.ends_with("errors.csv"))
+        .expect("errors.csv");
+    let text = std::fs::read_to_string(out.join(errors)).unwrap();
+    assert!(text.contains("belongs to another file"), "{text}");
+}

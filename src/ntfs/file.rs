@@ -103,6 +103,15 @@ impl FileEntry {
             .collect()
     }
 
+    /// True if the base record holds an `$ATTRIBUTE_LIST`: the file's other
+    /// attributes (and their damage) are in extension records, which only
+    /// [`super::Volume::file`] reads.
+    pub fn has_attribute_list(&self) -> bool {
+        self.attributes
+            .iter()
+            .any(|a| a.kind == kind::ATTRIBUTE_LIST)
+    }
+
     /// True if the file has an unnamed `$DATA` attribute.
     pub fn has_unnamed_data(&self) -> bool {
         self.attributes
