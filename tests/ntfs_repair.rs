@@ -259,3 +259,30 @@ fn attribute_list_damage_reaches_errors_csv() {
     let text = std::fs::read_to_string(out.join(errors)).unwrap();
     assert!(text.contains("belongs to another file"), "{text}");
 }
+
+/// `1000-bytes-file` stating 200 KiB over its one 1000-byte run: the bytes past
+/// the run cannot be read. `cat` writes the 1000 that can (the rest as zeros, so
+/// offsets stay true), names the loss and exits 2, rather than writing nothing.
+#[test]
+fn cat_writes_what_can_be_read_around_damage() {
+    let mut image = testfs1();
+    let data = attribute(&image, 66, 0x80);
+    for field in [0x28, 0x30, 0x38] {
+        image[data + field..data + field + 8].copy_from_slice(&(200u64 << 10).to_le_bytes());
+    }
+    let path = common::scratch_dir("ntfs_repair").join("cat-short-runs.raw");
+    std::fs::write(&path, &image).unwrap();
+    let result = common::toolmark()
+        .arg("cat")
+        .arg(&path)
+        .arg("1000-bytes-file")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unreadable"), "{stderr}");
+    assert_eq!(result.stdout.len(), 200 << 10);
+    // The run's two 512-byte clusters hold the 1000 bytes and their slack.
+    assert!(result.stdout.starts_with(&b"12345".repeat(200)));
+    assert!(result.stdout[1024..].iter().all(|&b| b == 0));
+}
