@@ -286,3 +286,17 @@ fn cat_writes_what_can_be_read_around_damage() {
     assert!(result.stdout.starts_with(&b"12345".repeat(200)));
     assert!(result.stdout[1024..].iter().all(|&b| b == 0));
 }
+
+/// Record 66's slot holding a byte copy of record 0 (what `$MFT` runs mapping the
+/// same clusters twice give): it is not served as `1000-bytes-file` (a copy of
+/// the `$MFT`'s record listed as that file), it is damage naming the copy.
+#[test]
+fn a_record_slot_holding_another_records_copy_is_damage() {
+    let mut image = testfs1();
+    let zero = image[MFT..MFT + RECORD].to_vec();
+    image[MFT + 66 * RECORD..MFT + 67 * RECORD].copy_from_slice(&zero);
+    let volume = open(image);
+    let err = volume.lookup("1000-bytes-file").unwrap_err().to_string();
+    assert!(err.contains("copy of record 0"), "{err}");
+    assert_eq!(content(&volume, "file-with-12345"), b"12345");
+}

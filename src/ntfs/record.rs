@@ -29,31 +29,37 @@ impl Record {
     pub fn from_raw(number: u64, mut data: Vec<u8>) -> Result<Record, String> {
         apply_fixups(&mut data, b"FILE")?;
         let record = Record { number, data };
-        // NTFS 3.1 headers (those with room before the update sequence array) state
-        // the record's own number: another number means these bytes are some other
-        // record's, put here by damaged `$MFT` runs or a stray copy, and reading
-        // them as this record would serve the wrong file. (mkntfs leaves the
-        // never-used reserved records 16 to 23 numbered 0: free, they serve nothing.)
-        let f = record.fields();
-        if f.u16(4).is_some_and(|usa| usa >= 0x30) {
-            let stated = f.u32(0x2C).unwrap_or(0);
-            let unnumbered_free = stated == 0 && !record.in_use();
-            if u64::from(stated) != number & 0xFFFF_FFFF && !unnumbered_free {
-                return Err(format!(
-                    "the record states it is record {stated}: another record's copy, not \
-                     record {number}"
-                ));
-            }
-        }
-        let first = usize::from(record.fields().u16(0x14).unwrap_or(0));
-        if first < 0x18 || first >= record.data.len() {
-            return Err(format!("first attribute offset {first} invalid"));
-        }
         Ok(record)
     }
 
     fn fields(&self) -> Fields<'_> {
         Fields(&self.data)
+    }
+
+    /// The record number the header states when it is not this record's own:
+    /// NTFS 3.1 headers (those with room before the update sequence array) carry
+    /// it at 0x2C. Another number means these bytes are misplaced (damaged `$MFT`
+    /// runs reading some other record's clusters, a stray copy) or the header is
+    /// damaged. (mkntfs leaves the never-used reserved records 16 to 23 numbered
+    /// 0: free, they serve nothing, and are not reported.)
+    pub fn misplaced(&self) -> Option<u32> {
+        let f = self.fields();
+        if f.u16(4).is_none_or(|usa| usa < 0x30) {
+            return None;
+        }
+        let stated = f.u32(0x2C).unwrap_or(0);
+        let unnumbered_free = stated == 0 && !self.in_use();
+        (u64::from(stated) != self.number & 0xFFFF_FFFF && !unnumbered_free).then_some(stated)
+    }
+
+    /// [`Record::misplaced`] as a file's problem.
+    pub fn misplaced_problem(&self) -> Option<String> {
+        self.misplaced().map(|stated| {
+            format!(
+                "record {}: the record states it is record {stated} (misplaced or damaged header)",
+                self.number
+            )
+        })
     }
 
     /// Raw record flags.
@@ -170,33 +176,34 @@ mod tests {
     }
 
     #[test]
-    fn a_record_stating_its_own_number_is_read() {
-        assert!(Record::from_raw(68, record(68)).is_ok());
+    fn a_record_stating_its_own_number_is_in_place() {
+        assert_eq!(Record::from_raw(68, record(68)).unwrap().misplaced(), None);
     }
 
     /// `$MFT` runs that map the same clusters twice make record 100 read record 4's
-    /// bytes: served as record 100, it would be another file under this one's name.
+    /// bytes: the header says so.
     #[test]
-    fn a_record_stating_another_number_is_damage() {
-        let err = Record::from_raw(100, record(4)).unwrap_err();
-        assert!(err.contains("record 4"), "{err}");
+    fn a_record_stating_another_number_is_misplaced() {
+        let r = Record::from_raw(100, record(4)).unwrap();
+        assert_eq!(r.misplaced(), Some(4));
+        assert!(r.misplaced_problem().unwrap().contains("record 4"));
+    }
+
+    /// mkntfs's reserved records 16 to 23: free, numbered 0.
+    #[test]
+    fn a_free_record_numbered_zero_is_not_misplaced() {
+        assert_eq!(Record::from_raw(17, record(0)).unwrap().misplaced(), None);
+        let mut in_use = record(0);
+        in_use[0x16] = 1;
+        assert_eq!(Record::from_raw(17, in_use).unwrap().misplaced(), Some(0));
     }
 
     /// NTFS 3.0 headers (update sequence array at 0x2A) have no number to check.
-    /// mkntfs's reserved records 16 to 23: free, numbered 0.
-    #[test]
-    fn a_free_record_numbered_zero_is_read() {
-        assert!(Record::from_raw(17, record(0)).is_ok());
-        let mut in_use = record(0);
-        in_use[0x16] = 1;
-        assert!(Record::from_raw(17, in_use).is_err());
-    }
-
     #[test]
     fn an_ntfs_3_0_record_has_no_number_to_check() {
         let mut r = record(0);
         r[4..6].copy_from_slice(&0x2Au16.to_le_bytes());
         r[0x2A..0x2C].copy_from_slice(&[7, 0]);
-        assert!(Record::from_raw(100, r).is_ok());
+        assert_eq!(Record::from_raw(100, r).unwrap().misplaced(), None);
     }
 }

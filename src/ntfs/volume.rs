@@ -131,16 +131,36 @@ impl Volume {
             })?;
         let mut raw = vec![0u8; size as usize];
         self.mft.read_exact_at(&mut raw, offset)?;
-        Record::from_raw(number, raw).map_err(|reason| NtfsError::Record {
+        let record = Record::from_raw(number, raw.clone()).map_err(|reason| NtfsError::Record {
             record: number,
             reason,
-        })
+        })?;
+        // A header stating another number over that record's very bytes is a copy
+        // (`$MFT` runs mapping its clusters twice): served as this record it would
+        // be another file under this one's name, and this one's file unread.
+        if let Some(stated) = record.misplaced() {
+            let mut other = vec![0u8; size as usize];
+            let same = u64::from(stated)
+                .checked_mul(size)
+                .is_some_and(|at| self.mft.read_exact_at(&mut other, at).is_ok())
+                && other == raw;
+            if same {
+                return Err(NtfsError::Record {
+                    record: number,
+                    reason: format!(
+                        "its bytes are a copy of record {stated} (the $MFT's runs map the \
+                         same clusters twice): the file of record {number} cannot be read"
+                    ),
+                });
+            }
+        }
+        Ok(record)
     }
 
     /// A file: its base record plus the extension records its attribute list names.
     pub fn file(&self, number: u64) -> Result<FileEntry, NtfsError> {
         let base = self.record(number)?;
-        let mut problems = Vec::new();
+        let mut problems: Vec<String> = base.misplaced_problem().into_iter().collect();
         let mut attributes = Vec::new();
         for attr in base.attributes() {
             match attr {
