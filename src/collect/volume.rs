@@ -326,6 +326,24 @@ fn prefetch_file(target: &Target, out: &Sinks<'_>, path: &str) {
     }
 }
 
+/// Adds to a live record's problems the damage of the attribute list and
+/// extension records it leads to: the walk reads each record alone, while the
+/// file's streams are read through the list, and what that loses (or could not
+/// check) must be said here too, as `ls` says it.
+fn extension_problems(ntfs: &crate::ntfs::Volume, entry: &mut crate::ntfs::FileEntry) {
+    if !(entry.in_use && entry.has_attribute_list()) {
+        return;
+    }
+    let Ok(whole) = ntfs.file(entry.record) else {
+        return; // the record itself is unreadable: the walk reports it
+    };
+    for problem in whole.problems {
+        if !entry.problems.contains(&problem) {
+            entry.problems.push(problem);
+        }
+    }
+}
+
 /// `$MFT` then `$UsnJrnl:$J`, sharing the directory map that gives journal records
 /// their parent path.
 fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
@@ -346,7 +364,10 @@ fn file_system(target: &Target, out: &Sinks<'_>, options: &ScanOptions) {
                 mft.data.as_ref(),
                 &mft.extents,
                 &mut dirs,
-                &mut |row| {
+                &mut |mut row| {
+                    if let Source::Ntfs(ntfs) = &target.source {
+                        extension_problems(ntfs, &mut row.entry);
+                    }
                     // The row keeps what was read; the attributes lost are damage.
                     if !row.entry.problems.is_empty() {
                         let record = format!("$MFT record {}", row.entry.record);

@@ -358,6 +358,11 @@ pub fn explain_unknown_fs(disk: &dyn ReadAt, part: &Partition) -> String {
     let mut boot = [0u8; SECTOR as usize];
     let first = match disk.read_exact_at(&mut boot, part.offset) {
         Ok(()) if boot.iter().all(|&b| b == 0) => "its boot sector is zeroed".to_string(),
+        // The volume behind a valid boot sector failed to open (its error is
+        // reported on its own): the boot sector is not what is wrong.
+        Ok(()) if crate::ntfs::BootSector::parse(&boot).is_ok() => {
+            "its NTFS boot sector is valid but the volume behind it is unreadable".to_string()
+        }
         Ok(()) => "its boot sector is not NTFS".to_string(),
         Err(e) => format!("its boot sector is unreadable ({e})"),
     };

@@ -17,6 +17,9 @@ pub struct BootSector {
     pub total_sectors: u64,
     /// First cluster of the $MFT.
     pub mft_lcn: u64,
+    /// First cluster of `$MFTMirr`, the copy of the first MFT records (not
+    /// validated: it is only read when the `$MFT`'s own record 0 is damaged).
+    pub mft_mirror_lcn: u64,
     /// Bytes per MFT record.
     pub record_size: u64,
     /// Bytes per index (INDX) record.
@@ -70,6 +73,7 @@ impl BootSector {
             cluster_size,
             total_sectors,
             mft_lcn,
+            mft_mirror_lcn: f.u64(0x38).unwrap_or(0),
             record_size,
             index_record_size,
             serial: f.u64(0x48).unwrap_or(0),

@@ -66,6 +66,15 @@ impl FileEntry {
                 None => unreadable("$FILE_NAME"),
             }
         }
+        // Sizes that contradict each other are damage even where the value is
+        // still read whole.
+        for attr in attributes.iter().filter(|a| a.kind == kind::DATA) {
+            if let Body::NonResident(head) = &attr.body {
+                if head.first_vcn == 0 {
+                    problems.extend(super::stream::size_problem(attr, head));
+                }
+            }
+        }
         FileEntry {
             record: record.number,
             sequence: record.sequence(),
@@ -92,6 +101,15 @@ impl FileEntry {
             .iter()
             .filter(|a| a.kind == kind && a.name == name)
             .collect()
+    }
+
+    /// True if the base record holds an `$ATTRIBUTE_LIST`: the file's other
+    /// attributes (and their damage) are in extension records, which only
+    /// [`super::Volume::file`] reads.
+    pub fn has_attribute_list(&self) -> bool {
+        self.attributes
+            .iter()
+            .any(|a| a.kind == kind::ATTRIBUTE_LIST)
     }
 
     /// True if the file has an unnamed `$DATA` attribute.

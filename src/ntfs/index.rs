@@ -30,6 +30,13 @@ pub fn node_entries(node: &[u8], out: &mut Vec<IndexEntry>) -> Result<(), String
     let f = Fields(node);
     let first = f.u32(0).ok_or("index node header cut short")? as usize;
     let used = (f.u32(4).ok_or("index node header cut short")? as usize).min(node.len());
+    // Every node holds at least its last entry: entries starting inside the
+    // header or past the used part are a damaged offset, not an empty node.
+    if first < 16 || first.saturating_add(16) > used {
+        return Err(format!(
+            "entries offset {first} outside the node ({used} bytes used)"
+        ));
+    }
     let mut offset = first;
     let mut bad_keys = Vec::new();
     while offset + 16 <= used {
@@ -101,6 +108,38 @@ pub fn allocation_entries(
             .and_then(|()| node_entries(block.get(24..).unwrap_or_default(), out));
         if let Err(e) = result {
             problems.push(format!("index block {index}: {e}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A node header (entries at 16, `used` bytes used) and its last entry.
+    fn node(first: u32) -> Vec<u8> {
+        let mut n = vec![0u8; 32];
+        n[..4].copy_from_slice(&first.to_le_bytes());
+        n[4..8].copy_from_slice(&32u32.to_le_bytes());
+        n[8..12].copy_from_slice(&32u32.to_le_bytes());
+        n[16 + 8..16 + 10].copy_from_slice(&16u16.to_le_bytes());
+        n[16 + 12..16 + 16].copy_from_slice(&ENTRY_LAST.to_le_bytes());
+        n
+    }
+
+    #[test]
+    fn an_empty_node_has_no_entries() {
+        let mut out = Vec::new();
+        node_entries(&node(16), &mut out).unwrap();
+        assert!(out.is_empty());
+    }
+
+    /// An entries offset of 0xFFFFFFF0 once listed a folder of 11 files as empty.
+    #[test]
+    fn an_entries_offset_outside_the_node_is_damage() {
+        for first in [0xFFFF_FFF0, 0, 8, 24] {
+            let err = node_entries(&node(first), &mut Vec::new()).unwrap_err();
+            assert!(err.contains("entries offset"), "{first}: {err}");
         }
     }
 }

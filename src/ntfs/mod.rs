@@ -31,7 +31,7 @@ pub use volume::{is_listed_name, Volume};
 /// following an attribute list: what a `$MFT` extracted from a system yields.
 pub fn parse_record(number: u64, raw: Vec<u8>) -> Result<FileEntry, String> {
     let record = record::Record::from_raw(number, raw)?;
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = record.misplaced_problem().into_iter().collect();
     let mut attributes = Vec::new();
     for attr in record.attributes() {
         match attr {

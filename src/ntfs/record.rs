@@ -29,15 +29,37 @@ impl Record {
     pub fn from_raw(number: u64, mut data: Vec<u8>) -> Result<Record, String> {
         apply_fixups(&mut data, b"FILE")?;
         let record = Record { number, data };
-        let first = usize::from(record.fields().u16(0x14).unwrap_or(0));
-        if first < 0x18 || first >= record.data.len() {
-            return Err(format!("first attribute offset {first} invalid"));
-        }
         Ok(record)
     }
 
     fn fields(&self) -> Fields<'_> {
         Fields(&self.data)
+    }
+
+    /// The record number the header states when it is not this record's own:
+    /// NTFS 3.1 headers (those with room before the update sequence array) carry
+    /// it at 0x2C. Another number means these bytes are misplaced (damaged `$MFT`
+    /// runs reading some other record's clusters, a stray copy) or the header is
+    /// damaged. (mkntfs leaves the never-used reserved records 16 to 23 numbered
+    /// 0: free, they serve nothing, and are not reported.)
+    pub fn misplaced(&self) -> Option<u32> {
+        let f = self.fields();
+        if f.u16(4).is_none_or(|usa| usa < 0x30) {
+            return None;
+        }
+        let stated = f.u32(0x2C).unwrap_or(0);
+        let unnumbered_free = stated == 0 && !self.in_use();
+        (u64::from(stated) != self.number & 0xFFFF_FFFF && !unnumbered_free).then_some(stated)
+    }
+
+    /// [`Record::misplaced`] as a file's problem.
+    pub fn misplaced_problem(&self) -> Option<String> {
+        self.misplaced().map(|stated| {
+            format!(
+                "record {}: the record states it is record {stated} (misplaced or damaged header)",
+                self.number
+            )
+        })
     }
 
     /// Raw record flags.
@@ -129,4 +151,59 @@ pub fn apply_fixups(data: &mut [u8], signature: &[u8; 4]) -> Result<(), String> 
         data[end - 1] = data[saved + 1];
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 1 KiB NTFS 3.1 record numbered `number`, fixups in place, no attributes.
+    fn record(number: u32) -> Vec<u8> {
+        let mut r = vec![0u8; 1024];
+        r[..4].copy_from_slice(b"FILE");
+        r[4..6].copy_from_slice(&0x30u16.to_le_bytes());
+        r[6..8].copy_from_slice(&3u16.to_le_bytes());
+        r[0x14..0x16].copy_from_slice(&0x38u16.to_le_bytes());
+        r[0x18..0x1C].copy_from_slice(&0x40u32.to_le_bytes());
+        r[0x1C..0x20].copy_from_slice(&1024u32.to_le_bytes());
+        r[0x2C..0x30].copy_from_slice(&number.to_le_bytes());
+        r[0x30..0x32].copy_from_slice(&[7, 0]);
+        r[0x38..0x3C].copy_from_slice(&u32::MAX.to_le_bytes());
+        for end in [510, 1022] {
+            r[end..end + 2].copy_from_slice(&[7, 0]);
+        }
+        r
+    }
+
+    #[test]
+    fn a_record_stating_its_own_number_is_in_place() {
+        assert_eq!(Record::from_raw(68, record(68)).unwrap().misplaced(), None);
+    }
+
+    /// `$MFT` runs that map the same clusters twice make record 100 read record 4's
+    /// bytes: the header says so.
+    #[test]
+    fn a_record_stating_another_number_is_misplaced() {
+        let r = Record::from_raw(100, record(4)).unwrap();
+        assert_eq!(r.misplaced(), Some(4));
+        assert!(r.misplaced_problem().unwrap().contains("record 4"));
+    }
+
+    /// mkntfs's reserved records 16 to 23: free, numbered 0.
+    #[test]
+    fn a_free_record_numbered_zero_is_not_misplaced() {
+        assert_eq!(Record::from_raw(17, record(0)).unwrap().misplaced(), None);
+        let mut in_use = record(0);
+        in_use[0x16] = 1;
+        assert_eq!(Record::from_raw(17, in_use).unwrap().misplaced(), Some(0));
+    }
+
+    /// NTFS 3.0 headers (update sequence array at 0x2A) have no number to check.
+    #[test]
+    fn an_ntfs_3_0_record_has_no_number_to_check() {
+        let mut r = record(0);
+        r[4..6].copy_from_slice(&0x2Au16.to_le_bytes());
+        r[0x2A..0x2C].copy_from_slice(&[7, 0]);
+        assert_eq!(Record::from_raw(100, r).unwrap().misplaced(), None);
+    }
 }

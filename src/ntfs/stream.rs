@@ -9,7 +9,7 @@
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use super::attribute::{Attribute, Body, FLAG_COMPRESSED, FLAG_ENCRYPTED};
+use super::attribute::{Attribute, Body, NonResident, FLAG_COMPRESSED, FLAG_ENCRYPTED};
 use super::lznt1;
 use super::runs::Run;
 use crate::evidence::ReadAt;
@@ -84,7 +84,7 @@ impl Stream {
             .first()
             .filter(|n| n.first_vcn == 0)
             .ok_or("no extent starts at cluster 0")?;
-        let (size, initialized) = (head.data_size, head.initialized_size.min(head.data_size));
+        let (size, initialized) = readable_sizes(first, head);
         let compression = if first.flags & FLAG_COMPRESSED != 0 && head.compression_unit > 0 {
             let unit_clusters = 1u64
                 .checked_shl(u32::from(head.compression_unit))
@@ -428,6 +428,51 @@ impl ReadAt for Stream {
                 self.volume.len()
             )
         })
+    }
+}
+
+/// The size to read and the initialised size of a non-resident value whose
+/// first extent is `head` (the problem, if any, is [`size_problem`]'s to report).
+///
+/// An initialised size above the data size is invalid NTFS: one of the two is
+/// damaged, and the written bytes are read (up to the allocated size) rather than
+/// cut at a data size that may be a single flipped field. The change journal's
+/// `$J` is written whole: an initialised size below its size hides records its
+/// clusters still hold, so they are read.
+fn readable_sizes(attr: &Attribute, head: &NonResident) -> (u64, u64) {
+    let written = head.initialized_size.min(head.allocated_size);
+    if written > head.data_size {
+        (written, written)
+    } else if is_journal(attr) {
+        (head.data_size, head.data_size)
+    } else {
+        (head.data_size, head.initialized_size)
+    }
+}
+
+/// Whether `attr` is the change journal's `$J` stream.
+fn is_journal(attr: &Attribute) -> bool {
+    attr.kind == super::attribute::kind::DATA && attr.name == "$J"
+}
+
+/// What [`readable_sizes`] departs from in the sizes an attribute states, for the
+/// file's problems (so the listing, and errors.csv, say it).
+pub fn size_problem(attr: &Attribute, head: &NonResident) -> Option<String> {
+    let (size, _) = readable_sizes(attr, head);
+    if head.initialized_size > head.data_size {
+        Some(format!(
+            "stream '{}': initialised size {} exceeds its data size {} (invalid, a damaged \
+             size): read up to {size}",
+            attr.name, head.initialized_size, head.data_size
+        ))
+    } else if is_journal(attr) && head.initialized_size < head.data_size {
+        Some(format!(
+            "$J initialised size {} is below its size {}: the journal is written whole, \
+             so the records past it are read from its clusters",
+            head.initialized_size, head.data_size
+        ))
+    } else {
+        None
     }
 }
 

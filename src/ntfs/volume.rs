@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
-use super::attribute::{kind, Attribute, Body, NAMESPACE_DOS};
+use super::attribute::{kind, Attribute, Body, FileName, NAMESPACE_DOS};
 use super::boot::BootSector;
 use super::file::FileEntry;
 use super::index::{self, IndexEntry};
@@ -22,6 +22,8 @@ pub struct Volume {
     data: Arc<dyn ReadAt>,
     boot: BootSector,
     mft: Arc<Stream>,
+    /// `$MFTMirr`'s copy of record 0, when the `$MFT`'s own is damaged.
+    record_zero: Option<Record>,
     upcase: Vec<u16>,
     label: Option<String>,
     warnings: Vec<String>,
@@ -58,11 +60,14 @@ impl Volume {
                 }
             }
         };
-        let mft = bootstrap_mft(&data, &boot, &mut warnings)?;
+        let boot = bounded_by_container(boot, data.len(), &mut warnings);
+        let boot = checked_record_size(&data, boot, &mut warnings);
+        let (mft, record_zero) = bootstrap_mft(&data, &boot, &mut warnings)?;
         let mut volume = Volume {
             data,
             boot,
             mft: Arc::new(mft),
+            record_zero,
             upcase: Vec::new(),
             label: None,
             warnings,
@@ -71,7 +76,8 @@ impl Volume {
         match volume.read_upcase() {
             Ok(table) => volume.upcase = table,
             Err(e) => volume.warnings.push(format!(
-                "$UpCase unreadable ({e}); names compared with Unicode upper case"
+                "$UpCase unreadable or implausible ({e}); names compared with Unicode \
+                 upper case"
             )),
         }
         volume.label = volume.read_label();
@@ -112,6 +118,9 @@ impl Volume {
 
     /// One MFT record with fixups applied.
     pub fn record(&self, number: u64) -> Result<Record, NtfsError> {
+        if let (known::MFT, Some(copy)) = (number, &self.record_zero) {
+            return Ok(copy.clone());
+        }
         let size = self.boot.record_size;
         let offset = number
             .checked_mul(size)
@@ -122,16 +131,36 @@ impl Volume {
             })?;
         let mut raw = vec![0u8; size as usize];
         self.mft.read_exact_at(&mut raw, offset)?;
-        Record::from_raw(number, raw).map_err(|reason| NtfsError::Record {
+        let record = Record::from_raw(number, raw.clone()).map_err(|reason| NtfsError::Record {
             record: number,
             reason,
-        })
+        })?;
+        // A header stating another number over that record's very bytes is a copy
+        // (`$MFT` runs mapping its clusters twice): served as this record it would
+        // be another file under this one's name, and this one's file unread.
+        if let Some(stated) = record.misplaced() {
+            let mut other = vec![0u8; size as usize];
+            let same = u64::from(stated)
+                .checked_mul(size)
+                .is_some_and(|at| self.mft.read_exact_at(&mut other, at).is_ok())
+                && other == raw;
+            if same {
+                return Err(NtfsError::Record {
+                    record: number,
+                    reason: format!(
+                        "its bytes are a copy of record {stated} (the $MFT's runs map the \
+                         same clusters twice): the file of record {number} cannot be read"
+                    ),
+                });
+            }
+        }
+        Ok(record)
     }
 
     /// A file: its base record plus the extension records its attribute list names.
     pub fn file(&self, number: u64) -> Result<FileEntry, NtfsError> {
         let base = self.record(number)?;
-        let mut problems = Vec::new();
+        let mut problems: Vec<String> = base.misplaced_problem().into_iter().collect();
         let mut attributes = Vec::new();
         for attr in base.attributes() {
             match attr {
@@ -273,10 +302,15 @@ impl Volume {
                 Err(e) => problems.push(format!("index allocation: {e}")),
             }
         }
-        // The root's `.` entry names the root; any other folder naming itself is a
-        // cycle, and the file the entry should name is lost from the index.
-        if dir.record != known::ROOT {
-            for e in entries.iter().filter(|e| e.record == dir.record) {
+        // The root's `.` entry names the root; any other entry naming its own
+        // folder is a cycle, and the file the entry should name is lost from the
+        // index (the MFT completes the listing below).
+        let is_dot = |e: &IndexEntry| dir.record == known::ROOT && e.name.name == ".";
+        {
+            for e in entries
+                .iter()
+                .filter(|e| e.record == dir.record && !is_dot(e))
+            {
                 problems.push(format!(
                     "index entry '{}' points at its own directory (record {})",
                     e.name.name, dir.record
@@ -369,6 +403,7 @@ impl Volume {
                     "{walked} (index entry points to a reused or deleted record)"
                 )));
             }
+            entry_leads_home(hit, &next)?;
             current = next;
         }
         Ok(current)
@@ -456,7 +491,11 @@ impl Volume {
     /// (the caller reports it: a file must not vanish without a word).
     pub fn entry_is_live(&self, entry: &IndexEntry) -> Result<Option<FileEntry>, NtfsError> {
         let file = self.file(entry.record)?;
-        Ok((file.in_use && file.sequence == entry.sequence).then_some(file))
+        if !(file.in_use && file.sequence == entry.sequence) {
+            return Ok(None);
+        }
+        entry_leads_home(entry, &file)?;
+        Ok(Some(file))
     }
 
     fn read_upcase(&self) -> Result<Vec<u16>, NtfsError> {
@@ -470,10 +509,15 @@ impl Volume {
         }
         let mut raw = vec![0u8; 131_072];
         stream.read_exact_at(&mut raw, 0)?;
-        Ok(raw
+        let table: Vec<u16> = raw
             .chunks_exact(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect())
+            .collect();
+        upcase_plausible(&table).map_err(|reason| NtfsError::Record {
+            record: known::UPCASE,
+            reason,
+        })?;
+        Ok(table)
     }
 
     /// The label, a cosmetic name: `$Volume`'s record, if damaged, is reported
@@ -488,6 +532,52 @@ impl Volume {
         let label = super::le::utf16_lossy(&value);
         (!label.is_empty()).then_some(label)
     }
+}
+
+/// Checks a `$UpCase` table on the one part every NTFS version agrees on: ASCII
+/// letters fold to upper case, upper-case letters to themselves. A table that
+/// does not (zeroed, or overwritten) would make names match names they are not,
+/// and lookups serve the wrong file.
+fn upcase_plausible(table: &[u16]) -> Result<(), String> {
+    for upper in u16::from(b'A')..=u16::from(b'Z') {
+        let lower = upper + 0x20;
+        let got = (table.get(usize::from(lower)), table.get(usize::from(upper)));
+        if got != (Some(&upper), Some(&upper)) {
+            return Err(format!(
+                "$UpCase maps '{}' to {:#06x} and '{}' to {:#06x}, not both to '{}': \
+                 the table is damaged",
+                char::from(lower as u8),
+                got.0.copied().unwrap_or(0),
+                char::from(upper as u8),
+                got.1.copied().unwrap_or(0),
+                char::from(upper as u8),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that the record an index entry leads to lives in the entry's directory
+/// under the entry's name: the key is a copy of one of the record's `$FILE_NAME`s
+/// (hard links and 8.3 aliases have several), parent and name. A damaged entry pointing at another record (the root, an ancestor)
+/// would otherwise serve that record as the file it names, and the file itself
+/// would silently go unread. A record whose names damage hid cannot be checked;
+/// its own problems report it.
+fn entry_leads_home(entry: &IndexEntry, file: &FileEntry) -> Result<(), NtfsError> {
+    let directory = entry.name.parent;
+    let home = |n: &FileName| n.parent == directory && n.name == entry.name.name;
+    if file.names.is_empty() || file.names.iter().any(home) {
+        return Ok(());
+    }
+    Err(NtfsError::Record {
+        record: file.record,
+        reason: format!(
+            "the index entry '{}' of directory record {directory} leads here, but none of \
+             this record's names is that one in that directory: a damaged entry, the file it names \
+             cannot be located through it",
+            entry.name.name
+        ),
+    })
 }
 
 /// Whether a directory entry should be shown: DOS 8.3 aliases and the root's
@@ -564,21 +654,141 @@ fn attribute_list_entries(value: &[u8]) -> (Vec<ListEntry>, Option<String>) {
     (out, None)
 }
 
-/// Builds the `$MFT` stream from record 0, following its attribute list when the
-/// MFT is fragmented enough that its `$DATA` extents live in extension records
-/// (which are themselves found through the extents known so far). Damage that
-/// leaves part of the `$MFT` unmapped (a bad attribute, a damaged extension
-/// record) goes to `warnings`: the records past the mapped part cannot be read.
+/// Fewest records a real `$MFT` holds: records 0 to 15 are reserved for the
+/// metadata files, whatever the volume's size.
+const MIN_MFT_RECORDS: u64 = 16;
+
+/// Builds the `$MFT` stream from record 0. When the `$MFT`'s own record 0 is
+/// unusable (a torn write, a bad signature, a `$DATA` that maps fewer records than
+/// every `$MFT` has), its copy in `$MFTMirr` is tried: one damaged record must not
+/// cost the whole volume. The repair is a warning; the copy used is returned so
+/// that reads of record 0 give it too.
 fn bootstrap_mft(
     data: &Arc<dyn ReadAt>,
     boot: &BootSector,
     warnings: &mut Vec<String>,
-) -> Result<Stream, NtfsError> {
+) -> Result<(Stream, Option<Record>), NtfsError> {
     let fail = |reason: String| NtfsError::Record { record: 0, reason };
+    let usable = |stream: &Stream| stream.data_end() / boot.record_size >= MIN_MFT_RECORDS;
+    let mut own_warnings = Vec::new();
+    let primary = read_record_zero(data, boot, boot.mft_lcn)
+        .and_then(|r| mft_from_record_zero(data, boot, &r, &mut own_warnings));
+    let why = match &primary {
+        Ok(stream) if usable(stream) => {
+            warnings.append(&mut own_warnings);
+            return primary.map(|s| (s, None)).map_err(fail);
+        }
+        Ok(stream) => format!(
+            "its $DATA maps {} bytes, fewer than the {MIN_MFT_RECORDS} records every $MFT holds",
+            stream.data_end()
+        ),
+        Err(e) => e.clone(),
+    };
+    let mut mirror_warnings = Vec::new();
+    let mirror = read_record_zero(data, boot, boot.mft_mirror_lcn)
+        .and_then(|r| mft_from_record_zero(data, boot, &r, &mut mirror_warnings).map(|s| (s, r)));
+    match (mirror, primary) {
+        (Ok((stream, record)), _) if usable(&stream) => {
+            warnings.push(format!(
+                "$MFT record 0: {why}; its copy in $MFTMirr (cluster {}) is used",
+                boot.mft_mirror_lcn
+            ));
+            warnings.append(&mut mirror_warnings);
+            Ok((stream, Some(record)))
+        }
+        // Neither copy is whole: the primary's part is still read, and reported.
+        (_, Ok(stream)) => {
+            warnings.push(format!(
+                "$MFT record 0: {why}, and $MFTMirr holds no better copy"
+            ));
+            warnings.append(&mut own_warnings);
+            Ok((stream, None))
+        }
+        (Ok(_), Err(e)) => Err(fail(format!(
+            "$MFT record: {e}; its copy in $MFTMirr maps too few records"
+        ))),
+        (Err(m), Err(e)) => Err(fail(format!(
+            "$MFT record: {e}; its copy in $MFTMirr is unusable too: {m}"
+        ))),
+    }
+}
+
+/// The boot sector with its total sectors bounded by the bytes that hold the
+/// volume: a larger claim (2^63 sectors) is damage, reported, and never a size to
+/// walk or show. (Formatting leaves the last sector, the backup boot sector,
+/// outside the count, so a true count never exceeds the container.)
+fn bounded_by_container(
+    mut boot: BootSector,
+    container: u64,
+    warnings: &mut Vec<String>,
+) -> BootSector {
+    if boot.volume_size() > container {
+        warnings.push(format!(
+            "the boot sector states {} sectors ({} bytes) but the volume holds {container} \
+             bytes: read up to {container}",
+            boot.total_sectors,
+            boot.volume_size()
+        ));
+        boot.total_sectors = container / boot.sector_size;
+    }
+    boot
+}
+
+/// The boot sector with its MFT record size checked against the records: each
+/// `FILE` header states its own allocated size (0x1C). When record 0's disagrees
+/// with the boot sector and record 1, found where that size puts it, confirms it,
+/// the records are right and the boot sector's byte is damage: the records' size
+/// is used and the disagreement reported. Otherwise the boot sector stands.
+fn checked_record_size(
+    data: &Arc<dyn ReadAt>,
+    mut boot: BootSector,
+    warnings: &mut Vec<String>,
+) -> BootSector {
+    let mft = boot.mft_lcn.saturating_mul(boot.cluster_size);
+    let stated_at = |offset: u64| {
+        let mut header = [0u8; 0x20];
+        data.read_exact_at(&mut header, offset).ok()?;
+        let size = Fields(&header).u32(0x1C).map(u64::from)?;
+        (header.starts_with(b"FILE") && size.is_power_of_two() && (256..=65536).contains(&size))
+            .then_some(size)
+    };
+    let Some(size) = stated_at(mft) else {
+        return boot;
+    };
+    if size != boot.record_size && stated_at(mft.saturating_add(size)) == Some(size) {
+        warnings.push(format!(
+            "the boot sector states {}-byte MFT records but the records state {size}: \
+             {size} is used",
+            boot.record_size
+        ));
+        boot.record_size = size;
+    }
+    boot
+}
+
+/// Record 0 as stored at cluster `lcn` (the `$MFT`'s or `$MFTMirr`'s first).
+fn read_record_zero(data: &Arc<dyn ReadAt>, boot: &BootSector, lcn: u64) -> Result<Record, String> {
+    if lcn == 0 || lcn >= boot.total_clusters() {
+        return Err(format!("cluster {lcn} is outside the volume"));
+    }
     let mut raw = vec![0u8; boot.record_size as usize];
-    let at = boot.mft_lcn.saturating_mul(boot.cluster_size);
-    data.read_exact_at(&mut raw, at)?;
-    let record = Record::from_raw(0, raw).map_err(|e| fail(format!("$MFT record: {e}")))?;
+    data.read_exact_at(&mut raw, lcn.saturating_mul(boot.cluster_size))
+        .map_err(|e| e.to_string())?;
+    Record::from_raw(0, raw)
+}
+
+/// The `$MFT` stream that a copy of record 0 describes, following its attribute
+/// list when the MFT is fragmented enough that its `$DATA` extents live in
+/// extension records (which are themselves found through the extents known so
+/// far). Damage that leaves part of the `$MFT` unmapped (a bad attribute, a
+/// damaged extension record) goes to `warnings`: the records past the mapped part
+/// cannot be read.
+fn mft_from_record_zero(
+    data: &Arc<dyn ReadAt>,
+    boot: &BootSector,
+    record: &Record,
+    warnings: &mut Vec<String>,
+) -> Result<Stream, String> {
     let mut attributes: Vec<Attribute> = Vec::new();
     for attr in record.attributes() {
         match attr {
@@ -610,9 +820,9 @@ fn bootstrap_mft(
         stream
     };
     let Some(list) = attributes.iter().find(|a| a.kind == kind::ATTRIBUTE_LIST) else {
-        return build(&extents).map_err(fail).map(|s| checked(s, warnings));
+        return build(&extents).map(|s| checked(s, warnings));
     };
-    let value = attribute_value(data, boot.cluster_size, list).map_err(fail)?;
+    let value = attribute_value(data, boot.cluster_size, list)?;
     let (entries, cut) = attribute_list_entries(&value);
     warnings.extend(cut.map(|c| format!("$MFT record 0: {c}")));
     let mut pending: Vec<u64> = entries
@@ -625,7 +835,7 @@ fn bootstrap_mft(
     // Each pass reads the extension records reachable with the extents known so
     // far; a pass that reaches none means the list is damaged.
     while !pending.is_empty() {
-        let partial = partial_mft(data, boot, &extents).map_err(fail)?;
+        let partial = partial_mft(data, boot, &extents)?;
         let before = pending.len();
         pending.retain(|&number| {
             let offset = number.saturating_mul(boot.record_size);
@@ -650,12 +860,12 @@ fn bootstrap_mft(
             false
         });
         if pending.len() == before {
-            return Err(fail(format!(
+            return Err(format!(
                 "$MFT attribute list names records {pending:?} that no known extent reaches"
-            )));
+            ));
         }
     }
-    build(&extents).map_err(fail).map(|s| checked(s, warnings))
+    build(&extents).map(|s| checked(s, warnings))
 }
 
 /// A stream over the `$MFT` extents known so far, readable up to where they reach.
